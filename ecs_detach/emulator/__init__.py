@@ -1,0 +1,1 @@
+"""A stateful emulator of the Alibaba Cloud ECS API."""
