@@ -1,0 +1,120 @@
+"""Pure filtering of table rows: fuzzy text and ``field:value`` terms. No Textual here.
+
+Query language (every term must match, case-insensitive):
+
+- ``web``            fuzzy: the letters appear in order somewhere in the row (``wb1`` matches ``web-1``)
+- ``status:running`` the named field contains the value
+- ``status=Running`` the named field equals the value
+- ``-word`` / ``!status:running``  negation of any term
+- ``"two words"``    quotes keep spaces in one term
+
+Unknown field names are not silently ignored: :func:`parse_query` reports them so the UI can say so.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .rows import Row
+
+FIELD_ALIASES = {
+    "state": "status",
+    "kind": "type",
+    "multi": "multiattach",
+    "multi-attach": "multiattach",
+    "delete": "dwi",
+    "lock": "locks",
+    "az": "zone",
+    "instanceid": "instance",
+    "diskid": "id",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str
+    field: str | None = None
+    exact: bool = False
+    negate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    terms: tuple[Term, ...] = ()
+    unknown_fields: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+
+def _split(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:  # an unbalanced quote while the user is still typing
+        return text.replace('"', " ").replace("'", " ").split()
+
+
+def parse_query(text: str, known_fields: Iterable[str] = ()) -> Query:
+    known = set(known_fields)
+    terms: list[Term] = []
+    unknown: list[str] = []
+    for token in _split(text):
+        negate = False
+        if token[:1] in {"-", "!"} and len(token) > 1:
+            negate, token = True, token[1:]
+        field_name: str | None = None
+        exact = False
+        for sep in (":", "="):
+            name, found, value = token.partition(sep)
+            if found and name and value and name.replace("-", "").isalnum():
+                field_name = FIELD_ALIASES.get(name.lower(), name.lower())
+                exact = sep == "="
+                token = value
+                break
+        if field_name is not None and known and field_name not in known:
+            unknown.append(field_name)
+            continue
+        terms.append(Term(text=token.lower(), field=field_name, exact=exact, negate=negate))
+    return Query(terms=tuple(terms), unknown_fields=tuple(unknown))
+
+
+def fuzzy_match(needle: str, haystack: str) -> bool:
+    """True when every character of ``needle`` appears in ``haystack`` in order (both already lower-case)."""
+    if needle in haystack:
+        return True
+    position = 0
+    for char in needle:
+        position = haystack.find(char, position)
+        if position < 0:
+            return False
+        position += 1
+    return True
+
+
+def _term_matches(term: Term, row: Row) -> bool:
+    if term.field is None:
+        hit = fuzzy_match(term.text, row.haystack)
+    else:
+        value = row.fields.get(term.field, "")
+        hit = value == term.text if term.exact else term.text in value
+    return hit != term.negate
+
+
+def row_matches(row: Row, query: Query) -> bool:
+    return all(_term_matches(term, row) for term in query.terms)
+
+
+def filter_rows(rows: Sequence[Row], query: Query | str) -> list[Row]:
+    """The rows that match, in their original order."""
+    if isinstance(query, str):
+        query = parse_query(query)
+    if query.empty:
+        return list(rows)
+    return [row for row in rows if row_matches(row, query)]
+
+
+def known_fields(rows: Sequence[Row]) -> frozenset[str]:
+    return frozenset(rows[0].fields) if rows else frozenset()

@@ -1,0 +1,240 @@
+"""Pure row building: models in, display rows out. No Textual here, so it is tested as plain functions.
+
+A :class:`Row` carries the cells to show (in column order), the named fields ``field:value`` filters look
+at, and a lower-cased haystack for fuzzy matching, computed once when the row is built, so filtering 10,000
+rows stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecs_detach.models import Disk, Instance
+
+from .formatting import size_text, status_text, yes_no
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str
+    cells: tuple[str, ...]
+    fields: Mapping[str, str] = field(default_factory=dict)
+    haystack: str = ""
+    transitional: bool = False
+
+
+def _make_row(
+    key: str, cells: Sequence[str], fields: Mapping[str, str], *, transitional: bool = False
+) -> Row:
+    normalised = {name: value.lower() for name, value in fields.items()}
+    haystack = " ".join(normalised.values())
+    return Row(key=key, cells=tuple(cells), fields=normalised, haystack=haystack, transitional=transitional)
+
+
+# --- instances
+
+INSTANCE_COLUMNS: tuple[Column, ...] = (
+    Column("id", "Instance ID", 24),
+    Column("name", "Name", 22),
+    Column("status", "Status", 12),
+    Column("type", "Type", 16),
+    Column("zone", "Zone", 15),
+    Column("locks", "Locks", 10),
+    Column("disks", "Disks", 5),
+)
+REGION_COLUMN = Column("region", "Region", 14)
+
+
+def lock_text(reasons: Iterable[str]) -> str:
+    words = [r for r in reasons if r]
+    return "⚠ " + ",".join(words) if words else "-"
+
+
+def disk_counts(disks: Iterable[Disk]) -> Counter[str]:
+    """How many disks each instance has attached (a multi-attach disk counts for each of its instances)."""
+    counts: Counter[str] = Counter()
+    for disk in disks:
+        for instance_id in disk.attached_instance_ids:
+            counts[instance_id] += 1
+    return counts
+
+
+def instance_row(instance: Instance, disk_count: int, *, with_region: bool = False) -> Row:
+    cells = [
+        instance.instance_id,
+        instance.name,
+        status_text(instance.status),
+        instance.instance_type,
+        instance.zone_id,
+        lock_text(instance.lock_reasons),
+        str(disk_count),
+    ]
+    fields = {
+        "id": instance.instance_id,
+        "name": instance.name,
+        "status": instance.status,
+        "type": instance.instance_type,
+        "zone": instance.zone_id,
+        "region": instance.region_id,
+        "locks": ",".join(instance.lock_reasons),
+        "disks": str(disk_count),
+    }
+    if with_region:
+        cells.insert(0, instance.region_id)
+    return _make_row(instance.instance_id, cells, fields, transitional=instance.transitional)
+
+
+def instance_columns(*, with_region: bool = False) -> tuple[Column, ...]:
+    return (REGION_COLUMN, *INSTANCE_COLUMNS) if with_region else INSTANCE_COLUMNS
+
+
+def instance_rows(
+    instances: Iterable[Instance], disks: Iterable[Disk], *, with_region: bool = False
+) -> list[Row]:
+    counts = disk_counts(disks)
+    return [instance_row(i, counts[i.instance_id], with_region=with_region) for i in instances]
+
+
+# --- disks
+
+DISK_COLUMNS: tuple[Column, ...] = (
+    Column("mark", " ", 1),
+    Column("id", "Disk ID", 24),
+    Column("name", "Name", 16),
+    Column("role", "Role", 6),
+    Column("category", "Category", 16),
+    Column("size", "Size", 8),
+    Column("status", "Status", 12),
+    Column("portable", "Portable", 8),
+    Column("multiattach", "Multi", 5),
+    Column("dwi", "Del w/ inst", 11),
+    Column("device", "Device", 10),
+)
+INSTANCE_COLUMN = Column("instance", "Instance", 24)
+
+MARK = "✚"
+
+
+def disk_row(
+    disk: Disk, *, instance_id: str | None = None, marked: bool = False, with_instance: bool = False
+) -> Row:
+    attached = disk.attached_instance_ids
+    device = disk.device_on(instance_id) if instance_id else disk.device
+    if not device and disk.attachments and not instance_id:
+        device = disk.attachments[0].device
+    cells = [
+        MARK if marked else " ",
+        disk.disk_id,
+        disk.name,
+        disk.type,
+        disk.category,
+        size_text(disk.size_gib),
+        status_text(disk.status),
+        yes_no(disk.portable),
+        yes_no(disk.is_multi_attach),
+        yes_no(disk.delete_with_instance),
+        device or "-",
+    ]
+    fields = {
+        "id": disk.disk_id,
+        "name": disk.name,
+        "type": disk.type,
+        "role": disk.type,
+        "category": disk.category,
+        "size": str(disk.size_gib),
+        "status": disk.status,
+        "portable": yes_no(disk.portable),
+        "multiattach": yes_no(disk.is_multi_attach),
+        "dwi": yes_no(disk.delete_with_instance),
+        "device": device,
+        "instance": ",".join(attached),
+        "zone": disk.zone_id,
+        "region": disk.region_id,
+        "locks": ",".join(disk.lock_reasons),
+    }
+    if with_instance:
+        cells.append(",".join(attached) or "-")
+    return _make_row(disk.disk_id, cells, fields, transitional=disk.transitional)
+
+
+def disk_columns(*, with_instance: bool = False) -> tuple[Column, ...]:
+    return (*DISK_COLUMNS, INSTANCE_COLUMN) if with_instance else DISK_COLUMNS
+
+
+def disks_of(disks: Iterable[Disk], instance_id: str) -> list[Disk]:
+    """The disks attached to one instance, system disk first, then by device."""
+    mine = [d for d in disks if instance_id in d.attached_instance_ids]
+    return sorted(mine, key=lambda d: (not d.is_system, d.device_on(instance_id) or "~", d.disk_id))
+
+
+def disk_rows(
+    disks: Iterable[Disk],
+    *,
+    instance_id: str | None = None,
+    marked: frozenset[str] | set[str] = frozenset(),
+    with_instance: bool = False,
+) -> list[Row]:
+    return [
+        disk_row(d, instance_id=instance_id, marked=d.disk_id in marked, with_instance=with_instance)
+        for d in disks
+    ]
+
+
+# --- detail
+
+
+def instance_details(instance: Instance) -> list[tuple[str, str]]:
+    locks = [
+        f"{reason}: {msg}" if msg else reason
+        for reason, msg in zip(instance.lock_reasons, instance.lock_messages, strict=False)
+    ] or list(instance.lock_reasons)
+    return [
+        ("Instance", instance.instance_id),
+        ("Name", instance.name or "-"),
+        ("Status", status_text(instance.status)),
+        ("Type", instance.instance_type),
+        ("Region", instance.region_id),
+        ("Zone", instance.zone_id),
+        ("Image", instance.image_id or "-"),
+        ("OS", instance.os_type or "-"),
+        ("Charge", instance.charge_type or "-"),
+        ("Locks", "; ".join(locks) if locks else "none"),
+    ]
+
+
+def disk_details(disk: Disk) -> list[tuple[str, str]]:
+    attachments = [f"{a.instance_id} {a.device}".strip() for a in disk.attachments]
+    if not attachments and disk.instance_id:
+        attachments = [f"{disk.instance_id} {disk.device}".strip()]
+    return [
+        ("Disk", disk.disk_id),
+        ("Name", disk.name or "-"),
+        ("Role", disk.type),
+        ("Category", disk.category),
+        ("Size", size_text(disk.size_gib)),
+        ("Status", status_text(disk.status)),
+        ("Attached to", ", ".join(attachments) if attachments else "nothing"),
+        ("Portable", yes_no(disk.portable)),
+        ("Multi-attach", disk.multi_attach),
+        ("Delete w/ instance", yes_no(disk.delete_with_instance)),
+        ("Charge", disk.charge_type),
+        ("Locks", ", ".join(disk.lock_reasons) or "none"),
+        ("Region / zone", f"{disk.region_id} / {disk.zone_id}"),
+        ("Attached at", disk.attached_time or "-"),
+        ("Detached at", disk.detached_time or "-"),
+    ]
+
+
+def raw_json(raw: Mapping[str, Any]) -> str:
+    return json.dumps(raw, indent=2, sort_keys=True, ensure_ascii=False, default=str)
