@@ -1,0 +1,499 @@
+"""Plans: the ordered steps of a detach (or a re-attach), before anything is sent (pure: no I/O).
+
+A plan shows the calls, the expected state changes, the ETA and the equivalent ``aliyun ecs ...``
+commands, so the operator confirms exactly what will happen. `ecs_detach.workflow.run` executes a
+confirmed plan and refuses to do anything the plan did not show.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ecs_detach.models import INSTANCE_STOPPED
+from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Plan",
+    "PlanStep",
+    "StepKind",
+    "aliyun_command",
+    "plan_detach",
+    "plan_reattach",
+]
+
+DEFAULT_TIMEOUT = 300.0  # seconds; "about a minute" is not a safe bound (design.md, safety rule 6)
+SECRET_PLACEHOLDER = "<password>"
+
+
+class StepKind(StrEnum):
+    WAIT_DISK_IN_USE = "wait-disk-in-use"
+    WAIT_INSTANCE_SETTLED = "wait-instance-settled"
+    STOP_INSTANCE = "stop-instance"
+    WAIT_INSTANCE_STOPPED = "wait-instance-stopped"
+    WAIT_DETACHES = "wait-detaches"
+    DETACH_DISK = "detach-disk"
+    WAIT_DISK_DETACHED = "wait-disk-detached"
+    ATTACH_DISK = "attach-disk"
+    START_INSTANCE = "start-instance"
+    WAIT_INSTANCE_RUNNING = "wait-instance-running"
+
+
+_ACTIONS = {
+    StepKind.STOP_INSTANCE: "StopInstance",
+    StepKind.DETACH_DISK: "DetachDisk",
+    StepKind.ATTACH_DISK: "AttachDisk",
+    StepKind.START_INSTANCE: "StartInstance",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    kind: StepKind
+    description: str
+    expected_change: str
+    eta_seconds: float
+    aliyun: str
+    params: Mapping[str, str] = field(default_factory=dict)  # the API parameters (never a secret)
+
+    @property
+    def action(self) -> str | None:
+        """The API action this step calls (None for a wait)."""
+        return _ACTIONS.get(self.kind)
+
+    @property
+    def mutating(self) -> bool:
+        return self.kind in _ACTIONS
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    action: str  # "detach" | "reattach"
+    disk_id: str
+    instance_id: str
+    region_id: str
+    steps: tuple[PlanStep, ...]
+    warnings: tuple[str, ...]
+    executable: bool
+    refusal: str  # why the plan cannot run ("" when it can)
+    nothing_to_do: bool
+    options: DetachOptions = field(default_factory=DetachOptions)
+    preconditions: Preconditions | None = field(default=None, compare=False)
+    timeout: float = DEFAULT_TIMEOUT
+
+    @property
+    def eta_seconds(self) -> float:
+        return sum(step.eta_seconds for step in self.steps)
+
+    @property
+    def aliyun_commands(self) -> tuple[str, ...]:
+        return tuple(step.aliyun for step in self.steps)
+
+    @property
+    def calls(self) -> tuple[str, ...]:
+        """The mutating API actions, in order."""
+        return tuple(step.action for step in self.steps if step.action)
+
+    def has_step(self, kind: StepKind) -> bool:
+        return any(step.kind is kind for step in self.steps)
+
+    def describe(self) -> str:
+        """The plan as plain text, for a terminal or a confirmation dialog."""
+        lines = [f"Plan: {self.action} disk {self.disk_id} / instance {self.instance_id} ({self.region_id})"]
+        if self.nothing_to_do:
+            lines.append("Nothing to do.")
+        elif not self.executable:
+            lines.append(f"Cannot run: {self.refusal}")
+        for index, step in enumerate(self.steps, 1):
+            lines.append(
+                f"  {index}. {step.description}  [{step.expected_change}; ~{step.eta_seconds:.0f} s]"
+            )
+            lines.append(f"     $ {step.aliyun}")
+        if self.steps:
+            lines.append(f"ETA: about {self.eta_seconds:.0f} s (timeout {self.timeout:.0f} s per wait)")
+        lines.extend(f"Warning: {warning}" for warning in self.warnings)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "disk_id": self.disk_id,
+            "instance_id": self.instance_id,
+            "region_id": self.region_id,
+            "executable": self.executable,
+            "refusal": self.refusal,
+            "nothing_to_do": self.nothing_to_do,
+            "eta_seconds": self.eta_seconds,
+            "timeout": self.timeout,
+            "warnings": list(self.warnings),
+            "steps": [
+                {
+                    "kind": step.kind.value,
+                    "action": step.action,
+                    "description": step.description,
+                    "expected_change": step.expected_change,
+                    "eta_seconds": step.eta_seconds,
+                    "params": dict(step.params),
+                    "aliyun": step.aliyun,
+                }
+                for step in self.steps
+            ],
+        }
+
+
+def aliyun_command(action: str, region_id: str, params: Mapping[str, str], *, waiter: str = "") -> str:
+    """The equivalent aliyun CLI command line (`aliyun ecs <Action> --RegionId ... --Key value ...`)."""
+    parts = ["aliyun", "ecs", action]
+    if region_id:
+        parts += ["--RegionId", region_id]
+    for key, value in params.items():
+        parts += [f"--{key}", value if value == SECRET_PLACEHOLDER else shlex.quote(value)]
+    line = " ".join(parts)
+    return f"{line} {waiter}" if waiter else line
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _wait_disk(region_id: str, disk_id: str, target: str, timeout: float) -> str:
+    return aliyun_command(
+        "DescribeDisks",
+        region_id,
+        {"DiskIds": json.dumps([disk_id])},
+        waiter=f"--waiter expr='Disks.Disk[0].Status' to={target} timeout={min(int(timeout), 600)}",
+    )
+
+
+def _wait_attachment_gone(region_id: str, disk_id: str, instance_id: str, timeout: float) -> str:
+    expr = f"length(Disks.Disk[0].Attachments.Attachment[?InstanceId=='{instance_id}'])"
+    return aliyun_command(
+        "DescribeDisks",
+        region_id,
+        {"DiskIds": json.dumps([disk_id])},
+        waiter=f'--waiter expr="{expr}" to=0 timeout={min(int(timeout), 600)}',
+    )
+
+
+def _wait_instance(region_id: str, instance_id: str, target: str, timeout: float) -> str:
+    return aliyun_command(
+        "DescribeInstances",
+        region_id,
+        {"InstanceIds": json.dumps([instance_id])},
+        waiter=f"--waiter expr='Instances.Instance[0].Status' to={target} timeout={min(int(timeout), 600)}",
+    )
+
+
+def _stop_params(instance_id: str, options: DetachOptions) -> dict[str, str]:
+    params = {"InstanceId": instance_id}
+    if options.force_stop:
+        params["ForceStop"] = "true"
+    if options.stopped_mode:
+        params["StoppedMode"] = options.stopped_mode
+    return params
+
+
+def plan_detach(
+    preconditions: Preconditions,
+    options: DetachOptions | None = None,
+    *,
+    durations: Durations | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Plan:
+    """The steps to detach the disk the preconditions were checked for.
+
+    Steps: wait for transitional states to settle, stop the instance (only if needed and `allow_stop`),
+    wait until Stopped, DetachDisk, wait until detached, and start the instance again if `restart` and
+    this plan stopped it.
+    """
+    pre = preconditions
+    opts = options or pre.options
+    dur = durations or Durations()
+    region, disk_id, instance_id = pre.region_id, pre.disk_id, pre.instance_id
+    disk, instance = pre.disk, pre.instance
+    warnings: list[str] = []
+    steps: list[PlanStep] = []
+
+    def plan(*, executable: bool, refusal: str = "", nothing: bool = False) -> Plan:
+        return Plan(
+            action="detach",
+            disk_id=disk_id,
+            instance_id=instance_id,
+            region_id=region,
+            steps=tuple(steps),
+            warnings=tuple(warnings),
+            executable=executable,
+            refusal=refusal,
+            nothing_to_do=nothing,
+            options=opts,
+            preconditions=pre,
+            timeout=timeout,
+        )
+
+    multi = disk is not None and disk.is_multi_attach
+    if multi and opts.delete_with_instance is not None:
+        return plan(
+            executable=False,
+            refusal=(
+                f"Disk {disk_id} is a multi-attach disk: DeleteWithInstance cannot be set for it; "
+                "leave it unset."
+            ),
+        )
+    if pre.verdict is Verdict.ALREADY_DETACHED:
+        return plan(executable=True, nothing=True)
+    if pre.verdict is Verdict.BLOCKED:
+        return plan(executable=False, refusal=pre.reason)
+
+    detached_wait = _detached_wait_step(pre, multi, dur, timeout)
+    if pre.verdict is Verdict.IN_PROGRESS:
+        steps.append(detached_wait)
+        return plan(executable=True)
+
+    stops = pre.needs_stop
+    if stops and not opts.allow_stop:
+        why = (
+            "a system disk" if pre.is_system_disk else f"instance type {instance and instance.instance_type}"
+        )
+        return plan(
+            executable=False,
+            refusal=(
+                f"Instance {instance_id} must be stopped first ({why} cannot be detached while it runs); "
+                "allow stopping it (--stop-instance) to go on."
+            ),
+        )
+    for fix in pre.fixes:
+        if fix.kind is FixKind.WAIT_DISK:
+            steps.append(
+                PlanStep(
+                    StepKind.WAIT_DISK_IN_USE,
+                    f"Wait until disk {disk_id} finishes attaching",
+                    f"disk {disk_id}: Attaching → In_use",
+                    dur.attach,
+                    _wait_disk(region, disk_id, "In_use", timeout),
+                )
+            )
+        elif fix.kind is FixKind.WAIT_INSTANCE:
+            status = instance.status if instance else "?"
+            target = "Stopped" if status == "Stopping" else "Running"
+            steps.append(
+                PlanStep(
+                    StepKind.WAIT_INSTANCE_SETTLED,
+                    f"Wait until instance {instance_id} leaves {status}",
+                    f"instance {instance_id}: {status} → {target}",
+                    dur.stop if target == "Stopped" else dur.start,
+                    _wait_instance(region, instance_id, target, timeout),
+                )
+            )
+        elif fix.kind is FixKind.STOP_INSTANCE:
+            params = _stop_params(instance_id, opts)
+            mode = " (force: like pulling the plug, unsaved data is lost)" if opts.force_stop else ""
+            steps.append(
+                PlanStep(
+                    StepKind.STOP_INSTANCE,
+                    f"Stop instance {instance_id}{mode}",
+                    f"instance {instance_id}: Running → Stopping",
+                    0.0,
+                    aliyun_command("StopInstance", region, params),
+                    params,
+                )
+            )
+            steps.append(
+                PlanStep(
+                    StepKind.WAIT_INSTANCE_STOPPED,
+                    f"Wait until instance {instance_id} is Stopped",
+                    f"instance {instance_id}: Stopping → Stopped",
+                    dur.stop,
+                    _wait_instance(region, instance_id, "Stopped", timeout),
+                )
+            )
+            warnings.append(f"Instance {instance_id} will be stopped: whatever runs on it goes down.")
+        elif fix.kind is FixKind.WAIT_DETACHES:
+            steps.append(
+                PlanStep(
+                    StepKind.WAIT_DETACHES,
+                    f"Wait until the disks already detaching from {instance_id} finish",
+                    "other disks: Detaching → Available",
+                    dur.detach,
+                    aliyun_command(
+                        "DescribeDisks",
+                        region,
+                        {"InstanceId": instance_id, "Status": "Detaching"},
+                        waiter=f"--waiter expr='TotalCount' to=0 timeout={min(int(timeout), 600)}",
+                    ),
+                )
+            )
+
+    params = {"InstanceId": instance_id, "DiskId": disk_id}
+    if opts.delete_with_instance is not None:
+        params["DeleteWithInstance"] = _bool(opts.delete_with_instance)
+    after = "the attachment to " + instance_id + " is gone" if multi else "Detaching"
+    steps.append(
+        PlanStep(
+            StepKind.DETACH_DISK,
+            f"Detach disk {disk_id} from instance {instance_id}",
+            f"disk {disk_id}: In_use → {after}",
+            0.0,
+            aliyun_command("DetachDisk", region, params),
+            params,
+        )
+    )
+    steps.append(detached_wait)
+
+    if pre.is_system_disk:
+        warnings.append(
+            f"Disk {disk_id} is the system disk: instance {instance_id} cannot start until a system disk is "
+            "attached again (re-attach it with Bootable and a password or key pair)."
+        )
+        if opts.delete_with_instance is None or opts.delete_with_instance:
+            warnings.append(
+                f"DeleteWithInstance defaults to true for a system disk: disk {disk_id} would be "
+                f"released with instance {instance_id}; pass DeleteWithInstance=false to keep it."
+            )
+    stopped_by_plan = stops
+    if opts.restart:
+        if pre.is_system_disk:
+            warnings.append(
+                f"Not restarting instance {instance_id}: an instance whose system disk was detached "
+                "cannot start."
+            )
+        elif stopped_by_plan:
+            params = {"InstanceId": instance_id}
+            steps.append(
+                PlanStep(
+                    StepKind.START_INSTANCE,
+                    f"Start instance {instance_id} again",
+                    f"instance {instance_id}: Stopped → Starting",
+                    0.0,
+                    aliyun_command("StartInstance", region, params),
+                    params,
+                )
+            )
+            steps.append(
+                PlanStep(
+                    StepKind.WAIT_INSTANCE_RUNNING,
+                    f"Wait until instance {instance_id} is Running",
+                    f"instance {instance_id}: Starting → Running",
+                    dur.start,
+                    _wait_instance(region, instance_id, "Running", timeout),
+                )
+            )
+        elif instance is not None and instance.status == INSTANCE_STOPPED:
+            warnings.append(f"Instance {instance_id} was Stopped before this plan; it is left Stopped.")
+    return plan(executable=True)
+
+
+def _detached_wait_step(pre: Preconditions, multi: bool, dur: Durations, timeout: float) -> PlanStep:
+    region, disk_id, instance_id = pre.region_id, pre.disk_id, pre.instance_id
+    if multi:
+        return PlanStep(
+            StepKind.WAIT_DISK_DETACHED,
+            f"Wait until disk {disk_id} is no longer attached to {instance_id}",
+            f"disk {disk_id}: attachment to {instance_id} removed",
+            dur.detach,
+            _wait_attachment_gone(region, disk_id, instance_id, timeout),
+        )
+    return PlanStep(
+        StepKind.WAIT_DISK_DETACHED,
+        f"Wait until disk {disk_id} is Available",
+        f"disk {disk_id}: Detaching → Available",
+        dur.detach,
+        _wait_disk(region, disk_id, "Available", timeout),
+    )
+
+
+def plan_reattach(
+    disk_id: str,
+    instance_id: str,
+    region_id: str,
+    *,
+    system_disk: bool,
+    credential: str | None = None,
+    delete_with_instance: bool | None = None,
+    start_after: bool = False,
+    durations: Durations | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Plan:
+    """The steps to attach a detached disk back to its instance (undo).
+
+    For a system disk `credential` is "password" or "key-pair" (which the caller will pass; the value is
+    never in a plan); without one the plan cannot run, as AttachDisk would refuse
+    (InvalidParameter.AllEmpty).
+    """
+    dur = durations or Durations()
+    params: dict[str, str] = {"InstanceId": instance_id, "DiskId": disk_id}
+    warnings: list[str] = []
+    refusal = ""
+    if system_disk:
+        params["Bootable"] = "true"
+        if credential == "password":
+            params["Password"] = SECRET_PLACEHOLDER
+        elif credential == "key-pair":
+            params["KeyPairName"] = "<key-pair-name>"
+        else:
+            refusal = (
+                "Re-attaching a system disk needs the logon credentials AttachDisk requires: "
+                "give a password or a key pair name."
+            )
+        warnings.append(f"Instance {instance_id} must be Stopped and have no system disk.")
+    if delete_with_instance is not None:
+        params["DeleteWithInstance"] = _bool(delete_with_instance)
+    shown = {k: v for k, v in params.items() if k != "Password"} | (
+        {"Password": SECRET_PLACEHOLDER} if "Password" in params else {}
+    )
+    api_params = {k: v for k, v in params.items() if k not in ("Password", "KeyPairName")}
+    steps = [
+        PlanStep(
+            StepKind.ATTACH_DISK,
+            f"Attach disk {disk_id} to instance {instance_id}"
+            + (" as its system disk" if system_disk else ""),
+            f"disk {disk_id}: Available → Attaching",
+            0.0,
+            aliyun_command("AttachDisk", region_id, shown),
+            api_params,
+        ),
+        PlanStep(
+            StepKind.WAIT_DISK_IN_USE,
+            f"Wait until disk {disk_id} is In_use",
+            f"disk {disk_id}: Attaching → In_use",
+            dur.attach,
+            _wait_disk(region_id, disk_id, "In_use", timeout),
+        ),
+    ]
+    if start_after:
+        start = {"InstanceId": instance_id}
+        steps.append(
+            PlanStep(
+                StepKind.START_INSTANCE,
+                f"Start instance {instance_id}",
+                f"instance {instance_id}: Stopped → Starting",
+                0.0,
+                aliyun_command("StartInstance", region_id, start),
+                start,
+            )
+        )
+        steps.append(
+            PlanStep(
+                StepKind.WAIT_INSTANCE_RUNNING,
+                f"Wait until instance {instance_id} is Running",
+                f"instance {instance_id}: Starting → Running",
+                dur.start,
+                _wait_instance(region_id, instance_id, "Running", timeout),
+            )
+        )
+    return Plan(
+        action="reattach",
+        disk_id=disk_id,
+        instance_id=instance_id,
+        region_id=region_id,
+        steps=tuple(steps),
+        warnings=tuple(warnings),
+        executable=not refusal,
+        refusal=refusal,
+        nothing_to_do=False,
+        timeout=timeout,
+    )

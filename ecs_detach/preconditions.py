@@ -1,0 +1,806 @@
+"""The DetachDisk preconditions, checked before anything is sent (pure: no I/O).
+
+`check_detach` walks every row of the decision table in `design.md` for one disk, its instance and the chosen
+options, and reports each row as pass, fail, fixable, not applicable or unknown, with a sentence an operator
+understands, the remedy, and the API code the row would return. The verdict says what to do next:
+
+- ``ready``: nothing stands in the way;
+- ``fixable``: the toolkit can make it ready (stop the instance, wait for a transitional state);
+  `fixes` lists how;
+- ``blocked``: nothing the toolkit may do gets around it, `reason` says why;
+- ``already-detached``: the disk is attached nowhere, nothing to do;
+- ``in-progress``: the disk is already detaching from this instance, nothing to send, only to follow.
+
+`predicted_code` is the code the API would answer to DetachDisk right now (the first failing row), or None.
+Rows whose trigger the real service does not publish (11, 13, 15, 17, 18) need `PlatformFacts`; a fact left as
+None is reported as "unknown, the API decides" and never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ecs_detach.models import (
+    DISK_ATTACHING,
+    DISK_AVAILABLE,
+    DISK_DETACHING,
+    DISK_IN_USE,
+    INSTANCE_RUNNING,
+    INSTANCE_STOPPED,
+    INSTANCE_STOPPING,
+    INSTANCE_TRANSITIONAL,
+    Disk,
+    Instance,
+)
+
+__all__ = [
+    "ROWS",
+    "DetachOptions",
+    "Durations",
+    "FixKind",
+    "FixStep",
+    "PlatformFacts",
+    "Preconditions",
+    "Row",
+    "RowSpec",
+    "RowStatus",
+    "Verdict",
+    "check_detach",
+    "facts_from_fleet",
+    "resolve_instance_id",
+]
+
+
+class RowStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    FIXABLE = "fixable"
+    NOT_APPLICABLE = "not-applicable"
+    UNKNOWN = "unknown"
+
+
+class Verdict(StrEnum):
+    READY = "ready"
+    FIXABLE = "fixable"
+    BLOCKED = "blocked"
+    ALREADY_DETACHED = "already-detached"
+    IN_PROGRESS = "in-progress"
+
+
+class FixKind(StrEnum):
+    WAIT_DISK = "wait-disk"  # the disk is Attaching: wait until it is In_use
+    WAIT_INSTANCE = "wait-instance"  # the instance is Starting/Stopping/Pending: wait until it settles
+    STOP_INSTANCE = "stop-instance"  # StopInstance, then wait until Stopped
+    WAIT_DETACHES = "wait-detaches"  # other disks are detaching from the instance: wait until they finish
+
+
+@dataclass(frozen=True, slots=True)
+class FixStep:
+    kind: FixKind
+    target_id: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowSpec:
+    number: int
+    condition: str
+    http_status: int
+    code: str
+
+
+ROWS: tuple[RowSpec, ...] = (
+    RowSpec(1, "DiskId or InstanceId missing or empty", 400, "InvalidParameter"),
+    RowSpec(2, "RegionId given but not a valid region", 400, "InvalidRegionId.MalFormed"),
+    RowSpec(3, "no such instance", 404, "InvalidInstanceId.NotFound"),
+    RowSpec(4, "no such disk", 404, "InvalidDiskId.NotFound"),
+    RowSpec(5, "instance locked for security", 403, "InstanceLockedForSecurity"),
+    RowSpec(6, "DeleteWithInstance given for a multi-attach disk", 403, "DeleteWithInstance.Conflict"),
+    RowSpec(7, "disk Available (attached nowhere)", 404, "InvalidDisk.AlreadyDetached"),
+    RowSpec(8, "disk not attached to this instance", 403, "DependencyViolation"),
+    RowSpec(9, "disk already Detaching from this instance", 403, "InvalidOperation.DiskDetachingFromThisEcs"),
+    RowSpec(10, "disk not portable", 403, "DiskNotPortable"),
+    RowSpec(11, "disk needs a whitelist the account lacks", 403, "UserNotInTheWhiteList"),
+    RowSpec(12, "disk status not In_use, or a financial lock on the disk", 403, "IncorrectDiskStatus"),
+    RowSpec(13, "system disk on an instance type that cannot detach it", 403, "DiskTypeViolation"),
+    RowSpec(14, "system disk and instance not Stopped", 403, "IncorrectInstanceStatus"),
+    RowSpec(15, "system disk and the instance's image was deleted", 403, "InvalidInstance.ImageCategory"),
+    RowSpec(16, "data disk and instance neither Running nor Stopped", 403, "IncorrectInstanceStatus"),
+    RowSpec(
+        17,
+        "data disk, instance Running, type cannot hot-detach",
+        400,
+        "InvalidOperation.InstanceTypeNotSupport",
+    ),
+    RowSpec(18, "too many disks already detaching on the instance", 400, "DisksDetachingOnEcsExceeded"),
+)
+_SPEC = {spec.number: spec for spec in ROWS}
+
+
+@dataclass(frozen=True, slots=True)
+class Durations:
+    """How long the asynchronous transitions take, in seconds (for ETAs). Defaults: the real service's."""
+
+    detach: float = 60.0
+    attach: float = 60.0
+    stop: float = 30.0
+    start: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformFacts:
+    """What the API does not expose. None means unknown: the row is reported as "unknown, the API decides"."""
+
+    no_hot_detach_types: frozenset[str] | None = None
+    no_system_detach_types: frozenset[str] | None = None
+    deleted_image_ids: frozenset[str] | None = None
+    whitelist_disk_ids: frozenset[str] | None = None  # disks needing a whitelist the account lacks
+    detaching_limit: int | None = None  # per instance
+    detaching_counts: Mapping[str, int] | None = None  # instance id -> disks Detaching from it now
+    regions: frozenset[str] | None = None
+    durations: Durations = field(default_factory=Durations)
+
+    def with_detaching_counts(self, disks: Collection[Disk]) -> PlatformFacts:
+        """These facts with `detaching_counts` computed from `disks` (e.g. the instance's, read live)."""
+        counts: dict[str, int] = {}
+        for disk in disks:
+            if disk.status == DISK_DETACHING:
+                for instance_id in disk.attached_instance_ids:
+                    counts[instance_id] = counts.get(instance_id, 0) + 1
+        return PlatformFacts(
+            no_hot_detach_types=self.no_hot_detach_types,
+            no_system_detach_types=self.no_system_detach_types,
+            deleted_image_ids=self.deleted_image_ids,
+            whitelist_disk_ids=self.whitelist_disk_ids,
+            detaching_limit=self.detaching_limit,
+            detaching_counts=counts,
+            regions=self.regions,
+            durations=self.durations,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DetachOptions:
+    """What the operator chose. `instance_id` picks the attachment (required for a multi-attach disk)."""
+
+    instance_id: str | None = None
+    delete_with_instance: bool | None = None
+    allow_stop: bool = False
+    force_stop: bool = False
+    stopped_mode: str | None = None  # "StopCharging" | "KeepCharging" | None (the account's default)
+    restart: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    number: int
+    condition: str
+    status: RowStatus
+    sentence: str
+    remedy: str
+    code: str
+    http_status: int
+    fix: tuple[FixStep, ...] = ()
+
+    @property
+    def failing(self) -> bool:
+        return self.status in (RowStatus.FAIL, RowStatus.FIXABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class Preconditions:
+    disk_id: str
+    instance_id: str
+    region_id: str
+    options: DetachOptions
+    rows: tuple[Row, ...]
+    verdict: Verdict
+    summary: str
+    reason: str
+    fixes: tuple[FixStep, ...]
+    predicted_code: str | None
+    disk: Disk | None = field(default=None, compare=False)
+    instance: Instance | None = field(default=None, compare=False)
+
+    def row(self, number: int) -> Row:
+        return self.rows[number - 1]
+
+    @property
+    def failing_rows(self) -> tuple[Row, ...]:
+        return tuple(row for row in self.rows if row.failing)
+
+    @property
+    def unknown_rows(self) -> tuple[Row, ...]:
+        return tuple(row for row in self.rows if row.status is RowStatus.UNKNOWN)
+
+    @property
+    def needs_stop(self) -> bool:
+        return any(fix.kind is FixKind.STOP_INSTANCE for fix in self.fixes)
+
+    @property
+    def is_system_disk(self) -> bool:
+        return self.disk is not None and self.disk.is_system
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (for `--json` and notebooks)."""
+        return {
+            "disk_id": self.disk_id,
+            "instance_id": self.instance_id,
+            "region_id": self.region_id,
+            "verdict": self.verdict.value,
+            "summary": self.summary,
+            "reason": self.reason,
+            "predicted_code": self.predicted_code,
+            "fixes": [
+                {"kind": f.kind.value, "target": f.target_id, "description": f.description}
+                for f in self.fixes
+            ],
+            "rows": [
+                {
+                    "row": r.number,
+                    "condition": r.condition,
+                    "status": r.status.value,
+                    "sentence": r.sentence,
+                    "remedy": r.remedy,
+                    "code": r.code,
+                    "http_status": r.http_status,
+                }
+                for r in self.rows
+            ],
+        }
+
+
+def resolve_instance_id(disk: Disk | None, options: DetachOptions) -> str:
+    """The instance the detach targets: the chosen one, else the disk's only attachment, else ""."""
+    if options.instance_id:
+        return options.instance_id
+    if disk is None:
+        return ""
+    attached = disk.attached_instance_ids
+    return attached[0] if len(attached) == 1 else ""
+
+
+_UNKNOWN = "unknown, the API decides"
+
+
+def check_detach(
+    disk: Disk | None,
+    instance: Instance | None,
+    options: DetachOptions | None = None,
+    *,
+    facts: PlatformFacts | None = None,
+    disk_id: str | None = None,
+    region_id: str | None = None,
+) -> Preconditions:
+    """Every row of the decision table for detaching `disk` from `instance`.
+
+    `disk` / `instance` are None when the read said they do not exist (pass `disk_id` then).
+    `instance` must be the instance the detach targets (`resolve_instance_id`).
+    `region_id` is the region the request goes to.
+    """
+    opts = options or DetachOptions()
+    pf = facts or PlatformFacts()
+    d_id = disk.disk_id if disk is not None else (disk_id or "")
+    i_id = resolve_instance_id(disk, opts)
+    if instance is not None and not i_id:
+        i_id = instance.instance_id
+    region = region_id or (disk.region_id if disk else "") or (instance.region_id if instance else "")
+    rows = [
+        _row1(d_id, i_id, disk),
+        _row2(region, disk, instance, pf),
+        _row3(i_id, instance),
+        _row4(d_id, disk),
+    ]
+    if disk is None or instance is None:
+        missing = "the disk was not found" if disk is None else "the instance was not found"
+        if not i_id and disk is not None:
+            missing = "no instance was chosen"
+        for number in range(5, 19):
+            rows.append(_make(number, RowStatus.NOT_APPLICABLE, f"Not checked: {missing}.", ""))
+        # Row 5 and 6 only need the instance / the disk respectively.
+        if instance is not None:
+            rows[4] = _row5(instance)
+        if disk is not None:
+            rows[5] = _row6(disk, opts)
+            if disk.status == DISK_AVAILABLE:
+                rows[6] = _row7(disk)
+    else:
+        rows.extend(
+            [
+                _row5(instance),
+                _row6(disk, opts),
+                _row7(disk),
+                _row8(disk, i_id),
+                _row9(disk, i_id),
+                _row10(disk),
+                _row11(disk, pf),
+                _row12(disk),
+                _row13(disk, instance, pf),
+                _row14(disk, instance),
+                _row15(disk, instance, pf),
+                _row16(disk, instance),
+                _row17(disk, instance, pf),
+                _row18(disk, instance, pf),
+            ]
+        )
+        # Rows that repeat what an earlier row already says are not applicable.
+        if rows[6].failing:
+            for index in range(7, 18):
+                rows[index] = _make(
+                    index + 1, RowStatus.NOT_APPLICABLE, "Not applicable: the disk is attached nowhere.", ""
+                )
+        elif rows[7].failing:
+            for index in range(8, 18):
+                rows[index] = _make(
+                    index + 1,
+                    RowStatus.NOT_APPLICABLE,
+                    f"Not applicable: the disk is not attached to {i_id}.",
+                    "",
+                )
+    return _conclude(d_id, i_id, region, opts, tuple(rows), disk, instance)
+
+
+def _conclude(
+    disk_id: str,
+    instance_id: str,
+    region_id: str,
+    options: DetachOptions,
+    rows: tuple[Row, ...],
+    disk: Disk | None,
+    instance: Instance | None,
+) -> Preconditions:
+    failing = [row for row in rows if row.failing]
+    predicted = failing[0].code if failing else None
+    fails = [row for row in rows if row.status is RowStatus.FAIL]
+    fixes: list[FixStep] = []
+    reason = ""
+    if disk is not None and disk.status == DISK_AVAILABLE and not disk.attached_instance_ids:
+        verdict = Verdict.ALREADY_DETACHED
+        summary = f"Disk {disk_id} is already detached (attached to no instance): there is nothing to do."
+    elif rows[8].failing:
+        verdict = Verdict.IN_PROGRESS
+        summary = (
+            f"Disk {disk_id} is already detaching from {instance_id}: nothing to send; "
+            "follow it until it is Available."
+        )
+    elif fails:
+        verdict = Verdict.BLOCKED
+        first = fails[0]
+        reason = f"{first.sentence} {first.remedy}".strip()
+        summary = f"Detaching {disk_id} is blocked: {reason}"
+    elif failing:
+        verdict = Verdict.FIXABLE
+        for row in failing:
+            for fix in row.fix:
+                if fix not in fixes:
+                    fixes.append(fix)
+        fixes.sort(key=_fix_order)
+        steps = "; then ".join(fix.description for fix in fixes)
+        summary = f"Detaching {disk_id} from {instance_id} needs a fix first: {steps}."
+    else:
+        verdict = Verdict.READY
+        summary = f"Disk {disk_id} can be detached from {instance_id} now."
+        unknown = [row.number for row in rows if row.status is RowStatus.UNKNOWN]
+        if unknown:
+            summary += f" (Rows {', '.join(map(str, unknown))} are unknown: the API decides.)"
+    return Preconditions(
+        disk_id=disk_id,
+        instance_id=instance_id,
+        region_id=region_id,
+        options=options,
+        rows=rows,
+        verdict=verdict,
+        summary=summary,
+        reason=reason,
+        fixes=tuple(fixes),
+        predicted_code=predicted,
+        disk=disk,
+        instance=instance,
+    )
+
+
+_FIX_RANK = {
+    FixKind.WAIT_DISK: 0,
+    FixKind.WAIT_INSTANCE: 1,
+    FixKind.STOP_INSTANCE: 2,
+    FixKind.WAIT_DETACHES: 3,
+}
+
+
+def _fix_order(fix: FixStep) -> int:
+    return _FIX_RANK[fix.kind]
+
+
+def _make(number: int, status: RowStatus, sentence: str, remedy: str, fix: tuple[FixStep, ...] = ()) -> Row:
+    spec = _SPEC[number]
+    return Row(number, spec.condition, status, sentence, remedy, spec.code, spec.http_status, fix)
+
+
+def _row1(disk_id: str, instance_id: str, disk: Disk | None) -> Row:
+    if not disk_id:
+        return _make(1, RowStatus.FAIL, "No disk id was given.", "Name the disk to detach (d-...).")
+    if not instance_id:
+        if disk is not None and len(disk.attached_instance_ids) > 1:
+            choices = ", ".join(disk.attached_instance_ids)
+            return _make(
+                1,
+                RowStatus.FAIL,
+                f"Disk {disk_id} is attached to several instances and none was chosen.",
+                f"Choose the instance to detach it from: {choices}.",
+            )
+        if disk is not None and disk.status == DISK_AVAILABLE:
+            return _make(
+                1,
+                RowStatus.FAIL,
+                f"Disk {disk_id} is attached to no instance, so there is no instance to detach it from.",
+                "Nothing to do.",
+            )
+        return _make(
+            1, RowStatus.FAIL, "No instance id was given.", "Name the instance to detach the disk from."
+        )
+    return _make(1, RowStatus.PASS, f"Disk {disk_id} and instance {instance_id} are both named.", "")
+
+
+def _row2(region_id: str, disk: Disk | None, instance: Instance | None, facts: PlatformFacts) -> Row:
+    if not region_id:
+        return _make(2, RowStatus.NOT_APPLICABLE, "No region is sent; the endpoint decides.", "")
+    if facts.regions is not None:
+        if region_id in facts.regions:
+            return _make(2, RowStatus.PASS, f"Region {region_id} is a valid region.", "")
+        return _make(
+            2,
+            RowStatus.FAIL,
+            f"Region {region_id} is not a valid region.",
+            "Choose a region the account can use.",
+        )
+    found_in = (disk and disk.region_id == region_id) or (instance and instance.region_id == region_id)
+    if found_in:
+        return _make(2, RowStatus.PASS, f"Region {region_id} is valid (the resources were found there).", "")
+    return _make(2, RowStatus.UNKNOWN, f"Whether region {region_id} is valid is {_UNKNOWN}.", "")
+
+
+def _row3(instance_id: str, instance: Instance | None) -> Row:
+    if not instance_id:
+        return _make(3, RowStatus.NOT_APPLICABLE, "No instance was chosen.", "")
+    if instance is None:
+        return _make(
+            3,
+            RowStatus.FAIL,
+            f"Instance {instance_id} does not exist in this region.",
+            "Check the instance id and the region.",
+        )
+    return _make(3, RowStatus.PASS, f"Instance {instance_id} exists ({instance.status}).", "")
+
+
+def _row4(disk_id: str, disk: Disk | None) -> Row:
+    if not disk_id:
+        return _make(4, RowStatus.NOT_APPLICABLE, "No disk was named.", "")
+    if disk is None:
+        return _make(
+            4,
+            RowStatus.FAIL,
+            f"Disk {disk_id} does not exist in this region.",
+            "Check the disk id and the region.",
+        )
+    return _make(4, RowStatus.PASS, f"Disk {disk_id} exists ({disk.status}).", "")
+
+
+def _row5(instance: Instance) -> Row:
+    if instance.security_locked:
+        detail = "; ".join(msg for msg in instance.lock_messages if msg)
+        suffix = f" ({detail})" if detail else ""
+        return _make(
+            5,
+            RowStatus.FAIL,
+            f"Instance {instance.instance_id} is locked for security reasons{suffix}: "
+            "every operation is refused.",
+            "Nothing here can lift a security lock; contact Alibaba Cloud support "
+            "or the account's security team.",
+        )
+    return _make(5, RowStatus.PASS, f"Instance {instance.instance_id} has no security lock.", "")
+
+
+def _row6(disk: Disk, options: DetachOptions) -> Row:
+    if not disk.is_multi_attach:
+        return _make(6, RowStatus.NOT_APPLICABLE, f"Disk {disk.disk_id} is not a multi-attach disk.", "")
+    if options.delete_with_instance is not None:
+        return _make(
+            6,
+            RowStatus.FAIL,
+            f"Disk {disk.disk_id} is a multi-attach disk, and DeleteWithInstance cannot be set for it.",
+            "Leave DeleteWithInstance unset.",
+        )
+    return _make(6, RowStatus.PASS, "DeleteWithInstance is not set, as a multi-attach disk requires.", "")
+
+
+def _row7(disk: Disk) -> Row:
+    if disk.status == DISK_AVAILABLE:
+        return _make(
+            7,
+            RowStatus.FAIL,
+            f"Disk {disk.disk_id} is Available: it is attached to no instance.",
+            "Nothing to do: the disk is already detached.",
+        )
+    return _make(7, RowStatus.PASS, f"Disk {disk.disk_id} is attached ({disk.status}).", "")
+
+
+def _row8(disk: Disk, instance_id: str) -> Row:
+    attached = disk.attached_instance_ids
+    if instance_id not in attached:
+        where = ", ".join(attached) if attached else "no instance"
+        return _make(
+            8,
+            RowStatus.FAIL,
+            f"Disk {disk.disk_id} is not attached to {instance_id} (it is attached to {where}).",
+            "Choose the instance the disk is attached to.",
+        )
+    return _make(8, RowStatus.PASS, f"Disk {disk.disk_id} is attached to {instance_id}.", "")
+
+
+def _row9(disk: Disk, instance_id: str) -> Row:
+    if disk.status == DISK_DETACHING and instance_id in disk.attached_instance_ids:
+        return _make(
+            9,
+            RowStatus.FAIL,
+            f"Disk {disk.disk_id} is already detaching from {instance_id}.",
+            "Nothing to send: wait until the disk is Available.",
+        )
+    return _make(9, RowStatus.PASS, f"Disk {disk.disk_id} is not detaching.", "")
+
+
+def _row10(disk: Disk) -> Row:
+    if not disk.portable:
+        why = (
+            "a subscription (PrePaid) data disk"
+            if disk.charge_type == "PrePaid"
+            else f"a {disk.category or 'local'} disk"
+        )
+        return _make(
+            10,
+            RowStatus.FAIL,
+            f"Disk {disk.disk_id} is not portable ({why}): it shares the instance's lifecycle "
+            "and cannot be detached.",
+            "There is no way to detach it; a subscription disk may become portable after converting it to "
+            "pay-as-you-go.",
+        )
+    return _make(10, RowStatus.PASS, f"Disk {disk.disk_id} is portable.", "")
+
+
+def _row11(disk: Disk, facts: PlatformFacts) -> Row:
+    if facts.whitelist_disk_ids is None:
+        return _make(11, RowStatus.UNKNOWN, f"Whether the account needs a disk whitelist is {_UNKNOWN}.", "")
+    if disk.disk_id in facts.whitelist_disk_ids:
+        return _make(
+            11,
+            RowStatus.FAIL,
+            f"Disk {disk.disk_id} needs a whitelist this account is not on.",
+            "Ask Alibaba Cloud support to add the account to the disk whitelist.",
+        )
+    return _make(11, RowStatus.PASS, "No disk whitelist is needed.", "")
+
+
+def _row12(disk: Disk) -> Row:
+    if disk.financially_locked:
+        return _make(
+            12,
+            RowStatus.FAIL,
+            f"Disk {disk.disk_id} is locked for an overdue payment.",
+            "Settle the account's overdue payment, then check again.",
+        )
+    if disk.status == DISK_IN_USE:
+        return _make(12, RowStatus.PASS, f"Disk {disk.disk_id} is In_use.", "")
+    if disk.status == DISK_ATTACHING:
+        fix = FixStep(FixKind.WAIT_DISK, disk.disk_id, f"wait until disk {disk.disk_id} finishes attaching")
+        return _make(
+            12,
+            RowStatus.FIXABLE,
+            f"Disk {disk.disk_id} is still Attaching.",
+            "Wait until it is In_use.",
+            (fix,),
+        )
+    return _make(
+        12,
+        RowStatus.FAIL,
+        f"Disk {disk.disk_id} is {disk.status}, and only an In_use disk can be detached.",
+        "Check again once the disk is In_use.",
+    )
+
+
+def _row13(disk: Disk, instance: Instance, facts: PlatformFacts) -> Row:
+    if not disk.is_system:
+        return _make(13, RowStatus.NOT_APPLICABLE, "A data disk: the system-disk rules do not apply.", "")
+    if facts.no_system_detach_types is None:
+        return _make(
+            13,
+            RowStatus.UNKNOWN,
+            f"Whether type {instance.instance_type} can detach its system disk is {_UNKNOWN}.",
+            "",
+        )
+    if instance.instance_type in facts.no_system_detach_types:
+        return _make(
+            13,
+            RowStatus.FAIL,
+            f"Instance type {instance.instance_type} cannot have its system disk detached.",
+            "There is no way around it for this instance type.",
+        )
+    return _make(
+        13, RowStatus.PASS, f"Instance type {instance.instance_type} can detach its system disk.", ""
+    )
+
+
+def _stop_fixes(instance: Instance) -> tuple[FixStep, ...]:
+    i_id = instance.instance_id
+    stop = FixStep(FixKind.STOP_INSTANCE, i_id, f"stop instance {i_id} and wait until it is Stopped")
+    if instance.status == INSTANCE_STOPPING:
+        return (FixStep(FixKind.WAIT_INSTANCE, i_id, f"wait until instance {i_id} is Stopped"),)
+    if instance.status in INSTANCE_TRANSITIONAL:
+        wait = FixStep(FixKind.WAIT_INSTANCE, i_id, f"wait until instance {i_id} leaves {instance.status}")
+        return (wait, stop)
+    return (stop,)
+
+
+def _row14(disk: Disk, instance: Instance) -> Row:
+    if not disk.is_system:
+        return _make(14, RowStatus.NOT_APPLICABLE, "A data disk: the instance need not be stopped.", "")
+    if instance.status == INSTANCE_STOPPED:
+        return _make(14, RowStatus.PASS, f"Instance {instance.instance_id} is Stopped.", "")
+    fixes = _stop_fixes(instance)
+    if instance.status == INSTANCE_RUNNING or instance.status in INSTANCE_TRANSITIONAL:
+        return _make(
+            14,
+            RowStatus.FIXABLE,
+            f"Disk {disk.disk_id} is a system disk, and instance {instance.instance_id} "
+            f"is {instance.status}, not Stopped.",
+            "Stop the instance first (its workloads go down).",
+            fixes,
+        )
+    return _make(
+        14,
+        RowStatus.FAIL,
+        f"Instance {instance.instance_id} is {instance.status}; a system disk needs it Stopped.",
+        "Check again once the instance can be stopped.",
+    )
+
+
+def _row15(disk: Disk, instance: Instance, facts: PlatformFacts) -> Row:
+    if not disk.is_system:
+        return _make(15, RowStatus.NOT_APPLICABLE, "A data disk: the image rule does not apply.", "")
+    if facts.deleted_image_ids is None:
+        return _make(
+            15, RowStatus.UNKNOWN, f"Whether image {instance.image_id or '?'} still exists is {_UNKNOWN}.", ""
+        )
+    if instance.image_id in facts.deleted_image_ids:
+        return _make(
+            15,
+            RowStatus.FAIL,
+            f"The image of instance {instance.instance_id} ({instance.image_id}) was deleted, "
+            "so its system disk cannot be detached.",
+            "There is no way around it; a snapshot of the disk keeps its data.",
+        )
+    return _make(15, RowStatus.PASS, f"The instance's image {instance.image_id} exists.", "")
+
+
+def _row16(disk: Disk, instance: Instance) -> Row:
+    if disk.is_system:
+        return _make(16, RowStatus.NOT_APPLICABLE, "A system disk: row 14 applies instead.", "")
+    if instance.status in (INSTANCE_RUNNING, INSTANCE_STOPPED):
+        return _make(16, RowStatus.PASS, f"Instance {instance.instance_id} is {instance.status}.", "")
+    if instance.status in INSTANCE_TRANSITIONAL:
+        i_id = instance.instance_id
+        fix = FixStep(FixKind.WAIT_INSTANCE, i_id, f"wait until instance {i_id} leaves {instance.status}")
+        return _make(
+            16,
+            RowStatus.FIXABLE,
+            f"Instance {i_id} is {instance.status}; a data disk needs it Running or Stopped.",
+            "Wait until the instance settles.",
+            (fix,),
+        )
+    return _make(
+        16,
+        RowStatus.FAIL,
+        f"Instance {instance.instance_id} is {instance.status}; a data disk needs it Running or Stopped.",
+        "Check again once the instance is Running or Stopped.",
+    )
+
+
+def _row17(disk: Disk, instance: Instance, facts: PlatformFacts) -> Row:
+    if disk.is_system:
+        return _make(17, RowStatus.NOT_APPLICABLE, "A system disk: hot-detach does not apply.", "")
+    if instance.status != INSTANCE_RUNNING:
+        return _make(17, RowStatus.NOT_APPLICABLE, f"Instance {instance.instance_id} is not Running.", "")
+    if facts.no_hot_detach_types is None:
+        return _make(
+            17,
+            RowStatus.UNKNOWN,
+            f"Whether type {instance.instance_type} can hot-detach a disk is {_UNKNOWN}.",
+            "If the API refuses, stop the instance first.",
+        )
+    if instance.instance_type in facts.no_hot_detach_types:
+        return _make(
+            17,
+            RowStatus.FIXABLE,
+            f"Instance type {instance.instance_type} cannot detach a disk while Running.",
+            "Stop the instance first (its workloads go down).",
+            _stop_fixes(instance),
+        )
+    return _make(17, RowStatus.PASS, f"Instance type {instance.instance_type} can hot-detach disks.", "")
+
+
+def _row18(disk: Disk, instance: Instance, facts: PlatformFacts) -> Row:
+    if facts.detaching_limit is None or facts.detaching_counts is None:
+        return _make(
+            18, RowStatus.UNKNOWN, f"The limit of disks detaching at once per instance is {_UNKNOWN}.", ""
+        )
+    count = facts.detaching_counts.get(instance.instance_id, 0)
+    if count >= facts.detaching_limit:
+        i_id = instance.instance_id
+        fix = FixStep(FixKind.WAIT_DETACHES, i_id, f"wait until the disks detaching from {i_id} finish")
+        return _make(
+            18,
+            RowStatus.FIXABLE,
+            f"{count} disk(s) are already detaching from {i_id} (the limit is {facts.detaching_limit}).",
+            "Wait until they finish.",
+            (fix,),
+        )
+    return _make(
+        18,
+        RowStatus.PASS,
+        f"{count} disk(s) detaching from the instance (limit {facts.detaching_limit}).",
+        "",
+    )
+
+
+def facts_from_fleet(fleet: Mapping[str, Any]) -> PlatformFacts:
+    """PlatformFacts from a fleet file (demo mode: `emulator.state()`): its `Emulator` knobs, live counts.
+
+    Knobs the section leaves out take the emulator's defaults (no special types, images or whitelist;
+    a limit of 8 detaching disks per instance).
+    """
+    section = fleet.get("Emulator")
+    knobs: Mapping[str, Any] = section if isinstance(section, Mapping) else {}
+
+    def ids(key: str) -> frozenset[str]:
+        value = knobs.get(key)
+        if isinstance(value, list | tuple | set | frozenset):
+            return frozenset(str(item) for item in value)
+        return frozenset()
+
+    durations_raw = knobs.get("Durations")
+    dur: Mapping[str, Any] = durations_raw if isinstance(durations_raw, Mapping) else {}
+    defaults = Durations()
+
+    def seconds(action: str, default: float) -> float:
+        value = dur.get(action)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        return default
+
+    limit_raw = knobs.get("MaxDetachingDisksPerInstance", _EMULATOR_DEFAULT_DETACHING_LIMIT)
+    limit = limit_raw if isinstance(limit_raw, int) and not isinstance(limit_raw, bool) else None
+    disks = [Disk.from_api(raw) for raw in fleet.get("Disks", []) if isinstance(raw, Mapping)]
+    regions = frozenset(
+        str(raw.get("RegionId"))
+        for raw in fleet.get("Regions", [])
+        if isinstance(raw, Mapping) and raw.get("RegionId")
+    )
+    base = PlatformFacts(
+        no_hot_detach_types=ids("NoHotDetachInstanceTypes"),
+        no_system_detach_types=ids("NoSystemDiskDetachInstanceTypes"),
+        deleted_image_ids=ids("DeletedImageIds"),
+        whitelist_disk_ids=ids("WhitelistRequiredDiskIds"),
+        detaching_limit=limit,
+        regions=regions or None,
+        durations=Durations(
+            detach=seconds("DetachDisk", defaults.detach),
+            attach=seconds("AttachDisk", defaults.attach),
+            stop=seconds("StopInstance", defaults.stop),
+            start=seconds("StartInstance", defaults.start),
+        ),
+    )
+    return base.with_detaching_counts(disks)
+
+
+_EMULATOR_DEFAULT_DETACHING_LIMIT = 8
