@@ -1,0 +1,414 @@
+"""The journal: every mutating call, as JSON lines, appended before it is sent and after it answers.
+
+One line per record, append-only, flushed and fsynced. An *intent* is written before the call, an *outcome*
+after it (same ``operation_id``). An intent without an outcome means the process stopped in between (killed,
+crashed, lost network); `Journal.reconcile` reads the live state for each and appends a reconciled outcome:
+``went-through``, ``did-not-happen``, ``in-progress`` or ``unknown``.
+
+Secrets (passwords, key pair names, access keys, tokens) are never written. A corrupt line is skipped with a
+`JournalWarning`, never a crash.
+
+Default path: ``$XDG_STATE_HOME/ecs-detach/journal.jsonl``, else ``~/.local/state/ecs-detach/journal.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from ecs_detach.errors import EcsError, NotFoundError
+from ecs_detach.models import (
+    DISK_ATTACHING,
+    DISK_AVAILABLE,
+    DISK_DETACHING,
+    DISK_IN_USE,
+    INSTANCE_RUNNING,
+    INSTANCE_STARTING,
+    INSTANCE_STOPPED,
+    INSTANCE_STOPPING,
+    Disk,
+    Instance,
+)
+
+__all__ = [
+    "INTENT",
+    "OUTCOME",
+    "Journal",
+    "JournalRecord",
+    "JournalWarning",
+    "Result",
+    "StateReader",
+    "classify",
+    "default_journal_path",
+    "scrub_params",
+]
+
+INTENT = "intent"
+OUTCOME = "outcome"
+FORMAT_VERSION = 1
+
+
+class Result:
+    """The `result` of an outcome record."""
+
+    OK = "ok"  # the API accepted the call
+    ERROR = "error"  # the API refused the call (code says why); nothing changed
+    UNKNOWN = "unknown"  # no answer: the call may or may not have been applied
+    WENT_THROUGH = "went-through"  # reconciled: the live state shows the call was applied
+    DID_NOT_HAPPEN = "did-not-happen"  # reconciled: the live state shows it was not
+    IN_PROGRESS = "in-progress"  # reconciled: applied, the transition is still under way
+
+
+class JournalWarning(UserWarning):
+    """A journal line could not be read (it is skipped)."""
+
+
+_SECRET_KEYS = ("password", "keypair", "secret", "token", "accesskey", "credential", "signature")
+
+
+def scrub_params(params: Mapping[str, Any] | None) -> dict[str, str]:
+    """The parameters without anything secret (passwords, key pair names, keys, tokens, signatures)."""
+    clean: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        folded = key.lower().replace("_", "").replace("-", "")
+        if any(secret in folded for secret in _SECRET_KEYS):
+            continue
+        if value is None:
+            continue
+        clean[key] = value if isinstance(value, str) else json.dumps(value)
+    return clean
+
+
+def default_journal_path(env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
+    environ = os.environ if env is None else env
+    state = environ.get("XDG_STATE_HOME", "").strip()
+    base = Path(state) if state and Path(state).is_absolute() else (home or Path.home()) / ".local" / "state"
+    return base / "ecs-detach" / "journal.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRecord:
+    kind: str  # INTENT | OUTCOME
+    operation_id: str
+    action: str  # the API action: DetachDisk, StopInstance, StartInstance, AttachDisk
+    at: str  # ISO 8601 UTC
+    disk_id: str = ""
+    instance_id: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
+    profile: str = ""
+    region: str = ""
+    endpoint: str = ""
+    context: Mapping[str, Any] = field(default_factory=dict)  # e.g. disk_type, device (what undo needs)
+    result: str = ""  # outcomes only, see `Result`
+    code: str = ""
+    message: str = ""
+    request_id: str = ""
+    reconciled: bool = False
+    line: int = field(default=0, compare=False)
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {"v": FORMAT_VERSION, "kind": self.kind, "op": self.operation_id}
+        data["action"] = self.action
+        data["at"] = self.at
+        for key in ("disk_id", "instance_id", "profile", "region", "endpoint"):
+            value = getattr(self, key)
+            if value:
+                data[key] = value
+        if self.params:
+            data["params"] = dict(self.params)
+        if self.context:
+            data["context"] = dict(self.context)
+        if self.kind == OUTCOME:
+            data["result"] = self.result
+            for key in ("code", "message", "request_id"):
+                value = getattr(self, key)
+                if value:
+                    data[key] = value
+            if self.reconciled:
+                data["reconciled"] = True
+        return json.dumps(data, ensure_ascii=False, sort_keys=False)
+
+    @classmethod
+    def from_json(cls, text: str, line: int = 0) -> JournalRecord:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        kind = data.get("kind")
+        if kind not in (INTENT, OUTCOME):
+            raise ValueError(f"unknown record kind {kind!r}")
+        op, action, at = data.get("op"), data.get("action"), data.get("at")
+        if not isinstance(op, str) or not op or not isinstance(action, str) or not isinstance(at, str):
+            raise ValueError("missing op, action or at")
+        params = data.get("params") or {}
+        context = data.get("context") or {}
+        if not isinstance(params, dict) or not isinstance(context, dict):
+            raise ValueError("params and context must be objects")
+        return cls(
+            kind=kind,
+            operation_id=op,
+            action=action,
+            at=at,
+            disk_id=str(data.get("disk_id", "")),
+            instance_id=str(data.get("instance_id", "")),
+            params={str(k): str(v) for k, v in params.items()},
+            profile=str(data.get("profile", "")),
+            region=str(data.get("region", "")),
+            endpoint=str(data.get("endpoint", "")),
+            context=context,
+            result=str(data.get("result", "")),
+            code=str(data.get("code", "")),
+            message=str(data.get("message", "")),
+            request_id=str(data.get("request_id", "")),
+            reconciled=bool(data.get("reconciled", False)),
+            line=line,
+        )
+
+    @property
+    def succeeded(self) -> bool:
+        """An outcome saying the call took effect (accepted, or reconciled as applied)."""
+        return self.kind == OUTCOME and self.result in (Result.OK, Result.WENT_THROUGH, Result.IN_PROGRESS)
+
+
+class StateReader(Protocol):
+    """What reconciliation needs from a client (`EcsClient` fits)."""
+
+    def get_disk(self, disk_id: str) -> Disk: ...
+
+    def get_instance(self, instance_id: str) -> Instance: ...
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Journal:
+    """An append-only JSON-lines journal at `path` (default: `default_journal_path()`). Thread-safe."""
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        new_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else default_journal_path()
+        self._clock = clock
+        self._new_id = new_id or (lambda: uuid.uuid4().hex)
+        self._lock = threading.Lock()
+        self.skipped: tuple[str, ...] = ()  # what the last read skipped, one sentence per line
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    # -- writing --------------------------------------------------------------------------------------------
+
+    def _append(self, record: JournalRecord) -> None:
+        data = (record.to_json() + "\n").encode("utf-8")
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def intent(
+        self,
+        action: str,
+        *,
+        disk_id: str = "",
+        instance_id: str = "",
+        params: Mapping[str, Any] | None = None,
+        profile: str = "",
+        region: str = "",
+        endpoint: str = "",
+        context: Mapping[str, Any] | None = None,
+    ) -> JournalRecord:
+        """Append (and return) the intent for a mutating call about to be sent."""
+        record = JournalRecord(
+            kind=INTENT,
+            operation_id=self._new_id(),
+            action=action,
+            at=_iso(self._clock()),
+            disk_id=disk_id,
+            instance_id=instance_id,
+            params=scrub_params(params),
+            profile=profile or "",
+            region=region or "",
+            endpoint=endpoint or "",
+            context=dict(context or {}),
+        )
+        self._append(record)
+        return record
+
+    def outcome(
+        self,
+        intent: JournalRecord,
+        result: str,
+        *,
+        code: str = "",
+        message: str = "",
+        request_id: str = "",
+        reconciled: bool = False,
+    ) -> JournalRecord:
+        """Append (and return) the outcome of `intent`."""
+        record = replace(
+            intent,
+            kind=OUTCOME,
+            at=_iso(self._clock()),
+            params={},
+            result=result,
+            code=code,
+            message=message,
+            request_id=request_id,
+            reconciled=reconciled,
+            line=0,
+        )
+        self._append(record)
+        return record
+
+    # -- reading --------------------------------------------------------------------------------------------
+
+    def records(self) -> list[JournalRecord]:
+        """Every readable record, oldest first. Corrupt lines are skipped with a `JournalWarning`."""
+        skipped: list[str] = []
+        records: list[JournalRecord] = []
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            self.skipped = ()
+            return []
+        except OSError as exc:
+            message = f"cannot read the journal {self.path}: {exc.strerror or exc}"
+            warnings.warn(message, JournalWarning, stacklevel=2)
+            self.skipped = (message,)
+            return []
+        for number, line in enumerate(raw.split(b"\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(JournalRecord.from_json(line.decode("utf-8"), number))
+            except (ValueError, UnicodeDecodeError) as exc:
+                skipped.append(f"{self.path}:{number}: skipped a corrupt journal line ({exc})")
+        for message in skipped:
+            warnings.warn(message, JournalWarning, stacklevel=2)
+        self.skipped = tuple(skipped)
+        return records
+
+    def operations(self) -> list[tuple[JournalRecord, JournalRecord | None]]:
+        """(intent, its latest outcome or None) for every operation, oldest first."""
+        intents: dict[str, JournalRecord] = {}
+        outcomes: dict[str, JournalRecord] = {}
+        for record in self.records():
+            if record.kind == INTENT:
+                intents.setdefault(record.operation_id, record)
+            else:
+                outcomes[record.operation_id] = record
+        return [(intent, outcomes.get(op)) for op, intent in intents.items()]
+
+    def pending(self) -> list[JournalRecord]:
+        """Intents without an outcome: calls whose result nobody recorded."""
+        return [intent for intent, outcome in self.operations() if outcome is None]
+
+    def last_detach(self, disk_id: str | None = None) -> tuple[JournalRecord, JournalRecord] | None:
+        """The most recent DetachDisk that took effect (intent, outcome), optionally for one disk."""
+        found: tuple[JournalRecord, JournalRecord] | None = None
+        for intent, outcome in self.operations():
+            if intent.action != "DetachDisk" or outcome is None or not outcome.succeeded:
+                continue
+            if disk_id is None or intent.disk_id == disk_id:
+                found = (intent, outcome)
+        return found
+
+    # -- reconciling ----------------------------------------------------------------------------------------
+
+    def reconcile(self, client: StateReader) -> list[JournalRecord]:
+        """Read the live state for every pending intent and append a reconciled outcome; return them.
+
+        A read that fails (network, throttling) leaves that intent pending, to be reconciled later.
+        """
+        appended: list[JournalRecord] = []
+        for intent in self.pending():
+            disk: Disk | None = None
+            instance: Instance | None = None
+            try:
+                if intent.disk_id:
+                    try:
+                        disk = client.get_disk(intent.disk_id)
+                    except NotFoundError:
+                        disk = None
+                if intent.instance_id and intent.action in ("StopInstance", "StartInstance"):
+                    try:
+                        instance = client.get_instance(intent.instance_id)
+                    except NotFoundError:
+                        instance = None
+            except EcsError:
+                continue
+            result, message = classify(intent, disk, instance)
+            appended.append(self.outcome(intent, result, message=message, reconciled=True))
+        return appended
+
+
+def classify(intent: JournalRecord, disk: Disk | None, instance: Instance | None) -> tuple[str, str]:
+    """Did the call `intent` records take effect, judging by the live state? (result, sentence)."""
+    action, d_id, i_id = intent.action, intent.disk_id, intent.instance_id
+    if action == "DetachDisk":
+        if disk is None:
+            return (
+                Result.UNKNOWN,
+                f"Disk {d_id} no longer exists; whether the detach went through is unknown.",
+            )
+        attached = i_id in disk.attached_instance_ids
+        if disk.status == DISK_DETACHING and attached:
+            return Result.IN_PROGRESS, f"Disk {d_id} is Detaching from {i_id}: the detach went through."
+        if not attached:
+            return (
+                Result.WENT_THROUGH,
+                f"Disk {d_id} is no longer attached to {i_id}: the detach went through.",
+            )
+        if disk.status == DISK_IN_USE:
+            return Result.DID_NOT_HAPPEN, f"Disk {d_id} is still In_use on {i_id}: the detach did not happen."
+        return Result.UNKNOWN, f"Disk {d_id} is {disk.status} on {i_id}; the detach's outcome is unknown."
+    if action == "AttachDisk":
+        if disk is None:
+            return (
+                Result.UNKNOWN,
+                f"Disk {d_id} no longer exists; whether the attach went through is unknown.",
+            )
+        attached = i_id in disk.attached_instance_ids
+        if attached and disk.status == DISK_ATTACHING:
+            return Result.IN_PROGRESS, f"Disk {d_id} is Attaching to {i_id}: the attach went through."
+        if attached:
+            return Result.WENT_THROUGH, f"Disk {d_id} is attached to {i_id}: the attach went through."
+        if disk.status == DISK_AVAILABLE:
+            return Result.DID_NOT_HAPPEN, f"Disk {d_id} is Available: the attach did not happen."
+        return Result.UNKNOWN, f"Disk {d_id} is {disk.status}; the attach's outcome is unknown."
+    if action in ("StopInstance", "StartInstance"):
+        if instance is None:
+            return Result.UNKNOWN, f"Instance {i_id} no longer exists; the outcome is unknown."
+        status = instance.status
+        stopping = action == "StopInstance"
+        done, moving, before = (
+            (INSTANCE_STOPPED, INSTANCE_STOPPING, INSTANCE_RUNNING)
+            if stopping
+            else (INSTANCE_RUNNING, INSTANCE_STARTING, INSTANCE_STOPPED)
+        )
+        verb = "stop" if stopping else "start"
+        if status == moving:
+            return Result.IN_PROGRESS, f"Instance {i_id} is {status}: the {verb} went through."
+        if status == done:
+            return Result.WENT_THROUGH, f"Instance {i_id} is {status}: the {verb} went through."
+        if status == before:
+            return Result.DID_NOT_HAPPEN, f"Instance {i_id} is still {status}: the {verb} did not happen."
+        return Result.UNKNOWN, f"Instance {i_id} is {status}; the {verb}'s outcome is unknown."
+    return Result.UNKNOWN, f"{action}: no rule to reconcile it; check the resource by hand."
