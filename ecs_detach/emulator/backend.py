@@ -1,0 +1,874 @@
+"""The emulator's state machine and actions.
+
+:class:`Backend` holds regions, instances and disks as the API's own dicts, answers actions with the
+response body (without ``RequestId``) or raises :class:`~ecs_detach.emulator.errors.EmulatorError`, and
+moves disks and instances through their transitional states as (virtual) time passes:
+
+* DetachDisk: ``In_use`` → ``Detaching`` → ``Available``;
+* AttachDisk: ``Available`` → ``Attaching`` → ``In_use``;
+* StopInstance: ``Running`` → ``Stopping`` → ``Stopped``;
+* StartInstance: ``Stopped`` → ``Starting`` → ``Running``.
+
+Due transitions fire before every call. DetachDisk follows the decision table of the design, row by row,
+first match wins. The gateway (signatures, keys, throttling, faults) sits in front of this class; nothing
+here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import heapq
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock, ManualClock, is_immediate, iso_time
+from .errors import EmulatorError, api_error, invalid_parameter
+from .fleet import (
+    KNOWN_REGIONS,
+    EmulatorSettings,
+    load_fleet,
+    next_device,
+    settings_of,
+)
+
+MUTATING_ACTIONS = frozenset({"DetachDisk", "AttachDisk", "StopInstance", "StartInstance"})
+READ_ACTIONS = frozenset(
+    {"DescribeRegions", "DescribeInstances", "DescribeDisks", "DescribeInstanceAttribute"}
+)
+ACTIONS = MUTATING_ACTIONS | READ_ACTIONS
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 10
+MAX_IDS_PER_FILTER = 100
+_MAX_PARAM_CHARS = 20_000
+_MAX_NAME_PATTERN = 128
+_INT_RE = re.compile(r"[0-9]{1,9}")
+_ACCEPT_LANGUAGES = ("zh-CN", "en-US", "ja")
+_RESOURCE_TYPES = ("instance", "disk", "reservedinstance", "scu")
+_STOPPED_MODES = ("StopCharging", "KeepCharging")
+
+FleetSource = str | Path | Mapping[str, Any]
+
+
+@dataclass(order=True)
+class _Transition:
+    due: float
+    seq: int
+    action: str = field(compare=False)
+    instance_id: str = field(compare=False)
+    disk_id: str = field(default="", compare=False)
+    stopped_mode: str = field(default="", compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+
+class _Params:
+    """Request parameters, read defensively: every bad value becomes a 4xx ``EmulatorError``."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw = raw
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._raw
+
+    def get(self, name: str) -> str | None:
+        value = self._raw.get(name)
+        if value is None:
+            return None
+        return value if isinstance(value, str) else str(value)
+
+    def text(self, name: str) -> str:
+        """The value, or ``""`` when absent."""
+        return self.get(name) or ""
+
+    def boolean(self, name: str) -> bool | None:
+        value = self.get(name)
+        if value is None or value == "":
+            return None
+        lowered = value.lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
+        raise invalid_parameter(name)
+
+    def integer(self, name: str) -> int | None:
+        value = self.get(name)
+        if value is None or value == "":
+            return None
+        if not _INT_RE.fullmatch(value):
+            raise invalid_parameter(name)
+        return int(value)
+
+    def id_list(self, name: str) -> list[str] | None:
+        """A JSON array of ids (``DiskIds``, ``InstanceIds``); ``[]`` is a valid, empty filter."""
+        value = self.get(name)
+        if value is None or value == "":
+            return None
+        if len(value) > _MAX_PARAM_CHARS:
+            raise invalid_parameter(name)
+        try:
+            parsed = json.loads(value)
+        except (ValueError, RecursionError):
+            raise invalid_parameter(name) from None
+        if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
+            raise invalid_parameter(name)
+        if len(parsed) > MAX_IDS_PER_FILTER:
+            raise invalid_parameter(name)
+        return parsed
+
+    def tags(self) -> list[tuple[str, str | None]]:
+        tags = []
+        for n in range(1, 21):
+            key = self.get(f"Tag.{n}.Key")
+            if key:
+                tags.append((key, self.get(f"Tag.{n}.Value")))
+        return tags
+
+
+def _missing(name: str) -> EmulatorError:
+    return EmulatorError(400, f"Missing{name}", f"{name} is mandatory for this action.")
+
+
+def _name_matcher(pattern: str, name: str) -> Callable[[str], bool]:
+    """``web-*``-style matching (``*`` is the only wildcard)."""
+    if len(pattern) > _MAX_NAME_PATTERN:
+        raise invalid_parameter(name)
+    if "*" not in pattern:
+        return lambda value: value == pattern
+    collapsed = re.sub(r"\*+", "*", pattern)
+    regex = re.compile(".*".join(re.escape(part) for part in collapsed.split("*")), re.DOTALL)
+    return lambda value: regex.fullmatch(value) is not None
+
+
+def _has_lock(obj: Mapping[str, Any], reason: str, inner: str) -> bool:
+    return any(str(lock.get("LockReason", "")).lower() == reason for lock in obj["OperationLocks"][inner])
+
+
+def _encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode("ascii").rstrip("=")
+
+
+def _decode_token(token: str) -> int:
+    if len(token) > 64:
+        raise invalid_parameter("NextToken")
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+    except (ValueError, UnicodeError):
+        raise invalid_parameter("NextToken") from None
+    prefix, _, number = text.partition(":")
+    if prefix != "offset" or not _INT_RE.fullmatch(number):
+        raise invalid_parameter("NextToken")
+    return int(number)
+
+
+class Backend:
+    """The ECS state machine: ``handle(action, params, region_hint=...)`` answers like the API does."""
+
+    def __init__(self, fleet: FleetSource = "demo", clock: Clock | None = None) -> None:
+        self.clock: Clock = clock if clock is not None else ManualClock()
+        self._lock = threading.RLock()
+        self._offset = 0.0
+        self._seq = 0
+        self._actions: dict[str, Callable[[_Params, str | None], dict[str, Any]]] = {
+            "DescribeRegions": self._describe_regions,
+            "DescribeInstances": self._describe_instances,
+            "DescribeDisks": self._describe_disks,
+            "DescribeInstanceAttribute": self._describe_instance_attribute,
+            "DetachDisk": self._detach_disk,
+            "AttachDisk": self._attach_disk,
+            "StopInstance": self._stop_instance,
+            "StartInstance": self._start_instance,
+        }
+        self._load(fleet)
+
+    # ----------------------------------------------------------------------------------------------
+    # Public surface
+    # ----------------------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> EmulatorSettings:
+        return self._settings
+
+    def now(self) -> float:
+        return self.clock.now() + self._offset
+
+    def handle(
+        self, action: str, params: Mapping[str, Any], *, region_hint: str | None = None
+    ) -> dict[str, Any]:
+        """Answer one API call: the response body without ``RequestId``; raises ``EmulatorError``."""
+        handler = self._actions.get(action) if isinstance(action, str) else None
+        if handler is None:
+            raise api_error("", "InvalidAction.NotFound")
+        with self._lock:
+            self._fire_due()
+            return handler(_Params(params), region_hint or None)
+
+    def reset(self, fleet: FleetSource = "demo") -> None:
+        """Replace the whole state with ``fleet`` (time keeps running)."""
+        loaded = load_fleet(fleet)
+        with self._lock:
+            self._install(loaded)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A fleet file of the current state: loading it gives back the same state, transitions included."""
+        with self._lock:
+            self._fire_due()
+            now = self.now()
+            emulator = self._settings.to_section()
+            if self._origins:
+                emulator["SystemDiskOrigins"] = dict(self._origins)
+            pending = []
+            for transition in sorted(t for t in self._heap if not t.cancelled):
+                entry: dict[str, Any] = {"Action": transition.action, "InstanceId": transition.instance_id}
+                if transition.disk_id:
+                    entry["DiskId"] = transition.disk_id
+                entry["RemainingSeconds"] = round(max(0.0, transition.due - now), 3)
+                pending.append(entry)
+            if pending:
+                emulator["PendingTransitions"] = pending
+            return {
+                "Regions": copy.deepcopy(list(self._regions.values())),
+                "Instances": copy.deepcopy(list(self._instances.values())),
+                "Disks": copy.deepcopy(list(self._disks.values())),
+                "Emulator": emulator,
+            }
+
+    def advance(self, seconds: float) -> float:
+        """Move virtual time forward and fire what is due.
+
+        A manual clock is advanced itself; any other clock gets an offset.
+        """
+        if not seconds >= 0:
+            raise ValueError("seconds must be a number >= 0")
+        with self._lock:
+            if isinstance(self.clock, ManualClock):
+                self.clock.advance(seconds)
+            else:
+                self._offset += float(seconds)
+            self._fire_due()
+            return self.now()
+
+    def pending_transitions(self) -> list[dict[str, Any]]:
+        """What is still under way (action, ids, seconds left), soonest first."""
+        return list(self.snapshot()["Emulator"].get("PendingTransitions", []))
+
+    # ----------------------------------------------------------------------------------------------
+    # State
+    # ----------------------------------------------------------------------------------------------
+
+    def _load(self, fleet: FleetSource) -> None:
+        self._install(load_fleet(fleet))
+
+    def _install(self, fleet: dict[str, Any]) -> None:
+        self._settings = settings_of(fleet)
+        self._regions: dict[str, dict[str, Any]] = {r["RegionId"]: r for r in fleet["Regions"]}
+        self._instances: dict[str, dict[str, Any]] = {i["InstanceId"]: i for i in fleet["Instances"]}
+        self._disks: dict[str, dict[str, Any]] = {d["DiskId"]: d for d in fleet["Disks"]}
+        section = fleet.get("Emulator", {})
+        self._origins: dict[str, str] = dict(section.get("SystemDiskOrigins", {}))
+        self._heap: list[_Transition] = []
+        # (disk, instance) -> transition, for attachments still attaching or detaching
+        self._detaching: dict[tuple[str, str], _Transition] = {}
+        self._attaching: dict[tuple[str, str], _Transition] = {}
+        now = self.now()
+        explicit: set[tuple[str, str, str]] = set()
+        for entry in section.get("PendingTransitions", []):
+            self._schedule(
+                entry["Action"],
+                entry["InstanceId"],
+                entry.get("DiskId", ""),
+                due=now + float(entry["RemainingSeconds"]),
+                stopped_mode=self._instances[entry["InstanceId"]].get("StoppedMode", "")
+                if entry["Action"] == "StopInstance"
+                else "",
+            )
+            explicit.add((entry["Action"], entry["InstanceId"], entry.get("DiskId", "")))
+        # Transitional states a fleet gives without timing: they finish one full duration from now.
+        for disk in self._disks.values():
+            status = disk["Status"]
+            if status not in ("Detaching", "Attaching"):
+                continue
+            action = "DetachDisk" if status == "Detaching" else "AttachDisk"
+            for attachment in disk["Attachments"]["Attachment"]:
+                key = (action, attachment["InstanceId"], disk["DiskId"])
+                pair = (disk["DiskId"], attachment["InstanceId"])
+                if key not in explicit and pair not in self._detaching and pair not in self._attaching:
+                    self._schedule(action, attachment["InstanceId"], disk["DiskId"])
+        for instance in self._instances.values():
+            status = instance["Status"]
+            implied = {
+                "Stopping": "StopInstance",
+                "Starting": "StartInstance",
+                "Pending": "StartInstance",
+            }.get(status)
+            if implied and (implied, instance["InstanceId"], "") not in explicit:
+                self._schedule(implied, instance["InstanceId"], stopped_mode="KeepCharging")
+        for disk in self._disks.values():
+            if disk["MultiAttach"] == "Enabled":
+                self._settle_multi(disk)
+
+    def _duration(self, action: str) -> float:
+        return 0.0 if is_immediate(self.clock) else self._settings.durations[action]
+
+    def _schedule(
+        self,
+        action: str,
+        instance_id: str,
+        disk_id: str = "",
+        *,
+        due: float | None = None,
+        stopped_mode: str = "",
+    ) -> _Transition:
+        self._seq += 1
+        transition = _Transition(
+            due=self.now() + self._duration(action) if due is None else due,
+            seq=self._seq,
+            action=action,
+            instance_id=instance_id,
+            disk_id=disk_id,
+            stopped_mode=stopped_mode,
+        )
+        heapq.heappush(self._heap, transition)
+        if action == "DetachDisk":
+            self._detaching[(disk_id, instance_id)] = transition
+        elif action == "AttachDisk":
+            self._attaching[(disk_id, instance_id)] = transition
+        return transition
+
+    def _fire_due(self) -> None:
+        now = self.now()
+        while self._heap and self._heap[0].due <= now:
+            transition = heapq.heappop(self._heap)
+            if not transition.cancelled:
+                self._complete(transition)
+
+    def _complete(self, t: _Transition) -> None:
+        at = iso_time(t.due)
+        if t.action == "DetachDisk":
+            self._detaching.pop((t.disk_id, t.instance_id), None)
+            disk = self._disks[t.disk_id]
+            attachments = disk["Attachments"]["Attachment"]
+            attachments[:] = [a for a in attachments if a["InstanceId"] != t.instance_id]
+            disk["DetachedTime"] = at
+            if disk["MultiAttach"] == "Enabled":
+                self._settle_multi(disk)
+            else:
+                disk.update({"Status": "Available", "InstanceId": "", "Device": ""})
+        elif t.action == "AttachDisk":
+            self._attaching.pop((t.disk_id, t.instance_id), None)
+            disk = self._disks[t.disk_id]
+            for attachment in disk["Attachments"]["Attachment"]:
+                if attachment["InstanceId"] == t.instance_id:
+                    attachment["AttachedTime"] = at
+            if disk["MultiAttach"] == "Enabled":
+                self._settle_multi(disk)
+            else:
+                disk.update({"Status": "In_use", "AttachedTime": at})
+        elif t.action == "StopInstance":
+            instance = self._instances[t.instance_id]
+            instance.update({"Status": "Stopped", "StoppedMode": t.stopped_mode or "KeepCharging"})
+        elif t.action == "StartInstance":
+            instance = self._instances[t.instance_id]
+            instance.update({"Status": "Running", "StartTime": at, "StoppedMode": "Not-applicable"})
+
+    def _settle_multi(self, disk: dict[str, Any]) -> None:
+        """A multi-attach disk's Status from the states of its attachments."""
+        disk_id = disk["DiskId"]
+        states = []
+        for attachment in disk["Attachments"]["Attachment"]:
+            pair = (disk_id, attachment["InstanceId"])
+            states.append("d" if pair in self._detaching else "a" if pair in self._attaching else "u")
+        if not states:
+            status = "Available"
+        elif "u" in states or ("d" in states and "a" in states):
+            status = "In_use"
+        elif "d" in states:
+            status = "Detaching"
+        else:
+            status = "Attaching"
+        disk.update({"Status": status, "InstanceId": "", "Device": "", "MountInstanceNum": len(states)})
+
+    # ----------------------------------------------------------------------------------------------
+    # Lookups
+    # ----------------------------------------------------------------------------------------------
+
+    def _region(self, action: str, p: _Params, region_hint: str | None) -> str | None:
+        """The region the call targets: the Host's, else ``RegionId``, else None (any region)."""
+        given = p.get("RegionId")
+        if given and given not in self._regions:
+            raise api_error(action, "InvalidRegionId.MalFormed")
+        if region_hint:
+            if region_hint not in self._regions:
+                raise api_error(action, "InvalidRegionId.MalFormed")
+            return region_hint
+        return given or None
+
+    def _required_region(self, action: str, p: _Params, region_hint: str | None) -> str:
+        region = self._region(action, p, region_hint)
+        if region is None:
+            raise _missing("RegionId")
+        return region
+
+    def _instance(self, action: str, instance_id: str, region: str | None) -> dict[str, Any]:
+        instance = self._instances.get(instance_id)
+        if instance is None or (region is not None and instance["RegionId"] != region):
+            raise api_error(action, "InvalidInstanceId.NotFound")
+        return instance
+
+    def _disk(self, action: str, disk_id: str, region: str | None) -> dict[str, Any]:
+        disk = self._disks.get(disk_id)
+        if disk is None or (region is not None and disk["RegionId"] != region):
+            raise api_error(action, "InvalidDiskId.NotFound")
+        return disk
+
+    def _attached_ids(self, disk: Mapping[str, Any]) -> list[str]:
+        return [a["InstanceId"] for a in disk["Attachments"]["Attachment"]]
+
+    def _disks_on(self, instance_id: str) -> Iterable[dict[str, Any]]:
+        for disk in self._disks.values():
+            if any(a["InstanceId"] == instance_id for a in disk["Attachments"]["Attachment"]):
+                yield disk
+
+    def _system_disk_of(self, instance_id: str) -> dict[str, Any] | None:
+        for disk in self._disks_on(instance_id):
+            if disk["Type"] == "system" and (disk["DiskId"], instance_id) not in self._detaching:
+                return disk
+        return None
+
+    # ----------------------------------------------------------------------------------------------
+    # Read actions
+    # ----------------------------------------------------------------------------------------------
+
+    def _describe_regions(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        language = p.text("AcceptLanguage") or "zh-CN"
+        if language not in _ACCEPT_LANGUAGES:
+            raise api_error("DescribeRegions", "InvalidAcceptLanguage.NotFound")
+        resource_type = p.text("ResourceType") or "instance"
+        if resource_type not in _RESOURCE_TYPES:
+            raise api_error("DescribeRegions", "InvalidResourceType.NotFound")
+        p.get("InstanceChargeType")
+        regions = copy.deepcopy(list(self._regions.values()))
+        if language != "zh-CN":
+            for region in regions:
+                names = KNOWN_REGIONS.get(region["RegionId"])
+                if names and region["LocalName"] == names[0]:
+                    region["LocalName"] = names[1]
+        return {"Regions": {"Region": regions}}
+
+    def _paginate(
+        self, items: list[dict[str, Any]], p: _Params, max_results_cap: int
+    ) -> tuple[list[Any], dict[str, Any]]:
+        total = len(items)
+        if "NextToken" in p or "MaxResults" in p:
+            max_results = p.integer("MaxResults")
+            size = DEFAULT_PAGE_SIZE if max_results is None else min(max(max_results, 10), max_results_cap)
+            token = p.text("NextToken")
+            offset = _decode_token(token) if token else 0
+            end = offset + size
+            return items[offset:end], {
+                "TotalCount": total,
+                "NextToken": _encode_token(end) if end < total else "",
+            }
+        page_number = p.integer("PageNumber")
+        page_size = p.integer("PageSize")
+        if page_number is not None and page_number < 1:
+            raise invalid_parameter("PageNumber")
+        if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise invalid_parameter("PageSize")
+        page_number = page_number or 1
+        page_size = page_size or DEFAULT_PAGE_SIZE
+        start = (page_number - 1) * page_size
+        end = start + page_size
+        meta = {
+            "TotalCount": total,
+            "PageNumber": page_number,
+            "PageSize": page_size,
+            "NextToken": _encode_token(end) if end < total else "",
+        }
+        return items[start:end], meta
+
+    def _describe_instances(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        action = "DescribeInstances"
+        region = self._required_region(action, p, region_hint)
+        checks: list[Callable[[dict[str, Any]], bool]] = [lambda i: i["RegionId"] == region]
+        ids = p.id_list("InstanceIds")
+        if ids is not None:
+            wanted = set(ids)
+            checks.append(lambda i: i["InstanceId"] in wanted)
+        name = p.get("InstanceName")
+        if name:
+            matches = _name_matcher(name, "InstanceName")
+            checks.append(lambda i: matches(i["InstanceName"]))
+        for key in (
+            "Status",
+            "ZoneId",
+            "InstanceType",
+            "InstanceTypeFamily",
+            "ImageId",
+            "InstanceChargeType",
+            "InternetChargeType",
+            "InstanceNetworkType",
+            "KeyPairName",
+            "ResourceGroupId",
+            "HpcClusterId",
+        ):
+            value = p.get(key)
+            if value:
+                checks.append(lambda i, k=key, v=value: str(i.get(k, "")) == v)  # type: ignore[misc]
+        for key, path in (("VpcId", "VpcId"), ("VSwitchId", "VSwitchId")):
+            value = p.get(key)
+            if value:
+                checks.append(lambda i, k=path, v=value: i.get("VpcAttributes", {}).get(k) == v)  # type: ignore[misc]
+        group = p.get("SecurityGroupId")
+        if group:
+            checks.append(lambda i: group in i.get("SecurityGroupIds", {}).get("SecurityGroupId", []))
+        lock = p.get("LockReason")
+        if lock:
+            checks.append(lambda i: _has_lock(i, lock.lower(), "LockReason"))
+        for key in ("IoOptimized", "DeviceAvailable"):
+            flag = p.boolean(key)
+            if flag is not None:
+                checks.append(lambda i, k=key, f=flag: bool(i.get(k)) == f)  # type: ignore[misc]
+        for key, getter in (
+            (
+                "PrivateIpAddresses",
+                lambda i: i.get("VpcAttributes", {}).get("PrivateIpAddress", {}).get("IpAddress", []),
+            ),
+            ("InnerIpAddresses", lambda i: i.get("InnerIpAddress", {}).get("IpAddress", [])),
+            ("PublicIpAddresses", lambda i: i.get("PublicIpAddress", {}).get("IpAddress", [])),
+            ("EipAddresses", lambda i: [i.get("EipAddress", {}).get("IpAddress", "")]),
+        ):
+            addresses = p.id_list(key)
+            if addresses is not None:
+                wanted_ips = set(addresses)
+                checks.append(lambda i, g=getter, w=wanted_ips: bool(w.intersection(g(i))))  # type: ignore[misc]
+        checks.extend(self._tag_checks(p))
+        matched = [i for i in self._instances.values() if all(check(i) for check in checks)]
+        page, meta = self._paginate(matched, p, max_results_cap=100)
+        return meta | {"Instances": {"Instance": copy.deepcopy(page)}}
+
+    def _describe_disks(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        action = "DescribeDisks"
+        region = self._required_region(action, p, region_hint)
+        checks: list[Callable[[dict[str, Any]], bool]] = [lambda d: d["RegionId"] == region]
+        ids = p.id_list("DiskIds")
+        if ids is not None:
+            wanted = set(ids)
+            checks.append(lambda d: d["DiskId"] in wanted)
+        instance_id = p.get("InstanceId")
+        if instance_id:
+            checks.append(lambda d: instance_id in self._attached_ids(d))
+        disk_type = p.text("DiskType") or "all"
+        if disk_type not in ("all", "system", "data"):
+            raise invalid_parameter("DiskType")
+        if disk_type != "all":
+            checks.append(lambda d: d["Type"] == disk_type)
+        status = p.text("Status") or "All"
+        if status != "All":
+            checks.append(lambda d: d["Status"] == status)
+        category = p.text("Category") or "all"
+        if category != "all":
+            checks.append(lambda d: d["Category"] == category)
+        multi = p.get("MultiAttach")
+        if multi:
+            checks.append(lambda d: d["MultiAttach"] == multi)
+        name = p.get("DiskName")
+        if name:
+            matches = _name_matcher(name, "DiskName")
+            checks.append(lambda d: matches(d["DiskName"]))
+        for key in (
+            "ZoneId",
+            "DiskChargeType",
+            "ResourceGroupId",
+            "AutoSnapshotPolicyId",
+            "PerformanceLevel",
+            "KMSKeyId",
+        ):
+            value = p.get(key)
+            if value:
+                checks.append(lambda d, k=key, v=value: str(d.get(k, "")) == v)  # type: ignore[misc]
+        snapshot_id = p.get("SnapshotId")
+        if snapshot_id:
+            checks.append(lambda d: d.get("SourceSnapshotId") == snapshot_id)
+        for key in (
+            "Portable",
+            "DeleteWithInstance",
+            "DeleteAutoSnapshot",
+            "EnableAutoSnapshot",
+            "Encrypted",
+            "EnableAutomatedSnapshotPolicy",
+        ):
+            flag = p.boolean(key)
+            if flag is not None:
+                checks.append(lambda d, k=key, f=flag: bool(d.get(k)) == f)  # type: ignore[misc]
+        p.boolean("EnableShared")
+        lock = p.get("LockReason")
+        if lock:
+            checks.append(lambda d: _has_lock(d, lock.lower(), "OperationLock"))
+        checks.extend(self._tag_checks(p))
+        matched = [d for d in self._disks.values() if all(check(d) for check in checks)]
+        page, meta = self._paginate(matched, p, max_results_cap=500)
+        return meta | {"Disks": {"Disk": copy.deepcopy(page)}}
+
+    def _tag_checks(self, p: _Params) -> list[Callable[[dict[str, Any]], bool]]:
+        checks: list[Callable[[dict[str, Any]], bool]] = []
+        for key, value in p.tags():
+
+            def check(obj: dict[str, Any], key: str = key, value: str | None = value) -> bool:
+                return any(
+                    t["TagKey"] == key and (value is None or t["TagValue"] == value)
+                    for t in obj["Tags"]["Tag"]
+                )
+
+            checks.append(check)
+        return checks
+
+    def _describe_instance_attribute(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        action = "DescribeInstanceAttribute"
+        instance_id = p.get("InstanceId")
+        if not instance_id:
+            raise _missing("InstanceId")
+        region = self._region(action, p, region_hint)
+        i = self._instance(action, instance_id, region)
+        keys = (
+            "InstanceId",
+            "InstanceName",
+            "HostName",
+            "Description",
+            "Status",
+            "InstanceType",
+            "Cpu",
+            "Memory",
+            "RegionId",
+            "ZoneId",
+            "ImageId",
+            "InstanceChargeType",
+            "InternetChargeType",
+            "InstanceNetworkType",
+            "InternetMaxBandwidthIn",
+            "InternetMaxBandwidthOut",
+            "CreationTime",
+            "ExpiredTime",
+            "StoppedMode",
+            "SerialNumber",
+            "InnerIpAddress",
+            "PublicIpAddress",
+            "EipAddress",
+            "SecurityGroupIds",
+            "VpcAttributes",
+        )
+        body: dict[str, Any] = {key: copy.deepcopy(i[key]) for key in keys if key in i}
+        body["IoOptimized"] = "optimized" if i.get("IoOptimized") else "none"
+        body["OperationLocks"] = {
+            "LockReason": [{"LockReason": lock["LockReason"]} for lock in i["OperationLocks"]["LockReason"]]
+        }
+        return body
+
+    # ----------------------------------------------------------------------------------------------
+    # DetachDisk: the decision table, row by row; first match wins
+    # ----------------------------------------------------------------------------------------------
+
+    def _detach_disk(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        action = "DetachDisk"
+        disk_id, instance_id = p.get("DiskId"), p.get("InstanceId")
+        if not disk_id or not instance_id:  # 1
+            raise api_error(action, "InvalidParameter")
+        region = self._region(action, p, region_hint)  # 2
+        delete_with_instance = p.boolean("DeleteWithInstance")
+        instance = self._instance(action, instance_id, region)  # 3
+        disk = self._disk(action, disk_id, region)  # 4
+        settings = self._settings
+        if _has_lock(instance, "security", "LockReason"):  # 5
+            raise api_error(action, "InstanceLockedForSecurity")
+        is_multi = disk["MultiAttach"] == "Enabled"
+        if delete_with_instance is not None and is_multi:  # 6
+            raise api_error(action, "DeleteWithInstance.Conflict")
+        if disk["Status"] == "Available":  # 7
+            raise api_error(action, "InvalidDisk.AlreadyDetached")
+        if instance_id not in self._attached_ids(disk):  # 8
+            raise api_error(action, "DependencyViolation")
+        if (disk_id, instance_id) in self._detaching:  # 9
+            raise api_error(action, "InvalidOperation.DiskDetachingFromThisEcs")
+        if not disk["Portable"]:  # 10
+            raise api_error(action, "DiskNotPortable")
+        if disk_id in settings.whitelist_required_disk_ids:  # 11
+            raise api_error(action, "UserNotInTheWhiteList")
+        if disk["Status"] != "In_use" or _has_lock(disk, "financial", "OperationLock"):  # 12
+            raise api_error(action, "IncorrectDiskStatus")
+        if disk["Type"] == "system":
+            if instance["InstanceType"] in settings.no_system_disk_detach_instance_types:  # 13
+                raise api_error(action, "DiskTypeViolation")
+            if instance["Status"] != "Stopped":  # 14
+                raise api_error(action, "IncorrectInstanceStatus")
+            if instance["ImageId"] in settings.deleted_image_ids:  # 15
+                raise api_error(action, "InvalidInstance.ImageCategory")
+        else:
+            if instance["Status"] not in ("Running", "Stopped"):  # 16
+                raise api_error(action, "IncorrectInstanceStatus")
+            if (
+                instance["Status"] == "Running"
+                and instance["InstanceType"] in settings.no_hot_detach_instance_types
+            ):
+                raise api_error(action, "InvalidOperation.InstanceTypeNotSupport")  # 17
+        detaching_here = sum(1 for (_, owner) in self._detaching if owner == instance_id)
+        if detaching_here >= settings.max_detaching_per_instance:  # 18
+            raise api_error(action, "DisksDetachingOnEcsExceeded")
+
+        self._schedule("DetachDisk", instance_id, disk_id)
+        if is_multi:
+            self._settle_multi(disk)
+        else:
+            disk["Status"] = "Detaching"
+            disk["DeleteWithInstance"] = (
+                delete_with_instance if delete_with_instance is not None else disk["Type"] == "system"
+            )
+        if disk["Type"] == "system":
+            self._origins[disk_id] = instance_id
+        return {}
+
+    # ----------------------------------------------------------------------------------------------
+    # AttachDisk
+    # ----------------------------------------------------------------------------------------------
+
+    def _attach_disk(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        action = "AttachDisk"
+        disk_id, instance_id = p.get("DiskId"), p.get("InstanceId")
+        if not instance_id:
+            raise _missing("InstanceId")
+        if not disk_id:
+            raise _missing("DiskId")
+        region = self._region(action, p, region_hint)
+        bootable = p.boolean("Bootable")
+        delete_with_instance = p.boolean("DeleteWithInstance")
+        p.boolean("Force")
+        device = p.text("Device")
+        instance = self._instance(action, instance_id, region)
+        disk = self._disk(action, disk_id, region)
+        settings = self._settings
+        if _has_lock(instance, "security", "LockReason"):
+            raise api_error(action, "InstanceLockedForSecurity")
+        is_multi = disk["MultiAttach"] == "Enabled"
+        if is_multi and delete_with_instance is not None:
+            raise api_error(action, "DeleteWithInstance.Conflict")
+        if is_multi and bootable:
+            raise api_error(action, "InvalidOperation.CanNotAttachMultiAttachDiskAsSystemDisk")
+        if is_multi:
+            if disk["Status"] not in ("Available", "In_use") or instance_id in self._attached_ids(disk):
+                raise api_error(action, "IncorrectDiskStatus")
+        elif disk["Status"] != "Available":
+            raise api_error(action, "IncorrectDiskStatus")
+        if disk["ZoneId"] != instance["ZoneId"]:
+            raise api_error(action, "ResourcesNotInSameZone")
+        if _has_lock(disk, "financial", "OperationLock"):
+            raise api_error(action, "DiskInArrears")
+        if not disk["Portable"]:
+            raise api_error(action, "DiskNotPortable")
+        used = {
+            a["Device"]
+            for d in self._disks_on(instance_id)
+            for a in d["Attachments"]["Attachment"]
+            if a["InstanceId"] == instance_id
+        }
+        if bootable:
+            if disk["Type"] != "system":
+                raise api_error(action, "InvalidDisk.DiskNotBootable")
+            origin = self._origins.get(disk_id)
+            if origin is not None and origin != instance_id:
+                raise api_error(action, "InvalidInstance.NotOriginInstance")
+            if instance["Status"] != "Stopped":
+                raise api_error(action, "IncorrectInstanceStatus")
+            if self._system_disk_of(instance_id) is not None or "/dev/xvda" in used:
+                raise api_error(action, "InvalidDevice.InUse")
+            if not p.get("Password") and not p.get("KeyPairName"):
+                raise api_error(action, "InvalidParameter.AllEmpty")
+            device = "/dev/xvda"
+            if p.get("KeyPairName"):
+                instance["KeyPairName"] = p.text("KeyPairName")
+        else:
+            if instance["Status"] not in ("Running", "Stopped"):
+                raise api_error(action, "IncorrectInstanceStatus")
+            if (
+                instance["Status"] == "Running"
+                and instance["InstanceType"] in settings.no_hot_detach_instance_types
+            ):
+                raise api_error(action, "InvalidOperation.InstanceTypeNotSupport")
+            if device:
+                if not re.fullmatch(r"/dev/xvd[b-z]{1,2}", device):
+                    raise invalid_parameter("Device")
+                if device in used:
+                    raise api_error(action, "InvalidDevice.InUse")
+            else:
+                device = next_device(used | {"/dev/xvda"}, "data")
+
+        attachment = {"InstanceId": instance_id, "Device": device, "AttachedTime": ""}
+        disk["Attachments"]["Attachment"].append(attachment)
+        self._schedule("AttachDisk", instance_id, disk_id)
+        if is_multi:
+            self._settle_multi(disk)
+        else:
+            disk.update({"Status": "Attaching", "InstanceId": instance_id, "Device": device})
+            disk["DeleteWithInstance"] = bool(delete_with_instance)
+        return {}
+
+    # ----------------------------------------------------------------------------------------------
+    # StopInstance / StartInstance
+    # ----------------------------------------------------------------------------------------------
+
+    def _stop_instance(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        action = "StopInstance"
+        instance_id = p.get("InstanceId")
+        if not instance_id:
+            raise _missing("InstanceId")
+        region = self._region(action, p, region_hint)
+        for flag in ("ForceStop", "ConfirmStop", "Hibernate"):
+            p.boolean(flag)
+        dry_run = p.boolean("DryRun")
+        stopped_mode = p.text("StoppedMode")
+        if stopped_mode and stopped_mode not in _STOPPED_MODES:
+            raise invalid_parameter("StoppedMode")
+        instance = self._instance(action, instance_id, region)
+        if _has_lock(instance, "security", "LockReason"):
+            raise api_error(action, "InstanceLockedForSecurity")
+        if instance["Status"] != "Running":
+            raise api_error(action, "IncorrectInstanceStatus")
+        if dry_run:
+            raise api_error(action, "DryRunOperation")
+        if stopped_mode == "StopCharging" and instance["InstanceChargeType"] != "PostPaid":
+            stopped_mode = "KeepCharging"  # economical mode is silently ignored where unsupported
+        instance["Status"] = "Stopping"
+        self._schedule("StopInstance", instance_id, stopped_mode=stopped_mode or "KeepCharging")
+        return {}
+
+    def _start_instance(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        action = "StartInstance"
+        instance_id = p.get("InstanceId")
+        if not instance_id:
+            raise _missing("InstanceId")
+        region = self._region(action, p, region_hint)
+        p.boolean("InitLocalDisk")
+        dry_run = p.boolean("DryRun")
+        instance = self._instance(action, instance_id, region)
+        if _has_lock(instance, "security", "LockReason"):
+            raise api_error(action, "InstanceLockedForSecurity")
+        if instance["Status"] != "Stopped":
+            raise api_error(action, "IncorrectInstanceStatus")
+        if _has_lock(instance, "financial", "LockReason") or _has_lock(
+            instance, "dedicatedhostfinancial", "LockReason"
+        ):
+            raise api_error(action, "InsufficientBalance")
+        system_disks = [d for d in self._disks_on(instance_id) if d["Type"] == "system"]
+        if not system_disks:
+            raise api_error(action, "InvalidInstance.NotFoundSystemDisk")
+        if any(d["Status"] != "In_use" for d in system_disks):
+            raise api_error(action, "InstanceNotReady")
+        if dry_run:
+            raise api_error(action, "DryRunOperation")
+        instance["Status"] = "Starting"
+        self._schedule("StartInstance", instance_id)
+        return {}
