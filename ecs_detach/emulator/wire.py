@@ -232,6 +232,18 @@ def parse_request(
     )
 
 
+def safe_headers(headers: Iterable[tuple[Any, Any]]) -> Headers:
+    """Headers for an error reply to a request that could not be parsed (never raises)."""
+    items: list[tuple[str, str]] = []
+    for name, value in list(headers)[:MAX_HEADERS]:
+        items.append((_text(name), _text(value)[:MAX_HEADER_BYTES]))
+    return Headers(items)
+
+
+def _text(raw: str | bytes) -> str:
+    return raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
+
+
 def _header_text(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
