@@ -120,15 +120,20 @@ class ProviderCredentials:
     def __init__(self, provider: Any, *, label: str) -> None:
         self._provider = provider
         self._label = label
-        self._last_id = ""
+        self._last: Credentials | None = None
 
     @property
     def provider(self) -> str:
         return self._label
 
     @property
+    def last(self) -> Credentials | None:
+        """The credentials handed out last (to scrub them from server messages), if any."""
+        return self._last
+
+    @property
     def masked_key_id(self) -> str:
-        return mask_key_id(self._last_id) if self._last_id else f"({self._label})"
+        return self._last.masked_key_id if self._last else f"({self._label})"
 
     def current(self) -> Credentials:
         try:
@@ -142,8 +147,8 @@ class ProviderCredentials:
             ) from None
         if not key_id or not secret:
             raise CredentialsError(f"the {self._label} credentials provider returned no AccessKey")
-        self._last_id = key_id
-        return Credentials(key_id, secret, token, provider=self._label)
+        self._last = Credentials(key_id, secret, token, provider=self._label)
+        return self._last
 
     def __repr__(self) -> str:
         return f"ProviderCredentials({self._label}, access_key_id={self.masked_key_id!r})"

@@ -1,0 +1,560 @@
+"""The client's pure half: parameters, requests, replies, errors and retry decisions, with no I/O.
+
+``EcsClient`` and ``AsyncEcsClient`` (``client.py``) inherit from :class:`BaseEcsClient` and add only
+sending, sleeping and iterating. Nothing here imports httpx at module level, so ``import ecs_detach.client``
+stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ecs_detach.credentials import Credentials, CredentialSource, mask_key_id
+from ecs_detach.endpoints import resolve_endpoint
+from ecs_detach.errors import (
+    ApiError,
+    EcsError,
+    NotFoundError,
+    ReadOnlyError,
+    ServerError,
+    TransportError,
+    error_for,
+)
+from ecs_detach.models import Disk, Instance, Region, unwrap
+from ecs_detach.retry import RetryDecision, RetryPolicy, decide, parse_retry_after
+
+if TYPE_CHECKING:
+    import random
+
+    import httpx
+
+__all__ = [
+    "ACTION_TIMEOUTS",
+    "MUTATING_ACTIONS",
+    "BaseEcsClient",
+    "Call",
+    "Inventory",
+    "flatten_params",
+    "is_mutating",
+]
+
+log = logging.getLogger("ecs_detach.client")
+
+USER_AGENT = "ecs-detach/0.1.0"
+CONNECT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = 10.0
+# Read timeouts per action, seconds (the legacy official SDK's timeout table, ecs-api.md §1.7).
+ACTION_TIMEOUTS: dict[str, float] = {
+    "DescribeRegions": 19.0,
+    "DescribeInstances": 10.0,
+    "DescribeInstanceAttribute": 10.0,
+    "DescribeDisks": 19.0,
+    "StopInstance": 27.0,
+    "StartInstance": 46.0,
+    "DetachDisk": 17.0,
+    "AttachDisk": 36.0,
+}
+MUTATING_ACTIONS = frozenset({"StopInstance", "StartInstance", "DetachDisk", "AttachDisk"})
+_READ_PREFIXES = ("Describe", "List", "Get", "Query", "Check")
+_SECRET_PARAMS = frozenset({"Password", "SecurityToken", "AccessKeySecret"})
+MAX_IDS_PER_CALL = 100
+MAX_PAGES = 10_000
+
+
+def is_mutating(action: str) -> bool:
+    """Known mutations, and anything that does not look like a read (the safe default for raw calls)."""
+    return action in MUTATING_ACTIONS or not action.startswith(_READ_PREFIXES)
+
+
+class HasNow(Protocol):
+    def now(self) -> float: ...
+
+
+ClockLike = Callable[[], float] | HasNow
+
+
+def time_source(clock: ClockLike | None) -> Callable[[], float] | None:
+    """Accept a ``now()`` object (the emulator's clocks) or a plain callable returning epoch seconds."""
+    if clock is None:
+        return None
+    now = getattr(clock, "now", None)
+    if callable(now):
+        return now  # type: ignore[no-any-return]
+    if callable(clock):
+        return clock
+    raise TypeError("clock must be callable or have a now() method")
+
+
+# --- parameters ---------------------------------------------------------------------------------------------
+
+_CAMEL_RE = re.compile(r"_([a-z0-9])")
+
+
+def camel(name: str) -> str:
+    """``instance_charge_type`` → ``InstanceChargeType``; names already in API style are kept."""
+    if "_" not in name and name[:1].isupper():
+        return name
+    return _CAMEL_RE.sub(lambda m: m.group(1).upper(), name[:1].upper() + name[1:])
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def flatten_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """RPC flattening: None dropped, lists as ``Key.1``, objects as ``Key.Sub``, booleans lowercase."""
+    out: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}", inner)
+        elif isinstance(value, list | tuple):
+            for index, inner in enumerate(value, start=1):
+                walk(f"{prefix}.{index}", inner)
+        else:
+            out.append((prefix, _scalar(value)))
+
+    for key, value in params.items():
+        walk(key, value)
+    return out
+
+
+def _id_chunks(ids: Sequence[str] | None) -> list[str | None]:
+    """``InstanceIds`` / ``DiskIds`` as JSON array strings, at most 100 ids each; None means no filter."""
+    if ids is None:
+        return [None]
+    unique = list(dict.fromkeys(str(i) for i in ids))
+    if not unique:
+        return [json.dumps([])]
+    return [
+        json.dumps(unique[i : i + MAX_IDS_PER_CALL], separators=(",", ":"))
+        for i in range(0, len(unique), MAX_IDS_PER_CALL)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One API call, fully decided before anything is sent. Secret parameters are masked in the repr."""
+
+    action: str
+    params: tuple[tuple[str, str], ...]
+    region_id: str
+    url: str
+    mutating: bool
+    timeout: float
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={'****' if k in _SECRET_PARAMS else v}" for k, v in self.params)
+        return f"Call({self.action}, {shown}, url={self.url})"
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """Instances and disks of several regions; a region that failed is in ``errors`` beside the others."""
+
+    instances: tuple[Instance, ...] = ()
+    disks: tuple[Disk, ...] = ()
+    errors: Mapping[str, EcsError] = field(default_factory=dict)
+    regions: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+    def instances_in(self, region_id: str) -> list[Instance]:
+        return [i for i in self.instances if i.region_id == region_id]
+
+    def disks_in(self, region_id: str) -> list[Disk]:
+        return [d for d in self.disks if d.region_id == region_id]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Mapping[str, Any]]
+    next_token: str
+    request_id: str
+
+
+# --- the base -----------------------------------------------------------------------------------------------
+
+
+class BaseEcsClient:
+    """Everything both clients share: configuration, request building, reply parsing, retry decisions."""
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        region_id: str,
+        *,
+        endpoint: str | None = None,
+        read_only: bool = False,
+        signature: str = "v3",
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        profile_name: str | None = None,
+        clock: ClockLike | None = None,
+        nonce: Callable[[], str] | None = None,
+    ) -> None:
+        if signature not in ("v3", "v1"):
+            raise ValueError("signature must be 'v3' (ACS3-HMAC-SHA256, the default) or 'v1' (HMAC-SHA1)")
+        if timeout is not None and timeout <= 0:
+            raise ValueError("timeout must be positive")
+        self._credentials = credentials
+        self._region_id = region_id.strip()
+        self._endpoint_override = endpoint
+        self._endpoint = resolve_endpoint(self._region_id, endpoint)
+        self._read_only = read_only
+        self._signature = signature
+        self._retry = retry or RetryPolicy()
+        self._timeout = timeout
+        self._profile_name = profile_name
+        self._clock = clock
+        self._nonce = nonce
+        self._rng: random.Random = self._retry.new_rng()
+
+    # -- configuration ---------------------------------------------------------------------------------------
+
+    @property
+    def region_id(self) -> str:
+        return self._region_id
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @property
+    def credentials(self) -> CredentialSource:
+        """The credential source; its repr and str are masked."""
+        return self._credentials
+
+    @property
+    def masked_key_id(self) -> str:
+        return self._credentials.masked_key_id
+
+    @property
+    def profile_name(self) -> str | None:
+        return self._profile_name
+
+    @property
+    def signature(self) -> str:
+        return self._signature
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._retry
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "endpoint": self._endpoint_override,
+            "read_only": self._read_only,
+            "signature": self._signature,
+            "retry": self._retry,
+            "timeout": self._timeout,
+            "profile_name": self._profile_name,
+            "clock": self._clock,
+            "nonce": self._nonce,
+        }
+
+    def __repr__(self) -> str:
+        mode = ", read_only" if self._read_only else ""
+        return (
+            f"{type(self).__name__}(region_id={self._region_id!r}, endpoint={self._endpoint!r}, "
+            f"key={self.masked_key_id!r}{mode})"
+        )
+
+    def _auth(self) -> httpx.Auth:
+        from ecs_detach.signing import V1Auth, V3Auth
+
+        cls = V3Auth if self._signature == "v3" else V1Auth
+        return cls(self._credentials, clock=time_source(self._clock), nonce=self._nonce)
+
+    def _endpoint_for(self, region_id: str) -> str:
+        if region_id == self._region_id:
+            return self._endpoint
+        return resolve_endpoint(region_id, self._endpoint_override)
+
+    def _timeout_for(self, action: str) -> float:
+        if self._timeout is not None:
+            return self._timeout
+        return ACTION_TIMEOUTS.get(action, DEFAULT_TIMEOUT)
+
+    # -- requests --------------------------------------------------------------------------------------------
+
+    def _prepare(
+        self, action: str, params: Mapping[str, Any] | None = None, region_id: str | None = None
+    ) -> Call:
+        """Decide a call completely; refuse a mutation in read-only mode before anything is built."""
+        if not action or not action.isidentifier():
+            raise ValueError(f"not an API action name: {action!r}")
+        mutating = is_mutating(action)
+        if mutating and self._read_only:
+            raise ReadOnlyError(action)
+        region = (region_id or self._region_id).strip()
+        pairs = flatten_params(dict(params or {}))
+        if not any(key == "RegionId" for key, _ in pairs):
+            pairs.insert(0, ("RegionId", region))
+        else:
+            region = next(value for key, value in pairs if key == "RegionId")
+        return Call(
+            action=action,
+            params=tuple(pairs),
+            region_id=region,
+            url=self._endpoint_for(region) + "/",
+            mutating=mutating,
+            timeout=self._timeout_for(action),
+        )
+
+    @staticmethod
+    def _headers(call: Call) -> dict[str, str]:
+        return {"x-acs-action": call.action, "accept": "application/json"}
+
+    # -- replies ---------------------------------------------------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        """Remove anything secret (and the full key id) from text that came back from the server."""
+        source = self._credentials
+        creds = source if isinstance(source, Credentials) else getattr(source, "last", None)
+        if isinstance(creds, Credentials):
+            for secret in (creds.access_key_secret, creds.security_token):
+                if secret:
+                    text = text.replace(secret, "****")
+            if creds.access_key_id:
+                text = text.replace(creds.access_key_id, mask_key_id(creds.access_key_id))
+        return text
+
+    def _parse_reply(
+        self, call: Call, status: int, headers: Mapping[str, str], content: bytes
+    ) -> dict[str, Any]:
+        """The JSON body of a successful reply; raise the typed error of a failed one."""
+        if status >= 400:
+            raise self._api_error(call, status, headers, content)
+        try:
+            body = json.loads(content.decode("utf-8")) if content else {}
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            raise ServerError(
+                "InvalidResponse",
+                f"the endpoint answered HTTP {status} with something that is not a JSON object",
+                headers.get("x-acs-request-id", ""),
+                status,
+                action=call.action,
+            )
+        log.debug("%s -> HTTP %s, request %s", call.action, status, body.get("RequestId", ""))
+        return body
+
+    def _api_error(self, call: Call, status: int, headers: Mapping[str, str], content: bytes) -> ApiError:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        fields: dict[str, Any] = {}
+        text = content.decode("utf-8", errors="replace")
+        if lowered.get("content-type", "").lower().startswith(("text/xml", "application/xml")):
+            fields = _xml_error(text)
+        else:
+            try:
+                parsed = json.loads(text) if text.strip() else {}
+                fields = parsed if isinstance(parsed, dict) else {}
+            except json.JSONDecodeError:
+                fields = {}
+
+        def pick(*names: str) -> str:
+            for name in names:
+                value = fields.get(name)
+                if value:
+                    return str(value)
+            return ""
+
+        code = pick("Code", "code") or f"HTTP{status}"
+        message = pick("Message", "message")
+        if not message:
+            snippet = " ".join(text.split())[:120]
+            message = f"HTTP {status} without an API error body" + (f": {snippet}" if snippet else "")
+        request_id = pick("RequestId", "requestId") or lowered.get("x-acs-request-id", "")
+        log.debug("%s -> HTTP %s %s, request %s", call.action, status, code, request_id)
+        return error_for(
+            code,
+            self._scrub(message),
+            request_id,
+            status,
+            action=call.action,
+            retry_after=parse_retry_after(dict(lowered)),
+            recommend=pick("Recommend", "recommend"),
+        )
+
+    def _transport_error(self, call: Call, exc: Exception, *, sent: bool) -> TransportError:
+        reason = self._scrub(" ".join(str(exc).split())) or type(exc).__name__
+        unknown = call.mutating and sent
+        host = call.url.rstrip("/")
+        if unknown:
+            message = (
+                f"{call.action}: no answer from {host} ({type(exc).__name__}: {reason}); the outcome is "
+                "unknown: the request may have been applied"
+            )
+        else:
+            message = f"{call.action}: could not reach {host} ({type(exc).__name__}: {reason})"
+        return TransportError(message, action=call.action, endpoint=host, outcome_unknown=unknown)
+
+    def _decide(self, call: Call, attempt: int, error: EcsError) -> RetryDecision:
+        decision = decide(self._retry, attempt=attempt, mutating=call.mutating, error=error, rng=self._rng)
+        if decision.retry:
+            log.debug(
+                "%s attempt %d failed (%s); retrying in %.2fs",
+                call.action,
+                attempt,
+                decision.reason,
+                decision.delay,
+            )
+        return decision
+
+    # -- actions: parameters and parsing ---------------------------------------------------------------------
+
+    @staticmethod
+    def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:
+        return {camel(key): value for key, value in filters.items() if value is not None}
+
+    def _instance_queries(
+        self,
+        instance_ids: Sequence[str] | None,
+        status: str | None,
+        page_size: int,
+        filters: Mapping[str, Any],
+    ) -> list[dict[str, Any]]:
+        size = max(10, min(100, int(page_size)))
+        base = {"Status": status, "MaxResults": size, **self._filters(filters)}
+        return [{**base, "InstanceIds": chunk} for chunk in _id_chunks(instance_ids)]
+
+    def _disk_queries(
+        self,
+        disk_ids: Sequence[str] | None,
+        instance_id: str | None,
+        disk_type: str | None,
+        status: str | None,
+        page_size: int,
+        filters: Mapping[str, Any],
+    ) -> list[dict[str, Any]]:
+        size = max(10, min(500, int(page_size)))
+        base = {
+            "InstanceId": instance_id,
+            "DiskType": disk_type,
+            "Status": status,
+            "MaxResults": size,
+            **self._filters(filters),
+        }
+        return [{**base, "DiskIds": chunk} for chunk in _id_chunks(disk_ids)]
+
+    @staticmethod
+    def _page(body: Mapping[str, Any], outer: str, inner: str) -> Page:
+        items = [item for item in unwrap(body.get(outer), inner) if isinstance(item, Mapping)]
+        token = body.get("NextToken") or ""
+        return Page(items=items, next_token=str(token), request_id=str(body.get("RequestId", "")))
+
+    @staticmethod
+    def _next_params(
+        query: Mapping[str, Any], page: Page, seen: set[str], action: str
+    ) -> dict[str, Any] | None:
+        """Parameters of the next page, or None at the end; a repeated token or too many pages is an error."""
+        if not page.next_token:
+            return None
+        if page.next_token in seen or len(seen) >= MAX_PAGES:
+            raise ServerError(
+                "PaginationLoop",
+                f"{action} returned the same NextToken twice (or more than {MAX_PAGES} pages); stopped",
+                page.request_id,
+            )
+        seen.add(page.next_token)
+        return {**query, "NextToken": page.next_token}
+
+    @staticmethod
+    def _regions(body: Mapping[str, Any]) -> list[Region]:
+        return [Region.from_api(r) for r in unwrap(body.get("Regions"), "Region") if isinstance(r, Mapping)]
+
+    @staticmethod
+    def _not_found(kind: str, resource_id: str, body: Mapping[str, Any], action: str) -> NotFoundError:
+        if kind == "instance":
+            code, message = "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."
+        else:
+            code, message = "InvalidDiskId.NotFound", "The specified disk does not exist."
+        return NotFoundError(
+            code, f"{message} ({resource_id})", str(body.get("RequestId", "")), 404, action=action
+        )
+
+    @staticmethod
+    def _request_id(body: Mapping[str, Any]) -> str:
+        return str(body.get("RequestId", ""))
+
+    @staticmethod
+    def _stop_params(instance_id: str, force_stop: bool, stopped_mode: str | None) -> dict[str, Any]:
+        return {
+            "InstanceId": instance_id,
+            "ForceStop": True if force_stop else None,
+            "StoppedMode": stopped_mode,
+        }
+
+    @staticmethod
+    def _detach_params(disk_id: str, instance_id: str, delete_with_instance: bool | None) -> dict[str, Any]:
+        return {"DiskId": disk_id, "InstanceId": instance_id, "DeleteWithInstance": delete_with_instance}
+
+    @staticmethod
+    def _attach_params(
+        disk_id: str,
+        instance_id: str,
+        bootable: bool | None,
+        password: str | None,
+        key_pair_name: str | None,
+        delete_with_instance: bool | None,
+    ) -> dict[str, Any]:
+        return {
+            "DiskId": disk_id,
+            "InstanceId": instance_id,
+            "Bootable": bootable,
+            "Password": password,
+            "KeyPairName": key_pair_name,
+            "DeleteWithInstance": delete_with_instance,
+        }
+
+    @staticmethod
+    def _inventory(
+        regions: Iterable[str], results: Mapping[str, tuple[list[Instance], list[Disk]] | EcsError]
+    ) -> Inventory:
+        order = tuple(regions)
+        instances: list[Instance] = []
+        disks: list[Disk] = []
+        errors: dict[str, EcsError] = {}
+        for region in order:
+            result = results.get(region)
+            if isinstance(result, EcsError):
+                errors[region] = result
+            elif result is not None:
+                instances.extend(result[0])
+                disks.extend(result[1])
+        return Inventory(tuple(instances), tuple(disks), errors, order)
+
+
+def _xml_error(text: str) -> dict[str, Any]:
+    import xml.etree.ElementTree as ElementTree
+
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        return {}
+    return {child.tag: (child.text or "") for child in root}
+
+
+def sent_before_failure(exc: Exception) -> bool:
+    """Whether the request may have reached the server before ``exc`` (connect failures: certainly not)."""
+    import httpx
+
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)

@@ -1,0 +1,525 @@
+"""The ECS client: ``EcsClient`` (sync) and ``AsyncEcsClient`` (async), the same methods under the same names.
+
+Both only send, sleep and iterate; request building, reply parsing, error mapping and retry decisions live in
+:class:`ecs_detach._core.BaseEcsClient`. httpx is imported when a client is built, not when this module is::
+
+    from ecs_detach.client import EcsClient
+    from ecs_detach.credentials import resolve
+
+    config = resolve(profile="prod")
+    with EcsClient(config.credentials, config.region_id, read_only=True) as client:
+        for disk in client.iter_disks(instance_id="i-bp1..."):
+            print(disk.disk_id, disk.status)
+
+``EcsClient.for_emulator(Emulator(...))`` runs the same client in-process on the emulator with its demo key.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Self
+
+from ecs_detach._core import (
+    CONNECT_TIMEOUT,
+    USER_AGENT,
+    BaseEcsClient,
+    Call,
+    ClockLike,
+    Inventory,
+    sent_before_failure,
+)
+from ecs_detach.credentials import Credentials, CredentialSource
+from ecs_detach.errors import ApiError, EcsError
+from ecs_detach.models import Disk, Instance, Region
+from ecs_detach.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["AsyncEcsClient", "EcsClient", "Inventory"]
+
+DEFAULT_CONCURRENCY = 8
+
+
+def _emulator_credentials() -> Credentials:
+    from ecs_detach.emulator import EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET
+
+    return Credentials(EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET, provider="emulator")
+
+
+def _timeout(call: Call) -> httpx.Timeout:
+    import httpx
+
+    return httpx.Timeout(call.timeout, connect=min(CONNECT_TIMEOUT, call.timeout))
+
+
+class EcsClient(BaseEcsClient):
+    """Synchronous ECS client. Thread-safe; ``inventory()`` fetches regions on a bounded thread pool."""
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        region_id: str,
+        *,
+        endpoint: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        read_only: bool = False,
+        signature: str = "v3",
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        profile_name: str | None = None,
+        clock: ClockLike | None = None,
+        nonce: Callable[[], str] | None = None,
+        sleep: Callable[[float], None] | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(
+            credentials,
+            region_id,
+            endpoint=endpoint,
+            read_only=read_only,
+            signature=signature,
+            retry=retry,
+            timeout=timeout,
+            profile_name=profile_name,
+            clock=clock,
+            nonce=nonce,
+        )
+        import httpx
+
+        self._transport = transport
+        self._sleep: Callable[[float], None] = sleep or time.sleep
+        self._owns_http = http is None
+        self._http = http or httpx.Client(
+            transport=transport, auth=self._auth(), headers={"user-agent": USER_AGENT}, follow_redirects=False
+        )
+
+    @classmethod
+    def for_emulator(cls, emulator: Any, region_id: str = "cn-hangzhou", **kw: Any) -> Self:
+        """A client on the emulator's in-process transport, signed with the emulator's demo key."""
+        kw.setdefault("transport", emulator.transport())
+        kw.setdefault("profile_name", "demo")
+        return cls(_emulator_credentials(), region_id, **kw)
+
+    def with_region(self, region_id: str) -> EcsClient:
+        """The same client (connection pool, options) aimed at another region."""
+        return type(self)(
+            self._credentials,
+            region_id,
+            transport=self._transport,
+            sleep=self._sleep,
+            http=self._http,
+            **self._options(),
+        )
+
+    def with_read_only(self, read_only: bool) -> EcsClient:
+        options = {**self._options(), "read_only": read_only}
+        return type(self)(
+            self._credentials,
+            self._region_id,
+            transport=self._transport,
+            sleep=self._sleep,
+            http=self._http,
+            **options,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sending ---------------------------------------------------------------------------------------------
+
+    def _send(self, call: Call) -> dict[str, Any]:
+        import httpx
+
+        attempt = 0
+        while True:
+            attempt += 1
+            error: EcsError
+            try:
+                response = self._http.post(
+                    call.url, params=list(call.params), headers=self._headers(call), timeout=_timeout(call)
+                )
+                return self._parse_reply(call, response.status_code, response.headers, response.content)
+            except httpx.TransportError as exc:
+                error = self._transport_error(call, exc, sent=sent_before_failure(exc))
+            except ApiError as exc:
+                error = exc
+            decision = self._decide(call, attempt, error)
+            if not decision.retry:
+                raise error from None
+            self._sleep(decision.delay)
+
+    def call(
+        self, action: str, params: Mapping[str, Any] | None = None, *, region_id: str | None = None
+    ) -> dict[str, Any]:
+        """Any API action, raw: the reply body as a dict (errors raised typed, retries applied)."""
+        return self._send(self._prepare(action, params, region_id))
+
+    # -- reads -----------------------------------------------------------------------------------------------
+
+    def describe_regions(self, *, accept_language: str = "en-US") -> list[Region]:
+        return self._regions(self.call("DescribeRegions", {"AcceptLanguage": accept_language}))
+
+    def _iterate(
+        self, action: str, outer: str, inner: str, queries: list[dict[str, Any]], region_id: str | None
+    ) -> Iterator[Mapping[str, Any]]:
+        for query in queries:
+            params: dict[str, Any] | None = query
+            seen: set[str] = set()
+            while params is not None:
+                page = self._page(self.call(action, params, region_id=region_id), outer, inner)
+                yield from page.items
+                params = self._next_params(query, page, seen, action)
+
+    def iter_instances(
+        self,
+        *,
+        region_id: str | None = None,
+        instance_ids: Sequence[str] | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+        **filters: Any,
+    ) -> Iterator[Instance]:
+        """Every instance matching the filters, page after page (NextToken)."""
+        queries = self._instance_queries(instance_ids, status, page_size, filters)
+        for raw in self._iterate("DescribeInstances", "Instances", "Instance", queries, region_id):
+            yield Instance.from_api(raw)
+
+    def list_instances(self, **kw: Any) -> list[Instance]:
+        return list(self.iter_instances(**kw))
+
+    def get_instance(self, instance_id: str, *, region_id: str | None = None) -> Instance:
+        """One instance by id; ``NotFoundError`` if it does not exist in the region."""
+        body = self.call("DescribeInstances", {"InstanceIds": json.dumps([instance_id])}, region_id=region_id)
+        items = self._page(body, "Instances", "Instance").items
+        if not items:
+            raise self._not_found("instance", instance_id, body, "DescribeInstances")
+        return Instance.from_api(items[0])
+
+    def describe_instance_attribute(self, instance_id: str, *, region_id: str | None = None) -> Instance:
+        return Instance.from_api(
+            self.call("DescribeInstanceAttribute", {"InstanceId": instance_id}, region_id=region_id)
+        )
+
+    def iter_disks(
+        self,
+        *,
+        region_id: str | None = None,
+        disk_ids: Sequence[str] | None = None,
+        instance_id: str | None = None,
+        disk_type: str | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+        **filters: Any,
+    ) -> Iterator[Disk]:
+        """Every disk matching the filters, page after page (NextToken)."""
+        queries = self._disk_queries(disk_ids, instance_id, disk_type, status, page_size, filters)
+        for raw in self._iterate("DescribeDisks", "Disks", "Disk", queries, region_id):
+            yield Disk.from_api(raw)
+
+    def list_disks(self, **kw: Any) -> list[Disk]:
+        return list(self.iter_disks(**kw))
+
+    def get_disk(self, disk_id: str, *, region_id: str | None = None) -> Disk:
+        """One disk by id; ``NotFoundError`` if it does not exist in the region."""
+        body = self.call("DescribeDisks", {"DiskIds": json.dumps([disk_id])}, region_id=region_id)
+        items = self._page(body, "Disks", "Disk").items
+        if not items:
+            raise self._not_found("disk", disk_id, body, "DescribeDisks")
+        return Disk.from_api(items[0])
+
+    def inventory(
+        self, regions: Sequence[str] | None = None, *, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> Inventory:
+        """Instances and disks of every region (or those given), fetched concurrently on at most
+        ``concurrency`` threads; a failing region is reported in ``errors`` beside the others' results."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        names = list(regions) if regions is not None else [r.region_id for r in self.describe_regions()]
+
+        def fetch(region: str) -> tuple[list[Instance], list[Disk]] | EcsError:
+            try:
+                return self.list_instances(region_id=region), self.list_disks(region_id=region)
+            except EcsError as exc:
+                return exc
+
+        workers = max(1, min(int(concurrency), len(names) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ecs-inventory") as pool:
+            results = dict(zip(names, pool.map(fetch, names), strict=True))
+        return self._inventory(names, results)
+
+    # -- mutations (never re-sent blindly) -------------------------------------------------------------------
+
+    def stop_instance(
+        self, instance_id: str, *, force_stop: bool = False, stopped_mode: str | None = None
+    ) -> str:
+        return self._request_id(
+            self.call("StopInstance", self._stop_params(instance_id, force_stop, stopped_mode))
+        )
+
+    def start_instance(self, instance_id: str) -> str:
+        return self._request_id(self.call("StartInstance", {"InstanceId": instance_id}))
+
+    def detach_disk(self, disk_id: str, instance_id: str, *, delete_with_instance: bool | None = None) -> str:
+        return self._request_id(
+            self.call("DetachDisk", self._detach_params(disk_id, instance_id, delete_with_instance))
+        )
+
+    def attach_disk(
+        self,
+        disk_id: str,
+        instance_id: str,
+        *,
+        bootable: bool | None = None,
+        password: str | None = None,
+        key_pair_name: str | None = None,
+        delete_with_instance: bool | None = None,
+    ) -> str:
+        params = self._attach_params(
+            disk_id, instance_id, bootable, password, key_pair_name, delete_with_instance
+        )
+        return self._request_id(self.call("AttachDisk", params))
+
+
+class AsyncEcsClient(BaseEcsClient):
+    """Asynchronous ECS client: the same methods as :class:`EcsClient`, awaited (iterators are async)."""
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        region_id: str,
+        *,
+        endpoint: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        read_only: bool = False,
+        signature: str = "v3",
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        profile_name: str | None = None,
+        clock: ClockLike | None = None,
+        nonce: Callable[[], str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            credentials,
+            region_id,
+            endpoint=endpoint,
+            read_only=read_only,
+            signature=signature,
+            retry=retry,
+            timeout=timeout,
+            profile_name=profile_name,
+            clock=clock,
+            nonce=nonce,
+        )
+        import anyio
+        import httpx
+
+        self._transport = transport
+        self._sleep: Callable[[float], Awaitable[None]] = sleep or anyio.sleep
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            transport=transport, auth=self._auth(), headers={"user-agent": USER_AGENT}, follow_redirects=False
+        )
+
+    @classmethod
+    def for_emulator(cls, emulator: Any, region_id: str = "cn-hangzhou", **kw: Any) -> Self:
+        """A client on the emulator's in-process transport, signed with the emulator's demo key."""
+        kw.setdefault("transport", emulator.transport())
+        kw.setdefault("profile_name", "demo")
+        return cls(_emulator_credentials(), region_id, **kw)
+
+    def with_region(self, region_id: str) -> AsyncEcsClient:
+        return type(self)(
+            self._credentials,
+            region_id,
+            transport=self._transport,
+            sleep=self._sleep,
+            http=self._http,
+            **self._options(),
+        )
+
+    def with_read_only(self, read_only: bool) -> AsyncEcsClient:
+        options = {**self._options(), "read_only": read_only}
+        return type(self)(
+            self._credentials,
+            self._region_id,
+            transport=self._transport,
+            sleep=self._sleep,
+            http=self._http,
+            **options,
+        )
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _send(self, call: Call) -> dict[str, Any]:
+        import httpx
+
+        attempt = 0
+        while True:
+            attempt += 1
+            error: EcsError
+            try:
+                response = await self._http.post(
+                    call.url, params=list(call.params), headers=self._headers(call), timeout=_timeout(call)
+                )
+                return self._parse_reply(call, response.status_code, response.headers, response.content)
+            except httpx.TransportError as exc:
+                error = self._transport_error(call, exc, sent=sent_before_failure(exc))
+            except ApiError as exc:
+                error = exc
+            decision = self._decide(call, attempt, error)
+            if not decision.retry:
+                raise error from None
+            await self._sleep(decision.delay)
+
+    async def call(
+        self, action: str, params: Mapping[str, Any] | None = None, *, region_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._send(self._prepare(action, params, region_id))
+
+    async def describe_regions(self, *, accept_language: str = "en-US") -> list[Region]:
+        return self._regions(await self.call("DescribeRegions", {"AcceptLanguage": accept_language}))
+
+    async def _iterate(
+        self, action: str, outer: str, inner: str, queries: list[dict[str, Any]], region_id: str | None
+    ) -> AsyncIterator[Mapping[str, Any]]:
+        for query in queries:
+            params: dict[str, Any] | None = query
+            seen: set[str] = set()
+            while params is not None:
+                page = self._page(await self.call(action, params, region_id=region_id), outer, inner)
+                for item in page.items:
+                    yield item
+                params = self._next_params(query, page, seen, action)
+
+    async def iter_instances(
+        self,
+        *,
+        region_id: str | None = None,
+        instance_ids: Sequence[str] | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+        **filters: Any,
+    ) -> AsyncIterator[Instance]:
+        queries = self._instance_queries(instance_ids, status, page_size, filters)
+        async for raw in self._iterate("DescribeInstances", "Instances", "Instance", queries, region_id):
+            yield Instance.from_api(raw)
+
+    async def list_instances(self, **kw: Any) -> list[Instance]:
+        return [instance async for instance in self.iter_instances(**kw)]
+
+    async def get_instance(self, instance_id: str, *, region_id: str | None = None) -> Instance:
+        body = await self.call(
+            "DescribeInstances", {"InstanceIds": json.dumps([instance_id])}, region_id=region_id
+        )
+        items = self._page(body, "Instances", "Instance").items
+        if not items:
+            raise self._not_found("instance", instance_id, body, "DescribeInstances")
+        return Instance.from_api(items[0])
+
+    async def describe_instance_attribute(
+        self, instance_id: str, *, region_id: str | None = None
+    ) -> Instance:
+        body = await self.call("DescribeInstanceAttribute", {"InstanceId": instance_id}, region_id=region_id)
+        return Instance.from_api(body)
+
+    async def iter_disks(
+        self,
+        *,
+        region_id: str | None = None,
+        disk_ids: Sequence[str] | None = None,
+        instance_id: str | None = None,
+        disk_type: str | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+        **filters: Any,
+    ) -> AsyncIterator[Disk]:
+        queries = self._disk_queries(disk_ids, instance_id, disk_type, status, page_size, filters)
+        async for raw in self._iterate("DescribeDisks", "Disks", "Disk", queries, region_id):
+            yield Disk.from_api(raw)
+
+    async def list_disks(self, **kw: Any) -> list[Disk]:
+        return [disk async for disk in self.iter_disks(**kw)]
+
+    async def get_disk(self, disk_id: str, *, region_id: str | None = None) -> Disk:
+        body = await self.call("DescribeDisks", {"DiskIds": json.dumps([disk_id])}, region_id=region_id)
+        items = self._page(body, "Disks", "Disk").items
+        if not items:
+            raise self._not_found("disk", disk_id, body, "DescribeDisks")
+        return Disk.from_api(items[0])
+
+    async def inventory(
+        self, regions: Sequence[str] | None = None, *, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> Inventory:
+        """Instances and disks of every region, at most ``concurrency`` regions in flight at once."""
+        import anyio
+
+        names = list(regions) if regions is not None else [r.region_id for r in await self.describe_regions()]
+        limiter = anyio.CapacityLimiter(max(1, int(concurrency)))
+        results: dict[str, tuple[list[Instance], list[Disk]] | EcsError] = {}
+
+        async def fetch(region: str) -> None:
+            async with limiter:
+                try:
+                    results[region] = (
+                        await self.list_instances(region_id=region),
+                        await self.list_disks(region_id=region),
+                    )
+                except EcsError as exc:
+                    results[region] = exc
+
+        async with anyio.create_task_group() as group:
+            for region in names:
+                group.start_soon(fetch, region)
+        return self._inventory(names, results)
+
+    async def stop_instance(
+        self, instance_id: str, *, force_stop: bool = False, stopped_mode: str | None = None
+    ) -> str:
+        body = await self.call("StopInstance", self._stop_params(instance_id, force_stop, stopped_mode))
+        return self._request_id(body)
+
+    async def start_instance(self, instance_id: str) -> str:
+        return self._request_id(await self.call("StartInstance", {"InstanceId": instance_id}))
+
+    async def detach_disk(
+        self, disk_id: str, instance_id: str, *, delete_with_instance: bool | None = None
+    ) -> str:
+        body = await self.call("DetachDisk", self._detach_params(disk_id, instance_id, delete_with_instance))
+        return self._request_id(body)
+
+    async def attach_disk(
+        self,
+        disk_id: str,
+        instance_id: str,
+        *,
+        bootable: bool | None = None,
+        password: str | None = None,
+        key_pair_name: str | None = None,
+        delete_with_instance: bool | None = None,
+    ) -> str:
+        params = self._attach_params(
+            disk_id, instance_id, bootable, password, key_pair_name, delete_with_instance
+        )
+        return self._request_id(await self.call("AttachDisk", params))

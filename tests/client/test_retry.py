@@ -1,0 +1,244 @@
+"""Retry decisions (pure) and the drivers' retry loop, on a deterministic fake transport with recorded sleeps.
+
+The fake transport is used only here, for backoff and failure modes the emulator cannot produce on demand
+(a read timeout after sending, a connection refused); everything else runs against the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from ecs_detach.client import AsyncEcsClient, EcsClient
+from ecs_detach.credentials import Credentials
+from ecs_detach.errors import (
+    ReadOnlyError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+    error_for,
+)
+from ecs_detach.retry import RetryPolicy, backoff_delay, decide, parse_retry_after
+
+CREDS = Credentials("LTAI5tRetryTestKey0001", "retry-test-secret-value")
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def reply(status: int, body: dict[str, object], headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, content=json.dumps(body).encode(), headers=headers or {})
+
+
+def error_reply(status: int, code: str, message: str = "m", **headers: str) -> httpx.Response:
+    return reply(status, {"Code": code, "Message": message, "RequestId": f"R-{status}"}, headers)
+
+
+OK_DISKS = {"RequestId": "R-ok", "Disks": {"Disk": [{"DiskId": "d-1", "Status": "In_use"}]}, "NextToken": ""}
+
+
+class Script:
+    """A transport that answers from a list, records every request, and can raise transport errors."""
+
+    def __init__(self, *answers: httpx.Response | Exception) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def make_client(script: Script, **kw: object) -> tuple[EcsClient, list[float]]:
+    sleeps: list[float] = []
+    client = EcsClient(
+        CREDS,
+        "cn-hangzhou",
+        transport=httpx.MockTransport(script),
+        sleep=sleeps.append,
+        retry=kw.pop("retry", RetryPolicy(seed=7)),  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
+    )
+    return client, sleeps
+
+
+# --- pure decisions -----------------------------------------------------------------------------------------
+
+
+def test_full_jitter_is_bounded_and_reproducible() -> None:
+    policy = RetryPolicy(base_delay=0.5, max_delay=4.0, seed=1)
+    first = [backoff_delay(policy, n, policy.new_rng()) for n in range(1, 8)]
+    again = [backoff_delay(policy, n, policy.new_rng()) for n in range(1, 8)]
+    assert first == again
+    rng = random.Random(3)
+    for attempt in range(1, 12):
+        assert 0.0 <= backoff_delay(policy, attempt, rng) <= min(4.0, 0.5 * 2 ** (attempt - 1))
+
+
+def test_decisions() -> None:
+    policy = RetryPolicy(max_attempts=3, max_retry_after=2.0)
+    rng = random.Random(0)
+    throttled = error_for("Throttling.User", "m", "R", 429, retry_after=0.15)
+    assert decide(policy, attempt=1, mutating=True, error=throttled, rng=rng).delay == 0.15
+    slow = error_for("Throttling.User", "m", "R", 429, retry_after=30.0)
+    assert decide(policy, attempt=1, mutating=False, error=slow, rng=rng).delay == 2.0
+    assert not decide(policy, attempt=3, mutating=False, error=throttled, rng=rng).retry
+    internal = error_for("InternalError", "m", "R", 500)
+    assert decide(policy, attempt=1, mutating=False, error=internal, rng=rng).retry
+    assert not decide(policy, attempt=1, mutating=True, error=internal, rng=rng).retry
+    unavailable = error_for("ServiceUnavailable", "m", "R", 503)
+    assert decide(policy, attempt=1, mutating=True, error=unavailable, rng=rng).retry
+    lost = TransportError("x", action="DetachDisk", outcome_unknown=True)
+    assert not decide(policy, attempt=1, mutating=True, error=lost, rng=rng).retry
+    unsent = TransportError("x", action="DetachDisk", outcome_unknown=False)
+    assert decide(policy, attempt=1, mutating=True, error=unsent, rng=rng).retry
+    state = error_for("IncorrectInstanceStatus", "m", "R", 403)
+    assert not decide(policy, attempt=1, mutating=False, error=state, rng=rng).retry
+
+
+def test_retry_after_headers() -> None:
+    assert parse_retry_after({"x-acs-retry-after": "150"}) == 0.15
+    assert parse_retry_after({"Retry-After": "2"}) == 2.0
+    assert parse_retry_after({"x-acs-retry-after": "soon"}) is None
+    assert parse_retry_after({}) is None
+
+
+def test_policy_is_bounded() -> None:
+    with pytest.raises(ValueError):
+        RetryPolicy(max_attempts=0)
+    with pytest.raises(ValueError):
+        RetryPolicy(max_attempts=1000)
+
+
+# --- the drivers --------------------------------------------------------------------------------------------
+
+
+def test_503_then_200_sleeps_once_and_succeeds() -> None:
+    script = Script(error_reply(503, "ServiceUnavailable"), reply(200, OK_DISKS))
+    client, sleeps = make_client(script)
+    assert [d.disk_id for d in client.list_disks()] == ["d-1"]
+    assert len(script.requests) == 2 and len(sleeps) == 1
+    assert 0.0 <= sleeps[0] <= 0.5
+    nonces = {r.headers["x-acs-signature-nonce"] for r in script.requests}
+    assert len(nonces) == 2  # every attempt is signed afresh
+
+
+def test_throttling_honours_the_server_hint_then_gives_up() -> None:
+    script = Script(error_reply(429, "Throttling.User", **{"x-acs-retry-after": "150"}))
+    client, sleeps = make_client(script, retry=RetryPolicy(max_attempts=3))
+    with pytest.raises(ThrottledError) as caught:
+        client.detach_disk("d-1", "i-1")
+    assert sleeps == [0.15, 0.15] and len(script.requests) == 3
+    assert caught.value.code == "Throttling.User" and caught.value.request_id == "R-429"
+
+
+def test_a_mutation_is_never_resent_after_a_lost_answer() -> None:
+    script = Script(httpx.ReadTimeout("timed out"))
+    client, sleeps = make_client(script)
+    with pytest.raises(TransportError) as caught:
+        client.detach_disk("d-1", "i-1")
+    assert len(script.requests) == 1 and sleeps == []
+    error = caught.value
+    assert error.outcome_unknown and "outcome is unknown" in str(error)
+    assert "read the resource" in error.remedy
+
+
+def test_a_mutation_that_never_left_is_retried() -> None:
+    script = Script(httpx.ConnectError("refused"), reply(200, {"RequestId": "R-detach"}))
+    client, sleeps = make_client(script)
+    assert client.detach_disk("d-1", "i-1") == "R-detach"
+    assert len(script.requests) == 2 and len(sleeps) == 1
+
+
+def test_a_mutation_is_not_resent_after_an_internal_error() -> None:
+    script = Script(error_reply(500, "InternalError"))
+    client, _ = make_client(script)
+    with pytest.raises(ServerError):
+        client.stop_instance("i-1")
+    assert len(script.requests) == 1
+
+
+def test_reads_retry_transport_errors_a_bounded_number_of_times() -> None:
+    script = Script(httpx.ReadTimeout("timed out"))
+    client, sleeps = make_client(script, retry=RetryPolicy(max_attempts=4, seed=2))
+    with pytest.raises(TransportError) as caught:
+        client.list_disks()
+    assert len(script.requests) == 4 and len(sleeps) == 3
+    assert not caught.value.outcome_unknown and "could not reach" in str(caught.value)
+
+
+def test_non_json_gateway_page_is_a_server_error_and_retried_for_reads() -> None:
+    script = Script(httpx.Response(502, content=b"<html>bad gateway</html>"), reply(200, OK_DISKS))
+    client, sleeps = make_client(script)
+    assert len(client.list_disks()) == 1 and len(sleeps) == 1
+
+
+def test_xml_error_bodies_are_read() -> None:
+    xml = b"<Error><RequestId>R-XML</RequestId><Code>Forbidden</Code><Message>nope</Message></Error>"
+    script = Script(httpx.Response(403, content=xml, headers={"content-type": "text/xml;charset=utf-8"}))
+    client, _ = make_client(script)
+    with pytest.raises(Exception) as caught:
+        client.list_disks()
+    assert "Forbidden: nope (HTTP 403, request R-XML)" in str(caught.value)
+
+
+def test_secrets_echoed_by_the_server_are_scrubbed() -> None:
+    message = f"Specified signature is not matched. server string to sign is: key {CREDS.access_key_secret}"
+    script = Script(error_reply(400, "SignatureDoesNotMatch", message + f" id {CREDS.access_key_id}"))
+    client, _ = make_client(script)
+    with pytest.raises(Exception) as caught:
+        client.list_disks()
+    text = str(caught.value)
+    assert CREDS.access_key_secret not in text and CREDS.access_key_id not in text and "****" in text
+
+
+def test_per_action_timeouts() -> None:
+    script = Script(reply(200, {"RequestId": "R"}))
+    client, _ = make_client(script)
+    client.detach_disk("d-1", "i-1")
+    client.start_instance("i-1")
+    reads = [r.extensions["timeout"]["read"] for r in script.requests]
+    assert reads == [17.0, 46.0]
+    fixed, _ = make_client(script, timeout=3.0)
+    fixed.call("DescribeRegions")
+    assert script.requests[-1].extensions["timeout"]["read"] == 3.0
+
+
+def test_read_only_refuses_before_any_request_is_built() -> None:
+    script = Script(reply(200, {"RequestId": "R"}))
+    client, _ = make_client(script, read_only=True)
+    for attempt in (
+        lambda: client.detach_disk("d-1", "i-1"),
+        lambda: client.attach_disk("d-1", "i-1"),
+        lambda: client.stop_instance("i-1"),
+        lambda: client.start_instance("i-1"),
+        lambda: client.call("DeleteDisk", {"DiskId": "d-1"}),
+    ):
+        with pytest.raises(ReadOnlyError):
+            attempt()
+    assert script.requests == []
+    client.list_disks()  # reads still work
+    assert len(script.requests) == 1
+
+
+@pytest.mark.anyio
+async def test_async_client_retries_the_same_way() -> None:
+    script = Script(error_reply(503, "ServiceUnavailable"), reply(200, OK_DISKS))
+    sleeps: list[float] = []
+
+    async def record(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    async with AsyncEcsClient(
+        CREDS, "cn-hangzhou", transport=httpx.MockTransport(script), sleep=record, retry=RetryPolicy(seed=7)
+    ) as client:
+        assert [d.disk_id for d in await client.list_disks()] == ["d-1"]
+        script.answers = [httpx.ReadTimeout("t")]
+        with pytest.raises(TransportError) as caught:
+            await client.detach_disk("d-1", "i-1")
+    assert caught.value.outcome_unknown and len(sleeps) == 1
