@@ -19,7 +19,7 @@ None is reported as "unknown, the API decides" and never guessed.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -140,26 +140,25 @@ class PlatformFacts:
     whitelist_disk_ids: frozenset[str] | None = None  # disks needing a whitelist the account lacks
     detaching_limit: int | None = None  # per instance
     detaching_counts: Mapping[str, int] | None = None  # instance id -> disks Detaching from it now
+    # (disk id, instance id) of every attachment being detached now; the API shows it only per disk, so a
+    # multi-attach disk still In_use on other instances hides it (None: read it from Status alone).
+    detaching_pairs: frozenset[tuple[str, str]] | None = None
     regions: frozenset[str] | None = None
     durations: Durations = field(default_factory=Durations)
 
     def with_detaching_counts(self, disks: Collection[Disk]) -> PlatformFacts:
-        """These facts with `detaching_counts` computed from `disks` (e.g. the instance's, read live)."""
-        counts: dict[str, int] = {}
+        """These facts with `detaching_counts` computed from `disks` (e.g. the instance's, read live).
+
+        Attachments in `detaching_pairs` count too (a multi-attach disk detaching from one instance only).
+        """
+        pairs = set(self.detaching_pairs or ())
         for disk in disks:
             if disk.status == DISK_DETACHING:
-                for instance_id in disk.attached_instance_ids:
-                    counts[instance_id] = counts.get(instance_id, 0) + 1
-        return PlatformFacts(
-            no_hot_detach_types=self.no_hot_detach_types,
-            no_system_detach_types=self.no_system_detach_types,
-            deleted_image_ids=self.deleted_image_ids,
-            whitelist_disk_ids=self.whitelist_disk_ids,
-            detaching_limit=self.detaching_limit,
-            detaching_counts=counts,
-            regions=self.regions,
-            durations=self.durations,
-        )
+                pairs.update((disk.disk_id, instance_id) for instance_id in disk.attached_instance_ids)
+        counts: dict[str, int] = {}
+        for _, instance_id in pairs:
+            counts[instance_id] = counts.get(instance_id, 0) + 1
+        return replace(self, detaching_counts=counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +313,7 @@ def check_detach(
                 _row6(disk, opts),
                 _row7(disk),
                 _row8(disk, i_id),
-                _row9(disk, i_id),
+                _row9(disk, i_id, pf),
                 _row10(disk),
                 _row11(disk, pf),
                 _row12(disk),
@@ -540,8 +539,20 @@ def _row8(disk: Disk, instance_id: str) -> Row:
     return _make(8, RowStatus.PASS, f"Disk {disk.disk_id} is attached to {instance_id}.", "")
 
 
-def _row9(disk: Disk, instance_id: str) -> Row:
-    if disk.status == DISK_DETACHING and instance_id in disk.attached_instance_ids:
+def _row9(disk: Disk, instance_id: str, facts: PlatformFacts) -> Row:
+    if facts.detaching_pairs is not None:
+        detaching = (disk.disk_id, instance_id) in facts.detaching_pairs
+    elif disk.is_multi_attach and disk.status != DISK_DETACHING:
+        return _make(
+            9,
+            RowStatus.UNKNOWN,
+            f"Whether this attachment of multi-attach disk {disk.disk_id} is already detaching "
+            f"is {_UNKNOWN}.",
+            "",
+        )
+    else:
+        detaching = disk.status == DISK_DETACHING and instance_id in disk.attached_instance_ids
+    if detaching:
         return _make(
             9,
             RowStatus.FAIL,
@@ -786,7 +797,13 @@ def facts_from_fleet(fleet: Mapping[str, Any]) -> PlatformFacts:
         for raw in fleet.get("Regions", [])
         if isinstance(raw, Mapping) and raw.get("RegionId")
     )
+    pairs = {
+        (str(entry.get("DiskId")), str(entry.get("InstanceId")))
+        for entry in knobs.get("PendingTransitions", None) or []
+        if isinstance(entry, Mapping) and entry.get("Action") == "DetachDisk" and entry.get("DiskId")
+    }
     base = PlatformFacts(
+        detaching_pairs=frozenset(pairs),
         no_hot_detach_types=ids("NoHotDetachInstanceTypes"),
         no_system_detach_types=ids("NoSystemDiskDetachInstanceTypes"),
         deleted_image_ids=ids("DeletedImageIds"),
@@ -800,7 +817,13 @@ def facts_from_fleet(fleet: Mapping[str, Any]) -> PlatformFacts:
             start=seconds("StartInstance", defaults.start),
         ),
     )
-    return base.with_detaching_counts(disks)
+    facts = base.with_detaching_counts(disks)
+    # Disks the fleet gives as Detaching detach from all their attachments.
+    every = set(pairs)
+    for disk in disks:
+        if disk.status == DISK_DETACHING:
+            every.update((disk.disk_id, instance_id) for instance_id in disk.attached_instance_ids)
+    return replace(facts, detaching_pairs=frozenset(every))
 
 
 _EMULATOR_DEFAULT_DETACHING_LIMIT = 8
