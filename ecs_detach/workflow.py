@@ -1,0 +1,1382 @@
+"""The safe detach: inspect, plan, run, follow, undo, bulk — the API the CLI, the TUI and the notebooks call.
+
+```python
+from ecs_detach import workflow
+from ecs_detach.preconditions import DetachOptions
+
+plan = workflow.prepare(client, "d-123", DetachOptions(allow_stop=True))   # fresh reads + preconditions
+print(plan.describe())                                                     # calls, changes, ETA, aliyun
+if plan.executable and confirmed:
+    result = workflow.run(client, plan, journal=Journal(), on_progress=print)
+    result.outcome, result.message, result.exit_code
+```
+
+Safety, as `design.md` asks:
+
+- every mutation is preceded by fresh reads and recomputed preconditions; if they changed for the worse
+  (a lock, a detach behind our back, a stop the confirmed plan did not include) the run stops, saying why;
+- every mutation is journaled (intent before, outcome after);
+- a lost answer (`TransportError`) is reconciled by reading the resource before anything is retried: never a
+  second blind DetachDisk; `InvalidDisk.AlreadyDetached` after our own call counts as done;
+- waits poll with backoff, report progress (state, elapsed, ETA), time out (default 300 s), and can be
+  cancelled (`CancelToken`) without cancelling the operation in the cloud.
+
+Time is injectable: `clock()` gives seconds, `sleep(seconds)` waits. With the emulator's ManualClock, pass
+``clock=emu.now, sleep=emu.advance`` and a one-minute detach takes no real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Protocol
+
+from ecs_detach.errors import (
+    ApiError,
+    EcsError,
+    NotFoundError,
+    ThrottledError,
+    TransportError,
+)
+from ecs_detach.journal import Journal, JournalRecord, Result, classify
+from ecs_detach.models import (
+    DISK_ATTACHING,
+    DISK_AVAILABLE,
+    DISK_DETACHING,
+    INSTANCE_RUNNING,
+    INSTANCE_STOPPED,
+    INSTANCE_TRANSITIONAL,
+    Disk,
+    Instance,
+)
+from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind, plan_detach, plan_reattach
+from ecs_detach.preconditions import (
+    DetachOptions,
+    Durations,
+    FixKind,
+    PlatformFacts,
+    Preconditions,
+    Verdict,
+    check_detach,
+    facts_from_fleet,
+    resolve_instance_id,
+)
+
+__all__ = [
+    "BulkItem",
+    "BulkReport",
+    "CancelToken",
+    "Outcome",
+    "ProgressEvent",
+    "RunResult",
+    "StepResult",
+    "WorkflowClient",
+    "emulator_facts",
+    "follow",
+    "inspect",
+    "prepare",
+    "prepare_bulk",
+    "prepare_reattach",
+    "reattach",
+    "run",
+    "run_async",
+    "run_bulk",
+]
+
+
+class WorkflowClient(Protocol):
+    """What the workflow needs from a client (`ecs_detach.client.EcsClient` fits)."""
+
+    @property
+    def region_id(self) -> str: ...
+
+    def get_disk(self, disk_id: str) -> Disk: ...
+
+    def get_instance(self, instance_id: str) -> Instance: ...
+
+    def stop_instance(
+        self, instance_id: str, *, force_stop: bool = False, stopped_mode: str | None = None
+    ) -> str: ...
+
+    def start_instance(self, instance_id: str) -> str: ...
+
+    def detach_disk(
+        self, disk_id: str, instance_id: str, *, delete_with_instance: bool | None = None
+    ) -> str: ...
+
+    def attach_disk(
+        self,
+        disk_id: str,
+        instance_id: str,
+        *,
+        bootable: bool | None = None,
+        password: str | None = None,
+        key_pair_name: str | None = None,
+        delete_with_instance: bool | None = None,
+    ) -> str: ...
+
+
+FactsSource = PlatformFacts | Callable[[], PlatformFacts] | None
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    ALREADY_DETACHED = "already-detached"  # nothing was needed
+    BLOCKED = "blocked"  # a precondition refuses it; nothing was sent
+    ABORTED = "aborted"  # the state changed for the worse during the run; stopped before the next mutation
+    FAILED = "failed"  # the API refused a call, or the state could not be read
+    TIMED_OUT = "timed-out"  # the wait ran out; the operation goes on in the cloud
+    CANCELLED = "cancelled"  # the wait was cancelled; the operation goes on in the cloud
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code: 0 done, 1 failed, 3 blocked by a precondition, 4 timed out (or cancelled)."""
+        return _EXIT_CODES[self]
+
+
+_EXIT_CODES = {
+    Outcome.DONE: 0,
+    Outcome.ALREADY_DETACHED: 0,
+    Outcome.BLOCKED: 3,
+    Outcome.ABORTED: 3,
+    Outcome.FAILED: 1,
+    Outcome.TIMED_OUT: 4,
+    Outcome.CANCELLED: 4,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """One report from a run: a step starting, a poll during a wait, or a note (reconciling, backing off)."""
+
+    phase: str  # a StepKind value, or "check", "reconcile", "throttled"
+    message: str
+    disk_id: str
+    instance_id: str
+    state: str = ""  # the watched resource's status at this poll
+    elapsed: float = 0.0  # seconds since this step began
+    eta: float | None = None  # seconds left, as expected (None: longer than usual, or unknown)
+    timeout: float = 0.0
+
+
+class CancelToken:
+    """Cancels waiting (never the operation in the cloud). Thread-safe; `cancel()` from any thread."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds` (real time), waking early if cancelled; True if cancelled."""
+        return self._event.wait(max(0.0, seconds))
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    kind: str  # a StepKind value
+    message: str
+    action: str = ""  # the API action, for a mutation
+    request_id: str = ""
+    operation_id: str = ""  # the journal's
+    code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    outcome: Outcome
+    message: str
+    disk_id: str
+    instance_id: str
+    steps: tuple[StepResult, ...] = ()
+    code: str = ""  # the API code behind a failure
+    remedy: str = ""
+    preconditions: Preconditions | None = field(default=None, compare=False)
+    disk: Disk | None = field(default=None, compare=False)  # the last state read
+    elapsed: float = 0.0
+    stopped_instance: bool = False  # this run stopped the instance (and did not start it again)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (Outcome.DONE, Outcome.ALREADY_DETACHED)
+
+    @property
+    def exit_code(self) -> int:
+        return self.outcome.exit_code
+
+    @property
+    def request_ids(self) -> tuple[str, ...]:
+        return tuple(step.request_id for step in self.steps if step.request_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.value,
+            "message": self.message,
+            "disk_id": self.disk_id,
+            "instance_id": self.instance_id,
+            "code": self.code,
+            "remedy": self.remedy,
+            "elapsed": round(self.elapsed, 3),
+            "disk_status": self.disk.status if self.disk else None,
+            "steps": [
+                {
+                    "kind": s.kind,
+                    "action": s.action,
+                    "message": s.message,
+                    "request_id": s.request_id,
+                    "operation_id": s.operation_id,
+                    "code": s.code,
+                }
+                for s in self.steps
+            ],
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading state
+# ---------------------------------------------------------------------------------------------------------
+
+
+def emulator_facts(emulator: Any) -> Callable[[], PlatformFacts]:
+    """Demo mode: PlatformFacts read from the emulator's state each time they are needed."""
+
+    def read() -> PlatformFacts:
+        return facts_from_fleet(emulator.state())
+
+    return read
+
+
+def _facts(source: FactsSource) -> PlatformFacts | None:
+    if source is None or isinstance(source, PlatformFacts):
+        return source
+    return source()
+
+
+def _read_disk(client: WorkflowClient, disk_id: str) -> Disk | None:
+    try:
+        return client.get_disk(disk_id)
+    except NotFoundError:
+        return None
+
+
+def _read_instance(client: WorkflowClient, instance_id: str) -> Instance | None:
+    if not instance_id:
+        return None
+    try:
+        return client.get_instance(instance_id)
+    except NotFoundError:
+        return None
+
+
+def inspect(
+    client: WorkflowClient, disk_id: str, options: DetachOptions | None = None, *, facts: FactsSource = None
+) -> Preconditions:
+    """Read the disk and its instance now, and check every precondition. Raises `EcsError` if reads fail."""
+    opts = options or DetachOptions()
+    disk = _read_disk(client, disk_id)
+    instance = _read_instance(client, resolve_instance_id(disk, opts))
+    return check_detach(
+        disk, instance, opts, facts=_facts(facts), disk_id=disk_id, region_id=client.region_id
+    )
+
+
+def prepare(
+    client: WorkflowClient,
+    disk_id: str,
+    options: DetachOptions | None = None,
+    *,
+    facts: FactsSource = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Plan:
+    """Fresh preconditions and the plan to detach `disk_id`: what to show before asking for confirmation."""
+    opts = options or DetachOptions()
+    known = _facts(facts)
+    pre = inspect(client, disk_id, opts, facts=known)
+    durations = known.durations if known is not None else None
+    return plan_detach(pre, opts, durations=durations, timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------------------
+
+
+class _Throttle:
+    """Extra backoff on repeated Throttling (the client already retried), shared by a bulk run's workers."""
+
+    def __init__(self, clock: Callable[[], float], base: float = 2.0, cap: float = 60.0) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._base, self._cap = base, cap
+        self._consecutive = 0
+        self._until = 0.0
+
+    def hit(self) -> float:
+        with self._lock:
+            self._consecutive += 1
+            delay = min(self._cap, self._base * 2.0 ** (self._consecutive - 1))
+            self._until = max(self._until, self._clock() + delay)
+            return delay
+
+    def ok(self) -> None:
+        with self._lock:
+            self._consecutive = 0
+
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._until - self._clock())
+
+
+class _Stop(Exception):
+    """Ends a run early with its result."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+_MAX_ROUNDS = 12  # re-inspections in one run (waits and fixes), a guard against ping-pong
+_MAX_THROTTLED = 6  # a mutation refused by Throttling this many times (after the client's own retries)
+_MAX_RECONCILED_RETRIES = 2  # DetachDisk re-sent after a lost answer reconciled as "did not happen"
+
+
+class _Runner:
+    def __init__(
+        self,
+        client: WorkflowClient,
+        *,
+        journal: Journal | None,
+        facts: FactsSource,
+        on_progress: Callable[[ProgressEvent], None] | None,
+        cancel: CancelToken | None,
+        clock: Callable[[], float] | None,
+        sleep: Callable[[float], object] | None,
+        timeout: float | None,
+        throttle: _Throttle | None = None,
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.facts_source = facts
+        self.on_progress = on_progress
+        self.cancel = cancel or CancelToken()
+        self.clock = clock or time.monotonic
+        self._sleep = sleep
+        self.timeout = timeout
+        self.throttle = throttle or _Throttle(self.clock)
+        self.steps: list[StepResult] = []
+        self.started = self.clock()
+        self.disk_id = ""
+        self.instance_id = ""
+        self.last_pre: Preconditions | None = None
+        self.last_disk: Disk | None = None
+        self.stopped_instance = False
+        self.mutated = False
+
+    # -- plumbing --------------------------------------------------------------------------------------------
+
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if self._sleep is None:
+            self.cancel.wait(seconds)
+        else:
+            self._sleep(seconds)
+
+    def emit(self, phase: str, message: str, **kw: Any) -> None:
+        if self.on_progress is not None:
+            self.on_progress(ProgressEvent(phase, message, self.disk_id, self.instance_id, **kw))
+
+    def result(self, outcome: Outcome, message: str, *, code: str = "", remedy: str = "") -> RunResult:
+        return RunResult(
+            outcome=outcome,
+            message=message,
+            disk_id=self.disk_id,
+            instance_id=self.instance_id,
+            steps=tuple(self.steps),
+            code=code,
+            remedy=remedy,
+            preconditions=self.last_pre,
+            disk=self.last_disk,
+            elapsed=self.clock() - self.started,
+            stopped_instance=self.stopped_instance,
+        )
+
+    def stop(self, outcome: Outcome, message: str, *, code: str = "", remedy: str = "") -> _Stop:
+        return _Stop(self.result(outcome, message, code=code, remedy=remedy))
+
+    def facts(self) -> PlatformFacts | None:
+        return _facts(self.facts_source)
+
+    def metadata(self) -> dict[str, str]:
+        return {
+            "profile": str(getattr(self.client, "profile_name", "") or ""),
+            "region": str(getattr(self.client, "region_id", "") or ""),
+            "endpoint": str(getattr(self.client, "endpoint", "") or ""),
+        }
+
+    def read_failed(self, what: str, exc: EcsError) -> _Stop:
+        code = exc.code if isinstance(exc, ApiError) else str(getattr(exc, "kind", ""))
+        return self.stop(Outcome.FAILED, f"Could not read {what}: {exc}", code=code, remedy=exc.remedy)
+
+    def inspect(self, options: DetachOptions) -> Preconditions:
+        self.emit("check", f"Checking disk {self.disk_id} and instance {self.instance_id or '?'}")
+        try:
+            pre = inspect(self.client, self.disk_id, options, facts=self.facts())
+        except EcsError as exc:
+            raise self.read_failed(f"disk {self.disk_id}", exc) from None
+        self.last_pre = pre
+        self.last_disk = pre.disk
+        return pre
+
+    # -- journaled mutations ---------------------------------------------------------------------------------
+
+    def mutate(
+        self,
+        kind: StepKind,
+        action: str,
+        call: Callable[[], str],
+        *,
+        params: Mapping[str, str],
+        context: Mapping[str, Any] | None = None,
+        describe: str,
+    ) -> tuple[str, JournalRecord | None, BaseException | None]:
+        """Send one mutation, journaled. Returns (request id, intent, the error if any).
+
+        Throttling refusals (the client already retried) are retried after extra backoff: the API
+        certainly did not act on them.
+        """
+        self.emit(kind.value, describe)
+        throttled = 0
+        while True:
+            wait = self.throttle.remaining()
+            if wait > 0:
+                self.emit("throttled", f"Backing off {wait:.1f} s before {action} (throttled)")
+                self.sleep(wait)
+            intent = None
+            if self.journal is not None:
+                intent = self.journal.intent(
+                    action,
+                    disk_id=params.get("DiskId", ""),
+                    instance_id=params.get("InstanceId", ""),
+                    params=params,
+                    context=context,
+                    **self.metadata(),
+                )
+            try:
+                request_id = call()
+            except ThrottledError as exc:
+                if self.journal is not None and intent is not None:
+                    self.journal.outcome(
+                        intent,
+                        Result.ERROR,
+                        code=exc.code,
+                        message=exc.api_message,
+                        request_id=exc.request_id,
+                    )
+                throttled += 1
+                delay = self.throttle.hit()
+                if throttled >= _MAX_THROTTLED:
+                    return "", intent, exc
+                self.emit("throttled", f"{action} was throttled; trying again in {delay:.1f} s")
+                continue
+            except TransportError as exc:
+                if self.journal is not None and intent is not None:
+                    self.journal.outcome(intent, Result.UNKNOWN, code="TransportError", message=str(exc))
+                self.mutated = True  # perhaps
+                return "", intent, exc
+            except ApiError as exc:
+                if self.journal is not None and intent is not None:
+                    self.journal.outcome(
+                        intent,
+                        Result.ERROR,
+                        code=exc.code,
+                        message=exc.api_message,
+                        request_id=exc.request_id,
+                    )
+                return "", intent, exc
+            except EcsError as exc:  # read-only mode, credentials: nothing was sent
+                if self.journal is not None and intent is not None:
+                    self.journal.outcome(
+                        intent, Result.ERROR, code=str(getattr(exc, "kind", "")), message=str(exc)
+                    )
+                return "", intent, exc
+            self.throttle.ok()
+            self.mutated = True
+            if self.journal is not None and intent is not None:
+                self.journal.outcome(intent, Result.OK, request_id=request_id)
+            self.steps.append(
+                StepResult(
+                    kind.value,
+                    describe,
+                    action=action,
+                    request_id=request_id,
+                    operation_id=intent.operation_id if intent else "",
+                )
+            )
+            return request_id, intent, None
+
+    def reconcile(self, intent: JournalRecord | None, action: str, disk_id: str, instance_id: str) -> str:
+        """After a lost answer: read the resource (patiently) and say whether the call went through."""
+        record = intent or JournalRecord("intent", "", action, "", disk_id=disk_id, instance_id=instance_id)
+        self.emit(
+            "reconcile", f"The answer to {action} was lost; reading the live state before anything else"
+        )
+        delay = 1.0
+        deadline = self.clock() + (self.timeout or DEFAULT_TIMEOUT)
+        while True:
+            try:
+                disk = _read_disk(self.client, disk_id) if disk_id else None
+                instance = (
+                    _read_instance(self.client, instance_id)
+                    if action in ("StopInstance", "StartInstance")
+                    else None
+                )
+                break
+            except EcsError as exc:
+                if self.clock() >= deadline or self.cancel.cancelled:
+                    raise self.stop(
+                        Outcome.FAILED,
+                        f"The answer to {action} was lost and the state cannot be read ({exc}); "
+                        "whether it went through is unknown. Nothing more was sent.",
+                        code="TransportError",
+                        remedy="Run `ecs-detach journal` later: pending calls are reconciled on start.",
+                    ) from None
+                self.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        if disk is not None:
+            self.last_disk = disk
+        result, sentence = classify(record, disk, instance)
+        if self.journal is not None and intent is not None:
+            self.journal.outcome(intent, result, message=sentence, reconciled=True)
+        self.steps.append(
+            StepResult(
+                "reconcile",
+                sentence,
+                action=action,
+                operation_id=intent.operation_id if intent else "",
+                code=result,
+            )
+        )
+        self.emit("reconcile", sentence)
+        return result
+
+    # -- waiting ---------------------------------------------------------------------------------------------
+
+    def wait(
+        self,
+        kind: StepKind,
+        what: str,
+        read: Callable[[], str],
+        done: Callable[[str], bool],
+        *,
+        expected: float,
+        timeout: float,
+        target: str,
+    ) -> str:
+        """Poll `read()` with backoff until `done(state)`; raise _Stop on timeout or cancel."""
+        start = self.clock()
+        interval = 2.0
+        state = ""
+        while True:
+            try:
+                state = read()
+            except ThrottledError:
+                self.emit("throttled", f"Reading {what} was throttled; backing off")
+                interval = max(interval, self.throttle.hit())
+            except EcsError as exc:
+                self.emit(kind.value, f"Could not read {what} ({exc}); still waiting", state=state)
+            elapsed = self.clock() - start
+            eta = expected - elapsed if elapsed < expected else None
+            if done(state):
+                self.emit(
+                    kind.value, f"{what} is {target}", state=state, elapsed=elapsed, eta=0.0, timeout=timeout
+                )
+                return state
+            note = f"ETA ~{eta:.0f} s" if eta is not None else "taking longer than usual"
+            self.emit(
+                kind.value,
+                f"Waiting for {what} to be {target}: {state or '?'} after {elapsed:.0f} s ({note})",
+                state=state,
+                elapsed=elapsed,
+                eta=eta,
+                timeout=timeout,
+            )
+            if self.cancel.cancelled:
+                raise self.stop(
+                    Outcome.CANCELLED,
+                    f"Stopped waiting for {what} to be {target} after {elapsed:.0f} s "
+                    f"(it was {state or '?'}). "
+                    "The operation goes on in the cloud.",
+                    remedy=f"Check it later: ecs-detach check {self.disk_id}",
+                )
+            if elapsed >= timeout:
+                raise self.stop(
+                    Outcome.TIMED_OUT,
+                    f"{what} is still {state or '?'} after {elapsed:.0f} s (timeout {timeout:.0f} s). "
+                    "The operation goes on in the cloud.",
+                    remedy=f"Check it later (ecs-detach check {self.disk_id}) or wait longer (--timeout).",
+                )
+            self.sleep(min(interval, max(0.0, timeout - elapsed)))
+            interval = min(interval * 1.5, 10.0)
+
+    def disk_state(self, disk_id: str, instance_id: str) -> Callable[[], str]:
+        """A reader of the disk's status as seen from `instance_id` ("Detached" once no longer attached)."""
+
+        def read() -> str:
+            disk = _read_disk(self.client, disk_id)
+            self.last_disk = disk
+            if disk is None:
+                return "NotFound"
+            if instance_id not in disk.attached_instance_ids:
+                return "Available" if disk.status == DISK_AVAILABLE else "Detached"
+            return disk.status
+
+        return read
+
+    def instance_state(self, instance_id: str) -> Callable[[], str]:
+        def read() -> str:
+            instance = _read_instance(self.client, instance_id)
+            return instance.status if instance is not None else "NotFound"
+
+        return read
+
+    def wait_detached(self, timeout: float, expected: float) -> None:
+        self.wait(
+            StepKind.WAIT_DISK_DETACHED,
+            f"disk {self.disk_id}",
+            self.disk_state(self.disk_id, self.instance_id),
+            lambda s: s in ("Available", "Detached", "NotFound"),
+            expected=expected,
+            timeout=timeout,
+            target=f"detached from {self.instance_id}",
+        )
+        self.steps.append(
+            StepResult(
+                StepKind.WAIT_DISK_DETACHED.value, f"Disk {self.disk_id} is detached from {self.instance_id}"
+            )
+        )
+
+    def wait_instance(self, target: str, kind: StepKind, timeout: float, expected: float) -> str:
+        if target == "settled":
+            done: Callable[[str], bool] = lambda s: s not in INSTANCE_TRANSITIONAL  # noqa: E731
+        else:
+            done = lambda s: s == target or s == "NotFound"  # noqa: E731
+        state = self.wait(
+            kind,
+            f"instance {self.instance_id}",
+            self.instance_state(self.instance_id),
+            done,
+            expected=expected,
+            timeout=timeout,
+            target=target,
+        )
+        self.steps.append(StepResult(kind.value, f"Instance {self.instance_id} is {state}"))
+        return state
+
+
+def _durations(runner: _Runner) -> Durations:
+    facts = runner.facts()
+    return facts.durations if facts is not None else Durations()
+
+
+def run(
+    client: WorkflowClient,
+    plan: Plan,
+    *,
+    journal: Journal | None = None,
+    facts: FactsSource = None,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+    cancel: CancelToken | None = None,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], object] | None = None,
+    timeout: float | None = None,
+    password: str | None = None,
+    key_pair_name: str | None = None,
+) -> RunResult:
+    """Execute a confirmed plan (a detach, or a re-attach from `prepare_reattach`). Never raises `EcsError`.
+
+    `timeout` (default: the plan's, 300 s) bounds each wait. `password` / `key_pair_name` are for re-attaching
+    a system disk only; they go to the API and nowhere else.
+    """
+    runner = _Runner(
+        client,
+        journal=journal,
+        facts=facts,
+        on_progress=on_progress,
+        cancel=cancel,
+        clock=clock,
+        sleep=sleep,
+        timeout=timeout if timeout is not None else plan.timeout,
+    )
+    runner.disk_id, runner.instance_id = plan.disk_id, plan.instance_id
+    try:
+        if plan.action == "reattach":
+            return _run_reattach(runner, plan, password=password, key_pair_name=key_pair_name)
+        return _run_detach(runner, plan, allow_restart=True)
+    except _Stop as stop:
+        return stop.result
+
+
+def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
+    if plan.nothing_to_do:
+        return runner.result(
+            Outcome.ALREADY_DETACHED, f"Disk {plan.disk_id} is already detached: nothing to do."
+        )
+    if not plan.executable:
+        return runner.result(Outcome.BLOCKED, plan.refusal)
+    timeout = runner.timeout or plan.timeout
+    dur = _durations(runner)
+    options = replace(plan.options, instance_id=plan.instance_id or plan.options.instance_id)
+    may_stop = plan.has_step(StepKind.STOP_INSTANCE)
+    restart = allow_restart and plan.has_step(StepKind.START_INSTANCE)
+    detach_sent = False
+    resends = 0
+    for _ in range(_MAX_ROUNDS):
+        pre = runner.inspect(options)
+        verdict = pre.verdict
+        if verdict is Verdict.ALREADY_DETACHED or (detach_sent and _detached(pre)):
+            if detach_sent:
+                break
+            if runner.mutated:
+                raise runner.stop(
+                    Outcome.ABORTED,
+                    f"Disk {plan.disk_id} was detached behind our back (by someone else) "
+                    "before our DetachDisk; "
+                    "nothing more was done." + _stopped_note(runner),
+                )
+            return runner.result(Outcome.ALREADY_DETACHED, pre.summary)
+        if verdict is Verdict.IN_PROGRESS:
+            runner.emit(
+                "check", f"Disk {plan.disk_id} is already detaching from {plan.instance_id}; following it"
+            )
+            runner.wait_detached(timeout, dur.detach)
+            break
+        if verdict is Verdict.BLOCKED:
+            if detach_sent and pre.row(8).failing:
+                break  # the attachment is gone: our detach finished
+            outcome = Outcome.ABORTED if runner.mutated else Outcome.BLOCKED
+            lead = "The state changed for the worse: " if runner.mutated else ""
+            raise runner.stop(
+                outcome, lead + pre.reason + _stopped_note(runner), code=pre.predicted_code or ""
+            )
+        if verdict is Verdict.FIXABLE:
+            _apply_fix(runner, pre, options, may_stop=may_stop, timeout=timeout)
+            continue
+        # READY: detach.
+        if detach_sent and resends >= _MAX_RECONCILED_RETRIES:
+            raise runner.stop(
+                Outcome.FAILED,
+                f"DetachDisk for {plan.disk_id} was sent {resends + 1} times without taking effect; "
+                "stopping.",
+            )
+        disk = pre.disk
+        params = {"InstanceId": plan.instance_id, "DiskId": plan.disk_id}
+        if options.delete_with_instance is not None:
+            params["DeleteWithInstance"] = "true" if options.delete_with_instance else "false"
+        context = {
+            "disk_type": disk.type if disk else "",
+            "device": disk.device_on(plan.instance_id) if disk else "",
+            "multi_attach": bool(disk and disk.is_multi_attach),
+            "delete_with_instance_before": bool(disk and disk.delete_with_instance),
+            "instance_status": pre.instance.status if pre.instance else "",
+        }
+        _, intent, error = runner.mutate(
+            StepKind.DETACH_DISK,
+            "DetachDisk",
+            lambda: runner.client.detach_disk(
+                plan.disk_id, plan.instance_id, delete_with_instance=options.delete_with_instance
+            ),
+            params=params,
+            context=context,
+            describe=f"Detaching disk {plan.disk_id} from instance {plan.instance_id}",
+        )
+        if detach_sent:
+            resends += 1
+        detach_sent = True
+        if error is None:
+            runner.wait_detached(timeout, dur.detach)
+            break
+        if isinstance(error, TransportError):
+            result = runner.reconcile(intent, "DetachDisk", plan.disk_id, plan.instance_id)
+            if result in (Result.WENT_THROUGH, Result.IN_PROGRESS):
+                runner.wait_detached(timeout, dur.detach)
+                break
+            if result == Result.DID_NOT_HAPPEN:
+                continue  # not blind: the fresh read says it did not happen; check everything again
+            raise runner.stop(
+                Outcome.FAILED,
+                "The answer to DetachDisk was lost and the disk's state does not tell whether it went "
+                "through "
+                f"({runner.steps[-1].message}). Nothing more was sent.",
+                code="TransportError",
+            )
+        if isinstance(error, ApiError):
+            if error.code == "InvalidDisk.AlreadyDetached":
+                runner.steps.append(StepResult("detach-disk", f"Disk {plan.disk_id} is already detached."))
+                break
+            if error.code == "InvalidOperation.DiskDetachingFromThisEcs":
+                runner.wait_detached(timeout, dur.detach)
+                break
+            if error.code in _RACE_CODES:
+                continue  # the state moved between our read and the call: check again
+            raise runner.stop(
+                Outcome.FAILED,
+                f"DetachDisk was refused: {error}",
+                code=error.code,
+                remedy=error.remedy,
+            )
+        raise runner.stop(
+            Outcome.FAILED, f"DetachDisk was not sent: {error}", remedy=getattr(error, "remedy", "")
+        )
+    else:
+        raise runner.stop(
+            Outcome.FAILED,
+            f"Disk {plan.disk_id}: the state kept changing; gave up after {_MAX_ROUNDS} checks.",
+        )
+    message = f"Disk {plan.disk_id} is detached from instance {plan.instance_id}."
+    if restart and runner.stopped_instance:
+        _start(runner, timeout, dur.start)
+        message += f" Instance {plan.instance_id} was started again."
+    elif runner.stopped_instance:
+        message += f" Instance {plan.instance_id} was stopped and is left Stopped."
+    return runner.result(Outcome.DONE, message)
+
+
+_RACE_CODES = frozenset({"IncorrectInstanceStatus", "IncorrectDiskStatus", "DisksDetachingOnEcsExceeded"})
+
+
+def _detached(pre: Preconditions) -> bool:
+    disk = pre.disk
+    return disk is not None and pre.instance_id not in disk.attached_instance_ids
+
+
+def _stopped_note(runner: _Runner) -> str:
+    if runner.stopped_instance:
+        return f" Instance {runner.instance_id} was stopped by this run and is left Stopped."
+    return ""
+
+
+def _apply_fix(
+    runner: _Runner, pre: Preconditions, options: DetachOptions, *, may_stop: bool, timeout: float
+) -> None:
+    dur = _durations(runner)
+    fix = pre.fixes[0]
+    if fix.kind is FixKind.WAIT_DISK:
+        runner.wait(
+            StepKind.WAIT_DISK_IN_USE,
+            f"disk {runner.disk_id}",
+            runner.disk_state(runner.disk_id, runner.instance_id),
+            lambda s: s != DISK_ATTACHING,
+            expected=dur.attach,
+            timeout=timeout,
+            target="done attaching",
+        )
+    elif fix.kind is FixKind.WAIT_INSTANCE:
+        runner.wait_instance("settled", StepKind.WAIT_INSTANCE_SETTLED, timeout, dur.stop)
+    elif fix.kind is FixKind.WAIT_DETACHES:
+        runner.emit(
+            StepKind.WAIT_DETACHES.value, f"Other disks are detaching from {runner.instance_id}; waiting"
+        )
+        runner.sleep(min(10.0, dur.detach))
+    elif fix.kind is FixKind.STOP_INSTANCE:
+        if not may_stop:
+            lead = "The state changed: " if runner.mutated else ""
+            raise runner.stop(
+                Outcome.ABORTED if runner.mutated else Outcome.BLOCKED,
+                f"{lead}instance {runner.instance_id} must now be stopped first, and the confirmed plan "
+                "did not include stopping it. Review the new plan and confirm again.",
+                code=pre.predicted_code or "",
+            )
+        _stop_instance(runner, options, timeout, dur.stop)
+
+
+def _stop_instance(runner: _Runner, options: DetachOptions, timeout: float, expected: float) -> None:
+    params = {"InstanceId": runner.instance_id}
+    if options.force_stop:
+        params["ForceStop"] = "true"
+    if options.stopped_mode:
+        params["StoppedMode"] = options.stopped_mode
+    _, intent, error = runner.mutate(
+        StepKind.STOP_INSTANCE,
+        "StopInstance",
+        lambda: runner.client.stop_instance(
+            runner.instance_id, force_stop=options.force_stop, stopped_mode=options.stopped_mode
+        ),
+        params=params,
+        context={"reason": f"detach {runner.disk_id}"},
+        describe=f"Stopping instance {runner.instance_id}",
+    )
+    if isinstance(error, TransportError):
+        result = runner.reconcile(intent, "StopInstance", "", runner.instance_id)
+        if result == Result.DID_NOT_HAPPEN:
+            return  # the next round checks again
+        if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
+            raise runner.stop(
+                Outcome.FAILED, "The answer to StopInstance was lost and the outcome is unknown."
+            )
+    elif isinstance(error, ApiError):
+        if error.code == "IncorrectInstanceStatus":
+            return  # it moved between our read and the call; the next round sees where it is
+        raise runner.stop(
+            Outcome.FAILED, f"StopInstance was refused: {error}", code=error.code, remedy=error.remedy
+        )
+    elif error is not None:
+        raise runner.stop(Outcome.FAILED, f"StopInstance was not sent: {error}")
+    runner.stopped_instance = True
+    runner.wait_instance(INSTANCE_STOPPED, StepKind.WAIT_INSTANCE_STOPPED, timeout, expected)
+
+
+def _start(runner: _Runner, timeout: float, expected: float) -> None:
+    try:
+        instance = _read_instance(runner.client, runner.instance_id)
+    except EcsError as exc:
+        raise runner.read_failed(f"instance {runner.instance_id}", exc) from None
+    if instance is None or instance.status != INSTANCE_STOPPED:
+        status = instance.status if instance else "gone"
+        raise runner.stop(
+            Outcome.ABORTED,
+            f"Disk {runner.disk_id} is detached, but instance {runner.instance_id} is {status}, not Stopped: "
+            "not starting it.",
+        )
+    params = {"InstanceId": runner.instance_id}
+    _, intent, error = runner.mutate(
+        StepKind.START_INSTANCE,
+        "StartInstance",
+        lambda: runner.client.start_instance(runner.instance_id),
+        params=params,
+        describe=f"Starting instance {runner.instance_id} again",
+    )
+    if isinstance(error, TransportError):
+        result = runner.reconcile(intent, "StartInstance", "", runner.instance_id)
+        if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
+            raise runner.stop(
+                Outcome.FAILED,
+                f"Disk {runner.disk_id} is detached, but starting instance {runner.instance_id} "
+                "did not happen.",
+                remedy=f"Start it by hand: aliyun ecs StartInstance --InstanceId {runner.instance_id}",
+            )
+    elif isinstance(error, ApiError):
+        raise runner.stop(
+            Outcome.FAILED,
+            f"Disk {runner.disk_id} is detached, but StartInstance was refused: {error}",
+            code=error.code,
+            remedy=error.remedy,
+        )
+    elif error is not None:
+        raise runner.stop(Outcome.FAILED, f"StartInstance was not sent: {error}")
+    runner.stopped_instance = False
+    runner.wait_instance(INSTANCE_RUNNING, StepKind.WAIT_INSTANCE_RUNNING, timeout, expected)
+
+
+def follow(
+    client: WorkflowClient,
+    disk_id: str,
+    instance_id: str,
+    *,
+    facts: FactsSource = None,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+    cancel: CancelToken | None = None,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], object] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> RunResult:
+    """Follow a detach already under way (or just sent) until the disk is detached from `instance_id`."""
+    runner = _Runner(
+        client,
+        journal=None,
+        facts=facts,
+        on_progress=on_progress,
+        cancel=cancel,
+        clock=clock,
+        sleep=sleep,
+        timeout=timeout,
+    )
+    runner.disk_id, runner.instance_id = disk_id, instance_id
+    try:
+        runner.wait_detached(timeout, _durations(runner).detach)
+    except _Stop as stop:
+        return stop.result
+    return runner.result(Outcome.DONE, f"Disk {disk_id} is detached from instance {instance_id}.")
+
+
+async def run_async(client: WorkflowClient, plan: Plan, **kwargs: Any) -> RunResult:
+    """`run` in a worker thread, for asyncio code (notebooks). Cancelling the task cancels the wait only."""
+    token: CancelToken = kwargs.pop("cancel", None) or CancelToken()
+    try:
+        return await asyncio.to_thread(run, client, plan, cancel=token, **kwargs)
+    except asyncio.CancelledError:
+        token.cancel()
+        raise
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Re-attach (undo)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def prepare_reattach(
+    client: WorkflowClient,
+    record: JournalRecord,
+    *,
+    credential: str | None = None,
+    start_after: bool = False,
+    facts: FactsSource = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Plan:
+    """The plan to undo the DetachDisk `record` (an intent or outcome from the journal): AttachDisk back.
+
+    `credential` ("password" or "key-pair") says which the caller will give for a system disk.
+    """
+    if record.action != "DetachDisk":
+        raise ValueError(f"only a DetachDisk record can be undone, not {record.action}")
+    system = record.context.get("disk_type") == "system"
+    if not record.context.get("disk_type"):
+        disk = _read_disk(client, record.disk_id)
+        system = disk is not None and disk.is_system
+    known = _facts(facts)
+    before = record.context.get("delete_with_instance_before")
+    multi = bool(record.context.get("multi_attach"))
+    return plan_reattach(
+        record.disk_id,
+        record.instance_id,
+        record.region or client.region_id,
+        system_disk=system,
+        credential=credential,
+        delete_with_instance=None if multi or not isinstance(before, bool) else before,
+        start_after=start_after,
+        durations=known.durations if known else None,
+        timeout=timeout,
+    )
+
+
+def reattach(
+    client: WorkflowClient,
+    record: JournalRecord,
+    *,
+    password: str | None = None,
+    key_pair_name: str | None = None,
+    start_after: bool = False,
+    journal: Journal | None = None,
+    facts: FactsSource = None,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+    cancel: CancelToken | None = None,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], object] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> RunResult:
+    """Undo a detach: attach the disk back to the instance the journal record names.
+
+    A system disk is attached Bootable, with the password or key pair the caller gives (never journaled).
+    """
+    credential = "password" if password else "key-pair" if key_pair_name else None
+    try:
+        plan = prepare_reattach(
+            client, record, credential=credential, start_after=start_after, facts=facts, timeout=timeout
+        )
+    except EcsError as exc:
+        return RunResult(Outcome.FAILED, f"Could not read disk {record.disk_id}: {exc}", record.disk_id, "")
+    return run(
+        client,
+        plan,
+        journal=journal,
+        facts=facts,
+        on_progress=on_progress,
+        cancel=cancel,
+        clock=clock,
+        sleep=sleep,
+        timeout=timeout,
+        password=password,
+        key_pair_name=key_pair_name,
+    )
+
+
+def _run_reattach(
+    runner: _Runner, plan: Plan, *, password: str | None, key_pair_name: str | None
+) -> RunResult:
+    if not plan.executable:
+        return runner.result(Outcome.BLOCKED, plan.refusal)
+    timeout = runner.timeout or plan.timeout
+    dur = _durations(runner)
+    system = any(step.params.get("Bootable") == "true" for step in plan.steps)
+    attach_step = next(step for step in plan.steps if step.kind is StepKind.ATTACH_DISK)
+    dwi = attach_step.params.get("DeleteWithInstance")
+    delete_with_instance = None if dwi is None else dwi == "true"
+    for _ in range(_MAX_ROUNDS):
+        try:
+            disk = _read_disk(runner.client, plan.disk_id)
+            instance = _read_instance(runner.client, plan.instance_id)
+        except EcsError as exc:
+            raise runner.read_failed(f"disk {plan.disk_id}", exc) from None
+        runner.last_disk = disk
+        if disk is None:
+            raise runner.stop(Outcome.FAILED, f"Disk {plan.disk_id} no longer exists: nothing to re-attach.")
+        if instance is None:
+            raise runner.stop(Outcome.FAILED, f"Instance {plan.instance_id} no longer exists.")
+        if instance.security_locked:
+            raise runner.stop(
+                Outcome.BLOCKED,
+                f"Instance {plan.instance_id} is locked for security reasons: every operation is refused.",
+                code="InstanceLockedForSecurity",
+            )
+        if plan.instance_id in disk.attached_instance_ids and disk.status != DISK_DETACHING:
+            if disk.status == DISK_ATTACHING:
+                break  # someone (perhaps us, earlier) is attaching it: follow
+            return runner.result(
+                Outcome.DONE, f"Disk {plan.disk_id} is already attached to instance {plan.instance_id}."
+            )
+        if disk.status == DISK_DETACHING and plan.instance_id in disk.attached_instance_ids:
+            runner.wait_detached(timeout, dur.detach)
+            continue
+        if disk.attached_instance_ids and not disk.is_multi_attach:
+            raise runner.stop(
+                Outcome.BLOCKED,
+                f"Disk {plan.disk_id} is attached to {', '.join(disk.attached_instance_ids)} now; "
+                "detach it there first.",
+            )
+        if instance.status in INSTANCE_TRANSITIONAL:
+            runner.wait_instance("settled", StepKind.WAIT_INSTANCE_SETTLED, timeout, dur.stop)
+            continue
+        if system and instance.status != INSTANCE_STOPPED:
+            raise runner.stop(
+                Outcome.BLOCKED,
+                f"Instance {plan.instance_id} is {instance.status}; a system disk is attached only to "
+                "a Stopped instance.",
+                code="IncorrectInstanceStatus",
+            )
+        _, intent, error = runner.mutate(
+            StepKind.ATTACH_DISK,
+            "AttachDisk",
+            lambda: runner.client.attach_disk(
+                plan.disk_id,
+                plan.instance_id,
+                bootable=True if system else None,
+                password=password,
+                key_pair_name=key_pair_name,
+                delete_with_instance=delete_with_instance,
+            ),
+            params=attach_step.params,
+            context={"undo": True, "disk_type": disk.type},
+            describe=attach_step.description,
+        )
+        if isinstance(error, TransportError):
+            result = runner.reconcile(intent, "AttachDisk", plan.disk_id, plan.instance_id)
+            if result == Result.DID_NOT_HAPPEN:
+                continue
+            if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
+                raise runner.stop(
+                    Outcome.FAILED, "The answer to AttachDisk was lost and the outcome is unknown."
+                )
+        elif isinstance(error, ApiError):
+            raise runner.stop(
+                Outcome.FAILED, f"AttachDisk was refused: {error}", code=error.code, remedy=error.remedy
+            )
+        elif error is not None:
+            raise runner.stop(Outcome.FAILED, f"AttachDisk was not sent: {error}")
+        break
+    else:
+        raise runner.stop(Outcome.FAILED, f"Disk {plan.disk_id}: the state kept changing; gave up.")
+
+    def attached(state: str) -> bool:
+        return state not in (DISK_ATTACHING, "Available", "Detached")
+
+    reader = runner.disk_state(plan.disk_id, plan.instance_id)
+    runner.wait(
+        StepKind.WAIT_DISK_IN_USE,
+        f"disk {plan.disk_id}",
+        reader,
+        attached,
+        expected=dur.attach,
+        timeout=timeout,
+        target=f"attached to {plan.instance_id}",
+    )
+    message = f"Disk {plan.disk_id} is attached to instance {plan.instance_id} again."
+    if plan.has_step(StepKind.START_INSTANCE):
+        runner.stopped_instance = True
+        _start(runner, timeout, dur.start)
+        message += f" Instance {plan.instance_id} is Running."
+    return runner.result(Outcome.DONE, message)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bulk
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BulkItem:
+    disk_id: str
+    options: DetachOptions = field(default_factory=DetachOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkReport:
+    """One result per disk, in the order given. One disk's failure never stops or hides the others."""
+
+    results: tuple[RunResult, ...]
+    plans: tuple[Plan, ...] = field(default=(), compare=False)
+
+    @property
+    def succeeded(self) -> tuple[RunResult, ...]:
+        return tuple(r for r in self.results if r.ok)
+
+    @property
+    def failed(self) -> tuple[RunResult, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        """0 if every disk is done; else the most serious code among the failures (1 > 4 > 3)."""
+        codes = {r.exit_code for r in self.results} - {0}
+        for code in (1, 4, 3):
+            if code in codes:
+                return code
+        return 0
+
+    def summary(self) -> str:
+        lines = [f"{len(self.succeeded)} of {len(self.results)} disk(s) done, {len(self.failed)} not."]
+        for r in self.results:
+            lines.append(f"  {r.disk_id}: {r.outcome.value} — {r.message}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "succeeded": len(self.succeeded),
+            "failed": len(self.failed),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+def prepare_bulk(
+    client: WorkflowClient,
+    items: Sequence[BulkItem | str],
+    *,
+    facts: FactsSource = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[Plan]:
+    """A plan per disk, each with its own fresh preconditions (an unreadable disk gets a refused plan)."""
+    plans: list[Plan] = []
+    for item in items:
+        bulk = BulkItem(item) if isinstance(item, str) else item
+        try:
+            plans.append(prepare(client, bulk.disk_id, bulk.options, facts=facts, timeout=timeout))
+        except EcsError as exc:
+            plans.append(
+                Plan(
+                    action="detach",
+                    disk_id=bulk.disk_id,
+                    instance_id=bulk.options.instance_id or "",
+                    region_id=client.region_id,
+                    steps=(),
+                    warnings=(),
+                    executable=False,
+                    refusal=f"Could not read disk {bulk.disk_id}: {exc}",
+                    nothing_to_do=False,
+                    options=bulk.options,
+                    timeout=timeout,
+                )
+            )
+    return plans
+
+
+def run_bulk(
+    client: WorkflowClient,
+    plans: Sequence[Plan],
+    *,
+    concurrency: int = 4,
+    journal: Journal | None = None,
+    facts: FactsSource = None,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+    cancel: CancelToken | None = None,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], object] | None = None,
+    timeout: float | None = None,
+) -> BulkReport:
+    """Run confirmed plans, at most `concurrency` instances at a time.
+
+    Disks on the same instance run one after another (so a stop serves them all, and the instance is started
+    again once, after the last of them, if a plan asked for it). Repeated Throttling slows every worker down.
+    """
+    token = cancel or CancelToken()
+    shared_clock = clock or time.monotonic
+    throttle = _Throttle(shared_clock)
+    groups: dict[str, list[int]] = {}
+    for index, plan in enumerate(plans):
+        key = plan.instance_id or f"?{index}"
+        groups.setdefault(key, []).append(index)
+    results: list[RunResult | None] = [None] * len(plans)
+    lock = threading.Lock()
+
+    def runner_for(plan: Plan) -> _Runner:
+        runner = _Runner(
+            client,
+            journal=journal,
+            facts=facts,
+            on_progress=on_progress,
+            cancel=token,
+            clock=shared_clock,
+            sleep=sleep,
+            timeout=timeout if timeout is not None else plan.timeout,
+            throttle=throttle,
+        )
+        runner.disk_id, runner.instance_id = plan.disk_id, plan.instance_id
+        return runner
+
+    def work(indexes: list[int]) -> None:
+        stopped_by_us = False
+        wants_restart = False
+        last_runner: _Runner | None = None
+        for index in indexes:
+            plan = plans[index]
+            runner = runner_for(plan)
+            try:
+                result = _run_detach(runner, plan, allow_restart=False)
+            except _Stop as stop:
+                result = stop.result
+            except Exception as exc:  # one disk's bug never hides the others
+                result = runner.result(Outcome.FAILED, f"Unexpected error: {exc!r}")
+            stopped_by_us = stopped_by_us or result.stopped_instance
+            wants_restart = wants_restart or plan.has_step(StepKind.START_INSTANCE)
+            last_runner = runner
+            with lock:
+                results[index] = result
+        if stopped_by_us and wants_restart and last_runner is not None:
+            last = indexes[-1]
+            try:
+                _start(last_runner, last_runner.timeout or DEFAULT_TIMEOUT, _durations(last_runner).start)
+                note = f" Instance {last_runner.instance_id} was started again."
+                outcome = None
+            except _Stop as stop:
+                note = f" Starting instance {last_runner.instance_id} again failed: {stop.result.message}"
+                outcome = Outcome.FAILED
+            with lock:
+                previous = results[last]
+                if previous is not None:
+                    results[last] = replace(
+                        previous,
+                        message=previous.message + note,
+                        outcome=outcome or previous.outcome,
+                        stopped_instance=outcome is not None,
+                    )
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="ecs-detach-bulk") as pool:
+        list(pool.map(work, groups.values()))
+    final = tuple(
+        r if r is not None else RunResult(Outcome.FAILED, "not run", plans[i].disk_id, plans[i].instance_id)
+        for i, r in enumerate(results)
+    )
+    return BulkReport(final, tuple(plans))
