@@ -17,7 +17,6 @@ here knows about HTTP.
 from __future__ import annotations
 
 import base64
-import copy
 import heapq
 import json
 import re
@@ -32,8 +31,10 @@ from .errors import EmulatorError, api_error, invalid_parameter
 from .fleet import (
     KNOWN_REGIONS,
     EmulatorSettings,
+    clone,
     load_fleet,
     next_device,
+    paused_gc,
     settings_of,
 )
 
@@ -217,7 +218,7 @@ class Backend:
 
     def snapshot(self) -> dict[str, Any]:
         """A fleet file of the current state: loading it gives back the same state, transitions included."""
-        with self._lock:
+        with self._lock, paused_gc():
             self._fire_due()
             now = self.now()
             emulator = self._settings.to_section()
@@ -233,9 +234,9 @@ class Backend:
             if pending:
                 emulator["PendingTransitions"] = pending
             return {
-                "Regions": copy.deepcopy(list(self._regions.values())),
-                "Instances": copy.deepcopy(list(self._instances.values())),
-                "Disks": copy.deepcopy(list(self._disks.values())),
+                "Regions": clone(list(self._regions.values())),
+                "Instances": clone(list(self._instances.values())),
+                "Disks": clone(list(self._disks.values())),
                 "Emulator": emulator,
             }
 
@@ -453,7 +454,7 @@ class Backend:
         if resource_type not in _RESOURCE_TYPES:
             raise api_error("DescribeRegions", "InvalidResourceType.NotFound")
         p.get("InstanceChargeType")
-        regions = copy.deepcopy(list(self._regions.values()))
+        regions = clone(list(self._regions.values()))
         if language != "zh-CN":
             for region in regions:
                 names = KNOWN_REGIONS.get(region["RegionId"])
@@ -551,7 +552,7 @@ class Backend:
         checks.extend(self._tag_checks(p))
         matched = [i for i in self._instances.values() if all(check(i) for check in checks)]
         page, meta = self._paginate(matched, p, max_results_cap=100)
-        return meta | {"Instances": {"Instance": copy.deepcopy(page)}}
+        return meta | {"Instances": {"Instance": clone(page)}}
 
     def _describe_disks(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
         action = "DescribeDisks"
@@ -614,7 +615,7 @@ class Backend:
         checks.extend(self._tag_checks(p))
         matched = [d for d in self._disks.values() if all(check(d) for check in checks)]
         page, meta = self._paginate(matched, p, max_results_cap=500)
-        return meta | {"Disks": {"Disk": copy.deepcopy(page)}}
+        return meta | {"Disks": {"Disk": clone(page)}}
 
     def _tag_checks(self, p: _Params) -> list[Callable[[dict[str, Any]], bool]]:
         checks: list[Callable[[dict[str, Any]], bool]] = []
@@ -663,7 +664,7 @@ class Backend:
             "SecurityGroupIds",
             "VpcAttributes",
         )
-        body: dict[str, Any] = {key: copy.deepcopy(i[key]) for key in keys if key in i}
+        body: dict[str, Any] = {key: clone(i[key]) for key in keys if key in i}
         body["IoOptimized"] = "optimized" if i.get("IoOptimized") else "none"
         body["OperationLocks"] = {
             "LockReason": [{"LockReason": lock["LockReason"]} for lock in i["OperationLocks"]["LockReason"]]
