@@ -43,7 +43,7 @@ __all__ = ["AsyncEcsClient", "EcsClient", "Inventory"]
 DEFAULT_CONCURRENCY = 8
 
 
-def _emulator_credentials() -> Credentials:
+def emulator_credentials() -> Credentials:
     from ecs_detach.emulator import EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET
 
     return Credentials(EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET, provider="emulator")
@@ -101,7 +101,7 @@ class EcsClient(BaseEcsClient):
         """A client on the emulator's in-process transport, signed with the emulator's demo key."""
         kw.setdefault("transport", emulator.transport())
         kw.setdefault("profile_name", "demo")
-        return cls(_emulator_credentials(), region_id, **kw)
+        return cls(emulator_credentials(), region_id, **kw)
 
     def with_region(self, region_id: str) -> EcsClient:
         """The same client (connection pool, options) aimed at another region."""
@@ -339,7 +339,7 @@ class AsyncEcsClient(BaseEcsClient):
         """A client on the emulator's in-process transport, signed with the emulator's demo key."""
         kw.setdefault("transport", emulator.transport())
         kw.setdefault("profile_name", "demo")
-        return cls(_emulator_credentials(), region_id, **kw)
+        return cls(emulator_credentials(), region_id, **kw)
 
     def with_region(self, region_id: str) -> AsyncEcsClient:
         return type(self)(

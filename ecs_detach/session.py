@@ -1,0 +1,169 @@
+"""One way to get a ready client, shared by the CLI, the TUI and the notebooks::
+
+    from ecs_detach.session import open_client
+
+    with open_client(demo=True) as session:          # the in-process emulator and its demo fleet
+        session.client.list_disks()
+        session.emulator.advance(60)                  # demo only: move the emulator's time
+
+    session = open_client(profile="prod", region="cn-shanghai", read_only=True)
+
+With ``demo=True`` the emulator is built in-process (imported only then) and the client signs with its
+demo key; ``demo=True`` with an ``endpoint`` talks to an emulator served elsewhere (``ecs-detach emulator``)
+with the same key. Otherwise credentials are resolved (``ecs_detach.credentials.resolve``) and a
+``CredentialsError`` says what is missing. A protected profile or region starts read-only;
+:meth:`Session.arm_writes` lifts that when the profile name is typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from ecs_detach.errors import ReadOnlyError
+
+if TYPE_CHECKING:
+    from ecs_detach.client import AsyncEcsClient, EcsClient
+    from ecs_detach.emulator import Emulator
+
+__all__ = ["Session", "open_client"]
+
+
+@dataclass
+class Session:
+    """A client with everything the faces show about it: where it points, as whom, and in which mode."""
+
+    client: EcsClient
+    profile_name: str | None
+    region_id: str
+    endpoint: str
+    masked_key_id: str
+    demo: bool
+    read_only: bool
+    protected: bool
+    async_client_factory: Callable[..., AsyncEcsClient] = field(repr=False)
+    source: str = ""
+    emulator: Emulator | None = None
+    _owned: EcsClient | None = field(default=None, repr=False)
+
+    def async_client(self, **overrides: Any) -> AsyncEcsClient:
+        """A new ``AsyncEcsClient`` on the same endpoint, key and mode (close it with ``aclose()``)."""
+        return self.async_client_factory(**{"read_only": self.read_only, **overrides})
+
+    @property
+    def arm_name(self) -> str:
+        """What an operator types to arm writes: the profile name (or the region, for env credentials)."""
+        return self.profile_name or self.region_id
+
+    def arm_writes(self, typed: str) -> None:
+        """Leave read-only mode once the operator has typed :attr:`arm_name`; refuse otherwise."""
+        if typed.strip() != self.arm_name:
+            raise ReadOnlyError(f"arming writes (type {self.arm_name!r} to confirm)")
+        self.read_only = False
+        self.client = self.client.with_read_only(False)
+
+    def describe(self) -> str:
+        """One line for a banner or a notebook: mode, region, endpoint and masked key."""
+        mode = "DEMO (emulator)" if self.demo else f"profile {self.profile_name or '(environment)'}"
+        flags = [flag for flag, on in (("read-only", self.read_only), ("protected", self.protected)) if on]
+        suffix = f" [{', '.join(flags)}]" if flags else ""
+        return f"{mode} · {self.region_id} · {self.endpoint} · key {self.masked_key_id}{suffix}"
+
+    def close(self) -> None:
+        (self._owned or self.client).close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_client(
+    *,
+    profile: str | None = None,
+    region: str | None = None,
+    endpoint: str | None = None,
+    demo: bool = False,
+    read_only: bool = False,
+    clock: Any = None,
+    fleet: str | Path | Mapping[str, Any] = "demo",
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> Session:
+    """Build the session the CLI, the TUI and the notebooks share (see the module docstring)."""
+    from ecs_detach.client import AsyncEcsClient, EcsClient
+
+    if demo:
+        from ecs_detach.client import emulator_credentials
+        from ecs_detach.emulator import DEFAULT_REGION, Emulator
+
+        region_id = region or DEFAULT_REGION
+        credentials = emulator_credentials()
+        emulator: Emulator | None = None
+        if endpoint:
+            client = EcsClient(
+                credentials, region_id, endpoint=endpoint, read_only=read_only, profile_name="demo"
+            )
+
+            def make_async(**kw: Any) -> AsyncEcsClient:
+                return AsyncEcsClient(credentials, region_id, endpoint=endpoint, profile_name="demo", **kw)
+
+            source = f"emulator at {client.endpoint}"
+        else:
+            emulator = Emulator(fleet=fleet, clock=clock) if clock is not None else Emulator(fleet=fleet)
+            built = emulator
+
+            client = EcsClient.for_emulator(built, region_id, read_only=read_only)
+
+            def make_async(**kw: Any) -> AsyncEcsClient:
+                return AsyncEcsClient.for_emulator(built, region_id, **kw)
+
+            source = "in-process emulator"
+        return Session(
+            client=client,
+            profile_name="demo",
+            region_id=region_id,
+            endpoint=client.endpoint,
+            masked_key_id=credentials.masked_key_id,
+            demo=True,
+            read_only=read_only,
+            protected=False,
+            source=source,
+            emulator=emulator,
+            async_client_factory=make_async,
+            _owned=client,
+        )
+
+    from ecs_detach.credentials import resolve
+
+    config = resolve(profile, region, env=env, home=home)
+    locked = read_only or config.protected
+    real = EcsClient(
+        config.credentials,
+        config.region_id,
+        endpoint=endpoint,
+        read_only=locked,
+        profile_name=config.profile_name,
+    )
+
+    def make_real_async(**kw: Any) -> AsyncEcsClient:
+        return AsyncEcsClient(
+            config.credentials, config.region_id, endpoint=endpoint, profile_name=config.profile_name, **kw
+        )
+
+    return Session(
+        client=real,
+        profile_name=config.profile_name,
+        region_id=config.region_id,
+        endpoint=real.endpoint,
+        masked_key_id=config.masked_key_id,
+        demo=False,
+        read_only=locked,
+        protected=config.protected,
+        source=config.source,
+        async_client_factory=make_real_async,
+        _owned=real,
+    )
