@@ -12,7 +12,10 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ecs_detach._core import BaseEcsClient
 from ecs_detach.client import AsyncEcsClient, EcsClient
 from ecs_detach.credentials import Credentials
 from ecs_detach.errors import (
@@ -178,52 +181,66 @@ def test_non_json_gateway_page_is_a_server_error_and_retried_for_reads() -> None
     assert len(client.list_disks()) == 1 and len(sleeps) == 1
 
 
+# --- pure request building and error mapping (no transport at all) ------------------------------------------
+
+
 def test_xml_error_bodies_are_read() -> None:
+    base = BaseEcsClient(CREDS, "cn-hangzhou")
+    call = base._prepare("DescribeDisks")
     xml = b"<Error><RequestId>R-XML</RequestId><Code>Forbidden</Code><Message>nope</Message></Error>"
-    script = Script(httpx.Response(403, content=xml, headers={"content-type": "text/xml;charset=utf-8"}))
-    client, _ = make_client(script)
-    with pytest.raises(Exception) as caught:
-        client.list_disks()
-    assert "Forbidden: nope (HTTP 403, request R-XML)" in str(caught.value)
+    error = base._api_error(call, 403, {"Content-Type": "text/xml;charset=utf-8"}, xml)
+    assert str(error) == "DescribeDisks failed: Forbidden: nope (HTTP 403, request R-XML)"
 
 
-def test_secrets_echoed_by_the_server_are_scrubbed() -> None:
-    message = f"Specified signature is not matched. server string to sign is: key {CREDS.access_key_secret}"
-    script = Script(error_reply(400, "SignatureDoesNotMatch", message + f" id {CREDS.access_key_id}"))
-    client, _ = make_client(script)
-    with pytest.raises(Exception) as caught:
-        client.list_disks()
-    text = str(caught.value)
-    assert CREDS.access_key_secret not in text and CREDS.access_key_id not in text and "****" in text
+@settings(max_examples=50, deadline=None)
+@given(prefix=st.text(max_size=30), suffix=st.text(max_size=30))
+def test_secrets_echoed_by_the_server_are_scrubbed(prefix: str, suffix: str) -> None:
+    base = BaseEcsClient(CREDS, "cn-hangzhou")
+    call = base._prepare("DescribeDisks")
+    message = f"{prefix} string to sign: {CREDS.access_key_secret} by {CREDS.access_key_id} {suffix}"
+    body = json.dumps({"Code": "SignatureDoesNotMatch", "Message": message, "RequestId": "R"}).encode()
+    text = str(base._api_error(call, 400, {}, body))
+    assert CREDS.access_key_secret not in text and CREDS.access_key_id not in text
+    assert "\n" not in text
 
 
 def test_per_action_timeouts() -> None:
-    script = Script(reply(200, {"RequestId": "R"}))
-    client, _ = make_client(script)
-    client.detach_disk("d-1", "i-1")
-    client.start_instance("i-1")
-    reads = [r.extensions["timeout"]["read"] for r in script.requests]
-    assert reads == [17.0, 46.0]
-    fixed, _ = make_client(script, timeout=3.0)
-    fixed.call("DescribeRegions")
-    assert script.requests[-1].extensions["timeout"]["read"] == 3.0
+    base = BaseEcsClient(CREDS, "cn-hangzhou")
+    timeouts = {
+        action: base._prepare(action).timeout for action in ("DetachDisk", "StartInstance", "DescribeDisks")
+    }
+    assert timeouts == {"DetachDisk": 17.0, "StartInstance": 46.0, "DescribeDisks": 19.0}
+    assert BaseEcsClient(CREDS, "cn-hangzhou", timeout=3.0)._prepare("DetachDisk").timeout == 3.0
 
 
 def test_read_only_refuses_before_any_request_is_built() -> None:
-    script = Script(reply(200, {"RequestId": "R"}))
-    client, _ = make_client(script, read_only=True)
-    for attempt in (
-        lambda: client.detach_disk("d-1", "i-1"),
-        lambda: client.attach_disk("d-1", "i-1"),
-        lambda: client.stop_instance("i-1"),
-        lambda: client.start_instance("i-1"),
-        lambda: client.call("DeleteDisk", {"DiskId": "d-1"}),
+    base = BaseEcsClient(CREDS, "cn-hangzhou", read_only=True)
+    for action in (
+        "DetachDisk",
+        "AttachDisk",
+        "StopInstance",
+        "StartInstance",
+        "DeleteDisk",
+        "RebootInstance",
     ):
-        with pytest.raises(ReadOnlyError):
-            attempt()
-    assert script.requests == []
-    client.list_disks()  # reads still work
-    assert len(script.requests) == 1
+        with pytest.raises(ReadOnlyError, match=action):
+            base._prepare(action, {"DiskId": "d-1"})
+    assert base._prepare("DescribeDisks").params == (("RegionId", "cn-hangzhou"),)
+
+
+def test_parameters_are_flattened_like_the_api_expects() -> None:
+    base = BaseEcsClient(CREDS, "cn-hangzhou")
+    call = base._prepare(
+        "DescribeDisks", {"Tag": [{"Key": "env", "Value": "prod"}], "Portable": False, "ZoneId": None}
+    )
+    assert call.params == (
+        ("RegionId", "cn-hangzhou"),
+        ("Tag.1.Key", "env"),
+        ("Tag.1.Value", "prod"),
+        ("Portable", "false"),
+    )
+    password = base._prepare("AttachDisk", {"DiskId": "d", "InstanceId": "i", "Password": "Hunter2!x"})
+    assert "Hunter2!x" not in repr(password)
 
 
 @pytest.mark.anyio
