@@ -180,6 +180,13 @@ class TransportError(EcsError):
             remedy = "Check the network, the endpoint (--endpoint) and any proxy settings, then try again."
         super().__init__(message, remedy=remedy)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_transport_error, (self.message, self.action, self.endpoint, self.outcome_unknown))
+
+
+def _rebuild_transport_error(message: str, action: str, endpoint: str, unknown: bool) -> TransportError:
+    return TransportError(message, action=action, endpoint=endpoint, outcome_unknown=unknown)
+
 
 class ReadOnlyError(EcsError):
     """A mutating action was refused in read-only mode, before any request was built."""
@@ -192,6 +199,9 @@ class ReadOnlyError(EcsError):
             f"read-only mode: {action} was refused before anything was sent",
             remedy="Start without --read-only (a protected profile: arm writes by typing the profile name).",
         )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (ReadOnlyError, (self.action,))
 
 
 class CredentialsError(EcsError):

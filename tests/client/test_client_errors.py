@@ -10,6 +10,7 @@ from ecs_detach.endpoints import endpoint_host, resolve_endpoint
 from ecs_detach.errors import (
     ApiError,
     AuthError,
+    CredentialsError,
     EcsError,
     IncorrectStateError,
     InvalidParameterError,
@@ -116,6 +117,14 @@ def test_errors_survive_pickling_for_worker_threads_and_processes() -> None:
     error = error_for("InvalidDiskId.NotFound", "The specified disk does not exist.", "R", 404, action="X")
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is NotFoundError and str(copy) == str(error)
+    for other in (
+        ReadOnlyError("DetachDisk"),
+        TransportError("lost", action="DetachDisk", outcome_unknown=True),
+        CredentialsError("no credentials found"),
+    ):
+        again = pickle.loads(pickle.dumps(other))
+        assert type(again) is type(other) and str(again) == str(other) and again.remedy == other.remedy
+    assert pickle.loads(pickle.dumps(TransportError("x", outcome_unknown=True))).outcome_unknown
 
 
 def test_other_errors() -> None:
