@@ -327,8 +327,12 @@ def plain_json_response(status: int, document: Any) -> WireResponse:
     return WireResponse(status, headers, payload)
 
 
+# One reusable encoder; replies are trees built fresh for each call, so no cycle check is needed.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def to_json(document: Any) -> bytes:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(document).encode("utf-8")
 
 
 def to_xml(root: str, document: Mapping[str, Any]) -> bytes:
