@@ -65,7 +65,6 @@ class _Transition:
     instance_id: str = field(compare=False)
     disk_id: str = field(default="", compare=False)
     stopped_mode: str = field(default="", compare=False)
-    cancelled: bool = field(default=False, compare=False)
 
 
 class _Params:
@@ -225,10 +224,12 @@ class Backend:
             if self._origins:
                 emulator["SystemDiskOrigins"] = dict(self._origins)
             pending = []
-            for transition in sorted(t for t in self._heap if not t.cancelled):
+            for transition in sorted(self._heap):
                 entry: dict[str, Any] = {"Action": transition.action, "InstanceId": transition.instance_id}
                 if transition.disk_id:
                     entry["DiskId"] = transition.disk_id
+                if transition.action == "StopInstance":
+                    entry["StoppedMode"] = transition.stopped_mode
                 entry["RemainingSeconds"] = round(max(0.0, transition.due - now), 3)
                 pending.append(entry)
             if pending:
@@ -278,16 +279,15 @@ class Backend:
         self._detaching: dict[tuple[str, str], _Transition] = {}
         self._attaching: dict[tuple[str, str], _Transition] = {}
         now = self.now()
+        immediate = is_immediate(self.clock)
         explicit: set[tuple[str, str, str]] = set()
         for entry in section.get("PendingTransitions", []):
             self._schedule(
                 entry["Action"],
                 entry["InstanceId"],
                 entry.get("DiskId", ""),
-                due=now + float(entry["RemainingSeconds"]),
-                stopped_mode=self._instances[entry["InstanceId"]].get("StoppedMode", "")
-                if entry["Action"] == "StopInstance"
-                else "",
+                due=now if immediate else now + float(entry["RemainingSeconds"]),
+                stopped_mode=entry.get("StoppedMode", ""),
             )
             explicit.add((entry["Action"], entry["InstanceId"], entry.get("DiskId", "")))
         # Transitional states a fleet gives without timing: they finish one full duration from now.
@@ -345,9 +345,7 @@ class Backend:
     def _fire_due(self) -> None:
         now = self.now()
         while self._heap and self._heap[0].due <= now:
-            transition = heapq.heappop(self._heap)
-            if not transition.cancelled:
-                self._complete(transition)
+            self._complete(heapq.heappop(self._heap))
 
     def _complete(self, t: _Transition) -> None:
         at = iso_time(t.due)
@@ -800,7 +798,7 @@ class Backend:
             ):
                 raise api_error(action, "InvalidOperation.InstanceTypeNotSupport")
             if device:
-                if not re.fullmatch(r"/dev/xvd[b-z]{1,2}", device):
+                if not re.fullmatch(r"/dev/x?vd[b-z]{1,2}", device):
                     raise invalid_parameter("Device")
                 if device in used:
                     raise api_error(action, "InvalidDevice.InUse")

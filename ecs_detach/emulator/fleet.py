@@ -8,7 +8,27 @@ of a real account replays as-is; a hand-written fleet may give only a few fields
 snapshots) the system disks' original instances and the transitions still under way.
 
 Every problem is reported as a :class:`FleetError` that says what is wrong and where, for example
-``Disks[3] (d-web-01-data).InstanceId: 'i-nope' is not an instance of the fleet``.
+``Disks[3] (d-web-01-data): InstanceId 'i-nope' is not an instance of the fleet``.
+
+The ``Emulator`` section (every key optional; the values shown are the defaults)::
+
+    "Emulator": {
+      "DefaultRegion": "cn-hangzhou",
+      "Durations": {"DetachDisk": 60, "AttachDisk": 20, "StopInstance": 10, "StartInstance": 15},
+      "NoHotDetachInstanceTypes": [],          # DetachDisk row 17 (and AttachDisk) on a Running instance
+      "NoSystemDiskDetachInstanceTypes": [],   # row 13
+      "DeletedImageIds": [],                   # row 15
+      "WhitelistRequiredDiskIds": [],          # row 11
+      "MaxDetachingDisksPerInstance": 8,       # row 18
+      "RateLimits": {"DetachDisk": {"Count": 500, "PerSeconds": 60}},   # null removes a limit
+      "AccessKeys": [{"AccessKeyId": "...", "AccessKeySecret": "...", "ReadOnly": false}],
+      "SystemDiskOrigins": {"d-...": "i-..."},  # a detached system disk re-attaches only there
+      "PendingTransitions": [{"Action": "DetachDisk", "DiskId": "d-...", "InstanceId": "i-...",
+                              "RemainingSeconds": 12.5}]
+    }
+
+A disk or instance given in a transitional status without a ``PendingTransitions`` entry finishes one full
+duration after loading. Keys starting with ``_`` are ignored (comments).
 """
 
 from __future__ import annotations
@@ -667,9 +687,9 @@ def _normalize_disk(
     if disk_type not in DISK_TYPES:
         raise FleetError(f"{where}.Type: expected 'system' or 'data', got {disk_type!r}")
     category = item.get("Category", "cloud_essd")
-    if category not in DISK_CATEGORIES:
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,63}", category):  # newer categories than DISK_CATEGORIES are fine
         raise FleetError(
-            f"{where}.Category: {category!r} is not a disk category ({', '.join(DISK_CATEGORIES)})"
+            f"{where}.Category: {category!r} is not a disk category (like {', '.join(DISK_CATEGORIES[:6])})"
         )
     multi_attach = item.get("MultiAttach", "Disabled")
     if multi_attach not in MULTI_ATTACH_VALUES:
@@ -951,7 +971,17 @@ def _normalize_pending(
             entry["DiskId"] = disk_id
         else:
             expected = "Stopping" if action == "StopInstance" else "Starting"
-            if instances[instance_id]["Status"] != expected:
+            if action == "StopInstance":
+                mode = item.get("StoppedMode", "KeepCharging")
+                if mode not in ("KeepCharging", "StopCharging"):
+                    raise FleetError(
+                        f"{place}.StoppedMode: expected KeepCharging or StopCharging, got {mode!r}"
+                    )
+                entry["StoppedMode"] = mode
+            if instances[instance_id]["Status"] not in (
+                expected,
+                "Pending" if action == "StartInstance" else "",
+            ):
                 raise FleetError(
                     f"{place}: instance {instance_id} is {instances[instance_id]['Status']}, not {expected}"
                 )

@@ -292,3 +292,32 @@ def test_non_portable_and_arrears_disks_cannot_attach(backend: Backend, clock: M
     assert error_of(backend, "AttachDisk", {"DiskId": "d-spare-02", "InstanceId": "i-web-01"}).code == (
         "DiskNotPortable"
     )
+
+
+def test_immediate_clock_also_finishes_the_fleets_long_transitions() -> None:
+    immediate = Backend("demo", ImmediateClock())
+    assert disk(immediate, "d-batch-07-scratch1")["Status"] == "Available"
+    assert instance(immediate, "i-report-01")["Status"] == "Stopped"
+
+
+def test_a_pending_stop_keeps_its_stopped_mode_across_a_snapshot(
+    backend: Backend, clock: ManualClock
+) -> None:
+    backend.handle(
+        "StopInstance", {"InstanceId": "i-web-01", "StoppedMode": "StopCharging"}, region_hint=None
+    )
+    clone = Backend(backend.snapshot(), ManualClock(start=clock.now()))
+    clone.advance(10)
+    assert instance(clone, "i-web-01")["StoppedMode"] == "StopCharging"
+
+
+def test_a_pending_instance_becomes_running() -> None:
+    fleet = {
+        "Instances": [{"InstanceId": "i-new", "Status": "Pending"}],
+        "Disks": [{"DiskId": "d-new", "InstanceId": "i-new", "Type": "system"}],
+    }
+    backend = Backend(fleet, ManualClock())
+    snapshot = backend.snapshot()
+    assert Backend(snapshot, ManualClock()).snapshot() == snapshot
+    backend.advance(15)
+    assert instance(backend, "i-new")["Status"] == "Running"
