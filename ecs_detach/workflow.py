@@ -847,6 +847,8 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
     if restart and runner.stopped_instance:
         _start(runner, timeout, dur.start)
         message += f" Instance {plan.instance_id} was started again."
+    elif runner.stopped_instance and plan.has_step(StepKind.START_INSTANCE):
+        message += f" Instance {plan.instance_id} is Stopped until the last disk on it is done."
     elif runner.stopped_instance:
         message += f" Instance {plan.instance_id} was stopped and is left Stopped."
     return runner.result(Outcome.DONE, message)
