@@ -40,6 +40,7 @@ from ecs_detach.errors import (
     ApiError,
     EcsError,
     NotFoundError,
+    ReadOnlyError,
     ThrottledError,
     TransportError,
 )
@@ -456,6 +457,8 @@ class _Runner:
         certainly did not act on them.
         """
         self.emit(kind.value, describe)
+        if getattr(self.client, "read_only", False):
+            return "", None, ReadOnlyError(action)  # refused before anything is journaled or sent
         throttled = 0
         while True:
             wait = self.throttle.remaining()

@@ -297,3 +297,28 @@ async def test_the_async_variant_runs_the_same_flow(make_env: EnvFactory) -> Non
     result = await workflow.run_async(env.client, plan, **env.kw)
     assert result.outcome is Outcome.DONE
     assert env.disk("d-web-data")["Status"] == "Available"
+
+
+def test_already_detached_after_our_own_call_counts_as_done(make_env: EnvFactory) -> None:
+    env = make_env(web_fleet())
+    plan = workflow.prepare(env.client, "d-web-data", facts=env.kw["facts"])
+
+    def race(event: workflow.ProgressEvent) -> None:
+        if event.phase == StepKind.DETACH_DISK.value and not env.calls("DetachDisk"):
+            env.client.detach_disk("d-web-data", "i-web")  # someone else, between our check and our call
+            env.emu.advance(60)
+
+    result = workflow.run(env.client, plan, **{**env.kw, "on_progress": race})
+    assert result.outcome is Outcome.DONE
+    assert [c["code"] for c in env.calls("DetachDisk")] == ["", "InvalidDisk.AlreadyDetached"]
+
+
+def test_read_only_mode_refuses_before_anything_is_journaled_or_sent(make_env: EnvFactory) -> None:
+    env = make_env(web_fleet())
+    client = env.client.with_read_only(True)
+    plan = workflow.prepare(client, "d-web-data", facts=env.kw["facts"])
+    result = workflow.run(client, plan, **env.kw)
+    assert result.outcome is Outcome.FAILED and result.exit_code == 1
+    assert "read-only" in result.message and result.remedy
+    assert env.calls() == []
+    assert env.journal.records() == []
