@@ -698,7 +698,13 @@ class Backend:
             raise api_error(action, "DiskNotPortable")
         if disk_id in settings.whitelist_required_disk_ids:  # 11
             raise api_error(action, "UserNotInTheWhiteList")
-        if disk["Status"] != "In_use" or _has_lock(disk, "financial", "OperationLock"):  # 12
+        still_attaching = (
+            disk_id,
+            instance_id,
+        ) in self._attaching  # a multi-attach disk can be In_use meanwhile
+        if (
+            disk["Status"] != "In_use" or still_attaching or _has_lock(disk, "financial", "OperationLock")
+        ):  # 12
             raise api_error(action, "IncorrectDiskStatus")
         if disk["Type"] == "system":
             if instance["InstanceType"] in settings.no_system_disk_detach_instance_types:  # 13

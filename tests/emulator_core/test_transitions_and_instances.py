@@ -321,3 +321,14 @@ def test_a_pending_instance_becomes_running() -> None:
     assert Backend(snapshot, ManualClock()).snapshot() == snapshot
     backend.advance(15)
     assert instance(backend, "i-new")["Status"] == "Running"
+
+
+def test_a_multi_attach_disk_cannot_detach_from_an_instance_it_is_still_attaching_to(
+    backend: Backend, clock: ManualClock
+) -> None:
+    handle(backend, "AttachDisk", DiskId="d-cluster-shared", InstanceId="i-web-01")
+    assert disk(backend, "d-cluster-shared")["Status"] == "In_use"  # the other two attachments are in use
+    error = error_of(backend, "DetachDisk", {"DiskId": "d-cluster-shared", "InstanceId": "i-web-01"})
+    assert (error.status, error.code) == (403, "IncorrectDiskStatus")
+    clock.advance(20)
+    assert handle(backend, "DetachDisk", DiskId="d-cluster-shared", InstanceId="i-web-01") == {}
