@@ -88,11 +88,14 @@ def scrub_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     return clean
 
 
-def default_journal_path(env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
+def default_journal_path(
+    env: Mapping[str, str] | None = None, home: Path | None = None, *, demo: bool = False
+) -> Path:
+    """Where the journal lives. Demo mode (the emulator) keeps its own file, apart from real accounts'."""
     environ = os.environ if env is None else env
     state = environ.get("XDG_STATE_HOME", "").strip()
     base = Path(state) if state and Path(state).is_absolute() else (home or Path.home()) / ".local" / "state"
-    return base / "ecs-detach" / "journal.jsonl"
+    return base / "ecs-detach" / ("journal-demo.jsonl" if demo else "journal.jsonl")
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,24 +335,31 @@ class Journal:
 
     # -- reconciling ----------------------------------------------------------------------------------------
 
-    def reconcile(self, client: StateReader) -> list[JournalRecord]:
+    def reconcile(self, client: StateReader, *, all_profiles: bool = False) -> list[JournalRecord]:
         """Read the live state for every pending intent and append a reconciled outcome; return them.
 
-        A read that fails (network, throttling) leaves that intent pending, to be reconciled later.
+        Each intent is read in its own region (`client.with_region`, when the client has it). Intents recorded
+        under another profile than the client's are left for that profile (unless `all_profiles`), since
+        another account's disks cannot be read here. A read that fails (network, throttling) leaves the intent
+        pending, to be reconciled later.
         """
         appended: list[JournalRecord] = []
+        own_profile = str(getattr(client, "profile_name", "") or "")
         for intent in self.pending():
+            if not all_profiles and intent.profile and own_profile and intent.profile != own_profile:
+                continue
+            reader = _reader_for(client, intent.region)
             disk: Disk | None = None
             instance: Instance | None = None
             try:
                 if intent.disk_id:
                     try:
-                        disk = client.get_disk(intent.disk_id)
+                        disk = reader.get_disk(intent.disk_id)
                     except NotFoundError:
                         disk = None
                 if intent.instance_id and intent.action in ("StopInstance", "StartInstance"):
                     try:
-                        instance = client.get_instance(intent.instance_id)
+                        instance = reader.get_instance(intent.instance_id)
                     except NotFoundError:
                         instance = None
             except EcsError:
@@ -357,6 +367,15 @@ class Journal:
             result, message = classify(intent, disk, instance)
             appended.append(self.outcome(intent, result, message=message, reconciled=True))
         return appended
+
+
+def _reader_for(client: StateReader, region: str) -> StateReader:
+    current = getattr(client, "region_id", None)
+    with_region = getattr(client, "with_region", None)
+    if region and current and region != current and callable(with_region):
+        other: StateReader = with_region(region)
+        return other
+    return client
 
 
 def classify(intent: JournalRecord, disk: Disk | None, instance: Instance | None) -> tuple[str, str]:

@@ -322,3 +322,23 @@ def test_read_only_mode_refuses_before_anything_is_journaled_or_sent(make_env: E
     assert "read-only" in result.message and result.remedy
     assert env.calls() == []
     assert env.journal.records() == []
+
+
+def test_reconcile_reads_each_intent_in_its_region_and_leaves_other_profiles_alone(
+    make_env: EnvFactory,
+) -> None:
+    fleet = web_fleet()
+    fleet["Instances"].append({"InstanceId": "i-sh", "Status": "Running", "RegionId": "cn-shanghai"})
+    fleet["Disks"].append({"DiskId": "d-sh", "InstanceId": "i-sh", "Type": "data", "Status": "In_use"})
+    env = make_env(fleet)
+    env.client.with_region("cn-shanghai").detach_disk("d-sh", "i-sh")
+    here = env.journal.intent(
+        "DetachDisk", disk_id="d-sh", instance_id="i-sh", region="cn-shanghai", profile="demo"
+    )
+    other = env.journal.intent(
+        "DetachDisk", disk_id="d-x", instance_id="i-x", region="cn-hangzhou", profile="prod"
+    )
+    (reconciled,) = env.journal.reconcile(env.client)  # a cn-hangzhou client of profile "demo"
+    assert reconciled.operation_id == here.operation_id
+    assert reconciled.result == Result.IN_PROGRESS
+    assert [p.operation_id for p in env.journal.pending()] == [other.operation_id]

@@ -79,3 +79,9 @@ def test_classify_reads_the_live_state() -> None:
     assert classify(stop, None, instance("Stopping"))[0] == Result.IN_PROGRESS
     assert classify(stop, None, instance("Stopped"))[0] == Result.WENT_THROUGH
     assert classify(stop, None, instance("Running"))[0] == Result.DID_NOT_HAPPEN
+
+
+def test_demo_mode_keeps_its_own_journal(tmp_path: Path) -> None:
+    env = {"XDG_STATE_HOME": str(tmp_path)}
+    assert default_journal_path(env, demo=True) != default_journal_path(env)
+    assert default_journal_path(env, demo=True).name == "journal-demo.jsonl"
