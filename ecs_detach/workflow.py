@@ -338,6 +338,18 @@ class _Throttle:
             return max(0.0, self._until - self._clock())
 
 
+class _BackOff(EcsError):
+    """A mutation held back because a back-off for throttling is running (read again, then decide)."""
+
+    kind = "Throttled"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"{action} held back: backing off after throttling")
+
+
+_THROTTLED = (ThrottledError, _BackOff)
+
+
 class _Stop(Exception):
     """Ends a run early with its result."""
 
@@ -346,8 +358,8 @@ class _Stop(Exception):
         self.result = result
 
 
-_MAX_ROUNDS = 12  # re-inspections in one run (waits and fixes), a guard against ping-pong
-_MAX_THROTTLED = 6  # a mutation refused by Throttling this many times (after the client's own retries)
+_MAX_THROTTLED = 6  # mutations refused by Throttling in one run (after the client's own retries)
+_MAX_ROUNDS = 12 + _MAX_THROTTLED  # re-inspections in one run (waits, fixes, throttling): no ping-pong
 _MAX_RECONCILED_RETRIES = 2  # DetachDisk re-sent after a lost answer reconciled as "did not happen"
 
 
@@ -382,6 +394,7 @@ class _Runner:
         self.last_disk: Disk | None = None
         self.stopped_instance = False
         self.mutated = False
+        self.throttled = 0
 
     # -- plumbing --------------------------------------------------------------------------------------------
 
@@ -429,7 +442,15 @@ class _Runner:
         code = exc.code if isinstance(exc, ApiError) else str(getattr(exc, "kind", ""))
         return self.stop(Outcome.FAILED, f"Could not read {what}: {exc}", code=code, remedy=exc.remedy)
 
+    def back_off(self) -> None:
+        """Wait out a running back-off for throttling (before a read that precedes a mutation)."""
+        wait = self.throttle.remaining()
+        if wait > 0:
+            self.emit("throttled", f"Backing off {wait:.1f} s (throttled)")
+            self.sleep(wait)
+
     def inspect(self, options: DetachOptions) -> Preconditions:
+        self.back_off()
         self.emit("check", f"Checking disk {self.disk_id} and instance {self.instance_id or '?'}")
         try:
             pre = inspect(self.client, self.disk_id, options, facts=self.facts())
@@ -453,80 +474,82 @@ class _Runner:
     ) -> tuple[str, JournalRecord | None, BaseException | None]:
         """Send one mutation, journaled. Returns (request id, intent, the error if any).
 
-        Throttling refusals (the client already retried) are retried after extra backoff: the API
-        certainly did not act on them.
+        A Throttling refusal (after the client's own retries) or a back-off still running comes back as the
+        error (`ThrottledError`, `_BackOff`): the caller reads the state again (the wait happens before that
+        read) and decides afresh; nothing is ever re-sent without a fresh read.
         """
         self.emit(kind.value, describe)
         if getattr(self.client, "read_only", False):
             return "", None, ReadOnlyError(action)  # refused before anything is journaled or sent
-        throttled = 0
-        while True:
-            wait = self.throttle.remaining()
-            if wait > 0:
-                self.emit("throttled", f"Backing off {wait:.1f} s before {action} (throttled)")
-                self.sleep(wait)
-            intent = None
-            if self.journal is not None:
-                intent = self.journal.intent(
-                    action,
-                    disk_id=params.get("DiskId", ""),
-                    instance_id=params.get("InstanceId", ""),
-                    params=params,
-                    context=context,
-                    **self.metadata(),
-                )
-            try:
-                request_id = call()
-            except ThrottledError as exc:
-                if self.journal is not None and intent is not None:
-                    self.journal.outcome(
-                        intent,
-                        Result.ERROR,
-                        code=exc.code,
-                        message=exc.api_message,
-                        request_id=exc.request_id,
-                    )
-                throttled += 1
-                delay = self.throttle.hit()
-                if throttled >= _MAX_THROTTLED:
-                    return "", intent, exc
-                self.emit("throttled", f"{action} was throttled; trying again in {delay:.1f} s")
-                continue
-            except TransportError as exc:
-                if self.journal is not None and intent is not None:
-                    self.journal.outcome(intent, Result.UNKNOWN, code="TransportError", message=str(exc))
-                self.mutated = True  # perhaps
-                return "", intent, exc
-            except ApiError as exc:
-                if self.journal is not None and intent is not None:
-                    self.journal.outcome(
-                        intent,
-                        Result.ERROR,
-                        code=exc.code,
-                        message=exc.api_message,
-                        request_id=exc.request_id,
-                    )
-                return "", intent, exc
-            except EcsError as exc:  # read-only mode, credentials: nothing was sent
-                if self.journal is not None and intent is not None:
-                    self.journal.outcome(
-                        intent, Result.ERROR, code=str(getattr(exc, "kind", "")), message=str(exc)
-                    )
-                return "", intent, exc
-            self.throttle.ok()
-            self.mutated = True
-            if self.journal is not None and intent is not None:
-                self.journal.outcome(intent, Result.OK, request_id=request_id)
-            self.steps.append(
-                StepResult(
-                    kind.value,
-                    describe,
-                    action=action,
-                    request_id=request_id,
-                    operation_id=intent.operation_id if intent else "",
-                )
+        if self.throttle.remaining() > 0:
+            return "", None, _BackOff(action)  # another worker was throttled: back off, then read again
+        intent = None
+        if self.journal is not None:
+            intent = self.journal.intent(
+                action,
+                disk_id=params.get("DiskId", ""),
+                instance_id=params.get("InstanceId", ""),
+                params=params,
+                context=context,
+                **self.metadata(),
             )
-            return request_id, intent, None
+        try:
+            request_id = call()
+        except ThrottledError as exc:
+            if self.journal is not None and intent is not None:
+                self.journal.outcome(
+                    intent,
+                    Result.ERROR,
+                    code=exc.code,
+                    message=exc.api_message,
+                    request_id=exc.request_id,
+                )
+            self.throttled += 1
+            delay = self.throttle.hit()
+            self.emit("throttled", f"{action} was throttled; checking again in {delay:.1f} s")
+            if self.throttled >= _MAX_THROTTLED:
+                raise self.stop(
+                    Outcome.FAILED,
+                    f"{action} was throttled {self.throttled} times; nothing was applied. Try again later.",
+                    code=exc.code,
+                    remedy=exc.remedy,
+                ) from None
+            return "", intent, exc
+        except TransportError as exc:
+            if self.journal is not None and intent is not None:
+                self.journal.outcome(intent, Result.UNKNOWN, code="TransportError", message=str(exc))
+            self.mutated = True  # perhaps
+            return "", intent, exc
+        except ApiError as exc:
+            if self.journal is not None and intent is not None:
+                self.journal.outcome(
+                    intent,
+                    Result.ERROR,
+                    code=exc.code,
+                    message=exc.api_message,
+                    request_id=exc.request_id,
+                )
+            return "", intent, exc
+        except EcsError as exc:  # credentials and the like: nothing was sent
+            if self.journal is not None and intent is not None:
+                self.journal.outcome(
+                    intent, Result.ERROR, code=str(getattr(exc, "kind", "")), message=str(exc)
+                )
+            return "", intent, exc
+        self.throttle.ok()
+        self.mutated = True
+        if self.journal is not None and intent is not None:
+            self.journal.outcome(intent, Result.OK, request_id=request_id)
+        self.steps.append(
+            StepResult(
+                kind.value,
+                describe,
+                action=action,
+                request_id=request_id,
+                operation_id=intent.operation_id if intent else "",
+            )
+        )
+        return request_id, intent, None
 
     def reconcile(self, intent: JournalRecord | None, action: str, disk_id: str, instance_id: str) -> str:
         """After a lost answer: read the resource (patiently) and say whether the call went through."""
@@ -803,6 +826,8 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
             context=context,
             describe=f"Detaching disk {plan.disk_id} from instance {plan.instance_id}",
         )
+        if isinstance(error, _THROTTLED):
+            continue  # not applied: read again (after the back-off) and decide afresh
         if detach_sent:
             resends += 1
         detach_sent = True
@@ -921,6 +946,8 @@ def _stop_instance(runner: _Runner, options: DetachOptions, timeout: float, expe
         context={"reason": f"detach {runner.disk_id}"},
         describe=f"Stopping instance {runner.instance_id}",
     )
+    if isinstance(error, _THROTTLED):
+        return  # not applied: the next round reads again and decides
     if isinstance(error, TransportError):
         result = runner.reconcile(intent, "StopInstance", "", runner.instance_id)
         if result == Result.DID_NOT_HAPPEN:
@@ -941,44 +968,48 @@ def _stop_instance(runner: _Runner, options: DetachOptions, timeout: float, expe
     runner.wait_instance(INSTANCE_STOPPED, StepKind.WAIT_INSTANCE_STOPPED, timeout, expected)
 
 
-def _start(runner: _Runner, timeout: float, expected: float) -> None:
-    try:
-        instance = _read_instance(runner.client, runner.instance_id)
-    except EcsError as exc:
-        raise runner.read_failed(f"instance {runner.instance_id}", exc) from None
-    if instance is None or instance.status != INSTANCE_STOPPED:
-        status = instance.status if instance else "gone"
-        raise runner.stop(
-            Outcome.ABORTED,
-            f"Disk {runner.disk_id} is detached, but instance {runner.instance_id} is {status}, not Stopped: "
-            "not starting it.",
+def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "detached") -> None:
+    """Start the instance again (after a fresh read that finds it Stopped), then wait until Running."""
+    lead = f"Disk {runner.disk_id} is {done}, but"
+    for _ in range(_MAX_THROTTLED + 1):
+        runner.back_off()
+        try:
+            instance = _read_instance(runner.client, runner.instance_id)
+        except EcsError as exc:
+            raise runner.read_failed(f"instance {runner.instance_id}", exc) from None
+        if instance is None or instance.status != INSTANCE_STOPPED:
+            status = instance.status if instance else "gone"
+            raise runner.stop(
+                Outcome.ABORTED,
+                f"{lead} instance {runner.instance_id} is {status}, not Stopped: not starting it.",
+            )
+        _, intent, error = runner.mutate(
+            StepKind.START_INSTANCE,
+            "StartInstance",
+            lambda: runner.client.start_instance(runner.instance_id),
+            params={"InstanceId": runner.instance_id},
+            describe=f"Starting instance {runner.instance_id} again",
         )
-    params = {"InstanceId": runner.instance_id}
-    _, intent, error = runner.mutate(
-        StepKind.START_INSTANCE,
-        "StartInstance",
-        lambda: runner.client.start_instance(runner.instance_id),
-        params=params,
-        describe=f"Starting instance {runner.instance_id} again",
-    )
-    if isinstance(error, TransportError):
-        result = runner.reconcile(intent, "StartInstance", "", runner.instance_id)
-        if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
+        if isinstance(error, _THROTTLED):
+            continue
+        if isinstance(error, TransportError):
+            result = runner.reconcile(intent, "StartInstance", "", runner.instance_id)
+            if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
+                raise runner.stop(
+                    Outcome.FAILED,
+                    f"{lead} starting instance {runner.instance_id} did not happen.",
+                    remedy=f"Start it by hand: aliyun ecs StartInstance --InstanceId {runner.instance_id}",
+                )
+        elif isinstance(error, ApiError):
             raise runner.stop(
                 Outcome.FAILED,
-                f"Disk {runner.disk_id} is detached, but starting instance {runner.instance_id} "
-                "did not happen.",
-                remedy=f"Start it by hand: aliyun ecs StartInstance --InstanceId {runner.instance_id}",
+                f"{lead} StartInstance was refused: {error}",
+                code=error.code,
+                remedy=error.remedy,
             )
-    elif isinstance(error, ApiError):
-        raise runner.stop(
-            Outcome.FAILED,
-            f"Disk {runner.disk_id} is detached, but StartInstance was refused: {error}",
-            code=error.code,
-            remedy=error.remedy,
-        )
-    elif error is not None:
-        raise runner.stop(Outcome.FAILED, f"StartInstance was not sent: {error}")
+        elif error is not None:
+            raise runner.stop(Outcome.FAILED, f"{lead} StartInstance was not sent: {error}")
+        break
     runner.stopped_instance = False
     runner.wait_instance(INSTANCE_RUNNING, StepKind.WAIT_INSTANCE_RUNNING, timeout, expected)
 
@@ -1173,6 +1204,9 @@ def _run_reattach(
             context={"undo": True, "disk_type": disk.type},
             describe=attach_step.description,
         )
+        if isinstance(error, _THROTTLED):
+            runner.back_off()
+            continue
         if isinstance(error, TransportError):
             result = runner.reconcile(intent, "AttachDisk", plan.disk_id, plan.instance_id)
             if result == Result.DID_NOT_HAPPEN:
@@ -1207,7 +1241,7 @@ def _run_reattach(
     message = f"Disk {plan.disk_id} is attached to instance {plan.instance_id} again."
     if plan.has_step(StepKind.START_INSTANCE):
         runner.stopped_instance = True
-        _start(runner, timeout, dur.start)
+        _start(runner, timeout, dur.start, done="attached again")
         message += f" Instance {plan.instance_id} is Running."
     return runner.result(Outcome.DONE, message)
 
