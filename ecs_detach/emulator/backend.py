@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .clock import Clock, ManualClock, is_immediate, iso_time
-from .errors import EmulatorError, api_error, invalid_parameter
+from .errors import api_error, invalid_parameter, missing_parameter
 from .fleet import (
     KNOWN_REGIONS,
     EmulatorSettings,
@@ -49,6 +49,7 @@ DEFAULT_PAGE_SIZE = 10
 MAX_IDS_PER_FILTER = 100
 _MAX_PARAM_CHARS = 20_000
 _MAX_NAME_PATTERN = 128
+_MAX_ADVANCE = 100 * 365 * 86400.0
 _INT_RE = re.compile(r"[0-9]{1,9}")
 _ACCEPT_LANGUAGES = ("zh-CN", "en-US", "ja")
 _RESOURCE_TYPES = ("instance", "disk", "reservedinstance", "scu")
@@ -129,10 +130,6 @@ class _Params:
             if key:
                 tags.append((key, self.get(f"Tag.{n}.Value")))
         return tags
-
-
-def _missing(name: str) -> EmulatorError:
-    return EmulatorError(400, f"Missing{name}", f"{name} is mandatory for this action.")
 
 
 def _name_matcher(pattern: str, name: str) -> Callable[[str], bool]:
@@ -223,15 +220,7 @@ class Backend:
             emulator = self._settings.to_section()
             if self._origins:
                 emulator["SystemDiskOrigins"] = dict(self._origins)
-            pending = []
-            for transition in sorted(self._heap):
-                entry: dict[str, Any] = {"Action": transition.action, "InstanceId": transition.instance_id}
-                if transition.disk_id:
-                    entry["DiskId"] = transition.disk_id
-                if transition.action == "StopInstance":
-                    entry["StoppedMode"] = transition.stopped_mode
-                entry["RemainingSeconds"] = round(max(0.0, transition.due - now), 3)
-                pending.append(entry)
+            pending = self._pending_entries(now)
             if pending:
                 emulator["PendingTransitions"] = pending
             return {
@@ -246,8 +235,8 @@ class Backend:
 
         A manual clock is advanced itself; any other clock gets an offset.
         """
-        if not seconds >= 0:
-            raise ValueError("seconds must be a number >= 0")
+        if not 0 <= seconds < _MAX_ADVANCE:
+            raise ValueError("seconds must be a number >= 0 (and less than a century)")
         with self._lock:
             if isinstance(self.clock, ManualClock):
                 self.clock.advance(seconds)
@@ -258,7 +247,21 @@ class Backend:
 
     def pending_transitions(self) -> list[dict[str, Any]]:
         """What is still under way (action, ids, seconds left), soonest first."""
-        return list(self.snapshot()["Emulator"].get("PendingTransitions", []))
+        with self._lock:
+            self._fire_due()
+            return self._pending_entries(self.now())
+
+    def _pending_entries(self, now: float) -> list[dict[str, Any]]:
+        pending = []
+        for transition in sorted(self._heap):
+            entry: dict[str, Any] = {"Action": transition.action, "InstanceId": transition.instance_id}
+            if transition.disk_id:
+                entry["DiskId"] = transition.disk_id
+            if transition.action == "StopInstance":
+                entry["StoppedMode"] = transition.stopped_mode
+            entry["RemainingSeconds"] = round(max(0.0, transition.due - now), 3)
+            pending.append(entry)
+        return pending
 
     # ----------------------------------------------------------------------------------------------
     # State
@@ -411,7 +414,7 @@ class Backend:
     def _required_region(self, action: str, p: _Params, region_hint: str | None) -> str:
         region = self._region(action, p, region_hint)
         if region is None:
-            raise _missing("RegionId")
+            raise missing_parameter("RegionId")
         return region
 
     def _instance(self, action: str, instance_id: str, region: str | None) -> dict[str, Any]:
@@ -451,7 +454,6 @@ class Backend:
         resource_type = p.text("ResourceType") or "instance"
         if resource_type not in _RESOURCE_TYPES:
             raise api_error("DescribeRegions", "InvalidResourceType.NotFound")
-        p.get("InstanceChargeType")
         regions = clone(list(self._regions.values()))
         if language != "zh-CN":
             for region in regions:
@@ -632,7 +634,7 @@ class Backend:
         action = "DescribeInstanceAttribute"
         instance_id = p.get("InstanceId")
         if not instance_id:
-            raise _missing("InstanceId")
+            raise missing_parameter("InstanceId")
         region = self._region(action, p, region_hint)
         i = self._instance(action, instance_id, region)
         keys = (
@@ -745,9 +747,9 @@ class Backend:
         action = "AttachDisk"
         disk_id, instance_id = p.get("DiskId"), p.get("InstanceId")
         if not instance_id:
-            raise _missing("InstanceId")
+            raise missing_parameter("InstanceId")
         if not disk_id:
-            raise _missing("DiskId")
+            raise missing_parameter("DiskId")
         region = self._region(action, p, region_hint)
         bootable = p.boolean("Bootable")
         delete_with_instance = p.boolean("DeleteWithInstance")
@@ -829,7 +831,7 @@ class Backend:
         action = "StopInstance"
         instance_id = p.get("InstanceId")
         if not instance_id:
-            raise _missing("InstanceId")
+            raise missing_parameter("InstanceId")
         region = self._region(action, p, region_hint)
         for flag in ("ForceStop", "ConfirmStop", "Hibernate"):
             p.boolean(flag)
@@ -854,7 +856,7 @@ class Backend:
         action = "StartInstance"
         instance_id = p.get("InstanceId")
         if not instance_id:
-            raise _missing("InstanceId")
+            raise missing_parameter("InstanceId")
         region = self._region(action, p, region_hint)
         p.boolean("InitLocalDisk")
         dry_run = p.boolean("DryRun")

@@ -29,8 +29,10 @@ class ManualClock:
             return self._now
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
+        if not seconds >= 0:
             raise ValueError("a clock cannot go backwards: seconds must be >= 0")
+        if seconds == float("inf"):
+            raise ValueError("seconds must be a finite number")
         with self._lock:
             self._now += float(seconds)
             return self._now

@@ -229,7 +229,14 @@ def api_error(action: str, code: str, **fmt: object) -> EmulatorError:
 
 
 def missing_parameter(name: str) -> EmulatorError:
-    return COMMON["MissingParameter"].error(name=name)
+    """A required parameter absent or empty, as the gateway words it: ``MissingInstanceId`` (400)."""
+    shown = _printable(name)
+    return EmulatorError(
+        400,
+        f"Missing{shown}",
+        f"{shown} is mandatory for this action.",
+        recommend=RECOMMEND_URL.format(code=f"Missing{shown}"),
+    )
 
 
 def invalid_parameter(name: str) -> EmulatorError:

@@ -332,3 +332,37 @@ def test_a_multi_attach_disk_cannot_detach_from_an_instance_it_is_still_attachin
     assert (error.status, error.code) == (403, "IncorrectDiskStatus")
     clock.advance(20)
     assert handle(backend, "DetachDisk", DiskId="d-cluster-shared", InstanceId="i-web-01") == {}
+
+
+def test_pending_transitions_list_what_is_under_way(backend: Backend, clock: ManualClock) -> None:
+    handle(backend, "DetachDisk", DiskId="d-web-01-data", InstanceId="i-web-01")
+    clock.advance(15)
+    pending = backend.pending_transitions()
+    assert {
+        "Action": "DetachDisk",
+        "InstanceId": "i-web-01",
+        "DiskId": "d-web-01-data",
+        "RemainingSeconds": 45,
+    } in (pending)
+    assert [p["RemainingSeconds"] for p in pending] == sorted(p["RemainingSeconds"] for p in pending)
+    for bad in (-1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError):
+            backend.advance(bad)
+
+
+def test_concurrent_calls_from_threads_stay_consistent(backend: Backend, clock: ManualClock) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def detach(disk_id: str) -> str:
+        try:
+            backend.handle("DetachDisk", {"DiskId": disk_id, "InstanceId": "i-web-01"}, region_hint=None)
+        except Exception as error:  # the test records, not raises
+            return type(error).__name__ + ":" + getattr(error, "code", "")
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(detach, ["d-web-01-data"] * 16))
+    assert results.count("ok") == 1
+    assert set(results) == {"ok", "EmulatorError:InvalidOperation.DiskDetachingFromThisEcs"}
+    clock.advance(60)
+    assert disk(backend, "d-web-01-data")["Status"] == "Available"
