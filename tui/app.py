@@ -1,10 +1,456 @@
-"""The Textual operator UI (placeholder until the TUI lands)."""
+"""The Textual operator UI: ``ecs-detach`` (the user's account) or ``ecs-detach --demo`` (the built-in
+emulator).
+
+``main(argv)`` parses the options, opens a session through ``ecs_detach.session`` and runs
+:class:`EcsDetachApp`. The app is given its :class:`~tui.services.Services` (client, clock, journal,
+emulator), so tests build it the same way around the in-process emulator with a manual clock.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from ecs_detach import workflow
+from ecs_detach.models import Disk, Instance
+from ecs_detach.plan import Plan
+from ecs_detach.preconditions import DetachOptions, Durations, Preconditions, facts_from_fleet
+
+from .formatting import error_text
+from .jobs import Job, JobBoard
+from .messages import JobFinished, JobProgress, RegionsLoaded
+from .policy import write_refusal
+from .screens.browse import BrowseScreen
+from .screens.help import HelpScreen
+from .screens.pickers import ArmWritesScreen, PickerScreen
+from .services import Services
+from .widgets.identity import Identity, IdentityBar
 
 
-def main(argv: list[str]) -> int:
-    print("ecs-detach: the terminal UI is not yet available", file=sys.stderr)
-    return 2
+class EcsDetachApp(App[int]):
+    """Browse, check, detach, follow and undo, on one account and region at a time."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ecs-detach"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("j", "journal", "Journal", id="journal"),
+        Binding("o", "operations", "Jobs", id="operations"),
+        Binding("ctrl+w", "toggle_writes", "Writes on/off", id="toggle-writes"),
+        Binding("P", "pick_profile", "Profile", show=False, id="profile"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        read_only: bool = False,
+        auto_refresh: bool = True,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.read_only = read_only or services.protected
+        self.live_refresh = auto_refresh
+        self.jobs = JobBoard()
+        self.instances: list[Instance] = []
+        self.disks: list[Disk] = []
+        self._cancels: list[workflow.CancelToken] = []
+        self._apply_read_only()
+
+    # --- identity and read-only
+
+    @property
+    def identity(self) -> Identity:
+        return self.services.identity(read_only=self.read_only)
+
+    def _apply_read_only(self) -> None:
+        """The client refuses mutations itself while read-only (safety rule 2); keep its flag in step."""
+        client = self.services.client
+        if getattr(client, "read_only", self.read_only) == self.read_only:
+            return
+        with_read_only = getattr(client, "with_read_only", None)
+        if callable(with_read_only):
+            self.services = self.services.with_client(with_read_only(self.read_only))
+
+    def _show_identity(self) -> None:
+        for bar in self.query(IdentityBar):
+            bar.show(self.identity)
+        for screen in self.screen_stack:
+            for bar in screen.query(IdentityBar):
+                bar.show(self.identity)
+
+    def writes_allowed(self, what: str) -> bool:
+        """False (and says why) while read-only: every mutating key goes through here."""
+        reason = write_refusal(read_only=self.read_only, protected=self.services.protected)
+        if reason is None:
+            return True
+        self.notify(reason, title=f"Cannot {what}", severity="warning")
+        return False
+
+    def action_toggle_writes(self) -> None:
+        if not self.read_only:
+            self.set_read_only(True)
+            self.notify("Writes are off again: every mutating key is inert.", title="Read-only")
+            return
+        if self.services.protected:
+            self.push_screen(ArmWritesScreen(self.services.profile), self._armed)
+            return
+        self.set_read_only(False)
+        self.notify("Writes are armed: detach, stop and re-attach are possible (ctrl+w to disarm).")
+
+    def _armed(self, ok: bool | None) -> None:
+        if ok:
+            self.set_read_only(False)
+            self.notify(f"Writes armed on protected profile {self.services.profile}.", severity="warning")
+
+    def set_read_only(self, value: bool) -> None:
+        self.read_only = value
+        self._apply_read_only()
+        self._show_identity()
+        self.refresh_bindings()
+
+    # --- screens
+
+    def on_mount(self) -> None:
+        self.push_screen(BrowseScreen())
+
+    @property
+    def browse(self) -> BrowseScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, BrowseScreen):
+                return screen
+        return None
+
+    def fleet_changed(self, instances: Sequence[Instance], disks: Sequence[Disk]) -> None:
+        self.instances = list(instances)
+        self.disks = list(disks)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_journal(self) -> None:
+        from .screens.journal import JournalScreen
+
+        self.push_screen(JournalScreen())
+
+    def action_operations(self) -> None:
+        from .screens.operations import OperationsScreen
+
+        self.push_screen(OperationsScreen())
+
+    def open_wizard(self, disk: Disk, instance_id: str | None, *, check_only: bool = False) -> None:
+        from .screens.wizard import DetachWizard
+
+        self.push_screen(DetachWizard(disk.disk_id, instance_id, check_only=check_only))
+
+    def open_bulk(self, disks: Sequence[Disk]) -> None:
+        from .screens.bulk import BulkDetachScreen
+
+        self.push_screen(BulkDetachScreen([d.disk_id for d in disks]))
+
+    def undo(self, disk_id: str | None) -> None:
+        from .screens.undo import UndoScreen
+
+        self.push_screen(UndoScreen(disk_id))
+
+    # --- regions and profiles
+
+    def action_pick_region(self) -> None:
+        self._load_regions()
+
+    @work(thread=True, exclusive=True, group="regions", exit_on_error=False)
+    def _load_regions(self) -> None:
+        try:
+            regions = self.services.client.describe_regions()
+        except Exception as error:
+            self.call_from_thread(self.show_error, error, "Could not list regions")
+            return
+        self.post_message(RegionsLoaded(regions))
+
+    @on(RegionsLoaded)
+    def _regions_loaded(self, message: RegionsLoaded) -> None:
+        current = self.services.client.region_id
+        options = [("*", "All regions (read-only overview)")]
+        options += [(r.region_id, f"{r.region_id}  {r.local_name}".rstrip()) for r in message.regions]
+        self.push_screen(PickerScreen("Switch region", options, current=current), self._region_picked)
+
+    def _region_picked(self, region_id: str | None) -> None:
+        browse = self.browse
+        if not region_id or browse is None:
+            return
+        if region_id == "*":
+            browse.all_regions = True
+        else:
+            browse.all_regions = False
+            if region_id != self.services.client.region_id:
+                self.services = self.services.with_client(self.services.client.with_region(region_id))
+                self._apply_read_only()
+        self._show_identity()
+        browse.action_refresh()
+
+    def action_pick_profile(self) -> None:
+        if self.services.reopen is None or not self.services.profiles:
+            self.notify("No other profiles are configured (aliyun configure --profile NAME adds one).")
+            return
+        options = [(name, name) for name in self.services.profiles]
+        self.push_screen(
+            PickerScreen("Switch profile", options, current=self.services.profile), self._profile_picked
+        )
+
+    def _profile_picked(self, profile: str | None) -> None:
+        if not profile or profile == self.services.profile or self.services.reopen is None:
+            return
+        try:
+            services = self.services.reopen(profile)
+        except Exception as error:
+            self.show_error(error, f"Could not open profile {profile}")
+            return
+        self.services = services
+        self.read_only = self.read_only or services.protected
+        self._apply_read_only()
+        self._show_identity()
+        if self.browse is not None:
+            self.browse.action_refresh()
+
+    # --- errors
+
+    def show_error(self, error: BaseException, context: str = "") -> None:
+        title, body = error_text(error)
+        self.notify(body, title=f"{context}: {title}" if context else title, severity="error", timeout=12)
+
+    # --- workflow
+
+    def facts_source(self) -> Any:
+        """What the preconditions know about the platform: the emulator's knobs in demo, unknown otherwise."""
+        emulator = self.services.emulator
+        return workflow.emulator_facts(emulator) if emulator is not None else None
+
+    def durations(self) -> Durations:
+        emulator = self.services.emulator
+        if emulator is None:
+            return Durations()
+        try:
+            return facts_from_fleet(emulator.state()).durations
+        except Exception:  # the ETA is a hint; never fail a plan over it
+            return Durations()
+
+    def read_preconditions(self, disk_id: str, options: DetachOptions) -> Preconditions:
+        """Fresh reads and every precondition (call from a thread worker)."""
+        return workflow.inspect(self.services.client, disk_id, options, facts=self.facts_source())
+
+    def run_plan(self, plan: Plan, *, password: str | None = None, key_pair_name: str | None = None) -> Job:
+        """Run a confirmed plan in a thread worker; the job is followed wherever the operator goes."""
+        kind = "reattach" if plan.action == "reattach" else "detach"
+        job = self.jobs.start(
+            kind, plan.disk_id, plan.instance_id, now=self.services.clock(), expected_seconds=plan.eta_seconds
+        )
+        cancel = workflow.CancelToken()
+        self._cancels.append(cancel)
+        self._run_job(job.job_id, plan, cancel, password, key_pair_name)
+        self._jobs_changed()
+        return job
+
+    def _sleeper(self, cancel: workflow.CancelToken) -> Any:
+        if self.services.sleep is not None:
+            return self.services.sleep
+        scale = max(self.services.time_scale, 1e-6)
+        return lambda seconds: cancel.wait(seconds / scale)
+
+    @work(thread=True, group="jobs", exit_on_error=False)
+    def _run_job(
+        self,
+        job_id: int,
+        plan: Plan,
+        cancel: workflow.CancelToken,
+        password: str | None,
+        key_pair_name: str | None,
+    ) -> None:
+        def progress(event: workflow.ProgressEvent) -> None:
+            self.post_message(
+                JobProgress(job_id, event.phase, event.state, event.message, self.services.clock())
+            )
+
+        try:
+            result = workflow.run(
+                self.services.client,
+                plan,
+                journal=self.services.journal,
+                facts=self.facts_source(),
+                on_progress=progress,
+                cancel=cancel,
+                clock=self.services.clock,
+                sleep=self._sleeper(cancel),
+                password=password,
+                key_pair_name=key_pair_name,
+            )
+        except Exception as error:  # run() reports EcsErrors itself; anything else still becomes words
+            title, body = error_text(error)
+            self.post_message(
+                JobFinished(job_id, "failed", f"{title}: {body}", "", (), self.services.clock())
+            )
+            return
+        self.post_message(
+            JobFinished(
+                job_id,
+                result.outcome.value,
+                result.message,
+                result.remedy,
+                result.request_ids,
+                self.services.clock(),
+            )
+        )
+
+    def run_bulk(self, plans: Sequence[Plan]) -> list[Job]:
+        """Run several confirmed detach plans together (workflow.run_bulk); one job each."""
+        now = self.services.clock()
+        jobs = [
+            self.jobs.start("detach", p.disk_id, p.instance_id, now=now, expected_seconds=p.eta_seconds)
+            for p in plans
+        ]
+        cancel = workflow.CancelToken()
+        self._cancels.append(cancel)
+        self._run_bulk_worker(list(plans), {job.disk_id: job.job_id for job in jobs}, cancel)
+        self._jobs_changed()
+        return jobs
+
+    @work(thread=True, group="jobs", exit_on_error=False)
+    def _run_bulk_worker(
+        self, plans: list[Plan], job_ids: dict[str, int], cancel: workflow.CancelToken
+    ) -> None:
+        def progress(event: workflow.ProgressEvent) -> None:
+            job_id = job_ids.get(event.disk_id)
+            if job_id is not None:
+                self.post_message(
+                    JobProgress(job_id, event.phase, event.state, event.message, self.services.clock())
+                )
+
+        try:
+            report = workflow.run_bulk(
+                self.services.client,
+                plans,
+                journal=self.services.journal,
+                facts=self.facts_source(),
+                on_progress=progress,
+                cancel=cancel,
+                clock=self.services.clock,
+                sleep=self._sleeper(cancel),
+            )
+        except Exception as error:
+            title, body = error_text(error)
+            for job_id in job_ids.values():
+                self.post_message(
+                    JobFinished(job_id, "failed", f"{title}: {body}", "", (), self.services.clock())
+                )
+            return
+        for result in report.results:
+            job_id = job_ids.get(result.disk_id)
+            if job_id is not None:
+                self.post_message(
+                    JobFinished(
+                        job_id, result.outcome.value, result.message, result.remedy, result.request_ids
+                    )
+                )
+
+    @on(JobProgress)
+    def _job_progress(self, message: JobProgress) -> None:
+        job = self.jobs.get(message.job_id)
+        if job is None:
+            return
+        changed = job.apply(message.phase, message.state, message.message, message.at)
+        self._jobs_changed()
+        if changed and message.state and self.browse is not None:
+            self.browse.load()
+
+    @on(JobFinished)
+    def _job_finished(self, message: JobFinished) -> None:
+        job = self.jobs.get(message.job_id)
+        if job is None:
+            return
+        now = self.services.clock()
+        job.finish(message.outcome, message.message, message.remedy, message.request_ids, message.at)
+        text = f"{job.title}: {job.status_line(now)}\n{job.message}"
+        if job.remedy and not job.succeeded:
+            text += f"\n→ {job.remedy}"
+        self.notify(
+            text,
+            title="Job finished" if job.succeeded else "Job did not finish",
+            severity="information" if job.succeeded else "error",
+            timeout=10,
+        )
+        self._jobs_changed()
+        if self.browse is not None:
+            self.browse.load()
+
+    def _jobs_changed(self) -> None:
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_jobs", None)
+            if callable(refresh):
+                refresh()
+
+    def on_unmount(self) -> None:
+        for cancel in self._cancels:  # stop waiting (never the operations in the cloud)
+            cancel.cancel()
+
+    # --- command palette
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Refresh", "Read instances and disks again", self._cmd_refresh)
+        yield SystemCommand("Switch region", "Pick another region, or all regions", self.action_pick_region)
+        yield SystemCommand("Switch profile", "Open another configured profile", self.action_pick_profile)
+        yield SystemCommand(
+            "Journal", "What was done, with request ids; re-attach from here", self.action_journal
+        )
+        yield SystemCommand("Jobs", "Operations in progress and finished", self.action_operations)
+        yield SystemCommand("Arm / disarm writes", "Toggle read-only mode", self.action_toggle_writes)
+        yield SystemCommand("Keys", "Every key, on every screen", self.action_help)
+        for disk in self.disks[:2000]:
+            yield SystemCommand(
+                f"Go to disk {disk.disk_id}",
+                f"{disk.name or '-'} · {disk.type} · {disk.status}",
+                lambda d=disk.disk_id: self._cmd_goto_disk(d),
+            )
+
+    def _cmd_refresh(self) -> None:
+        if self.browse is not None:
+            self.browse.action_refresh()
+
+    def _cmd_goto_disk(self, disk_id: str) -> None:
+        if self.browse is not None:
+            self.browse.select_disk(disk_id)
+
+
+# --- command line
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="ecs-detach",
+        description="Detach disks from Alibaba Cloud ECS instances safely (terminal UI).",
+        epilog="Other faces: ecs-detach emulator | instances | disks | check | detach | attach | journal",
+    )
+    parser.add_argument("--demo", action="store_true", help="run on the built-in emulator with a demo fleet")
+    parser.add_argument("--profile", help="credentials profile (aliyun CLI config or credentials.ini)")
+    parser.add_argument("--region", help="region id, e.g. cn-hangzhou")
+    parser.add_argument("--endpoint", help="API endpoint URL (e.g. an emulator over HTTP)")
+    parser.add_argument("--read-only", action="store_true", help="start with writes off (ctrl+w arms them)")
+    return parser.parse_args(list(argv))
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parse_args(argv)  # bad usage: argparse prints a clear message and exits 2
+    from .launch import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -80,3 +80,16 @@ def size_text(size_gib: int) -> str:
 
 def plural(count: int, word: str, plural_word: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural_word or word + 's')}"
+
+
+def error_text(error: BaseException) -> tuple[str, str]:
+    """(title, body) for a notification: the error in one line and the remedy, never a traceback."""
+    message = str(error) or type(error).__name__
+    remedy = str(getattr(error, "remedy", "") or "")
+    code = str(getattr(error, "code", "") or "")
+    title = code or type(error).__name__
+    if not hasattr(error, "remedy"):
+        title = f"Unexpected error ({type(error).__name__})"
+        remedy = remedy or "Press r to refresh; if it persists, report it with the steps that led here."
+    body = message if not remedy else f"{message}\n→ {remedy}"
+    return title, body

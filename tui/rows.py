@@ -34,9 +34,7 @@ class Row:
     transitional: bool = False
 
 
-def _make_row(
-    key: str, cells: Sequence[str], fields: Mapping[str, str], *, transitional: bool = False
-) -> Row:
+def make_row(key: str, cells: Sequence[str], fields: Mapping[str, str], *, transitional: bool = False) -> Row:
     normalised = {name: value.lower() for name, value in fields.items()}
     haystack = " ".join(normalised.values())
     return Row(key=key, cells=tuple(cells), fields=normalised, haystack=haystack, transitional=transitional)
@@ -92,7 +90,7 @@ def instance_row(instance: Instance, disk_count: int, *, with_region: bool = Fal
     }
     if with_region:
         cells.insert(0, instance.region_id)
-    return _make_row(instance.instance_id, cells, fields, transitional=instance.transitional)
+    return make_row(instance.instance_id, cells, fields, transitional=instance.transitional)
 
 
 def instance_columns(*, with_region: bool = False) -> tuple[Column, ...]:
@@ -109,16 +107,15 @@ def instance_rows(
 # --- disks
 
 DISK_COLUMNS: tuple[Column, ...] = (
-    Column("mark", " ", 1),
-    Column("id", "Disk ID", 24),
+    Column("id", "  Disk ID", 24),
     Column("name", "Name", 16),
     Column("role", "Role", 6),
     Column("category", "Category", 16),
     Column("size", "Size", 8),
     Column("status", "Status", 12),
-    Column("portable", "Portable", 8),
+    Column("portable", "Port.", 5),
     Column("multiattach", "Multi", 5),
-    Column("dwi", "Del w/ inst", 11),
+    Column("dwi", "Del w/inst", 10),
     Column("device", "Device", 10),
 )
 INSTANCE_COLUMN = Column("instance", "Instance", 24)
@@ -134,8 +131,7 @@ def disk_row(
     if not device and disk.attachments and not instance_id:
         device = disk.attachments[0].device
     cells = [
-        MARK if marked else " ",
-        disk.disk_id,
+        f"{MARK if marked else ' '} {disk.disk_id}",
         disk.name,
         disk.type,
         disk.category,
@@ -165,7 +161,7 @@ def disk_row(
     }
     if with_instance:
         cells.append(",".join(attached) or "-")
-    return _make_row(disk.disk_id, cells, fields, transitional=disk.transitional)
+    return make_row(disk.disk_id, cells, fields, transitional=disk.transitional)
 
 
 def disk_columns(*, with_instance: bool = False) -> tuple[Column, ...]:

@@ -86,7 +86,7 @@ def test_multi_attach_disk_counts_for_each_instance_and_shows_its_device_there()
     assert [r.cells[-1] for r in rows] == ["1", "1"]
     (row,) = disk_rows([shared], instance_id="i-000002")
     assert row.cells[-1] == "/dev/vdd"
-    assert row.cells[8] == "yes"  # multi-attach
+    assert row.cells[7] == "yes"  # multi-attach
 
 
 def test_disks_of_lists_the_system_disk_first() -> None:
@@ -100,7 +100,7 @@ def test_disks_of_lists_the_system_disk_first() -> None:
 
 def test_marked_disks_carry_a_visible_mark() -> None:
     rows = disk_rows([_disk("d-a", "i-1"), _disk("d-b", "i-1")], marked={"d-b"})
-    assert [r.cells[0] for r in rows] == [" ", "✚"]
+    assert [r.cells[0][0] for r in rows] == [" ", "✚"]
 
 
 def test_details_name_every_attribute_and_raw_json_is_sorted() -> None:

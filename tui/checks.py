@@ -1,0 +1,123 @@
+"""Pure presentation of preconditions and plans: symbols and words for each row, the verdict's banner.
+
+Nothing here does I/O or knows Textual; the wizard and the bulk screen render what these return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ecs_detach.plan import Plan
+from ecs_detach.preconditions import Preconditions, Row, RowStatus, Verdict
+
+from .formatting import duration
+from .rows import Row as TableRow
+from .rows import make_row
+
+ROW_SYMBOLS = {
+    RowStatus.PASS: ("✓", "pass"),
+    RowStatus.FAIL: ("✗", "blocked"),
+    RowStatus.FIXABLE: ("!", "fixable"),
+    RowStatus.UNKNOWN: ("?", "unknown"),
+    RowStatus.NOT_APPLICABLE: ("–", "n/a"),
+}
+
+VERDICT_WORDS = {
+    Verdict.READY: ("✓", "READY", "ready"),
+    Verdict.FIXABLE: ("!", "NEEDS A FIX", "fixable"),
+    Verdict.BLOCKED: ("✗", "BLOCKED", "blocked"),
+    Verdict.ALREADY_DETACHED: ("–", "ALREADY DETACHED", "neutral"),
+    Verdict.IN_PROGRESS: ("◐", "ALREADY DETACHING", "neutral"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistLine:
+    symbol: str
+    word: str
+    number: int
+    sentence: str
+    remedy: str
+    code: str
+
+
+def checklist(pre: Preconditions, *, include_not_applicable: bool = False) -> list[ChecklistLine]:
+    """One line per decision-table row (skipping the rows that do not apply, unless asked)."""
+    lines = []
+    for row in pre.rows:
+        if row.status is RowStatus.NOT_APPLICABLE and not include_not_applicable:
+            continue
+        lines.append(_line(row))
+    return lines
+
+
+def _line(row: Row) -> ChecklistLine:
+    symbol, word = ROW_SYMBOLS[row.status]
+    remedy = row.remedy if row.failing or row.status is RowStatus.UNKNOWN else ""
+    code = row.code if row.failing else ""
+    return ChecklistLine(symbol, word, row.number, row.sentence, remedy, code)
+
+
+def verdict_banner(pre: Preconditions) -> tuple[str, str]:
+    """(text, css class) for the verdict, e.g. ``("✗ BLOCKED — Instance ... is locked ...", "blocked")``."""
+    symbol, word, css = VERDICT_WORDS[pre.verdict]
+    detail = pre.reason or pre.summary
+    if pre.verdict is Verdict.FIXABLE:
+        detail = "; then ".join(fix.description for fix in pre.fixes)
+    return f"{symbol} {word} — {detail}", css
+
+
+def verdict_short(pre: Preconditions) -> str:
+    symbol, word, _ = VERDICT_WORDS[pre.verdict]
+    return f"{symbol} {word.lower()}"
+
+
+def plan_lines(plan: Plan) -> list[str]:
+    """The plan's steps as numbered lines, with the expected change and the ETA of each."""
+    lines = []
+    for index, step in enumerate(plan.steps, 1):
+        eta = f", ~{duration(step.eta_seconds)}" if step.eta_seconds else ""
+        lines.append(f"{index}. {step.description}  ({step.expected_change}{eta})")
+    return lines
+
+
+def needs_typed_id(pre: Preconditions, plan: Plan) -> str | None:
+    """The id the operator must type to confirm: the instance's when the plan stops it, the disk's when it
+    is a system disk, else None (a plain confirmation, Cancel focused)."""
+    if any(step.action == "StopInstance" for step in plan.steps):
+        return pre.instance_id
+    if pre.is_system_disk:
+        return pre.disk_id
+    return None
+
+
+def bulk_selectable(plan: Plan) -> bool:
+    """A bulk detach takes only what needs no stop and is no system disk: those go through the wizard."""
+    pre = plan.preconditions
+    if not plan.executable or plan.nothing_to_do or pre is None:
+        return False
+    if pre.is_system_disk or any(step.action == "StopInstance" for step in plan.steps):
+        return False
+    return pre.verdict is Verdict.READY
+
+
+def bulk_row(plan: Plan) -> TableRow:
+    """A preflight row: disk, instance, role, the verdict in words, and what happens or why not."""
+    pre = plan.preconditions
+    role = pre.disk.type if pre is not None and pre.disk is not None else "?"
+    if pre is None:
+        verdict, what = "✗ unreadable", plan.refusal
+    elif bulk_selectable(plan):
+        verdict, what = "✓ ready", f"DetachDisk, then wait ~{duration(plan.eta_seconds)}"
+    elif plan.nothing_to_do:
+        verdict, what = "– nothing to do", "already detached"
+    elif pre.verdict is Verdict.BLOCKED:
+        verdict, what = "✗ blocked", pre.reason
+    elif pre.is_system_disk or pre.needs_stop:
+        verdict, what = "! skipped", "needs the instance stopped or is a system disk: use d on it"
+    elif pre.verdict is Verdict.IN_PROGRESS:
+        verdict, what = "◐ detaching", "already detaching: nothing to send"
+    else:
+        verdict, what = f"! {pre.verdict.value}", pre.summary
+    cells = (plan.disk_id, plan.instance_id or "-", role, verdict, what)
+    return make_row(plan.disk_id, cells, {"disk": plan.disk_id, "verdict": verdict})

@@ -1,0 +1,164 @@
+"""Jobs the operator started and is following: pure state, fed by the workflow's progress events.
+
+A job is one ``workflow.run`` (a detach, a re-attach) running in a thread worker. Its progress events arrive
+on the UI thread and are applied here; the job keeps a timeline of the states it went through, elapsed time,
+ETA and the outcome. Nothing here does I/O or knows Textual."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .formatting import duration, eta_text
+
+RUNNING = "running"
+GOOD_OUTCOMES = frozenset({"done", "already-detached"})
+
+PHASE_WORDS = {
+    "check": "checking",
+    "wait-disk-in-use": "waiting for the disk",
+    "wait-instance-settled": "waiting for the instance",
+    "stop-instance": "stopping the instance",
+    "wait-instance-stopped": "waiting for Stopped",
+    "wait-detaches": "waiting for other detaches",
+    "detach-disk": "DetachDisk sent",
+    "wait-disk-detached": "waiting for the detach",
+    "attach-disk": "AttachDisk sent",
+    "start-instance": "starting the instance",
+    "wait-instance-running": "waiting for Running",
+    "reconcile": "reconciling",
+    "throttled": "throttled, backing off",
+}
+
+OUTCOME_SYMBOLS = {
+    "done": "✓",
+    "already-detached": "✓",
+    "blocked": "✗",
+    "aborted": "✗",
+    "failed": "✗",
+    "timed-out": "⌛",
+    "cancelled": "–",
+}
+
+
+@dataclass
+class Job:
+    job_id: int
+    kind: str
+    """"detach" or "reattach"."""
+    disk_id: str
+    instance_id: str
+    started_at: float
+    expected_seconds: float
+    timeline: list[tuple[float, str]] = field(default_factory=list)
+    outcome: str = RUNNING
+    message: str = ""
+    remedy: str = ""
+    request_ids: list[str] = field(default_factory=list)
+    finished_at: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.outcome == RUNNING
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome in GOOD_OUTCOMES
+
+    @property
+    def title(self) -> str:
+        if self.kind == "reattach":
+            return f"Re-attach {self.disk_id} to {self.instance_id}"
+        return f"Detach {self.disk_id} from {self.instance_id}"
+
+    @property
+    def state(self) -> str:
+        return self.timeline[-1][1] if self.timeline else "starting"
+
+    def elapsed(self, now: float) -> float:
+        end = self.finished_at if self.finished_at is not None else now
+        return max(0.0, end - self.started_at)
+
+    def apply(self, phase: str, state: str, message: str, now: float) -> bool:
+        """Record one progress event; True when the visible state changed."""
+        label = state or PHASE_WORDS.get(phase, phase)
+        self.message = message or self.message
+        if self.timeline and self.timeline[-1][1] == label:
+            return False
+        self.timeline.append((now, label))
+        return True
+
+    def finish(
+        self, outcome: str, message: str, remedy: str, request_ids: tuple[str, ...], now: float
+    ) -> None:
+        self.outcome = outcome
+        self.message = message
+        self.remedy = remedy
+        self.request_ids = list(request_ids)
+        self.finished_at = now
+        word = "done" if outcome in GOOD_OUTCOMES else outcome
+        if not self.timeline or self.timeline[-1][1] != word:
+            self.timeline.append((now, word))
+
+    def progress(self, now: float) -> float:
+        """0..1 against the expected duration (held below 1 until the job is really done)."""
+        if not self.active:
+            return 1.0
+        if self.expected_seconds <= 0:
+            return 0.0
+        return min(0.99, self.elapsed(now) / self.expected_seconds)
+
+    def status_line(self, now: float) -> str:
+        elapsed = self.elapsed(now)
+        if self.active:
+            return (
+                f"◐ {self.state} · elapsed {duration(elapsed)} · {eta_text(elapsed, self.expected_seconds)}"
+            )
+        symbol = OUTCOME_SYMBOLS.get(self.outcome, "·")
+        return f"{symbol} {self.outcome} after {duration(elapsed)}"
+
+    def timeline_text(self) -> str:
+        return "  →  ".join(f"{label} (+{duration(at - self.started_at)})" for at, label in self.timeline)
+
+
+class JobBoard:
+    """Every job of this session, oldest first."""
+
+    def __init__(self) -> None:
+        self._jobs: list[Job] = []
+
+    def start(self, kind: str, disk_id: str, instance_id: str, *, now: float, expected_seconds: float) -> Job:
+        job = Job(
+            job_id=len(self._jobs) + 1,
+            kind=kind,
+            disk_id=disk_id,
+            instance_id=instance_id,
+            started_at=now,
+            expected_seconds=expected_seconds,
+        )
+        job.timeline.append((now, "confirmed"))
+        self._jobs.append(job)
+        return job
+
+    @property
+    def jobs(self) -> list[Job]:
+        return list(self._jobs)
+
+    @property
+    def active(self) -> list[Job]:
+        return [job for job in self._jobs if job.active]
+
+    @property
+    def active_count(self) -> int:
+        return sum(1 for job in self._jobs if job.active)
+
+    def get(self, job_id: int) -> Job | None:
+        for job in self._jobs:
+            if job.job_id == job_id:
+                return job
+        return None
+
+    def active_for_disk(self, disk_id: str) -> Job | None:
+        for job in reversed(self._jobs):
+            if job.disk_id == disk_id and job.active:
+                return job
+        return None

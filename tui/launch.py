@@ -1,0 +1,111 @@
+"""From parsed options to a running app: open the session, the journal, and handle missing credentials."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ecs_detach.errors import CredentialsError, EcsError
+from ecs_detach.journal import Journal
+from ecs_detach.session import Session, open_client
+
+from .services import Services
+
+DEMO_TIME_SCALE = 6.0
+"""In the demo, virtual time runs six times as fast: a one-minute detach takes ten seconds."""
+
+
+def configured_profiles(home: Path | None = None, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Profile names from the aliyun CLI's config.json and credentials.ini (names only, nothing secret)."""
+    home = Path.home() if home is None else home
+    env = os.environ if env is None else env
+    names: list[str] = []
+    try:
+        data = json.loads((home / ".aliyun" / "config.json").read_text(encoding="utf-8"))
+        for profile in data.get("profiles", []) if isinstance(data, dict) else []:
+            name = profile.get("name") if isinstance(profile, dict) else None
+            if isinstance(name, str) and name and name not in names:
+                names.append(name)
+    except (OSError, ValueError):
+        pass
+    ini = env.get("ALIBABA_CLOUD_CREDENTIALS_FILE") or str(home / ".alibabacloud" / "credentials.ini")
+    try:
+        for line in Path(ini).expanduser().read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line.startswith("[") and line.endswith("]") and line[1:-1].strip() not in names:
+                names.append(line[1:-1].strip())
+    except OSError:
+        pass
+    return tuple(names)
+
+
+def services_for(session: Session, *, journal: Journal | None, time_scale: float = 1.0) -> Services:
+    emulator = session.emulator
+    clock = emulator.now if emulator is not None else None
+    services = Services(
+        client=session.client,
+        profile=session.profile_name or "(environment)",
+        demo=session.demo,
+        protected=session.protected,
+        emulator=emulator,
+        journal=journal,
+        time_scale=time_scale if emulator is not None else 1.0,
+    )
+    if clock is not None:
+        services.clock = clock
+    return services
+
+
+def open_demo(args: argparse.Namespace) -> Services:
+    from ecs_detach.emulator import ScaledClock
+
+    session = open_client(
+        demo=True,
+        region=args.region,
+        endpoint=args.endpoint,
+        read_only=args.read_only,
+        clock=None if args.endpoint else ScaledClock(DEMO_TIME_SCALE),
+    )
+    # The demo journals to a scratch file, never to the operator's real journal.
+    path = Path(tempfile.mkdtemp(prefix="ecs-detach-demo-")) / "journal.jsonl"
+    clock: Any = session.emulator.now if session.emulator is not None else None
+    journal = Journal(path, clock=clock) if clock is not None else Journal(path)
+    return services_for(session, journal=journal, time_scale=DEMO_TIME_SCALE)
+
+
+def open_account(args: argparse.Namespace, profile: str | None = None) -> Services:
+    session = open_client(
+        profile=profile or args.profile,
+        region=args.region if profile is None else None,
+        endpoint=args.endpoint,
+        read_only=args.read_only,
+    )
+    services = services_for(session, journal=Journal())
+    services.profiles = configured_profiles()
+    services.reopen = lambda name: open_account(args, name)
+    return services
+
+
+def run(args: argparse.Namespace) -> int:
+    from .app import EcsDetachApp
+    from .screens.setup import SetupApp
+
+    try:
+        services = open_demo(args) if args.demo else open_account(args)
+    except CredentialsError as error:
+        choice = SetupApp(str(error)).run()
+        if choice != "demo":
+            return 2
+        args.demo = True
+        services = open_demo(args)
+    except EcsError as error:
+        print(f"ecs-detach: {error}\n→ {error.remedy}" if error.remedy else f"ecs-detach: {error}")
+        return 1
+    app = EcsDetachApp(services, read_only=args.read_only)
+    result = app.run()
+    return int(result or 0)

@@ -1,0 +1,55 @@
+"""Messages the screens' workers post back to the UI thread."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from textual.message import Message
+
+from ecs_detach.models import Disk, Instance, Region
+
+
+@dataclass
+class FleetLoaded(Message):
+    """A fresh read of instances and disks (one region, or all of them)."""
+
+    instances: Sequence[Instance]
+    disks: Sequence[Disk]
+    all_regions: bool = False
+    region_errors: Mapping[str, str] = field(default_factory=dict)
+    """Regions that could not be read in an all-regions view, with the reason."""
+
+
+@dataclass
+class LoadFailed(Message):
+    """Reading the fleet failed; ``error`` is shown as a notification with its remedy."""
+
+    error: BaseException
+
+
+@dataclass
+class RegionsLoaded(Message):
+    regions: Sequence[Region]
+
+
+@dataclass
+class JobProgress(Message):
+    """One progress event of a running job (from ``workflow.run``'s ``on_progress``)."""
+
+    job_id: int
+    phase: str
+    state: str
+    message: str
+    at: float
+    """The (virtual) time the event happened, read in the worker."""
+
+
+@dataclass
+class JobFinished(Message):
+    job_id: int
+    outcome: str
+    message: str
+    remedy: str
+    request_ids: tuple[str, ...]
+    at: float

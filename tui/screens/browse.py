@@ -1,0 +1,408 @@
+"""The main screen: instances with their disks, a disks view across the region, a detail pane, a filter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label
+
+from ecs_detach.models import Disk, Instance
+
+from ..filtering import filter_rows, known_fields, parse_query
+from ..formatting import error_text, plural
+from ..messages import FleetLoaded, LoadFailed
+from ..policy import refresh_interval
+from ..rows import (
+    Row,
+    disk_columns,
+    disk_details,
+    disk_rows,
+    disks_of,
+    instance_columns,
+    instance_details,
+    instance_rows,
+)
+from ..widgets.detail import DetailPane
+from ..widgets.identity import IdentityBar
+from ..widgets.tables import RowTable
+
+if TYPE_CHECKING:
+    from ..app import EcsDetachApp
+
+
+class BrowseScreen(Screen[None]):
+    """Browse instances and disks; every action starts from here."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("1", "view('instances')", "Instances", id="view-instances"),
+        Binding("2", "view('disks')", "All disks", id="view-disks"),
+        Binding("r", "refresh", "Refresh", show=False, id="refresh"),
+        Binding("i", "toggle_detail", "Details", show=False, id="detail"),
+        Binding("v", "toggle_raw", "Raw JSON", show=False),
+        Binding("c", "check", "Check", id="check"),
+        Binding("d", "detach", "Detach", id="detach"),
+        Binding("space", "mark", "Mark", show=False, id="mark"),
+        Binding("D", "bulk_detach", "Detach marked", show=False, id="bulk-detach"),
+        Binding("u", "undo", "Undo", id="undo"),
+        Binding("g", "pick_region", "Region", id="region"),
+        Binding("a", "all_regions", "All regions", show=False, id="all-regions"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.instances: list[Instance] = []
+        self.disks: list[Disk] = []
+        self.all_regions = False
+        self.region_errors: dict[str, str] = {}
+        self.view = "instances"
+        self.filter_text = ""
+        self.marked: set[str] = set()
+        self._instance_rows: list[Row] = []
+        self._disk_rows: list[Row] = []
+        self._instances_by_id: dict[str, Instance] = {}
+        self._disks_by_id: dict[str, Disk] = {}
+        self._refresh_timer: Timer | None = None
+        self.loaded = False
+
+    @property
+    def ecs_app(self) -> EcsDetachApp:
+        return self.app  # type: ignore[return-value]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "view":
+            return parameters[0] != self.view  # the footer offers the other view only
+        return True
+
+    # --- layout
+
+    def compose(self) -> ComposeResult:
+        yield IdentityBar(self.ecs_app.identity, id="identity")
+        with Horizontal(id="body"):
+            with ContentSwitcher(initial="instances-view", id="views"):
+                with Vertical(id="instances-view"):
+                    yield Label("Instances", id="instances-title", classes="pane-title")
+                    yield RowTable(id="instances")
+                    yield Label("Disks", id="instance-disks-title", classes="pane-title")
+                    yield RowTable(id="instance-disks")
+                with Vertical(id="disks-view"):
+                    yield Label("Disks", id="disks-title", classes="pane-title")
+                    yield RowTable(id="all-disks")
+            yield DetailPane(id="detail")
+        yield Input(placeholder="filter: text, field:value, -negate   (enter: keep, esc: clear)", id="filter")
+        yield Label("Loading…", id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one("#instances", RowTable).focus()
+        self.load()
+
+    # --- loading
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self) -> None:
+        client = self.ecs_app.services.client
+        try:
+            if self.all_regions:
+                inventory = client.inventory()
+                errors = {region: str(err) for region, err in dict(inventory.errors).items()}
+                self.post_message(FleetLoaded(inventory.instances, inventory.disks, True, errors))
+            else:
+                instances = client.list_instances()
+                disks = client.list_disks()
+                self.post_message(FleetLoaded(instances, disks, False))
+        except Exception as error:  # every failure becomes a notification, never a traceback
+            self.post_message(LoadFailed(error))
+
+    @on(FleetLoaded)
+    def _fleet_loaded(self, message: FleetLoaded) -> None:
+        self.instances = sorted(message.instances, key=lambda i: (i.region_id, i.name, i.instance_id))
+        self.disks = sorted(message.disks, key=lambda d: (d.region_id, d.disk_id))
+        self.all_regions = message.all_regions
+        self.region_errors = dict(message.region_errors)
+        self._instances_by_id = {i.instance_id: i for i in self.instances}
+        self._disks_by_id = {d.disk_id: d for d in self.disks}
+        self.marked &= set(self._disks_by_id)
+        self._instance_rows = instance_rows(self.instances, self.disks, with_region=self.all_regions)
+        self._rebuild_disk_rows()
+        self.loaded = True
+        self._show_tables()
+        for region, reason in self.region_errors.items():
+            self.notify(reason, title=f"{region} could not be read", severity="warning")
+        self.ecs_app.fleet_changed(self.instances, self.disks)
+        self._schedule_refresh()
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        title, body = error_text(message.error)
+        self.notify(body, title=f"Could not read the fleet: {title}", severity="error", timeout=10)
+        self.query_one("#status-line", Label).update("Could not read the fleet. Press r to try again.")
+        self._schedule_refresh()
+
+    def _schedule_refresh(self) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+            self._refresh_timer = None
+        if not self.ecs_app.live_refresh:
+            return
+        moving = any(r.transitional for r in self._instance_rows) or any(
+            r.transitional for r in self._disk_rows
+        )
+        interval = refresh_interval(transitional=moving, active_jobs=self.ecs_app.jobs.active_count)
+        self._refresh_timer = self.set_timer(interval, self.load)
+
+    # --- showing
+
+    def _rebuild_disk_rows(self) -> None:
+        self._disk_rows = disk_rows(self.disks, marked=self.marked, with_instance=True)
+
+    def _show_tables(self) -> None:
+        query = parse_query(self.filter_text)
+        if self.view == "instances":
+            rows = self._instance_rows
+            columns = instance_columns(with_region=self.all_regions)
+            table = self.query_one("#instances", RowTable)
+            noun = "instance"
+        else:
+            rows = self._disk_rows
+            columns = disk_columns(with_instance=True)
+            table = self.query_one("#all-disks", RowTable)
+            noun = "disk"
+        query = parse_query(self.filter_text, known_fields(rows))
+        shown = filter_rows(rows, query)
+        table.show_rows(columns, shown)
+        if self.view == "instances":
+            self._show_instance_disks()
+        self._update_detail()
+        self._update_status(noun, len(shown), len(rows), query.unknown_fields)
+
+    def _update_status(self, noun: str, shown: int, total: int, unknown: Sequence[str]) -> None:
+        scope = "all regions" if self.all_regions else self.ecs_app.services.client.region_id
+        parts = [f"{plural(total, noun)} in {scope}"]
+        if self.filter_text:
+            parts.append(f"filter “{self.filter_text}”: {shown} shown")
+        if unknown:
+            parts.append("unknown field: " + ", ".join(unknown))
+        if self.marked:
+            parts.append(f"{len(self.marked)} marked (D: detach marked)")
+        jobs = self.ecs_app.jobs.active_count
+        if jobs:
+            parts.append(f"{plural(jobs, 'job')} running (o: operations)")
+        if self.region_errors:
+            parts.append(f"{plural(len(self.region_errors), 'region')} unreadable")
+        self.query_one("#status-line", Label).update(" · ".join(parts))
+
+    def _show_instance_disks(self) -> None:
+        instance = self.current_instance
+        table = self.query_one("#instance-disks", RowTable)
+        title = self.query_one("#instance-disks-title", Label)
+        if instance is None:
+            table.show_rows(disk_columns(), [])
+            title.update("Disks")
+            return
+        mine = disks_of(self.disks, instance.instance_id)
+        table.show_rows(disk_columns(), disk_rows(mine, instance_id=instance.instance_id, marked=self.marked))
+        title.update(f"Disks of {instance.instance_id} ({instance.name or 'no name'}): {len(mine)}")
+
+    def _update_detail(self) -> None:
+        pane = self.query_one(DetailPane)
+        focused = self.focused
+        disk = self.current_disk if focused is not self.query_one("#instances") else None
+        if disk is not None:
+            pane.show(disk.disk_id, disk_details(disk), disk.raw)
+            return
+        instance = self.current_instance
+        if instance is not None and self.view == "instances":
+            pane.show(instance.instance_id, instance_details(instance), instance.raw)
+        else:
+            pane.clear_detail()
+
+    # --- selection
+
+    @property
+    def current_instance(self) -> Instance | None:
+        key = self.query_one("#instances", RowTable).current_key
+        return self._instances_by_id.get(key) if key else None
+
+    @property
+    def current_disk(self) -> Disk | None:
+        table_id = "#instance-disks" if self.view == "instances" else "#all-disks"
+        key = self.query_one(table_id, RowTable).current_key
+        return self._disks_by_id.get(key) if key else None
+
+    def disk(self, disk_id: str) -> Disk | None:
+        return self._disks_by_id.get(disk_id)
+
+    def instance(self, instance_id: str) -> Instance | None:
+        return self._instances_by_id.get(instance_id)
+
+    @on(DataTable.RowHighlighted, "#instances")
+    def _instance_highlighted(self) -> None:
+        self._show_instance_disks()
+        self._update_detail()
+
+    @on(DataTable.RowHighlighted, "#instance-disks, #all-disks")
+    def _disk_highlighted(self) -> None:
+        self._update_detail()
+
+    @on(DataTable.RowSelected, "#instances")
+    def _instance_selected(self) -> None:
+        self.query_one("#instance-disks", RowTable).focus()
+
+    def on_descendant_focus(self) -> None:
+        if self.loaded:
+            self._update_detail()
+
+    def select_disk(self, disk_id: str) -> None:
+        """Put the cursor on a disk (after a job, or from the command palette)."""
+        disk = self._disks_by_id.get(disk_id)
+        if disk is None:
+            return
+        if self.view == "instances" and disk.attached_instance_ids:
+            self.query_one("#instances", RowTable).select_key(disk.attached_instance_ids[0])
+            self._show_instance_disks()
+            table = self.query_one("#instance-disks", RowTable)
+        else:
+            self.action_view("disks")
+            table = self.query_one("#all-disks", RowTable)
+        table.select_key(disk_id)
+        table.focus()
+
+    # --- actions
+
+    def action_view(self, view: str) -> None:
+        if view == self.view:
+            return
+        self.view = view
+        self.refresh_bindings()
+        self.query_one("#views", ContentSwitcher).current = f"{view}-view"
+        self._show_tables()
+        target = "#instances" if view == "instances" else "#all-disks"
+        self.query_one(target, RowTable).focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.filter_text
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        if self.loaded:
+            self._show_tables()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = bool(self.filter_text)
+        target = "#instances" if self.view == "instances" else "#all-disks"
+        self.query_one(target, RowTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not self.filter_text and not box.display:
+            return
+        box.value = ""
+        self.filter_text = ""
+        box.display = False
+        target = "#instances" if self.view == "instances" else "#all-disks"
+        self.query_one(target, RowTable).focus()
+        self._show_tables()
+
+    def action_refresh(self) -> None:
+        self.query_one("#status-line", Label).update("Refreshing…")
+        self.load()
+
+    def action_toggle_detail(self) -> None:
+        pane = self.query_one(DetailPane)
+        pane.display = not pane.display
+
+    def action_toggle_raw(self) -> None:
+        pane = self.query_one(DetailPane)
+        pane.display = True
+        pane.toggle_raw()
+
+    def action_mark(self) -> None:
+        disk = self.current_disk
+        if disk is None:
+            self.notify("Put the cursor on a disk to mark it (tab or enter moves to the disks).")
+            return
+        if disk.disk_id in self.marked:
+            self.marked.discard(disk.disk_id)
+        else:
+            self.marked.add(disk.disk_id)
+        self._rebuild_disk_rows()
+        table = self.query_one("#instance-disks" if self.view == "instances" else "#all-disks", RowTable)
+        row = table.cursor_row
+        self._show_tables()
+        if row + 1 < table.row_count:
+            table.move_cursor(row=row + 1)
+
+    def _disk_or_say(self) -> Disk | None:
+        disk = self.current_disk
+        if disk is None:
+            self.notify(
+                "Put the cursor on a disk first: enter on an instance moves to its disks, "
+                "2 lists every disk.",
+                title="No disk selected",
+            )
+        return disk
+
+    def action_check(self) -> None:
+        disk = self._disk_or_say()
+        if disk is not None:
+            self.ecs_app.open_wizard(disk, self._instance_for(disk), check_only=True)
+
+    def action_detach(self) -> None:
+        if not self.ecs_app.writes_allowed("detach"):
+            return
+        disk = self._disk_or_say()
+        if disk is not None:
+            self.ecs_app.open_wizard(disk, self._instance_for(disk))
+
+    def _instance_for(self, disk: Disk) -> str | None:
+        current = self.current_instance
+        if (
+            self.view == "instances"
+            and current is not None
+            and current.instance_id in disk.attached_instance_ids
+        ):
+            return current.instance_id
+        ids = disk.attached_instance_ids
+        return ids[0] if ids else None
+
+    def action_bulk_detach(self) -> None:
+        if not self.ecs_app.writes_allowed("detach the marked disks"):
+            return
+        if not self.marked:
+            self.notify("Mark disks with space first, then press D.", title="Nothing marked")
+            return
+        disks = [self._disks_by_id[d] for d in sorted(self.marked) if d in self._disks_by_id]
+        self.ecs_app.open_bulk(disks)
+
+    def action_undo(self) -> None:
+        if not self.ecs_app.writes_allowed("re-attach"):
+            return
+        disk = self.current_disk
+        self.ecs_app.undo(disk.disk_id if disk else None)
+
+    def action_pick_region(self) -> None:
+        self.ecs_app.action_pick_region()
+
+    def action_all_regions(self) -> None:
+        self.all_regions = not self.all_regions
+        self.action_refresh()
+
+    def apply_external_change(self, **_: Any) -> None:
+        """Something changed the fleet (a job finished): read it again."""
+        self.load()

@@ -1,0 +1,144 @@
+"""Bulk detach: a preflight row per marked disk, then the ready ones detached together (one job each)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Label, Static
+
+from ecs_detach import workflow
+from ecs_detach.plan import Plan
+
+from ..checks import bulk_row, bulk_selectable
+from ..rows import Column
+from ..widgets.identity import IdentityBar
+from ..widgets.tables import RowTable
+from .confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from ..app import EcsDetachApp
+
+BULK_COLUMNS = (
+    Column("disk", "Disk"),
+    Column("instance", "Instance"),
+    Column("role", "Role"),
+    Column("verdict", "Preflight"),
+    Column("what", "What happens / why not"),
+)
+
+
+@dataclass
+class BulkPrepared(Message):
+    plans: Sequence[Plan]
+
+
+@dataclass
+class BulkFailed(Message):
+    error: BaseException
+
+
+class BulkDetachScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("o", "app.operations", "Jobs"),
+    ]
+
+    def __init__(self, disk_ids: Sequence[str]) -> None:
+        super().__init__()
+        self.disk_ids = list(disk_ids)
+        self.plans: list[Plan] = []
+        self.started = False
+
+    @property
+    def ecs_app(self) -> EcsDetachApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield IdentityBar(self.ecs_app.identity)
+        yield Label(f"Detach {len(self.disk_ids)} marked disks: preflight", classes="pane-title")
+        yield RowTable(id="bulk-table")
+        yield Static("Checking every disk (fresh reads)…", id="bulk-summary")
+        with Horizontal(classes="wizard-actions"):
+            yield Button("Cancel", id="cancel", variant="primary")
+            yield Button("Detach…", id="go", variant="error", disabled=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+        self.prepare()
+
+    @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
+    def prepare(self) -> None:
+        app = self.ecs_app
+        try:
+            plans = workflow.prepare_bulk(app.services.client, self.disk_ids, facts=app.facts_source())
+        except Exception as error:
+            self.post_message(BulkFailed(error))
+            return
+        self.post_message(BulkPrepared(plans))
+
+    @on(BulkFailed)
+    def _failed(self, message: BulkFailed) -> None:
+        self.ecs_app.show_error(message.error, "Could not check the marked disks")
+
+    @on(BulkPrepared)
+    def _prepared(self, message: BulkPrepared) -> None:
+        self.plans = list(message.plans)
+        self.query_one("#bulk-table", RowTable).show_rows(BULK_COLUMNS, [bulk_row(p) for p in self.plans])
+        ready = [p for p in self.plans if bulk_selectable(p)]
+        skipped = len(self.plans) - len(ready)
+        text = f"{len(ready)} of {len(self.plans)} can be detached now."
+        if skipped:
+            text += (
+                f" {skipped} will be left alone (see why above; d on a disk handles stops and system disks)."
+            )
+        self.query_one("#bulk-summary", Static).update(escape(text))
+        go = self.query_one("#go", Button)
+        go.label = f"Detach {len(ready)} disks…"
+        go.disabled = not ready or self.started
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.app.pop_screen()
+
+    @on(Button.Pressed, "#go")
+    def _go(self) -> None:
+        ready = [p for p in self.plans if bulk_selectable(p)]
+        if not ready or self.started or not self.ecs_app.writes_allowed("detach the marked disks"):
+            return
+        lines = [
+            f"Profile [b]{escape(self.ecs_app.services.profile)}[/b] · region [b]{ready[0].region_id}[/b]",
+            "",
+        ]
+        lines += [f"• DetachDisk {p.disk_id} from {p.instance_id}" for p in ready]
+        lines += [
+            "",
+            "Disks on the same instance go one after another; each is re-checked just before its call.",
+        ]
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Detach {len(ready)} disks?", "\n".join(lines), confirm_label=f"Detach {len(ready)}"
+            ),
+            lambda ok: self._confirmed(bool(ok), ready),
+        )
+
+    def _confirmed(self, ok: bool, ready: list[Plan]) -> None:
+        if not ok:
+            return
+        self.started = True
+        self.query_one("#go", Button).disabled = True
+        self.ecs_app.run_bulk(ready)
+        browse = self.ecs_app.browse
+        if browse is not None:
+            browse.marked.clear()
+        self.app.pop_screen()
+        self.ecs_app.action_operations()

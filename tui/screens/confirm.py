@@ -1,0 +1,58 @@
+"""The confirmation dialog: restates what will happen; Cancel has the focus; risky plans need an id typed."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """``dismiss(True)`` only on the confirm button (enabled once the id, if any, is typed exactly)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, body: str, *, confirm_label: str, typed_id: str | None = None) -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+        self._confirm_label = confirm_label
+        self.typed_id = typed_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide", id="confirm-dialog"):
+            yield Label(self._title, classes="dialog-title")
+            yield Static(self._body, id="confirm-body")
+            if self.typed_id:
+                yield Label(f"To confirm, type [b]{self.typed_id}[/b]:", id="typed-label")
+                yield Input(placeholder=self.typed_id, id="typed")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button(self._confirm_label, id="confirm", variant="error", disabled=bool(self.typed_id))
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Input.Changed, "#typed")
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_one("#confirm", Button).disabled = event.value.strip() != self.typed_id
+
+    @on(Input.Submitted, "#typed")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip() == self.typed_id:
+            self.query_one("#confirm", Button).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        if self.typed_id and self.query_one("#typed", Input).value.strip() != self.typed_id:
+            return
+        self.dismiss(True)

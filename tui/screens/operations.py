@@ -1,0 +1,55 @@
+"""Jobs: every operation of this session, live. It keeps following while the operator browses elsewhere."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label
+
+from ..widgets.identity import IdentityBar
+from ..widgets.jobcard import JobCard
+
+if TYPE_CHECKING:
+    from ..app import EcsDetachApp
+
+
+class OperationsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("r", "refresh_jobs", "Refresh now"),
+    ]
+
+    @property
+    def ecs_app(self) -> EcsDetachApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield IdentityBar(self.ecs_app.identity)
+        yield Label("Jobs: operations of this session (they go on while you browse)", classes="pane-title")
+        with VerticalScroll(id="jobs", classes="screen-body"):
+            yield Label("No jobs yet: d on a disk starts a detach.", id="no-jobs")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_jobs()
+        self.set_interval(1.0, self.refresh_jobs)
+
+    def refresh_jobs(self) -> None:
+        container = self.query_one("#jobs", VerticalScroll)
+        now = self.ecs_app.services.clock()
+        jobs = list(reversed(self.ecs_app.jobs.jobs))
+        self.query_one("#no-jobs").display = not jobs
+        for job in jobs:
+            cards = container.query(f"#job-{job.job_id}")
+            if cards:
+                card = cards.first(JobCard)
+                card.update_job(job, now)
+            else:
+                container.mount(JobCard(job, now), before=1 if len(container.children) > 1 else None)
+
+    def action_refresh_jobs(self) -> None:
+        self.refresh_jobs()

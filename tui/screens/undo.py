@@ -1,0 +1,233 @@
+"""Undo: re-attach a disk to the instance it was detached from, as the journal recorded it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
+
+from ecs_detach import workflow
+from ecs_detach.journal import JournalRecord
+from ecs_detach.models import DISK_AVAILABLE, Disk
+from ecs_detach.plan import Plan
+
+from ..checks import plan_lines
+from ..formatting import duration, error_text, status_text
+from ..jobs import Job
+from ..widgets.identity import IdentityBar
+from ..widgets.jobcard import JobCard
+from .confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from ..app import EcsDetachApp
+
+
+@dataclass
+class UndoFound(Message):
+    record: JournalRecord | None
+    disk: Disk | None
+    plan: Plan | None
+
+
+@dataclass
+class UndoFailed(Message):
+    error: BaseException
+
+
+class UndoScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("o", "app.operations", "Jobs"),
+    ]
+
+    def __init__(self, disk_id: str | None) -> None:
+        super().__init__()
+        self.disk_id = disk_id
+        self.record: JournalRecord | None = None
+        self.disk: Disk | None = None
+        self.plan: Plan | None = None
+        self.job: Job | None = None
+
+    @property
+    def ecs_app(self) -> EcsDetachApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield IdentityBar(self.ecs_app.identity)
+        yield Label("Undo: re-attach a detached disk", id="undo-title", classes="pane-title")
+        with VerticalScroll(classes="screen-body"):
+            yield Static("Looking in the journal…", id="undo-summary", classes="verdict neutral")
+            with Vertical(id="credential-section"):
+                yield Label("A system disk needs logon credentials for AttachDisk", classes="section-title")
+                with RadioSet(id="credential"):
+                    yield RadioButton("key pair", value=True)
+                    yield RadioButton("password")
+                yield Input(placeholder="key pair name", id="secret")
+                yield Checkbox("Start the instance afterwards", id="start-after")
+            yield Label("Plan", classes="section-title", id="plan-title")
+            yield Static("", id="plan")
+            yield Label("Equivalent aliyun commands", classes="section-title", id="commands-title")
+            yield Static("", id="commands", classes="commands")
+            with Horizontal(classes="wizard-actions"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button("Re-attach…", id="go", variant="warning", disabled=True)
+            yield Vertical(id="progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for section in ("#credential-section", "#plan-title", "#plan", "#commands-title", "#commands"):
+            self.query_one(section).display = False
+        self.query_one("#cancel", Button).focus()
+        self.find()
+
+    @work(thread=True, exclusive=True, group="undo", exit_on_error=False)
+    def find(self, credential: str | None = None, start_after: bool = False) -> None:
+        app = self.ecs_app
+        journal = app.services.journal
+        try:
+            found = journal.last_detach(self.disk_id) if journal is not None else None
+            if found is None:
+                self.post_message(UndoFound(None, None, None))
+                return
+            intent, _ = found
+            disk = app.services.client.get_disk(intent.disk_id)
+            plan = workflow.prepare_reattach(
+                app.services.client,
+                intent,
+                credential=credential,
+                start_after=start_after,
+                facts=app.facts_source(),
+            )
+        except Exception as error:
+            self.post_message(UndoFailed(error))
+            return
+        self.post_message(UndoFound(intent, disk, plan))
+
+    @on(UndoFailed)
+    def _failed(self, message: UndoFailed) -> None:
+        title, body = error_text(message.error)
+        self.query_one("#undo-summary", Static).update(
+            escape(f"✗ Could not prepare the undo: {title}\n{body}")
+        )
+
+    @on(UndoFound)
+    def _found(self, message: UndoFound) -> None:
+        summary = self.query_one("#undo-summary", Static)
+        if message.record is None:
+            where = f"disk {self.disk_id}" if self.disk_id else "any disk"
+            summary.update(
+                f"– Nothing to undo: the journal has no DetachDisk of {where} that went through.\n"
+                "Detaches made with ecs-detach (TUI, CLI or notebooks) are recorded; j shows the journal."
+            )
+            return
+        record, disk, plan = message.record, message.disk, message.plan
+        self.record, self.disk, self.plan = record, disk, plan
+        assert plan is not None and disk is not None
+        device = record.context.get("device") or ""
+        self.query_one("#undo-title", Label).update(
+            f"Undo: re-attach {record.disk_id} to {record.instance_id}" + (f" ({device})" if device else "")
+        )
+        lines = [
+            f"Detached at {record.at.replace('T', ' ')[:19]} from instance {record.instance_id}"
+            f" (profile {record.profile or '-'}, region {record.region or '-'}).",
+            f"Disk {disk.disk_id} is now {status_text(disk.status)}.",
+        ]
+        ready = disk.status == DISK_AVAILABLE and not disk.attached_instance_ids
+        if not ready:
+            lines.append(
+                "✗ It must be Available (attached nowhere) to re-attach it: wait, then press u again."
+            )
+        elif not plan.executable:
+            lines.append(f"! {plan.refusal}")
+        else:
+            lines.append("✓ Ready to re-attach.")
+        summary.update(escape("\n".join(lines)))
+        summary.set_classes("verdict " + ("ready" if ready and plan.executable else "fixable"))
+        self.query_one("#credential-section").display = disk.is_system and ready
+        for section in ("#plan-title", "#plan", "#commands-title", "#commands"):
+            self.query_one(section).display = ready
+        body = plan_lines(plan)
+        body.append(f"ETA about {duration(plan.eta_seconds)}")
+        body.extend(f"⚠ {w}" for w in plan.warnings)
+        self.query_one("#plan", Static).update(escape("\n".join(body)))
+        self.query_one("#commands", Static).update(escape("\n".join(plan.aliyun_commands)))
+        go = self.query_one("#go", Button)
+        go.disabled = not ready or self.job is not None or (not plan.executable and not disk.is_system)
+        if disk.is_system and not self._secret():
+            go.disabled = True
+
+    def _credential(self) -> str:
+        return "password" if self.query_one("#credential", RadioSet).pressed_index == 1 else "key-pair"
+
+    def _secret(self) -> str:
+        return self.query_one("#secret", Input).value.strip()
+
+    @on(RadioSet.Changed, "#credential")
+    @on(Checkbox.Changed, "#start-after")
+    def _options(self) -> None:
+        secret = self.query_one("#secret", Input)
+        password = self._credential() == "password"
+        secret.password = password
+        secret.placeholder = "password" if password else "key pair name"
+        self.find(self._credential(), self.query_one("#start-after", Checkbox).value)
+
+    @on(Input.Changed, "#secret")
+    def _secret_changed(self) -> None:
+        if self.plan is not None and self.disk is not None and self.disk.is_system:
+            self.find(self._credential(), self.query_one("#start-after", Checkbox).value)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.app.pop_screen()
+
+    @on(Button.Pressed, "#go")
+    def _go(self) -> None:
+        plan, disk = self.plan, self.disk
+        if plan is None or disk is None or self.job is not None or not plan.executable:
+            return
+        if not self.ecs_app.writes_allowed("re-attach"):
+            return
+        body = "\n".join(
+            [
+                f"Profile [b]{escape(self.ecs_app.services.profile)}[/b] · region [b]{plan.region_id}[/b]",
+                "",
+                *[escape(line) for line in plan_lines(plan)],
+                *[f"⚠ {escape(w)}" for w in plan.warnings],
+            ]
+        )
+        self.app.push_screen(
+            ConfirmScreen(
+                "Re-attach this disk?",
+                body,
+                confirm_label="Re-attach",
+                typed_id=disk.disk_id if disk.is_system else None,
+            ),
+            lambda ok: self._confirmed(bool(ok)),
+        )
+
+    def _confirmed(self, ok: bool) -> None:
+        if not ok or self.plan is None:
+            return
+        secret = self._secret() or None
+        password = secret if self._credential() == "password" and self.disk and self.disk.is_system else None
+        key_pair = secret if self._credential() == "key-pair" and self.disk and self.disk.is_system else None
+        self.job = self.ecs_app.run_plan(self.plan, password=password, key_pair_name=key_pair)
+        self.query_one("#go", Button).disabled = True
+        self.query_one("#cancel", Button).label = "Back"
+        self.query_one("#progress", Vertical).mount(
+            Label("Progress", classes="section-title"), JobCard(self.job, self.ecs_app.services.clock())
+        )
+
+    def refresh_jobs(self) -> None:
+        if self.job is None:
+            return
+        for card in self.query(JobCard):
+            card.update_job(self.job, self.ecs_app.services.clock())

@@ -1,0 +1,290 @@
+"""The detach wizard: preconditions as a checklist, the fix, the plan with its aliyun commands, confirmation,
+then the job's progress (which goes on if the operator leaves)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Label, RadioButton, RadioSet, Static
+
+from ecs_detach.plan import Plan, plan_detach
+from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
+
+from ..checks import checklist, needs_typed_id, plan_lines, verdict_banner
+from ..formatting import duration, error_text, status_text
+from ..jobs import Job
+from ..widgets.identity import IdentityBar
+from ..widgets.jobcard import JobCard
+from .confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from ..app import EcsDetachApp
+
+STOPPED_MODES = ("", "KeepCharging", "StopCharging")
+
+
+@dataclass
+class Checked(Message):
+    """Fresh preconditions for the wizard's disk (read just now)."""
+
+    preconditions: Preconditions
+
+
+@dataclass
+class CheckFailed(Message):
+    error: BaseException
+
+
+class DetachWizard(Screen[None]):
+    """Check → fix → plan → confirm → follow, for one disk on one instance."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("r", "recheck", "Check again"),
+        Binding("o", "app.operations", "Jobs"),
+    ]
+
+    def __init__(self, disk_id: str, instance_id: str | None, *, check_only: bool = False) -> None:
+        super().__init__()
+        self.disk_id = disk_id
+        self.instance_id = instance_id
+        self.check_only = check_only
+        self.options = DetachOptions(instance_id=instance_id)
+        self.preconditions: Preconditions | None = None
+        self.plan: Plan | None = None
+        self.job: Job | None = None
+
+    @property
+    def ecs_app(self) -> EcsDetachApp:
+        return self.app  # type: ignore[return-value]
+
+    # --- layout
+
+    def compose(self) -> ComposeResult:
+        yield IdentityBar(self.ecs_app.identity)
+        verb = "Check" if self.check_only else "Detach"
+        yield Label(f"{verb} disk {self.disk_id}", id="wizard-title", classes="pane-title")
+        yield Static("Reading the disk and its instance…", id="verdict", classes="verdict neutral")
+        yield Vertical(id="progress")
+        with Horizontal(id="wizard-columns"):
+            with VerticalScroll(id="wizard-checks"):
+                yield Label("Preconditions (every DetachDisk rule that applies)", classes="section-title")
+                yield Static("", id="checklist", classes="checklist")
+            with VerticalScroll(id="wizard-plan"):
+                with Vertical(id="fix-section"):
+                    yield Label("Fix: stop the instance first", classes="section-title")
+                    yield Checkbox("Stop the instance (its workloads go down)", id="allow-stop")
+                    yield Checkbox("Force stop (ForceStop: like pulling the plug)", id="force-stop")
+                    yield Label("StoppedMode:")
+                    with RadioSet(id="stopped-mode"):
+                        yield RadioButton("account default", value=True)
+                        yield RadioButton("KeepCharging")
+                        yield RadioButton("StopCharging")
+                    yield Checkbox("Start it again afterwards", id="restart")
+                with Vertical(id="dwi-section"):
+                    yield Checkbox(
+                        "Keep the disk if the instance is released (DeleteWithInstance=false)",
+                        id="keep-disk",
+                        value=True,
+                    )
+                yield Label("Plan", classes="section-title", id="plan-title")
+                yield Static("", id="plan")
+                yield Label("Equivalent aliyun commands", classes="section-title", id="commands-title")
+                yield Static("", id="commands", classes="commands")
+        with Horizontal(classes="wizard-actions"):
+            yield Button("Cancel", id="cancel", variant="primary")
+            yield Button("Detach…", id="go", variant="error", disabled=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for section in (
+            "#fix-section",
+            "#dwi-section",
+            "#plan-title",
+            "#plan",
+            "#commands-title",
+            "#commands",
+        ):
+            self.query_one(section).display = False
+        self.query_one("#go").display = not self.check_only
+        self.query_one("#cancel", Button).label = "Close" if self.check_only else "Cancel"
+        self.query_one("#cancel", Button).focus()
+        self.check()
+
+    # --- reading
+
+    @work(thread=True, exclusive=True, group="check", exit_on_error=False)
+    def check(self) -> None:
+        try:
+            pre = self.ecs_app.read_preconditions(self.disk_id, self.options)
+        except Exception as error:
+            self.post_message(CheckFailed(error))
+            return
+        self.post_message(Checked(pre))
+
+    @on(CheckFailed)
+    def _check_failed(self, message: CheckFailed) -> None:
+        title, body = error_text(message.error)
+        self.query_one("#verdict", Static).update(escape(f"✗ Could not check: {title}\n{body}"))
+        self.ecs_app.show_error(message.error, "Could not check the disk")
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        pre = message.preconditions
+        self.preconditions = pre
+        self.instance_id = pre.instance_id or self.instance_id
+        disk, instance = pre.disk, pre.instance
+        title = f"{'Check' if self.check_only else 'Detach'} disk {pre.disk_id}"
+        if disk is not None:
+            title += f" ({disk.type} disk, {disk.size_gib} GiB {disk.category})"
+        if instance is not None:
+            title += f" from {instance.instance_id} {instance.name} ({status_text(instance.status)})"
+        self.query_one("#wizard-title", Label).update(title)
+        text, css = verdict_banner(pre)
+        banner = self.query_one("#verdict", Static)
+        banner.update(escape(text))
+        banner.set_classes(f"verdict {css}")
+        table = Table(box=None, show_header=False, padding=(0, 1, 0, 0), expand=True)
+        table.add_column(no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column(ratio=1)
+        for line in checklist(pre):
+            text = Text(line.sentence)
+            if line.code:
+                text.append(f" ({line.code})", style="dim")
+            if line.remedy:
+                text.append(f"\n→ {line.remedy}", style="italic")
+            table.add_row(f"{line.symbol} {line.word}", f"{line.number}.", text)
+        self.query_one("#checklist", Static).update(table)
+        needs_stop = pre.needs_stop
+        self.query_one("#fix-section").display = needs_stop and not self.check_only
+        self.query_one("#restart").display = not pre.is_system_disk
+        dwi_matters = pre.is_system_disk and not (disk is not None and disk.is_multi_attach)
+        self.query_one("#dwi-section").display = dwi_matters and not self.check_only
+        if self.options.delete_with_instance is None and dwi_matters:
+            self.options = replace(self.options, delete_with_instance=False)
+        self._replan()
+
+    # --- options and plan
+
+    @on(Checkbox.Changed)
+    @on(RadioSet.Changed)
+    def _options_changed(self) -> None:
+        mode = STOPPED_MODES[max(0, self.query_one("#stopped-mode", RadioSet).pressed_index)]
+        keep = self.query_one("#keep-disk", Checkbox).value
+        pre = self.preconditions
+        dwi: bool | None = None
+        if pre is not None and pre.is_system_disk and not (pre.disk and pre.disk.is_multi_attach):
+            dwi = False if keep else None
+        self.options = replace(
+            self.options,
+            allow_stop=self.query_one("#allow-stop", Checkbox).value,
+            force_stop=self.query_one("#force-stop", Checkbox).value,
+            stopped_mode=mode or None,
+            restart=self.query_one("#restart", Checkbox).value,
+            delete_with_instance=dwi,
+        )
+        self._replan()
+
+    def _replan(self) -> None:
+        pre = self.preconditions
+        if pre is None:
+            return
+        plan = plan_detach(pre, self.options, durations=self.ecs_app.durations())
+        self.plan = plan
+        go = self.query_one("#go", Button)
+        blocked = pre.verdict is Verdict.BLOCKED
+        for section in ("#plan-title", "#plan", "#commands-title", "#commands"):
+            self.query_one(section).display = bool(plan.steps) and not blocked
+        if plan.steps and not blocked:
+            body = plan_lines(plan)
+            body.append(
+                f"ETA about {duration(plan.eta_seconds)} (each wait gives up after {duration(plan.timeout)})"
+            )
+            body.extend(f"⚠ {w}" for w in plan.warnings)
+            self.query_one("#plan", Static).update(escape("\n".join(body)))
+            self.query_one("#commands", Static).update(escape("\n".join(plan.aliyun_commands)))
+        if self.check_only or self.job is not None:
+            go.disabled = True
+            return
+        go.disabled = not plan.executable or plan.nothing_to_do
+        if pre.verdict is Verdict.IN_PROGRESS:
+            go.label = "Follow it"
+            go.disabled = False
+        elif any(s.action == "StopInstance" for s in plan.steps):
+            go.label = "Stop and detach…"
+        else:
+            go.label = "Detach…"
+        if not plan.executable and pre.verdict is Verdict.FIXABLE and pre.needs_stop:
+            go.tooltip = "Tick “Stop the instance” to include the fix in the plan."
+
+    # --- confirm and run
+
+    def action_recheck(self) -> None:
+        if self.job is None:
+            self.query_one("#verdict", Static).update("Reading the disk and its instance…")
+            self.check()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.app.pop_screen()
+
+    @on(Button.Pressed, "#go")
+    def _go(self) -> None:
+        pre, plan = self.preconditions, self.plan
+        if pre is None or plan is None or self.job is not None:
+            return
+        if not self.ecs_app.writes_allowed("detach"):
+            return
+        if pre.verdict is Verdict.IN_PROGRESS:
+            self._start(pre, plan)
+            return
+        typed = needs_typed_id(pre, plan)
+        body_lines = [
+            f"Profile [b]{escape(self.ecs_app.services.profile)}[/b] · region [b]{escape(pre.region_id)}[/b]",
+            f"Disk [b]{pre.disk_id}[/b] ({pre.disk.type if pre.disk else '?'}) from instance "
+            f"[b]{pre.instance_id}[/b]",
+            "",
+            *[escape(line) for line in plan_lines(plan)],
+            "",
+            *[f"⚠ {escape(w)}" for w in plan.warnings],
+        ]
+        title = "Stop the instance and detach?" if typed == pre.instance_id and typed else "Detach this disk?"
+        self.app.push_screen(
+            ConfirmScreen(
+                title,
+                "\n".join(body_lines).rstrip(),
+                confirm_label="Stop and detach" if typed == pre.instance_id and typed else "Detach",
+                typed_id=typed,
+            ),
+            lambda ok: self._confirmed(bool(ok)),
+        )
+
+    def _confirmed(self, ok: bool) -> None:
+        if not ok or self.preconditions is None or self.plan is None:
+            self.query_one("#cancel", Button).focus()
+            return
+        self._start(self.preconditions, self.plan)
+
+    def _start(self, pre: Preconditions, plan: Plan) -> None:
+        self.query_one("#go", Button).disabled = True
+        self.query_one("#cancel", Button).label = "Back"
+        job = self.ecs_app.run_plan(plan)
+        self.job = job
+        self.query_one("#progress", Vertical).mount(JobCard(job, self.ecs_app.services.clock()))
+
+    def refresh_jobs(self) -> None:
+        if self.job is None:
+            return
+        for card in self.query(JobCard):
+            card.update_job(self.job, self.ecs_app.services.clock())

@@ -1,0 +1,1 @@
+"""Widgets: they receive data as attributes and post messages; they never do I/O."""

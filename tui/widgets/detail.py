@@ -1,0 +1,52 @@
+"""The detail pane: every attribute of the highlighted object, and its raw JSON on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.markup import escape
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ..rows import raw_json
+
+
+class DetailPane(VerticalScroll):
+    """Attributes as a two-column list; ``raw`` switches to the API's own JSON."""
+
+    can_focus = True
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._title = ""
+        self._items: Sequence[tuple[str, str]] = ()
+        self._raw: Mapping[str, Any] = {}
+        self.show_raw = False
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static("Nothing selected.", id="detail-body")
+
+    def show(self, title: str, items: Sequence[tuple[str, str]], raw: Mapping[str, Any]) -> None:
+        self._title, self._items, self._raw = title, items, raw
+        self._render_body()
+
+    def clear_detail(self) -> None:
+        self.show("", (), {})
+
+    def toggle_raw(self) -> None:
+        self.show_raw = not self.show_raw
+        self._render_body()
+
+    def _render_body(self) -> None:
+        body = self.query_one("#detail-body", Static)
+        if not self._title:
+            body.update("Nothing selected.")
+            return
+        self.border_title = f"{self._title} — {'raw JSON' if self.show_raw else 'details'} (v: toggle)"
+        if self.show_raw:
+            body.update(escape(raw_json(self._raw)))
+            return
+        width = max((len(k) for k, _ in self._items), default=0)
+        lines = [f"[b]{escape(k.ljust(width))}[/b]  {escape(v)}" for k, v in self._items]
+        body.update("\n".join(lines))

@@ -1,0 +1,45 @@
+"""A job's progress: title, state timeline, elapsed and ETA, a progress bar; words first, the bar is extra."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, ProgressBar, Static
+
+from ..jobs import Job
+
+
+class JobCard(Vertical):
+    """One job; ``update_job`` is called with the job and the current (virtual) time."""
+
+    def __init__(self, job: Job, now: float) -> None:
+        super().__init__(id=f"job-{job.job_id}")
+        self._job = job
+        self._now = now
+
+    def compose(self) -> ComposeResult:
+        yield Label("", classes="job-title")
+        yield Static("", classes="job-status")
+        yield ProgressBar(total=100, show_eta=False, show_percentage=True)
+        yield Static("", classes="job-timeline")
+
+    def on_mount(self) -> None:
+        self.update_job(self._job, self._now)
+
+    def update_job(self, job: Job, now: float) -> None:
+        self._job, self._now = job, now
+        self.border_title = f"job {job.job_id}"
+        self.query_one(".job-title", Label).update(f"[b]{escape(job.title)}[/b]")
+        lines = [job.status_line(now)]
+        if job.active:
+            lines[0] += "   (it goes on if you leave this screen; o lists every job)"
+        if job.message:
+            lines.append(job.message)
+        if job.remedy and not job.succeeded:
+            lines.append(f"→ {job.remedy}")
+        if job.request_ids:
+            lines.append(f"request id {', '.join(job.request_ids)}")
+        self.query_one(".job-status", Static).update(escape("\n".join(lines)))
+        self.query_one(ProgressBar).update(progress=round(job.progress(now) * 100))
+        self.query_one(".job-timeline", Static).update(escape("timeline: " + job.timeline_text()))

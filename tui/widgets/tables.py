@@ -1,0 +1,66 @@
+"""A DataTable that shows :class:`~tui.rows.Row` objects and keeps the cursor on the same key across
+refreshes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.widgets import DataTable
+
+from ..rows import Column, Row
+
+MAX_COLUMN_WIDTH = 40
+
+
+def column_widths(columns: Sequence[Column], rows: Sequence[Row]) -> list[int]:
+    """Each column as wide as its label or its widest cell (capped), computed here rather than by the table,
+    so a refresh never shows columns at their label's width."""
+    widths = [len(column.label) for column in columns]
+    for row in rows:
+        for index, cell in enumerate(row.cells):
+            if len(cell) > widths[index]:
+                widths[index] = len(cell)
+    return [min(width, MAX_COLUMN_WIDTH) for width in widths]
+
+
+class RowTable(DataTable[str]):
+    """Rows in, cursor kept by key. ``row_keys`` lists what is shown, in order."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self._columns_shown: tuple[tuple[Column, int], ...] = ()
+        self.row_keys: list[str] = []
+
+    def show_rows(self, columns: Sequence[Column], rows: Sequence[Row]) -> None:
+        keep = self.current_key
+        widths = column_widths(columns, rows)
+        column_spec = tuple(zip(columns, widths, strict=True))
+        if column_spec != self._columns_shown:
+            self.clear(columns=True)
+            for column, width in column_spec:
+                self.add_column(column.label, key=column.key, width=width)
+            self._columns_shown = column_spec
+        else:
+            self.clear()
+        keys: list[str] = []
+        for row in rows:
+            self.add_row(*row.cells, key=row.key)
+            keys.append(row.key)
+        self.row_keys = keys
+        if keep is not None and keep in keys:
+            self.move_cursor(row=keys.index(keep), animate=False, scroll=True)
+
+    @property
+    def current_key(self) -> str | None:
+        if not self.row_keys or self.row_count == 0:
+            return None
+        index = self.cursor_row
+        if 0 <= index < len(self.row_keys):
+            return self.row_keys[index]
+        return None
+
+    def select_key(self, key: str) -> bool:
+        if key in self.row_keys:
+            self.move_cursor(row=self.row_keys.index(key), animate=False, scroll=True)
+            return True
+        return False
