@@ -66,6 +66,43 @@ MAX_IDS_PER_CALL = 100
 MAX_PAGES = 10_000
 
 
+_SECRET_QUERY_RE = re.compile(r"(Password|SecurityToken|AccessKeySecret|AccessKeyId)=([^&\s\"']*)")
+
+
+def redact_query(text: str) -> str:
+    """Mask secret query parameters in a URL or log line; an AccessKeyId shows as ``LTAI****Key``."""
+
+    def mask(match: re.Match[str]) -> str:
+        name, value = match.group(1), match.group(2)
+        return f"{name}={mask_key_id(value) if name == 'AccessKeyId' else '****'}"
+
+    return _SECRET_QUERY_RE.sub(mask, text)
+
+
+class _RedactSecrets(logging.Filter):
+    """Mask secret query parameters (AttachDisk ``Password``, V1 ``SecurityToken``) in httpx's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                redact_query(str(arg)) if _SECRET_QUERY_RE.search(str(arg)) else arg for arg in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = redact_query(record.msg)
+        return True
+
+
+_REDACTION = _RedactSecrets()
+
+
+def install_log_redaction() -> None:
+    """Make sure httpx's own request log (INFO, full URL) never shows a secret parameter. Idempotent."""
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if _REDACTION not in logger.filters:
+            logger.addFilter(_REDACTION)
+
+
 def is_mutating(action: str) -> bool:
     """Known mutations, and anything that does not look like a read (the safe default for raw calls)."""
     return action in MUTATING_ACTIONS or not action.startswith(_READ_PREFIXES)
@@ -221,6 +258,7 @@ class BaseEcsClient:
         self._clock = clock
         self._nonce = nonce
         self._rng: random.Random = self._retry.new_rng()
+        install_log_redaction()
 
     # -- configuration ---------------------------------------------------------------------------------------
 

@@ -322,3 +322,19 @@ def test_read_only_mode_sends_nothing(emulator: Emulator) -> None:
         armed = client.with_read_only(False)
         assert armed.detach_disk("d-web-01-data", "i-web-01")
         assert armed.get_disk("d-web-01-data").status == DISK_DETACHING
+
+
+def test_debug_logs_never_carry_secrets(emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    policy = RetryPolicy(max_attempts=2)
+    with EcsClient.for_emulator(emulator, retry=policy, sleep=lambda _: None, signature="v1") as client:
+        client.list_disks(instance_id="i-web-01")
+        assert client.attach_disk("d-rescue-01-sys", "i-rescue-01", bootable=True, password="Sup3r-Secret!")
+        emulator.set_faults(rate=1.0, kinds=["service_unavailable"], actions=["DescribeDisks"])
+        with pytest.raises(ServerError):
+            client.list_disks()
+    logged = caplog.text
+    assert "DescribeDisks" in logged and "AttachDisk" in logged and "Password=****" in logged
+    assert "AccessKeyId=LTAI****Key" in logged
+    for secret in ("emulator-demo-secret", "Sup3r-Secret!", "LTAI5tEmulatorDemoKey"):
+        assert secret not in logged
