@@ -360,6 +360,7 @@ class _Stop(Exception):
 
 _MAX_THROTTLED = 6  # mutations refused by Throttling in one run (after the client's own retries)
 _MAX_ROUNDS = 12 + _MAX_THROTTLED  # re-inspections in one run (waits, fixes, throttling): no ping-pong
+_MAX_RACES = 3  # DetachDisk refused for a state our read did not show, before giving up
 _MAX_RECONCILED_RETRIES = 2  # DetachDisk re-sent after a lost answer reconciled as "did not happen"
 
 
@@ -767,7 +768,16 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
     restart = allow_restart and plan.has_step(StepKind.START_INSTANCE)
     detach_sent = False
     resends = 0
-    for _ in range(_MAX_ROUNDS):
+    races = 0
+    limit_since: float | None = None
+    rounds = 0
+    while True:
+        rounds += 1
+        if rounds > _MAX_ROUNDS:
+            raise runner.stop(
+                Outcome.FAILED,
+                f"Disk {plan.disk_id}: the state kept changing; gave up after {_MAX_ROUNDS} checks.",
+            )
         pre = runner.inspect(options)
         verdict = pre.verdict
         if verdict is Verdict.ALREADY_DETACHED or (detach_sent and _detached(pre)):
@@ -799,11 +809,13 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
             _apply_fix(runner, pre, options, may_stop=may_stop, timeout=timeout)
             continue
         # READY: detach.
-        if detach_sent and resends >= _MAX_RECONCILED_RETRIES:
+        if resends > _MAX_RECONCILED_RETRIES:
             raise runner.stop(
                 Outcome.FAILED,
-                f"DetachDisk for {plan.disk_id} was sent {resends + 1} times without taking effect; "
-                "stopping.",
+                f"The answer to DetachDisk for {plan.disk_id} was lost {resends} times, and each time it had "
+                "not taken effect; stopping.",
+                code="TransportError",
+                remedy="Check the network or the endpoint, then try again.",
             )
         disk = pre.disk
         params = {"InstanceId": plan.instance_id, "DiskId": plan.disk_id}
@@ -828,8 +840,6 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
         )
         if isinstance(error, _THROTTLED):
             continue  # not applied: read again (after the back-off) and decide afresh
-        if detach_sent:
-            resends += 1
         detach_sent = True
         if error is None:
             runner.wait_detached(timeout, dur.detach)
@@ -840,6 +850,7 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
                 runner.wait_detached(timeout, dur.detach)
                 break
             if result == Result.DID_NOT_HAPPEN:
+                resends += 1
                 continue  # not blind: the fresh read says it did not happen; check everything again
             raise runner.stop(
                 Outcome.FAILED,
@@ -855,8 +866,33 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
             if error.code == "InvalidOperation.DiskDetachingFromThisEcs":
                 runner.wait_detached(timeout, dur.detach)
                 break
-            if error.code in _RACE_CODES:
-                continue  # the state moved between our read and the call: check again
+            if error.code == "DisksDetachingOnEcsExceeded":
+                # A limit the API does not publish: wait (bounded by the timeout) for other detaches to end.
+                now = runner.clock()
+                limit_since = now if limit_since is None else limit_since
+                if now - limit_since >= timeout:
+                    raise runner.stop(
+                        Outcome.TIMED_OUT,
+                        f"Other disks were still detaching from {plan.instance_id} after "
+                        f"{now - limit_since:.0f} s (DisksDetachingOnEcsExceeded); nothing was detached.",
+                        code=error.code,
+                        remedy="Try again once they are Available.",
+                    )
+                rounds -= 1
+                runner.emit(
+                    StepKind.WAIT_DETACHES.value,
+                    f"Too many disks are detaching from {plan.instance_id} (DisksDetachingOnEcsExceeded); "
+                    "checking again in 10 s",
+                )
+                runner.sleep(10.0)
+                continue
+            if error.code in _RACE_CODES and races < _MAX_RACES:
+                # The state moved between our read and the call (or a limit we cannot see): wait a little,
+                # then read again and decide afresh.
+                races += 1
+                runner.emit("check", f"DetachDisk was refused ({error.code}); checking again in 2 s")
+                runner.sleep(2.0)
+                continue
             raise runner.stop(
                 Outcome.FAILED,
                 f"DetachDisk was refused: {error}",
@@ -865,11 +901,6 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
             )
         raise runner.stop(
             Outcome.FAILED, f"DetachDisk was not sent: {error}", remedy=getattr(error, "remedy", "")
-        )
-    else:
-        raise runner.stop(
-            Outcome.FAILED,
-            f"Disk {plan.disk_id}: the state kept changing; gave up after {_MAX_ROUNDS} checks.",
         )
     message = f"Disk {plan.disk_id} is detached from instance {plan.instance_id}."
     if restart and runner.stopped_instance:
@@ -882,7 +913,7 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
     return runner.result(Outcome.DONE, message)
 
 
-_RACE_CODES = frozenset({"IncorrectInstanceStatus", "IncorrectDiskStatus", "DisksDetachingOnEcsExceeded"})
+_RACE_CODES = frozenset({"IncorrectInstanceStatus", "IncorrectDiskStatus"})
 
 
 def _detached(pre: Preconditions) -> bool:

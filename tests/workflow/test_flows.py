@@ -342,3 +342,29 @@ def test_reconcile_reads_each_intent_in_its_region_and_leaves_other_profiles_alo
     assert reconciled.operation_id == here.operation_id
     assert reconciled.result == Result.IN_PROGRESS
     assert [p.operation_id for p in env.journal.pending()] == [other.operation_id]
+
+
+def test_without_platform_facts_the_api_decides_and_a_limit_is_waited_out(make_env: EnvFactory) -> None:
+    fleet = web_fleet(MaxDetachingDisksPerInstance=1)
+    fleet["Disks"].append({"DiskId": "d-busy", "InstanceId": "i-web", "Type": "data", "Status": "Detaching"})
+    env = make_env(fleet)
+    pre = workflow.inspect(env.client, "d-web-data")  # real mode: no facts
+    assert pre.verdict is Verdict.READY
+    assert {row.number for row in pre.unknown_rows} == {11, 17, 18}
+    plan = workflow.prepare(env.client, "d-web-data")
+    result = workflow.run(env.client, plan, **{**env.kw, "facts": None})
+    assert result.outcome is Outcome.DONE, result.message
+    codes = [c["code"] for c in env.calls("DetachDisk")]
+    assert codes[0] == "DisksDetachingOnEcsExceeded" and codes[-1] == ""
+    assert any("DisksDetachingOnEcsExceeded" in e.message for e in env.events)
+
+
+def test_without_platform_facts_a_refusal_is_explained(make_env: EnvFactory) -> None:
+    env = make_env(web_fleet(NoHotDetachInstanceTypes=["ecs.g7.large"]))
+    plan = workflow.prepare(env.client, "d-web-data")
+    assert plan.executable  # unknown: the API decides
+    result = workflow.run(env.client, plan, **{**env.kw, "facts": None})
+    assert result.outcome is Outcome.FAILED and result.exit_code == 1
+    assert result.code == "InvalidOperation.InstanceTypeNotSupport"
+    assert result.remedy
+    assert env.instance("i-web")["Status"] == "Running"
