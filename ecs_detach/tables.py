@@ -9,9 +9,15 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecs_detach.models import Disk, Instance
+
+if TYPE_CHECKING:
+    from ecs_detach.journal import JournalRecord
+    from ecs_detach.plan import Plan
+    from ecs_detach.preconditions import Preconditions
+    from ecs_detach.workflow import BulkReport
 
 # Words first, symbol second: status must read without colour.
 _STATUS_MARKS = {
@@ -89,10 +95,17 @@ class Table:
             [col.display(value) for col, value in zip(self.columns, row, strict=True)] for row in self.rows
         ]
 
-    def render(self, fmt: str = "simple") -> str:
+    def render(self, fmt: str = "simple", *, max_widths: Sequence[int | None] | None = None) -> str:
+        """The table as text; `max_widths` (one per column, None: no limit) wraps long cells."""
         from tabulate import tabulate
 
-        body = tabulate(self.display_rows(), headers=self.headers, tablefmt=fmt, disable_numparse=True)
+        body = tabulate(
+            self.display_rows(),
+            headers=self.headers,
+            tablefmt=fmt,
+            disable_numparse=True,
+            maxcolwidths=list(max_widths) if max_widths is not None else None,
+        )
         if not self.rows:
             body = f"{body}\n(none)" if body else "(none)"
         return f"{self.title}\n{body}" if self.title else body
@@ -139,3 +152,138 @@ def instances_table(instances: Iterable[Instance], title: str = "Instances") -> 
 
 def disks_table(disks: Iterable[Disk], title: str = "Disks") -> Table:
     return Table.build(disks, DISK_COLUMNS, title)
+
+
+# --- preconditions, plans, bulk runs, the journal ----------------------------------------------------------
+
+# A symbol and the word: the result reads without colour, and at a glance with it.
+_ROW_MARKS = {
+    "pass": "✓ pass",
+    "fail": "✗ fail",
+    "fixable": "↻ fixable",
+    "not-applicable": "– n/a",
+    "unknown": "? unknown",
+}
+
+
+def row_status_label(status: str) -> str:
+    """A precondition row's status with its symbol (✓ pass, ✗ fail, ↻ fixable, – n/a, ? unknown)."""
+    return _ROW_MARKS.get(status, status)
+
+
+PRECONDITION_COLUMNS = (
+    Column("#", "row", lambda r: r.number),
+    Column("Check", "condition", lambda r: r.condition),
+    Column("Result", "status", lambda r: r.status.value, row_status_label),
+    Column("Detail", "sentence", lambda r: r.sentence),
+    Column("Remedy", "remedy", lambda r: r.remedy),
+    Column("Code", "code", lambda r: r.code if r.failing else ""),
+)
+PRECONDITION_WIDTHS = (None, 28, None, 48, 36, None)
+
+
+def preconditions_table(pre: Preconditions, title: str = "") -> Table:
+    """Every row of the DetachDisk decision table for one disk: result, why, remedy, the code to expect."""
+    shown = title or f"Preconditions: detach {pre.disk_id} from {pre.instance_id or '?'} ({pre.region_id})"
+    return Table.build(pre.rows, PRECONDITION_COLUMNS, shown)
+
+
+def _seconds(value: float) -> str:
+    return f"~{value:.0f} s" if value else "-"
+
+
+PLAN_COLUMNS = (
+    Column("#", "step", lambda s: s[0]),
+    Column("Step", "description", lambda s: s[1].description),
+    Column("Expected change", "expected_change", lambda s: s[1].expected_change),
+    Column("ETA", "eta_seconds", lambda s: s[1].eta_seconds, _seconds),
+    Column("Call", "action", lambda s: s[1].action or "(wait)"),
+)
+PLAN_WIDTHS = (None, 44, 40, None, None)
+
+
+def plan_table(plan: Plan, title: str = "") -> Table:
+    """A plan's steps: what each does, the state change it expects, its ETA and the API call (or a wait)."""
+    shown = title or f"Plan: {plan.action} {plan.disk_id} / {plan.instance_id or '?'} ({plan.region_id})"
+    return Table.build(enumerate(plan.steps, 1), PLAN_COLUMNS, shown)
+
+
+def _plan_verdict(plan: Plan) -> str:
+    if plan.nothing_to_do:
+        return "already-detached"
+    pre = plan.preconditions
+    if not plan.executable:
+        return "blocked"
+    return pre.verdict.value if pre is not None else "ready"
+
+
+def _plan_note(plan: Plan) -> str:
+    if plan.refusal:
+        return plan.refusal
+    if plan.nothing_to_do:
+        return "nothing to do"
+    return "; ".join(plan.warnings)
+
+
+BULK_PLAN_COLUMNS = (
+    Column("Disk", "disk_id", lambda p: p.disk_id),
+    Column("Instance", "instance_id", lambda p: p.instance_id or "?"),
+    Column("Verdict", "verdict", _plan_verdict),
+    Column(
+        "Predicted code",
+        "predicted_code",
+        lambda p: (p.preconditions and p.preconditions.predicted_code) or "",
+    ),
+    Column("Calls", "calls", lambda p: p.calls),
+    Column("ETA", "eta_seconds", lambda p: p.eta_seconds, _seconds),
+    Column("Note", "note", _plan_note),
+)
+BULK_PLAN_WIDTHS = (None, None, None, None, 30, None, 50)
+
+
+def bulk_plans_table(plans: Iterable[Plan], title: str = "Preflight") -> Table:
+    """One row per disk of a bulk detach: its verdict, the code the API would answer, the calls and ETA."""
+    return Table.build(plans, BULK_PLAN_COLUMNS, title)
+
+
+BULK_RESULT_COLUMNS = (
+    Column("Disk", "disk_id", lambda r: r.disk_id),
+    Column("Instance", "instance_id", lambda r: r.instance_id or "?"),
+    Column("Outcome", "outcome", lambda r: r.outcome.value),
+    Column("Code", "code", lambda r: r.code),
+    Column("Requests", "request_ids", lambda r: r.request_ids),
+    Column("Message", "message", lambda r: r.message),
+)
+BULK_RESULT_WIDTHS = (None, None, None, None, 38, 56)
+
+
+def bulk_results_table(report: BulkReport, title: str = "Results") -> Table:
+    """One row per disk of a bulk run: outcome, API code, request ids and what happened."""
+    return Table.build(report.results, BULK_RESULT_COLUMNS, title)
+
+
+def _outcome_of(pair: tuple[JournalRecord, JournalRecord | None]) -> str:
+    outcome = pair[1]
+    if outcome is None:
+        return "PENDING"
+    text = outcome.result + (" (reconciled)" if outcome.reconciled else "")
+    return f"{text}: {outcome.code}" if outcome.code else text
+
+
+JOURNAL_COLUMNS = (
+    Column("At (UTC)", "at", lambda p: p[0].at[:19].replace("T", " ")),
+    Column("Operation", "operation_id", lambda p: p[0].operation_id),
+    Column("Action", "action", lambda p: p[0].action),
+    Column("Disk", "disk_id", lambda p: p[0].disk_id or "-"),
+    Column("Instance", "instance_id", lambda p: p[0].instance_id or "-"),
+    Column("Result", "result", _outcome_of),
+    Column("Request", "request_id", lambda p: (p[1].request_id if p[1] else "") or "-"),
+    Column("Where", "where", lambda p: f"{p[0].profile or '(env)'} · {p[0].region or '?'}"),
+)
+
+
+def journal_table(
+    operations: Iterable[tuple[JournalRecord, JournalRecord | None]], title: str = "Journal"
+) -> Table:
+    """The journal's operations (intent, latest outcome), oldest first; PENDING: no outcome written."""
+    return Table.build(operations, JOURNAL_COLUMNS, title)

@@ -1,0 +1,216 @@
+"""Where the scripting CLI writes: results on stdout (tables, or JSON with --json); notes, prompts, progress
+and errors on stderr. Confirmations are read from a terminal; long runs go to a worker thread, so Ctrl-C stops
+the wait only."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO, TypeVar
+
+from ecs_detach.tables import Table
+from ecs_detach.workflow import CancelToken, ProgressEvent
+
+__all__ = ["CommandError", "Console", "Progress", "run_in_worker"]
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A clear refusal or failure with its exit code (what was wrong, what to do)."""
+
+    def __init__(self, code: int, message: str, remedy: str = "", *, error_code: str = "") -> None:
+        super().__init__(message)
+        self.exit_code = code
+        self.remedy = remedy
+        self.error_code = error_code
+
+
+class Console:
+    """One command's output. `json_mode`: stdout carries exactly one JSON document."""
+
+    def __init__(self, command: str, *, json_mode: bool = False) -> None:
+        self.command = command
+        self.json_mode = json_mode
+
+    @property
+    def out(self) -> TextIO:
+        return sys.stdout
+
+    @property
+    def err(self) -> TextIO:
+        return sys.stderr
+
+    @staticmethod
+    def stdin_is_tty() -> bool:
+        try:
+            return bool(sys.stdin is not None and sys.stdin.isatty())
+        except (AttributeError, ValueError):
+            return False
+
+    def stderr_is_tty(self) -> bool:
+        try:
+            return bool(self.err.isatty())
+        except (AttributeError, ValueError):
+            return False
+
+    # -- results --------------------------------------------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        """Human output: stdout, or stderr in JSON mode (stdout is for the JSON document)."""
+        stream = self.err if self.json_mode else self.out
+        print(text, file=stream, flush=True)
+
+    def table(self, table: Table, widths: Sequence[int | None] | None = None) -> None:
+        if not self.json_mode:
+            print(table.render(max_widths=widths), file=self.out, flush=True)
+
+    def emit_json(self, document: Any) -> None:
+        if self.json_mode:
+            print(json.dumps(document, indent=2, ensure_ascii=False, default=str), file=self.out, flush=True)
+
+    # -- notes and errors -----------------------------------------------------------------------------------
+
+    def note(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def error(self, message: str, remedy: str = "") -> None:
+        lines = [f"ecs-detach {self.command}: {message}"]
+        if remedy:
+            lines.append(f"  what to do: {remedy}")
+        print("\n".join(lines), file=self.err, flush=True)
+
+    # -- confirmation ---------------------------------------------------------------------------------------
+
+    def ask(self, prompt: str) -> str | None:
+        """A line typed at the terminal (None on end of input)."""
+        print(prompt, end="", file=self.err, flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            print(file=self.err)
+            return None
+        return line.strip()
+
+
+def _fmt_seconds(value: float) -> str:
+    value = max(0.0, value)
+    if value < 90:
+        return f"{value:.0f} s"
+    return f"{int(value // 60)} min {int(value % 60):02d} s"
+
+
+class Progress:
+    """Progress of a run: a one-line bar on a terminal (state, elapsed, ETA), plain lines otherwise (stderr).
+
+    Called from the worker thread (`__call__`) and from the main thread (`tick`, to keep the elapsed time
+    moving between polls when time is real).
+    """
+
+    WIDTH = 24
+
+    def __init__(self, console: Console, *, bar: bool, real_time: bool) -> None:
+        self.console = console
+        self.bar = bar
+        self.real_time = real_time
+        self._lock = threading.Lock()
+        self._last: ProgressEvent | None = None
+        self._seen_at = 0.0
+        self._last_line = ""
+        self._drawn = False
+
+    def __call__(self, event: ProgressEvent) -> None:
+        with self._lock:
+            if not self.bar:
+                if event.message != self._last_line:
+                    self._last_line = event.message
+                    self.console.note(f"  {event.message}")
+                return
+            is_wait = event.timeout > 0
+            if not is_wait:
+                self._clear()
+                self.console.note(f"  {event.message}")
+                self._last = None
+                return
+            self._last = event
+            self._seen_at = time.monotonic()
+            self._draw()
+
+    def tick(self) -> None:
+        with self._lock:
+            if self.bar and self._last is not None:
+                self._draw()
+
+    def finish(self) -> None:
+        with self._lock:
+            self._clear()
+
+    def _clear(self) -> None:
+        if self._drawn:
+            self.console.err.write("\r\x1b[2K")
+            self.console.err.flush()
+            self._drawn = False
+
+    def _draw(self) -> None:
+        event = self._last
+        if event is None:
+            return
+        extra = time.monotonic() - self._seen_at if self.real_time else 0.0
+        elapsed = event.elapsed + extra
+        if event.eta is None:
+            eta_text = "taking longer than usual"
+            fraction = min(1.0, elapsed / event.timeout) if event.timeout else 1.0
+        else:
+            eta = max(0.0, event.eta - extra)
+            eta_text = f"ETA ~{_fmt_seconds(eta)}"
+            total = elapsed + eta
+            fraction = elapsed / total if total > 0 else 1.0
+        filled = round(fraction * self.WIDTH)
+        bar = "█" * filled + "░" * (self.WIDTH - filled)
+        subject = event.disk_id or event.instance_id
+        line = (
+            f"\r\x1b[2K{subject} [{bar}] {event.state or '?'} · {_fmt_seconds(elapsed)} elapsed · {eta_text} "
+            f"· timeout {_fmt_seconds(event.timeout)} (Ctrl-C stops waiting)"
+        )
+        self.console.err.write(line)
+        self.console.err.flush()
+        self._drawn = True
+
+
+def run_in_worker(
+    work: Callable[[], T], cancel: CancelToken, progress: Progress, console: Console
+) -> tuple[T, bool]:
+    """Run `work` in a thread; Ctrl-C cancels the wait, never the call in flight. (result, interrupted)."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as exc:  # handed to the main thread, which reports it
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="ecs-detach-run", daemon=True)
+    thread.start()
+    interrupted = False
+    while thread.is_alive():
+        try:
+            thread.join(0.2)
+            progress.tick()
+        except KeyboardInterrupt:
+            progress.finish()
+            if not interrupted:
+                interrupted = True
+                cancel.cancel()
+                console.note(
+                    "Ctrl-C: stopping the wait. The operation itself goes on in the cloud; "
+                    "a call already sent finishes and is journaled."
+                )
+            else:
+                console.note("Still finishing the call in flight (it is journaled); one moment.")
+    progress.finish()
+    if "error" in box:
+        raise box["error"]
+    result: T = box["result"]
+    return result, interrupted

@@ -1,0 +1,430 @@
+"""The mutating commands: detach (one disk, or several in a bulk run) and attach (re-attach, undo).
+
+Each: ids checked, writes allowed, the journal's pending calls reconciled, fresh preconditions and a plan
+shown, a confirmation (``--yes``, or typed at a terminal), then the workflow runs in a worker thread with
+progress; Ctrl-C stops the wait, never the operation.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ecs_detach.commands._console import CommandError, Console, Progress, run_in_worker
+from ecs_detach.commands._context import Context, open_context
+from ecs_detach.commands._read import preconditions_json, show_preconditions
+from ecs_detach.journal import JournalRecord
+from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind
+from ecs_detach.preconditions import DetachOptions, Verdict
+from ecs_detach.tables import (
+    BULK_PLAN_WIDTHS,
+    BULK_RESULT_WIDTHS,
+    PLAN_WIDTHS,
+    bulk_plans_table,
+    bulk_results_table,
+    plan_table,
+)
+from ecs_detach.workflow import CancelToken, Outcome, RunResult
+
+__all__ = ["cmd_attach", "cmd_detach"]
+
+NOT_CONFIRMED = "not confirmed: nothing was sent"
+
+
+def _refuse_without_terminal(args: Any, console: Console, what: str) -> None:
+    if not args.yes and not console.stdin_is_tty():
+        raise CommandError(
+            2,
+            f"refusing to {what} without confirmation: --yes was not given and stdin is not a terminal; "
+            "nothing was sent",
+            "Review it first (ecs-detach check DISK_ID), then run again with --yes.",
+        )
+
+
+def _options(args: Any) -> DetachOptions:
+    dwi = args.delete_with_instance
+    return DetachOptions(
+        instance_id=args.instance,
+        delete_with_instance=None if dwi is None else dwi == "true",
+        allow_stop=args.stop_instance,
+        force_stop=args.force_stop,
+        stopped_mode=args.stopped_mode,
+        restart=args.restart_instance,
+    )
+
+
+def show_plan(console: Console, plan: Plan) -> None:
+    if plan.steps:
+        console.table(plan_table(plan), PLAN_WIDTHS)
+        console.say(f"ETA: about {plan.eta_seconds:.0f} s (each wait bounded by {plan.timeout:.0f} s)")
+        console.say("Equivalent aliyun commands:")
+        for command in plan.aliyun_commands:
+            console.say(f"  $ {command}")
+    for warning in plan.warnings:
+        console.say(f"Warning: {warning}")
+
+
+def _typed_confirmation(console: Console, expected: str, why: str) -> None:
+    typed = console.ask(f"{why} Type {expected} to go ahead (anything else cancels): ")
+    if typed != expected:
+        raise CommandError(2, NOT_CONFIRMED)
+
+
+def _yes_no(console: Console, question: str) -> None:
+    typed = console.ask(f"{question} [y/N] ")
+    if (typed or "").lower() not in ("y", "yes"):
+        raise CommandError(2, NOT_CONFIRMED)
+
+
+def _confirm_detach(args: Any, console: Console, plan: Plan) -> None:
+    if args.yes:
+        return
+    pre = plan.preconditions
+    system = pre is not None and pre.is_system_disk
+    stops = plan.has_step(StepKind.STOP_INSTANCE)
+    if system or stops:
+        reasons = []
+        if system:
+            reasons.append(f"{plan.disk_id} is the SYSTEM disk of {plan.instance_id}")
+        if stops:
+            reasons.append(f"instance {plan.instance_id} will be STOPPED")
+        _typed_confirmation(console, plan.disk_id, "; ".join(reasons).capitalize() + ".")
+    else:
+        _yes_no(console, f"Detach disk {plan.disk_id} from instance {plan.instance_id}?")
+
+
+def _progress(context: Context) -> Progress:
+    console = context.console
+    return Progress(console, bar=console.stderr_is_tty(), real_time=not context.in_process_demo)
+
+
+def _detach_sent(result: RunResult) -> str | None:
+    """The request id of the DetachDisk this run sent (None: not sent)."""
+    for step in result.steps:
+        if step.action == "DetachDisk" and step.request_id:
+            return step.request_id
+    return None
+
+
+def _report_result(
+    console: Console, result: RunResult, command: str, *, no_wait: bool, interrupted: bool
+) -> int:
+    code = result.exit_code
+    request_ids = ", ".join(result.request_ids)
+    if no_wait and result.outcome is Outcome.CANCELLED and not interrupted:
+        request = _detach_sent(result)
+        lead = (
+            f"DetachDisk for {result.disk_id} was accepted (request {request})"
+            if request
+            else f"Disk {result.disk_id} is already detaching from {result.instance_id}"
+        )
+        console.say(f"{lead}; not waiting (--no-wait). Follow it: ecs-detach check {result.disk_id}")
+        return 0
+    if result.ok:
+        console.say(f"✓ {result.message}")
+        if request_ids:
+            console.say(f"  request ids: {request_ids}")
+        return code
+    if result.outcome is Outcome.CANCELLED:
+        console.error(result.message, result.remedy or f"Check it later: ecs-detach check {result.disk_id}")
+        return 4
+    if request_ids:
+        console.note(f"  request ids so far: {request_ids}")
+    remedy = result.remedy
+    if not remedy and result.outcome is Outcome.FAILED:
+        remedy = f"Check the disk's state (ecs-detach check {result.disk_id}) before trying again."
+    console.error(result.message, remedy)
+    return code
+
+
+def cmd_detach(args: Any, console: Console) -> int:
+    _refuse_without_terminal(args, console, "detach")
+    options = _options(args)
+    timeout = args.timeout or DEFAULT_TIMEOUT
+    context = open_context(args, console, banner=True)
+    with context.session:
+        context.ensure_writable()
+        context.reconcile_pending()
+        if len(args.disk_ids) > 1:
+            return _bulk(context, args.disk_ids, options, timeout)
+        return _single(context, args.disk_ids[0], options, timeout)
+
+
+def _single(context: Context, disk_id: str, options: DetachOptions, timeout: float) -> int:
+    from ecs_detach import workflow
+
+    args, console = context.args, context.console
+    plan = workflow.prepare(context.client, disk_id, options, facts=context.facts, timeout=timeout)
+    pre = plan.preconditions
+    document: dict[str, Any] = {
+        "command": "detach",
+        "disk_ids": [disk_id],
+        "reconciled": [record.operation_id for record in context.reconciled],
+        "preconditions": preconditions_json(pre) if pre is not None else None,
+        "plan": plan.to_dict(),
+        "result": None,
+    }
+
+    def finish(code: int, result: RunResult | None = None) -> int:
+        document["result"] = result.to_dict() if result is not None else None
+        document["exit_code"] = code
+        console.emit_json(document)
+        return code
+
+    if pre is not None:
+        show_preconditions(console, pre, only_failing=True)
+    if plan.nothing_to_do:
+        console.say(f"✓ Disk {disk_id} is already detached: nothing was sent.")
+        return finish(0)
+    if not plan.executable:
+        show_plan(console, plan)
+        remedy = ""
+        if pre is not None and pre.verdict is not Verdict.BLOCKED and pre.needs_stop:
+            remedy = "Add --stop-instance to let ecs-detach stop it first (its workloads go down)."
+        console.error(f"blocked, nothing was sent: {plan.refusal}", remedy)
+        return finish(3)
+    show_plan(console, plan)
+    _confirm_detach(args, console, plan)
+
+    cancel = CancelToken()
+    progress = _progress(context)
+
+    def on_progress(event: Any) -> None:
+        progress(event)
+        if args.no_wait and event.phase == StepKind.WAIT_DISK_DETACHED.value:
+            cancel.cancel()
+
+    result, interrupted = run_in_worker(
+        lambda: workflow.run(
+            context.client,
+            plan,
+            journal=context.journal,
+            on_progress=on_progress,
+            cancel=cancel,
+            timeout=timeout,
+            **context.run_kwargs(),
+        ),
+        cancel,
+        progress,
+        console,
+    )
+    code = _report_result(console, result, "detach", no_wait=args.no_wait, interrupted=interrupted)
+    return finish(code, result)
+
+
+def _bulk(context: Context, disk_ids: list[str], options: DetachOptions, timeout: float) -> int:
+    from ecs_detach import workflow
+
+    args, console = context.args, context.console
+    items = [workflow.BulkItem(disk_id, options) for disk_id in disk_ids]
+    plans = workflow.prepare_bulk(context.client, items, facts=context.facts, timeout=timeout)
+    document: dict[str, Any] = {
+        "command": "detach",
+        "disk_ids": disk_ids,
+        "reconciled": [record.operation_id for record in context.reconciled],
+        "plans": [plan.to_dict() for plan in plans],
+        "report": None,
+    }
+
+    def finish(code: int) -> int:
+        document["exit_code"] = code
+        console.emit_json(document)
+        return code
+
+    console.table(bulk_plans_table(plans, f"Preflight: {len(plans)} disks"), BULK_PLAN_WIDTHS)
+    runnable = [plan for plan in plans if plan.executable and not plan.nothing_to_do]
+    if not runnable:
+        if all(plan.nothing_to_do for plan in plans):
+            console.say("✓ Every disk is already detached: nothing was sent.")
+            return finish(0)
+        console.error(
+            "blocked, nothing was sent: no disk can be detached (see the Note column)",
+            "Fix what the notes say, or leave those disks out.",
+        )
+        return finish(3)
+    skipped = len(plans) - len(runnable)
+    eta = max(plan.eta_seconds for plan in runnable)
+    console.say(
+        f"{len(runnable)} disk(s) to detach, {skipped} left as they are; ETA about {eta:.0f} s "
+        f"(up to {args.concurrency} instances at a time)."
+    )
+    for plan in runnable:
+        for warning in plan.warnings:
+            console.say(f"Warning ({plan.disk_id}): {warning}")
+    if not args.yes:
+        risky = [
+            plan
+            for plan in runnable
+            if plan.has_step(StepKind.STOP_INSTANCE)
+            or (plan.preconditions and plan.preconditions.is_system_disk)
+        ]
+        if risky:
+            names = ", ".join(plan.disk_id for plan in risky)
+            _typed_confirmation(
+                console,
+                str(len(runnable)),
+                f"This stops instances or detaches system disks ({names}).",
+            )
+        else:
+            _yes_no(console, f"Detach {len(runnable)} disk(s)?")
+
+    cancel = CancelToken()
+    progress = Progress(console, bar=False, real_time=not context.in_process_demo)
+    report, interrupted = run_in_worker(
+        lambda: workflow.run_bulk(
+            context.client,
+            plans,
+            concurrency=args.concurrency,
+            journal=context.journal,
+            on_progress=progress,
+            cancel=cancel,
+            timeout=timeout,
+            **context.run_kwargs(),
+        ),
+        cancel,
+        progress,
+        console,
+    )
+    document["report"] = report.to_dict()
+    console.table(bulk_results_table(report), BULK_RESULT_WIDTHS)
+    done, total = len(report.succeeded), len(report.results)
+    code = report.exit_code
+    if code == 0:
+        console.say(f"✓ {done} of {total} disk(s) detached (or already detached).")
+    else:
+        failed = ", ".join(f"{r.disk_id} ({r.outcome.value})" for r in report.failed)
+        remedy = "See the Message column; check each disk with `ecs-detach check DISK_ID` before retrying."
+        if interrupted:
+            remedy = "Waiting was stopped (Ctrl-C); the operations go on in the cloud. " + remedy
+        console.error(f"{done} of {total} disk(s) done; not done: {failed}", remedy)
+    return finish(code)
+
+
+# -- attach --------------------------------------------------------------------------------------------------
+
+
+def _journal_record(context: Context, operation: str) -> JournalRecord:
+    wanted = operation.strip()
+    matches = [
+        (intent, outcome)
+        for intent, outcome in context.journal.operations()
+        if intent.operation_id == wanted or (len(wanted) >= 6 and intent.operation_id.startswith(wanted))
+    ]
+    if not matches:
+        raise CommandError(
+            2,
+            f"no operation {wanted!r} in the journal {context.journal.path}",
+            "List operations with `ecs-detach journal` (or point --journal at the right file).",
+        )
+    if len(matches) > 1:
+        raise CommandError(
+            2, f"{wanted!r} matches {len(matches)} operations", "Give more of the operation id."
+        )
+    intent, outcome = matches[0]
+    if intent.action != "DetachDisk":
+        raise CommandError(
+            2, f"operation {intent.operation_id} is a {intent.action}, not a DetachDisk: nothing to undo"
+        )
+    if outcome is None or not outcome.succeeded:
+        state = "has no recorded outcome" if outcome is None else f"ended {outcome.result}"
+        raise CommandError(
+            2,
+            f"operation {intent.operation_id} {state}, so there is no detach to undo",
+            "Reconcile first (ecs-detach journal --reconcile), or check the disk (ecs-detach check DISK_ID).",
+        )
+    return intent
+
+
+def _password(args: Any) -> str | None:
+    if not args.password_env:
+        return None
+    value = os.environ.get(args.password_env, "")
+    if not value:
+        raise CommandError(
+            2,
+            f"the environment variable {args.password_env} is not set (or empty)",
+            f"Set it first, e.g. read -s {args.password_env} && export {args.password_env}",
+        )
+    return value
+
+
+def cmd_attach(args: Any, console: Console) -> int:
+    from ecs_detach import workflow
+
+    _refuse_without_terminal(args, console, "attach")
+    password = _password(args)
+    timeout = args.timeout or DEFAULT_TIMEOUT
+    context = open_context(args, console, banner=True)
+    with context.session:
+        context.ensure_writable()
+        context.reconcile_pending()
+        if args.operation:
+            record = _journal_record(context, args.operation)
+        else:
+            record = JournalRecord(
+                kind="intent",
+                operation_id="",
+                action="DetachDisk",
+                at="",
+                disk_id=args.disk_id,
+                instance_id=args.instance,
+                region=context.session.region_id,
+            )
+        credential = "password" if password else "key-pair" if args.key_pair else None
+        plan = workflow.prepare_reattach(
+            context.client,
+            record,
+            credential=credential,
+            start_after=args.start_instance,
+            facts=context.facts,
+            timeout=timeout,
+        )
+        system = any(step.params.get("Bootable") == "true" for step in plan.steps)
+        if system and not args.bootable:
+            raise CommandError(
+                2,
+                f"disk {plan.disk_id} is a system disk: attaching it needs --bootable and a logon credential",
+                "Add --bootable with --password-env VAR (the password in that variable) or --key-pair NAME.",
+            )
+        if args.bootable and not system:
+            raise CommandError(
+                2, f"disk {plan.disk_id} is a data disk: --bootable does not apply", "Drop it."
+            )
+        document: dict[str, Any] = {"command": "attach", "plan": plan.to_dict(), "result": None}
+        show_plan(console, plan)
+        if not plan.executable:
+            console.error(f"blocked, nothing was sent: {plan.refusal}")
+            document["exit_code"] = 3
+            console.emit_json(document)
+            return 3
+        if not args.yes:
+            if system:
+                _typed_confirmation(
+                    console, plan.disk_id, f"{plan.disk_id} becomes the SYSTEM disk of {plan.instance_id}."
+                )
+            else:
+                _yes_no(console, f"Attach disk {plan.disk_id} to instance {plan.instance_id}?")
+        cancel = CancelToken()
+        progress = _progress(context)
+        result, interrupted = run_in_worker(
+            lambda: workflow.reattach(
+                context.client,
+                record,
+                password=password,
+                key_pair_name=args.key_pair,
+                start_after=args.start_instance,
+                journal=context.journal,
+                on_progress=progress,
+                cancel=cancel,
+                timeout=timeout,
+                **context.run_kwargs(),
+            ),
+            cancel,
+            progress,
+            console,
+        )
+        code = _report_result(console, result, "attach", no_wait=False, interrupted=interrupted)
+        document["result"] = result.to_dict()
+        document["exit_code"] = code
+        console.emit_json(document)
+        return code
