@@ -85,3 +85,13 @@ def test_demo_mode_keeps_its_own_journal(tmp_path: Path) -> None:
     env = {"XDG_STATE_HOME": str(tmp_path)}
     assert default_journal_path(env, demo=True) != default_journal_path(env)
     assert default_journal_path(env, demo=True).name == "journal-demo.jsonl"
+
+
+def test_a_line_cut_short_by_a_crash_does_not_swallow_the_next_record(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_bytes(b'{"v": 1, "kind": "intent", "op": "abc", "act')  # killed mid-write
+    journal = Journal(path)
+    intent = journal.intent("DetachDisk", disk_id="d-1", instance_id="i-1")
+    with pytest.warns(JournalWarning):
+        records = journal.records()
+    assert records == [intent]
