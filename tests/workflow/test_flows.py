@@ -42,7 +42,13 @@ def test_a_data_disk_detaches_from_a_running_instance(make_env: EnvFactory) -> N
 
 def test_a_system_disk_stop_detach_start_refused_reattach_start(make_env: EnvFactory) -> None:
     env = make_env(web_fleet())
-    options = DetachOptions(allow_stop=True, delete_with_instance=False, restart=True)
+    options = DetachOptions(
+        allow_stop=True,
+        force_stop=True,
+        stopped_mode="StopCharging",
+        delete_with_instance=False,
+        restart=True,
+    )
     plan = workflow.prepare(env.client, "d-web-sys", options, facts=env.kw["facts"])
     assert plan.preconditions is not None and plan.preconditions.verdict is Verdict.FIXABLE
     assert plan.calls == ("StopInstance", "DetachDisk")  # no restart: it could not start
@@ -53,6 +59,10 @@ def test_a_system_disk_stop_detach_start_refused_reattach_start(make_env: EnvFac
     assert env.instance("i-web")["Status"] == "Stopped"
     assert env.disk("d-web-sys")["Status"] == "Available"
     assert [c["action"] for c in env.calls()] == ["StopInstance", "DetachDisk"]
+    stop, detach = env.calls()
+    assert stop["params"]["ForceStop"].lower() == "true" and stop["params"]["StoppedMode"] == "StopCharging"
+    assert detach["params"]["DeleteWithInstance"].lower() == "false"
+    assert env.disk("d-web-sys")["DeleteWithInstance"] is False
 
     # The instance cannot start without a system disk: the API says so.
     with pytest.raises(IncorrectStateError) as refused:
