@@ -338,3 +338,30 @@ def test_debug_logs_never_carry_secrets(emulator: Emulator, caplog: pytest.LogCa
     assert "AccessKeyId=LTAI****Key" in logged
     for secret in ("emulator-demo-secret", "Sup3r-Secret!", "LTAI5tEmulatorDemoKey"):
         assert secret not in logged
+
+
+def test_rate_limited_detach_waits_in_virtual_time_then_goes_through() -> None:
+    fleet = {
+        "Regions": [{"RegionId": "cn-hangzhou"}],
+        "Instances": [{"InstanceId": "i-1", "Status": "Running", "RegionId": "cn-hangzhou"}],
+        "Disks": [
+            {"DiskId": f"d-{n}", "Status": "In_use", "InstanceId": "i-1", "RegionId": "cn-hangzhou"}
+            for n in range(2)
+        ],
+        "Emulator": {"RateLimits": {"DetachDisk": {"Count": 1, "PerSeconds": 10}}},
+    }
+    emulator = Emulator(fleet=fleet, clock=ManualClock())
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # sleeping moves the emulator's clock, never real time
+        slept.append(seconds)
+        emulator.advance(seconds)
+
+    policy = RetryPolicy(max_attempts=8, base_delay=2.0, seed=1)
+    with EcsClient.for_emulator(emulator, retry=policy, sleep=sleep) as client:
+        assert client.detach_disk("d-0", "i-1")
+        assert client.detach_disk("d-1", "i-1")
+        assert client.get_disk("d-1").status == DISK_DETACHING
+    throttled = [r for r in calls(emulator, "DetachDisk") if r["code"].startswith("Throttling")]
+    assert len(throttled) == len(slept) >= 1
+    assert sum(slept) >= 9.0  # it waited out the 10-second window, in virtual time
