@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
+from ecs_detach.emulator.backend import Backend
+from ecs_detach.emulator.clock import ManualClock
+from ecs_detach.emulator.errors import EmulatorError
 from ecs_detach.emulator.fleet import load_fleet
 
 
@@ -41,3 +45,48 @@ def test_demo_fleet_and_its_readme_are_package_data() -> None:
     readme = data.joinpath("README-demo.md").read_text(encoding="utf-8")
     for row in range(1, 19):
         assert f"\n| {row} |" in readme
+
+
+def _pairs_in_readme() -> list[tuple[str, dict[str, str], str]]:
+    """(row, params, expected code or "ok") for every line of README-demo.md's DetachDisk table."""
+    readme = (
+        resources.files("ecs_detach.emulator").joinpath("data", "README-demo.md").read_text(encoding="utf-8")
+    )
+    table = readme.split("## DetachDisk: which pair shows which row", 1)[1].split("\n## ", 1)[0]
+    pairs = []
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not (cells[0].isdigit() or cells[0] == "ok"):
+            continue
+        row, disk_cell, instance_cell, answer = cells
+        disks = disk_cell.split(" / ")
+        instances = instance_cell.split(" / ")
+        for disk_part, instance_part in zip(disks, instances * len(disks), strict=False):
+            disk_ids = re.findall(r"`(d-[\w-]+)`", disk_part)
+            instance_ids = re.findall(r"`(i-[\w-]+)`", instance_part)
+            params = {"InstanceId": instance_ids[0]} if instance_ids else {}
+            if disk_ids:
+                params["DiskId"] = disk_ids[0]
+            if not instance_ids and "their instance" in instance_part:
+                continue  # "d-web-01-data, ... | their instance": covered by the other tests
+            extra = re.search(r"`RegionId=([\w-]+)`", disk_part + instance_part)
+            if extra:
+                params["RegionId"] = extra.group(1)
+            if "with `DeleteWithInstance`" in disk_part:
+                params["DeleteWithInstance"] = "true"
+            code = re.search(r"`([\w.]+)`", answer)
+            pairs.append((row, params, code.group(1) if code and row != "ok" else "ok"))
+    return pairs
+
+
+def test_every_line_of_the_readme_table_is_what_the_emulator_answers() -> None:
+    pairs = _pairs_in_readme()
+    assert {row for row, _, _ in pairs} >= {str(n) for n in range(1, 19)} | {"ok"}
+    for row, params, expected in pairs:
+        backend = Backend("demo", ManualClock())
+        try:
+            backend.handle("DetachDisk", params, region_hint=None)
+            answer = "ok"
+        except EmulatorError as error:
+            answer = error.code
+        assert answer == expected, (row, params)
