@@ -1,0 +1,1062 @@
+"""Jupyter helpers: the same client and workflow as the CLI and the TUI, rendered for a notebook.
+
+```python
+from ecs_detach import notebook
+
+nb = notebook.connect(use_emulator=True)       # False: a real account, from the standard credentials chain
+nb.check_fleet()                               # every disk: ready, fixable or blocked, and why
+plan = nb.plan("d-web-01-data")                # fresh preconditions and the plan (with its aliyun commands)
+result = nb.detach(plan, confirm="d-web-01-data")   # refuses to run without the disk id named
+nb.journal_table()
+```
+
+- Reports (`Preconditions`), plans, run results and bulk reports render as tables: HTML in Jupyter
+  (``_repr_html_``) and readable text with ``print`` (``__str__``). `install_reprs` adds both to those
+  classes when they lack them; `connect` calls it.
+- Waiting shows one progress line updated in place (a display handle in a Jupyter kernel, printed lines
+  elsewhere). The workflow runs in a worker thread: interrupting the kernel (KeyboardInterrupt) cancels the
+  *wait* only; the call in progress finishes and is journaled, the operation goes on in the cloud, and the
+  result says so (``cancelled``). `Workbench.follow` or the journal's reconcile settles it later.
+- Nothing mutates without an explicit confirmation naming the disk (``confirm="d-..."``), and the instance
+  too when the plan stops it (``confirm_stop="i-..."``).
+
+This module imports neither IPython nor Jupyter at import time (only inside a running kernel, when showing
+progress), and never Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import html
+import importlib
+import queue
+import sys
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ecs_detach import workflow
+from ecs_detach.journal import Journal, JournalRecord
+from ecs_detach.models import Disk, Instance, Region
+from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind
+from ecs_detach.preconditions import (
+    DetachOptions,
+    PlatformFacts,
+    Preconditions,
+    Verdict,
+    check_detach,
+    facts_from_fleet,
+)
+from ecs_detach.tables import (
+    Column,
+    Table,
+    bulk_plans_table,
+    bulk_results_table,
+    disks_table,
+    instances_table,
+    journal_table,
+    plan_table,
+    preconditions_table,
+    status_label,
+)
+from ecs_detach.workflow import BulkReport, CancelToken, ProgressEvent, RunResult
+
+if TYPE_CHECKING:
+    from ecs_detach._core import Inventory
+    from ecs_detach.client import AsyncEcsClient, EcsClient
+    from ecs_detach.session import Session
+
+__all__ = [
+    "ConfirmationRequired",
+    "FleetChecks",
+    "NotebookError",
+    "ProgressLine",
+    "Workbench",
+    "check_fleet",
+    "connect",
+    "install_reprs",
+    "plan_html",
+    "plan_text",
+    "regions_table",
+    "report_html",
+    "report_text",
+    "result_html",
+    "result_text",
+    "verdict_label",
+    "write_csv",
+]
+
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Errors that read well in a notebook (no traceback)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class NotebookError(Exception):
+    """A refusal or a set-up problem, shown in Jupyter as its message alone (no traceback)."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook for custom error display
+        return [f"{type(self).__name__}: {self}"]
+
+
+class ConfirmationRequired(NotebookError):
+    """Nothing was sent: the call did not name what it is allowed to change."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Labels and small tables
+# ---------------------------------------------------------------------------------------------------------
+
+_VERDICT_MARKS = {
+    "ready": "✓ ready",
+    "fixable": "↻ fixable",
+    "blocked": "✗ blocked",
+    "already-detached": "○ already-detached",
+    "in-progress": "◐ in-progress",
+}
+_VERDICT_COLOURS = {
+    "ready": "#1a7f37",
+    "fixable": "#9a6700",
+    "blocked": "#cf222e",
+    "already-detached": "#57606a",
+    "in-progress": "#0969da",
+}
+_OUTCOME_MARKS = {
+    "done": "✓ done",
+    "already-detached": "○ already-detached",
+    "blocked": "✗ blocked",
+    "aborted": "✗ aborted",
+    "failed": "✗ failed",
+    "timed-out": "⏱ timed-out",
+    "cancelled": "■ cancelled",
+}
+
+
+def verdict_label(verdict: str) -> str:
+    """A verdict with its symbol: ✓ ready, ↻ fixable, ✗ blocked, ○ already-detached, ◐ in-progress."""
+    return _VERDICT_MARKS.get(verdict, verdict)
+
+
+def outcome_label(outcome: str) -> str:
+    return _OUTCOME_MARKS.get(outcome, outcome)
+
+
+def _badge(text: str, colour: str) -> str:
+    return f'<strong style="color:{colour}">{html.escape(text)}</strong>'
+
+
+REGION_COLUMNS = (
+    Column("Region", "region_id", lambda r: r.region_id),
+    Column("Name", "local_name", lambda r: r.local_name),
+    Column("Endpoint", "endpoint", lambda r: r.endpoint),
+)
+
+
+def regions_table(regions: Iterable[Region], title: str = "Regions") -> Table:
+    return Table.build(regions, REGION_COLUMNS, title)
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list | set | frozenset):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def write_csv(table: Table | FleetChecks, path: str | Path) -> Path:
+    """Write a table's records (raw values, not the display text) as CSV; returns the path."""
+    shown = table.table() if isinstance(table, FleetChecks) else table
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([col.key for col in shown.columns])
+        for record in shown.to_records():
+            writer.writerow([_csv_cell(record[col.key]) for col in shown.columns])
+    return target
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rendering reports, plans and results
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _lines_html(items: Iterable[str], lead: str = "") -> str:
+    rows = [f"<li>{html.escape(item)}</li>" for item in items]
+    if not rows:
+        return ""
+    head = f"<p>{html.escape(lead)}</p>" if lead else ""
+    return f"{head}<ul>{''.join(rows)}</ul>"
+
+
+def report_text(pre: Preconditions) -> str:
+    """A preconditions report as text: the verdict, the summary, the fixes, and every row."""
+    lines = [f"Verdict: {verdict_label(pre.verdict.value)}", pre.summary]
+    if pre.predicted_code:
+        lines.append(f"The API would answer now: {pre.predicted_code}")
+    lines.extend(f"Fix: {fix.description}" for fix in pre.fixes)
+    table = preconditions_table(pre)
+    lines.append(table.render(max_widths=(None, 28, None, 48, 36, None)))
+    return "\n".join(lines)
+
+
+def report_html(pre: Preconditions) -> str:
+    verdict = pre.verdict.value
+    parts = [
+        f"<p>{_badge(verdict_label(verdict), _VERDICT_COLOURS.get(verdict, '#000'))} "
+        f"{html.escape(pre.summary)}</p>"
+    ]
+    if pre.predicted_code:
+        parts.append(f"<p>The API would answer now: <code>{html.escape(pre.predicted_code)}</code></p>")
+    parts.append(_lines_html((fix.description for fix in pre.fixes), "Fixes the toolkit can apply:"))
+    parts.append(preconditions_table(pre)._repr_html_())
+    return "".join(parts)
+
+
+def plan_text(plan: Plan) -> str:
+    """A plan as text: the steps, the expected changes, the ETA and the equivalent aliyun commands."""
+    return plan.describe()
+
+
+def plan_html(plan: Plan) -> str:
+    if plan.nothing_to_do:
+        head = _badge("○ nothing to do", _VERDICT_COLOURS["already-detached"])
+    elif not plan.executable:
+        head = _badge("✗ cannot run", _VERDICT_COLOURS["blocked"]) + " " + html.escape(plan.refusal)
+    else:
+        head = _badge("✓ can run", _VERDICT_COLOURS["ready"]) + (
+            f" ETA about {plan.eta_seconds:.0f} s (timeout {plan.timeout:.0f} s per wait); "
+            f"calls: {html.escape(', '.join(plan.calls) or 'none')}"
+        )
+    parts = [f"<p>{head}</p>"]
+    if plan.steps:
+        parts.append(plan_table(plan)._repr_html_())
+        commands = "\n".join(f"$ {command}" for command in plan.aliyun_commands)
+        parts.append(f"<p>The same with the aliyun CLI:</p><pre>{html.escape(commands)}</pre>")
+    parts.append(_lines_html((f"⚠ {w}" for w in plan.warnings), "Warnings:"))
+    return "".join(parts)
+
+
+RESULT_STEP_COLUMNS = (
+    Column("Step", "kind", lambda s: s.kind),
+    Column("What happened", "message", lambda s: s.message),
+    Column("Call", "action", lambda s: s.action or "-"),
+    Column("Request id", "request_id", lambda s: s.request_id or "-"),
+    Column("Result", "code", lambda s: s.code or "-"),
+)
+
+
+def result_steps_table(result: RunResult) -> Table:
+    return Table.build(result.steps, RESULT_STEP_COLUMNS, f"Steps ({result.disk_id})")
+
+
+def result_text(result: RunResult) -> str:
+    lines = [f"{outcome_label(result.outcome.value)}: {result.message}"]
+    if result.disk is not None:
+        lines.append(f"Disk {result.disk.disk_id} is now {status_label(result.disk.status)}.")
+    if result.code:
+        lines.append(f"Code: {result.code}")
+    if result.remedy:
+        lines.append(f"What to do: {result.remedy}")
+    if result.steps:
+        lines.append(str(result_steps_table(result)))
+    return "\n".join(lines)
+
+
+def result_html(result: RunResult) -> str:
+    colour = "#1a7f37" if result.ok else "#cf222e"
+    parts = [f"<p>{_badge(outcome_label(result.outcome.value), colour)} {html.escape(result.message)}</p>"]
+    if result.disk is not None:
+        parts.append(
+            f"<p>Disk <code>{html.escape(result.disk.disk_id)}</code> is now "
+            f"<strong>{html.escape(status_label(result.disk.status))}</strong>.</p>"
+        )
+    if result.code:
+        parts.append(f"<p>Code: <code>{html.escape(result.code)}</code></p>")
+    if result.remedy:
+        parts.append(f"<p>What to do: {html.escape(result.remedy)}</p>")
+    if result.steps:
+        parts.append(result_steps_table(result)._repr_html_())
+    return "".join(parts)
+
+
+def bulk_text(report: BulkReport) -> str:
+    return f"{report.summary()}\n{bulk_results_table(report)}"
+
+
+def bulk_html(report: BulkReport) -> str:
+    done, total = len(report.succeeded), len(report.results)
+    colour = "#1a7f37" if report.ok else "#cf222e"
+    head = _badge(f"{done} of {total} disk(s) done", colour)
+    return f"<p>{head}</p>{bulk_results_table(report)._repr_html_()}"
+
+
+def _install(cls: type, text: Callable[[Any], str], page: Callable[[Any], str]) -> None:
+    if "__str__" not in cls.__dict__:
+        setattr(cls, "__str__", text)  # noqa: B010  (a method added to a class this module does not own)
+    if "_repr_html_" not in cls.__dict__:
+        setattr(cls, "_repr_html_", page)  # noqa: B010
+
+
+def install_reprs() -> None:
+    """Give preconditions reports, plans, run results and bulk reports a readable ``__str__`` and a
+    ``_repr_html_`` for Jupyter, unless their classes already define them (idempotent)."""
+    _install(Preconditions, report_text, report_html)
+    _install(Plan, plan_text, plan_html)
+    _install(RunResult, result_text, result_html)
+    _install(BulkReport, bulk_text, bulk_html)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The fleet's preconditions
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _why(pre: Preconditions) -> str:
+    if pre.verdict is Verdict.BLOCKED:
+        return pre.reason
+    if pre.verdict is Verdict.FIXABLE:
+        return "; then ".join(fix.description for fix in pre.fixes)
+    if pre.verdict is Verdict.IN_PROGRESS:
+        return "already detaching: follow it"
+    if pre.verdict is Verdict.ALREADY_DETACHED:
+        return "attached nowhere"
+    return ""
+
+
+def _code(pre: Preconditions) -> str:
+    """The code DetachDisk would answer now; none for a disk attached nowhere (there is nothing to send)."""
+    return "" if pre.verdict is Verdict.ALREADY_DETACHED else pre.predicted_code or ""
+
+
+def _locks(pre: Preconditions) -> tuple[str, ...]:
+    disk_locks = pre.disk.lock_reasons if pre.disk else ()
+    instance_locks = pre.instance.lock_reasons if pre.instance else ()
+    return tuple(f"disk:{r}" for r in disk_locks) + tuple(f"instance:{r}" for r in instance_locks)
+
+
+FLEET_CHECK_COLUMNS = (
+    Column("Disk", "disk_id", lambda p: p.disk_id),
+    Column("Kind", "type", lambda p: p.disk.type if p.disk else "?"),
+    Column("Disk status", "disk_status", lambda p: p.disk.status if p.disk else "?", status_label),
+    Column("Instance", "instance_id", lambda p: p.instance_id or "-"),
+    Column(
+        "Instance status",
+        "instance_status",
+        lambda p: p.instance.status if p.instance else "-",
+        status_label,
+    ),
+    Column("Locks", "locks", _locks),
+    Column("Verdict", "verdict", lambda p: p.verdict.value, verdict_label),
+    Column("API would say", "predicted_code", lambda p: _code(p) or "-"),
+    Column("Why / fix", "why", _why),
+)
+FLEET_CHECK_WIDTHS = (None, None, None, None, None, 24, None, None, 60)
+
+
+@dataclass(frozen=True)
+class FleetChecks:
+    """One preconditions report per attachment (and one per detached disk), with tables over them."""
+
+    reports: tuple[Preconditions, ...]
+    regions: tuple[str, ...] = ()
+    errors: Mapping[str, str] = field(default_factory=dict)  # region -> why it could not be read
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    def where(self, *verdicts: str | Verdict) -> FleetChecks:
+        wanted = {str(Verdict(v).value) for v in verdicts}
+        return FleetChecks(tuple(p for p in self.reports if p.verdict.value in wanted), self.regions)
+
+    @property
+    def ready(self) -> FleetChecks:
+        return self.where(Verdict.READY)
+
+    @property
+    def blocked(self) -> FleetChecks:
+        return self.where(Verdict.BLOCKED)
+
+    @property
+    def fixable(self) -> FleetChecks:
+        return self.where(Verdict.FIXABLE)
+
+    def table(self, title: str = "Preconditions over the fleet") -> Table:
+        return Table.build(self.reports, FLEET_CHECK_COLUMNS, title)
+
+    def summary(self) -> Table:
+        """How many attachments per verdict and per code the API would answer, with examples."""
+        counts: Counter[tuple[str, str]] = Counter()
+        examples: dict[tuple[str, str], list[str]] = {}
+        for pre in self.reports:
+            key = (pre.verdict.value, _code(pre) or "-")
+            counts[key] += 1
+            examples.setdefault(key, []).append(pre.disk_id)
+        order = list(_VERDICT_MARKS)
+        keys = sorted(counts, key=lambda k: (order.index(k[0]) if k[0] in order else 99, k[1]))
+        rows = [(k[0], k[1], counts[k], tuple(examples[k][:3])) for k in keys]
+        columns = (
+            Column("Verdict", "verdict", lambda r: r[0], verdict_label),
+            Column("API would say", "predicted_code", lambda r: r[1]),
+            Column("Count", "count", lambda r: r[2]),
+            Column("Examples", "examples", lambda r: r[3]),
+        )
+        return Table.build(rows, columns, "Summary: what DetachDisk would do, attachment by attachment")
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return self.table().to_records()
+
+    def to_pandas(self) -> Any:
+        return self.table().to_pandas()
+
+    def __str__(self) -> str:
+        return f"{self.summary()}\n\n{self.table().render(max_widths=FLEET_CHECK_WIDTHS)}"
+
+    def _repr_html_(self) -> str:
+        notes = "".join(
+            f"<p>⚠ Region {html.escape(region)} could not be read: {html.escape(why)}</p>"
+            for region, why in self.errors.items()
+        )
+        return notes + self.summary()._repr_html_() + self.table()._repr_html_()
+
+
+def check_fleet(
+    disks: Iterable[Disk], instances: Iterable[Instance], facts: PlatformFacts | None = None
+) -> list[Preconditions]:
+    """Check every attachment of every disk against its instance (pure: no I/O).
+
+    A multi-attach disk gives one report per instance; a disk attached nowhere gives one report
+    (``already-detached``). `facts` are what the API does not expose (None: those rows are unknown).
+    """
+    disk_list = list(disks)
+    by_id = {instance.instance_id: instance for instance in instances}
+    known = facts.with_detaching_counts(disk_list) if facts is not None else None
+    reports: list[Preconditions] = []
+    for disk in disk_list:
+        targets = disk.attached_instance_ids or ("",)
+        for instance_id in targets:
+            reports.append(
+                check_detach(
+                    disk,
+                    by_id.get(instance_id),
+                    DetachOptions(instance_id=instance_id or None),
+                    facts=known,
+                    region_id=disk.region_id,
+                )
+            )
+    return reports
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Progress, in place
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _kernel_shell() -> Any:
+    """The IPython shell when running inside a Jupyter kernel, else None (IPython is never imported here)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return None
+    shell = ipython.get_ipython()
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
+
+
+class _Line:
+    """What the progress display shows: text for any front end, HTML for Jupyter."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f"<pre style='margin:0'>{html.escape(self.text)}</pre>"
+
+
+_PHASE_MARKS = {"throttled": "⏸", "reconcile": "⟳", "check": "…"}
+
+
+def progress_text(event: ProgressEvent, *, width: int = 20) -> str:
+    """One line for a progress event: a bar (when the ETA is known), the message, the timeout."""
+    mark = _PHASE_MARKS.get(event.phase, "◐")
+    bar = ""
+    if event.elapsed or event.eta is not None:
+        expected = event.elapsed + (event.eta or 0.0)
+        if event.eta is not None and expected > 0:
+            filled = round(width * min(1.0, event.elapsed / expected))
+            bar = "[" + "#" * filled + "-" * (width - filled) + "] "
+        else:
+            bar = "[" + "?" * width + "] "
+    limit = f" · timeout {event.timeout:.0f} s" if event.timeout else ""
+    return f"{mark} {bar}{event.message}{limit}"
+
+
+class ProgressLine:
+    """A progress line updated in place: a display handle in Jupyter, printed lines anywhere else."""
+
+    def __init__(self, title: str = "") -> None:
+        self.title = title
+        self.last = ""
+        self.lines: list[str] = []  # every distinct line shown, oldest first
+        self._handle: Any = None
+        if _kernel_shell() is not None:
+            display: Any = importlib.import_module("IPython.display").display
+            self._handle = display(_Line(self._compose("starting…")), display_id=True)
+
+    def _compose(self, text: str) -> str:
+        return f"{self.title} {text}".strip() if self.title else text
+
+    def show(self, text: str) -> None:
+        line = self._compose(text)
+        if line == self.last:
+            return
+        self.last = line
+        self.lines.append(line)
+        if self._handle is not None:
+            self._handle.update(_Line(line))
+        else:
+            print(line, flush=True)
+
+    def update(self, event: ProgressEvent) -> None:
+        self.show(progress_text(event))
+
+    def finish(self, text: str) -> None:
+        self.show(text)
+
+
+ProgressFactory = Callable[[str], ProgressLine]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The workbench: a session, a journal and the helpers a notebook calls
+# ---------------------------------------------------------------------------------------------------------
+
+_DONE = object()
+
+
+def _as_ids(value: str | Collection[str] | None) -> set[str]:
+    if value is None:
+        return set()
+    if isinstance(value, str):
+        return {part.strip() for part in value.split(",") if part.strip()}
+    return {str(part).strip() for part in value}
+
+
+@dataclass
+class Workbench:
+    """A session (client, emulator in demo mode), a journal, and time wired to the emulator's clock."""
+
+    session: Session
+    journal: Journal
+    progress_factory: ProgressFactory = ProgressLine
+
+    # -- what we are connected to ----------------------------------------------------------------------------
+
+    @property
+    def client(self) -> EcsClient:
+        return self.session.client
+
+    @property
+    def emulator(self) -> Any:
+        return self.session.emulator
+
+    @property
+    def demo(self) -> bool:
+        return self.session.demo
+
+    def async_client(self, **overrides: Any) -> AsyncEcsClient:
+        """An `AsyncEcsClient` on the same endpoint and key (``async with nb.async_client() as c: ...``)."""
+        return self.session.async_client(**overrides)
+
+    def describe(self) -> str:
+        return f"{self.session.describe()} · journal {self.journal.path}"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def __repr__(self) -> str:
+        return f"Workbench({self.describe()})"
+
+    def _repr_html_(self) -> str:
+        mode = (
+            _badge("DEMO — built-in emulator", "#0969da") if self.demo else _badge("REAL ACCOUNT", "#cf222e")
+        )
+        return f"<p>{mode} {html.escape(self.describe())}</p>"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- time (demo) -----------------------------------------------------------------------------------------
+
+    def _clock(self) -> Callable[[], float] | None:
+        emulator = self.emulator
+        return emulator.now if emulator is not None else None
+
+    def _sleep(self, token: CancelToken) -> Callable[[float], object] | None:
+        """How the workflow waits: real time on a real account; on the emulator, its clock's time."""
+        emulator = self.emulator
+        if emulator is None:
+            return None  # the workflow waits on the cancel token in real time
+        clock = emulator.clock
+        if hasattr(clock, "advance"):  # ManualClock: move virtual time, no real waiting
+
+            def advance(seconds: float) -> None:
+                if not token.cancelled:
+                    emulator.advance(seconds)
+
+            return advance
+        scale = float(getattr(clock, "scale", 1.0) or 1.0)
+        if getattr(clock, "immediate", False):
+            scale = 1000.0
+
+        def scaled(seconds: float) -> None:
+            token.wait(seconds / scale)
+
+        return scaled
+
+    def facts(self) -> PlatformFacts | None:
+        """What the API does not expose: the emulator's knobs in demo mode; None (unknown) on an account."""
+        if self.emulator is None:
+            return None
+        return facts_from_fleet(self.emulator.state())
+
+    def _facts_source(self) -> workflow.FactsSource:
+        return workflow.emulator_facts(self.emulator) if self.emulator is not None else None
+
+    def advance(self, seconds: float) -> None:
+        """Demo only: move the emulator's time forward (transitions that fall due finish)."""
+        if self.emulator is None:
+            raise NotebookError("advance() moves the emulator's time; this notebook is on a real account.")
+        self.emulator.advance(seconds)
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def regions(self) -> Table:
+        return regions_table(self.client.describe_regions())
+
+    def instances(self, **filters: Any) -> Table:
+        """Instances matching the client's filters (``status=``, ``region_id=``, ``tag=[...]``, ...)."""
+        return instances_table(self.client.list_instances(**filters))
+
+    def disks(self, **filters: Any) -> Table:
+        """Disks matching the client's filters (``status=``, ``instance_id=``, ``disk_type=``, ...)."""
+        return disks_table(self.client.list_disks(**filters))
+
+    def inventory(self, regions: Sequence[str] | None = None) -> Inventory:
+        return self.client.inventory(regions)
+
+    def check_fleet(self, inventory: Inventory | None = None) -> FleetChecks:
+        """Every attachment in the fleet (every region, or the inventory given) checked for DetachDisk."""
+        inv = inventory if inventory is not None else self.inventory()
+        reports = check_fleet(inv.disks, inv.instances, self.facts())
+        errors = {region: str(exc) for region, exc in inv.errors.items()}
+        return FleetChecks(tuple(reports), tuple(inv.regions), errors)
+
+    def check(self, disk_id: str, *, instance_id: str | None = None, **options: Any) -> Preconditions:
+        """Read the disk and its instance now and check every DetachDisk precondition."""
+        opts = DetachOptions(instance_id=instance_id, **options)
+        return workflow.inspect(self.client, disk_id, opts, facts=self._facts_source())
+
+    def plan(
+        self,
+        disk_id: str,
+        *,
+        instance_id: str | None = None,
+        allow_stop: bool = False,
+        force_stop: bool = False,
+        restart: bool = False,
+        delete_with_instance: bool | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Plan:
+        """Fresh preconditions and the plan to detach `disk_id` (nothing is sent)."""
+        opts = DetachOptions(
+            instance_id=instance_id,
+            delete_with_instance=delete_with_instance,
+            allow_stop=allow_stop,
+            force_stop=force_stop,
+            restart=restart,
+        )
+        return workflow.prepare(self.client, disk_id, opts, facts=self._facts_source(), timeout=timeout)
+
+    # -- confirmation ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _require(plan: Plan, confirm: str | None, confirm_stop: str | None, verb: str) -> None:
+        call = "detach" if plan.action == "detach" else "undo"
+        if confirm is None or not str(confirm).strip():
+            raise ConfirmationRequired(
+                f"Nothing was sent. To {verb} disk {plan.disk_id}, name it: "
+                f"nb.{call}(plan, confirm={plan.disk_id!r})"
+            )
+        if str(confirm).strip() != plan.disk_id:
+            raise ConfirmationRequired(
+                f"Nothing was sent: confirm names {str(confirm).strip()!r}, but this plan is for disk "
+                f"{plan.disk_id}."
+            )
+        if plan.has_step(StepKind.STOP_INSTANCE) and (confirm_stop or "").strip() != plan.instance_id:
+            raise ConfirmationRequired(
+                f"Nothing was sent: this plan stops instance {plan.instance_id} (whatever runs on it goes "
+                f"down). Name it too: confirm_stop={plan.instance_id!r}"
+            )
+
+    # -- running, with progress, interruptible ---------------------------------------------------------------
+
+    def _drive(
+        self, work: Callable[[CancelToken, Callable[[ProgressEvent], None]], T], title: str
+    ) -> tuple[T, ProgressLine]:
+        """Run `work` in a worker thread; show its progress here; Ctrl-C / interrupt cancels the wait only."""
+        token = CancelToken()
+        events: queue.SimpleQueue[object] = queue.SimpleQueue()
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["result"] = work(token, events.put)
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+            finally:
+                events.put(_DONE)
+
+        progress = self.progress_factory(title)
+        worker = threading.Thread(target=target, name="ecs-detach-notebook", daemon=True)
+        worker.start()
+        interrupted = False
+        while True:
+            try:
+                item = events.get(timeout=0.2)
+                if item is _DONE:
+                    break
+                if isinstance(item, ProgressEvent):
+                    progress.update(item)
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:
+                token.cancel()
+                if not interrupted:
+                    interrupted = True
+                    progress.show(
+                        "■ Interrupted: stopping the wait (the call in flight finishes and is journaled; "
+                        "the operation goes on in the cloud)…"
+                    )
+        worker.join()
+        if "error" in box:
+            raise box["error"]
+        return box["result"], progress
+
+    def _finish(self, progress: ProgressLine, result: RunResult) -> RunResult:
+        tail = f" — disk now {result.disk.status}" if result.disk is not None else ""
+        progress.finish(f"{outcome_label(result.outcome.value)}: {result.message}{tail}")
+        return result
+
+    def _run(self, plan: Plan, *, timeout: float | None, **secrets: str | None) -> RunResult:
+        def work(token: CancelToken, report: Callable[[ProgressEvent], None]) -> RunResult:
+            return workflow.run(
+                self.client,
+                plan,
+                journal=self.journal,
+                facts=self._facts_source(),
+                on_progress=report,
+                cancel=token,
+                clock=self._clock(),
+                sleep=self._sleep(token),
+                timeout=timeout,
+                **secrets,
+            )
+
+        result, progress = self._drive(work, f"[{plan.action} {plan.disk_id}]")
+        return self._finish(progress, result)
+
+    def detach(
+        self,
+        plan: Plan,
+        *,
+        confirm: str | None = None,
+        confirm_stop: str | None = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """Run a detach plan, once `confirm` names its disk (and `confirm_stop` its instance, if it stops it).
+
+        Preconditions are read again before every call; progress shows in place; an interrupt stops the
+        waiting, never the operation.
+        """
+        if plan.action != "detach":
+            raise NotebookError(f"This is a {plan.action} plan; run it with nb.undo(plan, confirm=...).")
+        self._require(plan, confirm, confirm_stop, "detach")
+        return self._run(plan, timeout=timeout)
+
+    async def detach_async(
+        self,
+        plan: Plan,
+        *,
+        confirm: str | None = None,
+        confirm_stop: str | None = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """`detach` for ``await`` in a notebook cell: the kernel stays responsive while it waits."""
+        if plan.action != "detach":
+            raise NotebookError(f"This is a {plan.action} plan; run it with nb.undo(plan, confirm=...).")
+        self._require(plan, confirm, confirm_stop, "detach")
+        loop = asyncio.get_running_loop()
+        progress = self.progress_factory(f"[{plan.action} {plan.disk_id}]")
+        token = CancelToken()
+
+        def report(event: ProgressEvent) -> None:
+            loop.call_soon_threadsafe(progress.update, event)
+
+        try:
+            result = await workflow.run_async(
+                self.client,
+                plan,
+                journal=self.journal,
+                facts=self._facts_source(),
+                on_progress=report,
+                cancel=token,
+                clock=self._clock(),
+                sleep=self._sleep(token),
+                timeout=timeout,
+            )
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            token.cancel()
+            progress.show("■ Interrupted: stopped waiting; the operation goes on in the cloud.")
+            raise
+        await asyncio.sleep(0)  # let queued progress updates land before the final line
+        return self._finish(progress, result)
+
+    def follow(self, disk_id: str, instance_id: str, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
+        """Follow a detach already under way (say, after an interrupted wait) until the disk is detached."""
+
+        def work(token: CancelToken, report: Callable[[ProgressEvent], None]) -> RunResult:
+            return workflow.follow(
+                self.client,
+                disk_id,
+                instance_id,
+                facts=self._facts_source(),
+                on_progress=report,
+                cancel=token,
+                clock=self._clock(),
+                sleep=self._sleep(token),
+                timeout=timeout,
+            )
+
+        result, progress = self._drive(work, f"[follow {disk_id}]")
+        return self._finish(progress, result)
+
+    # -- the journal and undo --------------------------------------------------------------------------------
+
+    def journal_table(self) -> Table:
+        """Every mutating call this journal recorded: intent, outcome (PENDING if none), request id."""
+        return journal_table(self.journal.operations())
+
+    def reconcile(self) -> Table:
+        """Settle intents without an outcome by reading the live state; the outcomes appended."""
+        appended = self.journal.reconcile(self.client)
+        columns = (
+            Column("Action", "action", lambda r: r.action),
+            Column("Disk", "disk_id", lambda r: r.disk_id or "-"),
+            Column("Instance", "instance_id", lambda r: r.instance_id or "-"),
+            Column("Result", "result", lambda r: r.result),
+            Column("Why", "message", lambda r: r.message),
+        )
+        return Table.build(appended, columns, "Reconciled")
+
+    def last_detach(self, disk_id: str) -> JournalRecord:
+        found = self.journal.last_detach(disk_id)
+        if found is None:
+            raise NotebookError(
+                f"The journal {self.journal.path} has no detach of disk {disk_id} that went through: "
+                "nothing to undo."
+            )
+        return found[0]
+
+    def undo_plan(self, disk_id: str, *, credential: str | None = None, start_after: bool = False) -> Plan:
+        """The plan to attach `disk_id` back where the journal says it was detached from (nothing is sent).
+
+        For a system disk, `credential` is "password" or "key-pair" (what you will pass to `undo`)."""
+        record = self.last_detach(disk_id)
+        return workflow.prepare_reattach(
+            self.client,
+            record,
+            credential=credential,
+            start_after=start_after,
+            facts=self._facts_source(),
+        )
+
+    def undo(
+        self,
+        plan: Plan,
+        *,
+        confirm: str | None = None,
+        password: str | None = None,
+        key_pair_name: str | None = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """Re-attach (undo a detach) once `confirm` names the disk. A password goes to the API only."""
+        if plan.action != "reattach":
+            raise NotebookError("This is a detach plan; run it with nb.detach(plan, confirm=...).")
+        self._require(plan, confirm, None, "re-attach")
+        return self._run(plan, timeout=timeout, password=password, key_pair_name=key_pair_name)
+
+    # -- bulk ------------------------------------------------------------------------------------------------
+
+    def in_region(self, region_id: str) -> Workbench:
+        """The same session, key, journal and time, aimed at another region."""
+        if region_id == self.session.region_id:
+            return self
+        client = self.client.with_region(region_id)
+        session = replace(
+            self.session, client=client, region_id=region_id, endpoint=client.endpoint, _owned=None
+        )
+        return Workbench(session, self.journal, self.progress_factory)
+
+    def bulk_plan(self, disks: Iterable[str | Disk], **options: Any) -> list[Plan]:
+        """A plan per disk, each on fresh preconditions (nothing is sent); render with `bulk_table`.
+
+        Disks given as `Disk` objects are planned in their own region (a fleet-wide list works);
+        ids are looked up in the session's region."""
+        wanted = [
+            (d, self.session.region_id) if isinstance(d, str) else (d.disk_id, d.region_id) for d in disks
+        ]
+        by_region: dict[str, list[int]] = {}
+        for index, (_, region) in enumerate(wanted):
+            by_region.setdefault(region, []).append(index)
+        plans: list[Plan | None] = [None] * len(wanted)
+        for region, indexes in by_region.items():
+            items = [workflow.BulkItem(wanted[i][0], DetachOptions(**options)) for i in indexes]
+            bench = self.in_region(region)
+            for index, plan in zip(
+                indexes,
+                workflow.prepare_bulk(bench.client, items, facts=self._facts_source()),
+                strict=True,
+            ):
+                plans[index] = plan
+        return [plan for plan in plans if plan is not None]
+
+    @staticmethod
+    def bulk_table(plans: Iterable[Plan]) -> Table:
+        return bulk_plans_table(plans)
+
+    def detach_all(
+        self,
+        plans: Sequence[Plan],
+        *,
+        confirm: str | Collection[str] | None = None,
+        confirm_stop: str | Collection[str] | None = None,
+        concurrency: int = 4,
+        timeout: float | None = None,
+    ) -> BulkReport:
+        """Run the plans that can run, once `confirm` lists exactly their disk ids (and `confirm_stop`
+        the instances any of them stops). Plans that cannot run are reported, never sent."""
+        runnable = [p for p in plans if p.executable and not p.nothing_to_do]
+        wanted = {p.disk_id for p in runnable}
+        named = _as_ids(confirm)
+        if not named or named != wanted:
+            missing, extra = sorted(wanted - named), sorted(named - wanted)
+            detail = []
+            if missing:
+                detail.append(f"not named: {', '.join(missing)}")
+            if extra:
+                detail.append(f"named but not runnable here: {', '.join(extra)}")
+            raise ConfirmationRequired(
+                f"Nothing was sent. {len(runnable)} plan(s) can run; name every disk they detach: "
+                f"confirm={sorted(wanted)!r}" + (f" ({'; '.join(detail)})" if named else "")
+            )
+        stops = {p.instance_id for p in runnable if p.has_step(StepKind.STOP_INSTANCE)}
+        if stops and _as_ids(confirm_stop) != stops:
+            raise ConfirmationRequired(
+                f"Nothing was sent: these plans stop instance(s) {', '.join(sorted(stops))}. "
+                f"Name them too: confirm_stop={sorted(stops)!r}"
+            )
+
+        by_region: dict[str, list[int]] = {}
+        for index, plan in enumerate(plans):
+            by_region.setdefault(plan.region_id or self.session.region_id, []).append(index)
+
+        def work(token: CancelToken, report: Callable[[ProgressEvent], None]) -> BulkReport:
+            def run_region(region: str) -> BulkReport:
+                bench = self.in_region(region)
+                return workflow.run_bulk(
+                    bench.client,
+                    [plans[i] for i in by_region[region]],
+                    concurrency=concurrency,
+                    journal=self.journal,
+                    facts=self._facts_source(),
+                    on_progress=report,
+                    cancel=token,
+                    clock=self._clock(),
+                    sleep=self._sleep(token),
+                    timeout=timeout,
+                )
+
+            results: list[RunResult | None] = [None] * len(plans)
+            with ThreadPoolExecutor(max_workers=max(1, len(by_region))) as pool:
+                for region, part in zip(by_region, pool.map(run_region, by_region), strict=True):
+                    for index, result in zip(by_region[region], part.results, strict=True):
+                        results[index] = result
+            return BulkReport(tuple(r for r in results if r is not None), tuple(plans))
+
+        bulk, progress = self._drive(work, f"[bulk: {len(runnable)} disk(s)]")
+        progress.finish(f"{len(bulk.succeeded)} of {len(bulk.results)} disk(s) done, {len(bulk.failed)} not.")
+        return bulk
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Connecting
+# ---------------------------------------------------------------------------------------------------------
+
+
+def connect(
+    *,
+    use_emulator: bool = True,
+    time_scale: float = 60.0,
+    clock: Any = None,
+    profile: str | None = None,
+    region: str | None = None,
+    endpoint: str | None = None,
+    read_only: bool = False,
+    journal_path: str | Path | None = None,
+    fleet: str | Path | Mapping[str, Any] = "demo",
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> Workbench:
+    """The notebook's session: the built-in emulator (default), or a real account from the standard chain.
+
+    On the emulator, virtual time runs `time_scale` times as fast (a one-minute detach takes a second
+    at 60), unless `clock` gives another (``ManualClock()``, ``ImmediateClock()``); the journal is a fresh
+    file in a temporary directory unless `journal_path` says otherwise. On a real account the journal is
+    the usual one (``~/.local/state/ecs-detach/journal.jsonl``) and waits take real time.
+    """
+    from ecs_detach.credentials import CredentialsError
+    from ecs_detach.session import open_client
+
+    install_reprs()
+    if use_emulator:
+        if clock is None:
+            from ecs_detach.emulator import ScaledClock
+
+            clock = ScaledClock(time_scale)
+        session = open_client(demo=True, region=region, endpoint=endpoint, clock=clock, fleet=fleet)
+        path = (
+            Path(journal_path)
+            if journal_path is not None
+            else Path(tempfile.mkdtemp(prefix="ecs-detach-demo-")) / "journal.jsonl"
+        )
+        return Workbench(session, Journal(path))
+    try:
+        session = open_client(
+            profile=profile, region=region, endpoint=endpoint, read_only=read_only, env=env, home=home
+        )
+    except CredentialsError as exc:
+        raise NotebookError(
+            f"No credentials for a real account: {exc} (or set USE_EMULATOR = True to use the emulator)"
+        ) from None
+    return Workbench(session, Journal(journal_path))
