@@ -394,7 +394,7 @@ class Backend:
             status = "Detaching"
         else:
             status = "Attaching"
-        disk.update({"Status": status, "InstanceId": "", "Device": "", "MountInstanceNum": len(states)})
+        disk.update({"Status": status, "InstanceId": "", "Device": ""})
 
     # ----------------------------------------------------------------------------------------------
     # Lookups

@@ -264,3 +264,11 @@ def test_the_default_generated_fleet_is_big_and_loads() -> None:
     )
     assert body["TotalCount"] == 500
     assert len(body["Instances"]["Instance"]) == 100
+
+
+def test_a_fresh_backend_snapshot_is_the_loaded_fleet() -> None:
+    fleet = load_fleet("demo")
+    snapshot = Backend(fleet, ManualClock()).snapshot()
+    assert snapshot["Instances"] == fleet["Instances"]
+    assert snapshot["Disks"] == fleet["Disks"]
+    assert snapshot["Regions"] == fleet["Regions"]
