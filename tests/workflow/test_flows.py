@@ -378,3 +378,23 @@ def test_without_platform_facts_a_refusal_is_explained(make_env: EnvFactory) -> 
     assert result.code == "InvalidOperation.InstanceTypeNotSupport"
     assert result.remedy
     assert env.instance("i-web")["Status"] == "Running"
+
+
+def test_undo_right_after_a_cancelled_wait_follows_the_detach_then_attaches(make_env: EnvFactory) -> None:
+    env = make_env(web_fleet())
+    token = CancelToken()
+
+    def cancel_at_once(event: workflow.ProgressEvent) -> None:
+        if event.phase == StepKind.WAIT_DISK_DETACHED.value:
+            token.cancel()
+
+    plan = workflow.prepare(env.client, "d-web-data", facts=env.kw["facts"])
+    cancelled = workflow.run(env.client, plan, **{**env.kw, "on_progress": cancel_at_once, "cancel": token})
+    assert cancelled.outcome is Outcome.CANCELLED
+    found = env.journal.last_detach("d-web-data")
+    assert found is not None
+    undo = workflow.reattach(env.client, found[0], **env.kw)
+    assert undo.outcome is Outcome.DONE, undo.message
+    assert env.disk("d-web-data")["Status"] == "In_use"
+    assert env.disk("d-web-data")["InstanceId"] == "i-web"
+    assert [c["action"] for c in env.calls()] == ["DetachDisk", "AttachDisk"]
