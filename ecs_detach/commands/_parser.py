@@ -33,17 +33,18 @@ class UsageError(Exception):
 def _check_id(text: str, prefix: str, noun: str, other: tuple[str, str]) -> str:
     value = text.strip()
     example = f"{prefix}bp1abcdefghijklmnopq"
+    a = "an" if noun[0] in "aeiou" else "a"
     if not value:
-        raise UsageError(f"an empty {noun} id was given", f"Pass a {noun} id such as {example}.")
+        raise UsageError(f"an empty {noun} id was given", f"Pass {a} {noun} id such as {example}.")
     if value.startswith(other[0]):
         raise UsageError(
-            f"{value!r} looks like {other[1]} id, not a {noun} id",
+            f"{value!r} looks like {other[1]} id, not {a} {noun} id",
             f"{noun.capitalize()} ids start with {prefix!r} (e.g. {example}).",
         )
     if not value.startswith(prefix):
         raise UsageError(
-            f"{value!r} is not a {noun} id: {noun} ids start with {prefix!r}",
-            f"Pass a {noun} id such as {example} (list them with `ecs-detach {noun}s`).",
+            f"{value!r} is not {a} {noun} id: {noun} ids start with {prefix!r}",
+            f"Pass {a} {noun} id such as {example} (list them with `ecs-detach {noun}s`).",
         )
     if len(value) > MAX_ID_LENGTH:
         raise UsageError(
@@ -54,7 +55,7 @@ def _check_id(text: str, prefix: str, noun: str, other: tuple[str, str]) -> str:
     body = value[len(prefix) :]
     if not _ID_BODY.match(body):
         raise UsageError(
-            f"{value!r} is not a {noun} id: only letters, digits and '-' may follow {prefix!r}",
+            f"{value!r} is not {a} {noun} id: only letters, digits and '-' may follow {prefix!r}",
             "Copy the id again from `ecs-detach instances` / `ecs-detach disks`.",
         )
     return value

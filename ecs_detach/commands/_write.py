@@ -88,7 +88,7 @@ def _confirm_detach(args: Any, console: Console, plan: Plan) -> None:
             reasons.append(f"{plan.disk_id} is the SYSTEM disk of {plan.instance_id}")
         if stops:
             reasons.append(f"instance {plan.instance_id} will be STOPPED")
-        _typed_confirmation(console, plan.disk_id, "; ".join(reasons).capitalize() + ".")
+        _typed_confirmation(console, plan.disk_id, "Careful: " + "; and ".join(reasons) + ".")
     else:
         _yes_no(console, f"Detach disk {plan.disk_id} from instance {plan.instance_id}?")
 
