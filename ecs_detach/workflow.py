@@ -427,6 +427,9 @@ class _Runner:
         )
 
     def stop(self, outcome: Outcome, message: str, *, code: str = "", remedy: str = "") -> _Stop:
+        note = _stopped_note(self)
+        if note and note not in message:
+            message += note  # an early end after our stop never hides that the instance is down
         return _Stop(self.result(outcome, message, code=code, remedy=remedy))
 
     def facts(self) -> PlatformFacts | None:
@@ -788,7 +791,7 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
                     Outcome.ABORTED,
                     f"Disk {plan.disk_id} was detached behind our back (by someone else) "
                     "before our DetachDisk; "
-                    "nothing more was done." + _stopped_note(runner),
+                    "nothing more was done.",
                 )
             return runner.result(Outcome.ALREADY_DETACHED, pre.summary)
         if verdict is Verdict.IN_PROGRESS:
@@ -802,9 +805,7 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
                 break  # the attachment is gone: our detach finished
             outcome = Outcome.ABORTED if runner.mutated else Outcome.BLOCKED
             lead = "The state changed for the worse: " if runner.mutated else ""
-            raise runner.stop(
-                outcome, lead + pre.reason + _stopped_note(runner), code=pre.predicted_code or ""
-            )
+            raise runner.stop(outcome, lead + pre.reason, code=pre.predicted_code or "")
         if verdict is Verdict.FIXABLE:
             _apply_fix(runner, pre, options, may_stop=may_stop, timeout=timeout)
             continue
@@ -1010,6 +1011,7 @@ def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "det
             raise runner.read_failed(f"instance {runner.instance_id}", exc) from None
         if instance is None or instance.status != INSTANCE_STOPPED:
             status = instance.status if instance else "gone"
+            runner.stopped_instance = False  # no longer ours to report as left Stopped
             raise runner.stop(
                 Outcome.ABORTED,
                 f"{lead} instance {runner.instance_id} is {status}, not Stopped: not starting it.",

@@ -398,3 +398,12 @@ def test_undo_right_after_a_cancelled_wait_follows_the_detach_then_attaches(make
     assert env.disk("d-web-data")["Status"] == "In_use"
     assert env.disk("d-web-data")["InstanceId"] == "i-web"
     assert [c["action"] for c in env.calls()] == ["DetachDisk", "AttachDisk"]
+
+
+def test_a_wait_that_times_out_after_our_stop_says_the_instance_is_left_stopped(make_env: EnvFactory) -> None:
+    env = make_env(web_fleet(Durations={"DetachDisk": 900}))
+    plan = workflow.prepare(env.client, "d-web-sys", DetachOptions(allow_stop=True), facts=env.kw["facts"])
+    result = workflow.run(env.client, plan, **env.kw)
+    assert result.outcome is Outcome.TIMED_OUT
+    assert result.message.endswith("Instance i-web was stopped by this run and is left Stopped.")
+    assert result.stopped_instance
