@@ -744,6 +744,21 @@ class Backend:
     # ----------------------------------------------------------------------------------------------
 
     def _attach_disk(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        """AttachDisk, checked in this order (the first failure answers).
+
+        Missing ids (400 ``MissingInstanceId``/``MissingDiskId``); bad region; malformed Bootable,
+        DeleteWithInstance, Force; no instance (404); no disk (404); instance security lock (403);
+        multi-attach disk with DeleteWithInstance (403 ``DeleteWithInstance.Conflict``) or Bootable (403
+        ``InvalidOperation.CanNotAttachMultiAttachDiskAsSystemDisk``); disk not ``Available`` (a
+        multi-attach disk may be ``In_use`` elsewhere) (403 ``IncorrectDiskStatus``); other zone (403
+        ``ResourcesNotInSameZone``); disk financial lock (403 ``DiskInArrears``); not portable (403).
+        System disk (``Bootable=true``): a data disk (400 ``InvalidDisk.DiskNotBootable``); not its
+        original instance (400 ``InvalidInstance.NotOriginInstance``); instance not ``Stopped`` (400
+        ``IncorrectInstanceStatus``); instance already has a system disk (403 ``InvalidDevice.InUse``);
+        neither Password nor KeyPairName (403 ``InvalidParameter.AllEmpty``). Data disk: instance neither
+        ``Running`` nor ``Stopped`` (400 ``IncorrectInstanceStatus``); ``Running`` on a type that cannot
+        hot-swap (400 ``InvalidOperation.InstanceTypeNotSupport``); a Device in use (403).
+        """
         action = "AttachDisk"
         disk_id, instance_id = p.get("DiskId"), p.get("InstanceId")
         if not instance_id:
@@ -828,6 +843,9 @@ class Backend:
     # ----------------------------------------------------------------------------------------------
 
     def _stop_instance(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        """StopInstance: missing id; bad region or flags; no instance (404); security lock (403);
+        not ``Running`` (403 ``IncorrectInstanceStatus``); ``DryRun`` (400 ``DryRunOperation``).
+        Then ``Stopping``, and ``Stopped`` after the stop time."""
         action = "StopInstance"
         instance_id = p.get("InstanceId")
         if not instance_id:
@@ -853,6 +871,11 @@ class Backend:
         return {}
 
     def _start_instance(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        """StartInstance: missing id; bad region or flags; no instance (404); security lock (403);
+        not ``Stopped`` (403 ``IncorrectInstanceStatus``); financial lock (403 ``InsufficientBalance``);
+        no system disk (400 ``InvalidInstance.NotFoundSystemDisk``); system disk still attaching or
+        detaching (403 ``InstanceNotReady``); ``DryRun``.
+        Then ``Starting``, and ``Running`` after the start time."""
         action = "StartInstance"
         instance_id = p.get("InstanceId")
         if not instance_id:

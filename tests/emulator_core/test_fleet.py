@@ -272,3 +272,9 @@ def test_a_fresh_backend_snapshot_is_the_loaded_fleet() -> None:
     assert snapshot["Instances"] == fleet["Instances"]
     assert snapshot["Disks"] == fleet["Disks"]
     assert snapshot["Regions"] == fleet["Regions"]
+
+
+@pytest.mark.parametrize(("instances", "disks", "regions"), [(0, 0, 1), (0, 5, 2), (50, 10, 30), (3, 100, 1)])
+def test_generated_fleets_of_odd_sizes_load(instances: int, disks: int, regions: int) -> None:
+    fleet = load_fleet(generate_fleet(instances=instances, disks=disks, regions=regions, seed=1))
+    assert (len(fleet["Instances"]), len(fleet["Disks"]), len(fleet["Regions"])) == (instances, disks, regions)
