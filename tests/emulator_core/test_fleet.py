@@ -277,4 +277,5 @@ def test_a_fresh_backend_snapshot_is_the_loaded_fleet() -> None:
 @pytest.mark.parametrize(("instances", "disks", "regions"), [(0, 0, 1), (0, 5, 2), (50, 10, 30), (3, 100, 1)])
 def test_generated_fleets_of_odd_sizes_load(instances: int, disks: int, regions: int) -> None:
     fleet = load_fleet(generate_fleet(instances=instances, disks=disks, regions=regions, seed=1))
-    assert (len(fleet["Instances"]), len(fleet["Disks"]), len(fleet["Regions"])) == (instances, disks, regions)
+    sizes = (len(fleet["Instances"]), len(fleet["Disks"]), len(fleet["Regions"]))
+    assert sizes == (instances, disks, regions)
