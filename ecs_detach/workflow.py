@@ -41,6 +41,7 @@ from ecs_detach.errors import (
     EcsError,
     NotFoundError,
     ReadOnlyError,
+    ServerError,
     ThrottledError,
     TransportError,
 )
@@ -348,6 +349,8 @@ class _BackOff(EcsError):
 
 
 _THROTTLED = (ThrottledError, _BackOff)
+# No answer, or the service failed (5xx): the call may or may not have taken effect; read before anything.
+_UNSURE = (TransportError, ServerError)
 
 
 class _Stop(Exception):
@@ -524,6 +527,13 @@ class _Runner:
                 self.journal.outcome(intent, Result.UNKNOWN, code="TransportError", message=str(exc))
             self.mutated = True  # perhaps
             return "", intent, exc
+        except ServerError as exc:  # the service failed: whether it acted first is unknown
+            if self.journal is not None and intent is not None:
+                self.journal.outcome(
+                    intent, Result.UNKNOWN, code=exc.code, message=exc.api_message, request_id=exc.request_id
+                )
+            self.mutated = True  # perhaps
+            return "", intent, exc
         except ApiError as exc:
             if self.journal is not None and intent is not None:
                 self.journal.outcome(
@@ -556,10 +566,10 @@ class _Runner:
         return request_id, intent, None
 
     def reconcile(self, intent: JournalRecord | None, action: str, disk_id: str, instance_id: str) -> str:
-        """After a lost answer: read the resource (patiently) and say whether the call went through."""
+        """After a lost answer or a server failure: read the resource (patiently); did the call go through?"""
         record = intent or JournalRecord("intent", "", action, "", disk_id=disk_id, instance_id=instance_id)
         self.emit(
-            "reconcile", f"The answer to {action} was lost; reading the live state before anything else"
+            "reconcile", f"The outcome of {action} is unknown; reading the live state before anything else"
         )
         delay = 1.0
         deadline = self.clock() + (self.timeout or DEFAULT_TIMEOUT)
@@ -576,7 +586,7 @@ class _Runner:
                 if self.clock() >= deadline or self.cancel.cancelled:
                     raise self.stop(
                         Outcome.FAILED,
-                        f"The answer to {action} was lost and the state cannot be read ({exc}); "
+                        f"The outcome of {action} is unknown and the state cannot be read ({exc}); "
                         "whether it went through is unknown. Nothing more was sent.",
                         code="TransportError",
                         remedy="Run `ecs-detach journal` later: pending calls are reconciled on start.",
@@ -813,7 +823,7 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
         if resends > _MAX_RECONCILED_RETRIES:
             raise runner.stop(
                 Outcome.FAILED,
-                f"The answer to DetachDisk for {plan.disk_id} was lost {resends} times, and each time it had "
+                f"DetachDisk for {plan.disk_id} got no clear answer {resends} times, and each time it had "
                 "not taken effect; stopping.",
                 code="TransportError",
                 remedy="Check the network or the endpoint, then try again.",
@@ -845,7 +855,7 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
         if error is None:
             runner.wait_detached(timeout, dur.detach)
             break
-        if isinstance(error, TransportError):
+        if isinstance(error, _UNSURE):
             result = runner.reconcile(intent, "DetachDisk", plan.disk_id, plan.instance_id)
             if result in (Result.WENT_THROUGH, Result.IN_PROGRESS):
                 runner.wait_detached(timeout, dur.detach)
@@ -855,7 +865,7 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
                 continue  # not blind: the fresh read says it did not happen; check everything again
             raise runner.stop(
                 Outcome.FAILED,
-                "The answer to DetachDisk was lost and the disk's state does not tell whether it went "
+                "The outcome of DetachDisk is unknown and the disk's state does not tell whether it went "
                 "through "
                 f"({runner.steps[-1].message}). Nothing more was sent.",
                 code="TransportError",
@@ -980,13 +990,14 @@ def _stop_instance(runner: _Runner, options: DetachOptions, timeout: float, expe
     )
     if isinstance(error, _THROTTLED):
         return  # not applied: the next round reads again and decides
-    if isinstance(error, TransportError):
+    if isinstance(error, _UNSURE):
         result = runner.reconcile(intent, "StopInstance", "", runner.instance_id)
         if result == Result.DID_NOT_HAPPEN:
             return  # the next round checks again
         if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
             raise runner.stop(
-                Outcome.FAILED, "The answer to StopInstance was lost and the outcome is unknown."
+                Outcome.FAILED,
+                "The outcome of StopInstance is unknown, and the instance's state does not tell.",
             )
     elif isinstance(error, ApiError):
         if error.code == "IncorrectInstanceStatus":
@@ -1025,7 +1036,7 @@ def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "det
         )
         if isinstance(error, _THROTTLED):
             continue
-        if isinstance(error, TransportError):
+        if isinstance(error, _UNSURE):
             result = runner.reconcile(intent, "StartInstance", "", runner.instance_id)
             if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
                 raise runner.stop(
@@ -1240,13 +1251,14 @@ def _run_reattach(
         if isinstance(error, _THROTTLED):
             runner.back_off()
             continue
-        if isinstance(error, TransportError):
+        if isinstance(error, _UNSURE):
             result = runner.reconcile(intent, "AttachDisk", plan.disk_id, plan.instance_id)
             if result == Result.DID_NOT_HAPPEN:
                 continue
             if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
                 raise runner.stop(
-                    Outcome.FAILED, "The answer to AttachDisk was lost and the outcome is unknown."
+                    Outcome.FAILED,
+                    "The outcome of AttachDisk is unknown, and the disk's state does not tell.",
                 )
         elif isinstance(error, ApiError):
             raise runner.stop(

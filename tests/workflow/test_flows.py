@@ -407,3 +407,22 @@ def test_a_wait_that_times_out_after_our_stop_says_the_instance_is_left_stopped(
     assert result.outcome is Outcome.TIMED_OUT
     assert result.message.endswith("Instance i-web was stopped by this run and is left Stopped.")
     assert result.stopped_instance
+
+
+def test_a_server_error_on_detach_is_reconciled_before_anything_is_sent_again(make_env: EnvFactory) -> None:
+    env = make_env(web_fleet())
+    env.emu.set_faults(rate=1.0, kinds=["internal_error"], actions=["DetachDisk"], seed=1)
+    plan = workflow.prepare(env.client, "d-web-data", facts=env.kw["facts"])
+
+    def heal(event: workflow.ProgressEvent) -> None:
+        if event.phase == "reconcile":
+            env.emu.clear_faults()
+
+    result = workflow.run(env.client, plan, **{**env.kw, "on_progress": heal})
+    assert result.outcome is Outcome.DONE, result.message
+    assert [c["code"] for c in env.calls("DetachDisk")] == ["InternalError", ""]
+    assert [r.result for r in env.journal.records() if r.kind == "outcome"] == [
+        Result.UNKNOWN,
+        Result.DID_NOT_HAPPEN,
+        Result.OK,
+    ]
