@@ -300,16 +300,22 @@ def bulk_html(report: BulkReport) -> str:
     return f"<p>{head}</p>{bulk_results_table(report)._repr_html_()}"
 
 
+def _pretty(self: Any, printer: Any, cycle: bool) -> None:
+    """IPython's text view (text/plain): the readable text rather than the dataclass repr."""
+    printer.text(str(self))
+
+
 def _install(cls: type, text: Callable[[Any], str], page: Callable[[Any], str]) -> None:
-    if "__str__" not in cls.__dict__:
-        setattr(cls, "__str__", text)  # noqa: B010  (a method added to a class this module does not own)
-    if "_repr_html_" not in cls.__dict__:
-        setattr(cls, "_repr_html_", page)  # noqa: B010
+    # Methods added to classes this module does not own, only where they lack them.
+    for name, method in (("__str__", text), ("_repr_html_", page), ("_repr_pretty_", _pretty)):
+        if name not in cls.__dict__:
+            setattr(cls, name, method)
 
 
 def install_reprs() -> None:
-    """Give preconditions reports, plans, run results and bulk reports a readable ``__str__`` and a
-    ``_repr_html_`` for Jupyter, unless their classes already define them (idempotent)."""
+    """Give preconditions reports, plans, run results and bulk reports a readable ``__str__``, a
+    ``_repr_html_`` for Jupyter and a ``_repr_pretty_`` for IPython's text view, unless their classes
+    already define them (idempotent)."""
     _install(Preconditions, report_text, report_html)
     _install(Plan, plan_text, plan_html)
     _install(RunResult, result_text, result_html)
@@ -420,6 +426,8 @@ class FleetChecks:
 
     def __str__(self) -> str:
         return f"{self.summary()}\n\n{self.table().render(max_widths=FLEET_CHECK_WIDTHS)}"
+
+    _repr_pretty_ = _pretty
 
     def _repr_html_(self) -> str:
         notes = "".join(
@@ -586,6 +594,8 @@ class Workbench:
 
     def __repr__(self) -> str:
         return f"Workbench({self.describe()})"
+
+    _repr_pretty_ = _pretty
 
     def _repr_html_(self) -> str:
         mode = (

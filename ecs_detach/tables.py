@@ -113,6 +113,10 @@ class Table:
     def __str__(self) -> str:
         return self.render()
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's text view (terminal IPython, text/plain in notebooks): the text table, not the repr."""
+        printer.text(self.render())
+
     def _repr_html_(self) -> str:
         from tabulate import tabulate
 

@@ -280,3 +280,12 @@ def test_importing_the_module_pulls_in_neither_ipython_nor_textual_nor_httpx() -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_ipython_text_view_shows_tables_and_reports_not_reprs(nb: notebook.Workbench) -> None:
+    pretty = pytest.importorskip("IPython.lib.pretty").pretty
+    assert pretty(nb.regions()).startswith("Regions\nRegion")
+    assert pretty(nb.check("d-web-01-data")).startswith("Verdict: ✓ ready")
+    assert pretty(nb.plan("d-web-01-data")).startswith("Plan: detach disk d-web-01-data")
+    assert pretty(nb.check_fleet()).startswith("Summary:")
+    assert "key LTAI****Key" in pretty(nb)
