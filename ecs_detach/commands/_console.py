@@ -185,18 +185,23 @@ def run_in_worker(
     """Run `work` in a thread; Ctrl-C cancels the wait, never the call in flight. (result, interrupted)."""
     box: dict[str, Any] = {}
 
+    finished = threading.Event()
+
     def target() -> None:
         try:
             box["result"] = work()
         except BaseException as exc:  # handed to the main thread, which reports it
             box["error"] = exc
+        finally:
+            finished.set()
 
     thread = threading.Thread(target=target, name="ecs-detach-run", daemon=True)
     thread.start()
     interrupted = False
-    while thread.is_alive():
+    # An Event, not Thread.join: a Ctrl-C that interrupts join() can make the thread look finished early.
+    while not finished.is_set():
         try:
-            thread.join(0.2)
+            finished.wait(0.2)
             progress.tick()
         except KeyboardInterrupt:
             progress.finish()
@@ -209,6 +214,7 @@ def run_in_worker(
                 )
             else:
                 console.note("Still finishing the call in flight (it is journaled); one moment.")
+    thread.join()
     progress.finish()
     if "error" in box:
         raise box["error"]
