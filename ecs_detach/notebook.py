@@ -758,7 +758,11 @@ class Workbench:
                         "■ Interrupted: stopping the wait (the call in flight finishes and is journaled; "
                         "the operation goes on in the cloud)…"
                     )
-        worker.join()
+        while worker.is_alive():  # the worker has reported; let it finish writing, even on a second Ctrl-C
+            try:
+                worker.join(0.2)
+            except KeyboardInterrupt:
+                token.cancel()
         if "error" in box:
             raise box["error"]
         return box["result"], progress

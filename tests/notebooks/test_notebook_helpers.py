@@ -289,3 +289,62 @@ def test_ipython_text_view_shows_tables_and_reports_not_reprs(nb: notebook.Workb
     assert pretty(nb.plan("d-web-01-data")).startswith("Plan: detach disk d-web-01-data")
     assert pretty(nb.check_fleet()).startswith("Summary:")
     assert "key LTAI****Key" in pretty(nb)
+
+
+class InterruptedByTheKernel(Recorder):
+    """The kernel's interrupt (SIGINT → KeyboardInterrupt in the main thread) lands during the wait."""
+
+    def update(self, event: ProgressEvent) -> None:
+        super().update(event)
+        if event.phase == "wait-disk-detached" and not getattr(self, "sent", False):
+            self.sent = True
+            import _thread
+
+            _thread.interrupt_main()
+
+
+def test_a_real_interrupt_signal_cancels_only_the_wait(nb: notebook.Workbench) -> None:
+    bench = Patient(nb.session, nb.journal, InterruptedByTheKernel)
+    result = bench.detach(bench.plan("d-web-01-logs"), confirm="d-web-01-logs")
+    assert result.outcome is Outcome.CANCELLED
+    assert nb.journal.pending() == []
+    assert _disk_status(nb, "d-web-01-logs") == "Detaching"
+
+
+def test_a_real_account_path_reads_waits_and_journals_through_the_standard_chain(tmp_path: Path) -> None:
+    """USE_EMULATOR = False: credentials from the environment, an endpoint (here an emulator served over
+    HTTP, answering at once), real-time waits, facts the API does not publish left unknown."""
+    from ecs_detach.emulator import (
+        EMULATOR_ACCESS_KEY_ID,
+        EMULATOR_ACCESS_KEY_SECRET,
+        Emulator,
+        ImmediateClock,
+    )
+
+    emulator = Emulator(fleet="demo", clock=ImmediateClock())
+    env = {
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": EMULATOR_ACCESS_KEY_ID,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": EMULATOR_ACCESS_KEY_SECRET,
+    }
+    server = emulator.serve_in_thread()
+    try:
+        bench = notebook.connect(
+            use_emulator=False, endpoint=server.url, env=env, home=tmp_path, journal_path=tmp_path / "j.jsonl"
+        )
+        bench.progress_factory = Recorder
+        try:
+            assert not bench.demo and bench.emulator is None and bench.facts() is None
+            checks = bench.check_fleet(bench.inventory(["cn-hangzhou"]))
+            jump = next(r for r in checks.reports if r.disk_id == "d-jump-01-data")
+            assert jump.verdict.value == "blocked"  # the lock is in the API's answer
+            web = next(r for r in checks.reports if r.disk_id == "d-web-01-data")
+            assert web.unknown_rows  # whitelist, hot-detach types, limits: the API decides
+            with pytest.raises(notebook.NotebookError, match="real account"):
+                bench.advance(60)
+            result = bench.detach(bench.plan("d-web-01-data"), confirm="d-web-01-data")
+            assert result.outcome is Outcome.DONE and bench.journal.pending() == []
+            assert bench.client.get_disk("d-web-01-data").status == "Available"
+        finally:
+            bench.close()
+    finally:
+        server.stop()
