@@ -700,8 +700,17 @@ class Workbench:
 
     # -- confirmation ----------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _require(plan: Plan, confirm: str | None, confirm_stop: str | None, verb: str) -> None:
+    def _writable(self) -> None:
+        if self.session.read_only:
+            how = (
+                f"arm writes by typing the profile name: nb.session.arm_writes({self.session.arm_name!r})"
+                if self.session.protected
+                else "connect with read_only=False"
+            )
+            raise NotebookError(f"Nothing was sent: this session is read-only; {how}.")
+
+    def _require(self, plan: Plan, confirm: str | None, confirm_stop: str | None, verb: str) -> None:
+        self._writable()
         call = "detach" if plan.action == "detach" else "undo"
         if confirm is None or not str(confirm).strip():
             raise ConfirmationRequired(
@@ -970,6 +979,7 @@ class Workbench:
     ) -> BulkReport:
         """Run the plans that can run, once `confirm` lists exactly their disk ids (and `confirm_stop`
         the instances any of them stops). Plans that cannot run are reported, never sent."""
+        self._writable()
         runnable = [p for p in plans if p.executable and not p.nothing_to_do]
         wanted = {p.disk_id for p in runnable}
         named = _as_ids(confirm)
@@ -1058,7 +1068,9 @@ def connect(
             from ecs_detach.emulator import ScaledClock
 
             clock = ScaledClock(time_scale)
-        session = open_client(demo=True, region=region, endpoint=endpoint, clock=clock, fleet=fleet)
+        session = open_client(
+            demo=True, region=region, endpoint=endpoint, read_only=read_only, clock=clock, fleet=fleet
+        )
         path = (
             Path(journal_path)
             if journal_path is not None

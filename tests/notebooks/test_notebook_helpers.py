@@ -348,3 +348,16 @@ def test_a_real_account_path_reads_waits_and_journals_through_the_standard_chain
             bench.close()
     finally:
         server.stop()
+
+
+def test_a_read_only_session_refuses_before_anything_is_journaled(tmp_path: Path) -> None:
+    bench = notebook.connect(clock=ManualClock(), read_only=True, journal_path=tmp_path / "j.jsonl")
+    try:
+        plan = bench.plan("d-web-01-data")
+        with pytest.raises(notebook.NotebookError, match="read-only; connect with read_only=False"):
+            bench.detach(plan, confirm="d-web-01-data")
+        with pytest.raises(notebook.NotebookError, match="read-only"):
+            bench.detach_all([plan], confirm=["d-web-01-data"])
+        assert bench.journal.records() == [] and _sent(bench, "DetachDisk") == []
+    finally:
+        bench.close()
