@@ -361,3 +361,21 @@ def test_a_read_only_session_refuses_before_anything_is_journaled(tmp_path: Path
         assert bench.journal.records() == [] and _sent(bench, "DetachDisk") == []
     finally:
         bench.close()
+
+
+@pytest.mark.anyio
+async def test_detach_async_needs_the_same_confirmation_and_reports_progress(nb: notebook.Workbench) -> None:
+    shown: list[Recorder] = []
+
+    def factory(title: str) -> Recorder:
+        shown.append(Recorder(title))
+        return shown[-1]
+
+    nb.progress_factory = factory
+    plan = nb.plan("d-web-02-data")
+    with pytest.raises(notebook.ConfirmationRequired):
+        await nb.detach_async(plan)
+    result = await nb.detach_async(plan, confirm="d-web-02-data")
+    assert result.outcome is Outcome.DONE and _disk_status(nb, "d-web-02-data") == "Available"
+    assert shown[-1].lines[-1].endswith("disk now Available")
+    assert any("Waiting for disk d-web-02-data" in line for line in shown[-1].lines)
