@@ -86,9 +86,12 @@ class Console:
     # -- confirmation ---------------------------------------------------------------------------------------
 
     def ask(self, prompt: str) -> str | None:
-        """A line typed at the terminal (None on end of input)."""
+        """A line typed at the terminal (None on end of input or Ctrl-C: nothing confirmed)."""
         print(prompt, end="", file=self.err, flush=True)
-        line = sys.stdin.readline()
+        try:
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:
+            line = ""
         if not line:
             print(file=self.err)
             return None

@@ -248,3 +248,38 @@ def test_a_protected_profile_refuses_changes_without_a_terminal(
     assert ran.code == 2 and "protected" in ran.err
     assert journal.operations() == []
     assert not [r for r in http_emulator.emulator.requests if r["action"] == "DetachDisk"]
+
+
+def test_bulk_with_a_stop_asks_for_the_number_of_disks_typed(cli: CliRunner, journal: Journal) -> None:
+    argv = (
+        "detach",
+        "d-web-01-sys",
+        "d-web-02-data",
+        "--demo",
+        "--stop-instance",
+        "--delete-with-instance",
+        "false",
+    )
+    declined = cli(*argv, typed="y\n")
+    assert declined.code == 2 and "Type 2 to go ahead" in declined.err and "d-web-01-sys" in declined.err
+    assert journal.operations() == []
+    accepted = cli(*argv, typed="2\n")
+    assert accepted.code == 0, accepted.err
+    assert sorted(a for a, _, _ in _actions(journal)) == ["DetachDisk", "DetachDisk", "StopInstance"]
+    assert "2 of 2 disk(s) detached" in accepted.out
+
+
+def test_ctrl_c_at_the_confirmation_sends_nothing(
+    cli: CliRunner, journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import FakeTerminal
+
+    class Interrupting(FakeTerminal):
+        def readline(self, size: int | None = -1) -> str:
+            raise KeyboardInterrupt
+
+    from ecs_detach import commands
+
+    monkeypatch.setattr("sys.stdin", Interrupting(""))
+    assert commands.main(["detach", "d-web-01-data", "--demo"]) == 2
+    assert journal.operations() == []
