@@ -336,6 +336,19 @@ class Journal:
                 found = (intent, outcome)
         return found
 
+    def stopped_by_us(self, instance_id: str) -> JournalRecord | None:
+        """The StopInstance (intent) that stopped `instance_id` and was not followed by a StartInstance that
+        took effect: an instance an earlier run (perhaps killed) left Stopped. None if there is none."""
+        stop: JournalRecord | None = None
+        for intent, outcome in self.operations():
+            if intent.instance_id != instance_id or outcome is None or not outcome.succeeded:
+                continue
+            if intent.action == "StopInstance":
+                stop = intent
+            elif intent.action == "StartInstance":
+                stop = None
+        return stop
+
     # -- reconciling ----------------------------------------------------------------------------------------
 
     def reconcile(self, client: StateReader, *, all_profiles: bool = False) -> list[JournalRecord]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ecs_detach.models import INSTANCE_STOPPED
+from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
 
 __all__ = [
@@ -204,12 +204,13 @@ def plan_detach(
     *,
     durations: Durations | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    stopped_earlier: str = "",
 ) -> Plan:
     """The steps to detach the disk the preconditions were checked for.
 
     Steps: wait for transitional states to settle, stop the instance (only if needed and `allow_stop`),
     wait until Stopped, DetachDisk, wait until detached, and start the instance again if `restart` and
-    this plan stopped it.
+    this plan (or an earlier run, `stopped_earlier`: when, as a phrase, from the journal) stopped it.
     """
     pre = preconditions
     opts = options or pre.options
@@ -354,7 +355,14 @@ def plan_detach(
                 f"DeleteWithInstance defaults to true for a system disk: disk {disk_id} would be "
                 f"released with instance {instance_id}; pass DeleteWithInstance=false to keep it."
             )
-    stopped_by_plan = stops
+    if stopped_earlier and instance is not None and instance.status in (INSTANCE_STOPPED, INSTANCE_STOPPING):
+        warnings.append(
+            f"Instance {instance_id} was stopped by an earlier ecs-detach run ({stopped_earlier}) "
+            "and not started again."
+        )
+    else:
+        stopped_earlier = ""
+    stopped_by_plan = stops or bool(stopped_earlier)
     if opts.restart:
         if pre.is_system_disk:
             warnings.append(
@@ -363,10 +371,11 @@ def plan_detach(
             )
         elif stopped_by_plan:
             params = {"InstanceId": instance_id}
+            why = "this plan" if stops else "an earlier run"
             steps.append(
                 PlanStep(
                     StepKind.START_INSTANCE,
-                    f"Start instance {instance_id} again",
+                    f"Start instance {instance_id} again (stopped by {why})",
                     f"instance {instance_id}: Stopped → Starting",
                     0.0,
                     aliyun_command("StartInstance", region, params),
@@ -382,8 +391,11 @@ def plan_detach(
                     _wait_instance(region, instance_id, "Running", timeout),
                 )
             )
-        elif instance is not None and instance.status == INSTANCE_STOPPED:
-            warnings.append(f"Instance {instance_id} was Stopped before this plan; it is left Stopped.")
+        elif instance is not None and instance.status in (INSTANCE_STOPPED, INSTANCE_STOPPING):
+            # Stopping too: e.g. a run killed right after its StopInstance; the resumed plan must not hide it.
+            warnings.append(
+                f"Instance {instance_id} was {instance.status} before this plan; it is left Stopped."
+            )
     return plan(executable=True)
 
 

@@ -299,13 +299,23 @@ def prepare(
     *,
     facts: FactsSource = None,
     timeout: float = DEFAULT_TIMEOUT,
+    journal: Journal | None = None,
 ) -> Plan:
-    """Fresh preconditions and the plan to detach `disk_id`: what to show before asking for confirmation."""
+    """Fresh preconditions and the plan to detach `disk_id`: what to show before asking for confirmation.
+
+    With the `journal`, an instance an earlier (perhaps killed) run stopped and did not start again is
+    named in the plan's warnings, and started again afterwards if `restart` (a data disk).
+    """
     opts = options or DetachOptions()
     known = _facts(facts)
     pre = inspect(client, disk_id, opts, facts=known)
     durations = known.durations if known is not None else None
-    return plan_detach(pre, opts, durations=durations, timeout=timeout)
+    earlier = ""
+    if journal is not None and pre.instance_id:
+        stop = journal.stopped_by_us(pre.instance_id)
+        if stop is not None:
+            earlier = f"at {stop.at}, operation {stop.operation_id[:8]}"
+    return plan_detach(pre, opts, durations=durations, timeout=timeout, stopped_earlier=earlier)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -914,6 +924,14 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
             Outcome.FAILED, f"DetachDisk was not sent: {error}", remedy=getattr(error, "remedy", "")
         )
     message = f"Disk {plan.disk_id} is detached from instance {plan.instance_id}."
+    if restart and not may_stop and not runner.stopped_instance:
+        # The plan starts an instance an earlier run stopped: only if it is still Stopped.
+        try:
+            instance = _read_instance(runner.client, plan.instance_id)
+        except EcsError as exc:
+            raise runner.read_failed(f"instance {plan.instance_id}", exc) from None
+        if instance is not None and instance.status == INSTANCE_STOPPED:
+            runner.stopped_instance = True
     if restart and runner.stopped_instance:
         _start(runner, timeout, dur.start)
         message += f" Instance {plan.instance_id} was started again."

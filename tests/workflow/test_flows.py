@@ -426,3 +426,30 @@ def test_a_server_error_on_detach_is_reconciled_before_anything_is_sent_again(ma
         Result.DID_NOT_HAPPEN,
         Result.OK,
     ]
+
+
+def test_a_run_killed_after_its_stop_is_resumed_and_the_instance_started_again(make_env: EnvFactory) -> None:
+    env = make_env(web_fleet(NoHotDetachInstanceTypes=["ecs.g7.large"]))
+    # The killed run: its StopInstance went out (intent journaled), then the process died.
+    env.journal.intent("StopInstance", instance_id="i-web", region="cn-hangzhou", profile="demo")
+    env.client.stop_instance("i-web")
+    env.emu.advance(30)
+    fresh = Journal(env.journal.path)
+    (reconciled,) = fresh.reconcile(env.client)
+    assert reconciled.result == Result.WENT_THROUGH
+    options = DetachOptions(allow_stop=True, restart=True)
+    plan = workflow.prepare(env.client, "d-web-data", options, facts=env.kw["facts"], journal=fresh)
+    assert plan.calls == ("DetachDisk", "StartInstance")
+    assert any("stopped by an earlier ecs-detach run" in w for w in plan.warnings)
+    result = workflow.run(env.client, plan, **{**env.kw, "journal": fresh})
+    assert result.outcome is Outcome.DONE, result.message
+    assert "started again" in result.message
+    assert env.instance("i-web")["Status"] == "Running"
+    assert fresh.stopped_by_us("i-web") is None
+    # Without the journal the plan cannot know, and says the instance is left Stopped.
+    env2 = make_env(web_fleet(NoHotDetachInstanceTypes=["ecs.g7.large"]))
+    env2.client.stop_instance("i-web")
+    env2.emu.advance(30)
+    blind = workflow.prepare(env2.client, "d-web-data", options, facts=env2.kw["facts"])
+    assert blind.calls == ("DetachDisk",)
+    assert any("left Stopped" in w for w in blind.warnings)
