@@ -182,4 +182,23 @@ def open_context(args: Any, console: Console, *, read_only: bool = False, banner
         context.facts = emulator_facts(emulator)
         context.clock = emulator.now
         context.sleep = emulator.advance
+    elif session.demo:
+        context.facts = _served_emulator_facts(session.endpoint)
     return context
+
+
+def _served_emulator_facts(endpoint: str) -> Callable[[], PlatformFacts]:
+    """``--demo --endpoint``: the knobs the API hides, from the served emulator's control API."""
+    from ecs_detach.preconditions import PlatformFacts, facts_from_fleet
+
+    def read() -> PlatformFacts:
+        import httpx
+
+        try:
+            response = httpx.get(f"{endpoint.rstrip('/')}/_emulator/state", timeout=5.0)
+            response.raise_for_status()
+            return facts_from_fleet(response.json())
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return PlatformFacts()  # every hidden row "unknown, the API decides"
+
+    return read

@@ -335,6 +335,24 @@ def _journal_record(context: Context, operation: str) -> JournalRecord:
     return intent
 
 
+def _client_for(context: Context, record: JournalRecord) -> Any:
+    """The client to undo `record` with: the same profile and endpoint (else refuse), the record's region."""
+    session, console = context.session, context.console
+    profile = str(session.client.profile_name or "")
+    if record.profile != profile or (record.endpoint and record.endpoint != session.client.endpoint):
+        made = f"profile {record.profile or '(environment)'} at {record.endpoint or '?'}"
+        raise CommandError(
+            2,
+            f"operation {record.operation_id} was made with {made}, not with this session's "
+            f"(profile {profile or '(environment)'} at {session.client.endpoint}); nothing was sent",
+            "Run again with the --profile / --endpoint the operation was made with.",
+        )
+    if record.region and record.region != session.region_id:
+        console.note(f"Operation {record.operation_id} was in region {record.region}: using that region.")
+        return session.client.with_region(record.region)
+    return session.client
+
+
 def _password(args: Any) -> str | None:
     if not args.password_env:
         return None
@@ -358,8 +376,10 @@ def cmd_attach(args: Any, console: Console) -> int:
     with context.session:
         context.ensure_writable()
         context.reconcile_pending()
+        client = context.client
         if args.operation:
             record = _journal_record(context, args.operation)
+            client = _client_for(context, record)
         else:
             record = JournalRecord(
                 kind="intent",
@@ -372,7 +392,7 @@ def cmd_attach(args: Any, console: Console) -> int:
             )
         credential = "password" if password else "key-pair" if args.key_pair else None
         plan = workflow.prepare_reattach(
-            context.client,
+            client,
             record,
             credential=credential,
             start_after=args.start_instance,
@@ -408,7 +428,7 @@ def cmd_attach(args: Any, console: Console) -> int:
         progress = _progress(context)
         result, interrupted = run_in_worker(
             lambda: workflow.reattach(
-                context.client,
+                client,
                 record,
                 password=password,
                 key_pair_name=args.key_pair,

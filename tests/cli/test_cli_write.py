@@ -283,3 +283,24 @@ def test_ctrl_c_at_the_confirmation_sends_nothing(
     monkeypatch.setattr("sys.stdin", Interrupting(""))
     assert commands.main(["detach", "d-web-01-data", "--demo"]) == 2
     assert journal.operations() == []
+
+
+def test_demo_with_an_endpoint_reads_the_served_emulators_knobs(
+    cli: CliRunner, http_emulator: HttpEmulator
+) -> None:
+    plain = cli("check", "d-metal-01-data", "--json", *http_emulator.endpoint_args)
+    assert plain.json()["verdict"] == "ready"  # a real endpoint hides that this type cannot hot-detach
+    assert next(r for r in plain.json()["rows"] if r["row"] == 17)["status"] == "unknown"
+    demo = cli("check", "d-metal-01-data", "--demo", "--json", *http_emulator.endpoint_args)
+    assert demo.json()["verdict"] == "fixable"
+    assert demo.json()["predicted_code"] == "InvalidOperation.InstanceTypeNotSupport"
+
+
+def test_undo_refuses_an_operation_made_with_another_profile_or_endpoint(
+    cli: CliRunner, http_emulator: HttpEmulator, journal: Journal
+) -> None:
+    assert cli("detach", "d-web-01-data", "--yes", *http_emulator.endpoint_args).code == 0
+    ((intent, _),) = journal.operations()
+    ran = cli("attach", "--operation", intent.operation_id, "--yes", "--demo")
+    assert ran.code == 2 and "was made with profile (environment)" in ran.err
+    assert "--profile / --endpoint" in ran.err
