@@ -165,6 +165,9 @@ def test_guided_detach_refuses_without_confirmation_then_ends_available(
     assert "confirm_stop='i-web-01'" in refusals
     run = _shown(notebook, "result = nb.detach(plan, confirm=DISK_ID)")
     assert "[detach d-web-01-data] ✓ done" in run and "disk now Available" in run
+    [cell] = [c for c in notebook.cells if c.source.startswith("result = nb.detach(plan, confirm=DISK_ID)")]
+    progress = [o for o in cell.outputs if "[detach d-web-01-data]" in _text(o)]
+    assert len(progress) == 1, "the progress line is one display, updated in place"
     assert "d-web-01-data Available (attached nowhere)" in _shown(
         notebook, "disk = nb.client.get_disk(DISK_ID)"
     )
