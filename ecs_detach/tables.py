@@ -221,6 +221,13 @@ def _plan_verdict(plan: Plan) -> str:
     return pre.verdict.value if pre is not None else "ready"
 
 
+def _plan_code(plan: Plan) -> str:
+    """The code DetachDisk would answer now ("" when there is nothing to do)."""
+    if plan.nothing_to_do or plan.preconditions is None:
+        return ""
+    return plan.preconditions.predicted_code or ""
+
+
 def _plan_note(plan: Plan) -> str:
     if plan.refusal:
         return plan.refusal
@@ -236,7 +243,7 @@ BULK_PLAN_COLUMNS = (
     Column(
         "Predicted code",
         "predicted_code",
-        lambda p: (p.preconditions and p.preconditions.predicted_code) or "",
+        _plan_code,
     ),
     Column("Calls", "calls", lambda p: p.calls),
     Column("ETA", "eta_seconds", lambda p: p.eta_seconds, _seconds),
@@ -251,19 +258,26 @@ def bulk_plans_table(plans: Iterable[Plan], title: str = "Preflight") -> Table:
 
 
 BULK_RESULT_COLUMNS = (
-    Column("Disk", "disk_id", lambda r: r.disk_id),
-    Column("Instance", "instance_id", lambda r: r.instance_id or "?"),
-    Column("Outcome", "outcome", lambda r: r.outcome.value),
-    Column("Code", "code", lambda r: r.code),
-    Column("Requests", "request_ids", lambda r: r.request_ids),
-    Column("Message", "message", lambda r: r.message),
+    Column("Disk", "disk_id", lambda p: p[0].disk_id),
+    Column("Instance", "instance_id", lambda p: p[0].instance_id or "?"),
+    Column("Outcome", "outcome", lambda p: p[0].outcome.value),
+    Column("Code", "code", lambda p: p[0].code or p[1]),
+    Column("Requests", "request_ids", lambda p: p[0].request_ids),
+    Column("Message", "message", lambda p: p[0].message),
 )
 BULK_RESULT_WIDTHS = (None, None, None, None, 38, 56)
 
 
 def bulk_results_table(report: BulkReport, title: str = "Results") -> Table:
-    """One row per disk of a bulk run: outcome, API code, request ids and what happened."""
-    return Table.build(report.results, BULK_RESULT_COLUMNS, title)
+    """One row per disk of a bulk run: outcome, API code, request ids and what happened.
+
+    A disk refused before anything was sent shows the code its preflight predicted.
+    """
+    predicted = {plan.disk_id: _plan_code(plan) for plan in report.plans}
+    pairs = [
+        (result, predicted.get(result.disk_id, "") if not result.ok else "") for result in report.results
+    ]
+    return Table.build(pairs, BULK_RESULT_COLUMNS, title)
 
 
 def _outcome_of(pair: tuple[JournalRecord, JournalRecord | None]) -> str:

@@ -134,6 +134,8 @@ def test_bulk_detach_reports_partial_failure(cli: CliRunner, journal: Journal) -
     table = cli("detach", "d-web-01-data", "d-jump-01-data", "--demo", "--yes")
     assert "Preflight: 2 disks" in table.out and "InstanceLockedForSecurity" in table.out
     assert "Results" in table.out and "1 of 2 disk(s) done" in table.err
+    results = table.out.split("Results", 1)[1]
+    assert "blocked" in results and "InstanceLockedForSecurity" in results  # the code its preflight predicted
 
 
 def test_bulk_with_every_disk_blocked_sends_nothing(cli: CliRunner, journal: Journal) -> None:
