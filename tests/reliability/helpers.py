@@ -1,0 +1,138 @@
+"""What every reliability test checks, read from the emulator's request log and the journal.
+
+The emulator is the witness: its request log says which mutations reached the state machine (status 200,
+including a ``lost_response`` fault, which is applied and then dropped), and its state says where every disk
+and instance ended. The journal says what ecs-detach promised to record.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ecs_detach.journal import INTENT, OUTCOME, Journal, JournalRecord
+
+MUTATIONS = ("DetachDisk", "AttachDisk", "StopInstance", "StartInstance")
+ALL_FAULT_KINDS = (
+    "internal_error",
+    "service_unavailable",
+    "throttling",
+    "throttling_retry_after",
+    "reset",
+    "lost_response",
+)
+
+
+def applied(requests: Iterable[Mapping[str, Any]], action: str) -> list[Mapping[str, Any]]:
+    """The calls of ``action`` the state machine accepted (answered 200, even if the answer was then lost)."""
+    return [r for r in requests if r["action"] == action and r.get("status") == 200]
+
+
+def applied_per(requests: Iterable[Mapping[str, Any]], action: str, param: str) -> Counter[str]:
+    """How many times ``action`` was applied per value of ``param`` (DiskId, InstanceId)."""
+    return Counter(str(r["params"].get(param, "")) for r in applied(requests, action))
+
+
+def mutation_log(requests: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [r for r in requests if r["action"] in MUTATIONS]
+
+
+def faults_seen(requests: Iterable[Mapping[str, Any]]) -> Counter[str]:
+    return Counter(str(r["fault"]) for r in requests if r.get("fault"))
+
+
+def journal_problems(journal: Journal, requests: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Everything that breaks the journal's promise (safety rule 3), one sentence each; empty when kept.
+
+    - every intent has at least one outcome;
+    - every outcome belongs to an intent;
+    - every mutation the emulator received has an intent for the same action and resource, and never more
+      accepted calls than intents;
+    - every accepted call (status 200) has its request id in an ``ok`` outcome, or (its answer lost, or the
+      process killed before writing it) a reconciled outcome saying it went through.
+    """
+    records = journal.records()
+    problems = [f"skipped journal line: {line}" for line in journal.skipped]
+    intents: dict[str, JournalRecord] = {r.operation_id: r for r in records if r.kind == INTENT}
+    outcomes: dict[str, list[JournalRecord]] = {}
+    for record in records:
+        if record.kind == OUTCOME:
+            outcomes.setdefault(record.operation_id, []).append(record)
+    for op, intent in intents.items():
+        if op not in outcomes:
+            problems.append(
+                f"intent without an outcome: {intent.action} {intent.disk_id} {intent.instance_id}"
+            )
+    for op in outcomes:
+        if op not in intents:
+            problems.append(f"outcome without an intent: {op}")
+
+    def key(action: str, params: Mapping[str, Any]) -> tuple[str, str, str]:
+        disk = str(params.get("DiskId", "")) if action in ("DetachDisk", "AttachDisk") else ""
+        return action, disk, str(params.get("InstanceId", ""))
+
+    intent_count = Counter(
+        key(i.action, {"DiskId": i.disk_id, "InstanceId": i.instance_id}) for i in intents.values()
+    )
+    accepted = Counter(
+        key(r["action"], r["params"]) for r in mutation_log(requests) if r.get("status") == 200
+    )
+    received = {key(r["action"], r["params"]) for r in mutation_log(requests)}
+    for k in sorted(received):
+        if intent_count[k] == 0:
+            problems.append(f"a mutation reached the API without an intent: {k}")
+    for k, n in sorted(accepted.items()):
+        if n > intent_count[k]:
+            problems.append(f"{n} accepted calls but {intent_count[k]} intent(s) for {k}")
+    ok_ids = {o.request_id for outs in outcomes.values() for o in outs if o.result == "ok"}
+    # A call whose answer never reached the journal (lost, or the process died) is recorded by reconciling.
+    went_through = {
+        key(o.action, {"DiskId": o.disk_id, "InstanceId": o.instance_id})
+        for outs in outcomes.values()
+        for o in outs
+        if o.reconciled and o.succeeded
+    }
+    for r in mutation_log(requests):
+        if r.get("status") != 200 or r["request_id"] in ok_ids:
+            continue
+        if key(r["action"], r["params"]) not in went_through:
+            problems.append(f"accepted {r['action']} {r['request_id']} has no outcome saying it took effect")
+    return problems
+
+
+def consistency_problems(state: Mapping[str, Any]) -> list[str]:
+    """Disks and instances agree: every attachment names an existing instance of the same region, a disk's
+    status matches whether it is attached, at most one system disk per instance, no device used twice."""
+    problems: list[str] = []
+    instances = {i["InstanceId"]: i for i in state.get("Instances") or []}
+    devices: Counter[tuple[str, str]] = Counter()
+    system_disks: Counter[str] = Counter()
+    for disk in state.get("Disks") or []:
+        disk_id = disk["DiskId"]
+        attachments = [
+            a for a in (disk.get("Attachments") or {}).get("Attachment") or [] if a.get("InstanceId")
+        ]
+        owners = [a["InstanceId"] for a in attachments] or (
+            [disk["InstanceId"]] if disk.get("InstanceId") else []
+        )
+        status = disk.get("Status")
+        if status in ("In_use", "Detaching", "Attaching") and not owners:
+            problems.append(f"{disk_id} is {status} but attached nowhere")
+        if status == "Available" and owners:
+            problems.append(f"{disk_id} is Available but attached to {owners}")
+        for owner in owners:
+            instance = instances.get(owner)
+            if instance is None:
+                problems.append(f"{disk_id} is attached to {owner}, which does not exist")
+                continue
+            if instance.get("RegionId") and disk.get("RegionId") and instance["RegionId"] != disk["RegionId"]:
+                problems.append(f"{disk_id} ({disk['RegionId']}) is attached across regions to {owner}")
+            if disk.get("Type") == "system":
+                system_disks[owner] += 1
+        for attachment in attachments:
+            if attachment.get("Device"):
+                devices[(attachment["InstanceId"], attachment["Device"])] += 1
+    problems += [f"{owner} has {n} system disks" for owner, n in system_disks.items() if n > 1]
+    problems += [f"device {dev} used {n} times on {owner}" for (owner, dev), n in devices.items() if n > 1]
+    return problems

@@ -1,0 +1,247 @@
+"""Crash: kill -9 a detach in flight at 20 seeded points; a fresh process picks up the pieces.
+
+The emulator runs as the real ``ecs-detach emulator --port 0`` (its clock moved through the control API, so
+waits cost no real time). ``crash_driver.py`` runs a detach in a subprocess and SIGKILLs itself at the chosen
+point: before a mutation (intent written, request not sent), right after it (applied, outcome not written),
+while waiting for the detach, while waiting for the stop, around the restart. Then this process, which shares
+nothing with the dead one but the journal file, reconciles the journal against the live state and runs the
+detach again. Nothing may be lost (every intent gets exactly one outcome, and the right one) or repeated (one
+DetachDisk per disk, one StopInstance per instance).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ecs_detach import workflow
+from ecs_detach.client import EcsClient, emulator_credentials
+from ecs_detach.journal import Journal, Result
+from ecs_detach.plan import StepKind
+from ecs_detach.preconditions import DetachOptions, facts_from_fleet
+from ecs_detach.workflow import Outcome
+
+from .helpers import applied, applied_per, journal_problems
+
+DRIVER = Path(__file__).with_name("crash_driver.py")
+SEED = 4242
+
+FLEET: dict[str, Any] = {
+    "Instances": [
+        {"InstanceId": "i-app", "Status": "Running", "InstanceType": "ecs.g7.large"},
+        {"InstanceId": "i-sys", "Status": "Running", "InstanceType": "ecs.g7.large"},
+        {"InstanceId": "i-nohot", "Status": "Running", "InstanceType": "ecs.nohot"},
+    ],
+    "Disks": [
+        {"DiskId": "d-app-data", "InstanceId": "i-app", "Type": "data", "Status": "In_use"},
+        {"DiskId": "d-sys-root", "InstanceId": "i-sys", "Type": "system", "Status": "In_use"},
+        {"DiskId": "d-nohot-data", "InstanceId": "i-nohot", "Type": "data", "Status": "In_use"},
+        {"DiskId": "d-app-root", "InstanceId": "i-app", "Type": "system", "Status": "In_use"},
+        {"DiskId": "d-nohot-root", "InstanceId": "i-nohot", "Type": "system", "Status": "In_use"},
+    ],
+    "Emulator": {"NoHotDetachInstanceTypes": ["ecs.nohot"]},
+}
+SCENARIOS = {  # disk: (instance, what the plan does)
+    "d-app-data": ("i-app", "detach a data disk from a Running instance"),
+    "d-sys-root": ("i-sys", "stop, detach the system disk (left Stopped)"),
+    "d-nohot-data": ("i-nohot", "stop, detach a data disk, start again"),
+}
+FIXED_POINTS = [
+    ("d-app-data", "before:DetachDisk:1"),
+    ("d-app-data", "after:DetachDisk:1"),
+    ("d-app-data", "poll:wait-disk-detached:1"),
+    ("d-app-data", "poll:wait-disk-detached:4"),
+    ("d-sys-root", "before:StopInstance:1"),
+    ("d-sys-root", "after:StopInstance:1"),
+    ("d-sys-root", "poll:wait-instance-stopped:1"),
+    ("d-sys-root", "before:DetachDisk:1"),
+    ("d-sys-root", "after:DetachDisk:1"),
+    ("d-sys-root", "poll:wait-disk-detached:2"),
+    ("d-nohot-data", "after:StopInstance:1"),
+    ("d-nohot-data", "poll:wait-instance-stopped:2"),
+    ("d-nohot-data", "after:DetachDisk:1"),
+    ("d-nohot-data", "poll:wait-disk-detached:3"),
+    ("d-nohot-data", "before:StartInstance:1"),
+    ("d-nohot-data", "after:StartInstance:1"),
+    ("d-nohot-data", "poll:wait-instance-running:1"),
+]
+
+
+def crash_points() -> list[tuple[str, str]]:
+    """The 17 chosen points, and 3 more drawn from the seed: the N-th progress report of a full run."""
+    rng = random.Random(SEED)
+    drawn = [(disk, f"event:{rng.randint(2, 14)}") for disk in rng.sample(sorted(SCENARIOS), 3)]
+    return FIXED_POINTS + drawn
+
+
+@dataclass
+class Server:
+    url: str
+    control: httpx.Client
+
+    def reset(self) -> None:
+        self.control.post("/_emulator/reset", json=FLEET).raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        body: dict[str, list[dict[str, Any]]] = self.control.get("/_emulator/requests").json()
+        return body["requests"]
+
+    def state(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.control.get("/_emulator/state").json()
+        return body
+
+    def now(self) -> float:
+        return float(self.control.get("/_emulator/health").json()["now"])
+
+    def advance(self, seconds: float) -> None:
+        self.control.post("/_emulator/clock", json={"advance_seconds": max(0.0, seconds)}).raise_for_status()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    fleet = tmp_path_factory.mktemp("crash") / "fleet.json"
+    fleet.write_text(json.dumps(FLEET))
+    command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--time-scale", "0.001"]
+    errors = fleet.with_name("emulator.err")
+    with errors.open("w") as sink:  # a file, not a pipe: a chatty server can never block on a full pipe
+        process = subprocess.Popen(
+            [*command, "--fleet", str(fleet)], stdout=subprocess.PIPE, stderr=sink, text=True
+        )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().strip()
+        assert first.startswith("emulator listening on http://"), first + errors.read_text()
+        url = first.removeprefix("emulator listening on ")
+        with httpx.Client(base_url=url, timeout=10) as control:
+            yield Server(url, control)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class Crash:
+    disk_id: str
+    point: str
+    pending: list[str]
+    reconciled: list[str]
+    resumed: Outcome
+    note: str
+
+
+CRASHES: list[Crash] = []
+
+
+@pytest.mark.parametrize(("disk_id", "point"), crash_points())
+def test_kill_9_then_reconcile_and_resume(server: Server, tmp_path: Path, disk_id: str, point: str) -> None:
+    server.reset()
+    journal_path = tmp_path / "journal.jsonl"
+    driver = subprocess.run(
+        [sys.executable, str(DRIVER), server.url, str(journal_path), disk_id, point],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert driver.returncode == -signal.SIGKILL, (point, driver.returncode, driver.stdout, driver.stderr)
+    assert driver.stdout == "" and driver.stderr == ""  # killed mid-flight: it said nothing at all
+
+    # A fresh process: only the journal file and the live state are shared with the dead one.
+    journal = Journal(journal_path)
+    pending = journal.pending()
+    assert len(pending) <= 1  # one mutation at a time is ever in flight
+    instance_id, _ = SCENARIOS[disk_id]
+    with EcsClient(emulator_credentials(), "cn-hangzhou", endpoint=server.url, profile_name="demo") as client:
+        reconciled = journal.reconcile(client)
+        assert [r.operation_id for r in reconciled] == [p.operation_id for p in pending]
+        assert journal.pending() == []
+        outcomes = Counter(r.operation_id for r in journal.records() if r.kind == "outcome")
+        assert set(outcomes.values()) <= {1}, outcomes  # exactly one outcome per intent, never two
+        log = server.requests()
+        for intent, outcome in zip(pending, reconciled, strict=True):
+            target = "DiskId" if intent.action == "DetachDisk" else "InstanceId"
+            wanted = intent.disk_id if target == "DiskId" else intent.instance_id
+            sent = [r for r in applied(log, intent.action) if r["params"].get(target) == wanted]
+            expected = {Result.WENT_THROUGH, Result.IN_PROGRESS} if sent else {Result.DID_NOT_HAPPEN}
+            assert outcome.result in expected, (point, intent.action, outcome.result, outcome.message)
+            assert outcome.reconciled and outcome.message
+
+        # Resume: the operator runs the same detach again, from fresh reads.
+        facts = facts_from_fleet(server.state())
+        options = DetachOptions(allow_stop=True, restart=True)
+        plan = workflow.prepare(client, disk_id, options, facts=facts, journal=journal)
+        before_resume = {r.operation_id for r in journal.records()}
+        result = workflow.run(
+            client, plan, journal=journal, facts=facts, clock=server.now, sleep=server.advance
+        )
+    assert result.outcome in (Outcome.DONE, Outcome.ALREADY_DETACHED), (point, result.message)
+    resumed_ops = {r.operation_id for r in journal.records()} - before_resume
+    log = server.requests()
+    state = server.state()
+    disk = next(d for d in state["Disks"] if d["DiskId"] == disk_id)
+    instance = next(i for i in state["Instances"] if i["InstanceId"] == instance_id)
+    assert disk["Status"] == "Available"
+    assert applied_per(log, "DetachDisk", "DiskId") == {disk_id: 1}  # detached once, crash or not
+    assert all(n == 1 for n in applied_per(log, "StopInstance", "InstanceId").values())
+    assert all(n == 1 for n in applied_per(log, "StartInstance", "InstanceId").values())
+    assert journal_problems(journal, log) == []
+    note = instance["Status"]
+    stopped_by_dead_run = any(
+        i.action == "StopInstance" and o is not None and o.succeeded and i.operation_id not in resumed_ops
+        for i, o in journal.operations()
+    ) and not any(
+        i.action == "StartInstance" and o is not None and o.succeeded and i.operation_id not in resumed_ops
+        for i, o in journal.operations()
+    )
+    gap = ""
+    if disk_id == "d-nohot-data":
+        # A data disk: the instance must end Running, whoever stopped it. When the killed run stopped it and
+        # died before starting it, the resumed plan names that stop (from the journal) and starts it again.
+        told = plan.has_step(StepKind.START_INSTANCE) or any("stopped" in w.lower() for w in plan.warnings)
+        if stopped_by_dead_run and not told:
+            gap = (
+                f"resumed plan ({'nothing to do' if plan.nothing_to_do else 'follow the detach'}) neither "
+                "restarts the instance the killed run stopped nor warns; only the journal tells"
+            )
+            assert instance["Status"] == "Stopped"
+            note = "Stopped: GAP, not restarted and not warned"
+        else:
+            assert instance["Status"] in ("Starting", "Running"), (point, instance["Status"], result.message)
+            server.advance(60)
+            now = next(i for i in server.state()["Instances"] if i["InstanceId"] == instance_id)["Status"]
+            assert now == "Running"
+            note = "restarted by the resume" if stopped_by_dead_run else f"{instance['Status']} -> Running"
+    CRASHES.append(
+        Crash(
+            disk_id, point, [p.action for p in pending], [r.result for r in reconciled], result.outcome, note
+        )
+    )
+    if gap:
+        pytest.xfail(f"known gap (reported): {gap}")
+
+
+def test_crash_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    """Printed with ``pytest -s``: where each process died, what reconciling found, how the resume ended."""
+    if not CRASHES:
+        pytest.skip("run together with the crash points")
+    with capsys.disabled():
+        print(f"\ncrash: {len(CRASHES)} kill -9 points")
+        for c in CRASHES:
+            found = (
+                ", ".join(f"{a} {r}" for a, r in zip(c.pending, c.reconciled, strict=True))
+                or "nothing pending"
+            )
+            print(
+                f"  {c.disk_id:13} {c.point:30} reconciled: {found:34} resume: {c.resumed.value:16} {c.note}"
+            )
+    assert len(CRASHES) == 20
