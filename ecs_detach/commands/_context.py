@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ecs_detach.preconditions import PlatformFacts
     from ecs_detach.session import Session
 
-__all__ = ["Context", "open_context"]
+__all__ = ["Context", "journal_for", "open_context"]
 
 
 @dataclass
@@ -139,6 +139,15 @@ class Context:
         return disk, instance
 
 
+def journal_for(args: Any) -> Journal:
+    """``--journal PATH``, else the default (demo mode keeps its own file, apart from real accounts')."""
+    if args.journal:
+        return Journal(Path(args.journal).expanduser())
+    from ecs_detach.journal import default_journal_path
+
+    return Journal(default_journal_path(demo=bool(args.demo)))
+
+
 def open_session(args: Any, console: Console, *, read_only: bool = False) -> Session:
     """The session the flags ask for; bad flags or credentials raise before any request is sent."""
     from ecs_detach.session import open_client
@@ -173,7 +182,7 @@ def open_context(args: Any, console: Console, *, read_only: bool = False, banner
     session = open_session(args, console, read_only=read_only)
     if banner or console.stderr_is_tty():
         console.note(f"Using {session.describe()}")
-    journal = Journal(Path(args.journal).expanduser() if args.journal else None)
+    journal = journal_for(args)
     context = Context(args=args, console=console, session=session, journal=journal)
     if session.emulator is not None:
         from ecs_detach.workflow import emulator_facts

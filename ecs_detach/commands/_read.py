@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ecs_detach.commands._console import CommandError, Console
-from ecs_detach.commands._context import open_context
+from ecs_detach.commands._context import journal_for, open_context
 from ecs_detach.errors import remedy_for
-from ecs_detach.journal import Journal, JournalRecord
+from ecs_detach.journal import JournalRecord
 from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
 from ecs_detach.tables import (
     PRECONDITION_WIDTHS,
@@ -142,7 +142,7 @@ def cmd_journal(args: Any, console: Console) -> int:
         if not reconciled:
             console.note("Nothing to reconcile for this profile, region and endpoint.")
     else:
-        journal = Journal(Path(args.journal).expanduser() if args.journal else None)
+        journal = journal_for(args)
     operations = journal.operations()
     if args.pending:
         operations = [(intent, outcome) for intent, outcome in operations if outcome is None]

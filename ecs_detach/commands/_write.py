@@ -154,7 +154,9 @@ def _single(context: Context, disk_id: str, options: DetachOptions, timeout: flo
     from ecs_detach import workflow
 
     args, console = context.args, context.console
-    plan = workflow.prepare(context.client, disk_id, options, facts=context.facts, timeout=timeout)
+    plan = workflow.prepare(
+        context.client, disk_id, options, facts=context.facts, timeout=timeout, journal=context.journal
+    )
     pre = plan.preconditions
     document: dict[str, Any] = {
         "command": "detach",

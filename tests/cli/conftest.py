@@ -70,6 +70,12 @@ def journal(home: Path) -> Journal:
     return Journal(home / "state" / "ecs-detach" / "journal.jsonl")
 
 
+@pytest.fixture
+def demo_journal(home: Path) -> Journal:
+    """The journal demo mode writes, apart from real accounts'."""
+    return Journal(home / "state" / "ecs-detach" / "journal-demo.jsonl")
+
+
 CliRunner = Callable[..., Ran]
 
 

@@ -17,7 +17,9 @@ def _actions(journal: Journal) -> list[tuple[str, str, str]]:
     ]
 
 
-def test_detach_a_data_disk_follows_it_to_available_and_journals_it(cli: CliRunner, journal: Journal) -> None:
+def test_detach_a_data_disk_follows_it_to_available_and_journals_it(
+    cli: CliRunner, demo_journal: Journal
+) -> None:
     ran = cli("detach", "d-web-01-data", "--demo", "--yes")
     assert ran.code == 0, ran.err
     assert "Plan: detach d-web-01-data / i-web-01" in ran.out
@@ -29,7 +31,8 @@ def test_detach_a_data_disk_follows_it_to_available_and_journals_it(cli: CliRunn
     assert "✓ Disk d-web-01-data is detached from instance i-web-01." in ran.out
     assert "Waiting for disk d-web-01-data" in ran.err  # plain progress lines off a terminal
     assert "Using DEMO (emulator)" in ran.err
-    (intent, outcome), *_ = journal.operations()
+    (intent, outcome), *_ = demo_journal.operations()
+    assert not (demo_journal.path.parent / "journal.jsonl").exists()  # demo runs stay out of the real journal
     assert intent.action == "DetachDisk" and outcome is not None and outcome.result == "ok"
     assert outcome.request_id and outcome.request_id in ran.out
 
@@ -48,19 +51,19 @@ def test_detach_json_has_the_plan_the_result_and_the_exit_code(cli: CliRunner) -
 
 
 def test_a_system_disk_needs_stop_instance_else_exit_3_and_nothing_sent(
-    cli: CliRunner, journal: Journal
+    cli: CliRunner, demo_journal: Journal
 ) -> None:
     ran = cli("detach", "d-web-01-sys", "--demo", "--yes")
     assert ran.code == 3
     assert "blocked, nothing was sent" in ran.err and "--stop-instance" in ran.err
-    assert journal.operations() == []
+    assert demo_journal.operations() == []
 
 
-def test_stopping_needs_the_disk_id_typed(cli: CliRunner, journal: Journal) -> None:
+def test_stopping_needs_the_disk_id_typed(cli: CliRunner, demo_journal: Journal) -> None:
     wrong = cli("detach", "d-web-01-sys", "--demo", "--stop-instance", typed="yes\n")
     assert wrong.code == 2 and "not confirmed: nothing was sent" in wrong.err
     assert "Type d-web-01-sys to go ahead" in wrong.err and "SYSTEM disk" in wrong.err
-    assert journal.operations() == []
+    assert demo_journal.operations() == []
     right = cli(
         "detach",
         "d-web-01-sys",
@@ -71,28 +74,28 @@ def test_stopping_needs_the_disk_id_typed(cli: CliRunner, journal: Journal) -> N
         typed="d-web-01-sys\n",
     )
     assert right.code == 0, right.err
-    assert [a for a, _, _ in _actions(journal)] == ["StopInstance", "DetachDisk"]
+    assert [a for a, _, _ in _actions(demo_journal)] == ["StopInstance", "DetachDisk"]
     assert "left Stopped" in right.out
 
 
-def test_a_data_disk_asks_yes_or_no_at_a_terminal(cli: CliRunner, journal: Journal) -> None:
+def test_a_data_disk_asks_yes_or_no_at_a_terminal(cli: CliRunner, demo_journal: Journal) -> None:
     declined = cli("detach", "d-web-01-data", "--demo", typed="\n")
-    assert declined.code == 2 and journal.operations() == []
+    assert declined.code == 2 and demo_journal.operations() == []
     accepted = cli("detach", "d-web-01-data", "--demo", typed="y\n")
     assert accepted.code == 0
 
 
-def test_without_yes_and_without_a_terminal_nothing_is_sent(cli: CliRunner, journal: Journal) -> None:
+def test_without_yes_and_without_a_terminal_nothing_is_sent(cli: CliRunner, demo_journal: Journal) -> None:
     ran = cli("detach", "d-web-01-data", "--demo")
     assert ran.code == 2
     assert "stdin is not a terminal" in ran.err and "--yes" in ran.err
-    assert journal.operations() == []
+    assert demo_journal.operations() == []
 
 
-def test_read_only_refuses_before_anything_is_sent(cli: CliRunner, journal: Journal) -> None:
+def test_read_only_refuses_before_anything_is_sent(cli: CliRunner, demo_journal: Journal) -> None:
     ran = cli("detach", "d-web-01-data", "--demo", "--yes", "--read-only")
     assert ran.code == 2 and "read-only" in ran.err
-    assert journal.operations() == []
+    assert demo_journal.operations() == []
 
 
 @pytest.mark.parametrize(
@@ -100,14 +103,14 @@ def test_read_only_refuses_before_anything_is_sent(cli: CliRunner, journal: Jour
     [("d-jump-01-data", "InstanceLockedForSecurity"), ("d-bigdata-01-hdd1", "DiskNotPortable")],
 )
 def test_blocked_disks_exit_3_and_nothing_is_sent(
-    cli: CliRunner, journal: Journal, disk: str, code: str
+    cli: CliRunner, demo_journal: Journal, disk: str, code: str
 ) -> None:
     ran = cli("detach", disk, "--demo", "--yes", "--json")
     assert ran.code == 3
     data = ran.json()
     assert data["preconditions"]["predicted_code"] == code and data["result"] is None
     assert data["plan"]["executable"] is False
-    assert journal.operations() == []
+    assert demo_journal.operations() == []
 
 
 def test_an_available_disk_is_already_detached(cli: CliRunner) -> None:
@@ -115,14 +118,14 @@ def test_an_available_disk_is_already_detached(cli: CliRunner) -> None:
     assert ran.code == 0 and "already detached: nothing was sent" in ran.out
 
 
-def test_no_wait_sends_detach_and_returns(cli: CliRunner, journal: Journal) -> None:
+def test_no_wait_sends_detach_and_returns(cli: CliRunner, demo_journal: Journal) -> None:
     ran = cli("detach", "d-web-01-data", "--demo", "--yes", "--no-wait")
     assert ran.code == 0, ran.err
     assert "not waiting (--no-wait)" in ran.out and "ecs-detach check d-web-01-data" in ran.out
-    assert _actions(journal) == [("DetachDisk", "d-web-01-data", "ok")]
+    assert _actions(demo_journal) == [("DetachDisk", "d-web-01-data", "ok")]
 
 
-def test_bulk_detach_reports_partial_failure(cli: CliRunner, journal: Journal) -> None:
+def test_bulk_detach_reports_partial_failure(cli: CliRunner, demo_journal: Journal) -> None:
     ran = cli("detach", "d-web-01-data", "d-jump-01-data", "d-web-02-data", "--demo", "--yes", "--json")
     assert ran.code == 3  # one disk blocked by a precondition, the others done
     data = ran.json()
@@ -130,7 +133,7 @@ def test_bulk_detach_reports_partial_failure(cli: CliRunner, journal: Journal) -
     outcomes = {r["disk_id"]: r["outcome"] for r in data["report"]["results"]}
     assert outcomes == {"d-web-01-data": "done", "d-jump-01-data": "blocked", "d-web-02-data": "done"}
     assert data["report"]["succeeded"] == 2 and data["report"]["failed"] == 1
-    assert sorted(d for _, d, _ in _actions(journal)) == ["d-web-01-data", "d-web-02-data"]
+    assert sorted(d for _, d, _ in _actions(demo_journal)) == ["d-web-01-data", "d-web-02-data"]
     table = cli("detach", "d-web-01-data", "d-jump-01-data", "--demo", "--yes")
     assert "Preflight: 2 disks" in table.out and "InstanceLockedForSecurity" in table.out
     assert "Results" in table.out and "1 of 2 disk(s) done" in table.err
@@ -138,14 +141,14 @@ def test_bulk_detach_reports_partial_failure(cli: CliRunner, journal: Journal) -
     assert "blocked" in results and "InstanceLockedForSecurity" in results  # the code its preflight predicted
 
 
-def test_bulk_with_every_disk_blocked_sends_nothing(cli: CliRunner, journal: Journal) -> None:
+def test_bulk_with_every_disk_blocked_sends_nothing(cli: CliRunner, demo_journal: Journal) -> None:
     ran = cli("detach", "d-jump-01-data", "d-bigdata-01-hdd1", "--demo", "--yes")
     assert ran.code == 3 and "nothing was sent" in ran.err
-    assert journal.operations() == []
+    assert demo_journal.operations() == []
 
 
 def test_attaching_a_system_disk_takes_the_password_from_the_environment_only(
-    cli: CliRunner, journal: Journal, monkeypatch: pytest.MonkeyPatch, home: Path
+    cli: CliRunner, demo_journal: Journal, monkeypatch: pytest.MonkeyPatch, home: Path
 ) -> None:
     secret = "S3cret-Pa55word!"
     monkeypatch.setenv("RESCUE_PW", secret)
@@ -167,8 +170,8 @@ def test_attaching_a_system_disk_takes_the_password_from_the_environment_only(
     assert ran.json()["result"]["outcome"] == "done"
     assert "--Password <password>" in ran.json()["plan"]["steps"][0]["aliyun"]
     assert secret not in ran.text
-    assert _actions(journal) == [("AttachDisk", "d-rescue-01-sys", "ok")]
-    assert secret not in journal.path.read_text()
+    assert _actions(demo_journal) == [("AttachDisk", "d-rescue-01-sys", "ok")]
+    assert secret not in demo_journal.path.read_text()
     unset = cli(
         "attach",
         "d-rescue-01-sys",
@@ -252,7 +255,7 @@ def test_a_protected_profile_refuses_changes_without_a_terminal(
     assert not [r for r in http_emulator.emulator.requests if r["action"] == "DetachDisk"]
 
 
-def test_bulk_with_a_stop_asks_for_the_number_of_disks_typed(cli: CliRunner, journal: Journal) -> None:
+def test_bulk_with_a_stop_asks_for_the_number_of_disks_typed(cli: CliRunner, demo_journal: Journal) -> None:
     argv = (
         "detach",
         "d-web-01-sys",
@@ -264,15 +267,15 @@ def test_bulk_with_a_stop_asks_for_the_number_of_disks_typed(cli: CliRunner, jou
     )
     declined = cli(*argv, typed="y\n")
     assert declined.code == 2 and "Type 2 to go ahead" in declined.err and "d-web-01-sys" in declined.err
-    assert journal.operations() == []
+    assert demo_journal.operations() == []
     accepted = cli(*argv, typed="2\n")
     assert accepted.code == 0, accepted.err
-    assert sorted(a for a, _, _ in _actions(journal)) == ["DetachDisk", "DetachDisk", "StopInstance"]
+    assert sorted(a for a, _, _ in _actions(demo_journal)) == ["DetachDisk", "DetachDisk", "StopInstance"]
     assert "2 of 2 disk(s) detached" in accepted.out
 
 
 def test_ctrl_c_at_the_confirmation_sends_nothing(
-    cli: CliRunner, journal: Journal, monkeypatch: pytest.MonkeyPatch
+    cli: CliRunner, demo_journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from conftest import FakeTerminal
 
@@ -284,7 +287,7 @@ def test_ctrl_c_at_the_confirmation_sends_nothing(
 
     monkeypatch.setattr("sys.stdin", Interrupting(""))
     assert commands.main(["detach", "d-web-01-data", "--demo"]) == 2
-    assert journal.operations() == []
+    assert demo_journal.operations() == []
 
 
 def test_demo_with_an_endpoint_reads_the_served_emulators_knobs(
@@ -303,6 +306,6 @@ def test_undo_refuses_an_operation_made_with_another_profile_or_endpoint(
 ) -> None:
     assert cli("detach", "d-web-01-data", "--yes", *http_emulator.endpoint_args).code == 0
     ((intent, _),) = journal.operations()
-    ran = cli("attach", "--operation", intent.operation_id, "--yes", "--demo")
+    ran = cli("attach", "--operation", intent.operation_id, "--yes", "--demo", "--journal", str(journal.path))
     assert ran.code == 2 and "was made with profile (environment)" in ran.err
     assert "--profile / --endpoint" in ran.err
