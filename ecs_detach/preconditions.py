@@ -541,7 +541,11 @@ def _row8(disk: Disk, instance_id: str) -> Row:
 
 def _row9(disk: Disk, instance_id: str, facts: PlatformFacts) -> Row:
     if facts.detaching_pairs is not None:
-        detaching = (disk.disk_id, instance_id) in facts.detaching_pairs
+        # The disk's own, fresher status counts too: facts read a moment before the disk may predate a detach
+        # (another operator's), which must not turn "detaching" into "blocked: not In_use".
+        detaching = (disk.disk_id, instance_id) in facts.detaching_pairs or (
+            disk.status == DISK_DETACHING and instance_id in disk.attached_instance_ids
+        )
     elif disk.is_multi_attach and disk.status != DISK_DETACHING:
         return _make(
             9,
