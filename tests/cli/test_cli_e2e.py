@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_SECRET, Served, instant_fleet
+from cli_helpers import DEMO_SECRET, Served, instant_fleet
 
 CLI = [sys.executable, "-m", "ecs_detach.cli"]
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CliRunner, HttpEmulator
+from cli_helpers import CliRunner, HttpEmulator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

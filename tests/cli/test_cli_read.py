@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_SECRET, CliRunner
+from cli_helpers import DEMO_SECRET, CliRunner
 
 from ecs_detach.emulator import Emulator
 from ecs_detach.emulator.fleet import load_fleet

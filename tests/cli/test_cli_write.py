@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_SECRET, CliRunner, HttpEmulator
+from cli_helpers import DEMO_SECRET, CliRunner, HttpEmulator
 
 from ecs_detach.journal import Journal
 
@@ -277,7 +277,7 @@ def test_bulk_with_a_stop_asks_for_the_number_of_disks_typed(cli: CliRunner, dem
 def test_ctrl_c_at_the_confirmation_sends_nothing(
     cli: CliRunner, demo_journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import FakeTerminal
+    from cli_helpers import FakeTerminal
 
     class Interrupting(FakeTerminal):
         def readline(self, size: int | None = -1) -> str:
