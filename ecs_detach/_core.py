@@ -368,9 +368,9 @@ class BaseEcsClient:
         creds = source if isinstance(source, Credentials) else getattr(source, "last", None)
         if isinstance(creds, Credentials):
             for secret in (creds.access_key_secret, creds.security_token):
-                if secret:
+                if len(secret) >= 6:  # shorter values are no real secret, and replacing them mangles text
                     text = text.replace(secret, "****")
-            if creds.access_key_id:
+            if len(creds.access_key_id) >= 10:
                 text = text.replace(creds.access_key_id, mask_key_id(creds.access_key_id))
         return text
 

@@ -52,8 +52,8 @@ class EcsError(Exception):
 
     remedy: str = ""
 
-    def __init__(self, message: str, *, remedy: str = "") -> None:
-        super().__init__(_one_line(message))
+    def __init__(self, message: str, *, remedy: str = "", limit: int = 400) -> None:
+        super().__init__(_one_line(message, limit))
         if remedy:
             self.remedy = remedy
 
@@ -205,19 +205,29 @@ class ReadOnlyError(EcsError):
 
 
 class CredentialsError(EcsError):
-    """Missing or broken credentials; the message says what was wrong and how to configure them."""
+    """Missing or broken credentials: one line that says what was wrong, then how to configure them.
+
+    ``problem`` is the first half alone (what was wrong).
+    """
 
     kind = "Credentials"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, remedy=CREDENTIALS_HOWTO)
+    def __init__(self, problem: str) -> None:
+        self.problem = _one_line(problem, 600).rstrip(". ")
+        super().__init__(
+            f"{self.problem}. {CREDENTIALS_HOWTO}",
+            remedy="Configure credentials as above, or try everything without an account: ecs-detach --demo.",
+            limit=1200,
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (CredentialsError, (self.problem,))
 
 
 CREDENTIALS_HOWTO = (
-    "Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or configure a profile with "
-    "`aliyun configure` (~/.aliyun/config.json) or ~/.alibabacloud/credentials.ini, then pick it with "
-    "--profile; "
-    "or try everything without an account: ecs-detach --demo."
+    "To configure credentials, set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or add a "
+    "profile with `aliyun configure` (~/.aliyun/config.json) or to ~/.alibabacloud/credentials.ini and pick "
+    "it with --profile; or try everything without an account: ecs-detach --demo."
 )
 
 # --- code → kind --------------------------------------------------------------------------------------------

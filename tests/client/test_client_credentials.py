@@ -131,9 +131,12 @@ def test_nothing_configured_says_what_was_checked_and_how_to_fix(tmp_path: Path)
     with pytest.raises(CredentialsError) as caught:
         resolve(env={}, home=tmp_path)
     error = caught.value
-    assert "no credentials found" in str(error) and "config.json: not found" in str(error)
-    assert "--demo" in error.remedy and "ALIBABA_CLOUD_ACCESS_KEY_ID" in error.remedy
-    assert "\n" not in str(error)
+    text = str(error)
+    assert text.startswith("no credentials found; checked environment variables")
+    assert "config.json: not found" in text and "credentials.ini: not found" in text
+    assert "To configure credentials, set ALIBABA_CLOUD_ACCESS_KEY_ID" in text and "ecs-detach --demo" in text
+    assert "--demo" in error.remedy and "\n" not in text
+    assert error.problem.startswith("no credentials found") and "--demo" not in error.problem
 
 
 def test_unknown_profile_lists_the_known_ones(tmp_path: Path) -> None:
