@@ -287,6 +287,17 @@ def _pick_region(flag: str | None, from_profile: str, env: Mapping[str, str]) ->
     return DEFAULT_REGION, "default"
 
 
+def _sendable(where: str, **values: str) -> None:
+    """Key ids and tokens travel in HTTP headers: printable ASCII only (a stray accent or control character
+    from a copy and paste would otherwise fail deep inside the HTTP library). Never shows the value."""
+    for name, value in values.items():
+        if value and not (value.isascii() and value.isprintable() and " " not in value):
+            raise CredentialsError(
+                f"{where}: {name} contains a space, a control or a non-ASCII character, which no valid "
+                "AccessKey or token has (copy it again)"
+            )
+
+
 def _from_env(env: Mapping[str, str]) -> _Found | None:
     key_id = env.get("ALIBABA_CLOUD_ACCESS_KEY_ID", "").strip()
     secret = env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "").strip()
@@ -300,6 +311,11 @@ def _from_env(env: Mapping[str, str]) -> _Found | None:
             else ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_ACCESS_KEY_ID")
         )
         raise CredentialsError(f"{present} is set but {missing} is not (set both, or neither)")
+    _sendable(
+        "environment variables",
+        ALIBABA_CLOUD_ACCESS_KEY_ID=key_id,
+        ALIBABA_CLOUD_SECURITY_TOKEN=token,
+    )
     provider = "env/static_sts" if token else "env/static_ak"
     return _Found(Credentials(key_id, secret, token, provider=provider), None, "environment variables")
 
@@ -333,6 +349,7 @@ def _from_cli_config(path: Path, wanted: str | None, home: Path) -> tuple[_Found
         if missing:
             raise CredentialsError(f"{where} (mode {mode}) has no {', '.join(missing)}")
         label = "cli_profile/static_sts" if mode == "StsToken" else "cli_profile/static_ak"
+        _sendable(where, access_key_id=key_id, sts_token=token if mode == "StsToken" else "")
         creds = Credentials(key_id, secret, token if mode == "StsToken" else "", provider=label)
     elif mode in _LIBRARY_CLI_MODES:
         module = _library(f"{where} uses mode {mode}")
@@ -373,6 +390,7 @@ def _from_ini(path: Path, section: str, home: Path) -> tuple[_Found | None, list
         missing = [k for k, v in (("access_key_id", key_id), ("access_key_secret", secret)) if not v]
         if missing:
             raise CredentialsError(f"{where} (type access_key) has no {', '.join(missing)}")
+        _sendable(where, access_key_id=key_id)
         creds = Credentials(key_id, secret, provider="profile/static_ak")
     elif kind in _LIBRARY_INI_TYPES:
         module = _library(f"{where} uses type {kind}")
