@@ -19,9 +19,10 @@ from __future__ import annotations
 import base64
 import heapq
 import json
+import marshal
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,36 @@ def _name_matcher(pattern: str, name: str) -> Callable[[str], bool]:
 
 def _has_lock(obj: Mapping[str, Any], reason: str, inner: str) -> bool:
     return any(str(lock.get("LockReason", "")).lower() == reason for lock in obj["OperationLocks"][inner])
+
+
+def _by_region(objects: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Objects grouped by ``RegionId``, each group in the fleet's order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for obj in objects:
+        groups.setdefault(obj["RegionId"], []).append(obj)
+    return groups
+
+
+def _matching(
+    objects: list[dict[str, Any]], checks: Sequence[Callable[[dict[str, Any]], bool]]
+) -> list[dict[str, Any]]:
+    """The objects that pass every check, in order (all of them, copied, when there is no check)."""
+    if not checks:
+        return list(objects)
+    return [obj for obj in objects if all(check(obj) for check in checks)]
+
+
+def _copy_page(page: list[dict[str, Any]]) -> list[Any]:
+    """A deep copy of a page of state objects (the reply must not share dicts that later calls change).
+
+    The state is plain JSON-like data, which ``marshal`` copies in C several times faster than ``clone``
+    (a page of 100 disks: ~0.4 ms instead of ~2.4 ms); anything marshal refuses goes through ``clone``.
+    """
+    try:
+        copied: list[Any] = marshal.loads(marshal.dumps(page))
+    except ValueError:
+        copied = clone(page)
+    return copied
 
 
 def _encode_token(offset: int) -> str:
@@ -275,6 +306,9 @@ class Backend:
         self._regions: dict[str, dict[str, Any]] = {r["RegionId"]: r for r in fleet["Regions"]}
         self._instances: dict[str, dict[str, Any]] = {i["InstanceId"]: i for i in fleet["Instances"]}
         self._disks: dict[str, dict[str, Any]] = {d["DiskId"]: d for d in fleet["Disks"]}
+        # Objects never change region and are only added here: a page of a region need not scan the fleet.
+        self._instances_in = _by_region(self._instances.values())
+        self._disks_in = _by_region(self._disks.values())
         section = fleet.get("Emulator", {})
         self._origins: dict[str, str] = dict(section.get("SystemDiskOrigins", {}))
         self._heap: list[_Transition] = []
@@ -497,7 +531,7 @@ class Backend:
     def _describe_instances(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
         action = "DescribeInstances"
         region = self._required_region(action, p, region_hint)
-        checks: list[Callable[[dict[str, Any]], bool]] = [lambda i: i["RegionId"] == region]
+        checks: list[Callable[[dict[str, Any]], bool]] = []
         ids = p.id_list("InstanceIds")
         if ids is not None:
             wanted = set(ids)
@@ -550,14 +584,14 @@ class Backend:
                 wanted_ips = set(addresses)
                 checks.append(lambda i, g=getter, w=wanted_ips: bool(w.intersection(g(i))))  # type: ignore[misc]
         checks.extend(self._tag_checks(p))
-        matched = [i for i in self._instances.values() if all(check(i) for check in checks)]
+        matched = _matching(self._instances_in.get(region, []), checks)
         page, meta = self._paginate(matched, p, max_results_cap=100)
-        return meta | {"Instances": {"Instance": clone(page)}}
+        return meta | {"Instances": {"Instance": _copy_page(page)}}
 
     def _describe_disks(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
         action = "DescribeDisks"
         region = self._required_region(action, p, region_hint)
-        checks: list[Callable[[dict[str, Any]], bool]] = [lambda d: d["RegionId"] == region]
+        checks: list[Callable[[dict[str, Any]], bool]] = []
         ids = p.id_list("DiskIds")
         if ids is not None:
             wanted = set(ids)
@@ -613,9 +647,9 @@ class Backend:
         if lock:
             checks.append(lambda d: _has_lock(d, lock.lower(), "OperationLock"))
         checks.extend(self._tag_checks(p))
-        matched = [d for d in self._disks.values() if all(check(d) for check in checks)]
+        matched = _matching(self._disks_in.get(region, []), checks)
         page, meta = self._paginate(matched, p, max_results_cap=500)
-        return meta | {"Disks": {"Disk": clone(page)}}
+        return meta | {"Disks": {"Disk": _copy_page(page)}}
 
     def _tag_checks(self, p: _Params) -> list[Callable[[dict[str, Any]], bool]]:
         checks: list[Callable[[dict[str, Any]], bool]] = []
