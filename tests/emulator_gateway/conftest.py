@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
-from gw_signing import READ_ONLY_KEY, Signed
+from gw_signing import gateway_fleet
 
 from ecs_detach.emulator import Emulator, ManualClock
-
-
-def gateway_fleet() -> dict[str, Any]:
-    """The demo fleet plus a read-only key and a tight AttachDisk rate limit the tests control."""
-    import copy
-
-    from ecs_detach.emulator.fleet import load_fleet
-
-    fleet = copy.deepcopy(load_fleet("demo"))
-    section = fleet.setdefault("Emulator", {})
-    section.setdefault("AccessKeys", []).append(
-        {"AccessKeyId": READ_ONLY_KEY[0], "AccessKeySecret": READ_ONLY_KEY[1], "ReadOnly": True}
-    )
-    section.setdefault("RateLimits", {})["DescribeRegions"] = {"Count": 5, "PerSeconds": 10}
-    return fleet
 
 
 @pytest.fixture
@@ -56,9 +40,3 @@ def http(http_emulator: Emulator) -> Iterator[httpx.Client]:
         assert session.post("/_emulator/reset").status_code == 200
         assert session.delete("/_emulator/faults").status_code == 200
         yield session
-
-
-def send(http: httpx.Client, signed: Signed) -> httpx.Response:
-    headers = dict(signed.headers)
-    headers.pop("host", None)  # httpx sets Host itself (with the port): signatures use it verbatim
-    return http.request(signed.method, "/?" + signed.query, headers=headers, content=signed.body)

@@ -10,7 +10,10 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
+
+import httpx
 
 from ecs_detach.emulator import EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET, verify
 
@@ -96,3 +99,24 @@ def v1(
         query["Format"] = fmt
     query["Signature"] = verify.v1_signature(key[1], method, query)
     return Signed(method, urlencode(query), {"host": "127.0.0.1"})
+
+
+def gateway_fleet() -> dict[str, Any]:
+    """The demo fleet plus a read-only key and a tight AttachDisk rate limit the tests control."""
+    import copy
+
+    from ecs_detach.emulator.fleet import load_fleet
+
+    fleet = copy.deepcopy(load_fleet("demo"))
+    section = fleet.setdefault("Emulator", {})
+    section.setdefault("AccessKeys", []).append(
+        {"AccessKeyId": READ_ONLY_KEY[0], "AccessKeySecret": READ_ONLY_KEY[1], "ReadOnly": True}
+    )
+    section.setdefault("RateLimits", {})["DescribeRegions"] = {"Count": 5, "PerSeconds": 10}
+    return fleet
+
+
+def send(http: httpx.Client, signed: Signed) -> httpx.Response:
+    headers = dict(signed.headers)
+    headers.pop("host", None)  # httpx sets Host itself (with the port): signatures use it verbatim
+    return http.request(signed.method, "/?" + signed.query, headers=headers, content=signed.body)

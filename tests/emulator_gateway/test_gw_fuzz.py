@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import send
-from gw_signing import v1, v3
+from gw_signing import send, v1, v3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 
 import httpx
 import pytest
-from conftest import gateway_fleet
-from gw_signing import READ_ONLY_KEY, Signed, utc_stamp, v1, v3
+from gw_signing import READ_ONLY_KEY, Signed, gateway_fleet, utc_stamp, v1, v3
 
 from ecs_detach.emulator import (
     DEFAULT_REGION,

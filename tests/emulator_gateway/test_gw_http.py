@@ -6,8 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import send
-from gw_signing import v1, v3
+from gw_signing import send, v1, v3
 
 from ecs_detach.emulator import EMULATOR_ACCESS_KEY_ID, Emulator
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Served
+from sdk_served import Served
 
 from ecs_detach.emulator import EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET
 
