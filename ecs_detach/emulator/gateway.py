@@ -334,8 +334,10 @@ class Gateway:
         signed: verify.SignedRequest | None,
         extra: Mapping[str, Any] | None = None,
         fault: str | None = None,
-        delay: float = 0.0,
+        delay: float | None = None,
     ) -> WireResponse:
+        if delay is None:  # the latency knob delays every reply, refusals included
+            delay = self.faults.latency(action)
         request_id = new_request_id()
         reply = error_response(error, request_id, host=request.host, xml=xml, extra=extra)
         self._record(
