@@ -261,8 +261,11 @@ def host_id(host: str) -> str:
     return name or "ecs.aliyuncs.com"
 
 
+TROUBLESHOOT_URL = "https://api.aliyun.com/troubleshoot?"
+
+
 def recommend_url(code: str, request_id: str) -> str:
-    return f"https://api.aliyun.com/troubleshoot?q={code}&product=Ecs&requestId={request_id}"
+    return f"{TROUBLESHOOT_URL}q={code}&product=Ecs&requestId={request_id}"
 
 
 def _response_headers(content_type: str, request_id: str, body: bytes) -> list[tuple[str, str]]:
@@ -298,6 +301,8 @@ def error_response(
 ) -> WireResponse:
     """The error body real ECS sends: ``RequestId, HostId, Code, Message, Recommend`` (+ ``extra`` fields)."""
     recommend = getattr(error, "recommend", "") or recommend_url(error.code, request_id)
+    if recommend.startswith(TROUBLESHOOT_URL) and "requestId=" not in recommend:
+        recommend += f"&requestId={request_id}"  # as real replies link the request to the troubleshooter
     document: dict[str, Any] = {
         "RequestId": request_id,
         "HostId": host_id(host),

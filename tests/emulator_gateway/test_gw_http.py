@@ -86,6 +86,9 @@ def test_every_decision_table_row_over_http(
     assert (response.status_code, body["Code"], body["Message"]) == (status, code, message)
     assert set(body) >= {"RequestId", "HostId", "Code", "Message", "Recommend"}
     assert body["HostId"] == "127.0.0.1"
+    assert body["Recommend"] == (
+        f"https://api.aliyun.com/troubleshoot?q={code}&product=Ecs&requestId={body['RequestId']}"
+    )
 
 
 def test_a_detach_goes_through_detaching_to_available_as_the_clock_advances(http: httpx.Client) -> None:
