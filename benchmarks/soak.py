@@ -1,0 +1,416 @@
+"""Soak: concurrent operators detach and re-attach disks against ``ecs-detach emulator`` under faults.
+
+    python benchmarks/soak.py [--seconds 60] [--clients 8] [--fault-rate 0.2] [--seed 1] [--json]
+
+Starts the real command (``python -m ecs_detach.cli emulator --port 0``) on a generated fleet, its virtual
+time running ``--time-scale`` (200) times real time, with ``--fault-rate`` injected faults of every kind
+(500, 503, throttling with and without retry-after, connection reset, reply lost after the action). Then
+``--clients`` threads, each an operator with its own client and journal and its own instances, loop for
+``--seconds``: read a disk, detach it through the workflow if it is attached, re-attach it (undo, from the
+journal) if it is not. A monitor collects the emulator's request log as it goes.
+
+At the end the faults stop, virtual time moves on until every transition is over, and the state is checked:
+every disk's attachments agree with every instance's (the API's per-instance view equals the disks that name
+the instance, statuses match attachments, no device used twice, at most one system disk per instance); no disk
+was detached twice without an attach in between; no journal holds an intent without an outcome. Errors are
+sorted into the injected ones (a fault's code, a lost answer) and the rest; exit status 0 only if there is no
+other error and the state is consistent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ecs_detach import workflow
+from ecs_detach.client import EcsClient, emulator_credentials
+from ecs_detach.emulator.generate import generate_fleet
+from ecs_detach.errors import ApiError, EcsError, TransportError
+from ecs_detach.journal import Journal, JournalRecord
+from ecs_detach.models import DISK_AVAILABLE, DISK_IN_USE
+from ecs_detach.preconditions import DetachOptions, PlatformFacts, facts_from_fleet
+from ecs_detach.retry import RetryPolicy
+from ecs_detach.workflow import RunResult
+
+FAULT_KINDS = [
+    "internal_error",
+    "service_unavailable",
+    "throttling",
+    "throttling_retry_after",
+    "reset",
+    "lost_response",
+]
+INJECTED_CODES = frozenset(
+    {"InternalError", "ServiceUnavailable", "Throttling", "Throttling.User", "TransportError", "Throttled"}
+)
+DATA_DISKS_PER_CLIENT = 12
+
+
+# --- the emulator ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def served_emulator(fleet: Mapping[str, Any], time_scale: float) -> Iterator[str]:
+    """``ecs-detach emulator --port 0`` on ``fleet`` in a subprocess; yields its URL."""
+    with tempfile.TemporaryDirectory(prefix="ecs-soak-") as tmp:
+        path = Path(tmp) / "fleet.json"
+        path.write_text(json.dumps(fleet))
+        errors = (Path(tmp) / "emulator.err").open("w")
+        command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--fleet", str(path)]
+        process = subprocess.Popen(
+            [*command, "--time-scale", str(time_scale)], stdout=subprocess.PIPE, stderr=errors, text=True
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline().strip()
+            if not first.startswith("emulator listening on "):
+                errors.flush()
+                raise SystemExit(f"soak: the emulator did not start: {first} {Path(errors.name).read_text()}")
+            yield first.removeprefix("emulator listening on ")
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+            errors.close()
+
+
+class RequestLog:
+    """Collects the emulator's request log while the soak runs: read every few seconds, new entries kept by
+    sequence number. The emulator keeps the last 10 000 calls, far more than arrive between two reads; a gap
+    in the sequence would be counted in ``missed`` (and the double-detach check would say it is incomplete).
+    """
+
+    interval = 3.0
+
+    def __init__(self, control: httpx.Client) -> None:
+        self.control = control
+        self.entries: list[dict[str, Any]] = []
+        self.last_seq = 0
+        self.missed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="soak-monitor", daemon=True)
+
+    def start(self) -> RequestLog:
+        self._thread.start()
+        return self
+
+    def collect(self) -> None:
+        body = self.control.get("/_emulator/requests").json()
+        for entry in body["requests"]:
+            seq = int(entry["seq"])
+            if seq <= self.last_seq:
+                continue
+            self.missed += seq - self.last_seq - 1  # fell out of the emulator's bounded log before we read it
+            self.last_seq = seq
+            self.entries.append(entry)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.collect()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.collect()
+
+
+# --- the operators --------------------------------------------------------------------------------
+
+
+@dataclass
+class Operator:
+    name: str
+    disks: list[tuple[str, str]]  # (disk id, its home instance)
+    journal: Journal
+    outcomes: Counter[str] = field(default_factory=Counter)
+    injected: Counter[str] = field(default_factory=Counter)
+    other_errors: list[str] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
+    reads: int = 0
+
+
+def _injected(result: RunResult) -> bool:
+    text = result.message
+    return result.code in INJECTED_CODES or any(
+        marker in text
+        for marker in (
+            "no answer",
+            "lost",
+            "InternalError",
+            "ServiceUnavailable",
+            "Throttling",
+            "could not reach",
+        )
+    )
+
+
+def operate(op: Operator, url: str, facts: PlatformFacts, scale: float, deadline: float, seed: int) -> None:
+    def sleep(seconds: float) -> None:
+        time.sleep(max(0.0, seconds) / scale)
+
+    def clock() -> float:
+        return time.monotonic() * scale
+
+    client = EcsClient(
+        emulator_credentials(),
+        "cn-hangzhou",
+        endpoint=url,
+        profile_name="demo",
+        retry=RetryPolicy(seed=seed),
+        sleep=sleep,
+    )
+    kw: dict[str, Any] = {"journal": op.journal, "facts": facts, "clock": clock, "sleep": sleep}
+    try:
+        for disk_id, home in itertools.cycle(op.disks):
+            if time.monotonic() >= deadline:
+                return
+            started = time.monotonic()
+            try:
+                disk = client.get_disk(disk_id)
+                op.reads += 1
+                if disk.status == DISK_IN_USE and home in disk.attached_instance_ids:
+                    options = DetachOptions(allow_stop=True, restart=True)
+                    plan = workflow.prepare(client, disk_id, options, facts=facts, journal=op.journal)
+                    result = workflow.run(client, plan, **kw)
+                    kind = "detach"
+                elif disk.status == DISK_AVAILABLE:
+                    last = op.journal.last_detach(disk_id)
+                    record = last[0] if last else _detach_record(disk_id, home)
+                    result = workflow.reattach(client, record, **kw)
+                    kind = "re-attach"
+                else:
+                    continue  # a transition under way: come back to it
+            except (ApiError, TransportError) as exc:
+                code = exc.code if isinstance(exc, ApiError) else "TransportError"
+                if code in INJECTED_CODES:
+                    op.injected[f"read {code}"] += 1
+                else:
+                    op.other_errors.append(f"{disk_id}: read failed: {exc}")
+                continue
+            except EcsError as exc:
+                op.other_errors.append(f"{disk_id}: {type(exc).__name__}: {exc}")
+                continue
+            op.durations.append(time.monotonic() - started)
+            op.outcomes[f"{kind} {result.outcome.value}"] += 1
+            if not result.ok:
+                if _injected(result):
+                    op.injected[f"{kind} {result.outcome.value}"] += 1
+                else:
+                    op.other_errors.append(f"{disk_id} {kind}: {result.outcome.value}: {result.message}")
+    except Exception as exc:  # a bug: never hidden
+        op.other_errors.append(f"crashed: {type(exc).__name__}: {exc}")
+    finally:
+        client.close()
+
+
+def _detach_record(disk_id: str, instance_id: str) -> JournalRecord:
+    """A detach nobody journaled (it went through on a lost answer, never reconciled): undo it anyway."""
+    return JournalRecord(
+        "intent",
+        "soak",
+        "DetachDisk",
+        "",
+        disk_id=disk_id,
+        instance_id=instance_id,
+        context={"disk_type": "data"},
+    )
+
+
+# --- the checks -----------------------------------------------------------------------------------
+
+
+def consistency_problems(state: Mapping[str, Any], per_instance: Mapping[str, set[str]]) -> list[str]:
+    """The snapshot agrees with itself, and with the API's view of each instance's disks."""
+    problems: list[str] = []
+    instances = {i["InstanceId"] for i in state["Instances"]}
+    naming: dict[str, set[str]] = {i: set() for i in instances}
+    devices: Counter[tuple[str, str]] = Counter()
+    systems: Counter[str] = Counter()
+    for disk in state["Disks"]:
+        attachments = [
+            a for a in (disk.get("Attachments") or {}).get("Attachment") or [] if a.get("InstanceId")
+        ]
+        owners = [a["InstanceId"] for a in attachments] or (
+            [disk["InstanceId"]] if disk.get("InstanceId") else []
+        )
+        if disk["Status"] in ("In_use", "Detaching", "Attaching") and not owners:
+            problems.append(f"{disk['DiskId']} is {disk['Status']} but attached nowhere")
+        if disk["Status"] == "Available" and owners:
+            problems.append(f"{disk['DiskId']} is Available but attached to {owners}")
+        if disk["Status"] in ("Detaching", "Attaching"):
+            problems.append(f"{disk['DiskId']} is still {disk['Status']} after every transition was due")
+        for owner in owners:
+            if owner not in instances:
+                problems.append(f"{disk['DiskId']} names {owner}, which does not exist")
+                continue
+            naming[owner].add(disk["DiskId"])
+            systems[owner] += disk.get("Type") == "system"
+        for attachment in attachments:
+            devices[(attachment["InstanceId"], attachment.get("Device", ""))] += 1
+    problems += [f"{owner} has {n} system disks" for owner, n in systems.items() if n > 1]
+    problems += [f"device {d} used {n} times on {i}" for (i, d), n in devices.items() if d and n > 1]
+    for instance_id, seen in per_instance.items():
+        if seen != naming.get(instance_id, set()):
+            problems.append(
+                f"{instance_id}: the API lists {sorted(seen)}, the disks name {sorted(naming[instance_id])}"
+            )
+    return problems
+
+
+def double_detaches(entries: list[dict[str, Any]]) -> list[str]:
+    """Disks detached twice with no attach in between (from the applied calls in the request log)."""
+    attached_again: dict[str, bool] = {}
+    problems: list[str] = []
+    for entry in sorted(entries, key=lambda e: int(e["seq"])):
+        if entry.get("status") != 200:
+            continue
+        disk_id = str(entry["params"].get("DiskId", ""))
+        if entry["action"] == "DetachDisk":
+            if attached_again.get(disk_id) is False:
+                problems.append(f"{disk_id} detached twice (request {entry['request_id']})")
+            attached_again[disk_id] = False
+        elif entry["action"] == "AttachDisk":
+            attached_again[disk_id] = True
+    return problems
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the operators work (60)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent operators (8)")
+    parser.add_argument("--fault-rate", type=float, default=0.2, help="share of calls that fail (0.2)")
+    parser.add_argument("--time-scale", type=float, default=200.0, help="virtual seconds per real one (200)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+
+    instances = args.clients * 4
+    fleet = generate_fleet(instances=instances, disks=instances * 5, regions=1, seed=args.seed)
+    fleet["Regions"] = [{"RegionId": "cn-hangzhou"}]
+    for item in (*fleet["Instances"], *fleet["Disks"]):
+        item["RegionId"] = "cn-hangzhou"
+        item["ZoneId"] = "cn-hangzhou-h"
+    for instance in fleet["Instances"]:  # every operator's instances Running, unlocked, hot-detachable
+        instance.update(Status="Running", InstanceType="ecs.g7.large")
+        instance.pop("OperationLocks", None)
+    fleet["Emulator"] = {"DefaultRegion": "cn-hangzhou", "RateLimits": {}}
+    homes = [i["InstanceId"] for i in fleet["Instances"]]
+    data = [
+        (d["DiskId"], d["InstanceId"]) for d in fleet["Disks"] if d["Type"] == "data" and d.get("InstanceId")
+    ]
+
+    with (
+        tempfile.TemporaryDirectory(prefix="ecs-soak-journals-") as tmp,
+        served_emulator(fleet, args.time_scale) as url,
+    ):
+        control = httpx.Client(base_url=url, timeout=30)
+        facts = facts_from_fleet(control.get("/_emulator/state").json())
+        operators = []
+        for n in range(args.clients):
+            mine = set(homes[n :: args.clients])
+            disks = [d for d in data if d[1] in mine][:DATA_DISKS_PER_CLIENT]
+            operators.append(Operator(f"op{n}", disks, Journal(Path(tmp) / f"op{n}.jsonl")))
+        control.post(
+            "/_emulator/faults", json={"rate": args.fault_rate, "kinds": FAULT_KINDS, "seed": args.seed}
+        ).raise_for_status()
+        log = RequestLog(control).start()
+        started = time.monotonic()
+        deadline = started + args.seconds
+        threads = [
+            threading.Thread(
+                target=operate, args=(op, url, facts, args.time_scale, deadline, args.seed + n), name=op.name
+            )
+            for n, op in enumerate(operators)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        control.delete("/_emulator/faults").raise_for_status()
+        log.stop()
+        control.post("/_emulator/clock", json={"advance_seconds": 3600}).raise_for_status()
+        state = control.get("/_emulator/state").json()
+        with EcsClient(emulator_credentials(), "cn-hangzhou", endpoint=url) as reader:
+            per_instance = {i: {d.disk_id for d in reader.list_disks(instance_id=i)} for i in homes}
+        pending = [f"{op.name}: {r.action} {r.disk_id}" for op in operators for r in op.journal.pending()]
+        control.close()
+
+    entries = log.entries
+    faults = Counter(str(e["fault"]) for e in entries if e.get("fault"))
+    applied = Counter(
+        e["action"] for e in entries if e.get("status") == 200 and e["action"] in ("DetachDisk", "AttachDisk")
+    )
+    outcomes = sum((op.outcomes for op in operators), Counter())
+    injected = sum((op.injected for op in operators), Counter())
+    errors = [f"{op.name}: {e}" for op in operators for e in op.other_errors]
+    durations = [d for op in operators for d in op.durations]
+    problems = (
+        consistency_problems(state, per_instance)
+        + double_detaches(entries)
+        + [f"journal: intent without an outcome: {p}" for p in pending]
+    )
+    figures = {
+        "seconds": round(elapsed, 1),
+        "clients": args.clients,
+        "fault_rate": args.fault_rate,
+        "workflows": sum(outcomes.values()),
+        "workflows_per_second": round(sum(outcomes.values()) / elapsed, 1),
+        "outcomes": dict(sorted(outcomes.items())),
+        "api_calls": log.last_seq,
+        "api_calls_per_second": round(log.last_seq / elapsed, 1),
+        "log_entries_missed": log.missed,
+        "faults_injected": dict(sorted(faults.items())),
+        "applied": dict(applied),
+        "injected_failures": dict(sorted(injected.items())),
+        "other_errors": errors,
+        "workflow_seconds_p50": round(statistics.median(durations), 3) if durations else None,
+        "workflow_seconds_p95": round(sorted(durations)[int(len(durations) * 0.95)], 3)
+        if durations
+        else None,
+        "problems": problems,
+        "ok": not errors and not problems,
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(f"soak: {figures['clients']} clients, {figures['seconds']} s, fault rate {args.fault_rate}")
+        print(
+            f"  workflows      {figures['workflows']} ({figures['workflows_per_second']}/s): "
+            f"{figures['outcomes']}"
+        )
+        print(f"  API calls      {figures['api_calls']} ({figures['api_calls_per_second']}/s), "
+              f"faults injected {sum(faults.values())}: {figures['faults_injected']}")  # fmt: skip
+        print(f"  applied        {figures['applied']}; log entries missed by the monitor: {log.missed}")
+        print(
+            f"  workflow time  p50 {figures['workflow_seconds_p50']} s, "
+            f"p95 {figures['workflow_seconds_p95']} s"
+        )
+        print(f"  failures from injected faults: {sum(injected.values())} {figures['injected_failures']}")
+        print(f"  other errors   {len(errors)}" + "".join(f"\n    {e}" for e in errors[:20]))
+        print(
+            f"  consistency    {'ok' if not problems else 'PROBLEMS'}"
+            + "".join(f"\n    {p}" for p in problems[:20])
+        )
+    return 0 if figures["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
