@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+logger = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator"
 ABORT_MESSAGE = "emulator.abort"  # understood by server.py's protocol: drop the connection, send nothing
@@ -192,10 +195,13 @@ class EmulatorApp:
             elif too_large:
                 reply = plain_json_response(413, {"error": "the body is too large"})
             else:
-                reply = self.control.handle(scope["method"], path, body)
+                reply = self._guarded(lambda: self.control.handle(scope["method"], path, body), control=True)
         else:
-            reply = self.emulator.gateway.dispatch(
-                scope["method"], path, query, headers, body, client_host=client_host, oversized=too_large
+            reply = self._guarded(
+                lambda: self.emulator.gateway.dispatch(
+                    scope["method"], path, query, headers, body, client_host=client_host, oversized=too_large
+                ),
+                control=False,
             )
         if reply.delay > 0:
             import anyio
@@ -214,6 +220,20 @@ class EmulatorApp:
             }
         )
         await send({"type": "http.response.body", "body": reply.body, "more_body": False})
+
+    @staticmethod
+    def _guarded(answer: Callable[[], WireResponse], *, control: bool) -> WireResponse:
+        """A bug in the emulator becomes a 500 with a one-line log, never a traceback on the console."""
+        try:
+            return answer()
+        except Exception as error:
+            logger.error("emulator failed on a request: %r", error)
+            if control:
+                return plain_json_response(500, {"error": f"the emulator failed: {error!r}"})
+            from ecs_detach.emulator.gateway import new_request_id
+            from ecs_detach.emulator.wire import GatewayError, error_response
+
+            return error_response(GatewayError("InternalError"), new_request_id())
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -77,3 +77,17 @@ def test_seeded_faults_repeat_in_process(emulator: Emulator, client: httpx.Clien
         ]
 
     assert run() == run()
+
+
+@pytest.mark.anyio
+async def test_a_bug_in_the_emulator_is_a_500_reply_not_a_crash(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(emulator.gateway, "dispatch", broken)
+    transport = httpx.ASGITransport(app=emulator.asgi_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        response = await client.post("/?Action=DescribeRegions")
+    assert (response.status_code, response.json()["Code"]) == (500, "InternalError")
