@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -32,7 +32,7 @@ from urllib.parse import quote
 import httpx
 
 if TYPE_CHECKING:
-    from ecs_detach.credentials import CredentialSource
+    from ecs_detach.credentials import Credentials, CredentialSource
 
 __all__ = [
     "API_VERSION",
@@ -168,6 +168,17 @@ def _with_query(request: httpx.Request, pairs: Iterable[tuple[str, str]]) -> Non
     request.url = request.url.copy_with(query=query.encode("ascii") if query else None)
 
 
+async def _current_off_loop(source: CredentialSource) -> Credentials:
+    """Static keys at once; a refreshing provider (which may call STS or the metadata service) in a thread."""
+    from ecs_detach.credentials import Credentials
+
+    if isinstance(source, Credentials):
+        return source
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(source.current)
+
+
 class V3Auth(httpx.Auth):
     """Sign each request with ``ACS3-HMAC-SHA256`` (``Authorization`` header).
 
@@ -189,8 +200,8 @@ class V3Auth(httpx.Auth):
     def __repr__(self) -> str:
         return f"V3Auth({self._credentials!r})"
 
-    def sign(self, request: httpx.Request) -> None:
-        creds = self._credentials.current()
+    def sign(self, request: httpx.Request, creds: Credentials | None = None) -> None:
+        creds = creds or self._credentials.current()
         body = request.content
         headers = request.headers
         headers.setdefault("x-acs-version", API_VERSION)
@@ -216,6 +227,11 @@ class V3Auth(httpx.Auth):
         self.sign(request)
         yield request
 
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()
+        self.sign(request, await _current_off_loop(self._credentials))
+        yield request
+
 
 class V1Auth(httpx.Auth):
     """Sign each request with V1 ``HMAC-SHA1`` (``Signature`` query parameter).
@@ -236,8 +252,8 @@ class V1Auth(httpx.Auth):
     def __repr__(self) -> str:
         return f"V1Auth({self._credentials!r})"
 
-    def sign(self, request: httpx.Request) -> None:
-        creds = self._credentials.current()
+    def sign(self, request: httpx.Request, creds: Credentials | None = None) -> None:
+        creds = creds or self._credentials.current()
         own = {"Action", "Format", "Version", "Timestamp", "SignatureNonce", "SecurityToken"}
         own |= {"SignatureMethod", "SignatureVersion", "AccessKeyId", "Signature"}
         given = _query_pairs(request)
@@ -271,4 +287,9 @@ class V1Auth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         self.sign(request)
+        yield request
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()
+        self.sign(request, await _current_off_loop(self._credentials))
         yield request

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_detach.client import AsyncEcsClient
+from ecs_detach.client import AsyncEcsClient, EcsClient
+from ecs_detach.credentials import ProviderCredentials
 from ecs_detach.emulator import Emulator
 from ecs_detach.errors import LockedError, NotFoundError, ReadOnlyError, TransportError
 from ecs_detach.models import DISK_AVAILABLE, DISK_DETACHING
@@ -71,3 +72,43 @@ async def test_async_read_only_and_lost_answer(emulator: Emulator, sleeps: list[
         with pytest.raises(TransportError) as caught:
             await client.detach_disk("d-web-01-data", "i-web-01")
     assert caught.value.outcome_unknown
+
+
+class DemoKeyProvider:
+    """Stands in for an alibabacloud-credentials provider (RAM role, ...): hands out the demo key."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def get_credentials(self) -> object:
+        import threading
+
+        from ecs_detach.emulator import EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET
+
+        self.threads.append(threading.get_ident())
+
+        class Got:
+            def get_access_key_id(self) -> str:
+                return EMULATOR_ACCESS_KEY_ID
+
+            def get_access_key_secret(self) -> str:
+                return EMULATOR_ACCESS_KEY_SECRET
+
+            def get_security_token(self) -> str:
+                return ""
+
+        return Got()
+
+
+async def test_refreshing_credentials_are_fetched_off_the_event_loop(emulator: Emulator) -> None:
+    import threading
+
+    provider = DemoKeyProvider()
+    source = ProviderCredentials(provider, label="cli_profile/EcsRamRole")
+    assert source.masked_key_id == "(cli_profile/EcsRamRole)"
+    async with AsyncEcsClient(source, "cn-hangzhou", transport=emulator.transport()) as client:
+        assert len(await client.list_disks(instance_id="i-web-01")) == 3
+    assert provider.threads and threading.get_ident() not in provider.threads
+    assert source.masked_key_id == "LTAI****Key" and "emulator-demo-secret" not in repr(source)
+    with EcsClient(source, "cn-hangzhou", transport=emulator.transport()) as sync_client:
+        assert sync_client.get_disk("d-web-01-sys").is_system
