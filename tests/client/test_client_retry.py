@@ -259,3 +259,38 @@ async def test_async_client_retries_the_same_way() -> None:
         with pytest.raises(TransportError) as caught:
             await client.detach_disk("d-1", "i-1")
     assert caught.value.outcome_unknown and len(sleeps) == 1
+
+
+ERRORS = [
+    error_for("Throttling.User", "m", "R", 429),
+    error_for("Throttling", "m", "R", 400, retry_after=5.0),
+    error_for("InternalError", "m", "R", 500),
+    error_for("ServiceUnavailable", "m", "R", 503),
+    error_for("IncorrectInstanceStatus", "m", "R", 403),
+    error_for("InvalidDiskId.NotFound", "m", "R", 404),
+    error_for("SignatureDoesNotMatch", "m", "R", 400),
+    TransportError("lost", action="DetachDisk", outcome_unknown=True),
+    TransportError("refused", action="DescribeDisks"),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    attempt=st.integers(min_value=1, max_value=25),
+    mutating=st.booleans(),
+    error=st.sampled_from(ERRORS),
+    max_attempts=st.integers(min_value=1, max_value=20),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_retry_invariants(
+    attempt: int, mutating: bool, error: Exception, max_attempts: int, seed: int
+) -> None:
+    policy = RetryPolicy(max_attempts=max_attempts, base_delay=0.5, max_delay=20.0, max_retry_after=60.0)
+    decision = decide(policy, attempt=attempt, mutating=mutating, error=error, rng=random.Random(seed))  # type: ignore[arg-type]
+    if decision.retry:
+        assert attempt < max_attempts  # bounded
+        assert 0.0 <= decision.delay <= 60.0
+        assert not (isinstance(error, TransportError) and error.outcome_unknown)  # never re-sent blindly
+        if mutating and isinstance(error, ServerError):
+            assert error.http_status == 503
+        assert getattr(error, "kind", "") in {"Throttled", "Server", "Transport"}
