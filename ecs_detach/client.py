@@ -40,7 +40,37 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncEcsClient", "EcsClient", "Inventory"]
 
-DEFAULT_CONCURRENCY = 8
+# Requests in flight at once for inventory(): one region's pages come one after another (NextToken), so the
+# time of an inventory is its longest chain of pages only when every chain runs at once.
+DEFAULT_CONCURRENCY = 32
+_KINDS = ("disks", "instances")  # disks first: usually the longer chain of pages
+
+
+def _units(names: Sequence[str]) -> list[tuple[str, str]]:
+    """The inventory's independent page chains: (region, kind), longer chains first."""
+    return [(region, kind) for kind in _KINDS for region in names]
+
+
+def _per_region(
+    names: Sequence[str], fetched: Mapping[tuple[str, str], list[Any] | EcsError]
+) -> dict[str, tuple[list[Instance], list[Disk]] | EcsError]:
+    """Join a region's two chains; a region whose instances or disks failed is reported as that error."""
+    results: dict[str, tuple[list[Instance], list[Disk]] | EcsError] = {}
+    for region in names:
+        instances, disks = fetched.get((region, "instances"), []), fetched.get((region, "disks"), [])
+        if isinstance(instances, EcsError):
+            results[region] = instances
+        elif isinstance(disks, EcsError):
+            results[region] = disks
+        else:
+            results[region] = (instances, disks)
+    return results
+
+
+def _limits(concurrency: int = DEFAULT_CONCURRENCY) -> httpx.Limits:
+    import httpx
+
+    return httpx.Limits(max_connections=100, max_keepalive_connections=max(20, concurrency))
 
 
 def emulator_credentials() -> Credentials:
@@ -56,7 +86,7 @@ def _timeout(call: Call) -> httpx.Timeout:
 
 
 class EcsClient(BaseEcsClient):
-    """Synchronous ECS client. Thread-safe; ``inventory()`` fetches regions on a bounded thread pool."""
+    """Synchronous ECS client. Thread-safe; ``inventory()`` fetches pages on a bounded thread pool."""
 
     def __init__(
         self,
@@ -93,7 +123,11 @@ class EcsClient(BaseEcsClient):
         self._sleep: Callable[[float], None] = sleep or time.sleep
         self._owns_http = http is None
         self._http = http or httpx.Client(
-            transport=transport, auth=self._auth(), headers={"user-agent": USER_AGENT}, follow_redirects=False
+            transport=transport,
+            auth=self._auth(),
+            headers={"user-agent": USER_AGENT},
+            follow_redirects=False,
+            limits=_limits(),
         )
 
     @classmethod
@@ -242,22 +276,27 @@ class EcsClient(BaseEcsClient):
     def inventory(
         self, regions: Sequence[str] | None = None, *, concurrency: int = DEFAULT_CONCURRENCY
     ) -> Inventory:
-        """Instances and disks of every region (or those given), fetched concurrently on at most
-        ``concurrency`` threads; a failing region is reported in ``errors`` beside the others' results."""
+        """Instances and disks of every region (or those given); each region's instance pages and disk pages
+        are two chains fetched concurrently with the others', on at most ``concurrency`` threads. A failing
+        region is reported in ``errors`` beside the others' results."""
         from concurrent.futures import ThreadPoolExecutor
 
         names = list(regions) if regions is not None else [r.region_id for r in self.describe_regions()]
+        units = _units(names)
 
-        def fetch(region: str) -> tuple[list[Instance], list[Disk]] | EcsError:
+        def fetch(unit: tuple[str, str]) -> list[Any] | EcsError:
+            region, kind = unit
             try:
-                return self.list_instances(region_id=region), self.list_disks(region_id=region)
+                if kind == "instances":
+                    return self.list_instances(region_id=region)
+                return self.list_disks(region_id=region)
             except EcsError as exc:
                 return exc
 
-        workers = max(1, min(int(concurrency), len(names) or 1))
+        workers = max(1, min(int(concurrency), len(units) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ecs-inventory") as pool:
-            results = dict(zip(names, pool.map(fetch, names), strict=True))
-        return self._inventory(names, results)
+            fetched = dict(zip(units, pool.map(fetch, units), strict=True))
+        return self._inventory(names, _per_region(names, fetched))
 
     # -- mutations (never re-sent blindly) -------------------------------------------------------------------
 
@@ -331,7 +370,11 @@ class AsyncEcsClient(BaseEcsClient):
         self._sleep: Callable[[float], Awaitable[None]] = sleep or anyio.sleep
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
-            transport=transport, auth=self._auth(), headers={"user-agent": USER_AGENT}, follow_redirects=False
+            transport=transport,
+            auth=self._auth(),
+            headers={"user-agent": USER_AGENT},
+            follow_redirects=False,
+            limits=_limits(),
         )
 
     @classmethod
@@ -472,27 +515,29 @@ class AsyncEcsClient(BaseEcsClient):
     async def inventory(
         self, regions: Sequence[str] | None = None, *, concurrency: int = DEFAULT_CONCURRENCY
     ) -> Inventory:
-        """Instances and disks of every region, at most ``concurrency`` regions in flight at once."""
+        """Instances and disks of every region: each region's instance pages and disk pages are two chains,
+        at most ``concurrency`` chains in flight at once."""
         import anyio
 
         names = list(regions) if regions is not None else [r.region_id for r in await self.describe_regions()]
         limiter = anyio.CapacityLimiter(max(1, int(concurrency)))
-        results: dict[str, tuple[list[Instance], list[Disk]] | EcsError] = {}
+        fetched: dict[tuple[str, str], list[Any] | EcsError] = {}
 
-        async def fetch(region: str) -> None:
+        async def fetch(unit: tuple[str, str]) -> None:
+            region, kind = unit
             async with limiter:
                 try:
-                    results[region] = (
-                        await self.list_instances(region_id=region),
-                        await self.list_disks(region_id=region),
-                    )
+                    if kind == "instances":
+                        fetched[unit] = await self.list_instances(region_id=region)
+                    else:
+                        fetched[unit] = await self.list_disks(region_id=region)
                 except EcsError as exc:
-                    results[region] = exc
+                    fetched[unit] = exc
 
         async with anyio.create_task_group() as group:
-            for region in names:
-                group.start_soon(fetch, region)
-        return self._inventory(names, results)
+            for unit in _units(names):
+                group.start_soon(fetch, unit)
+        return self._inventory(names, _per_region(names, fetched))
 
     async def stop_instance(
         self, instance_id: str, *, force_stop: bool = False, stopped_mode: str | None = None
