@@ -58,7 +58,7 @@ FAULT_KINDS = [
 INJECTED_CODES = frozenset(
     {"InternalError", "ServiceUnavailable", "Throttling", "Throttling.User", "TransportError", "Throttled"}
 )
-DATA_DISKS_PER_CLIENT = 12
+DATA_DISKS_PER_CLIENT = 6
 
 
 # --- the emulator ---------------------------------------------------------------------------------

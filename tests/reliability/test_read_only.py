@@ -161,7 +161,7 @@ def test_cli_a_protected_profile_stays_read_only_without_a_terminal(
 
 # --- the TUI ------------------------------------------------------------------------------------
 
-STORM = 30
+STORM = 20
 MUTATING_KEYS = ["d", "D", "u", "space", "enter", "tab", "y", "ctrl+s"]
 STORM_KEYS = [
     *("d", "D", "u", "c", "j", "o", "1", "2", "i", "v", "slash", "escape", "question_mark"),
@@ -199,9 +199,11 @@ async def test_tui_in_read_only_mode_sends_nothing_whatever_is_pressed(tmp_path:
         assert app.read_only
         # The mutating keys on a disk row: detach, mark and bulk-detach, undo; then the journal's undo.
         await pilot.press("tab")
-        for key in ["d", "escape", "space", "D", "escape", "u", "escape", "c", "enter", "escape", "j", "u"]:
-            await pilot.press(key)
+        for keys in [("d", "escape"), ("space", "D", "escape"), ("u", "escape"), ("c", "enter", "escape")]:
+            await pilot.press(*keys)
             await settle()
+        await pilot.press("j", "u")
+        await settle()
         await pilot.press("escape", "escape", "2", "down")  # the all-disks view, another disk
         for key in MUTATING_KEYS:
             await pilot.press(key, "escape")
@@ -210,8 +212,6 @@ async def test_tui_in_read_only_mode_sends_nothing_whatever_is_pressed(tmp_path:
         for _ in range(STORM):
             key = rng.choice(STORM_KEYS)
             await pilot.press(*(list(key.replace("-", "")) if key == "w-e-b" else [key]))
-            if rng.random() < 0.1:
-                await settle()
         await settle()
         assert app.read_only
         notes = " ".join(str(n.message) for n in app._notifications)

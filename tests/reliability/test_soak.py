@@ -29,4 +29,4 @@ def test_five_seconds_of_soak_end_consistent_with_no_error_but_the_injected_ones
     assert figures["ok"] and ran.returncode == 0
     assert figures["workflows"] >= 40  # the operators really worked
     assert len(figures["faults_injected"]) >= 4 and sum(figures["faults_injected"].values()) >= 100
-    assert figures["applied"].get("DetachDisk", 0) >= 20 and figures["applied"].get("AttachDisk", 0) >= 10
+    assert figures["applied"].get("DetachDisk", 0) >= 20 and figures["applied"].get("AttachDisk", 0) >= 5
