@@ -20,6 +20,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import quote
 
 from ecs_detach._core import (
     CONNECT_TIMEOUT,
@@ -43,6 +44,7 @@ __all__ = ["AsyncEcsClient", "EcsClient", "Inventory"]
 # Requests in flight at once for inventory(): one region's pages come one after another (NextToken), so the
 # time of an inventory is its longest chain of pages only when every chain runs at once.
 DEFAULT_CONCURRENCY = 32
+_UNRESERVED = "-_.~"  # RFC 3986: kept as is; everything else is %XY (signing.percent_encode)
 _KINDS = ("disks", "instances")  # disks first: usually the longer chain of pages
 
 
@@ -77,6 +79,17 @@ def emulator_credentials() -> Credentials:
     from ecs_detach.emulator import EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET
 
     return Credentials(EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET, provider="emulator")
+
+
+def _target(call: Call) -> str:
+    """The call's URL with its query RFC 3986-encoded, as the signers send it (one URL parse per request)."""
+    if not call.params:
+        return call.url
+    return (
+        call.url
+        + "?"
+        + "&".join(f"{quote(k, safe=_UNRESERVED)}={quote(v, safe=_UNRESERVED)}" for k, v in call.params)
+    )
 
 
 def _timeout(call: Call) -> httpx.Timeout:
@@ -181,9 +194,7 @@ class EcsClient(BaseEcsClient):
             attempt += 1
             error: EcsError
             try:
-                response = self._http.post(
-                    call.url, params=list(call.params), headers=self._headers(call), timeout=_timeout(call)
-                )
+                response = self._http.post(_target(call), headers=self._headers(call), timeout=_timeout(call))
                 return self._parse_reply(call, response.status_code, response.headers, response.content)
             except httpx.TransportError as exc:
                 error = self._transport_error(call, exc, sent=sent_before_failure(exc))
@@ -424,7 +435,7 @@ class AsyncEcsClient(BaseEcsClient):
             error: EcsError
             try:
                 response = await self._http.post(
-                    call.url, params=list(call.params), headers=self._headers(call), timeout=_timeout(call)
+                    _target(call), headers=self._headers(call), timeout=_timeout(call)
                 )
                 return self._parse_reply(call, response.status_code, response.headers, response.content)
             except httpx.TransportError as exc:
