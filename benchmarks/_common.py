@@ -2,7 +2,9 @@
 tables, and the machine's load (the figures mean little on a busy machine, so every script prints it).
 
 Not a benchmark itself; the scripts beside it import it (``python benchmarks/<name>.py`` puts this folder
-on ``sys.path``).
+on ``sys.path``). To measure another copy of the package (say, the code before a fix), extract it and put it
+first on the path: ``git archive REV ecs_detach | tar -x -C /tmp/before`` then
+``PYTHONPATH=/tmp/before python benchmarks/<name>.py``; every child process and the emulator follow.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def served_emulator(fleet: Mapping[str, Any] | str, *, time_scale: float = 1.0) 
             source = str(path)
         command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--fleet", source]
         command += ["--time-scale", str(time_scale)]
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        # cwd: not the checkout, so that PYTHONPATH can point at another copy of the package (before/after)
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=tmp)
         try:
             assert server.stdout is not None
             first = server.stdout.readline().strip()
@@ -102,7 +105,7 @@ def median(values: Sequence[float]) -> float:
 def child(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
     """Run ``python benchmarks/<script> --child ...`` in a fresh interpreter; its last stdout line is JSON."""
     command = [sys.executable, str(ROOT / "benchmarks" / script), "--child", *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
