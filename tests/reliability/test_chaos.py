@@ -164,6 +164,12 @@ def test_chaos_counts_are_printed_and_every_fault_kind_was_injected(chaos: Chaos
         f" disks; {len(applied(chaos.requests, 'StopInstance'))} stops, "
         f"{len(applied(chaos.requests, 'StartInstance'))} starts; {len(reconciled)} lost answers reconciled"
     )
+    for w in chaos.workflows:  # every failure, as the operator reads it
+        if w.result is None or not w.result.ok:
+            print(
+                f"chaos: {w.kind:6} {w.disk_id}: "
+                + (w.prepare_error if w.result is None else w.result.message)
+            )
     assert len(chaos.workflows) == 200
     assert kinds == {"data": DATA_RUNS, "system": SYSTEM_RUNS, "bulk": BULK_RUNS * BULK_SIZE}
     assert set(faults) == set(ALL_FAULT_KINDS)
