@@ -161,6 +161,7 @@ def _single(context: Context, disk_id: str, options: DetachOptions, timeout: flo
     document: dict[str, Any] = {
         "command": "detach",
         "disk_ids": [disk_id],
+        "no_wait": bool(args.no_wait),
         "reconciled": [record.operation_id for record in context.reconciled],
         "preconditions": preconditions_json(pre) if pre is not None else None,
         "plan": plan.to_dict(),

@@ -41,7 +41,7 @@ def test_detach_json_has_the_plan_the_result_and_the_exit_code(cli: CliRunner) -
     ran = cli("detach", "d-web-01-data", "--demo", "--yes", "--json")
     assert ran.code == 0
     data = ran.json()
-    assert data["command"] == "detach" and data["exit_code"] == 0
+    assert data["command"] == "detach" and data["exit_code"] == 0 and data["no_wait"] is False
     assert [s["action"] for s in data["plan"]["steps"]] == ["DetachDisk", None]
     assert data["plan"]["steps"][0]["aliyun"].startswith("aliyun ecs DetachDisk")
     assert data["preconditions"]["verdict"] == "ready"
