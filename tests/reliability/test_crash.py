@@ -245,3 +245,64 @@ def test_crash_figures(capsys: pytest.CaptureFixture[str]) -> None:
                 f"  {c.disk_id:13} {c.point:30} reconciled: {found:34} resume: {c.resumed.value:16} {c.note}"
             )
     assert len(CRASHES) == 20
+
+
+# --- the CLI, killed mid-command -------------------------------------------------------------------------
+
+CLI_KILLED = """
+import os, signal, sys
+from ecs_detach.client import EcsClient
+from ecs_detach.cli import main
+
+original = EcsClient.detach_disk
+
+def detach_disk(self, *args, **kw):
+    if sys.argv[1] == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    request_id = original(self, *args, **kw)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return request_id
+
+EcsClient.detach_disk = detach_disk
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_the_cli_killed_around_its_detach_reconciles_on_the_next_command(
+    server: Server, tmp_path: Path, when: str
+) -> None:
+    """``ecs-detach detach`` killed just before / just after its DetachDisk; the next ``ecs-detach detach``
+    reconciles the journal first (reading the disk), then does only what is left."""
+    server.reset()
+    journal_path = tmp_path / "journal.jsonl"
+    common = ["--yes", "--demo", "--endpoint", server.url, "--journal", str(journal_path)]
+    env = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"), "PATH": ""}
+    killed = subprocess.run(
+        [sys.executable, "-c", CLI_KILLED, when, "detach", "d-app-data", *common],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert [r.action for r in Journal(journal_path).pending()] == ["DetachDisk"]
+    server.advance(61)  # a detach that went through has finished: the next command need not wait
+    again = subprocess.run(
+        [sys.executable, "-m", "ecs_detach.cli", "detach", "d-app-data", "--no-wait", *common],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "reconciling" in again.stderr and "Traceback" not in again.stderr
+    journal = Journal(journal_path)
+    assert journal.pending() == []
+    outcomes = Counter(r.operation_id for r in journal.records() if r.kind == "outcome")
+    assert set(outcomes.values()) == {1}
+    first = journal.operations()[0][1]
+    assert first is not None and first.reconciled
+    assert first.result == (Result.DID_NOT_HAPPEN if when == "before" else Result.WENT_THROUGH)
+    assert applied_per(server.requests(), "DetachDisk", "DiskId") == {"d-app-data": 1}
+    assert journal_problems(journal, server.requests()) == []
