@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -37,7 +38,7 @@ from .widgets.identity import Identity, IdentityBar
 class EcsDetachApp(App[int]):
     """Browse, check, detach, follow and undo, on one account and region at a time."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "ecs-detach"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help"),

@@ -226,7 +226,8 @@ def disk_details(disk: Disk) -> list[tuple[str, str]]:
         ("Delete w/ instance", yes_no(disk.delete_with_instance)),
         ("Charge", disk.charge_type),
         ("Locks", ", ".join(disk.lock_reasons) or "none"),
-        ("Region / zone", f"{disk.region_id} / {disk.zone_id}"),
+        ("Region", disk.region_id),
+        ("Zone", disk.zone_id),
         ("Attached at", disk.attached_time or "-"),
         ("Detached at", disk.detached_time or "-"),
     ]

@@ -6,43 +6,15 @@ moves it; nothing sleeps on real time, and nothing on screen depends on the wall
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tui_helpers import build_app
 
-from ecs_detach.client import EcsClient
 from ecs_detach.emulator import Emulator, ManualClock
-from ecs_detach.journal import Journal
 from tui.app import EcsDetachApp
-from tui.services import Services
-
-
-def build_app(
-    emulator: Emulator,
-    journal_path: Path,
-    *,
-    read_only: bool = False,
-    protected: bool = False,
-    sleep: Callable[[float], object] | None = None,
-    profile: str = "demo",
-) -> EcsDetachApp:
-    """The app as ``ecs-detach --demo`` builds it, with a manual clock and a journal in ``journal_path``."""
-    counter = itertools.count(1)
-    journal = Journal(journal_path, clock=emulator.now, new_id=lambda: f"op-{next(counter):04d}")
-    services = Services(
-        client=EcsClient.for_emulator(emulator),
-        profile=profile,
-        demo=True,
-        protected=protected,
-        clock=emulator.now,
-        emulator=emulator,
-        journal=journal,
-        sleep=sleep if sleep is not None else emulator.advance,
-    )
-    return EcsDetachApp(services, read_only=read_only, auto_refresh=False)
 
 
 @pytest.fixture

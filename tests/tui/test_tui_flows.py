@@ -30,7 +30,7 @@ def _instance_status(emulator: Emulator, instance_id: str) -> str:
     return str(inst["Status"])
 
 
-async def test_data_disk_detach_from_check_to_done(
+async def test_data_disk_detach_then_undo_from_the_journal(
     make_app: Callable[..., EcsDetachApp], emulator: Emulator
 ) -> None:
     app = make_app()
@@ -74,6 +74,29 @@ async def test_data_disk_detach_from_check_to_done(
         await settle(pilot)
         assert browse(app).disk("d-web-01-data") is not None
         assert browse(app).disk("d-web-01-data").status == "Available"  # type: ignore[union-attr]
+
+        await pilot.press("j")  # the journal shows what was done, with the request id
+        await settle(pilot)
+        text = screen_text(app)
+        assert "DetachDisk" in text and "d-web-01-data" in text and "✓ accepted" in text
+        (job,) = app.jobs.jobs
+        assert job.request_ids[0] in text
+
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UndoScreen)
+        text = screen_text(app)
+        assert "Ready to re-attach" in text
+        assert "aliyun ecs AttachDisk --RegionId cn-hangzhou" in text
+        await pilot.click("#go")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("tab", "enter")
+        await settle(pilot, 6)
+        assert _disk_status(emulator, "d-web-01-data") == "In_use"
+        assert "✓ done" in screen_text(app)
+        actions = [(i.action, o.result if o else None) for i, o in app.services.journal.operations()]
+        assert actions == [("DetachDisk", "ok"), ("AttachDisk", "ok")]
 
 
 async def test_system_disk_needs_the_stop_fix_and_the_instance_id_typed(
@@ -137,47 +160,6 @@ async def test_a_blocked_disk_says_why_and_offers_nothing(
         await settle(pilot)
         assert isinstance(app.screen, DetachWizard)  # no confirmation appears
         assert not any(r["action"] in {"DetachDisk", "StopInstance"} for r in emulator.requests)
-
-
-async def test_undo_reattaches_from_the_journal(
-    make_app: Callable[..., EcsDetachApp], emulator: Emulator
-) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await go_to_disk(pilot, "web-01", "d-web-01-data")
-        await pilot.press("d")
-        await settle(pilot)
-        await pilot.click("#go")
-        await settle(pilot)
-        await pilot.press("tab", "enter")
-        await settle(pilot, 6)
-        assert _disk_status(emulator, "d-web-01-data") == "Available"
-        await pilot.press("escape")
-        await settle(pilot)
-
-        await pilot.press("j")  # the journal shows what was done, with the request id
-        await settle(pilot)
-        text = screen_text(app)
-        assert "DetachDisk" in text and "d-web-01-data" in text and "✓ accepted" in text
-        (job,) = app.jobs.jobs
-        assert job.request_ids[0] in text
-
-        await pilot.press("u")
-        await settle(pilot)
-        assert isinstance(app.screen, UndoScreen)
-        text = screen_text(app)
-        assert "Ready to re-attach" in text
-        assert "aliyun ecs AttachDisk --RegionId cn-hangzhou" in text
-        await pilot.click("#go")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("tab", "enter")
-        await settle(pilot, 6)
-        assert _disk_status(emulator, "d-web-01-data") == "In_use"
-        assert "✓ done" in screen_text(app)
-        actions = [(i.action, o.result if o else None) for i, o in app.services.journal.operations()]
-        assert actions == [("DetachDisk", "ok"), ("AttachDisk", "ok")]
 
 
 async def test_read_only_keys_are_inert_and_say_why(

@@ -2,17 +2,51 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
 from textual.pilot import Pilot
 
+from ecs_detach.client import EcsClient
+from ecs_detach.emulator import Emulator
+from ecs_detach.journal import Journal
 from tui.app import EcsDetachApp
 from tui.screens.browse import BrowseScreen
+from tui.services import Services
 from tui.widgets.tables import RowTable
 
 SIZE = (120, 36)
 """Every TUI test and snapshot runs at this terminal size."""
 
 
-async def settle(pilot: Pilot[int], rounds: int = 4) -> None:
+def build_app(
+    emulator: Emulator,
+    journal_path: Path,
+    *,
+    read_only: bool = False,
+    protected: bool = False,
+    sleep: Callable[[float], object] | None = None,
+    profile: str = "demo",
+    app_class: type[EcsDetachApp] = EcsDetachApp,
+) -> EcsDetachApp:
+    """The app as ``ecs-detach --demo`` builds it, with a manual clock and a journal in ``journal_path``."""
+    counter = itertools.count(1)
+    journal = Journal(journal_path, clock=emulator.now, new_id=lambda: f"op-{next(counter):04d}")
+    services = Services(
+        client=EcsClient.for_emulator(emulator),
+        profile=profile,
+        demo=True,
+        protected=protected,
+        clock=emulator.now,
+        emulator=emulator,
+        journal=journal,
+        sleep=sleep if sleep is not None else emulator.advance,
+    )
+    return app_class(services, read_only=read_only, auto_refresh=False)
+
+
+async def settle(pilot: Pilot[int], rounds: int = 3) -> None:
     """Let messages drain and workers finish (a few rounds: one worker's result starts the next)."""
     for _ in range(rounds):
         await pilot.pause()

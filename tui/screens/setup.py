@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from rich.markup import escape
@@ -29,7 +30,7 @@ Use a RAM user with only the ECS permissions you need; start with --read-only to
 class SetupApp(App[str]):
     """Returns "demo" when the operator picks the demo, None on quit."""
 
-    CSS_PATH = "../app.tcss"
+    CSS_PATH = Path(__file__).parent.parent / "app.tcss"
     TITLE = "ecs-detach: set-up"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "demo", "Try the demo"),

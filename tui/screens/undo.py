@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioSet, Static
 
 from ecs_detach import workflow
 from ecs_detach.journal import JournalRecord
@@ -24,6 +24,7 @@ from ..formatting import duration, error_text, status_text
 from ..jobs import Job
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
+from ..widgets.toggles import RadioChoice, TickBox
 from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -68,10 +69,10 @@ class UndoScreen(Screen[None]):
             with Vertical(id="credential-section"):
                 yield Label("A system disk needs logon credentials for AttachDisk", classes="section-title")
                 with RadioSet(id="credential"):
-                    yield RadioButton("key pair", value=True)
-                    yield RadioButton("password")
+                    yield RadioChoice("key pair", value=True)
+                    yield RadioChoice("password")
                 yield Input(placeholder="key pair name", id="secret")
-                yield Checkbox("Start the instance afterwards", id="start-after")
+                yield TickBox("Start the instance afterwards", id="start-after")
             yield Label("Plan", classes="section-title", id="plan-title")
             yield Static("", id="plan")
             yield Label("Equivalent aliyun commands", classes="section-title", id="commands-title")

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Footer, Label, RadioSet, Static
 
 from ecs_detach.plan import Plan, plan_detach
 from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
@@ -25,6 +25,7 @@ from ..formatting import duration, error_text, status_text
 from ..jobs import Job
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
+from ..widgets.toggles import RadioChoice, TickBox
 from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -83,20 +84,21 @@ class DetachWizard(Screen[None]):
             with VerticalScroll(id="wizard-plan"):
                 with Vertical(id="fix-section"):
                     yield Label("Fix: stop the instance first", classes="section-title")
-                    yield Checkbox("Stop the instance (its workloads go down)", id="allow-stop")
-                    yield Checkbox("Force stop (ForceStop: like pulling the plug)", id="force-stop")
+                    yield TickBox("Stop the instance (its workloads go down)", id="allow-stop")
+                    yield TickBox("Force stop (ForceStop: like pulling the plug)", id="force-stop")
                     yield Label("StoppedMode:")
                     with RadioSet(id="stopped-mode"):
-                        yield RadioButton("account default", value=True)
-                        yield RadioButton("KeepCharging")
-                        yield RadioButton("StopCharging")
-                    yield Checkbox("Start it again afterwards", id="restart")
+                        yield RadioChoice("default", value=True)
+                        yield RadioChoice("KeepCharging")
+                        yield RadioChoice("StopCharging")
+                    yield TickBox("Start it again afterwards", id="restart")
                 with Vertical(id="dwi-section"):
-                    yield Checkbox(
-                        "Keep the disk if the instance is released (DeleteWithInstance=false)",
+                    yield TickBox(
+                        "Keep the disk when the instance is released",
                         id="keep-disk",
                         value=True,
                     )
+                yield Static("", id="no-plan")
                 yield Label("Plan", classes="section-title", id="plan-title")
                 yield Static("", id="plan")
                 yield Label("Equivalent aliyun commands", classes="section-title", id="commands-title")
@@ -206,6 +208,15 @@ class DetachWizard(Screen[None]):
         blocked = pre.verdict is Verdict.BLOCKED
         for section in ("#plan-title", "#plan", "#commands-title", "#commands"):
             self.query_one(section).display = bool(plan.steps) and not blocked
+        no_plan = self.query_one("#no-plan", Static)
+        no_plan.display = blocked or plan.nothing_to_do
+        if blocked:
+            no_plan.update(
+                "[b]Nothing to run.[/b] This detach would be refused, so no plan, fix or button is "
+                "offered. The row marked ✗ says why and what, if anything, can be done outside this tool."
+            )
+        elif plan.nothing_to_do:
+            no_plan.update("[b]Nothing to do.[/b] The disk is attached to no instance.")
         if plan.steps and not blocked:
             body = plan_lines(plan)
             body.append(
@@ -218,6 +229,7 @@ class DetachWizard(Screen[None]):
             go.disabled = True
             return
         go.disabled = not plan.executable or plan.nothing_to_do
+        go.display = not (blocked or plan.nothing_to_do)
         if pre.verdict is Verdict.IN_PROGRESS:
             go.label = "Follow it"
             go.disabled = False

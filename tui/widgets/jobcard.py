@@ -34,7 +34,7 @@ class JobCard(Vertical):
         lines = [job.status_line(now)]
         if job.active:
             lines[0] += "   (it goes on if you leave this screen; o lists every job)"
-        if job.message:
+        if job.message and not job.active:
             lines.append(job.message)
         if job.remedy and not job.succeeded:
             lines.append(f"→ {job.remedy}")

@@ -48,7 +48,9 @@ class RowTable(DataTable[str]):
             keys.append(row.key)
         self.row_keys = keys
         if keep is not None and keep in keys:
-            self.move_cursor(row=keys.index(keep), animate=False, scroll=True)
+            row = keys.index(keep)
+            self.move_cursor(row=row, animate=False, scroll=True)
+            self.call_after_refresh(self.move_cursor, row=row, animate=False, scroll=True)
 
     @property
     def current_key(self) -> str | None:
