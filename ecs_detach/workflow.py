@@ -1056,7 +1056,9 @@ def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "det
             continue
         if isinstance(error, _UNSURE):
             result = runner.reconcile(intent, "StartInstance", "", runner.instance_id)
-            if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
+            if result == Result.DID_NOT_HAPPEN:
+                continue  # read again above: still Stopped, so starting it again is safe (bounded)
+            if result != Result.WENT_THROUGH and result != Result.IN_PROGRESS:
                 raise runner.stop(
                     Outcome.FAILED,
                     f"{lead} starting instance {runner.instance_id} did not happen.",
@@ -1072,6 +1074,12 @@ def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "det
         elif error is not None:
             raise runner.stop(Outcome.FAILED, f"{lead} StartInstance was not sent: {error}")
         break
+    else:
+        raise runner.stop(
+            Outcome.FAILED,
+            f"{lead} starting instance {runner.instance_id} did not happen after {_MAX_THROTTLED + 1} tries.",
+            remedy=f"Start it by hand: aliyun ecs StartInstance --InstanceId {runner.instance_id}",
+        )
     runner.stopped_instance = False
     runner.wait_instance(INSTANCE_RUNNING, StepKind.WAIT_INSTANCE_RUNNING, timeout, expected)
 
