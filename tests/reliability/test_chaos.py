@@ -254,3 +254,39 @@ def test_disks_and_instances_agree_after_the_storm(chaos: Chaos) -> None:
     untouched = {d["DiskId"] for d in chaos.start["Disks"]} - {w.disk_id for w in chaos.workflows}
     for disk_id in untouched:
         assert _disk(chaos.end, disk_id)["Status"] == _disk(chaos.start, disk_id)["Status"]
+
+
+def test_a_start_whose_connection_reset_is_read_back_then_sent_again(tmp_path: Path) -> None:
+    """The one failure chaos kept finding: StartInstance reset before it was applied. A fresh read says the
+    instance is still Stopped, so it is started again (never blindly), instead of being left Stopped."""
+    fleet = {
+        "Instances": [{"InstanceId": "i-nohot", "Status": "Running", "InstanceType": NO_HOT_TYPE}],
+        "Disks": [
+            {"DiskId": "d-root", "InstanceId": "i-nohot", "Type": "system", "Status": "In_use"},
+            {"DiskId": "d-data", "InstanceId": "i-nohot", "Type": "data", "Status": "In_use"},
+        ],
+        "Emulator": {"NoHotDetachInstanceTypes": [NO_HOT_TYPE]},
+    }
+    emu = Emulator(fleet=fleet, clock=ManualClock())
+    journal = Journal(tmp_path / "journal.jsonl", clock=emu.now)
+    emu.set_faults(rate=1.0, kinds=["reset"], actions=["StartInstance"], seed=1)
+
+    def heal(event: workflow.ProgressEvent) -> None:
+        if event.phase == "reconcile" and "StartInstance" in event.message:
+            emu.clear_faults()  # the network is back by the time the state has been read
+
+    with EcsClient.for_emulator(emu, sleep=emu.advance) as client:
+        options = DetachOptions(allow_stop=True, restart=True)
+        facts = facts_from_fleet(emu.state())
+        plan = workflow.prepare(client, "d-data", options, facts=facts)
+        assert plan.has_step(StepKind.START_INSTANCE)
+        kw: dict[str, Any] = {"journal": journal, "facts": facts, "clock": emu.now, "sleep": emu.advance}
+        result = workflow.run(client, plan, on_progress=heal, **kw)
+    assert result.outcome is Outcome.DONE, result.message
+    assert "started again" in result.message
+    assert next(i for i in emu.state()["Instances"])["Status"] == "Running"
+    starts = [r for r in emu.requests if r["action"] == "StartInstance"]
+    assert [(r["status"], r.get("fault")) for r in starts] == [(None, "reset"), (200, None)]
+    results = [o.result if o else None for i, o in journal.operations() if i.action == "StartInstance"]
+    assert results == ["did-not-happen", "ok"]
+    assert journal_problems(journal, emu.requests) == []
