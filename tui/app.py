@@ -9,6 +9,7 @@ emulator), so tests build it the same way around the in-process emulator with a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from ecs_detach import workflow
@@ -393,8 +395,10 @@ class EcsDetachApp(App[int]):
     def _jobs_changed(self) -> None:
         for screen in self.screen_stack:
             refresh = getattr(screen, "refresh_jobs", None)
-            if callable(refresh):
-                refresh()
+            if callable(refresh) and screen.is_mounted:
+                # a screen being built or torn down shows the jobs when it is ready
+                with contextlib.suppress(NoMatches):
+                    refresh()
 
     def on_unmount(self) -> None:
         for cancel in self._cancels:  # stop waiting (never the operations in the cloud)

@@ -19,7 +19,7 @@ HELP_TEXT = """\
                 size portable multiattach dwi device instance
   i             detail pane on/off            v   raw JSON on/off
   r             refresh now (auto-refresh is fast while anything is moving)
-  g             switch region (or all regions)           P   switch profile
+  g             switch region (or all regions)   a   all regions on/off   P   switch profile
 
 [b]Act[/b] (inert while read-only; each says why)
   c             check a disk: every DetachDisk precondition, nothing sent

@@ -17,6 +17,7 @@ class JobCard(Vertical):
         super().__init__(id=f"job-{job.job_id}")
         self._job = job
         self._now = now
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         yield Label("", classes="job-title")
@@ -25,10 +26,13 @@ class JobCard(Vertical):
         yield Static("", classes="job-timeline")
 
     def on_mount(self) -> None:
+        self._ready = True
         self.update_job(self._job, self._now)
 
     def update_job(self, job: Job, now: float) -> None:
         self._job, self._now = job, now
+        if not self._ready:  # not composed yet: on_mount shows the latest
+            return
         self.border_title = f"job {job.job_id}"
         self.query_one(".job-title", Label).update(f"[b]{escape(job.title)}[/b]")
         lines = [job.status_line(now)]
