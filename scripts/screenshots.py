@@ -148,7 +148,9 @@ async def shoot(name: str, scenario: Scenario, held: bool, out: Path) -> Path:
             demo=True,
             clock=emulator.now,
             emulator=emulator,
-            journal=Journal(Path(tmp) / "journal.jsonl", clock=emulator.now, new_id=lambda: f"op-{next(ids)}"),
+            journal=Journal(
+                Path(tmp) / "journal.jsonl", clock=emulator.now, new_id=lambda: f"op-{next(ids)}"
+            ),
             sleep=held_sleep if held else emulator.advance,
         )
         app = EcsDetachApp(services, auto_refresh=False)
