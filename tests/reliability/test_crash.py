@@ -230,20 +230,16 @@ def test_kill_9_then_reconcile_and_resume(server: Server, tmp_path: Path, disk_i
         pytest.xfail(f"known gap (reported): {gap}")
 
 
-def test_crash_figures(capsys: pytest.CaptureFixture[str]) -> None:
+def test_crash_figures() -> None:
     """Printed with ``pytest -s``: where each process died, what reconciling found, how the resume ended."""
     if not CRASHES:
         pytest.skip("run together with the crash points")
-    with capsys.disabled():
-        print(f"\ncrash: {len(CRASHES)} kill -9 points")
-        for c in CRASHES:
-            found = (
-                ", ".join(f"{a} {r}" for a, r in zip(c.pending, c.reconciled, strict=True))
-                or "nothing pending"
-            )
-            print(
-                f"  {c.disk_id:13} {c.point:30} reconciled: {found:34} resume: {c.resumed.value:16} {c.note}"
-            )
+    print(f"\ncrash: {len(CRASHES)} kill -9 points")
+    for c in CRASHES:
+        found = (
+            ", ".join(f"{a} {r}" for a, r in zip(c.pending, c.reconciled, strict=True)) or "nothing pending"
+        )
+        print(f"  {c.disk_id:13} {c.point:30} reconciled: {found:34} resume: {c.resumed.value:16} {c.note}")
     assert len(CRASHES) == 20
 
 
