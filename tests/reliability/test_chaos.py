@@ -290,3 +290,54 @@ def test_a_start_whose_connection_reset_is_read_back_then_sent_again(tmp_path: P
     results = [o.result if o else None for i, o in journal.operations() if i.action == "StartInstance"]
     assert results == ["did-not-happen", "ok"]
     assert journal_problems(journal, emu.requests) == []
+
+
+def test_slow_answers_time_out_and_are_reconciled_never_resent(tmp_path: Path) -> None:
+    """Latency: over HTTP, every mutation's answer comes after the client's timeout. The emulator applied each
+    call; the client saw a timeout (outcome unknown); the workflow read the state and carried on."""
+    instances = [
+        {"InstanceId": f"i-{n}", "Status": "Running", "InstanceType": "ecs.g7.large"} for n in range(3)
+    ]
+    instances.append({"InstanceId": "i-nohot", "Status": "Running", "InstanceType": NO_HOT_TYPE})
+    disks = [
+        {"DiskId": f"d-{i['InstanceId']}", "InstanceId": i["InstanceId"], "Type": "data"} for i in instances
+    ]
+    disks += [
+        {"DiskId": f"r-{i['InstanceId']}", "InstanceId": i["InstanceId"], "Type": "system"} for i in instances
+    ]
+    for disk in disks:
+        disk.update(Status="In_use", DiskId=disk["DiskId"].replace("r-", "d-root-"))
+    emu = Emulator(
+        fleet={
+            "Instances": instances,
+            "Disks": disks,
+            "Emulator": {"NoHotDetachInstanceTypes": [NO_HOT_TYPE]},
+        },
+        clock=ManualClock(),
+    )
+    emu.set_faults(latency_ms=400, actions=["DetachDisk", "StopInstance", "StartInstance"])
+    journal = Journal(tmp_path / "journal.jsonl", clock=emu.now)
+    server = emu.serve_in_thread()
+    try:
+        facts = facts_from_fleet(emu.state())
+        kw: dict[str, Any] = {"journal": journal, "facts": facts, "clock": emu.now, "sleep": emu.advance}
+        with EcsClient.for_emulator(
+            emu, endpoint=server.url, transport=None, timeout=0.1, sleep=emu.advance
+        ) as c:
+            results = []
+            for instance in instances:
+                options = DetachOptions(allow_stop=True, restart=True)
+                plan = workflow.prepare(c, f"d-{instance['InstanceId']}", options, facts=facts)
+                results.append(workflow.run(c, plan, **kw))
+    finally:
+        server.stop()
+    assert [r.outcome for r in results] == [Outcome.DONE] * 4, [r.message for r in results]
+    requests = emu.requests
+    assert applied_per(requests, "DetachDisk", "DiskId") == {f"d-{i['InstanceId']}": 1 for i in instances}
+    assert applied_per(requests, "StopInstance", "InstanceId") == {"i-nohot": 1}
+    assert applied_per(requests, "StartInstance", "InstanceId") == {"i-nohot": 1}
+    reconciled = [r for r in journal.records() if r.reconciled]
+    assert len(reconciled) == 6  # 4 detaches, 1 stop, 1 start: each answer too slow, each read back
+    assert all(r.result in ("went-through", "in-progress") for r in reconciled)
+    assert journal_problems(journal, requests) == []
+    assert emu.state()["Instances"][-1]["Status"] == "Running"
