@@ -10,8 +10,8 @@ and reprs, the session's description, the emulator's request log and its control
 
 Not searched, by design: the emulator's own fleet snapshot (``GET /_emulator/state``) and its start-up banner
 list the keys it accepts, secrets included: they are the emulator's configuration, not an output of a run.
-Notebook outputs: the notebook tests execute in memory and leave no files (nothing to search); ``assets/``
-holds no screenshots yet (searched if it does).
+Notebook outputs: the notebook tests execute in memory and leave no files, so the second test renders what
+the cells would show and searches that; ``assets/`` holds no screenshots yet (searched if it does).
 """
 
 from __future__ import annotations
@@ -155,3 +155,47 @@ def test_no_output_of_a_full_run_holds_the_secret_or_the_token(
     assert "STS.****ey9" in outputs["reprs"] or "STS.****" in outputs["reprs"]
     assert json.loads(outputs["journal"].splitlines()[0])["kind"] == "intent"
     assert all(needle not in json.dumps(emu.requests) for needle in NEEDLES.values())
+
+
+def test_no_notebook_output_holds_the_secret_or_the_token(
+    served: ServerThread, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The notebook tests execute in memory and leave no output files, so this renders what a notebook cell
+    would show (text and HTML of every table, report, plan and result, and the progress lines) on the
+    real-account path with the STS credential, and searches that."""
+    from ecs_detach import notebook
+
+    caplog.set_level(logging.DEBUG)
+    env = {
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEY_ID,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
+        "ALIBABA_CLOUD_SECURITY_TOKEN": TOKEN,
+    }
+    nb = notebook.connect(
+        use_emulator=False, endpoint=served.url, env=env, home=tmp_path, journal_path=tmp_path / "nb.jsonl"
+    )
+    shown: list[Any] = [nb.regions(), nb.instances(), nb.disks(), nb.check_fleet(), nb.check("d-web-01-data")]
+    plan = nb.plan("d-web-01-data")
+    result = nb.detach(plan, confirm="d-web-01-data")
+    assert result.ok, result.message
+    shown += [plan, result, nb.journal_table(), nb.reconcile()]
+    for refused in (lambda: nb.detach(nb.plan("d-web-02-data")), lambda: nb.check("d-nope")):
+        try:
+            shown.append(refused())
+        except Exception as exc:  # what the cell's error output shows
+            shown.append(f"{type(exc).__name__}: {exc}")
+    rendered = [str(item) for item in shown] + [
+        item._repr_html_() for item in shown if hasattr(item, "_repr_html_")
+    ]
+    out, err = capsys.readouterr()
+    outputs = {
+        "cell outputs": "\n".join(rendered),
+        "stdout": out,
+        "stderr": err,
+        "logs": caplog.text,
+        "journal": (tmp_path / "nb.jsonl").read_text(encoding="utf-8"),
+        "session": f"{nb.session!r} {nb.session.describe()}",
+    }
+    assert "d-web-01-data" in outputs["cell outputs"] and "STS.****" in outputs["session"]
+    assert [leak for name, text in outputs.items() for leak in _found(name, text)] == []
+    nb.close()
