@@ -309,3 +309,18 @@ def test_undo_refuses_an_operation_made_with_another_profile_or_endpoint(
     ran = cli("attach", "--operation", intent.operation_id, "--yes", "--demo", "--journal", str(journal.path))
     assert ran.code == 2 and "was made with profile (environment)" in ran.err
     assert "--profile / --endpoint" in ran.err
+
+
+def test_stop_options_reach_the_plan_and_the_aliyun_command(cli: CliRunner, demo_journal: Journal) -> None:
+    ran = cli(
+        "detach", "d-web-01-sys", "--demo", "--yes", "--stop-instance", "--force-stop",
+        "--stopped-mode", "StopCharging", "--delete-with-instance", "false", "--json",
+    )  # fmt: skip
+    assert ran.code == 0, ran.err
+    stop = ran.json()["plan"]["steps"][0]
+    assert stop["action"] == "StopInstance"
+    assert stop["params"] == {"InstanceId": "i-web-01", "ForceStop": "true", "StoppedMode": "StopCharging"}
+    assert "--ForceStop true --StoppedMode StopCharging" in stop["aliyun"]
+    (stop_intent, _), (detach_intent, _) = demo_journal.operations()
+    assert stop_intent.params["StoppedMode"] == "StopCharging"
+    assert detach_intent.params["DeleteWithInstance"] == "false"
