@@ -145,3 +145,15 @@ def test_read_commands_print_json_that_parses(emu: Served, tmp_path: Path) -> No
         result = run(emu, tmp_path, *args, "--json")
         assert result.returncode == 0, (args, result.stderr)
         assert isinstance(json.loads(result.stdout), dict)
+
+
+def test_bulk_partial_failure_end_to_end(emu: Served, tmp_path: Path) -> None:
+    emu.reset(instant_fleet())
+    result = run(emu, tmp_path, "detach", "d-web-01-data", "d-jump-01-data", "--yes", "--json")
+    assert result.returncode == 3
+    report = json.loads(result.stdout)["report"]
+    assert [(r["disk_id"], r["outcome"]) for r in report["results"]] == [
+        ("d-web-01-data", "done"),
+        ("d-jump-01-data", "blocked"),
+    ]
+    assert [r["params"]["DiskId"] for r in emu.requests("DetachDisk")] == ["d-web-01-data"]
