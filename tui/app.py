@@ -124,6 +124,12 @@ class EcsDetachApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(BrowseScreen())
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Once a second while a job runs: elapsed and ETA move on every screen that shows jobs."""
+        if self.jobs.active_count:
+            self._jobs_changed()
 
     @property
     def browse(self) -> BrowseScreen | None:

@@ -101,8 +101,8 @@ def journal_rows(entries: Iterable[JournalEntry]) -> list[Row]:
             e.disk_id or "-",
             e.instance_id or "-",
             e.result_text,
-            e.request_id or "-",
             f"{e.profile or '-'} / {e.region or '-'}",
+            e.request_id or "-",
         ]
         fields = {"action": e.action, "disk": e.disk_id, "instance": e.instance_id, "result": e.result}
         rows.append(make_row(e.key, cells, fields))

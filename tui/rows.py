@@ -160,12 +160,15 @@ def disk_row(
         "locks": ",".join(disk.lock_reasons),
     }
     if with_instance:
-        cells.append(",".join(attached) or "-")
+        cells.insert(2, ",".join(attached) or "-")
     return make_row(disk.disk_id, cells, fields, transitional=disk.transitional)
 
 
 def disk_columns(*, with_instance: bool = False) -> tuple[Column, ...]:
-    return (*DISK_COLUMNS, INSTANCE_COLUMN) if with_instance else DISK_COLUMNS
+    """The disks' columns; the all-disks view adds the instance right after the name."""
+    if not with_instance:
+        return DISK_COLUMNS
+    return (*DISK_COLUMNS[:2], INSTANCE_COLUMN, *DISK_COLUMNS[2:])
 
 
 def disks_of(disks: Iterable[Disk], instance_id: str) -> list[Disk]:

@@ -126,12 +126,13 @@ async def test_system_disk_needs_the_stop_fix_and_the_instance_id_typed(
         assert isinstance(dialog, ConfirmScreen)
         assert dialog.typed_id == "i-web-01"
         assert dialog.query_one("#confirm").disabled
-        await pilot.click("#typed")
-        await type_text(pilot, "i-web-0")
+        await type_text(pilot, "i-web-0")  # typing while Cancel has the focus fills the id box
         assert dialog.query_one("#confirm").disabled  # not yet the whole id
+        await pilot.press("enter")
+        assert app.screen is dialog  # enter on a partial id confirms nothing
         await type_text(pilot, "1")
         assert not dialog.query_one("#confirm").disabled
-        await pilot.click("#confirm")
+        await pilot.press("enter")
         await settle(pilot, 8)
 
         assert _instance_status(emulator, "i-web-01") == "Stopped"

@@ -333,9 +333,8 @@ class BrowseScreen(Screen[None]):
         pane.toggle_raw()
 
     def action_mark(self) -> None:
-        disk = self.current_disk
+        disk = self._disk_or_say()
         if disk is None:
-            self.notify("Put the cursor on a disk to mark it (tab or enter moves to the disks).")
             return
         if disk.disk_id in self.marked:
             self.marked.discard(disk.disk_id)
@@ -349,6 +348,12 @@ class BrowseScreen(Screen[None]):
             table.move_cursor(row=row + 1)
 
     def _disk_or_say(self) -> Disk | None:
+        if self.focused is self.query_one("#instances"):
+            self.notify(
+                "The cursor is on an instance. Press enter (or tab) to move to its disks, then choose one.",
+                title="Choose a disk",
+            )
+            return None
         disk = self.current_disk
         if disk is None:
             self.notify(
@@ -393,7 +398,8 @@ class BrowseScreen(Screen[None]):
     def action_undo(self) -> None:
         if not self.ecs_app.writes_allowed("re-attach"):
             return
-        disk = self.current_disk
+        on_disks = self.focused is not self.query_one("#instances")
+        disk = self.current_disk if on_disks else None
         self.ecs_app.undo(disk.disk_id if disk else None)
 
     def action_pick_region(self) -> None:

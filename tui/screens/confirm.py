@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -29,8 +29,8 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Label(self._title, classes="dialog-title")
             yield Static(self._body, id="confirm-body")
             if self.typed_id:
-                yield Label(f"To confirm, type [b]{self.typed_id}[/b]:", id="typed-label")
-                yield Input(placeholder=self.typed_id, id="typed")
+                yield Label(f"To confirm, type [b]{self.typed_id}[/b] and press enter (esc cancels):")
+                yield Input(placeholder=self.typed_id, id="typed", select_on_focus=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(self._confirm_label, id="confirm", variant="error", disabled=bool(self.typed_id))
@@ -45,7 +45,19 @@ class ConfirmScreen(ModalScreen[bool]):
     @on(Input.Submitted, "#typed")
     def _submitted(self, event: Input.Submitted) -> None:
         if event.value.strip() == self.typed_id:
-            self.query_one("#confirm", Button).focus()
+            self.dismiss(True)  # the id typed exactly, then enter: as deliberate as it gets
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing while Cancel has the focus goes to the id box (Cancel stays the default for enter)."""
+        if not self.typed_id or event.character is None or not event.is_printable:
+            return
+        box = self.query_one("#typed", Input)
+        if self.focused is box or event.key in ("space", "tab"):
+            return
+        box.focus()
+        box.insert_text_at_cursor(event.character)
+        event.stop()
+        event.prevent_default()
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -25,8 +25,8 @@ JOURNAL_COLUMNS = (
     Column("disk", "Disk"),
     Column("instance", "Instance"),
     Column("result", "Result"),
-    Column("request", "Request id"),
     Column("where", "Profile / region"),
+    Column("request", "Request id"),
 )
 
 

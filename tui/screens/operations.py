@@ -36,7 +36,6 @@ class OperationsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_jobs()
-        self.set_interval(1.0, self.refresh_jobs)
 
     def refresh_jobs(self) -> None:
         container = self.query_one("#jobs", VerticalScroll)

@@ -152,7 +152,10 @@ class UndoScreen(Screen[None]):
             lines.append("✓ Ready to re-attach.")
         summary.update(escape("\n".join(lines)))
         summary.set_classes("verdict " + ("ready" if ready and plan.executable else "fixable"))
-        self.query_one("#credential-section").display = disk.is_system and ready
+        needs_secret = disk.is_system and ready
+        self.query_one("#credential-section").display = needs_secret
+        if needs_secret and self.job is None and not self._secret():
+            self.query_one("#secret", Input).focus()  # the one thing to type; nothing is sent from here
         for section in ("#plan-title", "#plan", "#commands-title", "#commands"):
             self.query_one(section).display = ready
         body = plan_lines(plan)

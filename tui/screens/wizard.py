@@ -52,6 +52,7 @@ class DetachWizard(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("r", "recheck", "Check again"),
+        Binding("s", "allow_stop", "Allow the stop", id="allow-stop"),
         Binding("o", "app.operations", "Jobs"),
     ]
 
@@ -64,6 +65,7 @@ class DetachWizard(Screen[None]):
         self.preconditions: Preconditions | None = None
         self.plan: Plan | None = None
         self.job: Job | None = None
+        self._rechecked = False
 
     @property
     def ecs_app(self) -> EcsDetachApp:
@@ -106,6 +108,7 @@ class DetachWizard(Screen[None]):
         with Horizontal(classes="wizard-actions"):
             yield Button("Cancel", id="cancel", variant="primary")
             yield Button("Detach…", id="go", variant="error", disabled=True)
+            yield Label("tab moves between buttons and options · enter presses", classes="hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -145,6 +148,7 @@ class DetachWizard(Screen[None]):
         pre = message.preconditions
         self.preconditions = pre
         self.instance_id = pre.instance_id or self.instance_id
+        self.refresh_bindings()
         disk, instance = pre.disk, pre.instance
         title = f"{'Check' if self.check_only else 'Detach'} disk {pre.disk_id}"
         if disk is not None:
@@ -217,6 +221,12 @@ class DetachWizard(Screen[None]):
             )
         elif plan.nothing_to_do:
             no_plan.update("[b]Nothing to do.[/b] The disk is attached to no instance.")
+        elif not plan.executable and pre.needs_stop and not self.check_only:
+            no_plan.display = True
+            no_plan.update(
+                "[b]The plan needs your say-so to stop the instance.[/b]\nPress [b]s[/b] (or tick "
+                "“Stop the instance” above) to add the stop to the plan; nothing is sent until you confirm."
+            )
         if plan.steps and not blocked:
             body = plan_lines(plan)
             body.append(
@@ -241,6 +251,16 @@ class DetachWizard(Screen[None]):
             go.tooltip = "Tick “Stop the instance” to include the fix in the plan."
 
     # --- confirm and run
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "allow_stop":
+            pre = self.preconditions
+            return bool(pre and pre.needs_stop and not self.check_only and self.job is None)
+        return True
+
+    def action_allow_stop(self) -> None:
+        box = self.query_one("#allow-stop", Checkbox)
+        box.value = not box.value
 
     def action_recheck(self) -> None:
         if self.job is None:
@@ -300,3 +320,6 @@ class DetachWizard(Screen[None]):
             return
         for card in self.query(JobCard):
             card.update_job(self.job, self.ecs_app.services.clock())
+        if not self.job.active and not self._rechecked:
+            self._rechecked = True
+            self.check()  # show where things stand now that the job is over
