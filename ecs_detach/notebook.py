@@ -11,8 +11,7 @@ nb.journal_table()
 ```
 
 - Reports (`Preconditions`), plans, run results and bulk reports render as tables: HTML in Jupyter
-  (``_repr_html_``) and readable text with ``print`` (``__str__``). `install_reprs` adds both to those
-  classes when they lack them; `connect` calls it.
+  (``_repr_html_``) and readable text with ``print`` (``__str__``), through `ecs_detach.render`.
 - Waiting shows one progress line updated in place (a display handle in a Jupyter kernel, printed lines
   elsewhere). The workflow runs in a worker thread: interrupting the kernel (KeyboardInterrupt) cancels the
   *wait* only; the call in progress finishes and is journaled, the operation goes on in the cloud, and the
@@ -53,16 +52,14 @@ from ecs_detach.preconditions import (
     check_detach,
     facts_from_fleet,
 )
+from ecs_detach.render import VERDICT_MARKS, badge, outcome_label, pretty, verdict_label
 from ecs_detach.tables import (
     Column,
     Table,
     bulk_plans_table,
-    bulk_results_table,
     disks_table,
     instances_table,
     journal_table,
-    plan_table,
-    preconditions_table,
     status_label,
 )
 from ecs_detach.workflow import BulkReport, CancelToken, ProgressEvent, RunResult
@@ -80,14 +77,7 @@ __all__ = [
     "Workbench",
     "check_fleet",
     "connect",
-    "install_reprs",
-    "plan_html",
-    "plan_text",
     "regions_table",
-    "report_html",
-    "report_text",
-    "result_html",
-    "result_text",
     "verdict_label",
     "write_csv",
 ]
@@ -114,43 +104,6 @@ class ConfirmationRequired(NotebookError):
 # ---------------------------------------------------------------------------------------------------------
 # Labels and small tables
 # ---------------------------------------------------------------------------------------------------------
-
-_VERDICT_MARKS = {
-    "ready": "✓ ready",
-    "fixable": "↻ fixable",
-    "blocked": "✗ blocked",
-    "already-detached": "○ already-detached",
-    "in-progress": "◐ in-progress",
-}
-_VERDICT_COLOURS = {
-    "ready": "#1a7f37",
-    "fixable": "#9a6700",
-    "blocked": "#cf222e",
-    "already-detached": "#57606a",
-    "in-progress": "#0969da",
-}
-_OUTCOME_MARKS = {
-    "done": "✓ done",
-    "already-detached": "○ already-detached",
-    "blocked": "✗ blocked",
-    "aborted": "✗ aborted",
-    "failed": "✗ failed",
-    "timed-out": "⏱ timed-out",
-    "cancelled": "■ cancelled",
-}
-
-
-def verdict_label(verdict: str) -> str:
-    """A verdict with its symbol: ✓ ready, ↻ fixable, ✗ blocked, ○ already-detached, ◐ in-progress."""
-    return _VERDICT_MARKS.get(verdict, verdict)
-
-
-def outcome_label(outcome: str) -> str:
-    return _OUTCOME_MARKS.get(outcome, outcome)
-
-
-def _badge(text: str, colour: str) -> str:
-    return f'<strong style="color:{colour}">{html.escape(text)}</strong>'
 
 
 REGION_COLUMNS = (
@@ -183,143 +136,6 @@ def write_csv(table: Table | FleetChecks, path: str | Path) -> Path:
         for record in shown.to_records():
             writer.writerow([_csv_cell(record[col.key]) for col in shown.columns])
     return target
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Rendering reports, plans and results
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _lines_html(items: Iterable[str], lead: str = "") -> str:
-    rows = [f"<li>{html.escape(item)}</li>" for item in items]
-    if not rows:
-        return ""
-    head = f"<p>{html.escape(lead)}</p>" if lead else ""
-    return f"{head}<ul>{''.join(rows)}</ul>"
-
-
-def report_text(pre: Preconditions) -> str:
-    """A preconditions report as text: the verdict, the summary, the fixes, and every row."""
-    lines = [f"Verdict: {verdict_label(pre.verdict.value)}", pre.summary]
-    if pre.predicted_code:
-        lines.append(f"The API would answer now: {pre.predicted_code}")
-    lines.extend(f"Fix: {fix.description}" for fix in pre.fixes)
-    table = preconditions_table(pre)
-    lines.append(table.render(max_widths=(None, 28, None, 48, 36, None)))
-    return "\n".join(lines)
-
-
-def report_html(pre: Preconditions) -> str:
-    verdict = pre.verdict.value
-    parts = [
-        f"<p>{_badge(verdict_label(verdict), _VERDICT_COLOURS.get(verdict, '#000'))} "
-        f"{html.escape(pre.summary)}</p>"
-    ]
-    if pre.predicted_code:
-        parts.append(f"<p>The API would answer now: <code>{html.escape(pre.predicted_code)}</code></p>")
-    parts.append(_lines_html((fix.description for fix in pre.fixes), "Fixes the toolkit can apply:"))
-    parts.append(preconditions_table(pre)._repr_html_())
-    return "".join(parts)
-
-
-def plan_text(plan: Plan) -> str:
-    """A plan as text: the steps, the expected changes, the ETA and the equivalent aliyun commands."""
-    return plan.describe()
-
-
-def plan_html(plan: Plan) -> str:
-    if plan.nothing_to_do:
-        head = _badge("○ nothing to do", _VERDICT_COLOURS["already-detached"])
-    elif not plan.executable:
-        head = _badge("✗ cannot run", _VERDICT_COLOURS["blocked"]) + " " + html.escape(plan.refusal)
-    else:
-        head = _badge("✓ can run", _VERDICT_COLOURS["ready"]) + (
-            f" ETA about {plan.eta_seconds:.0f} s (timeout {plan.timeout:.0f} s per wait); "
-            f"calls: {html.escape(', '.join(plan.calls) or 'none')}"
-        )
-    parts = [f"<p>{head}</p>"]
-    if plan.steps:
-        parts.append(plan_table(plan)._repr_html_())
-        commands = "\n".join(f"$ {command}" for command in plan.aliyun_commands)
-        parts.append(f"<p>The same with the aliyun CLI:</p><pre>{html.escape(commands)}</pre>")
-    parts.append(_lines_html((f"⚠ {w}" for w in plan.warnings), "Warnings:"))
-    return "".join(parts)
-
-
-RESULT_STEP_COLUMNS = (
-    Column("Step", "kind", lambda s: s.kind),
-    Column("What happened", "message", lambda s: s.message),
-    Column("Call", "action", lambda s: s.action or "-"),
-    Column("Request id", "request_id", lambda s: s.request_id or "-"),
-    Column("Result", "code", lambda s: s.code or "-"),
-)
-
-
-def result_steps_table(result: RunResult) -> Table:
-    return Table.build(result.steps, RESULT_STEP_COLUMNS, f"Steps ({result.disk_id})")
-
-
-def result_text(result: RunResult) -> str:
-    lines = [f"{outcome_label(result.outcome.value)}: {result.message}"]
-    if result.disk is not None:
-        lines.append(f"Disk {result.disk.disk_id} is now {status_label(result.disk.status)}.")
-    if result.code:
-        lines.append(f"Code: {result.code}")
-    if result.remedy:
-        lines.append(f"What to do: {result.remedy}")
-    if result.steps:
-        lines.append(str(result_steps_table(result)))
-    return "\n".join(lines)
-
-
-def result_html(result: RunResult) -> str:
-    colour = "#1a7f37" if result.ok else "#cf222e"
-    parts = [f"<p>{_badge(outcome_label(result.outcome.value), colour)} {html.escape(result.message)}</p>"]
-    if result.disk is not None:
-        parts.append(
-            f"<p>Disk <code>{html.escape(result.disk.disk_id)}</code> is now "
-            f"<strong>{html.escape(status_label(result.disk.status))}</strong>.</p>"
-        )
-    if result.code:
-        parts.append(f"<p>Code: <code>{html.escape(result.code)}</code></p>")
-    if result.remedy:
-        parts.append(f"<p>What to do: {html.escape(result.remedy)}</p>")
-    if result.steps:
-        parts.append(result_steps_table(result)._repr_html_())
-    return "".join(parts)
-
-
-def bulk_text(report: BulkReport) -> str:
-    return f"{report.summary()}\n{bulk_results_table(report)}"
-
-
-def bulk_html(report: BulkReport) -> str:
-    done, total = len(report.succeeded), len(report.results)
-    colour = "#1a7f37" if report.ok else "#cf222e"
-    head = _badge(f"{done} of {total} disk(s) done", colour)
-    return f"<p>{head}</p>{bulk_results_table(report)._repr_html_()}"
-
-
-def _pretty(self: Any, printer: Any, cycle: bool) -> None:
-    """IPython's text view (text/plain): the readable text rather than the dataclass repr."""
-    printer.text(str(self))
-
-
-def _install(cls: type, text: Callable[[Any], str], page: Callable[[Any], str]) -> None:
-    # Methods added to classes this module does not own, only where they lack them.
-    for name, method in (("__str__", text), ("_repr_html_", page), ("_repr_pretty_", _pretty)):
-        if name not in cls.__dict__:
-            setattr(cls, name, method)
-
-
-def install_reprs() -> None:
-    """Give preconditions reports, plans, run results and bulk reports a readable ``__str__``, a
-    ``_repr_html_`` for Jupyter and a ``_repr_pretty_`` for IPython's text view, unless their classes
-    already define them (idempotent)."""
-    _install(Preconditions, report_text, report_html)
-    _install(Plan, plan_text, plan_html)
-    _install(RunResult, result_text, result_html)
-    _install(BulkReport, bulk_text, bulk_html)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -407,7 +223,7 @@ class FleetChecks:
             key = (pre.verdict.value, _code(pre) or "-")
             counts[key] += 1
             examples.setdefault(key, []).append(pre.disk_id)
-        order = list(_VERDICT_MARKS)
+        order = list(VERDICT_MARKS)
         keys = sorted(counts, key=lambda k: (order.index(k[0]) if k[0] in order else 99, k[1]))
         rows = [(k[0], k[1], counts[k], tuple(examples[k][:3])) for k in keys]
         columns = (
@@ -427,7 +243,7 @@ class FleetChecks:
     def __str__(self) -> str:
         return f"{self.summary()}\n\n{self.table().render(max_widths=FLEET_CHECK_WIDTHS)}"
 
-    _repr_pretty_ = _pretty
+    _repr_pretty_ = pretty
 
     def _repr_html_(self) -> str:
         notes = "".join(
@@ -595,12 +411,10 @@ class Workbench:
     def __repr__(self) -> str:
         return f"Workbench({self.describe()})"
 
-    _repr_pretty_ = _pretty
+    _repr_pretty_ = pretty
 
     def _repr_html_(self) -> str:
-        mode = (
-            _badge("DEMO — built-in emulator", "#0969da") if self.demo else _badge("REAL ACCOUNT", "#cf222e")
-        )
+        mode = badge("DEMO — built-in emulator", "#0969da") if self.demo else badge("REAL ACCOUNT", "#cf222e")
         return f"<p>{mode} {html.escape(self.describe())}</p>"
 
     def close(self) -> None:
@@ -1062,7 +876,6 @@ def connect(
     from ecs_detach.credentials import CredentialsError
     from ecs_detach.session import open_client
 
-    install_reprs()
     if use_emulator:
         if clock is None:
             from ecs_detach.emulator import ScaledClock

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ecs_detach._display import Displayable
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
 
@@ -72,7 +73,7 @@ class PlanStep:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Displayable):
     action: str  # "detach" | "reattach"
     disk_id: str
     instance_id: str
@@ -85,6 +86,16 @@ class Plan:
     options: DetachOptions = field(default_factory=DetachOptions)
     preconditions: Preconditions | None = field(default=None, compare=False)
     timeout: float = DEFAULT_TIMEOUT
+
+    def _text(self) -> str:
+        from ecs_detach.render import plan_text
+
+        return plan_text(self)
+
+    def _html(self) -> str:
+        from ecs_detach.render import plan_html
+
+        return plan_html(self)
 
     @property
     def eta_seconds(self) -> float:

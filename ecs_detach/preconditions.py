@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from ecs_detach._display import Displayable
 from ecs_detach.models import (
     DISK_ATTACHING,
     DISK_AVAILABLE,
@@ -190,7 +191,7 @@ class Row:
 
 
 @dataclass(frozen=True, slots=True)
-class Preconditions:
+class Preconditions(Displayable):
     disk_id: str
     instance_id: str
     region_id: str
@@ -203,6 +204,16 @@ class Preconditions:
     predicted_code: str | None
     disk: Disk | None = field(default=None, compare=False)
     instance: Instance | None = field(default=None, compare=False)
+
+    def _text(self) -> str:
+        from ecs_detach.render import report_text
+
+        return report_text(self)
+
+    def _html(self) -> str:
+        from ecs_detach.render import report_html
+
+        return report_html(self)
 
     def row(self, number: int) -> Row:
         return self.rows[number - 1]

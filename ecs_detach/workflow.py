@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
+from ecs_detach._display import Displayable
 from ecs_detach.errors import (
     ApiError,
     EcsError,
@@ -195,7 +196,7 @@ class StepResult:
 
 
 @dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(Displayable):
     outcome: Outcome
     message: str
     disk_id: str
@@ -207,6 +208,16 @@ class RunResult:
     disk: Disk | None = field(default=None, compare=False)  # the last state read
     elapsed: float = 0.0
     stopped_instance: bool = False  # this run stopped the instance (and did not start it again)
+
+    def _text(self) -> str:
+        from ecs_detach.render import result_text
+
+        return result_text(self)
+
+    def _html(self) -> str:
+        from ecs_detach.render import result_html
+
+        return result_html(self)
 
     @property
     def ok(self) -> bool:
@@ -1329,11 +1340,21 @@ class BulkItem:
 
 
 @dataclass(frozen=True, slots=True)
-class BulkReport:
+class BulkReport(Displayable):
     """One result per disk, in the order given. One disk's failure never stops or hides the others."""
 
     results: tuple[RunResult, ...]
     plans: tuple[Plan, ...] = field(default=(), compare=False)
+
+    def _text(self) -> str:
+        from ecs_detach.render import bulk_text
+
+        return bulk_text(self)
+
+    def _html(self) -> str:
+        from ecs_detach.render import bulk_html
+
+        return bulk_html(self)
 
     @property
     def succeeded(self) -> tuple[RunResult, ...]:

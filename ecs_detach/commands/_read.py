@@ -12,6 +12,7 @@ from ecs_detach.commands._context import journal_for, open_context
 from ecs_detach.errors import remedy_for
 from ecs_detach.journal import JournalRecord
 from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
+from ecs_detach.render import verdict_label
 from ecs_detach.tables import (
     PRECONDITION_WIDTHS,
     disks_table,
@@ -21,18 +22,6 @@ from ecs_detach.tables import (
 )
 
 __all__ = ["cmd_check", "cmd_disks", "cmd_instances", "cmd_journal", "cmd_snapshot_fleet", "verdict_label"]
-
-_VERDICT_MARKS = {
-    Verdict.READY: "✓ ready",
-    Verdict.FIXABLE: "↻ fixable",
-    Verdict.BLOCKED: "✗ blocked",
-    Verdict.ALREADY_DETACHED: "○ already-detached",
-    Verdict.IN_PROGRESS: "◐ in-progress",
-}
-
-
-def verdict_label(verdict: Verdict) -> str:
-    return _VERDICT_MARKS.get(verdict, verdict.value)
 
 
 def cmd_instances(args: Any, console: Console) -> int:
@@ -78,7 +67,7 @@ def show_preconditions(console: Console, pre: Preconditions, *, only_failing: bo
             )
     else:
         console.table(preconditions_table(pre), PRECONDITION_WIDTHS)
-    console.say(f"Verdict: {verdict_label(pre.verdict)} — {pre.summary}")
+    console.say(f"Verdict: {verdict_label(pre.verdict.value)} — {pre.summary}")
     if pre.predicted_code:
         console.say(f"DetachDisk would now answer: {pre.predicted_code}")
         remedy = report_remedy(pre)
