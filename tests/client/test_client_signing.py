@@ -29,7 +29,7 @@ from ecs_detach.signing import (
 )
 
 VECTORS: list[dict[str, Any]] = json.loads(
-    (Path(__file__).with_name("signature-vectors.json")).read_text(encoding="utf-8")
+    (Path(__file__).parents[1] / "data" / "signature-vectors.json").read_text(encoding="utf-8")
 )["vectors"]
 V1 = [v for v in VECTORS if v["version"] == "V1"]
 V3 = [v for v in VECTORS if v["version"] == "V3"]

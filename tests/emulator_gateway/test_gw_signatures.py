@@ -12,13 +12,12 @@ import pytest
 from ecs_detach.emulator import verify
 from ecs_detach.emulator.wire import ApiRequest, GatewayError, decode_form, parse_request
 
-VECTORS_FILE = Path("/work/shared/reference/signature-vectors.json")
-LOCAL_COPY = Path(__file__).with_name("signature-vectors.json")
+# A copy of ../shared/reference/signature-vectors.json, so the tests run wherever the repository is.
+VECTORS_FILE = Path(__file__).parents[1] / "data" / "signature-vectors.json"
 
 
 def _load() -> list[dict[str, Any]]:
-    source = LOCAL_COPY if LOCAL_COPY.exists() else VECTORS_FILE
-    vectors: list[dict[str, Any]] = json.loads(source.read_text(encoding="utf-8"))["vectors"]
+    vectors: list[dict[str, Any]] = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))["vectors"]
     return vectors
 
 
