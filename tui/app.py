@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -72,7 +73,11 @@ class EcsDetachApp(App[int]):
 
     @property
     def identity(self) -> Identity:
-        return self.services.identity(read_only=self.read_only)
+        identity = self.services.identity(read_only=self.read_only)
+        browse = self.browse
+        if browse is not None and browse.all_regions:
+            identity = replace(identity, region="ALL (actions use each disk's region; g picks one)")
+        return identity
 
     def _apply_read_only(self) -> None:
         """The client refuses mutations itself while read-only (safety rule 2); keep its flag in step."""
@@ -82,6 +87,9 @@ class EcsDetachApp(App[int]):
         with_read_only = getattr(client, "with_read_only", None)
         if callable(with_read_only):
             self.services = self.services.with_client(with_read_only(self.read_only))
+
+    def show_identity(self) -> None:
+        self._show_identity()
 
     def _show_identity(self) -> None:
         for bar in self.query(IdentityBar):
@@ -158,12 +166,15 @@ class EcsDetachApp(App[int]):
     def open_wizard(self, disk: Disk, instance_id: str | None, *, check_only: bool = False) -> None:
         from .screens.wizard import DetachWizard
 
-        self.push_screen(DetachWizard(disk.disk_id, instance_id, check_only=check_only))
+        wizard = DetachWizard(disk.disk_id, instance_id, check_only=check_only, region_id=disk.region_id)
+        self.push_screen(wizard)
 
     def open_bulk(self, disks: Sequence[Disk]) -> None:
         from .screens.bulk import BulkDetachScreen
 
-        self.push_screen(BulkDetachScreen([d.disk_id for d in disks]))
+        self.push_screen(
+            BulkDetachScreen([d.disk_id for d in disks], {d.disk_id: d.region_id for d in disks})
+        )
 
     def undo(self, disk_id: str | None) -> None:
         from .screens.undo import UndoScreen
@@ -187,7 +198,7 @@ class EcsDetachApp(App[int]):
     @on(RegionsLoaded)
     def _regions_loaded(self, message: RegionsLoaded) -> None:
         current = self.services.client.region_id
-        options = [("*", "All regions (read-only overview)")]
+        options = [("*", "All regions (every region at once)")]
         options += [(r.region_id, f"{r.region_id}  {r.local_name}".rstrip()) for r in message.regions]
         self.push_screen(PickerScreen("Switch region", options, current=current), self._region_picked)
 
@@ -251,9 +262,19 @@ class EcsDetachApp(App[int]):
         except Exception:  # the ETA is a hint; never fail a plan over it
             return Durations()
 
-    def read_preconditions(self, disk_id: str, options: DetachOptions) -> Preconditions:
+    def client_for(self, region_id: str | None) -> Any:
+        """The session's client, aimed at ``region_id`` (the all-regions view acts in each disk's region)."""
+        client = self.services.client
+        if not region_id or region_id == client.region_id:
+            return client
+        return client.with_region(region_id)
+
+    def read_preconditions(
+        self, disk_id: str, options: DetachOptions, region_id: str | None = None
+    ) -> Preconditions:
         """Fresh reads and every precondition (call from a thread worker)."""
-        return workflow.inspect(self.services.client, disk_id, options, facts=self.facts_source())
+        client = self.client_for(region_id)
+        return workflow.inspect(client, disk_id, options, facts=self.facts_source())
 
     def run_plan(self, plan: Plan, *, password: str | None = None, key_pair_name: str | None = None) -> Job:
         """Run a confirmed plan in a thread worker; the job is followed wherever the operator goes."""
@@ -289,7 +310,7 @@ class EcsDetachApp(App[int]):
 
         try:
             result = workflow.run(
-                self.services.client,
+                self.client_for(plan.region_id),
                 plan,
                 journal=self.services.journal,
                 facts=self.facts_source(),
@@ -326,7 +347,12 @@ class EcsDetachApp(App[int]):
         ]
         cancel = workflow.CancelToken()
         self._cancels.append(cancel)
-        self._run_bulk_worker(list(plans), {job.disk_id: job.job_id for job in jobs}, cancel)
+        by_region: dict[str, list[Plan]] = {}
+        for plan in plans:
+            by_region.setdefault(plan.region_id, []).append(plan)
+        ids = {job.disk_id: job.job_id for job in jobs}
+        for region_plans in by_region.values():
+            self._run_bulk_worker(region_plans, {p.disk_id: ids[p.disk_id] for p in region_plans}, cancel)
         self._jobs_changed()
         return jobs
 
@@ -343,7 +369,7 @@ class EcsDetachApp(App[int]):
 
         try:
             report = workflow.run_bulk(
-                self.services.client,
+                self.client_for(plans[0].region_id if plans else None),
                 plans,
                 journal=self.services.journal,
                 facts=self.facts_source(),

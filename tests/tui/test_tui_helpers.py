@@ -12,6 +12,7 @@ from tui.rows import (
     disk_details,
     disk_rows,
     disks_of,
+    instance_columns,
     instance_details,
     instance_rows,
     raw_json,
@@ -169,3 +170,15 @@ def test_refresh_is_fast_while_anything_moves() -> None:
     assert refresh_interval(transitional=False, active_jobs=0) == SLOW_REFRESH_SECONDS
     assert write_refusal(read_only=False, protected=True) is None
     assert "profile name" in (write_refusal(read_only=True, protected=True) or "")
+
+
+def test_a_table_lists_a_window_of_a_huge_result_around_the_cursor() -> None:
+    from tui.widgets.tables import column_widths, window
+
+    rows = instance_rows([_instance(i) for i in range(10_000)], [])
+    assert [r.key for r in window(rows, None, 500)] == [r.key for r in rows[:500]]
+    around = window(rows, "i-007000", 500)
+    assert len(around) == 500 and "i-007000" in {r.key for r in around}
+    assert window(rows[:10], "i-000003", 500) == rows[:10]
+    widths = column_widths(instance_columns(), rows[:3])
+    assert widths[0] == len("Instance ID")  # the label is wider than these ids

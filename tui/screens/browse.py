@@ -71,6 +71,7 @@ class BrowseScreen(Screen[None]):
         self._instances_by_id: dict[str, Instance] = {}
         self._disks_by_id: dict[str, Disk] = {}
         self._refresh_timer: Timer | None = None
+        self._filter_timer: Timer | None = None
         self.loaded = False
 
     @property
@@ -139,6 +140,7 @@ class BrowseScreen(Screen[None]):
         for region, reason in self.region_errors.items():
             self.notify(reason, title=f"{region} could not be read", severity="warning")
         self.ecs_app.fleet_changed(self.instances, self.disks)
+        self.ecs_app.show_identity()
         self._schedule_refresh()
 
     @on(LoadFailed)
@@ -179,17 +181,21 @@ class BrowseScreen(Screen[None]):
             noun = "disk"
         query = parse_query(self.filter_text, known_fields(rows))
         shown = filter_rows(rows, query)
-        table.show_rows(columns, shown)
+        in_table = table.show_rows(columns, shown)
         if self.view == "instances":
             self._show_instance_disks()
         self._update_detail()
-        self._update_status(noun, len(shown), len(rows), query.unknown_fields)
+        self._update_status(noun, len(shown), len(rows), query.unknown_fields, in_table)
 
-    def _update_status(self, noun: str, shown: int, total: int, unknown: Sequence[str]) -> None:
+    def _update_status(
+        self, noun: str, shown: int, total: int, unknown: Sequence[str], in_table: int
+    ) -> None:
         scope = "all regions" if self.all_regions else self.ecs_app.services.client.region_id
         parts = [f"{plural(total, noun)} in {scope}"]
         if self.filter_text:
-            parts.append(f"filter “{self.filter_text}”: {shown} shown")
+            parts.append(f"filter “{self.filter_text}”: {shown} match")
+        if in_table < shown:
+            parts.append(f"listing {in_table} of them: / filters to narrow")
         if unknown:
             parts.append("unknown field: " + ", ".join(unknown))
         if self.marked:
@@ -298,7 +304,13 @@ class BrowseScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value.strip()
-        if self.loaded:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        # Large fleets: filter once typing pauses, not on every key.
+        delay = 0.0 if len(self._instance_rows) + len(self._disk_rows) < 2000 else 0.15
+        if delay and self.loaded:
+            self._filter_timer = self.set_timer(delay, self._show_tables)
+        elif self.loaded:
             self._show_tables()
 
     @on(Input.Submitted, "#filter")

@@ -52,9 +52,11 @@ class BulkDetachScreen(Screen[None]):
         Binding("o", "app.operations", "Jobs"),
     ]
 
-    def __init__(self, disk_ids: Sequence[str]) -> None:
+    def __init__(self, disk_ids: Sequence[str], regions: dict[str, str] | None = None) -> None:
         super().__init__()
         self.disk_ids = list(disk_ids)
+        self.regions = dict(regions or {})
+        """disk id -> its region (the all-regions view can mark disks of several regions)."""
         self.plans: list[Plan] = []
         self.started = False
 
@@ -80,7 +82,13 @@ class BulkDetachScreen(Screen[None]):
     def prepare(self) -> None:
         app = self.ecs_app
         try:
-            plans = workflow.prepare_bulk(app.services.client, self.disk_ids, facts=app.facts_source())
+            plans: list[Plan] = []
+            by_region: dict[str, list[str]] = {}
+            for disk_id in self.disk_ids:
+                by_region.setdefault(self.regions.get(disk_id, ""), []).append(disk_id)
+            for region, ids in by_region.items():
+                client = app.client_for(region or None)
+                plans += workflow.prepare_bulk(client, ids, facts=app.facts_source())
         except Exception as error:
             self.post_message(BulkFailed(error))
             return

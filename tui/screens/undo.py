@@ -99,9 +99,10 @@ class UndoScreen(Screen[None]):
                 self.post_message(UndoFound(None, None, None))
                 return
             intent, _ = found
-            disk = app.services.client.get_disk(intent.disk_id)
+            client = app.client_for(intent.region or None)
+            disk = client.get_disk(intent.disk_id)
             plan = workflow.prepare_reattach(
-                app.services.client,
+                client,
                 intent,
                 credential=credential,
                 start_after=start_after,

@@ -56,9 +56,12 @@ class DetachWizard(Screen[None]):
         Binding("o", "app.operations", "Jobs"),
     ]
 
-    def __init__(self, disk_id: str, instance_id: str | None, *, check_only: bool = False) -> None:
+    def __init__(
+        self, disk_id: str, instance_id: str | None, *, check_only: bool = False, region_id: str | None = None
+    ) -> None:
         super().__init__()
         self.disk_id = disk_id
+        self.region_id = region_id
         self.instance_id = instance_id
         self.check_only = check_only
         self.options = DetachOptions(instance_id=instance_id)
@@ -131,7 +134,7 @@ class DetachWizard(Screen[None]):
     @work(thread=True, exclusive=True, group="check", exit_on_error=False)
     def check(self) -> None:
         try:
-            pre = self.ecs_app.read_preconditions(self.disk_id, self.options)
+            pre = self.ecs_app.read_preconditions(self.disk_id, self.options, self.region_id)
         except Exception as error:
             self.post_message(CheckFailed(error))
             return

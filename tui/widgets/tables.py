@@ -10,6 +10,18 @@ from textual.widgets import DataTable
 from ..rows import Column, Row
 
 MAX_COLUMN_WIDTH = 40
+ROW_LIMIT = 500
+"""A table holds at most this many rows: building a DataTable of 10,000 rows stalls the UI for seconds,
+and nobody scrolls through 10,000 rows; the status line says how many more there are, and / narrows them."""
+
+
+def window(rows: Sequence[Row], keep: str | None, limit: int) -> Sequence[Row]:
+    """At most ``limit`` rows: the first ones, or a window centred on the row with key ``keep``."""
+    if len(rows) <= limit:
+        return rows
+    index = next((i for i, row in enumerate(rows) if row.key == keep), 0) if keep else 0
+    start = max(0, min(index - limit // 2, len(rows) - limit)) if index >= limit else 0
+    return rows[start : start + limit]
 
 
 def column_widths(columns: Sequence[Column], rows: Sequence[Row]) -> list[int]:
@@ -31,8 +43,10 @@ class RowTable(DataTable[str]):
         self._columns_shown: tuple[tuple[Column, int], ...] = ()
         self.row_keys: list[str] = []
 
-    def show_rows(self, columns: Sequence[Column], rows: Sequence[Row]) -> None:
+    def show_rows(self, columns: Sequence[Column], rows: Sequence[Row], *, limit: int = ROW_LIMIT) -> int:
+        """Show ``rows`` (at most ``limit`` of them, around the row the cursor was on); return how many."""
         keep = self.current_key
+        rows = window(rows, keep, limit)
         widths = column_widths(columns, rows)
         column_spec = tuple(zip(columns, widths, strict=True))
         if column_spec != self._columns_shown:
@@ -51,6 +65,7 @@ class RowTable(DataTable[str]):
             row = keys.index(keep)
             self.move_cursor(row=row, animate=False, scroll=True)
             self.call_after_refresh(self.move_cursor, row=row, animate=False, scroll=True)
+        return len(keys)
 
     @property
     def current_key(self) -> str | None:
