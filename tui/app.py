@@ -133,6 +133,29 @@ class EcsDetachApp(App[int]):
     def on_mount(self) -> None:
         self.push_screen(BrowseScreen())
         self.set_interval(1.0, self._tick)
+        if self.services.journal is not None:
+            self._reconcile_journal()
+
+    @work(thread=True, group="reconcile", exit_on_error=False)
+    def _reconcile_journal(self) -> None:
+        """Safety rule 3: calls whose outcome was never recorded are settled by reading the live state."""
+        journal = self.services.journal
+        try:
+            if not journal.pending():
+                return
+            settled = journal.reconcile(self.services.client)
+        except Exception as error:
+            self.call_from_thread(self.show_error, error, "Could not reconcile the journal")
+            return
+        if settled:
+            lines = [f"{r.action} {r.disk_id or r.instance_id}: {r.result}" for r in settled]
+            self.call_from_thread(
+                self.notify,
+                "\n".join(lines) + "\n(j shows the journal)",
+                title=f"Reconciled {len(settled)} unfinished operation(s) from a previous session",
+                severity="warning",
+                timeout=15,
+            )
 
     def _tick(self) -> None:
         """Once a second while a job runs: elapsed and ETA move on every screen that shows jobs."""

@@ -7,9 +7,10 @@ state became, and what the journal recorded.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from tui_helpers import SIZE, browse, go_to_disk, screen_text, settle, type_text
+from tui_helpers import SIZE, browse, build_app, go_to_disk, screen_text, settle, type_text
 
 from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
@@ -205,3 +206,60 @@ async def test_protected_profile_needs_its_name_typed_to_arm_writes(
         await pilot.press("enter")
         await settle(pilot)
         assert not app.read_only
+
+
+async def test_api_errors_arrive_as_words_with_the_remedy(emulator: Emulator, tmp_path: Path) -> None:
+    from ecs_detach.client import EcsClient
+    from ecs_detach.credentials import Credentials
+
+    app = build_app(emulator, tmp_path / "journal.jsonl")
+    # A key that may read but not write: DetachDisk is refused by RAM (Forbidden.RAM).
+    readonly_key = Credentials("LTAI5tEmulatorReadOnly", "emulator-readonly-secret")
+    app.services.client = EcsClient(readonly_key, "cn-hangzhou", transport=emulator.transport())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "web-01", "d-web-01-data")
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.click("#go")
+        await settle(pilot)
+        await pilot.press("tab", "enter")
+        await settle(pilot, 6)
+        (job,) = app.jobs.jobs
+        assert job.outcome == "failed"
+        text = screen_text(app)
+        assert "✗ failed" in text and "Forbidden.RAM" in text
+        assert "→" in text  # the remedy, on screen
+        notes = [n.message for n in app._notifications]
+        assert any("Forbidden.RAM" in n and "→" in n for n in notes)
+        assert not any("Traceback" in n for n in notes)
+        assert _disk_status(emulator, "d-web-01-data") == "In_use"
+
+
+async def test_a_failed_read_says_what_to_do(emulator: Emulator, tmp_path: Path) -> None:
+    from ecs_detach.client import EcsClient
+
+    app = build_app(emulator, tmp_path / "journal.jsonl")
+    app.services.client = EcsClient.for_emulator(emulator, sleep=lambda seconds: None)  # retries: no waiting
+    emulator.set_faults(rate=1.0, kinds=["internal_error"], actions=["DescribeInstances"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "Could not read the fleet" in screen_text(app)
+        notes = [n.message for n in app._notifications]
+        assert any("→" in n for n in notes) and not any("Traceback" in n for n in notes)
+        emulator.clear_faults()
+        await pilot.press("r")
+        await settle(pilot)
+        assert "23 instances in cn-hangzhou" in screen_text(app)
+
+
+async def test_unfinished_operations_are_reconciled_on_start(emulator: Emulator, tmp_path: Path) -> None:
+    app = build_app(emulator, tmp_path / "journal.jsonl")
+    journal = app.services.journal
+    # A previous session sent DetachDisk and died before recording the answer; the disk is Detaching.
+    journal.intent("DetachDisk", disk_id="d-batch-03-scratch", instance_id="i-batch-03", region="cn-hangzhou")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not journal.pending()
+        notes = [n.title + " " + n.message for n in app._notifications]
+        assert any("Reconciled 1" in n and "d-batch-03-scratch" in n for n in notes)
