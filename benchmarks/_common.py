@@ -89,7 +89,11 @@ def own_cpu() -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process, MiB (Linux reports ru_maxrss in KiB)."""
+    """Peak resident memory of this process, MiB: VmHWM from /proc (``ru_maxrss`` is not reset by exec, so in
+    a child it can report the parent's size instead)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -140,6 +140,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds (each runs every client once)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="added to every reply (default 50)")
     parser.add_argument("--skip-sdk", action="store_true", help="leave out the (slow) official SDK loop")
+    parser.add_argument("--only", choices=CONTENDERS, action="append", help="only this client (repeatable)")
     parser.add_argument("--child", choices=CONTENDERS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--region", help=argparse.SUPPRESS)
@@ -157,6 +158,7 @@ def main() -> int:
     pages, region_of_chain = chain(fleet)
     floor = pages * args.latency_ms / 1000
     names = [n for n in CONTENDERS if not (args.skip_sdk and n == "official SDK loop")]
+    names = [n for n in names if not args.only or n in args.only]
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     with served_emulator(fleet) as served:
         served.control("POST", "faults", {"latency_ms": args.latency_ms})
