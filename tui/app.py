@@ -403,17 +403,22 @@ class EcsDetachApp(App[int]):
             )
         except Exception as error:
             title, body = error_text(error)
-            for job_id in job_ids.values():
+            for failed_id in job_ids.values():
                 self.post_message(
-                    JobFinished(job_id, "failed", f"{title}: {body}", "", (), self.services.clock())
+                    JobFinished(failed_id, "failed", f"{title}: {body}", "", (), self.services.clock())
                 )
             return
         for result in report.results:
-            job_id = job_ids.get(result.disk_id)
-            if job_id is not None:
+            result_id = job_ids.get(result.disk_id)
+            if result_id is not None:
                 self.post_message(
                     JobFinished(
-                        job_id, result.outcome.value, result.message, result.remedy, result.request_ids
+                        result_id,
+                        result.outcome.value,
+                        result.message,
+                        result.remedy,
+                        result.request_ids,
+                        self.services.clock(),
                     )
                 )
 

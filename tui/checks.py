@@ -113,8 +113,10 @@ def bulk_row(plan: Plan) -> TableRow:
         verdict, what = "– nothing to do", "already detached"
     elif pre.verdict is Verdict.BLOCKED:
         verdict, what = "✗ blocked", pre.reason
-    elif pre.is_system_disk or pre.needs_stop:
-        verdict, what = "! skipped", "needs the instance stopped or is a system disk: use d on it"
+    elif pre.is_system_disk:
+        verdict, what = "! skipped", "system disk: one at a time (d on it)"
+    elif pre.needs_stop:
+        verdict, what = "! skipped", "needs a stop first: d on it"
     elif pre.verdict is Verdict.IN_PROGRESS:
         verdict, what = "◐ detaching", "already detaching: nothing to send"
     else:

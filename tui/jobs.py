@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from .formatting import duration, eta_text
 
 RUNNING = "running"
+QUEUED = "confirmed"
 GOOD_OUTCOMES = frozenset({"done", "already-detached"})
 
 PHASE_WORDS = {
@@ -135,7 +136,7 @@ class JobBoard:
             started_at=now,
             expected_seconds=expected_seconds,
         )
-        job.timeline.append((now, "confirmed"))
+        job.timeline.append((now, QUEUED))
         self._jobs.append(job)
         return job
 

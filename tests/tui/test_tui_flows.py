@@ -263,3 +263,29 @@ async def test_unfinished_operations_are_reconciled_on_start(emulator: Emulator,
         assert not journal.pending()
         notes = [n.title + " " + n.message for n in app._notifications]
         assert any("Reconciled 1" in n and "d-batch-03-scratch" in n for n in notes)
+
+
+async def test_bulk_detach_checks_each_marked_disk_and_leaves_the_system_disk(
+    make_app: Callable[..., EcsDetachApp], emulator: Emulator
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "web-01", "d-web-01-sys")
+        await pilot.press("space", "space", "space")  # mark the system disk, the data disk and the logs disk
+        assert browse(app).marked == {"d-web-01-sys", "d-web-01-data", "d-web-01-logs"}
+        assert "✚ d-web-01-data" in screen_text(app)
+        await pilot.press("D")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "✓ ready" in text and "! skipped" in text and "system disk: one at a time" in text
+        await pilot.click("#go")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.focused is not None and app.focused.id == "cancel"
+        await pilot.press("tab", "enter")
+        await settle(pilot, 8)
+        assert _disk_status(emulator, "d-web-01-data") == "Available"
+        assert _disk_status(emulator, "d-web-01-logs") == "Available"
+        assert _disk_status(emulator, "d-web-01-sys") == "In_use"
+        assert [job.outcome for job in app.jobs.jobs] == ["done", "done"]

@@ -20,6 +20,7 @@ from ..formatting import error_text, plural
 from ..messages import FleetLoaded, LoadFailed
 from ..policy import refresh_interval
 from ..rows import (
+    MARK,
     Row,
     disk_columns,
     disk_details,
@@ -187,6 +188,14 @@ class BrowseScreen(Screen[None]):
         self._update_detail()
         self._update_status(noun, len(shown), len(rows), query.unknown_fields, in_table)
 
+    def _update_status_only(self) -> None:
+        rows = self._instance_rows if self.view == "instances" else self._disk_rows
+        query = parse_query(self.filter_text, known_fields(rows))
+        table = self.query_one("#instances" if self.view == "instances" else "#all-disks", RowTable)
+        shown = len(filter_rows(rows, query)) if self.filter_text else len(rows)
+        noun = "instance" if self.view == "instances" else "disk"
+        self._update_status(noun, shown, len(rows), query.unknown_fields, table.row_count)
+
     def _update_status(
         self, noun: str, shown: int, total: int, unknown: Sequence[str], in_table: int
     ) -> None:
@@ -353,11 +362,14 @@ class BrowseScreen(Screen[None]):
         else:
             self.marked.add(disk.disk_id)
         self._rebuild_disk_rows()
+        mark = f"{MARK if disk.disk_id in self.marked else ' '} {disk.disk_id}"
+        for table in self.query(RowTable):
+            if disk.disk_id in table.row_keys and table.id != "instances":
+                table.update_cell(disk.disk_id, "id", mark)
         table = self.query_one("#instance-disks" if self.view == "instances" else "#all-disks", RowTable)
-        row = table.cursor_row
-        self._show_tables()
-        if row + 1 < table.row_count:
-            table.move_cursor(row=row + 1)
+        if table.cursor_row + 1 < table.row_count:
+            table.move_cursor(row=table.cursor_row + 1)
+        self._update_status_only()
 
     def _disk_or_say(self) -> Disk | None:
         if self.focused is self.query_one("#instances"):

@@ -40,15 +40,16 @@ class OperationsScreen(Screen[None]):
     def refresh_jobs(self) -> None:
         container = self.query_one("#jobs", VerticalScroll)
         now = self.ecs_app.services.clock()
-        jobs = list(reversed(self.ecs_app.jobs.jobs))
+        jobs = self.ecs_app.jobs.jobs
         self.query_one("#no-jobs").display = not jobs
-        for job in jobs:
+        for job in jobs:  # oldest first, each new card on top: newest first on screen
             cards = container.query(f"#job-{job.job_id}")
             if cards:
                 card = cards.first(JobCard)
                 card.update_job(job, now)
             else:
-                container.mount(JobCard(job, now), before=1 if len(container.children) > 1 else None)
+                card = JobCard(job, now, hint=False)
+                container.mount(card, before=1 if len(container.children) > 1 else None)
 
     def action_refresh_jobs(self) -> None:
         self.refresh_jobs()

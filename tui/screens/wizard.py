@@ -168,12 +168,12 @@ class DetachWizard(Screen[None]):
         table.add_column(justify="right", no_wrap=True)
         table.add_column(ratio=1)
         for line in checklist(pre):
-            text = Text(line.sentence)
+            sentence = Text(line.sentence)
             if line.code:
-                text.append(f" ({line.code})", style="dim")
+                sentence.append(f" ({line.code})", style="dim")
             if line.remedy:
-                text.append(f"\n→ {line.remedy}", style="italic")
-            table.add_row(f"{line.symbol} {line.word}", f"{line.number}.", text)
+                sentence.append(f"\n→ {line.remedy}", style="italic")
+            table.add_row(f"{line.symbol} {line.word}", f"{line.number}.", sentence)
         self.query_one("#checklist", Static).update(table)
         needs_stop = pre.needs_stop
         self.query_one("#fix-section").display = needs_stop and not self.check_only

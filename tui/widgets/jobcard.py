@@ -13,8 +13,9 @@ from ..jobs import Job
 class JobCard(Vertical):
     """One job; ``update_job`` is called with the job and the current (virtual) time."""
 
-    def __init__(self, job: Job, now: float) -> None:
+    def __init__(self, job: Job, now: float, *, hint: bool = True) -> None:
         super().__init__(id=f"job-{job.job_id}")
+        self._hint = hint
         self._job = job
         self._now = now
         self._ready = False
@@ -36,7 +37,7 @@ class JobCard(Vertical):
         self.border_title = f"job {job.job_id}"
         self.query_one(".job-title", Label).update(f"[b]{escape(job.title)}[/b]")
         lines = [job.status_line(now)]
-        if job.active:
+        if job.active and self._hint:
             lines[0] += "   (it goes on if you leave this screen; o lists every job)"
         if job.message and not job.active:
             lines.append(job.message)

@@ -62,9 +62,9 @@ class RowTable(DataTable[str]):
             keys.append(row.key)
         self.row_keys = keys
         if keep is not None and keep in keys:
-            row = keys.index(keep)
-            self.move_cursor(row=row, animate=False, scroll=True)
-            self.call_after_refresh(self.move_cursor, row=row, animate=False, scroll=True)
+            index = keys.index(keep)
+            self.move_cursor(row=index, animate=False, scroll=True)
+            self.call_after_refresh(self.move_cursor, row=index, animate=False, scroll=True)
         return len(keys)
 
     @property
