@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from ecs_detach.models import Disk, Instance
 from tui.filtering import filter_rows, fuzzy_match, parse_query
@@ -182,3 +186,27 @@ def test_a_table_lists_a_window_of_a_huge_result_around_the_cursor() -> None:
     assert window(rows[:10], "i-000003", 500) == rows[:10]
     widths = column_widths(instance_columns(), rows[:3])
     assert widths[0] == len("Instance ID")  # the label is wider than these ids
+
+
+def test_command_line_options_and_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.app import parse_args
+
+    args = parse_args(["--demo", "--region", "cn-shanghai", "--read-only"])
+    assert args.demo and args.region == "cn-shanghai" and args.read_only and args.profile is None
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--bogus"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_profile_names_come_from_both_config_files_and_nothing_secret(tmp_path: Path) -> None:
+    from tui.launch import configured_profiles
+
+    (tmp_path / ".aliyun").mkdir()
+    (tmp_path / ".aliyun" / "config.json").write_text(
+        json.dumps({"current": "prod", "profiles": [{"name": "prod", "access_key_secret": "s3cret"}]})
+    )
+    (tmp_path / ".alibabacloud").mkdir()
+    (tmp_path / ".alibabacloud" / "credentials.ini").write_text("[default]\ntype = access_key\n[staging]\n")
+    assert configured_profiles(tmp_path, env={}) == ("prod", "default", "staging")
+    assert configured_profiles(tmp_path / "nowhere", env={}) == ()
