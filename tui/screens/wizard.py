@@ -111,7 +111,10 @@ class DetachWizard(Screen[None]):
         with Horizontal(classes="wizard-actions"):
             yield Button("Cancel", id="cancel", variant="primary")
             yield Button("Detach…", id="go", variant="error", disabled=True)
-            yield Label("tab moves between buttons and options · enter presses", classes="hint")
+            if self.check_only:
+                yield Label("A check sends nothing. Back on the list, d starts a detach.", classes="hint")
+            else:
+                yield Label("tab moves between buttons and options · enter presses", classes="hint")
         yield Footer()
 
     def on_mount(self) -> None:
