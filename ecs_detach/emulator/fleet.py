@@ -335,6 +335,8 @@ def load_fleet(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
             raise FleetError(f"{path}: cannot read the fleet file: {exc.strerror or exc}") from None
         except UnicodeDecodeError:
             raise FleetError(f"{path}: the fleet file is not UTF-8 text") from None
+        except ValueError:  # a NUL character: no file can have that name
+            raise FleetError(f"{str(source)!r} is not a fleet file path (it holds a NUL character)") from None
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
