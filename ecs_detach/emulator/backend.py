@@ -235,7 +235,26 @@ class Backend:
             raise api_error("", "InvalidAction.NotFound")
         with self._lock:
             self._fire_due()
-            return handler(_Params(params), region_hint or None)
+            try:
+                return handler(_Params(params), region_hint or None)
+            finally:
+                if action in MUTATING_ACTIONS:
+                    self._version += 1
+
+    def version(self) -> int:
+        """The version of the state, after firing what is due. Every mutating call, transition and reset
+        changes it; while it stays the same, a read with the same parameters gives the same answer."""
+        with self._lock:
+            self._fire_due()
+            return self._version
+
+    def handle_read(
+        self, action: str, params: Mapping[str, Any], *, region_hint: str | None = None
+    ) -> tuple[dict[str, Any], int]:
+        """``handle`` with the version of the state the answer was read from (the gateway caches by it)."""
+        with self._lock:
+            body = self.handle(action, params, region_hint=region_hint)
+            return body, self._version
 
     def reset(self, fleet: FleetSource = "demo") -> None:
         """Replace the whole state with ``fleet`` (time keeps running)."""
@@ -302,6 +321,7 @@ class Backend:
         self._install(load_fleet(fleet))
 
     def _install(self, fleet: dict[str, Any]) -> None:
+        self._version: int = getattr(self, "_version", 0) + 1
         self._settings = settings_of(fleet)
         self._regions: dict[str, dict[str, Any]] = {r["RegionId"]: r for r in fleet["Regions"]}
         self._instances: dict[str, dict[str, Any]] = {i["InstanceId"]: i for i in fleet["Instances"]}
@@ -385,6 +405,7 @@ class Backend:
             self._complete(heapq.heappop(self._heap))
 
     def _complete(self, t: _Transition) -> None:
+        self._version += 1
         at = iso_time(t.due)
         if t.action == "DetachDisk":
             self._detaching.pop((t.disk_id, t.instance_id), None)

@@ -291,6 +291,18 @@ def success_response(
     return WireResponse(200, tuple(_response_headers(content_type, request_id, payload)), payload)
 
 
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """A successful JSON reply's fields without ``RequestId``, encoded once (the gateway caches reads)."""
+    return to_json({key: value for key, value in body.items() if key != "RequestId"})
+
+
+def success_response_encoded(encoded: bytes, request_id: str) -> WireResponse:
+    """What ``success_response`` gives (JSON), from a body ``encode_body`` encoded: ``RequestId`` first."""
+    head = to_json({"RequestId": request_id})
+    payload = head[:-1] + (b"," + encoded[1:] if encoded != b"{}" else b"}")
+    return WireResponse(200, tuple(_response_headers(JSON_CONTENT_TYPE, request_id, payload)), payload)
+
+
 def error_response(
     error: ErrorLike,
     request_id: str,
