@@ -112,7 +112,8 @@ class EcsDetachApp(App[int]):
             self.notify("Writes are off again: every mutating key is inert.", title="Read-only")
             return
         if self.services.protected:
-            self.push_screen(ArmWritesScreen(self.services.profile), self._armed)
+            arm_name = self.services.arm_name or self.services.profile
+            self.push_screen(ArmWritesScreen(arm_name), self._armed)
             return
         self.set_read_only(False)
         self.notify("Writes are armed: detach, stop and re-attach are possible (ctrl+w to disarm).")

@@ -55,6 +55,7 @@ def services_for(session: Session, *, journal: Journal | None, time_scale: float
         emulator=emulator,
         journal=journal,
         time_scale=time_scale if emulator is not None else 1.0,
+        arm_name=session.arm_name,
     )
     if clock is not None:
         services.clock = clock

@@ -32,6 +32,8 @@ class Services:
     ``advance`` (time moves only when a job waits) or a gate they control."""
     journal: Any = None
     """An ``ecs_detach.journal.Journal`` (or None: nothing is recorded, and undo is unavailable)."""
+    arm_name: str = ""
+    """Typed to arm writes on a protected session: the profile name (the region for env credentials)."""
     profiles: tuple[str, ...] = ()
     reopen: Callable[[str], Services] | None = None
     """Open a session for another profile (the profile switcher); None when switching is not possible."""

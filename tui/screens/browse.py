@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from ..app import EcsDetachApp
 
 
+WIDE_ENOUGH_FOR_DETAILS = 160
+"""Terminals at least this wide show the detail pane from the start (i toggles it anywhere)."""
+
+
 class BrowseScreen(Screen[None]):
     """Browse instances and disks; every action starts from here."""
 
@@ -105,6 +109,7 @@ class BrowseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
+        self.query_one(DetailPane).display = self.app.size.width >= WIDE_ENOUGH_FOR_DETAILS
         self.query_one("#instances", RowTable).focus()
         self.load()
 
