@@ -13,7 +13,8 @@ instance and every disk of every region, each client in a fresh interpreter, alt
 
 The floor is the longest chain of sequential pages in one region (pages of 100) times the added latency:
 no client can be faster without asking for fewer, bigger pages. Our figures include the DescribeRegions
-round trip the floor leaves out. Peak memory is the child's peak RSS (imports included). Goals:
+round trip the floor leaves out. The emulator is reset before every run, so no run reads pages it cached for
+an earlier one. Peak memory is the child's peak RSS (imports included). Goals:
 ecs-detach at least 5x faster than the SDK loop, at most 1.5x the floor. Needs the ``bench`` extra.
 """
 
@@ -166,6 +167,7 @@ def main() -> int:
         for round_number in range(args.rounds):
             order = names[round_number % len(names) :] + names[: round_number % len(names)]
             for name in order:
+                served.control("POST", "reset")  # same fleet, read cache emptied: every run is cold
                 emulator_cpu = served.cpu()
                 result = child("inventory.py", name, *common)
                 result["emulator_cpu"] = served.cpu() - emulator_cpu
