@@ -32,8 +32,9 @@ from .jobs import Job, JobBoard
 from .messages import JobFinished, JobProgress, RegionsLoaded
 from .policy import write_refusal
 from .screens.browse import BrowseScreen
+from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen
-from .screens.pickers import ArmWritesScreen, PickerScreen
+from .screens.pickers import PickerScreen
 from .services import Services
 from .widgets.identity import Identity, IdentityBar
 
@@ -113,7 +114,15 @@ class EcsDetachApp(App[int]):
             return
         if self.services.protected:
             arm_name = self.services.arm_name or self.services.profile
-            self.push_screen(ArmWritesScreen(arm_name), self._armed)
+            body = (
+                f"Profile [b]{self.services.profile}[/b] is marked [b]protected[/b]: it starts read-only.\n"
+                "Arming writes lets detach, stop and re-attach reach it (each still checked, planned and "
+                "confirmed). ctrl+w disarms them again."
+            )
+            dialog = ConfirmScreen(
+                "Arm writes on a PROTECTED profile?", body, confirm_label="Arm writes", typed_id=arm_name
+            )
+            self.push_screen(dialog, self._armed)
             return
         self.set_read_only(False)
         self.notify("Writes are armed: detach, stop and re-attach are possible (ctrl+w to disarm).")

@@ -197,15 +197,15 @@ async def test_protected_profile_needs_its_name_typed_to_arm_writes(
         await pilot.press("ctrl+w")
         await settle(pilot)
         assert app.focused is not None and app.focused.id == "cancel"
-        await pilot.click("#typed")
-        await type_text(pilot, "pro")
+        await type_text(pilot, "pro")  # typed while Cancel has the focus; "o" is not the jobs key here
         await pilot.press("enter")
         await settle(pilot)
         assert app.read_only  # a partial name arms nothing
+        assert isinstance(app.screen, ConfirmScreen)
         await type_text(pilot, "d")
         await pilot.press("enter")
         await settle(pilot)
-        assert not app.read_only
+        assert not app.read_only and "WRITES ARMED" in screen_text(app)
 
 
 async def test_api_errors_arrive_as_words_with_the_remedy(emulator: Emulator, tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self._body, id="confirm-body")
             if self.typed_id:
                 yield Label(f"To confirm, type [b]{self.typed_id}[/b] and press enter (esc cancels):")
-                yield Input(placeholder=self.typed_id, id="typed", select_on_focus=False)
+                yield Input(placeholder="type it here", id="typed", select_on_focus=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(self._confirm_label, id="confirm", variant="error", disabled=bool(self.typed_id))
