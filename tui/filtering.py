@@ -2,7 +2,7 @@
 
 Query language (every term must match, case-insensitive):
 
-- ``web``            fuzzy: the letters appear in order somewhere in the row (``wb1`` matches ``web-1``)
+- ``web``            fuzzy: the letters in order, within one field (``wb1`` matches ``web-1``)
 - ``status:running`` the named field contains the value
 - ``status=Running`` the named field equals the value
 - ``-word`` / ``!status:running``  negation of any term
@@ -96,7 +96,7 @@ def fuzzy_match(needle: str, haystack: str) -> bool:
 
 def _term_matches(term: Term, row: Row) -> bool:
     if term.field is None:
-        hit = fuzzy_match(term.text, row.haystack)
+        hit = term.text in row.haystack or any(fuzzy_match(term.text, v) for v in row.fields.values())
     else:
         value = row.fields.get(term.field, "")
         hit = value == term.text if term.exact else term.text in value

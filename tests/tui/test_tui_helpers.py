@@ -210,3 +210,9 @@ def test_profile_names_come_from_both_config_files_and_nothing_secret(tmp_path: 
     (tmp_path / ".alibabacloud" / "credentials.ini").write_text("[default]\ntype = access_key\n[staging]\n")
     assert configured_profiles(tmp_path, env={}) == ("prod", "default", "staging")
     assert configured_profiles(tmp_path / "nowhere", env={}) == ()
+
+
+def test_fuzzy_letters_must_fall_within_one_field() -> None:
+    rows = instance_rows([_instance(1, InstanceName="sh-web-01", ZoneId="cn-shanghai-2")], [])
+    assert filter_rows(rows, "web-02") == []  # not "web-0" from the name and "2" from the zone
+    assert len(filter_rows(rows, "shweb")) == 1
