@@ -28,6 +28,11 @@ HELP_TEXT = """\
   u             undo: re-attach a disk you detached (from the journal)
   ctrl+w        arm / disarm writes (protected profiles need the profile name typed)
 
+[b]In the detach wizard[/b]
+  s             allow the stop the fix needs (then ForceStop / StoppedMode / restart are yours to set)
+  tab, enter    move to the Detach… button and press it; the confirmation focuses Cancel
+  r             check again (fresh reads)      esc   back; a started job goes on (o follows it)
+
 [b]Anywhere[/b]
   o             jobs: progress of every operation, which goes on while you browse
   j             journal: what was done, with request ids
