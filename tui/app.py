@@ -50,7 +50,7 @@ class EcsDetachApp(App[int]):
         Binding("o", "operations", "Jobs", id="operations"),
         Binding("ctrl+w", "toggle_writes", "Writes on/off", id="toggle-writes"),
         Binding("P", "pick_profile", "Profile", show=False, id="profile"),
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding("q", "quit_app", "Quit", id="quit"),
     ]
 
     def __init__(
@@ -469,6 +469,21 @@ class EcsDetachApp(App[int]):
                 # a screen being built or torn down shows the jobs when it is ready
                 with contextlib.suppress(NoMatches):
                     refresh()
+
+    def action_quit_app(self) -> None:
+        """Quit; while jobs run, ask first (their operations go on in the cloud, only the following stops)."""
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        active = self.jobs.active
+        if not active:
+            self.exit(0)
+            return
+        lines = [f"• {job.title}: {job.state}  (later: ecs-detach check {job.disk_id})" for job in active]
+        lines += ["", "Quitting stops following them; the operations themselves go on in the cloud."]
+        dialog = ConfirmScreen(
+            f"Quit with {len(active)} job(s) still running?", "\n".join(lines), confirm_label="Quit"
+        )
+        self.push_screen(dialog, lambda ok: self.exit(0) if ok else None)
 
     def on_unmount(self) -> None:
         for cancel in self._cancels:  # stop waiting (never the operations in the cloud)
