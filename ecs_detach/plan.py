@@ -216,12 +216,19 @@ def plan_detach(
     durations: Durations | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     stopped_earlier: str = "",
+    no_start: str = "",
 ) -> Plan:
     """The steps to detach the disk the preconditions were checked for.
 
     Steps: wait for transitional states to settle, stop the instance (only if needed and `allow_stop`),
     wait until Stopped, DetachDisk, wait until detached, and start the instance again if `restart` and
     this plan (or an earlier run, `stopped_earlier`: when, as a phrase, from the journal) stopped it.
+
+    An earlier run's stop counts on every path, also when the disk is already detaching (follow it, then
+    start) or already detached (only the start is left): with `restart` the plan starts the instance
+    again, without it the plan warns that the instance was left Stopped and how to start it. `no_start`
+    (why the instance must not be started, e.g. its system disk is detached) keeps the start out.
+    A system disk's instance is never started.
     """
     pre = preconditions
     opts = options or pre.options
@@ -256,7 +263,63 @@ def plan_detach(
                 "leave it unset."
             ),
         )
+    earlier_stopped = bool(stopped_earlier) and instance is not None and instance.status in _DOWN
+
+    def start_steps(why: str) -> list[PlanStep]:
+        params = {"InstanceId": instance_id}
+        return [
+            PlanStep(
+                StepKind.START_INSTANCE,
+                f"Start instance {instance_id} again (stopped by {why})",
+                f"instance {instance_id}: Stopped → Starting",
+                0.0,
+                aliyun_command("StartInstance", region, params),
+                params,
+            ),
+            PlanStep(
+                StepKind.WAIT_INSTANCE_RUNNING,
+                f"Wait until instance {instance_id} is Running",
+                f"instance {instance_id}: Starting → Running",
+                dur.start,
+                _wait_instance(region, instance_id, "Running", timeout),
+            ),
+        ]
+
+    def after_earlier_stop() -> bool:
+        """Warnings (and, with `restart`, the start) for an instance an earlier run stopped and left
+        Stopped; True if the start is planned."""
+        if not earlier_stopped:
+            return False
+        warnings.append(
+            f"Instance {instance_id} was stopped by an earlier ecs-detach run ({stopped_earlier}) "
+            "and not started again."
+        )
+        start = aliyun_command("StartInstance", region, {"InstanceId": instance_id})
+        if pre.is_system_disk:
+            if opts.restart:
+                warnings.append(
+                    f"Not restarting instance {instance_id}: an instance whose system disk was detached "
+                    "cannot start."
+                )
+            return False
+        if no_start:
+            warnings.append(f"Not restarting instance {instance_id}: {no_start} It is left Stopped.")
+            return False
+        if not opts.restart:
+            warnings.append(
+                f"Instance {instance_id} is left Stopped: this plan does not start it. Start it with "
+                f"`{start}` (or ask for a restart: --restart-instance / DetachOptions(restart=True))."
+            )
+            return False
+        steps.extend(start_steps("an earlier run"))
+        return True
+
     if pre.verdict is Verdict.ALREADY_DETACHED:
+        if earlier_stopped and instance_id:
+            steps.append(_detached_wait_step(pre, multi, dur, timeout))
+            if after_earlier_stop():
+                return plan(executable=True)
+            steps.clear()
         return plan(executable=True, nothing=True)
     if pre.verdict is Verdict.BLOCKED:
         return plan(executable=False, refusal=pre.reason)
@@ -264,6 +327,7 @@ def plan_detach(
     detached_wait = _detached_wait_step(pre, multi, dur, timeout)
     if pre.verdict is Verdict.IN_PROGRESS:
         steps.append(detached_wait)
+        after_earlier_stop()
         return plan(executable=True)
 
     stops = pre.needs_stop
@@ -366,48 +430,21 @@ def plan_detach(
                 f"DeleteWithInstance defaults to true for a system disk: disk {disk_id} would be "
                 f"released with instance {instance_id}; pass DeleteWithInstance=false to keep it."
             )
-    if stopped_earlier and instance is not None and instance.status in (INSTANCE_STOPPED, INSTANCE_STOPPING):
+    if earlier_stopped:
+        after_earlier_stop()
+    elif opts.restart and pre.is_system_disk:
         warnings.append(
-            f"Instance {instance_id} was stopped by an earlier ecs-detach run ({stopped_earlier}) "
-            "and not started again."
+            f"Not restarting instance {instance_id}: an instance whose system disk was detached cannot start."
         )
-    else:
-        stopped_earlier = ""
-    stopped_by_plan = stops or bool(stopped_earlier)
-    if opts.restart:
-        if pre.is_system_disk:
-            warnings.append(
-                f"Not restarting instance {instance_id}: an instance whose system disk was detached "
-                "cannot start."
-            )
-        elif stopped_by_plan:
-            params = {"InstanceId": instance_id}
-            why = "this plan" if stops else "an earlier run"
-            steps.append(
-                PlanStep(
-                    StepKind.START_INSTANCE,
-                    f"Start instance {instance_id} again (stopped by {why})",
-                    f"instance {instance_id}: Stopped → Starting",
-                    0.0,
-                    aliyun_command("StartInstance", region, params),
-                    params,
-                )
-            )
-            steps.append(
-                PlanStep(
-                    StepKind.WAIT_INSTANCE_RUNNING,
-                    f"Wait until instance {instance_id} is Running",
-                    f"instance {instance_id}: Starting → Running",
-                    dur.start,
-                    _wait_instance(region, instance_id, "Running", timeout),
-                )
-            )
-        elif instance is not None and instance.status in (INSTANCE_STOPPED, INSTANCE_STOPPING):
-            # Stopping too: e.g. a run killed right after its StopInstance; the resumed plan must not hide it.
-            warnings.append(
-                f"Instance {instance_id} was {instance.status} before this plan; it is left Stopped."
-            )
+    elif opts.restart and stops:
+        steps.extend(start_steps("this plan"))
+    elif opts.restart and instance is not None and instance.status in _DOWN:
+        # Stopping too: e.g. a run killed right after its StopInstance; the resumed plan must not hide it.
+        warnings.append(f"Instance {instance_id} was {instance.status} before this plan; it is left Stopped.")
     return plan(executable=True)
+
+
+_DOWN = (INSTANCE_STOPPED, INSTANCE_STOPPING)
 
 
 def _detached_wait_step(pre: Preconditions, multi: bool, dur: Durations, timeout: float) -> PlanStep:

@@ -51,8 +51,10 @@ from ecs_detach.models import (
     DISK_ATTACHING,
     DISK_AVAILABLE,
     DISK_DETACHING,
+    DISK_IN_USE,
     INSTANCE_RUNNING,
     INSTANCE_STOPPED,
+    INSTANCE_STOPPING,
     INSTANCE_TRANSITIONAL,
     Disk,
     Instance,
@@ -321,12 +323,99 @@ def prepare(
     known = _facts(facts)
     pre = inspect(client, disk_id, opts, facts=known)
     durations = known.durations if known is not None else None
-    earlier = ""
-    if journal is not None and pre.instance_id:
-        stop = journal.stopped_by_us(pre.instance_id)
+    earlier = no_start = other = ""
+    instance_id = pre.instance_id
+    if journal is not None and not instance_id and pre.verdict is Verdict.ALREADY_DETACHED:
+        instance_id = _instance_from_journal(journal, disk_id)  # the disk no longer names it
+    if journal is not None and instance_id:
+        stop, other = _earlier_stop(journal, disk_id, instance_id)
+        if (stop is not None or other) and instance_id != pre.instance_id:
+            pre = inspect(client, disk_id, replace(opts, instance_id=instance_id), facts=known)
+        down = pre.instance is not None and pre.instance.status in _DOWN
         if stop is not None:
             earlier = f"at {stop.at}, operation {stop.operation_id[:8]}"
-    return plan_detach(pre, opts, durations=durations, timeout=timeout, stopped_earlier=earlier)
+            if opts.restart and down and not pre.is_system_disk:
+                no_start = _start_blocker(client, journal, instance_id)
+        if not down:
+            other = ""
+    plan = plan_detach(
+        pre, opts, durations=durations, timeout=timeout, stopped_earlier=earlier, no_start=no_start
+    )
+    if other:
+        note = (
+            f"Instance {instance_id} was stopped by an earlier ecs-detach run for another disk ({other}) and "
+            "not started again; this plan does not start it (the run that detaches that disk can)."
+        )
+        plan = replace(plan, warnings=(*plan.warnings, note))
+    return plan
+
+
+_DOWN = (INSTANCE_STOPPED, INSTANCE_STOPPING)
+
+
+def _instance_from_journal(journal: Journal, disk_id: str) -> str:
+    """The instance our latest DetachDisk of `disk_id` that took effect targeted, else the instance our latest
+    StopInstance for detaching it stopped ("" if the journal names none)."""
+    found = journal.last_detach(disk_id)
+    if found is not None:
+        return found[0].instance_id
+    for intent, outcome in reversed(journal.operations()):
+        ours = intent.action == "StopInstance" and intent.context.get("reason") == f"detach {disk_id}"
+        if ours and outcome is not None and outcome.succeeded:
+            return intent.instance_id
+    return ""
+
+
+def _earlier_stop(journal: Journal, disk_id: str, instance_id: str) -> tuple[JournalRecord | None, str]:
+    """The StopInstance an earlier run of ours made for detaching `disk_id`, that left `instance_id` Stopped
+    (no StartInstance took effect since): (that stop, ""). A stop made for another disk's detach counts
+    when this disk's DetachDisk from the instance followed it (one run, e.g. bulk); otherwise (None, what
+    it was for). A stop recorded without its reason counts. (None, "") when the journal shows no such stop.
+    """
+    stop = journal.stopped_by_us(instance_id)
+    if stop is None:
+        return None, ""
+    reason = str(stop.context.get("reason", "") or "")
+    if not reason or reason == f"detach {disk_id}":
+        return stop, ""
+    after = False
+    for intent, _ in journal.operations():
+        same = intent.action == "DetachDisk" and (intent.disk_id, intent.instance_id) == (
+            disk_id,
+            instance_id,
+        )
+        if after and same:
+            return stop, ""
+        after = after or intent.operation_id == stop.operation_id
+    return None, reason
+
+
+def _start_blocker(client: WorkflowClient, journal: Journal | None, instance_id: str) -> str:
+    """Why `instance_id` must not be started (its system disk is not attached), or "".
+
+    The journal: a system disk we detached from it and did not attach back. The live state, when the
+    client can list disks: no system disk In_use on the instance.
+    """
+    if journal is not None:
+        detached: dict[str, bool] = {}
+        for intent, outcome in journal.operations():
+            if intent.instance_id != instance_id or outcome is None or not outcome.succeeded:
+                continue
+            if intent.action == "DetachDisk" and intent.context.get("disk_type") == "system":
+                detached[intent.disk_id] = True
+            elif intent.action == "AttachDisk":
+                detached.pop(intent.disk_id, None)
+        if detached:
+            return (
+                f"its system disk {', '.join(detached)} was detached by an ecs-detach run, and an instance "
+                "without its system disk cannot start."
+            )
+    list_disks = getattr(client, "list_disks", None)
+    if callable(list_disks):
+        disks = list_disks(instance_id=instance_id, disk_type="system")
+        if not any(isinstance(d, Disk) and d.status == DISK_IN_USE for d in disks):
+            return f"instance {instance_id} has no system disk In_use, and it cannot start without one."
+    return ""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -418,6 +507,7 @@ class _Runner:
         self.last_pre: Preconditions | None = None
         self.last_disk: Disk | None = None
         self.stopped_instance = False
+        self.earlier_stopped = False  # the plan starts an instance an earlier run stopped (not started yet)
         self.mutated = False
         self.throttled = 0
 
@@ -800,6 +890,9 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
     options = replace(plan.options, instance_id=plan.instance_id or plan.options.instance_id)
     may_stop = plan.has_step(StepKind.STOP_INSTANCE)
     restart = allow_restart and plan.has_step(StepKind.START_INSTANCE)
+    # A start without a stop: the plan starts an instance an earlier run of ours stopped and left Stopped.
+    earlier_start = restart and not may_stop
+    runner.earlier_stopped = earlier_start
     detach_sent = False
     resends = 0
     races = 0
@@ -824,6 +917,8 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
                     "before our DetachDisk; "
                     "nothing more was done.",
                 )
+            if earlier_start:
+                break  # only the start the plan showed is left
             return runner.result(Outcome.ALREADY_DETACHED, pre.summary)
         if verdict is Verdict.IN_PROGRESS:
             runner.emit(
@@ -841,6 +936,15 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
             _apply_fix(runner, pre, options, may_stop=may_stop, timeout=timeout)
             continue
         # READY: detach.
+        if may_stop and not runner.stopped_instance and _running(pre):
+            # The confirmed plan stops the instance first: follow it, even if this run's facts (or none)
+            # say a stop is not needed; a detach the plan did not show would be refused.
+            runner.emit(
+                "check",
+                f"The confirmed plan stops instance {plan.instance_id} before the detach; stopping it",
+            )
+            _stop_instance(runner, options, timeout, dur.stop)
+            continue
         if resends > _MAX_RECONCILED_RETRIES:
             raise runner.stop(
                 Outcome.FAILED,
@@ -935,13 +1039,14 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
             Outcome.FAILED, f"DetachDisk was not sent: {error}", remedy=getattr(error, "remedy", "")
         )
     message = f"Disk {plan.disk_id} is detached from instance {plan.instance_id}."
-    if restart and not may_stop and not runner.stopped_instance:
-        # The plan starts an instance an earlier run stopped: only if it is still Stopped.
-        try:
-            instance = _read_instance(runner.client, plan.instance_id)
-        except EcsError as exc:
-            raise runner.read_failed(f"instance {plan.instance_id}", exc) from None
-        if instance is not None and instance.status == INSTANCE_STOPPED:
+    if earlier_start and not runner.stopped_instance:
+        # The plan starts an instance an earlier run stopped: only if it is still Stopped, still ours
+        # (the journal shows no start since), and has its system disk.
+        why_not = _earlier_start_blocker(runner, timeout, dur.stop)
+        if why_not:
+            runner.earlier_stopped = False  # the message says why it is not started
+            message += f" {why_not}"
+        else:
             runner.stopped_instance = True
     if restart and runner.stopped_instance:
         _start(runner, timeout, dur.start)
@@ -956,12 +1061,43 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
 _RACE_CODES = frozenset({"IncorrectInstanceStatus", "IncorrectDiskStatus"})
 
 
+def _running(pre: Preconditions) -> bool:
+    return pre.instance is not None and pre.instance.status == INSTANCE_RUNNING
+
+
+def _earlier_start_blocker(runner: _Runner, timeout: float, expected: float) -> str:
+    """Before starting an instance an earlier run stopped: a fresh read (waiting out a Stopping). Returns why
+    it is not started ("" when it may be)."""
+    instance_id = runner.instance_id
+    try:
+        instance = _read_instance(runner.client, instance_id)
+        if instance is not None and instance.status == INSTANCE_STOPPING:
+            runner.wait_instance(INSTANCE_STOPPED, StepKind.WAIT_INSTANCE_STOPPED, timeout, expected)
+            instance = _read_instance(runner.client, instance_id)
+        if instance is None or instance.status != INSTANCE_STOPPED:
+            status = instance.status if instance is not None else "gone"
+            return f"Instance {instance_id} is {status}, not Stopped: not starting it."
+        if runner.journal is not None and runner.journal.stopped_by_us(instance_id) is None:
+            return (
+                f"Instance {instance_id} is Stopped, but the journal no longer shows it stopped by "
+                "ecs-detach: not starting it."
+            )
+        blocker = _start_blocker(runner.client, runner.journal, instance_id)
+    except EcsError as exc:
+        raise runner.read_failed(f"instance {instance_id}", exc) from None
+    if blocker:
+        return f"Not starting instance {instance_id}: {blocker} It is left Stopped."
+    return ""
+
+
 def _detached(pre: Preconditions) -> bool:
     disk = pre.disk
     return disk is not None and pre.instance_id not in disk.attached_instance_ids
 
 
 def _stopped_note(runner: _Runner) -> str:
+    if runner.earlier_stopped:  # a start the plan showed, for an instance an earlier run stopped
+        return f" Instance {runner.instance_id} was stopped by an earlier run and is left Stopped."
     if runner.stopped_instance:
         return f" Instance {runner.instance_id} was stopped by this run and is left Stopped."
     return ""
@@ -1051,7 +1187,7 @@ def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "det
             raise runner.read_failed(f"instance {runner.instance_id}", exc) from None
         if instance is None or instance.status != INSTANCE_STOPPED:
             status = instance.status if instance else "gone"
-            runner.stopped_instance = False  # no longer ours to report as left Stopped
+            runner.stopped_instance = runner.earlier_stopped = False  # no longer ours to report as Stopped
             raise runner.stop(
                 Outcome.ABORTED,
                 f"{lead} instance {runner.instance_id} is {status}, not Stopped: not starting it.",
@@ -1091,7 +1227,7 @@ def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "det
             f"{lead} starting instance {runner.instance_id} did not happen after {_MAX_THROTTLED + 1} tries.",
             remedy=f"Start it by hand: aliyun ecs StartInstance --InstanceId {runner.instance_id}",
         )
-    runner.stopped_instance = False
+    runner.stopped_instance = runner.earlier_stopped = False
     runner.wait_instance(INSTANCE_RUNNING, StepKind.WAIT_INSTANCE_RUNNING, timeout, expected)
 
 
