@@ -230,7 +230,8 @@ class EcsDetachApp(App[int]):
 
     @on(RegionsLoaded)
     def _regions_loaded(self, message: RegionsLoaded) -> None:
-        current = self.services.client.region_id
+        browse = self.browse
+        current = "*" if browse is not None and browse.all_regions else self.services.client.region_id
         options = [("*", "All regions (every region at once)")]
         options += [(r.region_id, f"{r.region_id}  {r.local_name}".rstrip()) for r in message.regions]
         self.push_screen(PickerScreen("Switch region", options, current=current), self._region_picked)

@@ -15,6 +15,7 @@ from tui_helpers import SIZE, browse, build_app, go_to_disk, screen_text, settle
 from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.pickers import PickerScreen
 from tui.screens.undo import UndoScreen
 from tui.screens.wizard import DetachWizard
 
@@ -289,3 +290,22 @@ async def test_bulk_detach_checks_each_marked_disk_and_leaves_the_system_disk(
         assert _disk_status(emulator, "d-web-01-logs") == "Available"
         assert _disk_status(emulator, "d-web-01-sys") == "In_use"
         assert [job.outcome for job in app.jobs.jobs] == ["done", "done"]
+
+
+async def test_all_regions_and_region_switch_show_in_the_identity_bar(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "37 instances in all regions" in text and "region ALL" in text
+        await pilot.press("g")
+        await settle(pilot)
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("down", "down", "enter")  # from "All regions" (highlighted) to the second region
+        await settle(pilot)
+        text = screen_text(app)
+        assert "7 instances in cn-shanghai" in text and "region cn-shanghai" in text
