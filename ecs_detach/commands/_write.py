@@ -178,6 +178,8 @@ def _single(context: Context, disk_id: str, options: DetachOptions, timeout: flo
         show_preconditions(console, pre, only_failing=True)
     if plan.nothing_to_do:
         console.say(f"✓ Disk {disk_id} is already detached: nothing was sent.")
+        for warning in plan.warnings:  # e.g. an earlier run of ours left the instance Stopped
+            console.say(f"Warning: {warning}")
         return finish(0)
     if not plan.executable:
         show_plan(console, plan)
