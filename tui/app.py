@@ -526,7 +526,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="ecs-detach",
         description="Detach disks from Alibaba Cloud ECS instances safely (terminal UI).",
-        epilog="Other faces: ecs-detach emulator | instances | disks | check | detach | attach | journal",
+        epilog=(
+            "Other faces: ecs-detach emulator | instances | disks | check | detach | attach | journal"
+            " | snapshot-fleet (each with --help)"
+        ),
     )
     parser.add_argument("--demo", action="store_true", help="run on the built-in emulator with a demo fleet")
     parser.add_argument("--profile", help="credentials profile (aliyun CLI config or credentials.ini)")
