@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from ecs_detach.credentials import Credentials, CredentialSource, mask_key_id
 from ecs_detach.endpoints import resolve_endpoint
@@ -225,6 +225,13 @@ class Page:
 # --- the base -----------------------------------------------------------------------------------------------
 
 
+def emulator_credentials() -> Credentials:
+    """The built-in emulator's demo key (not a secret: every emulator accepts it)."""
+    from ecs_detach.emulator import EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET
+
+    return Credentials(EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET, provider="emulator")
+
+
 class BaseEcsClient:
     """Everything both clients share: configuration, request building, reply parsing, retry decisions."""
 
@@ -306,6 +313,36 @@ class BaseEcsClient:
             "clock": self._clock,
             "nonce": self._nonce,
         }
+
+    # Set by the sync and async subclasses; siblings share them (one connection pool).
+    _transport: Any
+    _sleep: Any
+    _http: Any
+
+    @classmethod
+    def for_emulator(cls, emulator: Any, region_id: str = "cn-hangzhou", **kw: Any) -> Self:
+        """A client on the emulator's in-process transport, signed with the emulator's demo key."""
+        kw.setdefault("transport", emulator.transport())
+        kw.setdefault("profile_name", "demo")
+        return cls(emulator_credentials(), region_id, **kw)
+
+    def _sibling(self, region_id: str, **changes: Any) -> Self:
+        make: Callable[..., Self] = type(self)  # the subclass's constructor takes transport, sleep, http
+        return make(
+            self._credentials,
+            region_id,
+            transport=self._transport,
+            sleep=self._sleep,
+            http=self._http,
+            **{**self._options(), **changes},
+        )
+
+    def with_region(self, region_id: str) -> Self:
+        """The same client (connection pool, options) aimed at another region."""
+        return self._sibling(region_id)
+
+    def with_read_only(self, read_only: bool) -> Self:
+        return self._sibling(self._region_id, read_only=read_only)
 
     def __repr__(self) -> str:
         mode = ", read_only" if self._read_only else ""

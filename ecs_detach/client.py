@@ -29,9 +29,10 @@ from ecs_detach._core import (
     Call,
     ClockLike,
     Inventory,
+    emulator_credentials,
     sent_before_failure,
 )
-from ecs_detach.credentials import Credentials, CredentialSource
+from ecs_detach.credentials import CredentialSource
 from ecs_detach.errors import ApiError, EcsError
 from ecs_detach.models import Disk, Instance, Region
 from ecs_detach.retry import RetryPolicy
@@ -39,7 +40,7 @@ from ecs_detach.retry import RetryPolicy
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["AsyncEcsClient", "EcsClient", "Inventory"]
+__all__ = ["AsyncEcsClient", "EcsClient", "Inventory", "emulator_credentials"]
 
 # Requests in flight at once for inventory(): one region's pages come one after another (NextToken), so the
 # more chains run at once, the closer an inventory gets to its longest chain of pages. Past ~16, httpcore's
@@ -69,12 +70,6 @@ def _per_region(
         else:
             results[region] = (instances, disks)
     return results
-
-
-def emulator_credentials() -> Credentials:
-    from ecs_detach.emulator import EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET
-
-    return Credentials(EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET, provider="emulator")
 
 
 def _target(call: Call) -> str:
@@ -136,35 +131,6 @@ class EcsClient(BaseEcsClient):
             auth=self._auth(),
             headers={"user-agent": USER_AGENT},
             follow_redirects=False,
-        )
-
-    @classmethod
-    def for_emulator(cls, emulator: Any, region_id: str = "cn-hangzhou", **kw: Any) -> Self:
-        """A client on the emulator's in-process transport, signed with the emulator's demo key."""
-        kw.setdefault("transport", emulator.transport())
-        kw.setdefault("profile_name", "demo")
-        return cls(emulator_credentials(), region_id, **kw)
-
-    def with_region(self, region_id: str) -> EcsClient:
-        """The same client (connection pool, options) aimed at another region."""
-        return type(self)(
-            self._credentials,
-            region_id,
-            transport=self._transport,
-            sleep=self._sleep,
-            http=self._http,
-            **self._options(),
-        )
-
-    def with_read_only(self, read_only: bool) -> EcsClient:
-        options = {**self._options(), "read_only": read_only}
-        return type(self)(
-            self._credentials,
-            self._region_id,
-            transport=self._transport,
-            sleep=self._sleep,
-            http=self._http,
-            **options,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -380,34 +346,6 @@ class AsyncEcsClient(BaseEcsClient):
             auth=self._auth(),
             headers={"user-agent": USER_AGENT},
             follow_redirects=False,
-        )
-
-    @classmethod
-    def for_emulator(cls, emulator: Any, region_id: str = "cn-hangzhou", **kw: Any) -> Self:
-        """A client on the emulator's in-process transport, signed with the emulator's demo key."""
-        kw.setdefault("transport", emulator.transport())
-        kw.setdefault("profile_name", "demo")
-        return cls(emulator_credentials(), region_id, **kw)
-
-    def with_region(self, region_id: str) -> AsyncEcsClient:
-        return type(self)(
-            self._credentials,
-            region_id,
-            transport=self._transport,
-            sleep=self._sleep,
-            http=self._http,
-            **self._options(),
-        )
-
-    def with_read_only(self, read_only: bool) -> AsyncEcsClient:
-        options = {**self._options(), "read_only": read_only}
-        return type(self)(
-            self._credentials,
-            self._region_id,
-            transport=self._transport,
-            sleep=self._sleep,
-            http=self._http,
-            **options,
         )
 
     async def aclose(self) -> None:
