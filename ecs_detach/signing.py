@@ -184,14 +184,8 @@ async def _current_off_loop(source: CredentialSource) -> Credentials:
     return await anyio.to_thread.run_sync(source.current)
 
 
-class V3Auth(httpx.Auth):
-    """Sign each request with ``ACS3-HMAC-SHA256`` (``Authorization`` header).
-
-    The action travels in ``x-acs-action`` (set by the client); this flow adds ``x-acs-version`` when missing,
-    ``x-acs-date``, a fresh ``x-acs-signature-nonce`` per attempt, ``x-acs-content-sha256`` and, for STS
-    credentials, ``x-acs-accesskey-id`` / ``x-acs-security-token``. It signs ``host``, ``content-type``
-    (when a body is sent) and every ``x-acs-*`` header: the minimum the API requires.
-    """
+class _SigningAuth(httpx.Auth):
+    """The flow both signatures share: sign each attempt afresh (new timestamp and nonce), sync or async."""
 
     requires_request_body = True
 
@@ -203,7 +197,29 @@ class V3Auth(httpx.Auth):
         self._nonce: NonceSource = nonce or _new_nonce
 
     def __repr__(self) -> str:
-        return f"V3Auth({self._credentials!r})"
+        return f"{type(self).__name__}({self._credentials!r})"
+
+    def sign(self, request: httpx.Request, creds: Credentials | None = None) -> None:
+        raise NotImplementedError
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        self.sign(request)
+        yield request
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()
+        self.sign(request, await _current_off_loop(self._credentials))
+        yield request
+
+
+class V3Auth(_SigningAuth):
+    """Sign each request with ``ACS3-HMAC-SHA256`` (``Authorization`` header).
+
+    The action travels in ``x-acs-action`` (set by the client); this flow adds ``x-acs-version`` when missing,
+    ``x-acs-date``, a fresh ``x-acs-signature-nonce`` per attempt, ``x-acs-content-sha256`` and, for STS
+    credentials, ``x-acs-accesskey-id`` / ``x-acs-security-token``. It signs ``host``, ``content-type``
+    (when a body is sent) and every ``x-acs-*`` header: the minimum the API requires.
+    """
 
     def sign(self, request: httpx.Request, creds: Credentials | None = None) -> None:
         creds = creds or self._credentials.current()
@@ -228,34 +244,13 @@ class V3Auth(httpx.Auth):
         signature = v3_signature(creds.access_key_secret, v3_string_to_sign(canonical))
         headers["Authorization"] = v3_authorization(creds.access_key_id, signed_headers, signature)
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        self.sign(request)
-        yield request
 
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        await request.aread()
-        self.sign(request, await _current_off_loop(self._credentials))
-        yield request
-
-
-class V1Auth(httpx.Auth):
+class V1Auth(_SigningAuth):
     """Sign each request with V1 ``HMAC-SHA1`` (``Signature`` query parameter).
 
     ``Action`` comes from the request's ``x-acs-action`` header (or an ``Action`` query parameter); the common
     parameters are added in the order the official SDK sends them, the signature last.
     """
-
-    requires_request_body = True
-
-    def __init__(
-        self, credentials: CredentialSource, *, clock: Clock | None = None, nonce: NonceSource | None = None
-    ) -> None:
-        self._credentials = credentials
-        self._clock: Clock = clock or time.time
-        self._nonce: NonceSource = nonce or _new_nonce
-
-    def __repr__(self) -> str:
-        return f"V1Auth({self._credentials!r})"
 
     def sign(self, request: httpx.Request, creds: Credentials | None = None) -> None:
         creds = creds or self._credentials.current()
@@ -289,12 +284,3 @@ class V1Auth(httpx.Auth):
         signature = v1_signature(creds.access_key_secret, v1_string_to_sign(request.method, to_sign))
         pairs.append(("Signature", signature))
         _with_query(request, pairs)
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        self.sign(request)
-        yield request
-
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        await request.aread()
-        self.sign(request, await _current_off_loop(self._credentials))
-        yield request
