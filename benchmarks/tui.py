@@ -1,0 +1,440 @@
+"""The terminal UI's figures: time to the first full screen, peak memory, and filter latency at 10,000 rows.
+
+    python benchmarks/tui.py [--rounds 5] [--instances 10000] [--disks 20000] [--keys db-004]
+
+Contenders, side by side in one run, each sample a fresh interpreter, alternated round after round (one
+warm-up round first, so every bytecode cache is written):
+
+- ``TUI demo``: ``ecs-detach --demo`` as ``tui.launch.open_demo`` builds it (in-process emulator, demo fleet,
+  scaled clock, scratch journal, auto-refresh on), run headless at 120x36 with ``App.run_test``.
+- ``TUI 10k``: the same app on a generated fleet (``generate_fleet(instances, disks, regions=1)``: ONE
+  region, cn-hangzhou, holding every instance and disk, so the instances view lists all of them).
+  ``ecs-detach`` has no option to load a fleet file in process, so the session is opened with
+  ``open_client(demo=True, fleet=PATH)`` exactly as ``open_demo`` does otherwise.
+- ``minimal``: a Textual app with one ``DataTable`` of the same instance rows (the TUI's instance columns;
+  the cells built in the child from the same fleet file) and nothing else: the floor for a Textual screen.
+
+"Full screen" is read from the app's own state, polled every 2 ms, then one refresh is awaited
+(``call_after_refresh``) so the frame is painted: for the TUI, the browse screen has loaded, the instances
+table holds its rows (at most ``ROW_LIMIT``) and the selected instance's disks table holds every disk of
+that instance; for the minimal app, the table holds every row. Two times per sample: from spawning the
+interpreter (start-up and imports included) and from creating the app (``run_test`` entered). Peak memory
+is the child's VmHWM at the end.
+
+Filter latency (``TUI 10k`` only, its own children): ``/`` opens the filter, then each character of
+``--keys`` is pressed with the pilot, one at a time; a key's time runs from the press to the moment the
+browse screen's tables were rebuilt for that text (its debounced ``_show_tables``, wrapped here to note the
+time) and then painted. Reported beside it: the pure filter (``parse_query`` + ``filter_rows`` over the
+instance rows, same prefixes, in the same process) and the debounce the screen applies. Goals (issue 7):
+demo TUI <= 2x the minimal app to the first full screen; < 100 ms per keystroke at 10,000 rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+_STARTED = time.perf_counter()
+_STARTED_EPOCH = time.time()
+
+from _common import child, emit, footer, header, median, peak_rss_mb, table, verdict  # noqa: E402
+
+# This file is benchmarks/tui.py: with its folder first on sys.path, ``import tui`` would find it instead of
+# the TUI package. _common is imported; drop the folder.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+SIZE = (120, 36)
+POLL = 0.002
+
+
+# --- children
+
+
+_frame = asyncio.Event()
+
+
+def _count_frames() -> None:
+    """Note every compositor refresh (the frame a terminal would be sent; headless skips only the write)."""
+    from textual.screen import Screen
+
+    original = Screen._compositor_refresh
+
+    def refreshed(self: Screen[Any]) -> None:
+        original(self)
+        _frame.set()
+
+    Screen._compositor_refresh = refreshed  # type: ignore[method-assign]
+
+
+async def _painted(pilot: Any) -> float:
+    """When what the state now says is on screen: every widget's pending messages handled (so each
+    changed widget has asked for a repaint), then frames until nothing is left to repaint."""
+    await pilot._wait_for_screen()
+    screen = pilot.app.screen
+    while screen._dirty_widgets or screen._layout_required or screen._repaint_required:
+        _frame.clear()
+        await _frame.wait()
+    return time.perf_counter()
+
+
+def _open_services(fleet: str) -> Any:
+    """Services as ``ecs-detach --demo`` builds them; a fleet file instead of the demo fleet when given."""
+    from tui.app import parse_args
+    from tui.launch import DEMO_TIME_SCALE, open_demo, services_for
+
+    if fleet == "demo":
+        return open_demo(parse_args(["--demo"]))
+    from ecs_detach.emulator import ScaledClock
+    from ecs_detach.journal import Journal
+    from ecs_detach.session import open_client
+
+    session = open_client(demo=True, clock=ScaledClock(DEMO_TIME_SCALE), fleet=fleet)
+    path = Path(tempfile.mkdtemp(prefix="ecs-detach-bench-")) / "journal.jsonl"
+    assert session.emulator is not None
+    journal = Journal(path, clock=session.emulator.now)
+    return services_for(session, journal=journal, time_scale=DEMO_TIME_SCALE)
+
+
+def _tui_full(app: Any) -> bool:
+    from tui.rows import disks_of
+    from tui.widgets.tables import ROW_LIMIT, RowTable
+
+    screen = app.browse
+    if screen is None or not screen.loaded:
+        return False
+    instances = screen.query_one("#instances", RowTable)
+    if instances.row_count == 0 or instances.row_count != min(len(screen.instances), ROW_LIMIT):
+        return False
+    current = screen.current_instance
+    if current is None:
+        return False
+    disks = screen.query_one("#instance-disks", RowTable)
+    return bool(disks.row_count == len(disks_of(screen.disks, current.instance_id)))
+
+
+def child_tui(fleet: str, keys: str) -> dict[str, Any]:
+    from tui.app import EcsDetachApp
+    from tui.widgets.tables import RowTable
+
+    imported = time.perf_counter()
+    services = _open_services(fleet)
+    opened = time.perf_counter()
+    app = EcsDetachApp(services)
+    result: dict[str, Any] = {}
+
+    async def drive() -> None:
+        created = time.perf_counter()
+        async with app.run_test(headless=True, size=SIZE) as pilot:
+            while not _tui_full(app):
+                await asyncio.sleep(POLL)
+            full = await _painted(pilot)
+            screen = app.browse
+            assert screen is not None
+            result.update(
+                imports=imported - _STARTED,
+                session=opened - imported,
+                app=full - created,
+                full_epoch=_STARTED_EPOCH + (full - _STARTED),
+                instances=len(screen.instances),
+                disks=len(screen.disks),
+                shown=screen.query_one("#instances", RowTable).row_count,
+            )
+            if keys:
+                result.update(await _filter_latency(pilot, keys))
+            await pilot.press("q")
+
+    asyncio.run(drive())
+    result["rss"] = peak_rss_mb()
+    return result
+
+
+def _send_key(app: Any, character: str) -> None:
+    """What ``pilot.press`` sends for one character, without its waits for the CPU to go idle (those
+    would count the pilot's own pauses as the UI's latency)."""
+    from textual import events
+
+    key = events.Key(character if character.isalnum() else _KEY_NAMES[character], character)
+    key.set_sender(app)
+    app._driver.send_message(key)
+
+
+_KEY_NAMES = {"-": "minus", " ": "space", ":": "colon", "=": "equals_sign", ".": "full_stop"}
+
+
+async def _filter_latency(pilot: Any, keys: str) -> dict[str, Any]:
+    from tui.filtering import filter_rows, known_fields, parse_query
+
+    app = pilot.app
+    screen = app.browse
+    calls: list[tuple[str, float, float]] = []
+    applied = asyncio.Event()
+    original = screen._show_tables
+
+    def noted() -> None:  # the debounced apply: rebuild the tables for the current filter text
+        began = time.perf_counter()
+        original()
+        calls.append((screen.filter_text, began, time.perf_counter()))
+        applied.set()
+
+    screen._show_tables = noted
+    await pilot.press("slash")
+    await pilot.pause()
+    per_key: list[dict[str, float]] = []
+    for count in range(1, len(keys) + 1):
+        text = keys[:count]
+        calls.clear()
+        pressed = time.perf_counter()
+        _send_key(app, keys[count - 1])
+        while not (calls and calls[-1][0] == text):
+            applied.clear()
+            await applied.wait()
+        _, began, ended = calls[-1]
+        painted = await _painted(pilot)
+        per_key.append(
+            {
+                "end_to_end": painted - pressed,
+                "before_apply": began - pressed,
+                "apply": ended - began,
+                "paint": painted - ended,
+                "matches": float(len(filter_rows(screen._instance_rows, text))),
+            }
+        )
+    rows = screen._instance_rows
+    pure: list[float] = []
+    for count in range(1, len(keys) + 1):
+        samples = []
+        for _ in range(5):
+            began = time.perf_counter()
+            filter_rows(rows, parse_query(keys[:count], known_fields(rows)))
+            samples.append(time.perf_counter() - began)
+        pure.append(median(samples))
+    return {"per_key": per_key, "pure": pure, "rows": len(rows)}
+
+
+def _minimal_rows(fleet: str) -> tuple[list[str], list[list[str]]]:
+    """The TUI's instance columns and the TUI's region's instances, cells straight from the fleet file
+    (``load_fleet`` fills the defaults; no emulator, no client)."""
+    from ecs_detach.emulator import DEFAULT_REGION
+    from ecs_detach.emulator.fleet import load_fleet
+    from tui.rows import INSTANCE_COLUMNS
+
+    data = load_fleet(fleet)
+    counts: Counter[str] = Counter()
+    for disk in data["Disks"]:
+        for attachment in disk.get("Attachments", {}).get("Attachment", []):
+            counts[attachment.get("InstanceId", "")] += 1
+    rows = []
+    for raw in data["Instances"]:
+        if raw.get("RegionId") != DEFAULT_REGION:
+            continue
+        locks = raw.get("OperationLocks", {}).get("LockReason", [])
+        reasons = [lock.get("LockReason", "") for lock in locks]
+        rows.append(
+            [
+                raw["InstanceId"],
+                raw.get("InstanceName", ""),
+                raw.get("Status", "Running"),
+                raw.get("InstanceType", ""),
+                raw.get("ZoneId", ""),
+                "⚠ " + ",".join(reasons) if reasons else "-",
+                str(counts[raw["InstanceId"]]),
+            ]
+        )
+    return [c.label for c in INSTANCE_COLUMNS], rows
+
+
+def child_minimal(fleet: str) -> dict[str, Any]:
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    imported = time.perf_counter()
+    labels, rows = _minimal_rows(fleet)
+    built = time.perf_counter()
+
+    class Minimal(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(cursor_type="row", zebra_stripes=True)
+
+        def on_mount(self) -> None:
+            data = self.query_one(DataTable)
+            data.add_columns(*labels)
+            for row in rows:
+                data.add_row(*row, key=row[0])
+
+    app = Minimal()
+    result: dict[str, Any] = {}
+
+    async def drive() -> None:
+        created = time.perf_counter()
+        async with app.run_test(headless=True, size=SIZE) as pilot:
+            data = app.query_one(DataTable)
+            while data.row_count != len(rows):
+                await asyncio.sleep(POLL)
+            full = await _painted(pilot)
+            result.update(
+                imports=imported - _STARTED,
+                session=built - imported,
+                app=full - created,
+                full_epoch=_STARTED_EPOCH + (full - _STARTED),
+                instances=len(rows),
+                shown=data.row_count,
+            )
+            await pilot.press("q")
+
+    asyncio.run(drive())
+    result["rss"] = peak_rss_mb()
+    return result
+
+
+# --- parent
+
+
+def sample(kind: str, fleet: str, keys: str = "") -> dict[str, Any]:
+    spawned = time.time()
+    result = child("tui.py", kind, fleet, keys)
+    result["process"] = result["full_epoch"] - spawned
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (each runs every contender once)")
+    parser.add_argument("--instances", type=int, default=10_000)
+    parser.add_argument("--disks", type=int, default=20_000)
+    parser.add_argument("--keys", default="db-004", help="typed into the / filter, one key at a time")
+    parser.add_argument("--filter-rounds", type=int, default=3, help="children that type --keys")
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "FLEET", "KEYS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, fleet, keys = args.child
+        _count_frames()
+        emit(child_tui(fleet, keys) if kind == "tui" else child_minimal(fleet))
+        return 0
+
+    header(
+        "TUI: first full screen, peak memory, filter latency; fresh interpreters, alternated",
+        f"python benchmarks/tui.py --rounds {args.rounds} --instances {args.instances} "
+        f"--disks {args.disks} --keys {args.keys} --filter-rounds {args.filter_rounds}",
+    )
+    from ecs_detach.emulator.generate import generate_fleet
+
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "fleet.json"
+        fleet = generate_fleet(instances=args.instances, disks=args.disks, regions=1)
+        big.write_text(json.dumps(fleet), encoding="utf-8")
+        n = f"{args.instances // 1000}k" if args.instances >= 1000 else str(args.instances)
+        contenders = {
+            "TUI demo": ("tui", "demo"),
+            "minimal demo": ("minimal", "demo"),
+            f"TUI {n}": ("tui", str(big)),
+            f"minimal {n}": ("minimal", str(big)),
+        }
+        for kind, source in contenders.values():  # warm-up
+            sample(kind, source)
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
+        for round_number in range(args.rounds):
+            names = list(contenders)
+            if round_number % 2:
+                names.reverse()
+            for name in names:
+                runs[name].append(sample(*contenders[name]))
+        filters = [sample("tui", str(big), args.keys) for _ in range(args.filter_rounds)]
+
+    def med(name: str, key: str) -> float:
+        return median([r[key] for r in runs[name]])
+
+    rows = []
+    for name in contenders:
+        floor = "minimal demo" if "demo" in name else f"minimal {n}"
+        ratio = med(name, "process") / med(floor, "process")
+        app_ratio = med(name, "app") / med(floor, "app")
+        tui = name.startswith("TUI")
+        goal = f" ({verdict(ratio <= 2)})" if name == "TUI demo" else ""
+        first = runs[name][0]
+        rows.append(
+            [
+                name,
+                f"{first['instances']} / {first['shown']}",
+                f"{med(name, 'process') * 1000:.0f}",
+                f"{med(name, 'imports') * 1000:.0f}",
+                f"{med(name, 'session') * 1000:.0f}",
+                f"{med(name, 'app') * 1000:.0f}",
+                f"{med(name, 'rss'):.0f}",
+                f"{ratio:.2f}x{goal}" if tui else "",
+                f"{app_ratio:.2f}x" if tui else "",
+            ]
+        )
+    print(
+        table(
+            rows,
+            [
+                "contender",
+                "instances / rows in table",
+                "spawn → full screen ms",
+                "imports ms",
+                "fleet ms",
+                "app → full screen ms",
+                "peak RSS MiB",
+                "÷ minimal, spawn (demo goal ≤ 2x)",
+                "÷ minimal, app",
+            ],
+        )
+    )
+    print("fleet ms: open the session and load the fleet (TUI), read the file and build the cells (minimal)")
+
+    from tui.screens import browse
+
+    debounce = getattr(browse, "FILTER_DEBOUNCE_SECONDS", None)
+    print(f"\nfilter at {filters[0]['rows']} instance rows, keys {args.keys!r} one at a time; ")
+    print(f"debounce of the screen: {debounce if debounce is not None else 'see browse._filter_changed'}")
+    key_rows = []
+    for index, key in enumerate(args.keys):
+        per = [f["per_key"][index] for f in filters]
+        e2e = median([p["end_to_end"] for p in per])
+        key_rows.append(
+            [
+                repr(args.keys[: index + 1]),
+                f"{per[0]['matches']:.0f}",
+                f"{median([f['pure'][index] for f in filters]) * 1000:.1f}",
+                f"{median([p['before_apply'] for p in per]) * 1000:.0f}",
+                f"{median([p['apply'] for p in per]) * 1000:.0f}",
+                f"{median([p['paint'] for p in per]) * 1000:.0f}",
+                f"{e2e * 1000:.0f} ({verdict(e2e < 0.1)})",
+            ]
+        )
+        del key
+    print(
+        table(
+            key_rows,
+            [
+                "filter text",
+                "matches",
+                "pure filter ms",
+                "press → apply ms (key handling + debounce)",
+                "apply ms (tables rebuilt)",
+                "→ painted ms",
+                "end to end ms (goal < 100)",
+            ],
+        )
+    )
+    all_e2e = [p["end_to_end"] for f in filters for p in f["per_key"]]
+    print(
+        f"all keystrokes: median {median(all_e2e) * 1000:.0f} ms, worst {max(all_e2e) * 1000:.0f} ms; "
+        f"peak RSS of the filter children {median([f['rss'] for f in filters]):.0f} MiB"
+    )
+    print(f"{args.rounds} rounds (+1 warm-up), {args.filter_rounds} filter children; figures are medians")
+    footer()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
