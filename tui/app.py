@@ -25,7 +25,7 @@ from textual.screen import Screen
 from ecs_detach import workflow
 from ecs_detach.models import Disk, Instance
 from ecs_detach.plan import Plan
-from ecs_detach.preconditions import DetachOptions, Durations, Preconditions, facts_from_fleet
+from ecs_detach.preconditions import DetachOptions
 
 from .formatting import error_text
 from .jobs import Job, JobBoard
@@ -287,15 +287,6 @@ class EcsDetachApp(App[int]):
         emulator = self.services.emulator
         return workflow.emulator_facts(emulator) if emulator is not None else None
 
-    def durations(self) -> Durations:
-        emulator = self.services.emulator
-        if emulator is None:
-            return Durations()
-        try:
-            return facts_from_fleet(emulator.state()).durations
-        except Exception:  # the ETA is a hint; never fail a plan over it
-            return Durations()
-
     def client_for(self, region_id: str | None) -> Any:
         """The session's client, aimed at ``region_id`` (the all-regions view acts in each disk's region)."""
         client = self.services.client
@@ -303,12 +294,18 @@ class EcsDetachApp(App[int]):
             return client
         return client.with_region(region_id)
 
-    def read_preconditions(
-        self, disk_id: str, options: DetachOptions, region_id: str | None = None
-    ) -> Preconditions:
-        """Fresh reads and every precondition (call from a thread worker)."""
-        client = self.client_for(region_id)
-        return workflow.inspect(client, disk_id, options, facts=self.facts_source())
+    def prepare_plan(self, disk_id: str, options: DetachOptions, region_id: str | None = None) -> Plan:
+        """Fresh reads, every precondition and the plan, with the journal (call from a thread worker).
+
+        The workflow's one way to plan, as the CLI's: a detach an earlier, killed run left under way is
+        followed, and an instance it stopped is named (and started again if ``options.restart``)."""
+        return workflow.prepare(
+            self.client_for(region_id),
+            disk_id,
+            options,
+            facts=self.facts_source(),
+            journal=self.services.journal,
+        )
 
     def run_plan(self, plan: Plan, *, password: str | None = None, key_pair_name: str | None = None) -> Job:
         """Run a confirmed plan in a thread worker; the job is followed wherever the operator goes."""

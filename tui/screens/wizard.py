@@ -17,7 +17,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Label, RadioSet, Static
 
-from ecs_detach.plan import Plan, plan_detach
+from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
+from ecs_detach.plan import Plan, StepKind
 from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
 
 from ..checks import checklist, needs_typed_id, plan_lines, verdict_banner
@@ -35,15 +36,37 @@ STOPPED_MODES = ("", "KeepCharging", "StopCharging")
 
 
 @dataclass
-class Checked(Message):
-    """Fresh preconditions for the wizard's disk (read just now)."""
+class Planned(Message):
+    """Fresh preconditions and the plan for the wizard's disk (read just now, with the journal)."""
 
-    preconditions: Preconditions
+    requested: DetachOptions
+    """The options the wizard asked for (a reply for options since changed is dropped)."""
+    options: DetachOptions
+    """The options the plan was made with (the keep-the-disk choice applied once the disk is known)."""
+    plan: Plan
+    restart_matters: bool
+    """Whether "start it again" changes what the plan sends (e.g. an instance an earlier run stopped)."""
 
 
 @dataclass
 class CheckFailed(Message):
     error: BaseException
+
+
+def effective_options(options: DetachOptions, pre: Preconditions, *, keep_disk: bool) -> DetachOptions:
+    """The options with the keep-the-disk box applied: DeleteWithInstance=false for a system disk (not
+    multi-attach) while the box is ticked, unset otherwise."""
+    dwi_matters = pre.is_system_disk and not (pre.disk is not None and pre.disk.is_multi_attach)
+    return replace(options, delete_with_instance=False if dwi_matters and keep_disk else None)
+
+
+def _restart_may_matter(plan: Plan) -> bool:
+    """Whether "start it again" could change the plan besides a stop it makes: a data disk on a Stopped
+    instance (which an earlier run of ours may have stopped)."""
+    pre = plan.preconditions
+    if pre is None or pre.instance is None or pre.is_system_disk or plan.has_step(StepKind.STOP_INSTANCE):
+        return False
+    return pre.instance.status in (INSTANCE_STOPPED, INSTANCE_STOPPING)
 
 
 class DetachWizard(Screen[None]):
@@ -68,6 +91,8 @@ class DetachWizard(Screen[None]):
         self.preconditions: Preconditions | None = None
         self.plan: Plan | None = None
         self.job: Job | None = None
+        self.restart_matters = False
+        self._keep_disk = True
         self._rechecked = False
 
     @property
@@ -96,6 +121,8 @@ class DetachWizard(Screen[None]):
                         yield RadioChoice("default", value=True)
                         yield RadioChoice("KeepCharging")
                         yield RadioChoice("StopCharging")
+                with Vertical(id="restart-section"):
+                    yield Label("", id="earlier-stop", classes="section-title")
                     yield TickBox("Start it again afterwards", id="restart")
                 with Vertical(id="dwi-section"):
                     yield TickBox(
@@ -120,6 +147,7 @@ class DetachWizard(Screen[None]):
     def on_mount(self) -> None:
         for section in (
             "#fix-section",
+            "#restart-section",
             "#dwi-section",
             "#plan-title",
             "#plan",
@@ -132,27 +160,52 @@ class DetachWizard(Screen[None]):
         self.query_one("#cancel", Button).focus()
         self.check()
 
-    # --- reading
+    # --- reading and planning (one way, the workflow's: fresh reads, preconditions, journal)
+
+    def check(self) -> None:
+        """Read again and plan with the current options (the Go button waits for the new plan)."""
+        self.query_one("#go", Button).disabled = True
+        self._plan_in_worker(self.options, self._keep_disk)
 
     @work(thread=True, exclusive=True, group="check", exit_on_error=False)
-    def check(self) -> None:
+    def _plan_in_worker(self, requested: DetachOptions, keep_disk: bool) -> None:
+        app = self.ecs_app
         try:
-            pre = self.ecs_app.read_preconditions(self.disk_id, self.options, self.region_id)
+            plan = app.prepare_plan(self.disk_id, requested, self.region_id)
+            pre = plan.preconditions
+            options = requested
+            if pre is not None:
+                options = effective_options(requested, pre, keep_disk=keep_disk)
+                if options != requested:
+                    plan = app.prepare_plan(self.disk_id, options, self.region_id)
+            restart_matters = False
+            if _restart_may_matter(plan):
+                other = replace(options, restart=not options.restart)
+                restart_matters = app.prepare_plan(self.disk_id, other, self.region_id).calls != plan.calls
         except Exception as error:
             self.post_message(CheckFailed(error))
             return
-        self.post_message(Checked(pre))
+        self.post_message(Planned(requested, options, plan, restart_matters))
 
     @on(CheckFailed)
     def _check_failed(self, message: CheckFailed) -> None:
         title, body = error_text(message.error)
         self.query_one("#verdict", Static).update(escape(f"✗ Could not check: {title}\n{body}"))
+        self.plan = None  # never confirm a plan the latest reads could not back
+        self.query_one("#go", Button).disabled = True
         self.ecs_app.show_error(message.error, "Could not check the disk")
 
-    @on(Checked)
-    def _checked(self, message: Checked) -> None:
-        pre = message.preconditions
+    @on(Planned)
+    def _planned(self, message: Planned) -> None:
+        if message.requested != self.options:
+            return  # the options changed since: a newer plan is on its way
+        plan = message.plan
+        pre = plan.preconditions
+        if pre is None:
+            return
+        self.options = message.options
         self.preconditions = pre
+        self.restart_matters = message.restart_matters
         self.instance_id = pre.instance_id or self.instance_id
         self.refresh_bindings()
         disk, instance = pre.disk, pre.instance
@@ -180,12 +233,14 @@ class DetachWizard(Screen[None]):
         self.query_one("#checklist", Static).update(table)
         needs_stop = pre.needs_stop
         self.query_one("#fix-section").display = needs_stop and not self.check_only
-        self.query_one("#restart").display = not pre.is_system_disk
+        restart = (needs_stop or self.restart_matters) and not pre.is_system_disk
+        self.query_one("#restart-section").display = restart and not self.check_only
+        earlier = self.query_one("#earlier-stop", Label)
+        earlier.display = self.restart_matters and not needs_stop
+        earlier.update(escape(f"Instance {pre.instance_id} was stopped by an earlier run"))
         dwi_matters = pre.is_system_disk and not (disk is not None and disk.is_multi_attach)
         self.query_one("#dwi-section").display = dwi_matters and not self.check_only
-        if self.options.delete_with_instance is None and dwi_matters:
-            self.options = replace(self.options, delete_with_instance=False)
-        self._replan()
+        self._show_plan(plan)
 
     # --- options and plan
 
@@ -195,45 +250,51 @@ class DetachWizard(Screen[None]):
         mode = STOPPED_MODES[max(0, self.query_one("#stopped-mode", RadioSet).pressed_index)]
         keep = self.query_one("#keep-disk", Checkbox).value
         pre = self.preconditions
-        dwi: bool | None = None
-        if pre is not None and pre.is_system_disk and not (pre.disk and pre.disk.is_multi_attach):
-            dwi = False if keep else None
-        self.options = replace(
+        self._keep_disk = keep
+        options = replace(
             self.options,
             allow_stop=self.query_one("#allow-stop", Checkbox).value,
             force_stop=self.query_one("#force-stop", Checkbox).value,
             stopped_mode=mode or None,
             restart=self.query_one("#restart", Checkbox).value,
-            delete_with_instance=dwi,
         )
-        self._replan()
+        if pre is not None:
+            options = effective_options(options, pre, keep_disk=keep)
+        if options != self.options:
+            self.options = options
+            self.check()  # plan again, from fresh reads (the plan may start an instance, or stop one)
 
-    def _replan(self) -> None:
-        pre = self.preconditions
+    def _show_plan(self, plan: Plan) -> None:
+        pre = plan.preconditions
         if pre is None:
             return
-        plan = plan_detach(pre, self.options, durations=self.ecs_app.durations())
         self.plan = plan
         go = self.query_one("#go", Button)
         blocked = pre.verdict is Verdict.BLOCKED
+        in_plan = bool(plan.steps) and not blocked
         for section in ("#plan-title", "#plan", "#commands-title", "#commands"):
-            self.query_one(section).display = bool(plan.steps) and not blocked
+            self.query_one(section).display = in_plan
         no_plan = self.query_one("#no-plan", Static)
         no_plan.display = blocked or plan.nothing_to_do
+        lines: list[str] = []
         if blocked:
-            no_plan.update(
+            lines.append(
                 "[b]Nothing to run.[/b] This detach would be refused, so no plan, fix or button is "
                 "offered. The row marked ✗ says why and what, if anything, can be done outside this tool."
             )
         elif plan.nothing_to_do:
-            no_plan.update("[b]Nothing to do.[/b] The disk is attached to no instance.")
+            lines.append("[b]Nothing to do.[/b] The disk is attached to no instance.")
         elif not plan.executable and pre.needs_stop and not self.check_only:
             no_plan.display = True
-            no_plan.update(
+            lines.append(
                 "[b]The plan needs your say-so to stop the instance.[/b]\nPress [b]s[/b] (or tick "
                 "“Stop the instance” above) to add the stop to the plan; nothing is sent until you confirm."
             )
-        if plan.steps and not blocked:
+        if plan.warnings and not in_plan:  # e.g. an instance an earlier run left Stopped: always shown
+            no_plan.display = True
+            lines.extend(f"⚠ {escape(w)}" for w in plan.warnings)
+        no_plan.update("\n".join(lines))
+        if in_plan:
             body = plan_lines(plan)
             body.append(
                 f"ETA about {duration(plan.eta_seconds)} (each wait gives up after {duration(plan.timeout)})"
@@ -246,11 +307,15 @@ class DetachWizard(Screen[None]):
             return
         go.disabled = not plan.executable or plan.nothing_to_do
         go.display = not (blocked or plan.nothing_to_do)
+        detaches = plan.has_step(StepKind.DETACH_DISK)
+        starts = plan.has_step(StepKind.START_INSTANCE)
         if pre.verdict is Verdict.IN_PROGRESS:
-            go.label = "Follow it"
+            go.label = "Follow, then start…" if starts else "Follow it"
             go.disabled = False
-        elif any(s.action == "StopInstance" for s in plan.steps):
+        elif plan.has_step(StepKind.STOP_INSTANCE):
             go.label = "Stop and detach…"
+        elif starts and not detaches:
+            go.label = "Start it again…"
         else:
             go.label = "Detach…"
         if not plan.executable and pre.verdict is Verdict.FIXABLE and pre.needs_stop:
@@ -280,11 +345,11 @@ class DetachWizard(Screen[None]):
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
         pre, plan = self.preconditions, self.plan
-        if pre is None or plan is None or self.job is not None:
-            return
+        if pre is None or plan is None or self.job is not None or plan.options != self.options:
+            return  # no plan yet, a job already, or the plan for the latest options is still being made
         if not self.ecs_app.writes_allowed("detach"):
             return
-        if pre.verdict is Verdict.IN_PROGRESS:
+        if not plan.calls:  # only following a detach already under way: nothing is sent
             self._start(pre, plan)
             return
         typed = needs_typed_id(pre, plan)
@@ -297,14 +362,13 @@ class DetachWizard(Screen[None]):
             "",
             *[f"⚠ {escape(w)}" for w in plan.warnings],
         ]
-        title = "Stop the instance and detach?" if typed == pre.instance_id and typed else "Detach this disk?"
+        title, label = "Detach this disk?", "Detach"
+        if typed and typed == pre.instance_id:
+            title, label = "Stop the instance and detach?", "Stop and detach"
+        elif not plan.has_step(StepKind.DETACH_DISK):
+            title, label = f"Start instance {pre.instance_id} again?", "Start it"
         self.app.push_screen(
-            ConfirmScreen(
-                title,
-                "\n".join(body_lines).rstrip(),
-                confirm_label="Stop and detach" if typed == pre.instance_id and typed else "Detach",
-                typed_id=typed,
-            ),
+            ConfirmScreen(title, "\n".join(body_lines).rstrip(), confirm_label=label, typed_id=typed),
             lambda ok: self._confirmed(bool(ok)),
         )
 
