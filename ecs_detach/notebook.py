@@ -502,7 +502,11 @@ class Workbench:
         delete_with_instance: bool | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> Plan:
-        """Fresh preconditions and the plan to detach `disk_id` (nothing is sent)."""
+        """Fresh preconditions and the plan to detach `disk_id` (nothing is sent).
+
+        Planned with the workbench's journal, as the CLI and the TUI plan: a detach an earlier, killed run
+        left under way is followed, and an instance that run stopped is named in the warnings (left
+        Stopped, with the command to start it) or, with `restart`, started again afterwards."""
         opts = DetachOptions(
             instance_id=instance_id,
             delete_with_instance=delete_with_instance,
@@ -510,7 +514,9 @@ class Workbench:
             force_stop=force_stop,
             restart=restart,
         )
-        return workflow.prepare(self.client, disk_id, opts, facts=self._facts_source(), timeout=timeout)
+        return workflow.prepare(
+            self.client, disk_id, opts, facts=self._facts_source(), timeout=timeout, journal=self.journal
+        )
 
     # -- confirmation ----------------------------------------------------------------------------------------
 

@@ -155,6 +155,59 @@ def test_reconcile_settles_an_intent_left_without_outcome(nb: notebook.Workbench
     assert nb.journal.pending() == [] and intent.operation_id
 
 
+def _killed_run(bench: notebook.Workbench, disk_id: str, instance_id: str) -> None:
+    """What an earlier, killed run left: its StopInstance done and journaled, its DetachDisk sent but
+    only its intent journaled. The disk is Detaching, the instance Stopped."""
+    client, journal = bench.client, bench.journal
+    stop = journal.intent(
+        "StopInstance",
+        instance_id=instance_id,
+        params={"InstanceId": instance_id},
+        region="cn-hangzhou",
+        context={"reason": f"detach {disk_id}"},
+    )
+    journal.outcome(stop, Result.OK, request_id=client.stop_instance(instance_id))
+    bench.advance(10)
+    journal.intent(
+        "DetachDisk",
+        disk_id=disk_id,
+        instance_id=instance_id,
+        params={"DiskId": disk_id, "InstanceId": instance_id},
+        region="cn-hangzhou",
+        context={"disk_type": "data"},
+    )
+    client.detach_disk(disk_id, instance_id)
+
+
+def test_plan_resumes_a_killed_run_from_the_journal_and_starts_the_instance_it_stopped(
+    nb: notebook.Workbench,
+) -> None:
+    _killed_run(nb, "d-metal-01-data", "i-metal-01")  # ecs.ebmg7.32xlarge: no hot detach, so it stopped
+    start = "aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId i-metal-01"
+
+    plan = nb.plan("d-metal-01-data")  # no restart asked: it follows the detach and says what is left
+    assert plan.executable and plan.calls == ()
+    assert [s.kind.value for s in plan.steps] == ["wait-disk-detached"]
+    assert "Instance i-metal-01 was stopped by an earlier ecs-detach run" in str(plan)
+    assert "Instance i-metal-01 is left Stopped" in str(plan) and start in str(plan)
+    assert "left Stopped" in plan._repr_html_()  # type: ignore[attr-defined]
+
+    plan = nb.plan("d-metal-01-data", restart=True)
+    assert plan.calls == ("StartInstance",)
+    assert start in plan.aliyun_commands
+    assert "Start instance i-metal-01 again (stopped by an earlier run)" in str(plan)
+    result = nb.detach(plan, confirm="d-metal-01-data")
+    assert result.outcome is Outcome.DONE, result.message
+    assert _disk_status(nb, "d-metal-01-data") == "Available"
+    assert nb.client.get_instance("i-metal-01").status == "Running"
+    assert [r["action"] for r in nb.emulator.requests if r["action"].endswith(("Instance", "Disk"))] == [
+        "StopInstance",
+        "DetachDisk",
+        "StartInstance",
+    ]  # no second DetachDisk
+    assert nb.journal.stopped_by_us("i-metal-01") is None
+
+
 # --- rendering ----------------------------------------------------------------------------------------------
 
 
