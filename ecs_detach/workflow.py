@@ -28,8 +28,10 @@ Time is injectable: `clock()` gives seconds, `sleep(seconds)` waits. With the em
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -262,13 +264,38 @@ class RunResult(Displayable):
 # ---------------------------------------------------------------------------------------------------------
 
 
+class _EmulatorFacts:
+    """PlatformFacts read from an in-process emulator's state each time they are called for, plus the knob
+    the API hides that a bulk run paces by (`rate_limit`)."""
+
+    def __init__(self, emulator: Any) -> None:
+        self._emulator = emulator
+
+    def __call__(self) -> PlatformFacts:
+        return facts_from_fleet(self._emulator.state())
+
+    def rate_limit(self, action: str) -> float | None:
+        """Calls per second the emulator allows for `action` (None: no limit set)."""
+        section = self._emulator.state().get("Emulator") or {}
+        return rate_from_section(section, action)
+
+
+def rate_from_section(section: Mapping[str, Any], action: str) -> float | None:
+    """Calls per second for `action` from a fleet's `Emulator` section (its `RateLimits`), else None."""
+    limits = section.get("RateLimits") if isinstance(section, Mapping) else None
+    limit = limits.get(action) if isinstance(limits, Mapping) else None
+    if not isinstance(limit, Mapping):
+        return None
+    count, per = limit.get("Count"), limit.get("PerSeconds")
+    if not isinstance(count, int | float) or not isinstance(per, int | float) or count <= 0 or per <= 0:
+        return None
+    return float(count) / float(per)
+
+
 def emulator_facts(emulator: Any) -> Callable[[], PlatformFacts]:
-    """Demo mode: PlatformFacts read from the emulator's state each time they are needed."""
-
-    def read() -> PlatformFacts:
-        return facts_from_fleet(emulator.state())
-
-    return read
+    """Demo mode: PlatformFacts read from the emulator's state each time they are needed (the callable also
+    answers `rate_limit(action)`, which `run_bulk` paces DetachDisk by)."""
+    return _EmulatorFacts(emulator)
 
 
 def _facts(source: FactsSource) -> PlatformFacts | None:
@@ -423,6 +450,380 @@ def _start_blocker(client: WorkflowClient, journal: Journal | None, instance_id:
 # ---------------------------------------------------------------------------------------------------------
 
 
+# -- bulk machinery: DetachDisk pacing, batched fresh reads, batched polling ---------------------------------
+
+_KNOWN_MARGIN = 0.9  # a known limit is paced at 90 %: the API counts arrivals, and those jitter
+_ADAPTIVE_START = 50.0  # DetachDisk per second when the account's limit is unknown
+_ADAPTIVE_MAX = 1000.0
+_MIN_RATE = 0.2
+_ANSWER_ALLOWANCE = 0.2  # seconds a paced DetachDisk may take to be answered before it counts as behind
+_READ_LEAD = 0.1  # a disk's fresh read is sent at most this long before its DetachDisk slot
+_READ_TRIES = 6  # a batched read throttled this many times falls back to one read per disk
+_GATHER = 0.003  # seconds a batch leader waits for reads asked for at the same moment
+_BATCH = 100  # ids per DescribeDisks / DescribeInstances call (the API's maximum)
+_UNKNOWN_FIRST_POLL = 1.0  # first poll of a detaching disk when the detach time is unknown (and not learnt)
+_POLL_CAP = 10.0
+_POLL_SLACK = 0.05  # disks due within this of the earliest are polled in the same call
+_MAX_THREADS = 256  # a bulk run's threads: groups waiting on the poller hold one, not a slot
+
+
+class _Pacer:
+    """A token bucket for DetachDisk shared by a bulk run's workers: one call per 1/rate seconds, no burst.
+
+    A known limit (calls per second) is paced at 90 % of it, and slowed down only by Throttling. Unknown
+    (a real account): adaptive. It starts at 50 per second and grows by up to half each second while the API
+    keeps up. Signs of the limit: an answer much slower than usual (the client retried a Throttling reply on
+    its own) takes a quarter off, at most once a second; fewer calls accepted in a second than were paced
+    sets the pace to the accepted rate; a Throttling that reaches the workflow halves it. After any of these,
+    growth is slow (10 % a second).
+    """
+
+    def __init__(self, clock: Callable[[], float], rate: float | None) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.adaptive = rate is None or rate <= 0
+        self.base = _ADAPTIVE_MAX if self.adaptive else float(rate or 0) * _KNOWN_MARGIN
+        self.rate = _ADAPTIVE_START if self.adaptive else self.base
+        self._per_second = 1.5  # growth factor per second of keeping up
+        self._next: float | None = None
+        self._started: float | None = None
+        self._accepted: deque[float] = deque()
+        self._slots: deque[float] = deque()
+        self._fastest: float | None = None
+        self._cut_at = -math.inf
+
+    def reserve(self) -> float:
+        """The time of the next free DetachDisk slot, taken."""
+        with self._lock:
+            now = self._clock()
+            if self._started is None:
+                self._started = now
+            slot = now if self._next is None else max(now, self._next)
+            self._next = slot + 1.0 / self.rate
+            self._slots.append(slot)
+            return slot
+
+    def accepted(self, seconds: float) -> None:
+        """A DetachDisk was answered (not throttled), `seconds` after it was sent."""
+        with self._lock:
+            now = self._clock()
+            slow = self._fastest is not None and seconds > 4.0 * self._fastest + 0.02
+            if self.adaptive and slow and now >= self._cut_at + 1.0:
+                # Much slower than usual: likely a Throttling reply the client retried on its own. One cut
+                # a second at most (answers slowed by one burst come in together).
+                self.rate = max(_MIN_RATE, self.rate * 0.75)
+                self._per_second = 1.1
+                self._cut_at = now
+            self._fastest = seconds if self._fastest is None else min(self._fastest, seconds)
+            self._accepted.append(now)
+            while self._accepted and self._accepted[0] <= now - 1.0:
+                self._accepted.popleft()
+            while self._slots and self._slots[0] <= now - 1.0 - _ANSWER_ALLOWANCE:
+                self._slots.popleft()
+            started = self._started if self._started is not None else now
+            if self.adaptive and now - started >= 1.0 + _ANSWER_ALLOWANCE:
+                # Slots of the second before the last answer time, against the calls accepted in the last
+                # second: fewer accepted means the API is refusing some (the client retries them quietly).
+                paced = sum(1 for slot in self._slots if slot <= now - _ANSWER_ALLOWANCE)
+                if len(self._accepted) < 0.85 * paced and now >= self._cut_at + 1.0:
+                    self.rate = max(_MIN_RATE, min(self.rate, float(len(self._accepted))))
+                    self._per_second = 1.1  # the limit is near: from now on, grow slowly
+                    self._cut_at = now
+                    return
+            self.rate = min(self.base, self.rate * self._per_second ** (1.0 / self.rate))
+
+    def throttled(self) -> float:
+        """A DetachDisk was refused by Throttling (after the client's own retries): slow down."""
+        with self._lock:
+            self.rate = max(_MIN_RATE, self.rate * 0.5)
+            self._per_second = 1.1
+            now = self._clock()
+            self._next = max(self._next or now, now) + 1.0 / self.rate
+            return self.rate
+
+
+@dataclass(eq=False)
+class _ReadTicket:
+    disk_id: str
+    instance_id: str
+    done: bool = False
+    disk: Disk | None = None
+    instance: Instance | None = None
+    error: EcsError | None = None
+
+
+class _Reads:
+    """Fresh reads of disks and their instances, batched: reads asked for while a batch is in flight go into
+    the next one (up to 100 ids a call). A read is always answered by calls sent after it was asked for."""
+
+    def __init__(self, bulk: _Bulk) -> None:
+        self._bulk = bulk
+        self._cond = threading.Condition()
+        self._pending: list[_ReadTicket] = []
+        self._busy = False
+        self.calls = 0
+
+    def read(self, disk_id: str, instance_id: str) -> tuple[Disk | None, Instance | None]:
+        ticket = _ReadTicket(disk_id, instance_id)
+        with self._cond:
+            self._pending.append(ticket)
+            while not ticket.done:
+                if self._busy:
+                    self._cond.wait()
+                    continue
+                self._busy = True
+                if self._bulk.manual_sleep is None:
+                    self._cond.wait(_GATHER)  # real time: let reads asked for at the same moment join
+                batch = self._pending[:_BATCH]
+                del self._pending[:_BATCH]
+                self._cond.release()
+                try:
+                    self._fetch(batch)
+                finally:
+                    self._cond.acquire()
+                    self._busy = False
+                    self._cond.notify_all()
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.disk, ticket.instance
+
+    def _fetch(self, batch: list[_ReadTicket]) -> None:
+        client = self._bulk.client
+        list_disks = getattr(client, "list_disks", None)
+        list_instances = getattr(client, "list_instances", None)
+        if callable(list_disks) and callable(list_instances):
+            disk_ids = list(dict.fromkeys(t.disk_id for t in batch))
+            instance_ids = list(dict.fromkeys(t.instance_id for t in batch if t.instance_id))
+            delay = 0.5
+            for _ in range(_READ_TRIES):
+                try:
+                    disks = {d.disk_id: d for d in list_disks(disk_ids=disk_ids) if isinstance(d, Disk)}
+                    self.calls += 1
+                    instances: dict[str, Instance] = {}
+                    if instance_ids:
+                        found = list_instances(instance_ids=instance_ids)
+                        instances = {i.instance_id: i for i in found if isinstance(i, Instance)}
+                        self.calls += 1
+                except ThrottledError:
+                    self._bulk.rate_limited(None, "Reading disks")
+                    self._bulk.sleep(delay)
+                    delay = min(delay * 2, 8.0)
+                    continue
+                except EcsError:
+                    break  # read each disk alone: a failure is then that disk's, never its neighbours'
+                for ticket in batch:
+                    ticket.disk = disks.get(ticket.disk_id)
+                    ticket.instance = instances.get(ticket.instance_id)
+                    ticket.done = True
+                return
+        for ticket in batch:
+            try:
+                ticket.disk = _read_disk(client, ticket.disk_id)
+                ticket.instance = _read_instance(client, ticket.instance_id)
+            except EcsError as exc:
+                ticket.error = exc
+            ticket.done = True
+
+
+@dataclass(eq=False)
+class _Watch:
+    """A detaching disk the poller follows for one waiting worker."""
+
+    disk_id: str
+    instance_id: str
+    start: float
+    due: float
+    timeout_at: float
+    interval: float = 1.0
+    fresh: bool = False  # a poll result the worker has not seen yet
+    state: str = ""
+    disk: Disk | None = None
+    error: str = ""
+
+
+class _Poller:
+    """One thread that follows every detaching disk of a bulk run: disks due together are read together
+    (DescribeDisks, up to 100 ids a call), each first at its expected detach time, then with backoff."""
+
+    def __init__(self, bulk: _Bulk) -> None:
+        self._bulk = bulk
+        self._cond = threading.Condition()
+        self._watches: list[_Watch] = []
+        self._stopped = False
+        self._learnt: float | None = None  # the shortest detach seen in this run (when none is known)
+        self._thread = threading.Thread(target=self._loop, name="ecs-detach-bulk-poller", daemon=True)
+        self.calls = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    def watch(self, disk_id: str, instance_id: str, expected: float | None, timeout: float) -> _Watch:
+        now = self._bulk.clock()
+        with self._cond:
+            first = expected if expected is not None else (self._learnt or _UNKNOWN_FIRST_POLL)
+            watch = _Watch(disk_id, instance_id, now, now + min(first, timeout), now + timeout)
+            watch.interval = min(_POLL_CAP, max(0.2, first / 4))
+            self._watches.append(watch)
+            self._cond.notify_all()
+        return watch
+
+    def forget(self, watch: _Watch, *, detached_after: float | None = None) -> None:
+        with self._cond:
+            if watch in self._watches:
+                self._watches.remove(watch)
+            if detached_after is not None and detached_after > 0:
+                self._learnt = min(self._learnt or detached_after, detached_after)
+
+    def next(self, watch: _Watch) -> bool:
+        """Block until the poller has read `watch` again (True), or waiting was cancelled (False)."""
+        with self._cond:
+            while not watch.fresh:
+                if self._bulk.cancel.cancelled:
+                    return False
+                self._cond.wait(0.1)
+            watch.fresh = False
+            return True
+
+    def _loop(self) -> None:
+        bulk = self._bulk
+        while True:
+            with self._cond:
+                if self._stopped:
+                    return
+                # A watch whose last result its worker has not taken yet is not read again meanwhile.
+                waiting = [w for w in self._watches if not w.fresh]
+                if not waiting:
+                    self._cond.wait(0.05)
+                    continue
+                earliest = min(w.due for w in waiting)
+                # Poll a little late rather than early: disks due just after the first are read with it.
+                due = max([w.due for w in waiting if w.due <= earliest + _POLL_SLACK])
+            wait = due - bulk.clock()
+            if wait > 0:
+                if bulk.manual_sleep is not None:
+                    bulk.manual_sleep(wait)
+                else:
+                    with self._cond:
+                        self._cond.wait(min(wait, 0.5))  # a new watch or a stop wakes it
+                continue
+            now = bulk.clock()
+            with self._cond:
+                batch = [w for w in self._watches if not w.fresh and w.due <= now]
+            self._poll(batch)
+
+    def _poll(self, batch: list[_Watch]) -> None:
+        bulk = self._bulk
+        disks: dict[str, Disk] = {}
+        error = ""
+        throttled = False
+        ids = list(dict.fromkeys(w.disk_id for w in batch))
+        try:
+            list_disks = getattr(bulk.client, "list_disks", None)
+            if callable(list_disks):
+                disks = {d.disk_id: d for d in list_disks(disk_ids=ids) if isinstance(d, Disk)}
+                self.calls += (len(ids) + _BATCH - 1) // _BATCH
+            else:
+                for disk_id in ids:
+                    found = _read_disk(bulk.client, disk_id)
+                    if found is not None:
+                        disks[disk_id] = found
+        except ThrottledError:
+            throttled = True
+            bulk.rate_limited(None, "Reading disks")
+        except EcsError as exc:
+            error = str(exc)
+        now = bulk.clock()
+        with self._cond:
+            for w in batch:
+                if throttled:  # silently: read again a little later
+                    w.due = min(now + max(1.0, w.interval), max(w.timeout_at, now))
+                    continue
+                w.error = error
+                if not error:
+                    disk = w.disk = disks.get(w.disk_id)
+                    w.state = _state_from(disk, w.instance_id)
+                w.fresh = True
+                w.due = now + w.interval if now >= w.timeout_at else min(now + w.interval, w.timeout_at)
+                w.interval = min(w.interval * 1.5, _POLL_CAP)
+            self._cond.notify_all()
+
+
+def _state_from(disk: Disk | None, instance_id: str) -> str:
+    """A disk's status as seen from `instance_id` ("Detached" once no longer attached to it)."""
+    if disk is None:
+        return "NotFound"
+    if instance_id not in disk.attached_instance_ids:
+        return "Available" if disk.status == DISK_AVAILABLE else "Detached"
+    return disk.status
+
+
+class _Bulk:
+    """What a bulk run's workers share: the client, time, the DetachDisk pacer, the batched reads, the
+    poller, the slots (`concurrency`: instances being checked or changed at once), and the one notice that
+    the API's rate limit is being waited for."""
+
+    def __init__(
+        self,
+        client: WorkflowClient,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], object] | None,
+        cancel: CancelToken,
+        rate: float | None,
+        concurrency: int,
+        on_progress: Callable[[ProgressEvent], None] | None,
+    ) -> None:
+        self.client = client
+        self.on_progress = on_progress
+        self.clock = clock
+        self.manual_sleep = sleep
+        self.cancel = cancel
+        self.pacer = _Pacer(clock, rate)
+        self.reads = _Reads(self)
+        self.poller = _Poller(self)
+        self.slots = threading.Semaphore(max(1, concurrency))
+        self._lock = threading.Lock()
+        self.noted = False
+
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if self.manual_sleep is None:
+            self.cancel.wait(seconds)
+        else:
+            self.manual_sleep(seconds)
+
+    def rate_limited(self, runner: _Runner | None, what: str) -> None:
+        """Say once per run (not per disk) that the API's rate limit is being waited for."""
+        with self._lock:
+            if self.noted:
+                return
+            self.noted = True
+        message = f"{what} was throttled: waiting for the API's rate limit (the run slows down and goes on)"
+        if runner is not None:
+            runner.emit("throttled", message)
+        elif self.on_progress is not None:
+            self.on_progress(ProgressEvent("throttled", message, "", ""))
+
+
+def _known_rate(facts: FactsSource) -> float | None:
+    """DetachDisk calls per second the facts source knows (an in-process emulator's), else None."""
+    getter = getattr(facts, "rate_limit", None)
+    if not callable(getter):
+        return None
+    try:
+        value = getter("DetachDisk")
+    except Exception:  # facts are a help, never a reason to fail
+        return None
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
 class _Throttle:
     """Extra backoff on repeated Throttling (the client already retried), shared by a bulk run's workers."""
 
@@ -490,8 +891,11 @@ class _Runner:
         sleep: Callable[[float], object] | None,
         timeout: float | None,
         throttle: _Throttle | None = None,
+        bulk: _Bulk | None = None,
     ) -> None:
         self.client = client
+        self.bulk = bulk
+        self.slot: float | None = None  # bulk: this disk's DetachDisk slot (from the pacer)
         self.journal = journal
         self.facts_source = facts
         self.on_progress = on_progress
@@ -571,7 +975,23 @@ class _Runner:
         self.back_off()
         self.emit("check", f"Checking disk {self.disk_id} and instance {self.instance_id or '?'}")
         try:
-            pre = inspect(self.client, self.disk_id, options, facts=self.facts())
+            if self.bulk is not None and options.instance_id:
+                # Bulk: take a DetachDisk slot first, read (batched with other disks') just before it.
+                self.slot = self.bulk.pacer.reserve()
+                # Reads due in the same tenth of a second are sent together.
+                read_at = math.floor((self.slot - _READ_LEAD / 2) / _READ_LEAD) * _READ_LEAD
+                self.sleep(read_at - self.clock())
+                disk, instance = self.bulk.reads.read(self.disk_id, options.instance_id)
+                pre = check_detach(
+                    disk,
+                    instance,
+                    options,
+                    facts=self.facts(),
+                    disk_id=self.disk_id,
+                    region_id=self.client.region_id,
+                )
+            else:
+                pre = inspect(self.client, self.disk_id, options, facts=self.facts())
         except EcsError as exc:
             raise self.read_failed(f"disk {self.disk_id}", exc) from None
         self.last_pre = pre
@@ -599,8 +1019,11 @@ class _Runner:
         self.emit(kind.value, describe)
         if getattr(self.client, "read_only", False):
             return "", None, ReadOnlyError(action)  # refused before anything is journaled or sent
-        if self.throttle.remaining() > 0:
+        if self.bulk is None and self.throttle.remaining() > 0:
             return "", None, _BackOff(action)  # another worker was throttled: back off, then read again
+        paced = self.bulk is not None and action == "DetachDisk"
+        if self.bulk is not None and action == "DetachDisk" and self.slot is not None:
+            self.sleep(self.slot - self.clock())  # the pacer's slot: DetachDisk at the allowed rate
         intent = None
         if self.journal is not None:
             intent = self.journal.intent(
@@ -611,6 +1034,7 @@ class _Runner:
                 context=context,
                 **self.metadata(),
             )
+        sent = self.clock()
         try:
             request_id = call()
         except ThrottledError as exc:
@@ -623,8 +1047,16 @@ class _Runner:
                     request_id=exc.request_id,
                 )
             self.throttled += 1
-            delay = self.throttle.hit()
-            self.emit("throttled", f"{action} was throttled; checking again in {delay:.1f} s")
+            if self.bulk is not None:
+                # Bulk: said once per run; DetachDisk slows the shared pace, other calls wait on their own.
+                self.bulk.rate_limited(self, action)
+                if paced:
+                    self.bulk.pacer.throttled()
+                else:
+                    self.sleep(min(30.0, 2.0**self.throttled))
+            else:
+                delay = self.throttle.hit()
+                self.emit("throttled", f"{action} was throttled; checking again in {delay:.1f} s")
             if self.throttled >= _MAX_THROTTLED:
                 raise self.stop(
                     Outcome.FAILED,
@@ -662,6 +1094,8 @@ class _Runner:
                 )
             return "", intent, exc
         self.throttle.ok()
+        if paced and self.bulk is not None:
+            self.bulk.pacer.accepted(self.clock() - sent)
         self.mutated = True
         if self.journal is not None and intent is not None:
             self.journal.outcome(intent, Result.OK, request_id=request_id)
@@ -742,8 +1176,12 @@ class _Runner:
             try:
                 state = read()
             except ThrottledError:
-                self.emit("throttled", f"Reading {what} was throttled; backing off")
-                interval = max(interval, self.throttle.hit())
+                if self.bulk is not None:
+                    self.bulk.rate_limited(self, f"Reading {what}")
+                    interval = max(interval, 2.0)
+                else:
+                    self.emit("throttled", f"Reading {what} was throttled; backing off")
+                    interval = max(interval, self.throttle.hit())
             except EcsError as exc:
                 self.emit(kind.value, f"Could not read {what} ({exc}); still waiting", state=state)
             elapsed = self.clock() - start
@@ -786,11 +1224,7 @@ class _Runner:
         def read() -> str:
             disk = _read_disk(self.client, disk_id)
             self.last_disk = disk
-            if disk is None:
-                return "NotFound"
-            if instance_id not in disk.attached_instance_ids:
-                return "Available" if disk.status == DISK_AVAILABLE else "Detached"
-            return disk.status
+            return _state_from(disk, instance_id)
 
         return read
 
@@ -802,20 +1236,86 @@ class _Runner:
         return read
 
     def wait_detached(self, timeout: float, expected: float) -> None:
-        self.wait(
-            StepKind.WAIT_DISK_DETACHED,
-            f"disk {self.disk_id}",
-            self.disk_state(self.disk_id, self.instance_id),
-            lambda s: s in ("Available", "Detached", "NotFound"),
-            expected=expected,
-            timeout=timeout,
-            target=f"detached from {self.instance_id}",
-        )
+        if self.bulk is not None:
+            self._wait_detached_together(self.bulk, timeout, expected)
+        else:
+            self.wait(
+                StepKind.WAIT_DISK_DETACHED,
+                f"disk {self.disk_id}",
+                self.disk_state(self.disk_id, self.instance_id),
+                lambda s: s in _DETACHED_STATES,
+                expected=expected,
+                timeout=timeout,
+                target=f"detached from {self.instance_id}",
+            )
         self.steps.append(
             StepResult(
                 StepKind.WAIT_DISK_DETACHED.value, f"Disk {self.disk_id} is detached from {self.instance_id}"
             )
         )
+
+    def _wait_detached_together(self, bulk: _Bulk, timeout: float, expected: float) -> None:
+        """`wait` for a bulk run: the poller reads this disk with the others (first at the expected detach
+        time, then with backoff); the worker's slot is free meanwhile. Same events, timeout and cancel."""
+        kind, what = StepKind.WAIT_DISK_DETACHED, f"disk {self.disk_id}"
+        target = f"detached from {self.instance_id}"
+        known = self.facts() is not None
+        watch = bulk.poller.watch(self.disk_id, self.instance_id, expected if known else None, timeout)
+        expected_now = expected if known else watch.due - watch.start
+        bulk.slots.release()
+        detached_after: float | None = None
+        try:
+            while True:
+                polled = bulk.poller.next(watch)
+                elapsed = self.clock() - watch.start
+                state = watch.state
+                if polled:
+                    if watch.error:
+                        self.emit(
+                            kind.value, f"Could not read {what} ({watch.error}); still waiting", state=state
+                        )
+                    elif watch.disk is not None or state == "NotFound":
+                        self.last_disk = watch.disk
+                    eta = expected_now - elapsed if elapsed < expected_now else None
+                    if state in _DETACHED_STATES:
+                        self.emit(
+                            kind.value,
+                            f"{what} is {target}",
+                            state=state,
+                            elapsed=elapsed,
+                            eta=0.0,
+                            timeout=timeout,
+                        )
+                        detached_after = elapsed
+                        return
+                    note = f"ETA ~{eta:.0f} s" if eta is not None else "taking longer than usual"
+                    self.emit(
+                        kind.value,
+                        f"Waiting for {what} to be {target}: {state or '?'} after {elapsed:.0f} s ({note})",
+                        state=state,
+                        elapsed=elapsed,
+                        eta=eta,
+                        timeout=timeout,
+                    )
+                if self.cancel.cancelled:
+                    raise self.stop(
+                        Outcome.CANCELLED,
+                        f"Stopped waiting for {what} to be {target} after {elapsed:.0f} s "
+                        f"(it was {state or '?'}). "
+                        "The operation goes on in the cloud.",
+                        remedy=f"Check it later: ecs-detach check {self.disk_id}",
+                    )
+                if elapsed >= timeout:
+                    raise self.stop(
+                        Outcome.TIMED_OUT,
+                        f"{what} is still {state or '?'} after {elapsed:.0f} s (timeout {timeout:.0f} s). "
+                        "The operation goes on in the cloud.",
+                        remedy=f"Check it later (ecs-detach check {self.disk_id}) or wait longer "
+                        "(--timeout).",
+                    )
+        finally:
+            bulk.poller.forget(watch, detached_after=detached_after)
+            bulk.slots.acquire()
 
     def wait_instance(self, target: str, kind: StepKind, timeout: float, expected: float) -> str:
         if target == "settled":
@@ -833,6 +1333,9 @@ class _Runner:
         )
         self.steps.append(StepResult(kind.value, f"Instance {self.instance_id} is {state}"))
         return state
+
+
+_DETACHED_STATES = ("Available", "Detached", "NotFound")
 
 
 def _durations(runner: _Runner) -> Durations:
@@ -1565,6 +2068,7 @@ def run_bulk(
     plans: Sequence[Plan],
     *,
     concurrency: int = 4,
+    rate: float | None = None,
     journal: Journal | None = None,
     facts: FactsSource = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
@@ -1573,14 +2077,28 @@ def run_bulk(
     sleep: Callable[[float], object] | None = None,
     timeout: float | None = None,
 ) -> BulkReport:
-    """Run confirmed plans, at most `concurrency` instances at a time.
+    """Run confirmed plans: at most `concurrency` instances being checked or changed at a time.
 
     Disks on the same instance run one after another (so a stop serves them all, and the instance is started
-    again once, after the last of them, if a plan asked for it). Repeated Throttling slows every worker down.
+    again once, after the last of them, if a plan asked for it). Each disk's preconditions are recomputed from
+    a fresh read just before its DetachDisk; reads asked for together go in one DescribeDisks and one
+    DescribeInstances call (up to 100 ids). DetachDisk is paced by a token bucket at `rate` calls per second
+    (90 % of it), else at the limit the facts know (an in-process emulator's), else adaptively. Detaching
+    disks are polled together by one poller, first at the expected detach time, then with backoff; a worker
+    waiting on it frees its slot. Throttling is absorbed (pace, retries) and said once, not per disk.
     """
     token = cancel or CancelToken()
     shared_clock = clock or time.monotonic
     throttle = _Throttle(shared_clock)
+    bulk = _Bulk(
+        client,
+        clock=shared_clock,
+        sleep=sleep,
+        cancel=token,
+        rate=rate if rate is not None and rate > 0 else _known_rate(facts),
+        concurrency=concurrency,
+        on_progress=on_progress,
+    )
     groups: dict[str, list[int]] = {}
     for index, plan in enumerate(plans):
         key = plan.instance_id or f"?{index}"
@@ -1599,11 +2117,16 @@ def run_bulk(
             sleep=sleep,
             timeout=timeout if timeout is not None else plan.timeout,
             throttle=throttle,
+            bulk=bulk,
         )
         runner.disk_id, runner.instance_id = plan.disk_id, plan.instance_id
         return runner
 
     def work(indexes: list[int]) -> None:
+        with bulk.slots:
+            run_group(indexes)
+
+    def run_group(indexes: list[int]) -> None:
         stopped_by_us = False
         wants_restart = False
         last_runner: _Runner | None = None
@@ -1640,8 +2163,13 @@ def run_bulk(
                         stopped_instance=outcome is not None,
                     )
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="ecs-detach-bulk") as pool:
-        list(pool.map(work, groups.values()))
+    threads = max(1, min(len(groups), max(concurrency, _MAX_THREADS)))
+    bulk.poller.start()
+    try:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ecs-detach-bulk") as pool:
+            list(pool.map(work, groups.values()))
+    finally:
+        bulk.poller.stop()
     final = tuple(
         r if r is not None else RunResult(Outcome.FAILED, "not run", plans[i].disk_id, plans[i].instance_id)
         for i, r in enumerate(results)
