@@ -13,11 +13,13 @@ Unknown field names are not silently ignored: :func:`parse_query` reports them s
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from .rows import Row
+from .rows import FIELD_SEPARATOR, Row
 
 FIELD_ALIASES = {
     "state": "status",
@@ -94,9 +96,25 @@ def fuzzy_match(needle: str, haystack: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=256)
+def fuzzy_pattern(needle: str) -> re.Pattern[str]:
+    """A search that succeeds where :func:`fuzzy_match` would in one of the ``FIELD_SEPARATOR``-joined
+    fields: each character, then anything but the next character or a separator, then that character
+    (one way to match at each start, so no backtracking blow-up)."""
+    parts = [re.escape(needle[:1])]
+    for char in needle[1:]:
+        parts.append(f"[^{re.escape(char)}{FIELD_SEPARATOR}]*{re.escape(char)}")
+    return re.compile("".join(parts))
+
+
 def _term_matches(term: Term, row: Row) -> bool:
     if term.field is None:
-        hit = term.text in row.haystack or any(fuzzy_match(term.text, v) for v in row.fields.values())
+        if term.text in row.haystack:
+            hit = True
+        elif row.fields_text and FIELD_SEPARATOR not in term.text:
+            hit = fuzzy_pattern(term.text).search(row.fields_text) is not None
+        else:
+            hit = any(fuzzy_match(term.text, v) for v in row.fields.values())
     else:
         value = row.fields.get(term.field, "")
         hit = value == term.text if term.exact else term.text in value
