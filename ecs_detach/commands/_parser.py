@@ -100,6 +100,16 @@ def _concurrency(text: str) -> int:
     return value
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--rate {text!r} is not a number of calls per second") from None
+    if not 0 < value <= 10_000:
+        raise argparse.ArgumentTypeError(f"--rate {text} is out of range (more than 0, at most 10000 per s)")
+    return value
+
+
 def _env_name(text: str) -> str:
     if not _ENV_NAME.match(text):
         raise argparse.ArgumentTypeError(
@@ -164,7 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
     detach.add_argument("--no-wait", action="store_true", help="send DetachDisk, do not follow it")
     detach.add_argument("--timeout", type=_timeout, metavar="S", help="bound each wait (default 300 s)")
     detach.add_argument(
-        "--concurrency", type=_concurrency, default=4, metavar="N", help="bulk: instances at a time (4)"
+        "--concurrency",
+        type=_concurrency,
+        default=4,
+        metavar="N",
+        help="bulk: instances checked or changed at a time (4); disks already detaching do not count",
+    )
+    detach.add_argument(
+        "--rate",
+        type=_rate,
+        metavar="N",
+        help="bulk: the account's DetachDisk limit, calls per second (paced at 90 %%; default: adaptive)",
     )
 
     attach = add("attach", "attach a disk back (undo a detach from the journal, or name disk and instance)")

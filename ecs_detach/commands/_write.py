@@ -280,6 +280,7 @@ def _bulk(context: Context, disk_ids: list[str], options: DetachOptions, timeout
             context.client,
             plans,
             concurrency=args.concurrency,
+            rate=getattr(args, "rate", None),
             journal=context.journal,
             on_progress=progress,
             cancel=cancel,
