@@ -457,6 +457,7 @@ _ADAPTIVE_START = 50.0  # DetachDisk per second when the account's limit is unkn
 _ADAPTIVE_MAX = 1000.0
 _MIN_RATE = 0.2
 _ANSWER_ALLOWANCE = 0.2  # seconds a paced DetachDisk may take to be answered before it counts as behind
+_HORIZON = 0.25  # how far ahead a DetachDisk slot may be taken
 _READ_LEAD = 0.1  # a disk's fresh read is sent at most this long before its DetachDisk slot
 _READ_TRIES = 6  # a batched read throttled this many times falls back to one read per disk
 _GATHER = 0.003  # seconds a batch leader waits for reads asked for at the same moment
@@ -478,9 +479,13 @@ class _Pacer:
     growth is slow (10 % a second).
     """
 
-    def __init__(self, clock: Callable[[], float], rate: float | None) -> None:
+    def __init__(
+        self, clock: Callable[[], float], rate: float | None, cancelled: Callable[[], bool] = lambda: False
+    ) -> None:
         self._clock = clock
+        self._cancelled = cancelled
         self._lock = threading.Lock()
+        self._turn = threading.Lock()
         self.adaptive = rate is None or rate <= 0
         self.base = _ADAPTIVE_MAX if self.adaptive else float(rate or 0) * _KNOWN_MARGIN
         self.rate = _ADAPTIVE_START if self.adaptive else self.base
@@ -492,16 +497,22 @@ class _Pacer:
         self._fastest: float | None = None
         self._cut_at = -math.inf
 
-    def reserve(self) -> float:
-        """The time of the next free DetachDisk slot, taken."""
-        with self._lock:
-            now = self._clock()
-            if self._started is None:
-                self._started = now
-            slot = now if self._next is None else max(now, self._next)
-            self._next = slot + 1.0 / self.rate
-            self._slots.append(slot)
-            return slot
+    def reserve(self, sleep: Callable[[float], None]) -> float:
+        """Take the next free DetachDisk slot and return its time. Slots are taken at most a moment ahead
+        (`sleep` waits until then), so a change of pace applies to every call not yet near."""
+        with self._turn:  # one worker waits for the next slot at a time; the others queue here, idle
+            while True:
+                with self._lock:
+                    now = self._clock()
+                    if self._started is None:
+                        self._started = now
+                    slot = now if self._next is None else max(now, self._next)
+                    ahead = slot - now - _HORIZON
+                    if ahead <= 0 or self._cancelled():
+                        self._next = slot + 1.0 / self.rate
+                        self._slots.append(slot)
+                        return slot
+                sleep(ahead)
 
     def accepted(self, seconds: float) -> None:
         """A DetachDisk was answered (not throttled), `seconds` after it was sent."""
@@ -525,7 +536,7 @@ class _Pacer:
                 # Slots of the second before the last answer time, against the calls accepted in the last
                 # second: fewer accepted means the API is refusing some (the client retries them quietly).
                 paced = sum(1 for slot in self._slots if slot <= now - _ANSWER_ALLOWANCE)
-                if len(self._accepted) < 0.85 * paced and now >= self._cut_at + 1.0:
+                if len(self._accepted) < 0.92 * paced and now >= self._cut_at + 1.0:
                     self.rate = max(_MIN_RATE, min(self.rate, float(len(self._accepted))))
                     self._per_second = 1.1  # the limit is near: from now on, grow slowly
                     self._cut_at = now
@@ -784,7 +795,7 @@ class _Bulk:
         self.clock = clock
         self.manual_sleep = sleep
         self.cancel = cancel
-        self.pacer = _Pacer(clock, rate)
+        self.pacer = _Pacer(clock, rate, lambda: cancel.cancelled)
         self.reads = _Reads(self)
         self.poller = _Poller(self)
         self.slots = threading.Semaphore(max(1, concurrency))
@@ -977,7 +988,7 @@ class _Runner:
         try:
             if self.bulk is not None and options.instance_id:
                 # Bulk: take a DetachDisk slot first, read (batched with other disks') just before it.
-                self.slot = self.bulk.pacer.reserve()
+                self.slot = self.bulk.pacer.reserve(self.sleep)
                 # Reads due in the same tenth of a second are sent together.
                 read_at = math.floor((self.slot - _READ_LEAD / 2) / _READ_LEAD) * _READ_LEAD
                 self.sleep(read_at - self.clock())
