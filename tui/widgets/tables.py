@@ -3,9 +3,11 @@ refreshes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.widgets import DataTable
 
 from ..rows import Column, Row
@@ -74,6 +76,22 @@ class RowTable(DataTable[str | Text]):
             self.move_cursor(row=index, animate=False, scroll=True)
             self.call_after_refresh(self.move_cursor, row=index, animate=False, scroll=True)
         return len(keys)
+
+    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
+        """Textual measures every cell of every new row to size auto-width columns (~30 ms for a 500-row
+        rebuild); every column here has the width ``column_widths`` gave it, so only the table's virtual
+        size is left to set (as Textual's own method ends). Anything else (an auto-width column, a
+        labelled or taller row) goes through Textual's method."""
+        rows = list(new_rows)
+        simple = all(not column.auto_width for column in self.columns.values()) and all(
+            self.rows[key].label is None and self.rows[key].height == 1 for key in rows if key in self.rows
+        )
+        if not simple:
+            super()._update_dimensions(rows)
+            return
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header_height = self.header_height if self.show_header else 0
+        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header_height)
 
     @property
     def current_key(self) -> str | None:
