@@ -393,9 +393,13 @@ def main() -> int:
 
     from tui.screens import browse
 
-    debounce = getattr(browse, "FILTER_DEBOUNCE_SECONDS", None)
-    print(f"\nfilter at {filters[0]['rows']} instance rows, keys {args.keys!r} one at a time; ")
-    print(f"debounce of the screen: {debounce if debounce is not None else 'see browse._filter_changed'}")
+    debounce = (
+        "the messages already queued (no fixed pause)"
+        if hasattr(browse, "LARGE_FLEET_ROWS")
+        else "a 0.15 s timer restarted by every key (up to 694f586)"
+    )
+    print(f"\nfilter at {filters[0]['rows']} instance rows, keys {args.keys!r} one at a time")
+    print(f"the screen applies a keystroke (>= 2,000 rows) after: {debounce}")
     key_rows = []
     for index, key in enumerate(args.keys):
         per = [f["per_key"][index] for f in filters]

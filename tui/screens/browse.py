@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 WIDE_ENOUGH_FOR_DETAILS = 160
 """Terminals at least this wide show the detail pane from the start (i toggles it anywhere)."""
 LARGE_FLEET_ROWS = 2000
-"""From this many rows (instances + disks), a filter keystroke is applied after the keys already queued are
-handled and the typed text is on screen (one rebuild for a burst of typing), rather than at once."""
+"""From this many rows (instances + disks), a filter keystroke is applied after the messages already queued
+are handled (keys typed meanwhile join that one rebuild), rather than at once."""
 
 
 class BrowseScreen(Screen[None]):
@@ -333,10 +333,10 @@ class BrowseScreen(Screen[None]):
         if len(self._instance_rows) + len(self._disk_rows) < LARGE_FLEET_ROWS:
             self._show_tables()
         elif not self._filter_pending:
-            # Large fleets: no fixed typing pause (it was 0.15 s on every key); keys that arrive before the
-            # next refresh join this rebuild, which then uses the latest text.
+            # Large fleets: no fixed typing pause (it was 0.15 s on every key); keys that arrive before
+            # this rebuild runs join it, as it uses the latest text.
             self._filter_pending = True
-            self.call_after_refresh(self._apply_filter)
+            self.call_later(self._apply_filter)
 
     def _apply_filter(self) -> None:
         self._filter_pending = False
