@@ -697,6 +697,8 @@ class _Poller:
             while not watch.fresh:
                 if self._bulk.cancel.cancelled:
                     return False
+                if not self._thread.is_alive():
+                    raise RuntimeError("the bulk run's poller stopped")
                 self._cond.wait(0.1)
             watch.fresh = False
             return True
@@ -726,7 +728,14 @@ class _Poller:
             now = bulk.clock()
             with self._cond:
                 batch = [w for w in self._watches if not w.fresh and w.due <= now]
-            self._poll(batch)
+            try:
+                self._poll(batch)
+            except Exception as exc:  # never leave a worker waiting on a poller that died
+                with self._cond:
+                    for w in batch:
+                        w.error, w.fresh = f"unexpected error while polling: {exc!r}", True
+                        w.due = bulk.clock() + max(1.0, w.interval)
+                    self._cond.notify_all()
 
     def _poll(self, batch: list[_Watch]) -> None:
         bulk = self._bulk
