@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -152,6 +153,9 @@ def child_tui(fleet: str, keys: str) -> dict[str, Any]:
 
     asyncio.run(drive())
     result["rss"] = peak_rss_mb()
+    scratch = Path(services.journal.path).parent  # the demo's scratch journal: this run's own folder
+    if scratch.name.startswith(("ecs-detach-demo-", "ecs-detach-bench-")):
+        shutil.rmtree(scratch, ignore_errors=True)
     return result
 
 
