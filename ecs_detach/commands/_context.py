@@ -197,17 +197,37 @@ def open_context(args: Any, console: Console, *, read_only: bool = False, banner
 
 
 def _served_emulator_facts(endpoint: str) -> Callable[[], PlatformFacts]:
-    """``--demo --endpoint``: the knobs the API hides, from the served emulator's control API."""
-    from ecs_detach.preconditions import PlatformFacts, facts_from_fleet
+    """``--demo --endpoint``: the knobs the API hides, from the served emulator's control API (the callable
+    also answers ``rate_limit(action)``, which a bulk run paces DetachDisk by)."""
+    return _ServedFacts(endpoint)
 
-    def read() -> PlatformFacts:
+
+class _ServedFacts:
+    def __init__(self, endpoint: str) -> None:
+        self._url = f"{endpoint.rstrip('/')}/_emulator/state"
+
+    def _state(self) -> Any:
         import httpx
 
         try:
-            response = httpx.get(f"{endpoint.rstrip('/')}/_emulator/state", timeout=5.0)
+            response = httpx.get(self._url, timeout=5.0)
             response.raise_for_status()
-            return facts_from_fleet(response.json())
-        except (httpx.HTTPError, ValueError, AttributeError):
+            return response.json()
+        except (httpx.HTTPError, ValueError):
+            return None
+
+    def __call__(self) -> PlatformFacts:
+        from ecs_detach.preconditions import PlatformFacts, facts_from_fleet
+
+        state = self._state()
+        try:
+            return facts_from_fleet(state)
+        except (ValueError, AttributeError, TypeError):
             return PlatformFacts()  # every hidden row "unknown, the API decides"
 
-    return read
+    def rate_limit(self, action: str) -> float | None:
+        from ecs_detach.workflow import rate_from_section
+
+        state = self._state()
+        section = state.get("Emulator") if isinstance(state, dict) else None
+        return rate_from_section(section, action) if isinstance(section, dict) else None

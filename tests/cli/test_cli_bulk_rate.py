@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli_helpers import CliRunner
+from cli_helpers import CliRunner, HttpEmulator
 
 from ecs_detach.journal import Journal
 
@@ -21,3 +21,13 @@ def test_a_bad_rate_is_refused_and_nothing_is_sent(cli: CliRunner, demo_journal:
         assert ran.code == 2, (bad, ran.err)
         assert "--rate" in ran.err and "Traceback" not in ran.err
     assert list(demo_journal.records()) == []
+
+
+def test_demo_on_a_served_emulator_paces_by_its_limit(http_emulator: HttpEmulator) -> None:
+    from ecs_detach.commands._context import _served_emulator_facts
+
+    facts = _served_emulator_facts(http_emulator.url)
+    limits = http_emulator.emulator.state()["Emulator"]["RateLimits"]["DetachDisk"]
+    assert facts.rate_limit("DetachDisk") == limits["Count"] / limits["PerSeconds"]  # type: ignore[attr-defined]
+    assert facts().durations is not None  # the facts themselves, as before
+    assert _served_emulator_facts("http://127.0.0.1:9").rate_limit("DetachDisk") is None  # type: ignore[attr-defined]
