@@ -720,7 +720,7 @@ class _Poller:
             wait = due - bulk.clock()
             if wait > 0:
                 if bulk.manual_sleep is not None:
-                    bulk.manual_sleep(wait)
+                    bulk.manual_sleep(min(wait, 1.0))  # a watch added meanwhile may be due sooner
                 else:
                     with self._cond:
                         self._cond.wait(min(wait, 0.5))  # a new watch or a stop wakes it
