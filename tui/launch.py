@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -108,5 +109,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"ecs-detach: {error}\n→ {error.remedy}" if error.remedy else f"ecs-detach: {error}")
         return 1
     app = EcsDetachApp(services, read_only=args.read_only)
-    result = app.run()
+    try:
+        result = app.run()
+    finally:
+        if args.demo:  # the demo's scratch journal goes with the demo's in-process world
+            shutil.rmtree(Path(services.journal.path).parent, ignore_errors=True)
     return int(result or 0)
