@@ -465,6 +465,7 @@ _BATCH = 100  # ids per DescribeDisks / DescribeInstances call (the API's maximu
 _UNKNOWN_FIRST_POLL = 1.0  # first poll of a detaching disk when the detach time is unknown (and not learnt)
 _POLL_CAP = 10.0
 _POLL_SLACK = 0.05  # disks due within this of the earliest are polled in the same call
+_MAX_ACTIVE = 64  # workers checking or changing at once, whatever `concurrency` says (more: contention)
 _MAX_THREADS = 256  # a bulk run's threads: groups waiting on the poller hold one, not a slot
 
 
@@ -474,7 +475,8 @@ class _Pacer:
     A known limit (calls per second) is paced at 90 % of it, and slowed down only by Throttling. Unknown
     (a real account): adaptive. It starts at 50 per second and grows by up to half each second while the API
     keeps up. Signs of the limit: an answer much slower than usual (the client retried a Throttling reply on
-    its own) takes a quarter off, at most once a second; fewer calls accepted in a second than were paced
+    its own) drops it to 90 % of the calls accepted in the last second (a quarter off at least), at most once
+    a second; fewer calls accepted in a second than were paced
     sets the pace to the accepted rate; a Throttling that reaches the workflow halves it. After any of these,
     growth is slow (10 % a second).
     """
@@ -522,7 +524,8 @@ class _Pacer:
             if self.adaptive and slow and now >= self._cut_at + 1.0:
                 # Much slower than usual: likely a Throttling reply the client retried on its own. One cut
                 # a second at most (answers slowed by one burst come in together).
-                self.rate = max(_MIN_RATE, self.rate * 0.75)
+                window = sum(1 for t in self._accepted if t > now - 1.0)
+                self.rate = max(_MIN_RATE, min(self.rate * 0.75, window * 0.9 or self.rate))
                 self._per_second = 1.1
                 self._cut_at = now
             self._fastest = seconds if self._fastest is None else min(self._fastest, seconds)
@@ -807,7 +810,7 @@ class _Bulk:
         self.pacer = _Pacer(clock, rate, lambda: cancel.cancelled)
         self.reads = _Reads(self)
         self.poller = _Poller(self)
-        self.slots = threading.Semaphore(max(1, concurrency))
+        self.slots = threading.Semaphore(max(1, min(concurrency, _MAX_ACTIVE)))
         self._lock = threading.Lock()
         self.noted = False
 
@@ -2097,7 +2100,8 @@ def run_bulk(
     sleep: Callable[[float], object] | None = None,
     timeout: float | None = None,
 ) -> BulkReport:
-    """Run confirmed plans: at most `concurrency` instances being checked or changed at a time.
+    """Run confirmed plans: at most `concurrency` instances (and never more than 64) being checked or changed
+    at a time.
 
     Disks on the same instance run one after another (so a stop serves them all, and the instance is started
     again once, after the last of them, if a plan asked for it). Each disk's preconditions are recomputed from
