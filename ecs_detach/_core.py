@@ -22,6 +22,7 @@ from ecs_detach.errors import (
     NotFoundError,
     ReadOnlyError,
     ServerError,
+    ThrottledError,
     TransportError,
     error_for,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "BaseEcsClient",
     "Call",
     "Inventory",
+    "ThrottleObserver",
     "flatten_params",
     "is_mutating",
 ]
@@ -113,6 +115,9 @@ class HasNow(Protocol):
 
 
 ClockLike = Callable[[], float] | HasNow
+# Called with (action, delay in seconds) each time the client retries a Throttling reply (from any thread:
+# the sync client is shared by threads, so an observer must be thread-safe and quick).
+ThrottleObserver = Callable[[str, float], None]
 
 
 def time_source(clock: ClockLike | None) -> Callable[[], float] | None:
@@ -248,6 +253,7 @@ class BaseEcsClient:
         profile_name: str | None = None,
         clock: ClockLike | None = None,
         nonce: Callable[[], str] | None = None,
+        on_throttled: ThrottleObserver | None = None,
     ) -> None:
         if signature not in ("v3", "v1"):
             raise ValueError("signature must be 'v3' (ACS3-HMAC-SHA256, the default) or 'v1' (HMAC-SHA1)")
@@ -264,6 +270,7 @@ class BaseEcsClient:
         self._profile_name = profile_name
         self._clock = clock
         self._nonce = nonce
+        self._on_throttled = on_throttled
         self._rng: random.Random = self._retry.new_rng()
         install_log_redaction()
 
@@ -312,6 +319,7 @@ class BaseEcsClient:
             "profile_name": self._profile_name,
             "clock": self._clock,
             "nonce": self._nonce,
+            "on_throttled": self._on_throttled,
         }
 
     # Set by the sync and async subclasses; siblings share them (one connection pool).
@@ -343,6 +351,24 @@ class BaseEcsClient:
 
     def with_read_only(self, read_only: bool) -> Self:
         return self._sibling(self._region_id, read_only=read_only)
+
+    @property
+    def on_throttled(self) -> ThrottleObserver | None:
+        """Called with (action, delay in seconds) each time a Throttling reply is retried; None if unset."""
+        return self._on_throttled
+
+    def observing_throttles(self, observer: ThrottleObserver) -> Self:
+        """The same client (connection pool, options, region) that also calls ``observer(action, delay)``
+        each time it retries a Throttling reply; an observer already set keeps being called, first."""
+        previous = self._on_throttled
+        if previous is None:
+            return self._sibling(self._region_id, on_throttled=observer)
+
+        def both(action: str, delay: float) -> None:
+            previous(action, delay)
+            observer(action, delay)
+
+        return self._sibling(self._region_id, on_throttled=both)
 
     def __repr__(self) -> str:
         mode = ", read_only" if self._read_only else ""
@@ -492,7 +518,19 @@ class BaseEcsClient:
                 decision.reason,
                 decision.delay,
             )
+            if self._on_throttled is not None and isinstance(error, ThrottledError):
+                self._notify_throttled(call.action, decision.delay)
         return decision
+
+    def _notify_throttled(self, action: str, delay: float) -> None:
+        """Tell the observer of a Throttling reply about to be retried; its failure never fails the call."""
+        observer = self._on_throttled
+        if observer is None:
+            return
+        try:
+            observer(action, delay)
+        except Exception:  # an observer is a help: a bug in it must not turn into a failed API call
+            log.warning("the on_throttled observer failed for %s; ignored", action, exc_info=True)
 
     # -- actions: parameters and parsing ---------------------------------------------------------------------
 

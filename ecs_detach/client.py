@@ -29,6 +29,7 @@ from ecs_detach._core import (
     Call,
     ClockLike,
     Inventory,
+    ThrottleObserver,
     emulator_credentials,
     sent_before_failure,
 )
@@ -106,6 +107,7 @@ class EcsClient(BaseEcsClient):
         profile_name: str | None = None,
         clock: ClockLike | None = None,
         nonce: Callable[[], str] | None = None,
+        on_throttled: ThrottleObserver | None = None,
         sleep: Callable[[float], None] | None = None,
         http: httpx.Client | None = None,
     ) -> None:
@@ -120,6 +122,7 @@ class EcsClient(BaseEcsClient):
             profile_name=profile_name,
             clock=clock,
             nonce=nonce,
+            on_throttled=on_throttled,
         )
         import httpx
 
@@ -320,6 +323,7 @@ class AsyncEcsClient(BaseEcsClient):
         profile_name: str | None = None,
         clock: ClockLike | None = None,
         nonce: Callable[[], str] | None = None,
+        on_throttled: ThrottleObserver | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         http: httpx.AsyncClient | None = None,
     ) -> None:
@@ -334,6 +338,7 @@ class AsyncEcsClient(BaseEcsClient):
             profile_name=profile_name,
             clock=clock,
             nonce=nonce,
+            on_throttled=on_throttled,
         )
         import anyio
         import httpx

@@ -477,8 +477,9 @@ class _Pacer:
     keeps up. Signs of the limit: an answer much slower than usual (the client retried a Throttling reply on
     its own) drops it to 90 % of the calls accepted in the last second (a quarter off at least), at most once
     a second; fewer calls accepted in a second than were paced
-    sets the pace to the accepted rate; a Throttling that reaches the workflow halves it. After any of these,
-    growth is slow (10 % a second).
+    sets the pace to the accepted rate; a Throttling that reaches the workflow halves it. The earliest sign:
+    the client's `on_throttled` hook (a Throttling reply it is about to retry), which `run_bulk` subscribes
+    to; it cuts the pace as a much slower answer does. After any of these, growth is slow (10 % a second).
     """
 
     def __init__(
@@ -545,6 +546,24 @@ class _Pacer:
                     self._cut_at = now
                     return
             self.rate = min(self.base, self.rate * self._per_second ** (1.0 / self.rate))
+
+    def absorbed(self, action: str, delay: float) -> None:
+        """The client is about to retry a Throttling reply to `action` (its `on_throttled` hook, called from
+        any worker thread). Adaptive only, DetachDisk only: the first sign of the limit, seen before the
+        client's retries run out. Drops the pace to 90 % of the calls accepted in the last second (a quarter
+        off at least), at most once a second (one burst's refusals come in together); then growth is slow."""
+        if action != "DetachDisk" or not self.adaptive:
+            return
+        with self._lock:
+            now = self._clock()
+            if now < self._cut_at + 1.0:
+                return
+            window = sum(1 for t in self._accepted if t > now - 1.0)
+            self.rate = max(_MIN_RATE, min(self.rate * 0.75, window * 0.9 or self.rate))
+            self._per_second = 1.1
+            self._cut_at = now
+            # The refused call comes back after `delay` without a slot: leave room for it.
+            self._next = max(self._next or now, now) + 1.0 / self.rate
 
     def throttled(self) -> float:
         """A DetachDisk was refused by Throttling (after the client's own retries): slow down."""
@@ -2123,6 +2142,12 @@ def run_bulk(
         concurrency=concurrency,
         on_progress=on_progress,
     )
+    observe = getattr(client, "observing_throttles", None)
+    if bulk.pacer.adaptive and callable(observe):
+        # The same client (pool, options) that also tells the pacer of each Throttling reply it retries:
+        # the limit is seen at its first refusal, before the client's retries run out.
+        client = observe(bulk.pacer.absorbed)
+        bulk.client = client
     groups: dict[str, list[int]] = {}
     for index, plan in enumerate(plans):
         key = plan.instance_id or f"?{index}"
