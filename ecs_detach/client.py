@@ -127,7 +127,7 @@ class EcsClient(BaseEcsClient):
         import httpx
 
         self._transport = transport
-        self._sleep: Callable[[float], None] = sleep or time.sleep
+        self._sleep: Callable[[float], None] = sleep if sleep is not None else time.sleep
         self._owns_http = http is None
         self._http = http or httpx.Client(
             transport=transport,
@@ -344,7 +344,7 @@ class AsyncEcsClient(BaseEcsClient):
         import httpx
 
         self._transport = transport
-        self._sleep: Callable[[float], Awaitable[None]] = sleep or anyio.sleep
+        self._sleep: Callable[[float], Awaitable[None]] = sleep if sleep is not None else anyio.sleep
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
             transport=transport,

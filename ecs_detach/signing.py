@@ -193,8 +193,8 @@ class _SigningAuth(httpx.Auth):
         self, credentials: CredentialSource, *, clock: Clock | None = None, nonce: NonceSource | None = None
     ) -> None:
         self._credentials = credentials
-        self._clock: Clock = clock or time.time
-        self._nonce: NonceSource = nonce or _new_nonce
+        self._clock: Clock = clock if clock is not None else time.time
+        self._nonce: NonceSource = nonce if nonce is not None else _new_nonce
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._credentials!r})"

@@ -942,7 +942,7 @@ class _Runner:
         self.facts_source = facts
         self.on_progress = on_progress
         self.cancel = cancel or CancelToken()
-        self.clock = clock or time.monotonic
+        self.clock = clock if clock is not None else time.monotonic
         self._sleep = sleep
         self.timeout = timeout
         self.throttle = throttle or _Throttle(self.clock)
@@ -2131,7 +2131,7 @@ def run_bulk(
     waiting on it frees its slot. Throttling is absorbed (pace, retries) and said once, not per disk.
     """
     token = cancel or CancelToken()
-    shared_clock = clock or time.monotonic
+    shared_clock = clock if clock is not None else time.monotonic
     throttle = _Throttle(shared_clock)
     bulk = _Bulk(
         client,
