@@ -1199,6 +1199,45 @@ class _Runner:
 
     # -- waiting ---------------------------------------------------------------------------------------------
 
+    def emit_waiting(
+        self,
+        kind: StepKind,
+        what: str,
+        target: str,
+        state: str,
+        elapsed: float,
+        expected: float,
+        timeout: float,
+    ) -> None:
+        eta = expected - elapsed if elapsed < expected else None
+        note = f"ETA ~{eta:.0f} s" if eta is not None else "taking longer than usual"
+        self.emit(
+            kind.value,
+            f"Waiting for {what} to be {target}: {state or '?'} after {elapsed:.0f} s ({note})",
+            state=state,
+            elapsed=elapsed,
+            eta=eta,
+            timeout=timeout,
+        )
+
+    def check_wait_limits(self, what: str, target: str, state: str, elapsed: float, timeout: float) -> None:
+        """Raise _Stop when the wait was cancelled or timed out (the operation goes on in the cloud)."""
+        if self.cancel.cancelled:
+            raise self.stop(
+                Outcome.CANCELLED,
+                f"Stopped waiting for {what} to be {target} after {elapsed:.0f} s "
+                f"(it was {state or '?'}). "
+                "The operation goes on in the cloud.",
+                remedy=f"Check it later: ecs-detach check {self.disk_id}",
+            )
+        if elapsed >= timeout:
+            raise self.stop(
+                Outcome.TIMED_OUT,
+                f"{what} is still {state or '?'} after {elapsed:.0f} s (timeout {timeout:.0f} s). "
+                "The operation goes on in the cloud.",
+                remedy=f"Check it later (ecs-detach check {self.disk_id}) or wait longer (--timeout).",
+            )
+
     def wait(
         self,
         kind: StepKind,
@@ -1227,36 +1266,13 @@ class _Runner:
             except EcsError as exc:
                 self.emit(kind.value, f"Could not read {what} ({exc}); still waiting", state=state)
             elapsed = self.clock() - start
-            eta = expected - elapsed if elapsed < expected else None
             if done(state):
                 self.emit(
                     kind.value, f"{what} is {target}", state=state, elapsed=elapsed, eta=0.0, timeout=timeout
                 )
                 return state
-            note = f"ETA ~{eta:.0f} s" if eta is not None else "taking longer than usual"
-            self.emit(
-                kind.value,
-                f"Waiting for {what} to be {target}: {state or '?'} after {elapsed:.0f} s ({note})",
-                state=state,
-                elapsed=elapsed,
-                eta=eta,
-                timeout=timeout,
-            )
-            if self.cancel.cancelled:
-                raise self.stop(
-                    Outcome.CANCELLED,
-                    f"Stopped waiting for {what} to be {target} after {elapsed:.0f} s "
-                    f"(it was {state or '?'}). "
-                    "The operation goes on in the cloud.",
-                    remedy=f"Check it later: ecs-detach check {self.disk_id}",
-                )
-            if elapsed >= timeout:
-                raise self.stop(
-                    Outcome.TIMED_OUT,
-                    f"{what} is still {state or '?'} after {elapsed:.0f} s (timeout {timeout:.0f} s). "
-                    "The operation goes on in the cloud.",
-                    remedy=f"Check it later (ecs-detach check {self.disk_id}) or wait longer (--timeout).",
-                )
+            self.emit_waiting(kind, what, target, state, elapsed, expected, timeout)
+            self.check_wait_limits(what, target, state, elapsed, timeout)
             self.sleep(min(interval, max(0.0, timeout - elapsed)))
             interval = min(interval * 1.5, 10.0)
 
@@ -1318,7 +1334,6 @@ class _Runner:
                         )
                     elif watch.disk is not None or state == "NotFound":
                         self.last_disk = watch.disk
-                    eta = expected_now - elapsed if elapsed < expected_now else None
                     if state in _DETACHED_STATES:
                         self.emit(
                             kind.value,
@@ -1330,31 +1345,8 @@ class _Runner:
                         )
                         detached_after = elapsed
                         return
-                    note = f"ETA ~{eta:.0f} s" if eta is not None else "taking longer than usual"
-                    self.emit(
-                        kind.value,
-                        f"Waiting for {what} to be {target}: {state or '?'} after {elapsed:.0f} s ({note})",
-                        state=state,
-                        elapsed=elapsed,
-                        eta=eta,
-                        timeout=timeout,
-                    )
-                if self.cancel.cancelled:
-                    raise self.stop(
-                        Outcome.CANCELLED,
-                        f"Stopped waiting for {what} to be {target} after {elapsed:.0f} s "
-                        f"(it was {state or '?'}). "
-                        "The operation goes on in the cloud.",
-                        remedy=f"Check it later: ecs-detach check {self.disk_id}",
-                    )
-                if elapsed >= timeout:
-                    raise self.stop(
-                        Outcome.TIMED_OUT,
-                        f"{what} is still {state or '?'} after {elapsed:.0f} s (timeout {timeout:.0f} s). "
-                        "The operation goes on in the cloud.",
-                        remedy=f"Check it later (ecs-detach check {self.disk_id}) or wait longer "
-                        "(--timeout).",
-                    )
+                    self.emit_waiting(kind, what, target, state, elapsed, expected_now, timeout)
+                self.check_wait_limits(what, target, state, elapsed, timeout)
         finally:
             bulk.poller.forget(watch, detached_after=detached_after)
             bulk.slots.acquire()
