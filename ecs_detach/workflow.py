@@ -1080,14 +1080,7 @@ class _Runner:
         try:
             request_id = call()
         except ThrottledError as exc:
-            if self.journal is not None and intent is not None:
-                self.journal.outcome(
-                    intent,
-                    Result.ERROR,
-                    code=exc.code,
-                    message=exc.api_message,
-                    request_id=exc.request_id,
-                )
+            self.record_failure(intent, Result.ERROR, exc)
             self.throttled += 1
             if self.bulk is not None:
                 # Bulk: said once per run; DetachDisk slows the shared pace, other calls wait on their own.
@@ -1108,32 +1101,18 @@ class _Runner:
                 ) from None
             return "", intent, exc
         except TransportError as exc:
-            if self.journal is not None and intent is not None:
-                self.journal.outcome(intent, Result.UNKNOWN, code="TransportError", message=str(exc))
+            self.record_failure(intent, Result.UNKNOWN, exc)
             self.mutated = True  # perhaps
             return "", intent, exc
         except ServerError as exc:  # the service failed: whether it acted first is unknown
-            if self.journal is not None and intent is not None:
-                self.journal.outcome(
-                    intent, Result.UNKNOWN, code=exc.code, message=exc.api_message, request_id=exc.request_id
-                )
+            self.record_failure(intent, Result.UNKNOWN, exc)
             self.mutated = True  # perhaps
             return "", intent, exc
         except ApiError as exc:
-            if self.journal is not None and intent is not None:
-                self.journal.outcome(
-                    intent,
-                    Result.ERROR,
-                    code=exc.code,
-                    message=exc.api_message,
-                    request_id=exc.request_id,
-                )
+            self.record_failure(intent, Result.ERROR, exc)
             return "", intent, exc
         except EcsError as exc:  # credentials and the like: nothing was sent
-            if self.journal is not None and intent is not None:
-                self.journal.outcome(
-                    intent, Result.ERROR, code=str(getattr(exc, "kind", "")), message=str(exc)
-                )
+            self.record_failure(intent, Result.ERROR, exc)
             return "", intent, exc
         self.throttle.ok()
         if paced and self.bulk is not None:
@@ -1151,6 +1130,19 @@ class _Runner:
             )
         )
         return request_id, intent, None
+
+    def record_failure(self, intent: JournalRecord | None, result: str, exc: EcsError) -> None:
+        """Journal the outcome of a mutating call that raised (with the request id when the API answered)."""
+        if self.journal is None or intent is None:
+            return
+        if isinstance(exc, ApiError):
+            self.journal.outcome(
+                intent, result, code=exc.code, message=exc.api_message, request_id=exc.request_id
+            )
+        elif isinstance(exc, TransportError):
+            self.journal.outcome(intent, result, code="TransportError", message=str(exc))
+        else:
+            self.journal.outcome(intent, result, code=str(getattr(exc, "kind", "")), message=str(exc))
 
     def reconcile(self, intent: JournalRecord | None, action: str, disk_id: str, instance_id: str) -> str:
         """After a lost answer or a server failure: read the resource (patiently); did the call go through?"""
