@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import sys
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable
@@ -20,37 +21,15 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 import ecs_detach.emulator.gateway as gateway
-from ecs_detach.client import EcsClient
 from ecs_detach.emulator import Emulator, ManualClock
-from ecs_detach.journal import Journal
 from tui.app import EcsDetachApp
-from tui.services import Services
 
-SIZE = (120, 36)
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "tui"))
+# The same app and pilot helpers as the snapshot tests, so the pictures show what the tests check.
+from tui_helpers import SIZE, build_app, go_to_disk, settle  # noqa: E402
 
 Scenario = Callable[[Pilot[int], Emulator], Awaitable[None]]
-
-
-async def settle(pilot: Pilot[int], rounds: int = 3, *, workers: bool = True) -> None:
-    for _ in range(rounds):
-        await pilot.pause()
-        if workers:
-            await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def go_to_disk(pilot: Pilot[int], name: str, disk_id: str) -> None:
-    await pilot.press("slash", *f"name={name}", "enter", "enter")
-    await settle(pilot, 1)
-    app = pilot.app
-    assert isinstance(app, EcsDetachApp) and app.browse is not None
-    for _ in range(8):
-        current = app.browse.current_disk
-        if current is not None and current.disk_id == disk_id:
-            return
-        await pilot.press("down")
-    raise RuntimeError(f"{disk_id} not found under {name}")
 
 
 async def main_screen(pilot: Pilot[int], emulator: Emulator) -> None:
@@ -134,6 +113,8 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
 
 async def shoot(name: str, scenario: Scenario, held: bool, out: Path) -> Path:
     emulator = Emulator(fleet="demo", clock=ManualClock())
+    counter = itertools.count(1)  # each picture numbers its own request ids: it depends on no other
+    gateway.new_request_id = lambda: f"REQ-{next(counter):04d}-DEMO"  # type: ignore[assignment]
     gate = threading.Event()
 
     def held_sleep(seconds: float) -> None:
@@ -141,19 +122,7 @@ async def shoot(name: str, scenario: Scenario, held: bool, out: Path) -> Path:
         emulator.advance(seconds)
 
     with tempfile.TemporaryDirectory() as tmp:
-        ids = itertools.count(1)
-        services = Services(
-            client=EcsClient.for_emulator(emulator),
-            profile="demo",
-            demo=True,
-            clock=emulator.now,
-            emulator=emulator,
-            journal=Journal(
-                Path(tmp) / "journal.jsonl", clock=emulator.now, new_id=lambda: f"op-{next(ids)}"
-            ),
-            sleep=held_sleep if held else emulator.advance,
-        )
-        app = EcsDetachApp(services, auto_refresh=False)
+        app = build_app(emulator, Path(tmp) / "journal.jsonl", sleep=held_sleep if held else emulator.advance)
         async with app.run_test(size=SIZE) as pilot:
             await scenario(pilot, emulator)
             app.clear_notifications()
@@ -170,8 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"which to shoot (default: all of {', '.join(SCENARIOS)})")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    counter = itertools.count(1)
-    gateway.new_request_id = lambda: f"REQ-{next(counter):04d}-DEMO"  # type: ignore[assignment]
     for name in args.names or list(SCENARIOS):
         scenario, held = SCENARIOS[name]
         path = asyncio.run(shoot(name, scenario, held, args.out))

@@ -47,11 +47,15 @@ def build_app(
     return app_class(services, read_only=read_only, auto_refresh=False)
 
 
-async def settle(pilot: Pilot[int], rounds: int = 3) -> None:
-    """Let messages drain and workers finish (a few rounds: one worker's result starts the next)."""
+async def settle(pilot: Pilot[int], rounds: int = 3, *, workers: bool = True) -> None:
+    """Let messages drain and workers finish (a few rounds: one worker's result starts the next).
+
+    ``workers=False`` only drains messages: for a picture taken while a job's worker is held.
+    """
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        if workers:
+            await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 
