@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from ecs_detach import workflow
+from ecs_detach.bulk import _Bulk
 from ecs_detach.client import EcsClient
 from ecs_detach.preconditions import facts_from_fleet
 from ecs_detach.workflow import CancelToken, Outcome
@@ -112,7 +113,7 @@ def test_a_detaching_disk_is_first_polled_at_its_expected_detach_time(make_env: 
 
 
 def _bulk(env: Env, client: Any = None) -> Any:
-    return workflow._Bulk(  # the shared parts of a bulk run, driven directly to see the batches
+    return _Bulk(  # the shared parts of a bulk run, driven directly to see the batches
         client or env.client,
         clock=env.emu.now,
         sleep=env.emu.advance,

@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from ecs_detach import workflow
+from ecs_detach.bulk import _Pacer
 from ecs_detach.client import EcsClient
 from ecs_detach.preconditions import facts_from_fleet
 from ecs_detach.retry import RetryPolicy
@@ -36,7 +37,7 @@ class _Clock:
 
 def test_an_absorbed_detach_throttle_slows_the_adaptive_pace_once_a_second() -> None:
     clock = _Clock()
-    pacer = workflow._Pacer(clock, None)
+    pacer = _Pacer(clock, None)
     start = pacer.rate
     pacer.absorbed("DescribeDisks", 0.5)  # other actions are not DetachDisk's limit
     assert pacer.rate == start
@@ -51,7 +52,7 @@ def test_an_absorbed_detach_throttle_slows_the_adaptive_pace_once_a_second() -> 
 
 
 def test_a_known_limit_is_not_moved_by_absorbed_throttles() -> None:
-    pacer = workflow._Pacer(_Clock(), 10.0)
+    pacer = _Pacer(_Clock(), 10.0)
     pacer.absorbed("DetachDisk", 0.5)
     assert pacer.rate == 9.0  # 90 % of the known limit, as before
 
