@@ -31,6 +31,7 @@ from ecs_detach._core import (
     Inventory,
     ThrottleObserver,
     emulator_credentials,
+    gc_paused,
     sent_before_failure,
 )
 from ecs_detach.credentials import CredentialSource
@@ -269,7 +270,10 @@ class EcsClient(BaseEcsClient):
                 return exc
 
         workers = max(1, min(int(concurrency), len(units) or 1))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ecs-inventory") as pool:
+        with (
+            gc_paused(),
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ecs-inventory") as pool,
+        ):
             fetched = dict(zip(units, pool.map(fetch, units), strict=True))
         return self._inventory(names, _per_region(names, fetched))
 
@@ -482,9 +486,10 @@ class AsyncEcsClient(BaseEcsClient):
                 except EcsError as exc:
                     fetched[unit] = exc
 
-        async with anyio.create_task_group() as group:
-            for unit in _units(names):
-                group.start_soon(fetch, unit)
+        with gc_paused():  # the whole process's collector, for the length of the inventory (see gc_paused)
+            async with anyio.create_task_group() as group:
+                for unit in _units(names):
+                    group.start_soon(fetch, unit)
         return self._inventory(names, _per_region(names, fetched))
 
     async def stop_instance(

@@ -165,16 +165,16 @@ def _matching(
     return [obj for obj in objects if all(check(obj) for check in checks)]
 
 
-def _copy_page(page: list[dict[str, Any]]) -> list[Any]:
-    """A deep copy of a page of state objects (the reply must not share dicts that later calls change).
+def _deep_copy(body: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of an answer (handlers may return dicts of the live state, which later calls change).
 
     The state is plain JSON-like data, which ``marshal`` copies in C several times faster than ``clone``
     (a page of 100 disks: ~0.4 ms instead of ~2.4 ms); anything marshal refuses goes through ``clone``.
     """
     try:
-        copied: list[Any] = marshal.loads(marshal.dumps(page))
+        copied: dict[str, Any] = marshal.loads(marshal.dumps(body))
     except ValueError:
-        copied = clone(page)
+        copied = clone(body)
     return copied
 
 
@@ -230,6 +230,11 @@ class Backend:
         self, action: str, params: Mapping[str, Any], *, region_hint: str | None = None
     ) -> dict[str, Any]:
         """Answer one API call: the response body without ``RequestId``; raises ``EmulatorError``."""
+        with self._lock:
+            return _deep_copy(self._answer(action, params, region_hint))
+
+    def _answer(self, action: str, params: Mapping[str, Any], region_hint: str | None) -> dict[str, Any]:
+        """The answer; it may share dicts with the state: copy or encode it before the lock is let go."""
         handler = self._actions.get(action) if isinstance(action, str) else None
         if handler is None:
             raise api_error("", "InvalidAction.NotFound")
@@ -249,12 +254,17 @@ class Backend:
             return self._version
 
     def handle_read(
-        self, action: str, params: Mapping[str, Any], *, region_hint: str | None = None
-    ) -> tuple[dict[str, Any], int]:
-        """``handle`` with the version of the state the answer was read from (the gateway caches by it)."""
+        self,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        region_hint: str | None = None,
+        encode: Callable[[dict[str, Any]], bytes],
+    ) -> tuple[bytes, int]:
+        """A read's answer encoded while the state is held (so nothing is copied), with the version of the
+        state it was read from (the gateway caches by it)."""
         with self._lock:
-            body = self.handle(action, params, region_hint=region_hint)
-            return body, self._version
+            return encode(self._answer(action, params, region_hint)), self._version
 
     def reset(self, fleet: FleetSource = "demo") -> None:
         """Replace the whole state with ``fleet`` (time keeps running)."""
@@ -607,7 +617,7 @@ class Backend:
         checks.extend(self._tag_checks(p))
         matched = _matching(self._instances_in.get(region, []), checks)
         page, meta = self._paginate(matched, p, max_results_cap=100)
-        return meta | {"Instances": {"Instance": _copy_page(page)}}
+        return meta | {"Instances": {"Instance": page}}
 
     def _describe_disks(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
         action = "DescribeDisks"
@@ -670,7 +680,7 @@ class Backend:
         checks.extend(self._tag_checks(p))
         matched = _matching(self._disks_in.get(region, []), checks)
         page, meta = self._paginate(matched, p, max_results_cap=500)
-        return meta | {"Disks": {"Disk": _copy_page(page)}}
+        return meta | {"Disks": {"Disk": page}}
 
     def _tag_checks(self, p: _Params) -> list[Callable[[dict[str, Any]], bool]]:
         checks: list[Callable[[dict[str, Any]], bool]] = []

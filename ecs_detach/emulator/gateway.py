@@ -89,8 +89,13 @@ class BackendLike(Protocol):
     def version(self) -> int: ...
 
     def handle_read(
-        self, action: str, params: Mapping[str, str], *, region_hint: str | None
-    ) -> tuple[dict[str, Any], int]: ...
+        self,
+        action: str,
+        params: Mapping[str, str],
+        *,
+        region_hint: str | None,
+        encode: Callable[[dict[str, Any]], bytes],
+    ) -> tuple[bytes, int]: ...
 
 
 class ClockLike(Protocol):
@@ -352,8 +357,7 @@ class Gateway:
         cached = self._reads.get(key)
         if cached is not None and cached[0] == self.backend.version():
             return cached[1]
-        body, version = self.backend.handle_read(action, params, region_hint=region)
-        encoded = encode_body(body)
+        encoded, version = self.backend.handle_read(action, params, region_hint=region, encode=encode_body)
         with self._lock:
             if self._read_bytes + len(encoded) > READ_CACHE_BYTES:
                 self._reads.clear()
