@@ -34,6 +34,7 @@ from ecs_detach.workflow import (
     RunResult,
     WorkflowClient,
     _durations,
+    _earlier_start_blocker,
     _read_disk,
     _read_instance,
     _run_detach,
@@ -581,13 +582,20 @@ def prepare_bulk(
     *,
     facts: FactsSource = None,
     timeout: float = DEFAULT_TIMEOUT,
+    journal: Journal | None = None,
 ) -> list[Plan]:
-    """A plan per disk, each with its own fresh preconditions (an unreadable disk gets a refused plan)."""
+    """A plan per disk, each with its own fresh preconditions (an unreadable disk gets a refused plan).
+
+    With the `journal`, each plan resumes what an earlier, killed run of ours left, as `prepare` does: a
+    detach under way is followed, and an instance that run stopped is named, and started again if `restart`.
+    """
     plans: list[Plan] = []
     for item in items:
         bulk = BulkItem(item) if isinstance(item, str) else item
         try:
-            plans.append(prepare(client, bulk.disk_id, bulk.options, facts=facts, timeout=timeout))
+            plans.append(
+                prepare(client, bulk.disk_id, bulk.options, facts=facts, timeout=timeout, journal=journal)
+            )
         except EcsError as exc:
             plans.append(
                 Plan(
@@ -625,7 +633,9 @@ def run_bulk(
     at a time.
 
     Disks on the same instance run one after another (so a stop serves them all, and the instance is started
-    again once, after the last of them, if a plan asked for it). Each disk's preconditions are recomputed from
+    again once, after the last of them, if a plan asked for it; an instance an earlier, killed run of ours
+    stopped, as a plan read from the journal shows, is started then too, if it is still Stopped, still ours
+    and has its system disk). Each disk's preconditions are recomputed from
     a fresh read just before its DetachDisk; reads asked for together go in one DescribeDisks and one
     DescribeInstances call (up to 100 ids). DetachDisk is paced by a token bucket at `rate` calls per second
     (90 % of it), else at the limit the facts know (an in-process emulator's), else adaptively. Detaching
@@ -680,6 +690,7 @@ def run_bulk(
     def run_group(indexes: list[int]) -> None:
         stopped_by_us = False
         wants_restart = False
+        earlier = False  # a plan starts the instance an earlier (killed) run of ours stopped
         last_runner: _Runner | None = None
         for index in indexes:
             plan = plans[index]
@@ -691,16 +702,29 @@ def run_bulk(
             except Exception as exc:  # one disk's bug never hides the others
                 result = runner.result(Outcome.FAILED, f"Unexpected error: {exc!r}")
             stopped_by_us = stopped_by_us or result.stopped_instance
-            wants_restart = wants_restart or plan.has_step(StepKind.START_INSTANCE)
+            starts = plan.has_step(StepKind.START_INSTANCE)
+            wants_restart = wants_restart or starts
+            earlier = earlier or (starts and not plan.has_step(StepKind.STOP_INSTANCE))
             last_runner = runner
             with lock:
                 results[index] = result
-        if stopped_by_us and wants_restart and last_runner is not None:
+        if (stopped_by_us or earlier) and wants_restart and last_runner is not None:
             last = indexes[-1]
+            timeout = last_runner.timeout or DEFAULT_TIMEOUT
+            outcome: Outcome | None = None
             try:
-                _start(last_runner, last_runner.timeout or DEFAULT_TIMEOUT, _durations(last_runner).start)
-                note = f" Instance {last_runner.instance_id} was started again."
-                outcome = None
+                # Stopped only by an earlier run: started only if still Stopped, still ours (the journal
+                # shows no start since) and with its system disk, as a single run does.
+                why_not = (
+                    ""
+                    if stopped_by_us
+                    else _earlier_start_blocker(last_runner, timeout, _durations(last_runner).stop)
+                )
+                if why_not:
+                    note = f" {why_not}"
+                else:
+                    _start(last_runner, timeout, _durations(last_runner).start)
+                    note = f" Instance {last_runner.instance_id} was started again."
             except _Stop as stop:
                 note = f" Starting instance {last_runner.instance_id} again failed: {stop.result.message}"
                 outcome = Outcome.FAILED
@@ -711,7 +735,7 @@ def run_bulk(
                         previous,
                         message=previous.message + note,
                         outcome=outcome or previous.outcome,
-                        stopped_instance=outcome is not None,
+                        stopped_instance=outcome is not None and stopped_by_us,
                     )
 
     threads = max(1, min(len(groups), max(concurrency, _MAX_THREADS)))
