@@ -778,7 +778,7 @@ class Workbench:
             bench = self.in_region(region)
             for index, plan in zip(
                 indexes,
-                workflow.prepare_bulk(bench.client, items, facts=self._facts_source()),
+                workflow.prepare_bulk(bench.client, items, facts=self._facts_source(), journal=self.journal),
                 strict=True,
             ):
                 plans[index] = plan

@@ -222,7 +222,9 @@ def _bulk(context: Context, disk_ids: list[str], options: DetachOptions, timeout
 
     args, console = context.args, context.console
     items = [workflow.BulkItem(disk_id, options) for disk_id in disk_ids]
-    plans = workflow.prepare_bulk(context.client, items, facts=context.facts, timeout=timeout)
+    plans = workflow.prepare_bulk(
+        context.client, items, facts=context.facts, timeout=timeout, journal=context.journal
+    )
     document: dict[str, Any] = {
         "command": "detach",
         "disk_ids": disk_ids,

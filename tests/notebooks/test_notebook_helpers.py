@@ -280,6 +280,28 @@ def test_progress_prints_plain_lines_outside_jupyter(capsys: pytest.CaptureFixtu
 # --- bulk ---------------------------------------------------------------------------------------------------
 
 
+def test_bulk_plan_resumes_a_killed_run_from_the_journal_and_starts_the_instance_it_stopped(
+    nb: notebook.Workbench,
+) -> None:
+    _killed_run(nb, "d-metal-01-data", "i-metal-01")  # stopped i-metal-01, DetachDisk sent, then killed
+    (plan,) = nb.bulk_plan(["d-metal-01-data"], restart=True)
+    assert plan.executable and plan.calls == ("StartInstance",)  # follows the detach, then starts it
+    assert "Start instance i-metal-01 again (stopped by an earlier run)" in str(plan)
+    assert "stopped by an earlier ecs-detach run" in str(nb.bulk_table([plan]))
+
+    report = nb.detach_all([plan], confirm=["d-metal-01-data"])
+    assert report.ok, report.summary()
+    assert "Instance i-metal-01 was started again." in report.results[0].message
+    assert _disk_status(nb, "d-metal-01-data") == "Available"
+    assert nb.client.get_instance("i-metal-01").status == "Running"
+    assert [r["action"] for r in nb.emulator.requests if r["action"].endswith(("Instance", "Disk"))] == [
+        "StopInstance",
+        "DetachDisk",
+        "StartInstance",
+    ]  # one DetachDisk: the killed run's, followed
+    assert nb.journal.stopped_by_us("i-metal-01") is None
+
+
 def test_bulk_over_regions_needs_every_disk_named(nb: notebook.Workbench) -> None:
     inventory = nb.inventory()
     stopped = {i.instance_id for i in inventory.instances if i.status == "Stopped"}

@@ -88,7 +88,9 @@ class BulkDetachScreen(Screen[None]):
                 by_region.setdefault(self.regions.get(disk_id, ""), []).append(disk_id)
             for region, ids in by_region.items():
                 client = app.client_for(region or None)
-                plans += workflow.prepare_bulk(client, ids, facts=app.facts_source())
+                plans += workflow.prepare_bulk(
+                    client, ids, facts=app.facts_source(), journal=app.services.journal
+                )
         except Exception as error:
             self.post_message(BulkFailed(error))
             return
@@ -109,6 +111,9 @@ class BulkDetachScreen(Screen[None]):
             text += (
                 f" {skipped} will be left alone (see why above; d on a disk handles stops and system disks)."
             )
+        # What the plans of the disks to detach warn of (an instance an earlier, killed run left Stopped...).
+        for warning in dict.fromkeys(w for p in ready for w in p.warnings):
+            text += f"\n⚠ {warning}"
         self.query_one("#bulk-summary", Static).update(escape(text))
         go = self.query_one("#go", Button)
         go.label = f"Detach {len(ready)} disks…"
