@@ -40,6 +40,7 @@ from ecs_detach.workflow import (
     _run_detach,
     _Runner,
     _start,
+    _start_blocker,
     _state_from,
     _Stop,
     _Throttle,
@@ -502,6 +503,16 @@ class _Bulk:
             self.slots.acquire()
 
 
+def _no_system_disk(runner: _Runner) -> str:
+    """Why the instance this run stopped must not be started (no system disk attached), or ""."""
+    instance_id = runner.instance_id
+    try:
+        blocker = _start_blocker(runner.client, runner.journal, instance_id)
+    except EcsError as exc:
+        raise runner.read_failed(f"instance {instance_id}", exc) from None
+    return f"Not starting instance {instance_id}: {blocker} It is left Stopped." if blocker else ""
+
+
 def _known_rate(facts: FactsSource) -> float | None:
     """DetachDisk calls per second the facts source knows (an in-process emulator's), else None."""
     getter = getattr(facts, "rate_limit", None)
@@ -712,14 +723,16 @@ def run_bulk(
             last = indexes[-1]
             timeout = last_runner.timeout or DEFAULT_TIMEOUT
             outcome: Outcome | None = None
+            left_stopped = False
             try:
-                # Stopped only by an earlier run: started only if still Stopped, still ours (the journal
-                # shows no start since) and with its system disk, as a single run does.
-                why_not = (
-                    ""
-                    if stopped_by_us
-                    else _earlier_start_blocker(last_runner, timeout, _durations(last_runner).stop)
-                )
+                if stopped_by_us:
+                    # Never an instance without its system disk (one of this group's disks, perhaps).
+                    why_not = _no_system_disk(last_runner)
+                    left_stopped = bool(why_not)
+                else:
+                    # Stopped only by an earlier run: started only if still Stopped, still ours (the
+                    # journal shows no start since) and with its system disk, as a single run does.
+                    why_not = _earlier_start_blocker(last_runner, timeout, _durations(last_runner).stop)
                 if why_not:
                     note = f" {why_not}"
                 else:
@@ -735,7 +748,7 @@ def run_bulk(
                         previous,
                         message=previous.message + note,
                         outcome=outcome or previous.outcome,
-                        stopped_instance=outcome is not None and stopped_by_us,
+                        stopped_instance=stopped_by_us and (outcome is not None or left_stopped),
                     )
 
     threads = max(1, min(len(groups), max(concurrency, _MAX_THREADS)))

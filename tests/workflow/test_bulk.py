@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ecs_detach import workflow
+from ecs_detach.plan import StepKind
 from ecs_detach.preconditions import DetachOptions
 from ecs_detach.workflow import BulkItem, Outcome
 
-from .conftest import EnvFactory
+from .conftest import EnvFactory, web_fleet
 
 
 def _fleet() -> dict[str, Any]:
@@ -83,3 +84,19 @@ def test_throttling_is_backed_off_and_every_disk_detaches_once(make_env: EnvFact
     assert len(env.calls("DetachDisk")) > 2  # some were throttled and sent again
     assert any("throttled" in e.message for e in env.events if e.phase == "throttled")
     assert report.to_dict()["succeeded"] == 2
+
+
+def test_an_instance_whose_system_disk_the_group_detached_is_never_started(make_env: EnvFactory) -> None:
+    env = make_env(web_fleet(NoHotDetachInstanceTypes=["ecs.g7.large"]))
+    options = DetachOptions(allow_stop=True, restart=True, delete_with_instance=False)
+    plans = workflow.prepare_bulk(
+        env.client, [BulkItem(d, options) for d in ("d-web-sys", "d-web-data")], facts=env.kw["facts"]
+    )
+    assert plans[1].has_step(StepKind.START_INSTANCE)  # the data disk's own plan would start it again
+    report = workflow.run_bulk(env.client, plans, **env.kw)
+    assert report.ok and report.exit_code == 0, report.summary()
+    last = report.results[-1]
+    assert "Not starting instance i-web" in last.message and "left Stopped" in last.message, last.message
+    assert last.stopped_instance
+    assert env.instance("i-web")["Status"] == "Stopped"
+    assert [c["action"] for c in env.calls()] == ["StopInstance", "DetachDisk", "DetachDisk"]  # no start
