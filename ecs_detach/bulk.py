@@ -644,10 +644,10 @@ def run_bulk(
     at a time.
 
     Disks on the same instance run one after another (so a stop serves them all, and the instance is started
-    again once, after the last of them, if a plan asked for it; an instance an earlier, killed run of ours
-    stopped, as a plan read from the journal shows, is started then too, if it is still Stopped, still ours
-    and has its system disk). Each disk's preconditions are recomputed from
-    a fresh read just before its DetachDisk; reads asked for together go in one DescribeDisks and one
+    again once, after the last of them, if a plan asked for it and its system disk is still attached; an
+    instance an earlier, killed run of ours stopped, as a plan read from the journal shows, is started then
+    too, if it is still Stopped, still ours and has its system disk). Each disk's preconditions are recomputed
+    from a fresh read just before its DetachDisk; reads asked for together go in one DescribeDisks and one
     DescribeInstances call (up to 100 ids). DetachDisk is paced by a token bucket at `rate` calls per second
     (90 % of it), else at the limit the facts know (an in-process emulator's), else adaptively. Detaching
     disks are polled together by one poller, first at the expected detach time, then with backoff; a worker
