@@ -55,6 +55,7 @@ class Emulator:
 
     ``clock`` defaults to real time (``ScaledClock(1.0)``); tests pass a ``ManualClock``. The gateway checks
     request timestamps against ``wall_clock`` (real time), whatever the emulator's clock says.
+    ``on_state_loaded`` is called once a fleet is in place: at start and after every reset.
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class Emulator:
         *,
         wall_clock: Callable[[], float] = time.time,
         log_size: int = 10_000,
+        on_state_loaded: Callable[[], object] | None = None,
     ) -> None:
         from ecs_detach.emulator.backend import MUTATING_ACTIONS, Backend
         from ecs_detach.emulator.gateway import Gateway
@@ -78,6 +80,9 @@ class Emulator:
             wall_clock=wall_clock,
             log_size=log_size,
         )
+        self._on_state_loaded = on_state_loaded
+        if on_state_loaded is not None:
+            on_state_loaded()
 
     # ------------------------------------------------------------------ hosting
 
@@ -134,6 +139,8 @@ class Emulator:
         self.backend.reset(self._initial_fleet if fleet is None else fleet)
         self.gateway.clear_log()
         self.gateway.reset_limits()
+        if self._on_state_loaded is not None:
+            self._on_state_loaded()
 
     def state(self) -> dict[str, Any]:
         """The current state as a fleet file."""

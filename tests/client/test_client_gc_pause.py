@@ -69,3 +69,22 @@ def test_overlapping_pauses_from_threads_end_with_the_last(collector_enabled: No
         assert not gc.isenabled(), "the first pause ended while the second still ran"
     thread.join(5)
     assert gc.isenabled()
+
+
+def test_what_an_inventory_built_goes_straight_to_the_oldest_generation(collector_enabled: None) -> None:
+    with EcsClient.for_emulator(Emulator()) as client:
+        inventory = client.inventory(regions=["cn-hangzhou"])
+        oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+    assert inventory.disks
+    assert all(id(disk.raw) in oldest for disk in inventory.disks)
+
+
+def test_objects_the_program_froze_stay_frozen(collector_enabled: None) -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with EcsClient.for_emulator(Emulator()) as client:
+            client.inventory(regions=["cn-hangzhou"])
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

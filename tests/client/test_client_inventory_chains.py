@@ -102,6 +102,18 @@ def test_whole_fleet_in_region_order_and_every_object_once() -> None:
     assert order == sorted(order, key=inventory.regions.index)
 
 
+def test_disks_come_in_the_largest_pages_the_api_allows_and_the_repr_counts() -> None:
+    two_regions = generate_fleet(instances=300, disks=1_200, regions=2, seed=5)
+    emulator = Emulator(fleet=two_regions, clock=ManualClock())
+    with EcsClient.for_emulator(emulator) as client:
+        inventory = client.inventory()
+    pages = [r["params"] for r in emulator.requests if r["action"] == "DescribeDisks"]
+    assert {p["MaxResults"] for p in pages} == {"500"}
+    assert len(pages) == 4  # 2 regions of 600 disks: 500 + 100 each
+    regions = list(inventory.regions)
+    assert repr(inventory) == f"Inventory(300 instances, 1200 disks, regions={regions})"
+
+
 def test_a_region_whose_disks_fail_is_reported_whole_beside_the_others() -> None:
     emulator = Emulator(fleet=fleet(), clock=ManualClock())
     regions = [r["RegionId"] for r in emulator.state()["Regions"]]

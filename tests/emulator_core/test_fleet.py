@@ -241,6 +241,19 @@ def test_reset_replaces_the_state(backend: Backend) -> None:
     assert instance(backend, "i-web-01")["Status"] == "Running"
 
 
+def test_the_host_hears_of_every_fleet_put_in_place() -> None:
+    from ecs_detach.emulator import Emulator
+
+    calls: list[str] = []
+    emulator = Emulator(MINIMAL, ManualClock(), on_state_loaded=lambda: calls.append("loaded"))
+    assert calls == ["loaded"]
+    emulator.reset("demo")
+    assert calls == ["loaded", "loaded"]
+    with pytest.raises(FleetError):
+        emulator.reset({"Disks": "nope"})
+    assert calls == ["loaded", "loaded"]  # a fleet that did not load put nothing in place
+
+
 def test_generated_fleet_is_deterministic_and_loads() -> None:
     small = generate_fleet(instances=200, disks=500, regions=5, seed=3)
     assert small == generate_fleet(instances=200, disks=500, regions=5, seed=3)
