@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label
+from textual.widgets import ContentSwitcher, DataTable, Input, Label
 
 from ecs_detach.models import Disk, Instance
 
@@ -32,6 +32,7 @@ from ..rows import (
     instance_rows,
 )
 from ..widgets.detail import DetailPane
+from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.tables import RowTable
 
@@ -110,7 +111,7 @@ class BrowseScreen(Screen[None]):
             yield DetailPane(id="detail")
         yield Input(placeholder="filter: text, field:value, -negate   (enter: keep, esc: clear)", id="filter")
         yield Label("Loading…", id="status-line")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False

@@ -9,10 +9,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from ..journal_view import JournalEntry, journal_entries, journal_rows
 from ..rows import Column
+from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.tables import RowTable
 
@@ -52,7 +53,7 @@ class JournalScreen(Screen[None]):
         yield Label(f"Journal: what was done, newest first{where}", classes="pane-title", id="journal-title")
         yield RowTable(id="journal-table")
         yield Static("", id="journal-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#journal-table", RowTable).focus()

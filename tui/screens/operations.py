@@ -8,8 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
+from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
 
@@ -32,7 +33,7 @@ class OperationsScreen(Screen[None]):
         yield Label("Jobs: operations of this session (they go on while you browse)", classes="pane-title")
         with VerticalScroll(id="jobs", classes="screen-body"):
             yield Label("No jobs yet: d on a disk starts a detach.", id="no-jobs")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_jobs()

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from ecs_detach import workflow
 from ecs_detach.journal import JournalRecord
@@ -22,6 +22,7 @@ from ecs_detach.plan import Plan
 from ..checks import plan_lines
 from ..formatting import duration, error_text, status_text
 from ..jobs import Job
+from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
 from ..widgets.toggles import RadioChoice, TickBox
@@ -81,7 +82,7 @@ class UndoScreen(Screen[None]):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button("Re-attach…", id="go", variant="warning", disabled=True)
             yield Vertical(id="progress")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for section in ("#credential-section", "#plan-title", "#plan", "#commands-title", "#commands"):

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Label, RadioSet, Static
+from textual.widgets import Button, Checkbox, Label, RadioSet, Static
 
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.plan import Plan, StepKind
@@ -24,6 +24,7 @@ from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
 from ..checks import checklist, needs_typed_id, plan_lines, verdict_banner
 from ..formatting import duration, error_text, status_text
 from ..jobs import Job
+from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
 from ..widgets.toggles import RadioChoice, TickBox
@@ -142,7 +143,7 @@ class DetachWizard(Screen[None]):
                 yield Label("A check sends nothing. Back on the list, d starts a detach.", classes="hint")
             else:
                 yield Label("tab moves between buttons and options · enter presses", classes="hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for section in (
