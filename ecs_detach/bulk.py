@@ -53,6 +53,8 @@ __all__ = ["BulkItem", "BulkReport", "prepare_bulk", "run_bulk"]
 
 _KNOWN_MARGIN = 0.9  # a known limit is paced at 90 %: the API counts arrivals, and those jitter
 _ADAPTIVE_START = 50.0  # DetachDisk per second when the account's limit is unknown
+_GROWTH_UNTIL_LIMIT = 1.5  # the adaptive pace grows by half each second until the first sign of the limit ...
+_GROWTH_NEAR_LIMIT = 1.05  # ... and then grows by 5 % a second
 _ADAPTIVE_MAX = 1000.0
 _MIN_RATE = 0.2
 _ANSWER_ALLOWANCE = 0.2  # seconds a paced DetachDisk may take to be answered before it counts as behind
@@ -72,13 +74,13 @@ class _Pacer:
     """A token bucket for DetachDisk shared by a bulk run's workers: one call per 1/rate seconds, no burst.
 
     A known limit (calls per second) is paced at 90 % of it, and slowed down only by Throttling. Unknown
-    (a real account): adaptive. It starts at 50 per second and grows by up to half each second while the API
+    (a real account): adaptive. It starts at 50 per second and grows by half each second while the API
     keeps up. Signs of the limit: an answer much slower than usual (the client retried a Throttling reply on
-    its own) drops it to 90 % of the calls accepted in the last second (a quarter off at least), at most once
-    a second; fewer calls accepted in a second than were paced
-    sets the pace to the accepted rate; a Throttling that reaches the workflow halves it. The earliest sign:
-    the client's `on_throttled` hook (a Throttling reply it is about to retry), which `run_bulk` subscribes
-    to; it cuts the pace as a much slower answer does. After any of these, growth is slow (10 % a second).
+    its own) drops it to 90 % of the calls accepted in the last second (a quarter off when none were), at
+    most once a second; fewer calls accepted in a second than were paced sets the pace to the accepted
+    rate; a Throttling that reaches the workflow halves it. The earliest sign: the client's `on_throttled`
+    hook (a Throttling reply it is about to retry), which `run_bulk` subscribes to; it cuts the pace as a
+    much slower answer does. After any of these, growth is slow (5 % a second).
     """
 
     def __init__(
@@ -91,7 +93,7 @@ class _Pacer:
         self.adaptive = rate is None or rate <= 0
         self.base = _ADAPTIVE_MAX if self.adaptive else float(rate or 0) * _KNOWN_MARGIN
         self.rate = _ADAPTIVE_START if self.adaptive else self.base
-        self._per_second = 1.5  # growth factor per second of keeping up
+        self._per_second = _GROWTH_UNTIL_LIMIT  # growth factor per second of keeping up
         self._next: float | None = None
         self._started: float | None = None
         self._accepted: deque[float] = deque()
@@ -124,10 +126,7 @@ class _Pacer:
             if self.adaptive and slow and now >= self._cut_at + 1.0:
                 # Much slower than usual: likely a Throttling reply the client retried on its own. One cut
                 # a second at most (answers slowed by one burst come in together).
-                window = sum(1 for t in self._accepted if t > now - 1.0)
-                self.rate = max(_MIN_RATE, min(self.rate * 0.75, window * 0.9 or self.rate))
-                self._per_second = 1.1
-                self._cut_at = now
+                self._cut_to_accepted(now)
             self._fastest = seconds if self._fastest is None else min(self._fastest, seconds)
             self._accepted.append(now)
             while self._accepted and self._accepted[0] <= now - 1.0:
@@ -141,7 +140,7 @@ class _Pacer:
                 paced = sum(1 for slot in self._slots if slot <= now - _ANSWER_ALLOWANCE)
                 if len(self._accepted) < 0.92 * paced and now >= self._cut_at + 1.0:
                     self.rate = max(_MIN_RATE, min(self.rate, float(len(self._accepted))))
-                    self._per_second = 1.1  # the limit is near: from now on, grow slowly
+                    self._per_second = _GROWTH_NEAR_LIMIT  # the limit is near: from now on, grow slowly
                     self._cut_at = now
                     return
             self.rate = min(self.base, self.rate * self._per_second ** (1.0 / self.rate))
@@ -157,18 +156,24 @@ class _Pacer:
             now = self._clock()
             if now < self._cut_at + 1.0:
                 return
-            window = sum(1 for t in self._accepted if t > now - 1.0)
-            self.rate = max(_MIN_RATE, min(self.rate * 0.75, window * 0.9 or self.rate))
-            self._per_second = 1.1
-            self._cut_at = now
+            self._cut_to_accepted(now)
             # The refused call comes back after `delay` without a slot: leave room for it.
             self._next = max(self._next or now, now) + 1.0 / self.rate
+
+    def _cut_to_accepted(self, now: float) -> None:
+        """The limit is near: 90 % of the calls accepted in the last second (never faster than now), or a
+        quarter off when none were; from now on, grow slowly. Called with the lock held."""
+        window = sum(1 for t in self._accepted if t > now - 1.0)
+        cut = min(self.rate, window * 0.9) if window else self.rate * 0.75
+        self.rate = max(_MIN_RATE, cut)
+        self._per_second = _GROWTH_NEAR_LIMIT
+        self._cut_at = now
 
     def throttled(self) -> float:
         """A DetachDisk was refused by Throttling (after the client's own retries): slow down."""
         with self._lock:
             self.rate = max(_MIN_RATE, self.rate * 0.5)
-            self._per_second = 1.1
+            self._per_second = _GROWTH_NEAR_LIMIT
             now = self._clock()
             self._next = max(self._next or now, now) + 1.0 / self.rate
             return self.rate

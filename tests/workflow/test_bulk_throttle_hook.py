@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
+
 from ecs_detach import workflow
 from ecs_detach.bulk import _Pacer
 from ecs_detach.client import EcsClient
@@ -49,6 +51,21 @@ def test_an_absorbed_detach_throttle_slows_the_adaptive_pace_once_a_second() -> 
     clock.now += 1.0
     pacer.absorbed("DetachDisk", 0.5)
     assert pacer.rate < slowed
+
+
+def test_a_throttle_near_the_limit_paces_at_nine_tenths_of_what_was_accepted() -> None:
+    clock = _Clock()
+    pacer = _Pacer(clock, None)
+    for _ in range(100):  # 100 DetachDisk answered over the last second, each quickly
+        clock.now += 0.01
+        pacer.accepted(0.05)
+    before = pacer.rate
+    assert before > 90.0  # grown from 50 while the API kept up
+    pacer.absorbed("DetachDisk", 0.5)
+    assert pacer.rate == pytest.approx(90.0)  # 90 % of the 100 accepted, not a blind quarter off the pace
+    clock.now += 1.0
+    pacer.accepted(0.05)
+    assert pacer.rate < 90.0 * 1.06  # and from now on it grows slowly
 
 
 def test_a_known_limit_is_not_moved_by_absorbed_throttles() -> None:
