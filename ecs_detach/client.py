@@ -184,15 +184,16 @@ class EcsClient(BaseEcsClient):
     def describe_regions(self, *, accept_language: str = "en-US") -> list[Region]:
         return self._regions(self.call("DescribeRegions", {"AcceptLanguage": accept_language}))
 
-    def _iterate(
+    def _pages(
         self, action: str, outer: str, inner: str, queries: list[dict[str, Any]], region_id: str | None
-    ) -> Iterator[Mapping[str, Any]]:
+    ) -> Iterator[list[Mapping[str, Any]]]:
+        """Each page's items, page after page (NextToken), query after query."""
         for query in queries:
             params: dict[str, Any] | None = query
             seen: set[str] = set()
             while params is not None:
                 page = self._page(self.call(action, params, region_id=region_id), outer, inner)
-                yield from page.items
+                yield page.items
                 params = self._next_params(query, page, seen, action)
 
     def iter_instances(
@@ -206,8 +207,8 @@ class EcsClient(BaseEcsClient):
     ) -> Iterator[Instance]:
         """Every instance matching the filters, page after page (NextToken)."""
         queries = self._instance_queries(instance_ids, status, page_size, filters)
-        for raw in self._iterate("DescribeInstances", "Instances", "Instance", queries, region_id):
-            yield Instance.from_api(raw)
+        for items in self._pages("DescribeInstances", "Instances", "Instance", queries, region_id):
+            yield from map(Instance, items)
 
     def list_instances(self, **kw: Any) -> list[Instance]:
         return list(self.iter_instances(**kw))
@@ -238,8 +239,8 @@ class EcsClient(BaseEcsClient):
     ) -> Iterator[Disk]:
         """Every disk matching the filters, page after page (NextToken)."""
         queries = self._disk_queries(disk_ids, instance_id, disk_type, status, page_size, filters)
-        for raw in self._iterate("DescribeDisks", "Disks", "Disk", queries, region_id):
-            yield Disk.from_api(raw)
+        for items in self._pages("DescribeDisks", "Disks", "Disk", queries, region_id):
+            yield from map(Disk, items)
 
     def list_disks(self, **kw: Any) -> list[Disk]:
         return list(self.iter_disks(**kw))
@@ -399,16 +400,16 @@ class AsyncEcsClient(BaseEcsClient):
     async def describe_regions(self, *, accept_language: str = "en-US") -> list[Region]:
         return self._regions(await self.call("DescribeRegions", {"AcceptLanguage": accept_language}))
 
-    async def _iterate(
+    async def _pages(
         self, action: str, outer: str, inner: str, queries: list[dict[str, Any]], region_id: str | None
-    ) -> AsyncIterator[Mapping[str, Any]]:
+    ) -> AsyncIterator[list[Mapping[str, Any]]]:
+        """Each page's items, page after page (NextToken), query after query."""
         for query in queries:
             params: dict[str, Any] | None = query
             seen: set[str] = set()
             while params is not None:
                 page = self._page(await self.call(action, params, region_id=region_id), outer, inner)
-                for item in page.items:
-                    yield item
+                yield page.items
                 params = self._next_params(query, page, seen, action)
 
     async def iter_instances(
@@ -421,8 +422,9 @@ class AsyncEcsClient(BaseEcsClient):
         **filters: Any,
     ) -> AsyncIterator[Instance]:
         queries = self._instance_queries(instance_ids, status, page_size, filters)
-        async for raw in self._iterate("DescribeInstances", "Instances", "Instance", queries, region_id):
-            yield Instance.from_api(raw)
+        async for items in self._pages("DescribeInstances", "Instances", "Instance", queries, region_id):
+            for raw in items:
+                yield Instance(raw)
 
     async def list_instances(self, **kw: Any) -> list[Instance]:
         return [instance async for instance in self.iter_instances(**kw)]
@@ -454,8 +456,9 @@ class AsyncEcsClient(BaseEcsClient):
         **filters: Any,
     ) -> AsyncIterator[Disk]:
         queries = self._disk_queries(disk_ids, instance_id, disk_type, status, page_size, filters)
-        async for raw in self._iterate("DescribeDisks", "Disks", "Disk", queries, region_id):
-            yield Disk.from_api(raw)
+        async for items in self._pages("DescribeDisks", "Disks", "Disk", queries, region_id):
+            for raw in items:
+                yield Disk(raw)
 
     async def list_disks(self, **kw: Any) -> list[Disk]:
         return [disk async for disk in self.iter_disks(**kw)]
