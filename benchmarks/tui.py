@@ -14,10 +14,11 @@ warm-up round first, so every bytecode cache is written):
 - ``minimal``: a Textual app with one ``DataTable`` of the same instance rows (the TUI's instance columns;
   the cells built in the child from the same fleet file) and nothing else: the floor for a Textual screen.
 
-"Full screen" is read from the app's own state, polled every 2 ms, then one refresh is awaited
-(``call_after_refresh``) so the frame is painted: for the TUI, the browse screen has loaded, the instances
-table holds its rows (at most ``ROW_LIMIT``) and the selected instance's disks table holds every disk of
-that instance; for the minimal app, the table holds every row. Two times per sample: from spawning the
+"Full screen" is read from the app's own state, polled every 2 ms, then frames are awaited until nothing
+is left to repaint: for the TUI, the browse screen has loaded, the instances table holds its rows (at most
+``ROW_LIMIT``), the selected instance's disks table holds every disk of that instance, and the footer
+lists its keys (Textual's footer fills in after a refresh; a screen without them is not full); for the
+minimal app, the table holds every row. Two times per sample: from spawning the
 interpreter (start-up and imports included) and from creating the app (``run_test`` entered). Peak memory
 is the child's VmHWM at the end.
 
@@ -104,11 +105,13 @@ def _open_services(fleet: str) -> Any:
 
 
 def _tui_full(app: Any) -> bool:
+    from textual.widgets._footer import FooterKey
+
     from tui.rows import disks_of
     from tui.widgets.tables import ROW_LIMIT, RowTable
 
     screen = app.browse
-    if screen is None or not screen.loaded:
+    if screen is None or not screen.loaded or not screen.query(FooterKey):
         return False
     instances = screen.query_one("#instances", RowTable)
     if instances.row_count == 0 or instances.row_count != min(len(screen.instances), ROW_LIMIT):

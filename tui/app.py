@@ -140,8 +140,11 @@ class EcsDetachApp(App[int]):
 
     # --- screens
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The browse screen is the app's first screen (not pushed over an empty default one)."""
+        return BrowseScreen()
+
     def on_mount(self) -> None:
-        self.push_screen(BrowseScreen())
         self.set_interval(1.0, self._tick)
         if self.services.journal is not None:
             self._reconcile_journal()

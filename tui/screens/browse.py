@@ -83,6 +83,8 @@ class BrowseScreen(Screen[None]):
         self._disks_by_instance: dict[str, list[Disk]] = {}
         self._refresh_timer: Timer | None = None
         self._filter_pending = False
+        self._disks_shown_for: str | None = None
+        """The instance whose disks ``#instance-disks`` lists for the fleet last loaded."""
         self.loaded = False
 
     @property
@@ -97,6 +99,8 @@ class BrowseScreen(Screen[None]):
     # --- layout
 
     def compose(self) -> ComposeResult:
+        # The fleet is read (in a thread) while the widgets below are mounted: its answer is then handled
+        # before the screen's first layout, so the first frame already shows the tables filled.
         yield IdentityBar(self.ecs_app.identity, id="identity")
         with Horizontal(id="body"):
             with ContentSwitcher(initial="instances-view", id="views"):
@@ -115,7 +119,7 @@ class BrowseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
-        self.query_one(DetailPane).display = self.app.size.width >= WIDE_ENOUGH_FOR_DETAILS
+        self.query_one(DetailPane).reveal(self.app.size.width >= WIDE_ENOUGH_FOR_DETAILS)
         self.query_one("#instances", RowTable).focus()
         self.load()
 
@@ -138,6 +142,7 @@ class BrowseScreen(Screen[None]):
 
     @on(FleetLoaded)
     def _fleet_loaded(self, message: FleetLoaded) -> None:
+        self._disks_shown_for = None
         self.instances = sorted(message.instances, key=lambda i: (i.region_id, i.name, i.instance_id))
         self.disks = sorted(message.disks, key=lambda d: (d.region_id, d.disk_id))
         self.all_regions = message.all_regions
@@ -236,6 +241,7 @@ class BrowseScreen(Screen[None]):
         instance = self.current_instance
         table = self.query_one("#instance-disks", RowTable)
         title = self.query_one("#instance-disks-title", Label)
+        self._disks_shown_for = instance.instance_id if instance is not None else None
         if instance is None:
             table.show_rows(disk_columns(), [])
             title.update("Disks")
@@ -278,7 +284,10 @@ class BrowseScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#instances")
     def _instance_highlighted(self) -> None:
-        self._show_instance_disks()
+        instance = self.current_instance
+        # Filling the instances table highlights its first row after the disks were already shown for it.
+        if instance is None or instance.instance_id != self._disks_shown_for:
+            self._show_instance_disks()
         self._update_detail()
 
     @on(DataTable.RowHighlighted, "#instance-disks, #all-disks")
@@ -367,12 +376,12 @@ class BrowseScreen(Screen[None]):
 
     def action_toggle_detail(self) -> None:
         pane = self.query_one(DetailPane)
-        pane.display = not pane.display
+        pane.reveal(not pane.display)
 
     def action_toggle_raw(self) -> None:
         pane = self.query_one(DetailPane)
-        pane.display = True
         pane.toggle_raw()
+        pane.reveal(True)
 
     def action_mark(self) -> None:
         disk = self._disk_or_say()

@@ -10,11 +10,13 @@ from textual.widgets import Footer
 
 
 class KeyFooter(Footer):
-    """Textual's ``Footer`` rebuilds every key it shows on each bindings signal (a screen resumed, focus
-    moved, ``refresh_bindings``), one rebuild per signal. Starting the browse screen sent three such
-    signals with the same keys each time: two of the rebuilds came after the tables were filled, and held
-    the first full screen back. Here the signals that arrive before a rebuild runs share it, and a rebuild
-    whose keys are the ones already shown is skipped."""
+    """Textual's ``Footer`` starts empty and rebuilds every key it shows on each bindings signal (a screen
+    resumed, focus moved, ``refresh_bindings``), one rebuild per signal, each after the next refresh.
+    Starting the browse screen sent three such signals with the same keys each time: the first frame had
+    an empty footer, and the rebuilds came after the tables were filled, holding the first full screen
+    back. Here the keys known when the footer is built (its screen's and the app's) are shown at once,
+    the signals that arrive before a rebuild runs share it, and a rebuild whose keys are the ones already
+    shown (a focused widget with keys of its own changes them) is skipped."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -39,7 +41,8 @@ class KeyFooter(Footer):
         return (keys, self.show_command_palette, self.compact)
 
     def compose(self) -> ComposeResult:
-        self._shown = self._keys() if self._bindings_ready else None
+        self.set_reactive(Footer._bindings_ready, True)
+        self._shown = self._keys()
         yield from super().compose()
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
