@@ -99,8 +99,6 @@ class BrowseScreen(Screen[None]):
     # --- layout
 
     def compose(self) -> ComposeResult:
-        # The fleet is read (in a thread) while the widgets below are mounted: its answer is then handled
-        # before the screen's first layout, so the first frame already shows the tables filled.
         yield IdentityBar(self.ecs_app.identity, id="identity")
         with Horizontal(id="body"):
             with ContentSwitcher(initial="instances-view", id="views"):
