@@ -7,6 +7,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class KeyFooter(Footer):
@@ -43,7 +44,13 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         self.set_reactive(Footer._bindings_ready, True)
         self._shown = self._keys()
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
+                # A key bound to the footer's ``compact`` starts compact, then takes the footer's setting:
+                # both changes restyled it (twice per key, every build). It starts with the footer's
+                # setting instead. (The palette key is not bound: it stays compact.)
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         self._bindings_ready = True
