@@ -35,6 +35,7 @@ from ecs_detach.workflow import (
     WorkflowClient,
     _durations,
     _earlier_start_blocker,
+    _pause,
     _read_disk,
     _read_instance,
     _run_detach,
@@ -429,12 +430,7 @@ class _Bulk:
         self.noted = False
 
     def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            return
-        if self.manual_sleep is None:
-            self.cancel.wait(seconds)
-        else:
-            self.manual_sleep(seconds)
+        _pause(seconds, self.cancel, self.manual_sleep)
 
     def rate_limited(self, runner: _Runner | None, what: str) -> None:
         """Say once per run (not per disk) that the API's rate limit is being waited for."""

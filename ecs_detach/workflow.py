@@ -189,6 +189,17 @@ class CancelToken:
         return self._event.wait(max(0.0, seconds))
 
 
+def _pause(seconds: float, cancel: CancelToken, sleep: Callable[[float], object] | None) -> None:
+    """Wait `seconds`: with the injected `sleep` when there is one (tests' manual clocks), else on `cancel`
+    (real time, waking early when the wait is cancelled)."""
+    if seconds <= 0:
+        return
+    if sleep is None:
+        cancel.wait(seconds)
+    else:
+        sleep(seconds)
+
+
 @dataclass(frozen=True, slots=True)
 class StepResult:
     kind: str  # a StepKind value
@@ -568,12 +579,7 @@ class _Runner:
     # -- plumbing --------------------------------------------------------------------------------------------
 
     def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            return
-        if self._sleep is None:
-            self.cancel.wait(seconds)
-        else:
-            self._sleep(seconds)
+        _pause(seconds, self.cancel, self._sleep)
 
     def emit(self, phase: str, message: str, **kw: Any) -> None:
         if self.on_progress is not None:
