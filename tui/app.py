@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -22,21 +24,42 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from ecs_detach import workflow
 from ecs_detach.models import Disk, Instance
-from ecs_detach.plan import Plan
-from ecs_detach.preconditions import DetachOptions
 
 from .formatting import error_text
 from .jobs import Job, JobBoard
 from .messages import JobFinished, JobProgress, RegionsLoaded
 from .policy import write_refusal
 from .screens.browse import BrowseScreen
-from .screens.confirm import ConfirmScreen
-from .screens.help import HelpScreen
-from .screens.pickers import PickerScreen
 from .services import Services
 from .widgets.identity import Identity, IdentityBar
+
+
+def imported_on_first_use(name: str) -> ModuleType:
+    """Module ``name``, executed when one of its attributes is first read (the standard library's
+    ``importlib.util.LazyLoader``): what the first screen does not need stays out of the start-up."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:  # as an import would: ``package.child`` is an attribute of the package too
+        setattr(sys.modules[parent], child, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from ecs_detach import workflow
+    from ecs_detach.plan import Plan
+    from ecs_detach.preconditions import DetachOptions
+else:
+    # Planning and running detaches (workflow, plan, preconditions: ~20 ms to import) start with the first
+    # check or detach, not with the app.
+    workflow = imported_on_first_use("ecs_detach.workflow")
 
 
 class EcsDetachApp(App[int]):
@@ -119,6 +142,8 @@ class EcsDetachApp(App[int]):
                 "Arming writes lets detach, stop and re-attach reach it (each still checked, planned and "
                 "confirmed). ctrl+w disarms them again."
             )
+            from .screens.confirm import ConfirmScreen
+
             dialog = ConfirmScreen(
                 "Arm writes on a PROTECTED profile?", body, confirm_label="Arm writes", typed_id=arm_name
             )
@@ -187,6 +212,8 @@ class EcsDetachApp(App[int]):
         self.disks = list(disks)
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_journal(self) -> None:
@@ -233,6 +260,8 @@ class EcsDetachApp(App[int]):
 
     @on(RegionsLoaded)
     def _regions_loaded(self, message: RegionsLoaded) -> None:
+        from .screens.pickers import PickerScreen
+
         browse = self.browse
         current = "*" if browse is not None and browse.all_regions else self.services.client.region_id
         options = [("*", "All regions (every region at once)")]
@@ -257,6 +286,8 @@ class EcsDetachApp(App[int]):
         if self.services.reopen is None or not self.services.profiles:
             self.notify("No other profiles are configured (aliyun configure --profile NAME adds one).")
             return
+        from .screens.pickers import PickerScreen
+
         options = [(name, name) for name in self.services.profiles]
         self.push_screen(
             PickerScreen("Switch profile", options, current=self.services.profile), self._profile_picked
@@ -473,6 +504,8 @@ class EcsDetachApp(App[int]):
 
     def action_quit_app(self) -> None:
         """Quit; while jobs run, ask first (their operations go on in the cloud, only the following stops)."""
+        from .screens.confirm import ConfirmScreen
+
         if isinstance(self.screen, ConfirmScreen):
             return
         active = self.jobs.active
