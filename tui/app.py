@@ -547,9 +547,9 @@ class EcsDetachApp(App[int]):
         if self.browse is not None:
             self.browse.action_refresh()
 
-    def _cmd_goto_disk(self, disk_id: str) -> None:
+    async def _cmd_goto_disk(self, disk_id: str) -> None:
         if self.browse is not None:
-            self.browse.select_disk(disk_id)
+            await self.browse.select_disk(disk_id)
 
 
 # --- command line

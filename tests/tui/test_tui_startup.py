@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from tui_helpers import SIZE, browse, screen_text, settle
+from tui_helpers import SIZE, browse, screen_text, settle, type_text
 
 from tui.app import EcsDetachApp
 
@@ -59,3 +59,42 @@ async def test_the_hidden_detail_pane_shows_the_current_row_when_opened(
         await pilot.press("i")
         await settle(pilot)
         assert '"DiskId"' not in screen_text(app)
+
+
+async def test_the_disks_view_and_the_filter_box_appear_when_first_asked_for(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "23 instances in cn-hangzhou" in screen_text(app)
+        await pilot.press("2")
+        await settle(pilot)
+        text = screen_text(app)
+        disks = browse(app).disks
+        assert f"{len(disks)} disks in cn-hangzhou" in text and disks[0].disk_id in text
+        await pilot.press("1", "2")  # back and forth: the same view again
+        await settle(pilot)
+        assert f"{len(disks)} disks in cn-hangzhou" in screen_text(app)
+        await pilot.press("slash")
+        await type_text(pilot, "jump")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "filter “jump”" in text and "d-jump-01-data" in text and disks[0].disk_id not in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "filter “" not in screen_text(app)
+
+
+async def test_go_to_disk_from_the_command_palette_opens_the_disks_view(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browse(app)
+        detached = next(d for d in screen.disks if not d.attached_instance_ids)  # listed in view 2 only
+        await app._cmd_goto_disk(detached.disk_id)
+        await settle(pilot)
+        assert screen.view == "disks" and screen.current_disk == detached
+        assert detached.disk_id in screen_text(app)

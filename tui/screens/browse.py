@@ -99,24 +99,34 @@ class BrowseScreen(Screen[None]):
     # --- layout
 
     def compose(self) -> ComposeResult:
+        # What the first screen does not show is built when first asked for: the all-disks view (2) by
+        # _ensure_disks_view, the filter box (/) by _ensure_filter_box.
         yield IdentityBar(self.ecs_app.identity, id="identity")
         with Horizontal(id="body"):
-            with ContentSwitcher(initial="instances-view", id="views"):
-                with Vertical(id="instances-view"):
-                    yield Label("Instances", id="instances-title", classes="pane-title")
-                    yield RowTable(id="instances")
-                    yield Label("Disks", id="instance-disks-title", classes="pane-title")
-                    yield RowTable(id="instance-disks")
-                with Vertical(id="disks-view"):
-                    yield Label("Disks", id="disks-title", classes="pane-title")
-                    yield RowTable(id="all-disks")
+            with ContentSwitcher(initial="instances-view", id="views"), Vertical(id="instances-view"):
+                yield Label("Instances", id="instances-title", classes="pane-title")
+                yield RowTable(id="instances")
+                yield Label("Disks", id="instance-disks-title", classes="pane-title")
+                yield RowTable(id="instance-disks")
             yield DetailPane(id="detail")
-        yield Input(placeholder="filter: text, field:value, -negate   (enter: keep, esc: clear)", id="filter")
         yield Label("Loading…", id="status-line")
         yield KeyFooter()
 
+    async def _ensure_disks_view(self) -> None:
+        views = self.query_one("#views", ContentSwitcher)
+        if not views.query("#disks-view"):
+            title = Label("Disks", id="disks-title", classes="pane-title")
+            await views.mount(Vertical(title, RowTable(id="all-disks"), id="disks-view"))
+
+    async def _ensure_filter_box(self) -> Input:
+        boxes = self.query("#filter").results(Input)
+        for box in boxes:
+            return box
+        box = Input(placeholder="filter: text, field:value, -negate   (enter: keep, esc: clear)", id="filter")
+        await self.mount(box, before="#status-line")
+        return box
+
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self.query_one(DetailPane).reveal(self.app.size.width >= WIDE_ENOUGH_FOR_DETAILS)
         self.query_one("#instances", RowTable).focus()
         self.load()
@@ -300,7 +310,7 @@ class BrowseScreen(Screen[None]):
         if self.loaded:
             self._update_detail()
 
-    def select_disk(self, disk_id: str) -> None:
+    async def select_disk(self, disk_id: str) -> None:
         """Put the cursor on a disk (after a job, or from the command palette)."""
         disk = self._disks_by_id.get(disk_id)
         if disk is None:
@@ -310,16 +320,18 @@ class BrowseScreen(Screen[None]):
             self._show_instance_disks()
             table = self.query_one("#instance-disks", RowTable)
         else:
-            self.action_view("disks")
+            await self.action_view("disks")
             table = self.query_one("#all-disks", RowTable)
         table.select_key(disk_id)
         table.focus()
 
     # --- actions
 
-    def action_view(self, view: str) -> None:
+    async def action_view(self, view: str) -> None:
         if view == self.view:
             return
+        if view == "disks":
+            await self._ensure_disks_view()
         self.view = view
         self.refresh_bindings()
         self.query_one("#views", ContentSwitcher).current = f"{view}-view"
@@ -327,8 +339,8 @@ class BrowseScreen(Screen[None]):
         target = "#instances" if view == "instances" else "#all-disks"
         self.query_one(target, RowTable).focus()
 
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+    async def action_filter(self) -> None:
+        box = await self._ensure_filter_box()
         box.display = True
         box.value = self.filter_text
         box.focus()
@@ -358,8 +370,8 @@ class BrowseScreen(Screen[None]):
         self.query_one(target, RowTable).focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        if not self.filter_text and not box.display:
+        box = next(iter(self.query("#filter").results(Input)), None)
+        if box is None or (not self.filter_text and not box.display):
             return
         box.value = ""
         self.filter_text = ""
