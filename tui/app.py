@@ -172,7 +172,8 @@ class EcsDetachApp(App[int]):
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
         if self.services.journal is not None:
-            self._reconcile_journal()
+            # Settled right after the first frame (its notification says what it found), not before it.
+            self.call_after_refresh(self._reconcile_journal)
 
     @work(thread=True, group="reconcile", exit_on_error=False)
     def _reconcile_journal(self) -> None:

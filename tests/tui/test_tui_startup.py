@@ -98,3 +98,16 @@ async def test_go_to_disk_from_the_command_palette_opens_the_disks_view(
         await settle(pilot)
         assert screen.view == "disks" and screen.current_disk == detached
         assert detached.disk_id in screen_text(app)
+
+
+async def test_a_wide_terminal_shows_the_detail_pane_from_the_start(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(170, 36)) as pilot:
+        await settle(pilot)
+        current = browse(app).current_instance
+        assert current is not None and f"Instance  {current.instance_id}" in screen_text(app)
+        await pilot.press("i")
+        await settle(pilot)
+        assert f"Instance  {current.instance_id}" not in screen_text(app)
