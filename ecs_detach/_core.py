@@ -480,9 +480,9 @@ class BaseEcsClient:
             fields = _xml_error(text)
         else:
             try:
-                parsed = json.loads(text) if text.strip() else {}
+                parsed = orjson.loads(text) if text.strip() else {}
                 fields = parsed if isinstance(parsed, dict) else {}
-            except json.JSONDecodeError:
+            except orjson.JSONDecodeError:
                 fields = {}
 
         def pick(*names: str) -> str:
