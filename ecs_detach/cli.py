@@ -14,6 +14,9 @@ SCRIPTING_SUBCOMMANDS = frozenset(
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ecs_detach._startup import skip_httpx_cli
+
+    skip_httpx_cli()
     args = list(sys.argv[1:] if argv is None else argv)
     exit_code: int
     if args and args[0] == "emulator":

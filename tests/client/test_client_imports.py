@@ -27,3 +27,14 @@ def test_building_a_client_loads_httpx_but_not_the_emulator() -> None:
     loaded = modules_after(code)
     assert "httpx" in loaded and "ecs_detach.signing" in loaded
     assert "ecs_detach.emulator" not in loaded and "textual" not in loaded
+
+
+def test_our_programs_leave_out_httpx_s_command_line_tool_and_the_library_does_not() -> None:
+    program = (
+        "import tui; from ecs_detach.client import EcsClient; from ecs_detach.emulator import Emulator; "
+        "EcsClient.for_emulator(Emulator()).list_disks()"
+    )
+    loaded = modules_after(program)
+    assert "httpx" in loaded and "click" not in loaded  # click: what httpx's command line tool imports
+    library = modules_after("import ecs_detach.client, httpx")
+    assert "click" in library  # a program that only uses the library keeps httpx whole
