@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -34,32 +32,13 @@ from .screens.browse import BrowseScreen
 from .services import Services
 from .widgets.identity import Identity, IdentityBar
 
-
-def imported_on_first_use(name: str) -> ModuleType:
-    """Module ``name``, executed when one of its attributes is first read (the standard library's
-    ``importlib.util.LazyLoader``): what the first screen does not need stays out of the start-up."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.loader is not None, name
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    parent, _, child = name.rpartition(".")
-    if parent:  # as an import would: ``package.child`` is an attribute of the package too
-        setattr(sys.modules[parent], child, module)
-    spec.loader.exec_module(module)
-    return module
-
-
 if TYPE_CHECKING:
     from ecs_detach import workflow
     from ecs_detach.plan import Plan
     from ecs_detach.preconditions import DetachOptions
-else:
-    # Planning and running detaches (workflow, plan, preconditions: ~20 ms to import) start with the first
-    # check or detach, not with the app.
-    workflow = imported_on_first_use("ecs_detach.workflow")
+
+# Planning and running detaches (workflow, plan, preconditions: ~20 ms to import) are imported by the methods
+# that use them, at the first check or detach, not with the app.
 
 
 class EcsDetachApp(App[int]):
@@ -319,6 +298,8 @@ class EcsDetachApp(App[int]):
 
     def facts_source(self) -> Any:
         """What the preconditions know about the platform: the emulator's knobs in demo, unknown otherwise."""
+        from ecs_detach import workflow
+
         emulator = self.services.emulator
         return workflow.emulator_facts(emulator) if emulator is not None else None
 
@@ -334,6 +315,8 @@ class EcsDetachApp(App[int]):
 
         The workflow's one way to plan, as the CLI's: a detach an earlier, killed run left under way is
         followed, and an instance it stopped is named (and started again if ``options.restart``)."""
+        from ecs_detach import workflow
+
         return workflow.prepare(
             self.client_for(region_id),
             disk_id,
@@ -344,6 +327,8 @@ class EcsDetachApp(App[int]):
 
     def run_plan(self, plan: Plan, *, password: str | None = None, key_pair_name: str | None = None) -> Job:
         """Run a confirmed plan in a thread worker; the job is followed wherever the operator goes."""
+        from ecs_detach import workflow
+
         kind = "reattach" if plan.action == "reattach" else "detach"
         job = self.jobs.start(
             kind, plan.disk_id, plan.instance_id, now=self.services.clock(), expected_seconds=plan.eta_seconds
@@ -369,6 +354,8 @@ class EcsDetachApp(App[int]):
         password: str | None,
         key_pair_name: str | None,
     ) -> None:
+        from ecs_detach import workflow
+
         def progress(event: workflow.ProgressEvent) -> None:
             self.post_message(
                 JobProgress(job_id, event.phase, event.state, event.message, self.services.clock())
@@ -406,6 +393,8 @@ class EcsDetachApp(App[int]):
 
     def run_bulk(self, plans: Sequence[Plan]) -> list[Job]:
         """Run several confirmed detach plans together (workflow.run_bulk); one job each."""
+        from ecs_detach import workflow
+
         now = self.services.clock()
         jobs = [
             self.jobs.start("detach", p.disk_id, p.instance_id, now=now, expected_seconds=p.eta_seconds)
@@ -426,6 +415,8 @@ class EcsDetachApp(App[int]):
     def _run_bulk_worker(
         self, plans: list[Plan], job_ids: dict[str, int], cancel: workflow.CancelToken
     ) -> None:
+        from ecs_detach import workflow
+
         def progress(event: workflow.ProgressEvent) -> None:
             job_id = job_ids.get(event.disk_id)
             if job_id is not None:
