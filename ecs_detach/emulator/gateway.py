@@ -215,7 +215,8 @@ class Gateway:
     @property
     def requests(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(entry) for entry in self._log]
+            entries = list(self._log)
+        return [_shown(entry) for entry in entries]
 
     def clear_log(self) -> None:
         with self._lock:
@@ -414,8 +415,8 @@ class Gateway:
             "access_key_id": mask_access_key(signed.access_key_id) if signed else "",
             "signature": signed.scheme if signed else "",
             "method": request.method,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall)) + f".{int(wall % 1 * 1000):03d}Z",
-            "emulator_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock.now())),
+            "time": wall,  # epoch seconds here; `requests` shows both times as ISO 8601
+            "emulator_time": self.clock.now(),
         }
         if fault:
             entry["fault"] = fault
@@ -423,6 +424,16 @@ class Gateway:
             self._sequence += 1
             entry["seq"] = self._sequence
             self._log.append(entry)
+
+
+def _shown(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a request-log entry with its times as ISO 8601 (they are kept as numbers: formatting them
+    for every request cost more than reading the log ever does)."""
+    shown = dict(entry)
+    wall = float(entry["time"])
+    shown["time"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall)) + f".{int(wall % 1 * 1000):03d}Z"
+    shown["emulator_time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(entry["emulator_time"])))
+    return shown
 
 
 def _fault_error(kind: str, retry_after_ms: int) -> GatewayError:

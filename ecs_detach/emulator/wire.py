@@ -105,17 +105,16 @@ class GatewayError(Exception):
 class Headers:
     """Request headers: an ordered multi-map with case-insensitive names (stored lower-cased)."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_first", "_items")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: tuple[tuple[str, str], ...] = tuple((name.lower(), value) for name, value in items)
+        self._first: dict[str, str] = {}  # each name's first value: a request asks for ~8 names
+        for key, value in self._items:
+            self._first.setdefault(key, value)
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        wanted = name.lower()
-        for key, value in self._items:
-            if key == wanted:
-                return value
-        return default
+        return self._first.get(name.lower(), default)
 
     def get_all(self, name: str) -> list[str]:
         wanted = name.lower()
