@@ -97,7 +97,8 @@ class _ApiView:
 
     Parsing every field of every object up front cost about 7 µs a disk, the largest share of the client's CPU
     per page of 100 (``benchmarks/client_cpu.py``); a view costs about 0.2 µs and reads a field in well under
-    1 µs. Views compare, hash and print by their fields, like the frozen dataclasses they replaced.
+    1 µs. Views compare, hash and print by their fields, like the frozen dataclasses they replaced. ``raw`` is
+    not copied: it is the reply's own dict, to be read, never changed.
     """
 
     __slots__ = ("raw",)
