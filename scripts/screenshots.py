@@ -15,100 +15,16 @@ import itertools
 import sys
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-
-from textual.pilot import Pilot
 
 import ecs_detach.emulator.gateway as gateway
 from ecs_detach.emulator import Emulator, ManualClock
-from tui.app import EcsDetachApp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
-# The same app and pilot helpers as the snapshot tests, so the pictures show what the tests check.
-from tui_helpers import SIZE, build_app, go_to_disk, settle  # noqa: E402
-
-Scenario = Callable[[Pilot[int], Emulator], Awaitable[None]]
-
-
-async def main_screen(pilot: Pilot[int], emulator: Emulator) -> None:
-    await settle(pilot)
-    await go_to_disk(pilot, "web-01", "d-web-01-data")
-    await pilot.press("escape", "tab", "i")
-    await settle(pilot)
-
-
-async def wizard_stop(pilot: Pilot[int], emulator: Emulator) -> None:
-    await settle(pilot)
-    await go_to_disk(pilot, "web-01", "d-web-01-sys")
-    await pilot.press("d")
-    await settle(pilot)
-    await pilot.click("#allow-stop")
-    await settle(pilot)
-    pilot.app.screen.query_one("#cancel").focus()
-
-
-async def wizard_blocked(pilot: Pilot[int], emulator: Emulator) -> None:
-    await settle(pilot)
-    await go_to_disk(pilot, "jump-01", "d-jump-01-data")
-    await pilot.press("d")
-    await settle(pilot)
-
-
-async def confirm_typed(pilot: Pilot[int], emulator: Emulator) -> None:
-    await wizard_stop(pilot, emulator)
-    await pilot.click("#go")
-    await settle(pilot)
-
-
-async def job_progress(pilot: Pilot[int], emulator: Emulator) -> None:
-    await settle(pilot)
-    await go_to_disk(pilot, "web-01", "d-web-01-data")
-    await pilot.press("d")
-    await settle(pilot)
-    await pilot.click("#go")
-    await settle(pilot)
-    await pilot.press("tab", "enter")
-    app = pilot.app
-    assert isinstance(app, EcsDetachApp)
-    for _ in range(50):
-        await pilot.pause()
-        if app.jobs.jobs and app.jobs.jobs[0].state == "Detaching":
-            break
-    emulator.advance(20)
-    await pilot.press("o")
-    await settle(pilot, 4, workers=False)
-
-
-async def journal(pilot: Pilot[int], emulator: Emulator) -> None:
-    await settle(pilot)
-    await go_to_disk(pilot, "web-01", "d-web-01-data")
-    await pilot.press("d")
-    await settle(pilot)
-    await pilot.click("#go")
-    await settle(pilot)
-    await pilot.press("tab", "enter")
-    await settle(pilot, 6)
-    await pilot.press("escape", "j")
-    await settle(pilot)
-
-
-async def help_screen(pilot: Pilot[int], emulator: Emulator) -> None:
-    await settle(pilot)
-    await pilot.press("question_mark")
-    await settle(pilot)
-
-
-SCENARIOS: dict[str, tuple[Scenario, bool]] = {
-    "main": (main_screen, False),
-    "wizard-stop": (wizard_stop, False),
-    "wizard-blocked": (wizard_blocked, False),
-    "confirm-typed-id": (confirm_typed, False),
-    "job-progress": (job_progress, True),
-    "journal": (journal, False),
-    "help": (help_screen, False),
-}
+# The same app, pilot helpers and scenarios as the snapshot tests, so the pictures show what the tests check.
+from scenarios import SCENARIOS, Scenario  # noqa: E402
+from tui_helpers import SIZE, build_app  # noqa: E402
 
 
 async def shoot(name: str, scenario: Scenario, held: bool, out: Path) -> Path:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from scenarios import Scenario, job_progress, journal, main_screen, wizard_blocked, wizard_stop
 from textual.pilot import Pilot
-from tui_helpers import SIZE, build_app, go_to_disk, settle
+from tui_helpers import SIZE, build_app
 
 from ecs_detach.emulator import Emulator, ManualClock
 from tui.app import EcsDetachApp
@@ -31,48 +32,32 @@ def emulator() -> Emulator:
     return Emulator(fleet="demo", clock=ManualClock())
 
 
-async def _quiet(pilot: Pilot[int]) -> None:
-    await settle(pilot)
-    pilot.app.clear_notifications()
-    await pilot.pause()
+def _picture(scenario: Scenario, emulator: Emulator) -> Callable[[Pilot[int]], Awaitable[None]]:
+    """The scenario the README's screenshots show, then no notification left on screen."""
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await scenario(pilot, emulator)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
 
 
 def test_main_screen(snap_compare: Callable[..., bool], emulator: Emulator, tmp_path: Path) -> None:
-    async def run_before(pilot: Pilot[int]) -> None:
-        await settle(pilot)
-        await go_to_disk(pilot, "web-01", "d-web-01-data")
-        await pilot.press("escape")  # clear the filter: every instance, cursor kept on web-01
-        await pilot.press("tab")
-        await pilot.press("i")
-        await _quiet(pilot)
-
-    assert snap_compare(build_app(emulator, tmp_path / "j.jsonl"), terminal_size=SIZE, run_before=run_before)
+    app = build_app(emulator, tmp_path / "j.jsonl")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_picture(main_screen, emulator))
 
 
 def test_blocked_wizard(snap_compare: Callable[..., bool], emulator: Emulator, tmp_path: Path) -> None:
-    async def run_before(pilot: Pilot[int]) -> None:
-        await settle(pilot)
-        await go_to_disk(pilot, "jump-01", "d-jump-01-data")
-        await pilot.press("d")
-        await _quiet(pilot)
-
-    assert snap_compare(build_app(emulator, tmp_path / "j.jsonl"), terminal_size=SIZE, run_before=run_before)
+    app = build_app(emulator, tmp_path / "j.jsonl")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_picture(wizard_blocked, emulator))
 
 
 def test_wizard_that_needs_a_stop(
     snap_compare: Callable[..., bool], emulator: Emulator, tmp_path: Path
 ) -> None:
-    async def run_before(pilot: Pilot[int]) -> None:
-        await settle(pilot)
-        await go_to_disk(pilot, "web-01", "d-web-01-sys")
-        await pilot.press("d")
-        await settle(pilot)
-        await pilot.click("#allow-stop")
-        await _quiet(pilot)
-        pilot.app.screen.query_one("#cancel").focus()
-        await pilot.pause()
-
-    assert snap_compare(build_app(emulator, tmp_path / "j.jsonl"), terminal_size=SIZE, run_before=run_before)
+    app = build_app(emulator, tmp_path / "j.jsonl")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_picture(wizard_stop, emulator))
 
 
 @pytest.fixture
@@ -89,44 +74,14 @@ def test_job_in_progress(
         gate.wait()  # the job waits here (mid-detach) until the snapshot is taken
         emulator.advance(seconds)
 
-    async def run_before(pilot: Pilot[int]) -> None:
-        await settle(pilot)
-        await go_to_disk(pilot, "web-01", "d-web-01-data")
-        await pilot.press("d")
-        await settle(pilot)
-        await pilot.click("#go")
-        await settle(pilot)
-        await pilot.press("tab", "enter")
-        for _ in range(50):  # the worker thread posts DetachDisk sent, then Detaching
-            await pilot.pause()
-            if pilot.app.jobs.jobs and pilot.app.jobs.jobs[0].state == "Detaching":
-                break
-        emulator.advance(20)  # twenty seconds into the one-minute detach
-        await pilot.press("o")
-        for _ in range(5):  # not settle(): the job's worker is held on purpose
-            await pilot.pause()
-        pilot.app.clear_notifications()
-        await pilot.pause()
-
     class HeldApp(EcsDetachApp):
         def on_unmount(self) -> None:
             gate.set()  # quitting releases the held job, so its thread can end
 
     app = build_app(emulator, tmp_path / "j.jsonl", sleep=held_sleep, app_class=HeldApp)
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_picture(job_progress, emulator))
 
 
 def test_journal(snap_compare: Callable[..., bool], emulator: Emulator, tmp_path: Path) -> None:
-    async def run_before(pilot: Pilot[int]) -> None:
-        await settle(pilot)
-        await go_to_disk(pilot, "web-01", "d-web-01-data")
-        await pilot.press("d")
-        await settle(pilot)
-        await pilot.click("#go")
-        await settle(pilot)
-        await pilot.press("tab", "enter")
-        await settle(pilot, 6)
-        await pilot.press("escape", "j")
-        await _quiet(pilot)
-
-    assert snap_compare(build_app(emulator, tmp_path / "j.jsonl"), terminal_size=SIZE, run_before=run_before)
+    app = build_app(emulator, tmp_path / "j.jsonl")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_picture(journal, emulator))

@@ -1,0 +1,99 @@
+"""What an operator does before each picture: shared by the snapshot tests and `scripts/screenshots.py`, so
+the README's pictures show what the tests check. Each scenario leaves the screen ready; the caller clears the
+notifications and takes the picture."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from textual.pilot import Pilot
+from tui_helpers import go_to_disk, settle
+
+from ecs_detach.emulator import Emulator
+from tui.app import EcsDetachApp
+
+Scenario = Callable[[Pilot[int], Emulator], Awaitable[None]]
+
+
+async def main_screen(pilot: Pilot[int], emulator: Emulator) -> None:
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-data")
+    await pilot.press("escape")  # clear the filter: every instance, cursor kept on web-01
+    await pilot.press("tab", "i")
+    await settle(pilot)
+
+
+async def wizard_blocked(pilot: Pilot[int], emulator: Emulator) -> None:
+    await settle(pilot)
+    await go_to_disk(pilot, "jump-01", "d-jump-01-data")
+    await pilot.press("d")
+    await settle(pilot)
+
+
+async def wizard_stop(pilot: Pilot[int], emulator: Emulator) -> None:
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-sys")
+    await pilot.press("d")
+    await settle(pilot)
+    await pilot.click("#allow-stop")
+    await settle(pilot)
+    pilot.app.screen.query_one("#cancel").focus()
+    await pilot.pause()
+
+
+async def confirm_typed(pilot: Pilot[int], emulator: Emulator) -> None:
+    await wizard_stop(pilot, emulator)
+    await pilot.click("#go")
+    await settle(pilot)
+
+
+async def job_progress(pilot: Pilot[int], emulator: Emulator) -> None:
+    """Twenty seconds into a one-minute detach; the app's sleep must hold the job's worker (``held``)."""
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-data")
+    await pilot.press("d")
+    await settle(pilot)
+    await pilot.click("#go")
+    await settle(pilot)
+    await pilot.press("tab", "enter")
+    app = pilot.app
+    assert isinstance(app, EcsDetachApp)
+    for _ in range(50):  # the worker thread posts DetachDisk sent, then Detaching
+        await pilot.pause()
+        if app.jobs.jobs and app.jobs.jobs[0].state == "Detaching":
+            break
+    emulator.advance(20)
+    await pilot.press("o")
+    for _ in range(5):  # not settle(): the job's worker is held on purpose
+        await pilot.pause()
+
+
+async def journal(pilot: Pilot[int], emulator: Emulator) -> None:
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-data")
+    await pilot.press("d")
+    await settle(pilot)
+    await pilot.click("#go")
+    await settle(pilot)
+    await pilot.press("tab", "enter")
+    await settle(pilot, 6)
+    await pilot.press("escape", "j")
+    await settle(pilot)
+
+
+async def help_screen(pilot: Pilot[int], emulator: Emulator) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await settle(pilot)
+
+
+# name -> (scenario, whether the app's sleep must hold the job's worker)
+SCENARIOS: dict[str, tuple[Scenario, bool]] = {
+    "main": (main_screen, False),
+    "wizard-stop": (wizard_stop, False),
+    "wizard-blocked": (wizard_blocked, False),
+    "confirm-typed-id": (confirm_typed, False),
+    "job-progress": (job_progress, True),
+    "journal": (journal, False),
+    "help": (help_screen, False),
+}
