@@ -6,24 +6,41 @@ crashed, lost network); `Journal.reconcile` reads the live state for each and ap
 ``went-through``, ``did-not-happen``, ``in-progress`` or ``unknown``.
 
 Secrets (passwords, key pair names, access keys, tokens) are never written. A corrupt line is skipped with a
-`JournalWarning`, never a crash.
+`JournalWarning`, never a crash; so is a line of a newer schema than this version reads.
+
+Durability: a record is written whole and fsynced, or not at all (a short write or a full disk is rolled back
+and raises `JournalError`), so a mutating call is never sent without its whole intent on disk. Appends take an
+exclusive lock on the file, so processes sharing a journal never interleave lines.
+
+Owners: each intent names the process that wrote it (host, pid, start time). The intent of a process that is
+still alive is *in flight*, not pending: nobody else reconciles it. Reconciling holds a lock file beside the
+journal, so two processes never settle the same intent twice.
 
 Default path: ``$XDG_STATE_HOME/ecs-detach/journal.jsonl``, else ``~/.local/state/ecs-detach/journal.jsonl``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import socket
+import stat
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: appends and reconciling go unlocked across processes
+    fcntl = None  # type: ignore[assignment]
 
 from ecs_detach.errors import EcsError, NotFoundError
 from ecs_detach.models import (
@@ -43,8 +60,11 @@ __all__ = [
     "INTENT",
     "OUTCOME",
     "Journal",
+    "JournalError",
+    "JournalPathError",
     "JournalRecord",
     "JournalWarning",
+    "Owner",
     "Result",
     "StateReader",
     "classify",
@@ -70,6 +90,88 @@ class Result:
 
 class JournalWarning(UserWarning):
     """A journal line could not be read (it is skipped)."""
+
+
+class JournalError(EcsError):
+    """The journal cannot be read or written. While an intent cannot be recorded, nothing is sent."""
+
+    remedy = (
+        "Free some space on the journal's file system, or point ecs-detach at another journal file "
+        "(--journal PATH in the CLI and the TUI, journal_path= in the notebooks)."
+    )
+
+
+class JournalPathError(JournalError):
+    """The journal's path is not a file ecs-detach can use (a device, a directory, a path it cannot open)."""
+
+    remedy = (
+        "Give the path of a regular file that ecs-detach may create and append to: --journal PATH in the "
+        "CLI and the TUI, journal_path= in the notebooks."
+    )
+
+
+_OTHER_HOST_AGE = 3600.0  # an intent from another host is judged only once it is this old (seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The process that wrote an intent: while it is alive, its intent is in flight."""
+
+    host: str
+    pid: int
+    started: float  # the process's start time (epoch seconds), so a reused pid is not mistaken for it
+
+    def to_json(self) -> dict[str, Any]:
+        return {"host": self.host, "pid": self.pid, "started": self.started}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Owner | None:
+        if not isinstance(data, dict):
+            return None
+        host, pid, started = data.get("host"), data.get("pid"), data.get("started")
+        if not isinstance(host, str) or not isinstance(pid, int) or not isinstance(started, int | float):
+            return None
+        return cls(host, pid, float(started))
+
+    @classmethod
+    def this_process(cls) -> Owner:
+        pid = os.getpid()
+        return cls(socket.gethostname(), pid, _process_start(pid) or _IMPORTED_AT)
+
+    def is_alive(self) -> bool:
+        """Is this process still running? Only a process on this host can be looked at."""
+        if self.host != socket.gethostname():
+            return False
+        started = _process_start(self.pid)
+        if started is not None:
+            return abs(started - self.started) < 1.0
+        if Path("/proc").is_dir():
+            return False  # Linux: no /proc/PID/stat, no such process
+        try:
+            os.kill(self.pid, 0)  # elsewhere: does the pid exist at all (its start time cannot be checked)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True  # it exists, owned by someone else
+        return True
+
+
+_IMPORTED_AT = time.time()
+
+
+def _process_start(pid: int) -> float | None:
+    """When process `pid` started (epoch seconds), from /proc on Linux; None when that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22 of proc(5), counted after the command name
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line[:6] == "btime "
+        )
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
+    return round(boot + ticks / os.sysconf("SC_CLK_TCK"), 2)
 
 
 _SECRET_KEYS = ("password", "keypair", "secret", "token", "accesskey", "credential", "signature")
@@ -116,6 +218,7 @@ class JournalRecord:
     message: str = ""
     request_id: str = ""
     reconciled: bool = False
+    owner: Owner | None = None  # intents only: the process that wrote it
     line: int = field(default=0, compare=False)
 
     def to_json(self) -> str:
@@ -130,6 +233,8 @@ class JournalRecord:
             data["params"] = dict(self.params)
         if self.context:
             data["context"] = dict(self.context)
+        if self.kind == INTENT and self.owner is not None:
+            data["owner"] = self.owner.to_json()
         if self.kind == OUTCOME:
             data["result"] = self.result
             for key in ("code", "message", "request_id"):
@@ -145,6 +250,12 @@ class JournalRecord:
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
+        version = data.get("v", FORMAT_VERSION)
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise ValueError(
+                f"written by a newer ecs-detach (schema v{version}; this one reads v{FORMAT_VERSION}): "
+                "upgrade ecs-detach to read it"
+            )
         kind = data.get("kind")
         if kind not in (INTENT, OUTCOME):
             raise ValueError(f"unknown record kind {kind!r}")
@@ -172,6 +283,7 @@ class JournalRecord:
             message=str(data.get("message", "")),
             request_id=str(data.get("request_id", "")),
             reconciled=bool(data.get("reconciled", False)),
+            owner=Owner.from_json(data.get("owner")) if kind == INTENT else None,
             line=line,
         )
 
@@ -202,12 +314,21 @@ class Journal:
         *,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] | None = None,
+        owner: Owner | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else default_journal_path()
         self._clock = clock
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
+        self._owner = owner
         self._lock = threading.Lock()
         self.skipped: tuple[str, ...] = ()  # what the last read skipped, one sentence per line
+
+    @property
+    def owner(self) -> Owner:
+        """Who this journal's intents name as their writer (this process unless told otherwise)."""
+        if self._owner is None:
+            self._owner = Owner.this_process()
+        return self._owner
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -215,18 +336,45 @@ class Journal:
     # -- writing --------------------------------------------------------------------------------------------
 
     def _append(self, record: JournalRecord) -> None:
+        """Write `record` as one whole, fsynced line, or raise `JournalError` and leave the file as it was."""
         data = (record.to_json() + "\n").encode("utf-8")
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = self._open_for_append()
             try:
+                _lock_file(fd)
                 size = os.fstat(fd).st_size
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     data = b"\n" + data  # a line cut short (a crash mid-write) stays apart from this one
-                os.write(fd, data)
-                os.fsync(fd)
+                try:
+                    _write_all(fd, data)
+                    os.fsync(fd)
+                except OSError as exc:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, size)  # no half record stays behind
+                    raise JournalError(
+                        f"Could not write the journal {self.path}: {_reason(exc)}; "
+                        f"the {record.action} {record.kind} was not recorded."
+                    ) from None
             finally:
-                os.close(fd)
+                os.close(fd)  # closing releases the lock
+
+    def _open_for_append(self) -> int:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o600)
+        except OSError as exc:
+            raise JournalPathError(f"Cannot open the journal {self.path}: {_reason(exc)}.") from None
+        try:
+            self._require_regular(os.fstat(fd))
+        except JournalPathError:
+            os.close(fd)
+            raise
+        return fd
+
+    def _require_regular(self, info: os.stat_result) -> None:
+        if not stat.S_ISREG(info.st_mode):
+            what = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise JournalPathError(f"The journal path {self.path} is {what}, not a regular file.")
 
     def intent(
         self,
@@ -253,8 +401,14 @@ class Journal:
             region=region or "",
             endpoint=endpoint or "",
             context=dict(context or {}),
+            owner=self.owner,
         )
-        self._append(record)
+        _OPEN_HERE.add(record.operation_id)
+        try:
+            self._append(record)
+        except JournalError:
+            _OPEN_HERE.discard(record.operation_id)
+            raise
         return record
 
     def outcome(
@@ -278,9 +432,11 @@ class Journal:
             message=message,
             request_id=request_id,
             reconciled=reconciled,
+            owner=None,
             line=0,
         )
         self._append(record)
+        _OPEN_HERE.discard(intent.operation_id)
         return record
 
     # -- reading --------------------------------------------------------------------------------------------
@@ -290,10 +446,12 @@ class Journal:
         skipped: list[str] = []
         records: list[JournalRecord] = []
         try:
-            raw = self.path.read_bytes()
+            raw = self._read_bytes()
         except FileNotFoundError:
             self.skipped = ()
             return []
+        except JournalError:
+            raise
         except OSError as exc:
             message = f"cannot read the journal {self.path}: {exc.strerror or exc}"
             warnings.warn(message, JournalWarning, stacklevel=2)
@@ -311,6 +469,21 @@ class Journal:
         self.skipped = tuple(skipped)
         return records
 
+    def _read_bytes(self) -> bytes:
+        """The file's bytes; a device (/dev/zero), a pipe or a directory is refused before it is read."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        except IsADirectoryError:
+            raise JournalPathError(
+                f"The journal path {self.path} is a directory, not a regular file."
+            ) from None
+        try:
+            self._require_regular(os.fstat(fd))
+            with os.fdopen(os.dup(fd), "rb") as stream:
+                return stream.read()
+        finally:
+            os.close(fd)
+
     def operations(self) -> list[tuple[JournalRecord, JournalRecord | None]]:
         """(intent, its latest outcome or None) for every operation, oldest first."""
         intents: dict[str, JournalRecord] = {}
@@ -323,8 +496,43 @@ class Journal:
         return [(intent, outcomes.get(op)) for op, intent in intents.items()]
 
     def pending(self) -> list[JournalRecord]:
-        """Intents without an outcome: calls whose result nobody recorded."""
+        """Intents without an outcome whose writer is gone: calls whose result nobody will record."""
+        return [intent for intent in self._open_intents() if not self._in_flight(intent)]
+
+    def in_flight(self) -> list[JournalRecord]:
+        """Intents without an outcome yet whose writer (another process, or a job here) is still running."""
+        return [intent for intent in self._open_intents() if self._in_flight(intent)]
+
+    def _open_intents(self) -> list[JournalRecord]:
         return [intent for intent, outcome in self.operations() if outcome is None]
+
+    def _in_flight(self, intent: JournalRecord) -> bool:
+        owner = intent.owner
+        if owner is None:
+            return False  # written before intents named their owner
+        if owner == self.owner:
+            return intent.operation_id in _OPEN_HERE
+        if owner.host != self.owner.host:
+            return self._clock() - _epoch(intent.at) < _OTHER_HOST_AGE
+        return owner.is_alive()
+
+    @contextlib.contextmanager
+    def reconciling(self) -> Iterator[None]:
+        """Hold the journal's reconcile lock (a file beside it) so that no other process settles the same
+        intents at the same time. Read `pending()` again inside."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise JournalPathError(
+                f"Cannot open the journal's lock file {lock_path}: {_reason(exc)}."
+            ) from None
+        try:
+            _lock_file(fd)
+            yield
+        finally:
+            os.close(fd)
 
     def last_detach(self, disk_id: str | None = None) -> tuple[JournalRecord, JournalRecord] | None:
         """The most recent DetachDisk that took effect (intent, outcome), optionally for one disk."""
@@ -359,6 +567,10 @@ class Journal:
         another account's disks cannot be read here. A read that fails (network, throttling) leaves the intent
         pending, to be reconciled later.
         """
+        with self.reconciling():
+            return self._reconcile(client, all_profiles=all_profiles)
+
+    def _reconcile(self, client: StateReader, *, all_profiles: bool) -> list[JournalRecord]:
         appended: list[JournalRecord] = []
         own_profile = str(getattr(client, "profile_name", "") or "")
         for intent in self.pending():
@@ -383,6 +595,38 @@ class Journal:
             result, message = classify(intent, disk, instance)
             appended.append(self.outcome(intent, result, message=message, reconciled=True))
         return appended
+
+
+_OPEN_HERE: set[str] = set()  # operation ids whose intent this process wrote and whose outcome it has not
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
+def _lock_file(fd: int) -> None:
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "not writable (" + (exc.strerror or "permission denied").lower() + ")"
+    return (exc.strerror or str(exc)).lower()
+
+
+def _epoch(iso: str) -> float:
+    try:
+        return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def _reader_for(client: StateReader, region: str) -> StateReader:

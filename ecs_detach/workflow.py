@@ -45,7 +45,7 @@ from ecs_detach.errors import (
     ThrottledError,
     TransportError,
 )
-from ecs_detach.journal import Journal, JournalRecord, Result, classify
+from ecs_detach.journal import Journal, JournalError, JournalRecord, Result, classify
 from ecs_detach.models import (
     DISK_ATTACHING,
     DISK_AVAILABLE,
@@ -678,14 +678,22 @@ class _Runner:
             self.sleep(self.slot - self.clock())  # the pacer's slot: DetachDisk at the allowed rate
         intent = None
         if self.journal is not None:
-            intent = self.journal.intent(
-                action,
-                disk_id=params.get("DiskId", ""),
-                instance_id=params.get("InstanceId", ""),
-                params=params,
-                context=context,
-                **self.metadata(),
-            )
+            try:
+                intent = self.journal.intent(
+                    action,
+                    disk_id=params.get("DiskId", ""),
+                    instance_id=params.get("InstanceId", ""),
+                    params=params,
+                    context=context,
+                    **self.metadata(),
+                )
+            except JournalError as exc:
+                raise self.stop(
+                    Outcome.FAILED,
+                    f"{action} was not sent: its intent could not be journaled first. {exc}",
+                    code="JournalError",
+                    remedy=exc.remedy,
+                ) from None
         sent = self.clock()
         try:
             request_id = call()
@@ -729,7 +737,8 @@ class _Runner:
             self.bulk.detach_accepted(self.clock() - sent)
         self.mutated = True
         if self.journal is not None and intent is not None:
-            self.journal.outcome(intent, Result.OK, request_id=request_id)
+            journal = self.journal
+            self.record(lambda: journal.outcome(intent, Result.OK, request_id=request_id), action, request_id)
         self.steps.append(
             StepResult(
                 kind.value,
@@ -743,16 +752,35 @@ class _Runner:
 
     def record_failure(self, intent: JournalRecord | None, result: str, exc: EcsError) -> None:
         """Journal the outcome of a mutating call that raised (with the request id when the API answered)."""
-        if self.journal is None or intent is None:
+        journal = self.journal
+        if journal is None or intent is None:
             return
         if isinstance(exc, ApiError):
-            self.journal.outcome(
-                intent, result, code=exc.code, message=exc.api_message, request_id=exc.request_id
-            )
+            code, message, request_id = exc.code, exc.api_message, exc.request_id
         elif isinstance(exc, TransportError):
-            self.journal.outcome(intent, result, code="TransportError", message=str(exc))
+            code, message, request_id = "TransportError", str(exc), ""
         else:
-            self.journal.outcome(intent, result, code=str(getattr(exc, "kind", "")), message=str(exc))
+            code, message, request_id = str(getattr(exc, "kind", "")), str(exc), ""
+        self.record(
+            lambda: journal.outcome(intent, result, code=code, message=message, request_id=request_id),
+            intent.action,
+            request_id,
+        )
+
+    def record(self, write: Callable[[], object], action: str, request_id: str = "") -> None:
+        """Journal an outcome. One that cannot be written ends the run, loudly: the call itself went out."""
+        try:
+            write()
+        except JournalError as exc:
+            sent = f" (request id {request_id})" if request_id else ""
+            raise self.stop(
+                Outcome.FAILED,
+                f"{action} was sent{sent}, but its outcome could not be journaled, so nothing more is sent. "
+                f"{exc} Once the journal is writable, run `ecs-detach journal --reconcile` (the TUI "
+                "reconciles it when it starts) to record what became of it.",
+                code="JournalError",
+                remedy=exc.remedy,
+            ) from None
 
     def reconcile(self, intent: JournalRecord | None, action: str, disk_id: str, instance_id: str) -> str:
         """After a lost answer or a server failure: read the resource (patiently); did the call go through?"""
@@ -786,7 +814,8 @@ class _Runner:
             self.last_disk = disk
         result, sentence = classify(record, disk, instance)
         if self.journal is not None and intent is not None:
-            self.journal.outcome(intent, result, message=sentence, reconciled=True)
+            journal = self.journal
+            self.record(lambda: journal.outcome(intent, result, message=sentence, reconciled=True), action)
         self.steps.append(
             StepResult(
                 "reconcile",

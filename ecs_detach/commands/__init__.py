@@ -93,7 +93,10 @@ def main(argv: list[str]) -> int:
 
 def _unexpected(exc: Exception, fail: Callable[..., int]) -> int:
     from ecs_detach.errors import ApiError, CredentialsError, EcsError, ReadOnlyError
+    from ecs_detach.journal import JournalPathError
 
+    if isinstance(exc, JournalPathError):
+        return fail(EXIT_BAD_USAGE, str(exc), exc.remedy, "JournalPath")
     if isinstance(exc, CredentialsError):
         return fail(EXIT_BAD_USAGE, f"credentials: {exc}", exc.remedy, "Credentials")
     if isinstance(exc, ReadOnlyError):

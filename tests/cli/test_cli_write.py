@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import DEMO_SECRET, CliRunner, HttpEmulator
+from journal_helpers import KILLED
 
 from ecs_detach.journal import Journal
 
@@ -212,7 +213,7 @@ def test_pending_calls_are_reconciled_on_start_and_on_request(
 
     with open_client(endpoint=http_emulator.url) as session:
         # A DetachDisk whose answer was lost: the intent is journaled, the call went through, no outcome.
-        journal.intent(
+        Journal(journal.path, owner=KILLED).intent(
             "DetachDisk",
             disk_id="d-web-02-data",
             instance_id="i-web-02",

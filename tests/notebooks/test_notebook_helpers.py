@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from journal_helpers import KILLED
 from ecs_detach import notebook
 from ecs_detach.emulator import ManualClock
-from ecs_detach.journal import Result
+from ecs_detach.journal import Journal, Result
 from ecs_detach.workflow import CancelToken, Outcome, ProgressEvent
 
 
@@ -148,7 +149,8 @@ def test_an_interrupt_stops_the_wait_but_not_the_detach_and_the_journal_stays_co
 
 
 def test_reconcile_settles_an_intent_left_without_outcome(nb: notebook.Workbench) -> None:
-    intent = nb.journal.intent("DetachDisk", disk_id="d-web-01-data", instance_id="i-web-01")
+    killed = Journal(nb.journal.path, owner=KILLED)
+    intent = killed.intent("DetachDisk", disk_id="d-web-01-data", instance_id="i-web-01")
     nb.client.detach_disk("d-web-01-data", "i-web-01")  # sent, but the process "died" before the outcome
     [row] = nb.reconcile().to_records()
     assert row["result"] in (Result.IN_PROGRESS, Result.WENT_THROUGH)
@@ -158,7 +160,7 @@ def test_reconcile_settles_an_intent_left_without_outcome(nb: notebook.Workbench
 def _killed_run(bench: notebook.Workbench, disk_id: str, instance_id: str) -> None:
     """What an earlier, killed run left: its StopInstance done and journaled, its DetachDisk sent but
     only its intent journaled. The disk is Detaching, the instance Stopped."""
-    client, journal = bench.client, bench.journal
+    client, journal = bench.client, Journal(bench.journal.path, owner=KILLED)
     stop = journal.intent(
         "StopInstance",
         instance_id=instance_id,

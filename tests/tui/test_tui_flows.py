@@ -10,9 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from journal_helpers import KILLED
 from tui_helpers import SIZE, browse, build_app, go_to_disk, screen_text, settle, type_text
 
 from ecs_detach.emulator import Emulator
+from ecs_detach.journal import Journal
 from tui.app import EcsDetachApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.pickers import PickerScreen
@@ -256,7 +258,7 @@ async def test_a_failed_read_says_what_to_do(emulator: Emulator, tmp_path: Path)
 
 async def test_unfinished_operations_are_reconciled_on_start(emulator: Emulator, tmp_path: Path) -> None:
     app = build_app(emulator, tmp_path / "journal.jsonl")
-    journal = app.services.journal
+    journal = Journal(app.services.journal.path, owner=KILLED)
     # A previous session sent DetachDisk and died before recording the answer; the disk is Detaching.
     journal.intent("DetachDisk", disk_id="d-batch-03-scratch", instance_id="i-batch-03", region="cn-hangzhou")
     async with app.run_test(size=SIZE) as pilot:

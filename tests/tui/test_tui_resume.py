@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from journal_helpers import KILLED
 from textual.pilot import Pilot
 from textual.widgets import Button
 from tui_helpers import SIZE, build_app, go_to_disk, screen_text, settle
@@ -32,7 +33,7 @@ def killed_run(emulator: Emulator, journal_path: Path) -> None:
     """What the earlier run left: its stop done and journaled, its DetachDisk sent but not journaled."""
     client = EcsClient.for_emulator(emulator)
     ids = iter(("run1-stop", "run1-detach"))
-    journal = Journal(journal_path, clock=emulator.now, new_id=lambda: next(ids))
+    journal = Journal(journal_path, clock=emulator.now, new_id=lambda: next(ids), owner=KILLED)
     where = {"profile": "demo", "region": "cn-hangzhou", "endpoint": client.endpoint}
     stop = journal.intent(
         "StopInstance",

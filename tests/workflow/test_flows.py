@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from journal_helpers import KILLED
 
 from ecs_detach import workflow
 from ecs_detach.errors import IncorrectStateError
@@ -192,7 +193,8 @@ def test_a_lost_request_that_did_not_apply_is_sent_again_only_after_reading(make
 def test_a_process_killed_during_the_wait_is_reconciled_on_a_fresh_start(make_env: EnvFactory) -> None:
     env = make_env(web_fleet())
     # The first process wrote its intent, sent DetachDisk, and died before writing the outcome.
-    intent = env.journal.intent("DetachDisk", disk_id="d-web-data", instance_id="i-web", region="cn-hangzhou")
+    killed = Journal(env.journal.path, owner=KILLED)
+    intent = killed.intent("DetachDisk", disk_id="d-web-data", instance_id="i-web", region="cn-hangzhou")
     env.client.detach_disk("d-web-data", "i-web")
     env.emu.advance(20)
     # A fresh start: a new Journal on the same file.
@@ -211,7 +213,7 @@ def test_a_process_killed_during_the_wait_is_reconciled_on_a_fresh_start(make_en
 
 def test_an_intent_that_never_reached_the_api_reconciles_as_did_not_happen(make_env: EnvFactory) -> None:
     env = make_env(web_fleet())
-    env.journal.intent("StopInstance", instance_id="i-web")
+    Journal(env.journal.path, owner=KILLED).intent("StopInstance", instance_id="i-web")
     (reconciled,) = env.journal.reconcile(env.client)
     assert reconciled.result == Result.DID_NOT_HAPPEN
 
@@ -342,10 +344,11 @@ def test_reconcile_reads_each_intent_in_its_region_and_leaves_other_profiles_alo
     fleet["Disks"].append({"DiskId": "d-sh", "InstanceId": "i-sh", "Type": "data", "Status": "In_use"})
     env = make_env(fleet)
     env.client.with_region("cn-shanghai").detach_disk("d-sh", "i-sh")
-    here = env.journal.intent(
+    killed = Journal(env.journal.path, owner=KILLED)
+    here = killed.intent(
         "DetachDisk", disk_id="d-sh", instance_id="i-sh", region="cn-shanghai", profile="demo"
     )
-    other = env.journal.intent(
+    other = killed.intent(
         "DetachDisk", disk_id="d-x", instance_id="i-x", region="cn-hangzhou", profile="prod"
     )
     (reconciled,) = env.journal.reconcile(env.client)  # a cn-hangzhou client of profile "demo"
@@ -431,7 +434,9 @@ def test_a_server_error_on_detach_is_reconciled_before_anything_is_sent_again(ma
 def test_a_run_killed_after_its_stop_is_resumed_and_the_instance_started_again(make_env: EnvFactory) -> None:
     env = make_env(web_fleet(NoHotDetachInstanceTypes=["ecs.g7.large"]))
     # The killed run: its StopInstance went out (intent journaled), then the process died.
-    env.journal.intent("StopInstance", instance_id="i-web", region="cn-hangzhou", profile="demo")
+    Journal(env.journal.path, owner=KILLED).intent(
+        "StopInstance", instance_id="i-web", region="cn-hangzhou", profile="demo"
+    )
     env.client.stop_instance("i-web")
     env.emu.advance(30)
     fresh = Journal(env.journal.path)
