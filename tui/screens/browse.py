@@ -31,6 +31,7 @@ from ..rows import (
     instance_details,
     instance_rows,
 )
+from ..text import plain
 from ..widgets.detail import DetailPane
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
@@ -133,7 +134,7 @@ class BrowseScreen(Screen[None]):
 
     # --- loading
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
         client = self.ecs_app.services.client
         try:
@@ -243,7 +244,7 @@ class BrowseScreen(Screen[None]):
             parts.append(f"{plural(jobs, 'job')} running (o: operations)")
         if self.region_errors:
             parts.append(f"{plural(len(self.region_errors), 'region')} unreadable")
-        self.query_one("#status-line", Label).update(" · ".join(parts))
+        self.query_one("#status-line", Label).update(plain(" · ".join(parts)))
 
     def _show_instance_disks(self) -> None:
         instance = self.current_instance
@@ -256,7 +257,7 @@ class BrowseScreen(Screen[None]):
             return
         mine = self._disks_by_instance.get(instance.instance_id, [])
         table.show_rows(disk_columns(), disk_rows(mine, instance_id=instance.instance_id, marked=self.marked))
-        title.update(f"Disks of {instance.instance_id} ({instance.name or 'no name'}): {len(mine)}")
+        title.update(plain(f"Disks of {instance.instance_id} ({instance.name or 'no name'}): {len(mine)}"))
 
     def _update_detail(self) -> None:
         pane = self.query_one(DetailPane)
