@@ -438,6 +438,7 @@ class EcsDetachApp(App[int]):
         from ecs_detach import workflow
 
         kind = "reattach" if plan.action == "reattach" else "detach"
+        self._keep_listed(kind, [plan])
         job = self.jobs.start(
             kind, plan.disk_id, plan.instance_id, now=self.services.clock(), expected_seconds=plan.eta_seconds
         )
@@ -446,6 +447,13 @@ class EcsDetachApp(App[int]):
         self._run_job(job.job_id, plan, cancel, password, key_pair_name)
         self._jobs_changed()
         return job
+
+    def _keep_listed(self, kind: str, plans: Sequence[Plan]) -> None:
+        """A disk being detached stays listed under its instance (the cursor and u stay on it)."""
+        if kind == "detach" and self.browse is not None:
+            for plan in plans:
+                if plan.instance_id:
+                    self.browse.note_detached(plan.disk_id, plan.instance_id)
 
     def _sleeper(self, cancel: workflow.CancelToken) -> Any:
         if self.services.sleep is not None:
@@ -508,6 +516,7 @@ class EcsDetachApp(App[int]):
             self.jobs.start("detach", p.disk_id, p.instance_id, now=now, expected_seconds=p.eta_seconds)
             for p in plans
         ]
+        self._keep_listed("detach", plans)
         cancel = workflow.CancelToken()
         self._cancels.append(cancel)
         by_region: dict[str, list[Plan]] = {}

@@ -97,18 +97,20 @@ async def go_to_disk(pilot: Pilot[int], instance_name: str, disk_id: str) -> Non
 
 async def palette_go_to_disk(pilot: Pilot[int], disk_id: str) -> None:
     """As an operator would: ctrl+p, "Go to disk DISK" (put in the palette's box in one go), enter."""
-    from textual.command import CommandInput, CommandPalette
+    from textual.command import CommandInput, CommandList, CommandPalette
 
     app = pilot.app
     await pilot.press("ctrl+p")
     await settle(pilot, 1)
     assert isinstance(app.screen, CommandPalette)
-    app.screen.query_one(CommandInput).value = f"Go to disk {disk_id}"
-    await settle(pilot, 2)
-    await pilot.pause(0.05)  # the palette gathers its hits in a worker of its own
-    await settle(pilot, 2)
+    palette = app.screen
+    palette.query_one(CommandInput).value = f"Go to disk {disk_id}"
+    for _ in range(200):  # the palette gathers its hits in a worker of its own
+        await settle(pilot, 1)
+        if palette.query_one(CommandList).option_count:
+            break
     await pilot.press("enter")
-    await settle(pilot)
+    await settle(pilot, 2)
 
 
 def unexpected_errors(app: EcsDetachApp) -> list[BaseException]:
