@@ -11,6 +11,7 @@ from typing import ClassVar
 import pytest
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Input
 from tui_helpers import (
     SIZE,
     browse,
@@ -26,6 +27,7 @@ from tui.app import EcsDetachApp
 from tui.launch import exit_code
 from tui.screens.undo import UndoScreen
 from tui.screens.wizard import DetachWizard
+from tui.widgets.tables import RowTable
 
 pytestmark = pytest.mark.anyio
 
@@ -184,3 +186,30 @@ async def test_an_error_the_app_cannot_survive_exits_1_with_one_line(
     assert line.startswith("ecs-detach stopped on an unexpected error: RuntimeError: a bug in the app itself")
     assert line.endswith(f"(details: {tmp_path / 'errors.log'})")
     assert "Traceback" in (tmp_path / "errors.log").read_text()
+
+
+async def test_a_filter_term_that_cannot_match_is_said_and_each_view_keeps_its_own_filter(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        app.screen.query_one("#filter", Input).value = "size:>100"  # instances have no size
+        await settle(pilot, 1)
+        assert "“size:>100”: no field size here" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.press("2")  # the all-disks view: its own filter, none yet
+        await settle(pilot, 1)
+        assert "92 disks" not in screen_text(app)  # one region: cn-hangzhou's disks, all listed
+        screen = browse(app)
+        assert len(screen.query_one("#all-disks", RowTable).row_keys) == len(screen.disks)
+        assert "the instances view has its own filter “size:>100”" in screen_text(app)
+        await pilot.press("slash")
+        app.screen.query_one("#filter", Input).value = "size:>1000"  # disks have a size: compared as numbers
+        await settle(pilot, 1)
+        shown = screen.query_one("#all-disks", RowTable).row_keys
+        assert shown and all(d.size_gib > 1000 for d in screen.disks if d.disk_id in shown)
+        app.screen.query_one("#filter", Input).value = "size:>big"
+        await settle(pilot, 1)
+        assert "“size:>big”: > compares numbers" in screen_text(app)
