@@ -11,16 +11,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import time
+import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
+from textual._context import active_message_pump
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.worker import WorkerFailed
 
 from ecs_detach.models import Disk, Instance
 
@@ -30,12 +36,34 @@ from .messages import JobFinished, JobProgress, RegionsLoaded
 from .policy import write_refusal
 from .screens.browse import BrowseScreen
 from .services import Services
+from .text import escape_markup, marked, plain
 from .widgets.identity import Identity, IdentityBar
 
 if TYPE_CHECKING:
     from ecs_detach import workflow
     from ecs_detach.plan import Plan
     from ecs_detach.preconditions import DetachOptions
+
+MAX_SURVIVED_ERRORS = 20
+"""After this many unexpected errors in one session the app ends (exit code 1) rather than go on."""
+
+
+def one_line(error: BaseException) -> str:
+    """``"KeyError: 'x'"``: the error's type and its message's first line, never a traceback."""
+    message = (str(error) or "").strip().splitlines()
+    return f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
+
+
+def _screen_of(node: object) -> Screen[Any] | None:
+    """The screen a failing widget (or screen) belongs to."""
+    if isinstance(node, Screen):
+        return node
+    if isinstance(node, DOMNode):
+        for ancestor in node.ancestors_with_self:
+            if isinstance(ancestor, Screen):
+                return ancestor
+    return None
+
 
 # Planning and running detaches (workflow, plan, preconditions: ~20 ms to import) are imported by the methods
 # that use them, at the first check or detach, not with the app.
@@ -70,6 +98,10 @@ class EcsDetachApp(App[int]):
         self.instances: list[Instance] = []
         self.disks: list[Disk] = []
         self._cancels: list[workflow.CancelToken] = []
+        self.unexpected_errors: list[BaseException] = []
+        self.exit_line = ""
+        """Set when an unexpected error ends the app: the one line to print after it."""
+        """Exceptions the app caught and survived (each shown to the operator)."""
         self._apply_read_only()
 
     # --- identity and read-only
@@ -116,10 +148,11 @@ class EcsDetachApp(App[int]):
             return
         if self.services.protected:
             arm_name = self.services.arm_name or self.services.profile
-            body = (
-                f"Profile [b]{self.services.profile}[/b] is marked [b]protected[/b]: it starts read-only.\n"
+            body = marked(
+                "Profile [b]$profile[/b] is marked [b]protected[/b]: it starts read-only.\n"
                 "Arming writes lets detach, stop and re-attach reach it (each still checked, planned and "
-                "confirmed). ctrl+w disarms them again."
+                "confirmed). ctrl+w disarms them again.",
+                profile=self.services.profile,
             )
             from .screens.confirm import ConfirmScreen
 
@@ -154,7 +187,7 @@ class EcsDetachApp(App[int]):
             # Settled right after the first frame (its notification says what it found), not before it.
             self.call_after_refresh(self._reconcile_journal)
 
-    @work(thread=True, group="reconcile", exit_on_error=False)
+    @work(thread=True, group="reconcile")
     def _reconcile_journal(self) -> None:
         """Safety rule 3: calls whose outcome was never recorded are settled by reading the live state."""
         journal = self.services.journal
@@ -229,7 +262,7 @@ class EcsDetachApp(App[int]):
     def action_pick_region(self) -> None:
         self._load_regions()
 
-    @work(thread=True, exclusive=True, group="regions", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="regions")
     def _load_regions(self) -> None:
         try:
             regions = self.services.client.describe_regions()
@@ -294,6 +327,81 @@ class EcsDetachApp(App[int]):
         title, body = error_text(error)
         self.notify(body, title=f"{context}: {title}" if context else title, severity="error", timeout=12)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast, always as plain text: what it says comes from the API, the journal or a plan (screens'
+        and widgets' ``notify`` ask for markup by default; it is never wanted here)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected exception never ends the app with a traceback (Textual's own method ends it).
+
+        Textual calls this for an exception in any handler, compose, timer or failed worker. A handler's
+        exception has stopped its node's message loop, so the screen it belongs to is closed (a fresh browse
+        screen replaces a broken one); the operator is told what happened, and the app, its jobs and their
+        follow-up go on. Only when the app's own loop failed, or errors keep coming, does it end: exit code
+        1 and one line, the details in the error log."""
+        failure = error.error if isinstance(error, WorkerFailed) else error
+        self.unexpected_errors.append(failure)
+        saved = self._save_error_details(failure)
+        node = active_message_pump.get(None)
+        if not self.is_running or node is self or len(self.unexpected_errors) > MAX_SURVIVED_ERRORS:
+            line = f"ecs-detach stopped on an unexpected error: {one_line(failure)}"
+            line += f" (details: {saved})" if saved else ""
+            self.exit_line = line  # printed by tui.launch once the terminal is back (Rich would wrap it)
+            self.exit(return_code=1)
+            if self._exception is None:  # as Textual's own method: a test run raises it, a pilot wakes
+                self._exception = failure if isinstance(failure, Exception) else error
+                self._exception_event.set()
+            self._close_messages_no_wait()  # the failed loop may be the app's: it ends now
+            return
+        broken = None if isinstance(error, WorkerFailed) else _screen_of(node)
+        if broken is not None:
+            self.call_later(self._close_broken, broken)
+        where = "This screen was closed; nothing more was sent. " if broken is not None else ""
+        self.notify(
+            f"{one_line(failure)}\n{where}The app and its jobs go on."
+            + (f" Details: {saved}" if saved else "")
+            + "\nIf it happens again, report it with the steps that led here.",
+            title="Unexpected error",
+            severity="error",
+            timeout=20,
+        )
+
+    def _close_broken(self, broken: Screen[Any]) -> None:
+        """Close a screen whose message loop stopped (and any screen over it); a broken browse screen is
+        replaced by a fresh one."""
+        stack = self.screen_stack
+        if broken not in stack:
+            return
+        while len(self.screen_stack) > 1 and self.screen_stack[-1] is not broken:
+            self.pop_screen()
+        if isinstance(broken, BrowseScreen) or len(self.screen_stack) == 1:
+            self.switch_screen(BrowseScreen())
+        else:
+            self.pop_screen()
+
+    def _save_error_details(self, failure: BaseException) -> Path | None:
+        """The traceback, appended to the error log (never on screen): for a report, not for the operator."""
+        path = self.services.error_log
+        if path is None:
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as log:
+                log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
+                log.write("".join(traceback.format_exception(failure)))
+        except OSError:
+            return None
+        return path
+
     # --- workflow
 
     def facts_source(self) -> Any:
@@ -330,6 +438,7 @@ class EcsDetachApp(App[int]):
         from ecs_detach import workflow
 
         kind = "reattach" if plan.action == "reattach" else "detach"
+        self._keep_listed(kind, [plan])
         job = self.jobs.start(
             kind, plan.disk_id, plan.instance_id, now=self.services.clock(), expected_seconds=plan.eta_seconds
         )
@@ -339,13 +448,20 @@ class EcsDetachApp(App[int]):
         self._jobs_changed()
         return job
 
+    def _keep_listed(self, kind: str, plans: Sequence[Plan]) -> None:
+        """A disk being detached stays listed under its instance (the cursor and u stay on it)."""
+        if kind == "detach" and self.browse is not None:
+            for plan in plans:
+                if plan.instance_id:
+                    self.browse.note_detached(plan.disk_id, plan.instance_id)
+
     def _sleeper(self, cancel: workflow.CancelToken) -> Any:
         if self.services.sleep is not None:
             return self.services.sleep
         scale = max(self.services.time_scale, 1e-6)
         return lambda seconds: cancel.wait(seconds / scale)
 
-    @work(thread=True, group="jobs", exit_on_error=False)
+    @work(thread=True, group="jobs")
     def _run_job(
         self,
         job_id: int,
@@ -400,6 +516,7 @@ class EcsDetachApp(App[int]):
             self.jobs.start("detach", p.disk_id, p.instance_id, now=now, expected_seconds=p.eta_seconds)
             for p in plans
         ]
+        self._keep_listed("detach", plans)
         cancel = workflow.CancelToken()
         self._cancels.append(cancel)
         by_region: dict[str, list[Plan]] = {}
@@ -411,7 +528,7 @@ class EcsDetachApp(App[int]):
         self._jobs_changed()
         return jobs
 
-    @work(thread=True, group="jobs", exit_on_error=False)
+    @work(thread=True, group="jobs")
     def _run_bulk_worker(
         self, plans: list[Plan], job_ids: dict[str, int], cancel: workflow.CancelToken
     ) -> None:
@@ -507,7 +624,7 @@ class EcsDetachApp(App[int]):
         lines = [f"• {job.title}: {job.state}  (later: ecs-detach check {job.disk_id})" for job in active]
         lines += ["", "Quitting stops following them; the operations themselves go on in the cloud."]
         dialog = ConfirmScreen(
-            f"Quit with {len(active)} job(s) still running?", "\n".join(lines), confirm_label="Quit"
+            f"Quit with {len(active)} job(s) still running?", plain("\n".join(lines)), confirm_label="Quit"
         )
         self.push_screen(dialog, lambda ok: self.exit(0) if ok else None)
 
@@ -529,9 +646,10 @@ class EcsDetachApp(App[int]):
         yield SystemCommand("Arm / disarm writes", "Toggle read-only mode", self.action_toggle_writes)
         yield SystemCommand("Keys", "Every key, on every screen", self.action_help)
         for disk in self.disks[:2000]:
-            yield SystemCommand(
-                f"Go to disk {disk.disk_id}",
-                f"{disk.name or '-'} · {disk.type} · {disk.status}",
+            on = ", ".join(disk.attached_instance_ids) or "attached nowhere"
+            yield SystemCommand(  # the palette reads both as markup: API text is escaped
+                escape_markup(f"Go to disk {disk.disk_id}"),
+                escape_markup(f"{disk.name or '-'} · {disk.type} · {disk.status} · {on}"),
                 lambda d=disk.disk_id: self._cmd_goto_disk(d),
             )
 

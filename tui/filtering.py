@@ -6,9 +6,11 @@ Query language (every term must match, case-insensitive):
 - ``status:running`` the named field contains the value
 - ``status=Running`` the named field equals the value
 - ``-word`` / ``!status:running``  negation of any term
+- ``size:>100``      a number compared (``>``, ``>=``, ``<``, ``<=``) with a numeric field
 - ``"two words"``    quotes keep spaces in one term
 
-Unknown field names are not silently ignored: :func:`parse_query` reports them so the UI can say so.
+A term that cannot match is not silently dropped or left to empty the table: :func:`parse_query` reports
+unknown fields and comparisons that are not numbers (``Query.problems``), so the UI can say so.
 """
 
 from __future__ import annotations
@@ -34,18 +36,25 @@ FIELD_ALIASES = {
 }
 
 
+COMPARISONS = (">=", "<=", ">", "<")
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     text: str
     field: str | None = None
     exact: bool = False
     negate: bool = False
+    compare: str = ""
+    """``>``, ``>=``, ``<`` or ``<=``: ``text`` is a number compared with the field's value."""
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
     terms: tuple[Term, ...] = ()
     unknown_fields: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    """One sentence per term that was left out because it cannot match, saying why and what works."""
 
     @property
     def empty(self) -> bool:
@@ -63,7 +72,9 @@ def parse_query(text: str, known_fields: Iterable[str] = ()) -> Query:
     known = set(known_fields)
     terms: list[Term] = []
     unknown: list[str] = []
+    problems: list[str] = []
     for token in _split(text):
+        original = token
         negate = False
         if token[:1] in {"-", "!"} and len(token) > 1:
             negate, token = True, token[1:]
@@ -78,9 +89,27 @@ def parse_query(text: str, known_fields: Iterable[str] = ()) -> Query:
                 break
         if field_name is not None and known and field_name not in known:
             unknown.append(field_name)
+            problems.append(f"“{original}”: no field {field_name} here (fields: {', '.join(sorted(known))})")
             continue
-        terms.append(Term(text=token.lower(), field=field_name, exact=exact, negate=negate))
-    return Query(terms=tuple(terms), unknown_fields=tuple(unknown))
+        compare = next((op for op in COMPARISONS if field_name and token.startswith(op)), "")
+        if compare:
+            token = token[len(compare) :]
+            if _number(token) is None:
+                problems.append(f"“{original}”: {compare} compares numbers, e.g. {field_name}:{compare}100")
+                continue
+        terms.append(Term(text=token.lower(), field=field_name, exact=exact, negate=negate, compare=compare))
+    return Query(terms=tuple(terms), unknown_fields=tuple(unknown), problems=tuple(problems))
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _compares(op: str, value: float, bound: float) -> bool:
+    return {">": value > bound, ">=": value >= bound, "<": value < bound, "<=": value <= bound}[op]
 
 
 def fuzzy_match(needle: str, haystack: str) -> bool:
@@ -115,9 +144,13 @@ def _term_matches(term: Term, row: Row) -> bool:
             hit = fuzzy_pattern(term.text).search(row.fields_text) is not None
         else:
             hit = any(fuzzy_match(term.text, v) for v in row.fields.values())
+    elif term.compare:
+        value = _number(row.fields.get(term.field, ""))
+        bound = _number(term.text)
+        hit = value is not None and bound is not None and _compares(term.compare, value, bound)
     else:
-        value = row.fields.get(term.field, "")
-        hit = value == term.text if term.exact else term.text in value
+        value_text = row.fields.get(term.field, "")
+        hit = value_text == term.text if term.exact else term.text in value_text
     return hit != term.negate
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -108,10 +109,26 @@ def run(args: argparse.Namespace) -> int:
     except EcsError as error:
         print(f"ecs-detach: {error}\n→ {error.remedy}" if error.remedy else f"ecs-detach: {error}")
         return 1
+    services.error_log = default_error_log()
     app = EcsDetachApp(services, read_only=args.read_only)
     try:
         result = app.run()
     finally:
         if args.demo:  # the demo's scratch journal goes with the demo's in-process world
             shutil.rmtree(Path(services.journal.path).parent, ignore_errors=True)
-    return int(result or 0)
+    if app.exit_line:
+        print(app.exit_line, file=sys.stderr)
+    return exit_code(app.return_code, result)
+
+
+def exit_code(return_code: int | None, result: int | None) -> int:
+    """The process's exit code: the app's own when it ended on an error (never 0 after a crash), else the
+    result it returned (0 when it returned nothing)."""
+    return return_code if return_code else int(result or 0)
+
+
+def default_error_log(env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
+    """Where the details of an unexpected error go: ``$XDG_STATE_HOME/ecs-detach/tui-errors.log``."""
+    env = os.environ if env is None else env
+    state = env.get("XDG_STATE_HOME") or str((Path.home() if home is None else home) / ".local" / "state")
+    return Path(state) / "ecs-detach" / "tui-errors.log"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from .formatting import mask_key
@@ -37,6 +38,8 @@ class Services:
     profiles: tuple[str, ...] = ()
     reopen: Callable[[str], Services] | None = None
     """Open a session for another profile (the profile switcher); None when switching is not possible."""
+    error_log: Path | None = None
+    """Where the details (traceback) of an unexpected error are written; None: nowhere."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def identity(self, *, read_only: bool) -> Identity:

@@ -93,3 +93,29 @@ async def go_to_disk(pilot: Pilot[int], instance_name: str, disk_id: str) -> Non
             break
         await pilot.press("down")
     assert table.current_key == disk_id, f"{disk_id} not among {table.row_keys}"
+
+
+async def palette_go_to_disk(pilot: Pilot[int], disk_id: str) -> None:
+    """As an operator would: ctrl+p, "Go to disk DISK" (put in the palette's box in one go), enter."""
+    from textual.command import CommandInput, CommandList, CommandPalette
+
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await settle(pilot, 1)
+    assert isinstance(app.screen, CommandPalette)
+    palette = app.screen
+    palette.query_one(CommandInput).value = f"Go to disk {disk_id}"
+    for _ in range(200):  # the palette gathers its hits in a worker of its own
+        await settle(pilot, 1)
+        if palette.query_one(CommandList).option_count:
+            break
+    await pilot.press("enter")
+    await settle(pilot, 2)
+
+
+def unexpected_errors(app: EcsDetachApp) -> list[BaseException]:
+    """Errors the app caught and survived (shown to the operator), plus the one that ended it, if any."""
+    errors = list(getattr(app, "unexpected_errors", []))
+    if app._exception is not None:
+        errors.append(app._exception)
+    return errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -31,6 +32,7 @@ from ..rows import (
     instance_details,
     instance_rows,
 )
+from ..text import plain
 from ..widgets.detail import DetailPane
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
@@ -38,6 +40,14 @@ from ..widgets.tables import RowTable
 
 if TYPE_CHECKING:
     from ..app import EcsDetachApp
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenDisk:
+    """The disk an action key acts on, and the instance it is detached from (None: attached nowhere)."""
+
+    disk: Disk
+    instance_id: str | None
 
 
 WIDE_ENOUGH_FOR_DETAILS = 160
@@ -74,7 +84,11 @@ class BrowseScreen(Screen[None]):
         self.all_regions = False
         self.region_errors: dict[str, str] = {}
         self.view = "instances"
-        self.filter_text = ""
+        self.filters = {"instances": "", "disks": ""}
+        """Each view's own filter: one typed in a view never narrows the other."""
+        self.detached_here: dict[str, str] = {}
+        """disk id -> the instance this session detached it from: it stays listed there (marked detached)
+        so that the cursor, and u, stay on it."""
         self.marked: set[str] = set()
         self._instance_rows: list[Row] = []
         self._disk_rows: list[Row] = []
@@ -90,6 +104,15 @@ class BrowseScreen(Screen[None]):
     @property
     def ecs_app(self) -> EcsDetachApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def filter_text(self) -> str:
+        """The filter of the view on screen."""
+        return self.filters[self.view]
+
+    @filter_text.setter
+    def filter_text(self, value: str) -> None:
+        self.filters[self.view] = value
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "view":
@@ -133,7 +156,7 @@ class BrowseScreen(Screen[None]):
 
     # --- loading
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
         client = self.ecs_app.services.client
         try:
@@ -215,7 +238,7 @@ class BrowseScreen(Screen[None]):
         if self.view == "instances":
             self._show_instance_disks()
         self._update_detail()
-        self._update_status(noun, len(shown), len(rows), query.unknown_fields, in_table)
+        self._update_status(noun, len(shown), len(rows), query.problems, in_table)
 
     def _update_status_only(self) -> None:
         rows = self._instance_rows if self.view == "instances" else self._disk_rows
@@ -223,10 +246,10 @@ class BrowseScreen(Screen[None]):
         table = self.query_one("#instances" if self.view == "instances" else "#all-disks", RowTable)
         shown = len(filter_rows(rows, query)) if self.filter_text else len(rows)
         noun = "instance" if self.view == "instances" else "disk"
-        self._update_status(noun, shown, len(rows), query.unknown_fields, table.row_count)
+        self._update_status(noun, shown, len(rows), query.problems, table.row_count)
 
     def _update_status(
-        self, noun: str, shown: int, total: int, unknown: Sequence[str], in_table: int
+        self, noun: str, shown: int, total: int, problems: Sequence[str], in_table: int
     ) -> None:
         scope = "all regions" if self.all_regions else self.ecs_app.services.client.region_id
         parts = [f"{plural(total, noun)} in {scope}"]
@@ -234,8 +257,11 @@ class BrowseScreen(Screen[None]):
             parts.append(f"filter “{self.filter_text}”: {shown} match")
         if in_table < shown:
             parts.append(f"listing {in_table} of them: / filters to narrow")
-        if unknown:
-            parts.append("unknown field: " + ", ".join(unknown))
+        if problems:
+            parts.append("left out (cannot match): " + "; ".join(problems))
+        other = "disks" if self.view == "instances" else "instances"
+        if self.filters[other]:
+            parts.append(f"the {other} view has its own filter “{self.filters[other]}”")
         if self.marked:
             parts.append(f"{len(self.marked)} marked (D: detach marked)")
         jobs = self.ecs_app.jobs.active_count
@@ -243,7 +269,9 @@ class BrowseScreen(Screen[None]):
             parts.append(f"{plural(jobs, 'job')} running (o: operations)")
         if self.region_errors:
             parts.append(f"{plural(len(self.region_errors), 'region')} unreadable")
-        self.query_one("#status-line", Label).update(" · ".join(parts))
+        self.query_one("#status-line", Label).update(plain(" · ".join(parts)))
+        for box in self.query("#filter").results(Input):  # what cannot match is also said at the box itself
+            box.border_subtitle = plain("; ".join(problems)) if problems else None
 
     def _show_instance_disks(self) -> None:
         instance = self.current_instance
@@ -255,8 +283,9 @@ class BrowseScreen(Screen[None]):
             title.update("Disks")
             return
         mine = self._disks_by_instance.get(instance.instance_id, [])
+        mine = mine + self._detached_from(instance.instance_id, mine)
         table.show_rows(disk_columns(), disk_rows(mine, instance_id=instance.instance_id, marked=self.marked))
-        title.update(f"Disks of {instance.instance_id} ({instance.name or 'no name'}): {len(mine)}")
+        title.update(plain(f"Disks of {instance.instance_id} ({instance.name or 'no name'}): {len(mine)}"))
 
     def _update_detail(self) -> None:
         pane = self.query_one(DetailPane)
@@ -310,20 +339,79 @@ class BrowseScreen(Screen[None]):
         if self.loaded:
             self._update_detail()
 
+    def _detached_from(self, instance_id: str, listed: Sequence[Disk]) -> list[Disk]:
+        """Disks this session detached from ``instance_id``, no longer attached there (kept in its list)."""
+        ids = {d.disk_id for d in listed}
+        return [
+            disk
+            for disk_id, was_on in self.detached_here.items()
+            if was_on == instance_id
+            and disk_id not in ids
+            and (disk := self._disks_by_id.get(disk_id)) is not None
+            and instance_id not in disk.attached_instance_ids
+        ]
+
+    def note_detached(self, disk_id: str, instance_id: str) -> None:
+        """A detach of this session finished: the disk stays listed under its instance, so that the cursor
+        (and u) stay on the disk the operator just detached."""
+        self.detached_here[disk_id] = instance_id
+
+    @property
+    def chosen(self) -> ChosenDisk | None:
+        """The disk the operator chose, the one place c, d, space and u read it: the disk under the cursor
+        of the disks table they are on (the palette's "Go to disk" puts the cursor and the focus there, and a
+        disk just detached stays listed under its instance). None while the cursor is on an instance."""
+        if not self.loaded or self.focused is self.query_one("#instances"):
+            return None
+        disk = self.current_disk
+        if disk is None:
+            return None
+        current = self.current_instance
+        if self.view == "instances" and current is not None:
+            return ChosenDisk(disk, current.instance_id)  # the instance it is listed under, as on screen
+        ids = disk.attached_instance_ids
+        return ChosenDisk(disk, ids[0] if ids else None)
+
     async def select_disk(self, disk_id: str) -> None:
-        """Put the cursor on a disk (after a job, or from the command palette)."""
+        """Put the cursor (and the focus) on a disk, from the command palette: in the instances view under
+        its instance (the one shown, for a multi-attach disk on it), else in the all-disks view; a filter
+        that hides it is cleared, and that is said."""
         disk = self._disks_by_id.get(disk_id)
         if disk is None:
+            self.notify(
+                f"Disk {disk_id} is not in the list any more (r reads the fleet again).", title="Go to disk"
+            )
             return
         if self.view == "instances" and disk.attached_instance_ids:
-            self.query_one("#instances", RowTable).select_key(disk.attached_instance_ids[0])
-            self._show_instance_disks()
+            current = self.current_instance
+            ids = disk.attached_instance_ids
+            instance_id = (
+                current.instance_id if current is not None and current.instance_id in ids else ids[0]
+            )
+            instances = self.query_one("#instances", RowTable)
+            if instance_id not in instances.row_keys:
+                self._clear_filter_for(disk_id)
+            instances.select_key(instance_id)
+            if self._disks_shown_for != instance_id:
+                self._show_instance_disks()
             table = self.query_one("#instance-disks", RowTable)
         else:
             await self.action_view("disks")
             table = self.query_one("#all-disks", RowTable)
+            if disk_id not in table.row_keys:
+                self._clear_filter_for(disk_id)
         table.select_key(disk_id)
         table.focus()
+        self._update_detail()
+
+    def _clear_filter_for(self, disk_id: str) -> None:
+        if self.filter_text:
+            self.notify(f"The filter “{self.filter_text}” hid {disk_id}: it was cleared.", title="Go to disk")
+        self.filter_text = ""
+        for box in self.query("#filter").results(Input):
+            box.value = ""
+            box.display = False
+        self._show_tables()
 
     # --- actions
 
@@ -333,6 +421,9 @@ class BrowseScreen(Screen[None]):
         if view == "disks":
             await self._ensure_disks_view()
         self.view = view
+        for box in self.query("#filter").results(Input):  # this view's own filter
+            box.value = self.filter_text
+            box.display = bool(self.filter_text)
         self.refresh_bindings()
         self.query_one("#views", ContentSwitcher).current = f"{view}-view"
         self._show_tables()
@@ -394,9 +485,10 @@ class BrowseScreen(Screen[None]):
         pane.reveal(True)
 
     def action_mark(self) -> None:
-        disk = self._disk_or_say()
-        if disk is None:
+        chosen = self._chosen_or_say()
+        if chosen is None:
             return
+        disk = chosen.disk
         if disk.disk_id in self.marked:
             self.marked.discard(disk.disk_id)
         else:
@@ -411,44 +503,27 @@ class BrowseScreen(Screen[None]):
             table.move_cursor(row=table.cursor_row + 1)
         self._update_status_only()
 
-    def _disk_or_say(self) -> Disk | None:
-        if self.focused is self.query_one("#instances"):
+    def _chosen_or_say(self) -> ChosenDisk | None:
+        chosen = self.chosen
+        if chosen is None:
             self.notify(
-                "The cursor is on an instance. Press enter (or tab) to move to its disks, then choose one.",
+                "The cursor is on an instance, not a disk. Press enter (or tab) to move to its disks and "
+                "choose one, 2 to list every disk, or ctrl+p “Go to disk”.",
                 title="Choose a disk",
             )
-            return None
-        disk = self.current_disk
-        if disk is None:
-            self.notify(
-                "Put the cursor on a disk first: enter on an instance moves to its disks, "
-                "2 lists every disk.",
-                title="No disk selected",
-            )
-        return disk
+        return chosen
 
     def action_check(self) -> None:
-        disk = self._disk_or_say()
-        if disk is not None:
-            self.ecs_app.open_wizard(disk, self._instance_for(disk), check_only=True)
+        chosen = self._chosen_or_say()
+        if chosen is not None:
+            self.ecs_app.open_wizard(chosen.disk, chosen.instance_id, check_only=True)
 
     def action_detach(self) -> None:
         if not self.ecs_app.writes_allowed("detach"):
             return
-        disk = self._disk_or_say()
-        if disk is not None:
-            self.ecs_app.open_wizard(disk, self._instance_for(disk))
-
-    def _instance_for(self, disk: Disk) -> str | None:
-        current = self.current_instance
-        if (
-            self.view == "instances"
-            and current is not None
-            and current.instance_id in disk.attached_instance_ids
-        ):
-            return current.instance_id
-        ids = disk.attached_instance_ids
-        return ids[0] if ids else None
+        chosen = self._chosen_or_say()
+        if chosen is not None:
+            self.ecs_app.open_wizard(chosen.disk, chosen.instance_id)
 
     def action_bulk_detach(self) -> None:
         if not self.ecs_app.writes_allowed("detach the marked disks"):
@@ -462,9 +537,9 @@ class BrowseScreen(Screen[None]):
     def action_undo(self) -> None:
         if not self.ecs_app.writes_allowed("re-attach"):
             return
-        on_disks = self.focused is not self.query_one("#instances")
-        disk = self.current_disk if on_disks else None
-        self.ecs_app.undo(disk.disk_id if disk else None)
+        chosen = self._chosen_or_say()
+        if chosen is not None:
+            self.ecs_app.undo(chosen.disk.disk_id)
 
     def action_pick_region(self) -> None:
         self.ecs_app.action_pick_region()

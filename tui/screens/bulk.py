@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, Static
@@ -20,6 +20,8 @@ from ecs_detach.plan import Plan
 
 from ..checks import bulk_row, bulk_selectable
 from ..rows import Column
+from ..text import lines as text_lines
+from ..text import marked, plain
 from ..widgets.identity import IdentityBar
 from ..widgets.tables import RowTable
 from .confirm import ConfirmScreen
@@ -114,7 +116,7 @@ class BulkDetachScreen(Screen[None]):
         # What the plans of the disks to detach warn of (an instance an earlier, killed run left Stopped...).
         for warning in dict.fromkeys(w for p in ready for w in p.warnings):
             text += f"\n⚠ {warning}"
-        self.query_one("#bulk-summary", Static).update(escape(text))
+        self.query_one("#bulk-summary", Static).update(plain(text))
         go = self.query_one("#go", Button)
         go.label = f"Detach {len(ready)} disks…"
         go.disabled = not ready or self.started
@@ -128,8 +130,12 @@ class BulkDetachScreen(Screen[None]):
         ready = [p for p in self.plans if bulk_selectable(p)]
         if not ready or self.started or not self.ecs_app.writes_allowed("detach the marked disks"):
             return
-        lines = [
-            f"Profile [b]{escape(self.ecs_app.services.profile)}[/b] · region [b]{ready[0].region_id}[/b]",
+        lines: list[str | Content] = [
+            marked(
+                "Profile [b]$profile[/b] · region [b]$region[/b]",
+                profile=self.ecs_app.services.profile,
+                region=ready[0].region_id,
+            ),
             "",
         ]
         lines += [f"• DetachDisk {p.disk_id} from {p.instance_id}" for p in ready]
@@ -139,7 +145,7 @@ class BulkDetachScreen(Screen[None]):
         ]
         self.app.push_screen(
             ConfirmScreen(
-                f"Detach {len(ready)} disks?", "\n".join(lines), confirm_label=f"Detach {len(ready)}"
+                f"Detach {len(ready)} disks?", text_lines(lines), confirm_label=f"Detach {len(ready)}"
             ),
             lambda ok: self._confirmed(bool(ok), ready),
         )

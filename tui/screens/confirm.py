@@ -8,8 +8,11 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+from ..text import marked
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -17,7 +20,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, body: str, *, confirm_label: str, typed_id: str | None = None) -> None:
+    def __init__(
+        self, title: str | Content, body: str | Content, *, confirm_label: str, typed_id: str | None = None
+    ) -> None:
         super().__init__()
         self._title = title
         self._body = body
@@ -29,7 +34,9 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Label(self._title, classes="dialog-title")
             yield Static(self._body, id="confirm-body")
             if self.typed_id:
-                yield Label(f"To confirm, type [b]{self.typed_id}[/b] and press enter (esc cancels):")
+                yield Label(
+                    marked("To confirm, type [b]$id[/b] and press enter (esc cancels):", id=self.typed_id)
+                )
                 yield Input(placeholder="type it here", id="typed", select_on_focus=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,6 +12,7 @@ from textual.widgets import DataTable, Label, Static
 
 from ..journal_view import JournalEntry, journal_entries, journal_rows
 from ..rows import Column
+from ..text import plain
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.tables import RowTable
@@ -50,7 +50,9 @@ class JournalScreen(Screen[None]):
         yield IdentityBar(self.ecs_app.identity)
         journal = self.ecs_app.services.journal
         where = f" — {journal.path}" if journal is not None and not self.ecs_app.services.demo else ""
-        yield Label(f"Journal: what was done, newest first{where}", classes="pane-title", id="journal-title")
+        yield Label(
+            plain(f"Journal: what was done, newest first{where}"), classes="pane-title", id="journal-title"
+        )
         yield RowTable(id="journal-table")
         yield Static("", id="journal-detail")
         yield KeyFooter()
@@ -59,7 +61,7 @@ class JournalScreen(Screen[None]):
         self.query_one("#journal-table", RowTable).focus()
         self.action_reload()
 
-    @work(thread=True, exclusive=True, group="journal", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="journal")
     def action_reload(self) -> None:
         journal = self.ecs_app.services.journal
         if journal is None:
@@ -78,7 +80,7 @@ class JournalScreen(Screen[None]):
         table.show_rows(JOURNAL_COLUMNS, journal_rows(entries))
         detail = self.query_one("#journal-detail", Static)
         if note:
-            detail.update(note)
+            detail.update(plain(note))
         elif not entries:
             detail.update("Nothing recorded yet: detaches, stops and re-attaches appear here.")
         else:
@@ -89,7 +91,7 @@ class JournalScreen(Screen[None]):
         entry = self._current()
         if entry is None:
             return
-        self.query_one("#journal-detail", Static).update(escape("\n".join(entry.detail_lines())))
+        self.query_one("#journal-detail", Static).update(plain("\n".join(entry.detail_lines())))
 
     def _current(self) -> JournalEntry | None:
         key = self.query_one("#journal-table", RowTable).current_key

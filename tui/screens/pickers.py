@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from ..text import plain
+
 
 class PickerScreen(ModalScreen[str | None]):
     """A list to pick from; enter picks, escape cancels."""
@@ -30,7 +32,7 @@ class PickerScreen(ModalScreen[str | None]):
             yield Label(self._title, classes="dialog-title")
             yield OptionList(
                 *[
-                    Option(("● " if value == self._current else "  ") + label, id=value)
+                    Option(plain(("● " if value == self._current else "  ") + label), id=value)
                     for value, label in self._options
                 ],
                 id="picker",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from rich.markup import escape
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Static
+
+from ..text import marked, plain
 
 HOW_TO = """\
 ecs-detach reads credentials the way the official Alibaba Cloud tools do, in this order:
@@ -45,8 +46,8 @@ class SetupApp(App[str]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="setup"):
             yield Static("No credentials found", classes="dialog-title")
-            yield Static(f"[b]What was checked:[/b] {escape(self._problem)}\n")
-            yield Static(escape(HOW_TO))
+            yield Static(marked("[b]What was checked:[/b] $problem\n", problem=self._problem))
+            yield Static(plain(HOW_TO))
             yield Static(
                 "Or try everything on the built-in emulator with a demo fleet (no account, nothing real "
                 "is touched):  ecs-detach --demo"

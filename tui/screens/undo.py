@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -22,6 +21,8 @@ from ecs_detach.plan import Plan
 from ..checks import plan_lines
 from ..formatting import duration, error_text, status_text
 from ..jobs import Job
+from ..text import lines as text_lines
+from ..text import marked, plain
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
@@ -90,7 +91,7 @@ class UndoScreen(Screen[None]):
         self.query_one("#cancel", Button).focus()
         self.find()
 
-    @work(thread=True, exclusive=True, group="undo", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="undo")
     def find(self, credential: str | None = None, start_after: bool = False) -> None:
         app = self.ecs_app
         journal = app.services.journal
@@ -118,7 +119,7 @@ class UndoScreen(Screen[None]):
     def _failed(self, message: UndoFailed) -> None:
         title, body = error_text(message.error)
         self.query_one("#undo-summary", Static).update(
-            escape(f"✗ Could not prepare the undo: {title}\n{body}")
+            plain(f"✗ Could not prepare the undo: {title}\n{body}")
         )
 
     @on(UndoFound)
@@ -127,8 +128,10 @@ class UndoScreen(Screen[None]):
         if message.record is None:
             where = f"disk {self.disk_id}" if self.disk_id else "any disk"
             summary.update(
-                f"– Nothing to undo: the journal has no DetachDisk of {where} that went through.\n"
-                "Detaches made with ecs-detach (TUI, CLI or notebooks) are recorded; j shows the journal."
+                plain(
+                    f"– Nothing to undo: the journal has no DetachDisk of {where} that went through.\n"
+                    "Detaches made with ecs-detach (TUI, CLI or notebooks) are recorded; j shows the journal."
+                )
             )
             return
         record, disk, plan = message.record, message.disk, message.plan
@@ -136,7 +139,10 @@ class UndoScreen(Screen[None]):
         assert plan is not None and disk is not None
         device = record.context.get("device") or ""
         self.query_one("#undo-title", Label).update(
-            f"Undo: re-attach {record.disk_id} to {record.instance_id}" + (f" ({device})" if device else "")
+            plain(
+                f"Undo: re-attach {record.disk_id} to {record.instance_id}"
+                + (f" ({device})" if device else "")
+            )
         )
         lines = [
             f"Detached at {record.at.replace('T', ' ')[:19]} from instance {record.instance_id}"
@@ -152,7 +158,7 @@ class UndoScreen(Screen[None]):
             lines.append(f"! {plan.refusal}")
         else:
             lines.append("✓ Ready to re-attach.")
-        summary.update(escape("\n".join(lines)))
+        summary.update(plain("\n".join(lines)))
         summary.set_classes("verdict " + ("ready" if ready and plan.executable else "fixable"))
         needs_secret = disk.is_system and ready
         self.query_one("#credential-section").display = needs_secret
@@ -163,8 +169,8 @@ class UndoScreen(Screen[None]):
         body = plan_lines(plan)
         body.append(f"ETA about {duration(plan.eta_seconds)}")
         body.extend(f"⚠ {w}" for w in plan.warnings)
-        self.query_one("#plan", Static).update(escape("\n".join(body)))
-        self.query_one("#commands", Static).update(escape("\n".join(plan.aliyun_commands)))
+        self.query_one("#plan", Static).update(plain("\n".join(body)))
+        self.query_one("#commands", Static).update(plain("\n".join(plan.aliyun_commands)))
         go = self.query_one("#go", Button)
         go.disabled = not ready or self.job is not None or (not plan.executable and not disk.is_system)
         if disk.is_system and not self._secret():
@@ -201,12 +207,16 @@ class UndoScreen(Screen[None]):
             return
         if not self.ecs_app.writes_allowed("re-attach"):
             return
-        body = "\n".join(
+        body = text_lines(
             [
-                f"Profile [b]{escape(self.ecs_app.services.profile)}[/b] · region [b]{plan.region_id}[/b]",
+                marked(
+                    "Profile [b]$profile[/b] · region [b]$region[/b]",
+                    profile=self.ecs_app.services.profile,
+                    region=plan.region_id,
+                ),
                 "",
-                *[escape(line) for line in plan_lines(plan)],
-                *[f"⚠ {escape(w)}" for w in plan.warnings],
+                *plan_lines(plan),
+                *[f"⚠ {w}" for w in plan.warnings],
             ]
         )
         self.app.push_screen(

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Label, RadioSet, Static
@@ -24,6 +24,8 @@ from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
 from ..checks import checklist, needs_typed_id, plan_lines, verdict_banner
 from ..formatting import duration, error_text, status_text
 from ..jobs import Job
+from ..text import lines as text_lines
+from ..text import marked, plain
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
@@ -105,7 +107,7 @@ class DetachWizard(Screen[None]):
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)
         verb = "Check" if self.check_only else "Detach"
-        yield Label(f"{verb} disk {self.disk_id}", id="wizard-title", classes="pane-title")
+        yield Label(plain(f"{verb} disk {self.disk_id}"), id="wizard-title", classes="pane-title")
         yield Static("Reading the disk and its instance…", id="verdict", classes="verdict neutral")
         yield Vertical(id="progress")
         with Horizontal(id="wizard-columns"):
@@ -168,7 +170,7 @@ class DetachWizard(Screen[None]):
         self.query_one("#go", Button).disabled = True
         self._plan_in_worker(self.options, self._keep_disk)
 
-    @work(thread=True, exclusive=True, group="check", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="check")
     def _plan_in_worker(self, requested: DetachOptions, keep_disk: bool) -> None:
         app = self.ecs_app
         try:
@@ -191,7 +193,7 @@ class DetachWizard(Screen[None]):
     @on(CheckFailed)
     def _check_failed(self, message: CheckFailed) -> None:
         title, body = error_text(message.error)
-        self.query_one("#verdict", Static).update(escape(f"✗ Could not check: {title}\n{body}"))
+        self.query_one("#verdict", Static).update(plain(f"✗ Could not check: {title}\n{body}"))
         self.plan = None  # never confirm a plan the latest reads could not back
         self.query_one("#go", Button).disabled = True
         self.ecs_app.show_error(message.error, "Could not check the disk")
@@ -215,10 +217,10 @@ class DetachWizard(Screen[None]):
             title += f" ({disk.type} disk, {disk.size_gib} GiB {disk.category})"
         if instance is not None:
             title += f" from {instance.instance_id} {instance.name} ({status_text(instance.status)})"
-        self.query_one("#wizard-title", Label).update(title)
+        self.query_one("#wizard-title", Label).update(plain(title))
         text, css = verdict_banner(pre)
         banner = self.query_one("#verdict", Static)
-        banner.update(escape(text))
+        banner.update(plain(text))
         banner.set_classes(f"verdict {css}")
         table = Table(box=None, show_header=False, padding=(0, 1, 0, 0), expand=True)
         table.add_column(no_wrap=True)
@@ -238,7 +240,7 @@ class DetachWizard(Screen[None]):
         self.query_one("#restart-section").display = restart and not self.check_only
         earlier = self.query_one("#earlier-stop", Label)
         earlier.display = self.restart_matters and not needs_stop
-        earlier.update(escape(f"Instance {pre.instance_id} was stopped by an earlier run"))
+        earlier.update(plain(f"Instance {pre.instance_id} was stopped by an earlier run"))
         dwi_matters = pre.is_system_disk and not (disk is not None and disk.is_multi_attach)
         self.query_one("#dwi-section").display = dwi_matters and not self.check_only
         self._show_plan(plan)
@@ -277,32 +279,37 @@ class DetachWizard(Screen[None]):
             self.query_one(section).display = in_plan
         no_plan = self.query_one("#no-plan", Static)
         no_plan.display = blocked or plan.nothing_to_do
-        lines: list[str] = []
+        lines: list[str | Content] = []
         if blocked:
             lines.append(
-                "[b]Nothing to run.[/b] This detach would be refused, so no plan, fix or button is "
-                "offered. The row marked ✗ says why and what, if anything, can be done outside this tool."
+                marked(
+                    "[b]Nothing to run.[/b] This detach would be refused, so no plan, fix or button is "
+                    "offered. The row marked ✗ says why and what, if anything, can be done outside this tool."
+                )
             )
         elif plan.nothing_to_do:
-            lines.append("[b]Nothing to do.[/b] The disk is attached to no instance.")
+            lines.append(marked("[b]Nothing to do.[/b] The disk is attached to no instance."))
         elif not plan.executable and pre.needs_stop and not self.check_only:
             no_plan.display = True
             lines.append(
-                "[b]The plan needs your say-so to stop the instance.[/b]\nPress [b]s[/b] (or tick "
-                "“Stop the instance” above) to add the stop to the plan; nothing is sent until you confirm."
+                marked(
+                    "[b]The plan needs your say-so to stop the instance.[/b]\nPress [b]s[/b] (or tick "
+                    "“Stop the instance” above) to add the stop to the plan; nothing is sent until you "
+                    "confirm."
+                )
             )
         if plan.warnings and not in_plan:  # e.g. an instance an earlier run left Stopped: always shown
             no_plan.display = True
-            lines.extend(f"⚠ {escape(w)}" for w in plan.warnings)
-        no_plan.update("\n".join(lines))
+            lines.extend(f"⚠ {w}" for w in plan.warnings)
+        no_plan.update(text_lines(lines))
         if in_plan:
             body = plan_lines(plan)
             body.append(
                 f"ETA about {duration(plan.eta_seconds)} (each wait gives up after {duration(plan.timeout)})"
             )
             body.extend(f"⚠ {w}" for w in plan.warnings)
-            self.query_one("#plan", Static).update(escape("\n".join(body)))
-            self.query_one("#commands", Static).update(escape("\n".join(plan.aliyun_commands)))
+            self.query_one("#plan", Static).update(plain("\n".join(body)))
+            self.query_one("#commands", Static).update(plain("\n".join(plan.aliyun_commands)))
         if self.check_only or self.job is not None:
             go.disabled = True
             return
@@ -354,22 +361,30 @@ class DetachWizard(Screen[None]):
             self._start(pre, plan)
             return
         typed = needs_typed_id(pre, plan)
-        body_lines = [
-            f"Profile [b]{escape(self.ecs_app.services.profile)}[/b] · region [b]{escape(pre.region_id)}[/b]",
-            f"Disk [b]{pre.disk_id}[/b] ({pre.disk.type if pre.disk else '?'}) from instance "
-            f"[b]{pre.instance_id}[/b]",
+        body_lines: list[str | Content] = [
+            marked(
+                "Profile [b]$profile[/b] · region [b]$region[/b]",
+                profile=self.ecs_app.services.profile,
+                region=pre.region_id,
+            ),
+            marked(
+                "Disk [b]$disk[/b] ($kind) from instance [b]$instance[/b]",
+                disk=pre.disk_id,
+                kind=pre.disk.type if pre.disk else "?",
+                instance=pre.instance_id,
+            ),
             "",
-            *[escape(line) for line in plan_lines(plan)],
-            "",
-            *[f"⚠ {escape(w)}" for w in plan.warnings],
+            *plan_lines(plan),
         ]
+        if plan.warnings:
+            body_lines += ["", *[f"⚠ {w}" for w in plan.warnings]]
         title, label = "Detach this disk?", "Detach"
         if typed and typed == pre.instance_id:
             title, label = "Stop the instance and detach?", "Stop and detach"
         elif not plan.has_step(StepKind.DETACH_DISK):
             title, label = f"Start instance {pre.instance_id} again?", "Start it"
         self.app.push_screen(
-            ConfirmScreen(title, "\n".join(body_lines).rstrip(), confirm_label=label, typed_id=typed),
+            ConfirmScreen(plain(title), text_lines(body_lines), confirm_label=label, typed_id=typed),
             lambda ok: self._confirmed(bool(ok)),
         )
 

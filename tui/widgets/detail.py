@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rich.markup import escape
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..rows import raw_json
+from ..text import lines, marked, plain
 
 
 class DetailPane(VerticalScroll):
@@ -65,8 +65,7 @@ class DetailPane(VerticalScroll):
             return
         self.border_title = f"{self._title} — {'raw JSON' if self.show_raw else 'details'} (v: toggle)"
         if self.show_raw:
-            body.update(escape(raw_json(self._raw)))
+            body.update(plain(raw_json(self._raw)))
             return
         width = max((len(k) for k, _ in self._items), default=0)
-        lines = [f"[b]{escape(k.ljust(width))}[/b]  {escape(v)}" for k, v in self._items]
-        body.update("\n".join(lines))
+        body.update(lines(marked("[b]$key[/b]  $value", key=k.ljust(width), value=v) for k, v in self._items))

@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from ..text import marked
+
 
 @dataclass(frozen=True, slots=True)
 class Identity:
@@ -42,9 +44,12 @@ class IdentityBar(Horizontal):
 
     def show(self, identity: Identity) -> None:
         self._identity = identity
-        text = (
-            f"profile [b]{identity.profile}[/b] │ key {identity.access_key} │ "
-            f"region [b]{identity.region}[/b] │ {identity.endpoint}"
+        text = marked(
+            "profile [b]$profile[/b] │ key $key │ region [b]$region[/b] │ $endpoint",
+            profile=identity.profile,
+            key=identity.access_key,
+            region=identity.region,
+            endpoint=identity.endpoint,
         )
         self.query_one("#identity-text", Label).update(text)
         self.query_one("#badge-demo").display = identity.demo

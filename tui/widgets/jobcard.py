@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, ProgressBar, Static
 
 from ..jobs import Job
+from ..text import marked, plain
 
 
 class JobCard(Vertical):
@@ -35,7 +35,7 @@ class JobCard(Vertical):
         if not self._ready:  # not composed yet: on_mount shows the latest
             return
         self.border_title = f"job {job.job_id}"
-        self.query_one(".job-title", Label).update(f"[b]{escape(job.title)}[/b]")
+        self.query_one(".job-title", Label).update(marked("[b]$title[/b]", title=job.title))
         lines = [job.status_line(now)]
         if job.active and self._hint:
             lines[0] += "   (it goes on if you leave this screen; o lists every job)"
@@ -45,6 +45,6 @@ class JobCard(Vertical):
             lines.append(f"→ {job.remedy}")
         if job.request_ids:
             lines.append(f"request id {', '.join(job.request_ids)}")
-        self.query_one(".job-status", Static).update(escape("\n".join(lines)))
+        self.query_one(".job-status", Static).update(plain("\n".join(lines)))
         self.query_one(ProgressBar).update(progress=round(job.progress(now) * 100))
-        self.query_one(".job-timeline", Static).update(escape("timeline: " + job.timeline_text()))
+        self.query_one(".job-timeline", Static).update(plain("timeline: " + job.timeline_text()))
