@@ -137,8 +137,8 @@ class Outcome(StrEnum):
     BLOCKED = "blocked"  # a precondition refuses it; nothing was sent
     ABORTED = "aborted"  # the state changed for the worse during the run; stopped before the next mutation
     FAILED = "failed"  # the API refused a call, or the state could not be read
-    TIMED_OUT = "timed-out"  # the wait ran out; the operation goes on in the cloud
-    CANCELLED = "cancelled"  # the wait was cancelled; the operation goes on in the cloud
+    TIMED_OUT = "timed-out"  # the wait ran out; what was sent goes on in the cloud
+    CANCELLED = "cancelled"  # the wait was cancelled; what was sent goes on in the cloud
 
     @property
     def exit_code(self) -> int:
@@ -852,20 +852,24 @@ class _Runner:
         )
 
     def check_wait_limits(self, what: str, target: str, state: str, elapsed: float, timeout: float) -> None:
-        """Raise _Stop when the wait was cancelled or timed out (the operation goes on in the cloud)."""
+        """Raise _Stop when the wait was cancelled or timed out. What goes on in the cloud is only what was
+        sent: a wait before any mutation (for a state to settle) ends with nothing sent."""
+        seen = f"it was {state}" if state else "its state could not be read"
+        if self.mutated:
+            after = "The operation goes on in the cloud."
+        else:
+            after = f"Nothing was sent: the plan waits for {what} to be {target} before it acts."
         if self.cancel.cancelled:
             raise self.stop(
                 Outcome.CANCELLED,
-                f"Stopped waiting for {what} to be {target} after {elapsed:.0f} s "
-                f"(it was {state or '?'}). "
-                "The operation goes on in the cloud.",
+                f"Stopped waiting for {what} to be {target} after {elapsed:.0f} s ({seen}). {after}",
                 remedy=f"Check it later: ecs-detach check {self.disk_id}",
             )
         if elapsed >= timeout:
+            still = f"is still {state}" if state else f"could not be read as {target}"
             raise self.stop(
                 Outcome.TIMED_OUT,
-                f"{what} is still {state or '?'} after {elapsed:.0f} s (timeout {timeout:.0f} s). "
-                "The operation goes on in the cloud.",
+                f"{what} {still} after {elapsed:.0f} s (timeout {timeout:.0f} s). {after}",
                 remedy=f"Check it later (ecs-detach check {self.disk_id}) or wait longer (--timeout).",
             )
 

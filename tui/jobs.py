@@ -93,16 +93,21 @@ class Job:
     ) -> None:
         self.outcome = outcome
         self.message = message
-        self.remedy = remedy
+        self.remedy = TUI_REMEDIES.get(outcome, remedy)  # the workflow's own names CLI commands and flags
         self.request_ids = list(request_ids)
         self.finished_at = now
         word = "done" if outcome in GOOD_OUTCOMES else outcome
         if not self.timeline or self.timeline[-1][1] != word:
             self.timeline.append((now, word))
 
+    @property
+    def sent(self) -> bool:
+        """Did the job send anything that the API answered (a request id)?"""
+        return bool(self.request_ids)
+
     def progress(self, now: float) -> float:
-        """0..1 against the expected duration (held below 1 until the job is really done)."""
-        if not self.active:
+        """0..1 against the expected duration: held below 1 until the job is really done, and 1 only then."""
+        if not self.active and self.succeeded:
             return 1.0
         if self.expected_seconds <= 0:
             return 0.0
@@ -119,6 +124,23 @@ class Job:
 
     def timeline_text(self) -> str:
         return "  →  ".join(f"{label} (+{duration(at - self.started_at)})" for at, label in self.timeline)
+
+
+# What a wait that ended (timed out or cancelled) leaves the operator to do, in this screen's keys.
+TUI_REMEDIES = {
+    "timed-out": "Press c on the disk to read where it stands now, or d to plan it again.",
+    "cancelled": "Press c on the disk to read where it stands now, or d to plan it again.",
+}
+
+
+def job_banner(job: Job, now: float) -> tuple[str, str]:
+    """(text, css class) for a screen's banner while it follows `job`: running, then how it ended."""
+    if job.active:
+        return f"◐ RUNNING — {job.title}: {job.state} (job {job.job_id}; o lists every job)", "neutral"
+    symbol = OUTCOME_SYMBOLS.get(job.outcome, "·")
+    word = "DONE" if job.succeeded else job.outcome.upper()
+    css = "ready" if job.succeeded else "fixable" if job.outcome in TUI_REMEDIES else "blocked"
+    return f"{symbol} {word} — {job.message or job.title}", css
 
 
 class JobBoard:

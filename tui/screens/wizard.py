@@ -23,7 +23,7 @@ from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
 
 from ..checks import checklist, needs_typed_id, plan_lines, verdict_banner
 from ..formatting import duration, error_text, status_text
-from ..jobs import Job
+from ..jobs import Job, job_banner
 from ..text import lines as text_lines
 from ..text import marked, plain
 from ..widgets.footer import KeyFooter
@@ -218,10 +218,7 @@ class DetachWizard(Screen[None]):
         if instance is not None:
             title += f" from {instance.instance_id} {instance.name} ({status_text(instance.status)})"
         self.query_one("#wizard-title", Label).update(plain(title))
-        text, css = verdict_banner(pre)
-        banner = self.query_one("#verdict", Static)
-        banner.update(plain(text))
-        banner.set_classes(f"verdict {css}")
+        self._show_banner(pre)
         table = Table(box=None, show_header=False, padding=(0, 1, 0, 0), expand=True)
         table.add_column(no_wrap=True)
         table.add_column(justify="right", no_wrap=True)
@@ -234,6 +231,8 @@ class DetachWizard(Screen[None]):
                 sentence.append(f"\n→ {line.remedy}", style="italic")
             table.add_row(f"{line.symbol} {line.word}", f"{line.number}.", sentence)
         self.query_one("#checklist", Static).update(table)
+        # After a detach that went through, the fresh reads say "already detached": that is no failure.
+        self.query_one("#checklist").display = not (self.job is not None and self.job.succeeded)
         needs_stop = pre.needs_stop
         self.query_one("#fix-section").display = needs_stop and not self.check_only
         restart = (needs_stop or self.restart_matters) and not pre.is_system_disk
@@ -394,16 +393,30 @@ class DetachWizard(Screen[None]):
             return
         self._start(self.preconditions, self.plan)
 
+    def _show_banner(self, pre: Preconditions | None) -> None:
+        """The verdict of the latest check; once a job runs, the job's state and then how it ended."""
+        if self.job is not None:
+            text, css = job_banner(self.job, self.ecs_app.services.clock())
+        elif pre is not None:
+            text, css = verdict_banner(pre)
+        else:
+            return
+        banner = self.query_one("#verdict", Static)
+        banner.update(plain(text))
+        banner.set_classes(f"verdict {css}")
+
     def _start(self, pre: Preconditions, plan: Plan) -> None:
         self.query_one("#go", Button).disabled = True
         self.query_one("#cancel", Button).label = "Back"
         job = self.ecs_app.run_plan(plan)
         self.job = job
+        self._show_banner(pre)
         self.query_one("#progress", Vertical).mount(JobCard(job, self.ecs_app.services.clock()))
 
     def refresh_jobs(self) -> None:
         if self.job is None:
             return
+        self._show_banner(self.preconditions)
         for card in self.query(JobCard):
             card.update_job(self.job, self.ecs_app.services.clock())
         if not self.job.active and not self._rechecked:

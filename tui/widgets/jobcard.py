@@ -46,5 +46,7 @@ class JobCard(Vertical):
         if job.request_ids:
             lines.append(f"request id {', '.join(job.request_ids)}")
         self.query_one(".job-status", Static).update(plain("\n".join(lines)))
-        self.query_one(ProgressBar).update(progress=round(job.progress(now) * 100))
+        bar = self.query_one(ProgressBar)
+        bar.display = job.active or job.succeeded  # an end without success shows no "100 %"
+        bar.update(progress=round(job.progress(now) * 100))
         self.query_one(".job-timeline", Static).update(plain("timeline: " + job.timeline_text()))
