@@ -52,7 +52,7 @@ from ecs_detach.preconditions import (
     check_detach,
     facts_from_fleet,
 )
-from ecs_detach.render import VERDICT_MARKS, badge, outcome_label, pretty, verdict_label
+from ecs_detach.render import badge, pretty
 from ecs_detach.tables import (
     Column,
     Table,
@@ -60,8 +60,9 @@ from ecs_detach.tables import (
     disks_table,
     instances_table,
     journal_table,
-    status_label,
 )
+from ecs_detach.vocabulary import ROLE, VERDICTS, outcome_label, status_label
+from ecs_detach.vocabulary import verdict_label as verdict_label
 from ecs_detach.workflow import BulkReport, CancelToken, ProgressEvent, RunResult
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ def _locks(pre: Preconditions) -> tuple[str, ...]:
 
 FLEET_CHECK_COLUMNS = (
     Column("Disk", "disk_id", lambda p: p.disk_id),
-    Column("Kind", "type", lambda p: p.disk.type if p.disk else "?"),
+    Column(ROLE, "type", lambda p: p.disk.type if p.disk else "?"),
     Column("Disk status", "disk_status", lambda p: p.disk.status if p.disk else "?", status_label),
     Column("Instance", "instance_id", lambda p: p.instance_id or "-"),
     Column(
@@ -223,7 +224,7 @@ class FleetChecks:
             key = (pre.verdict.value, _code(pre) or "-")
             counts[key] += 1
             examples.setdefault(key, []).append(pre.disk_id)
-        order = list(VERDICT_MARKS)
+        order = list(VERDICTS)
         keys = sorted(counts, key=lambda k: (order.index(k[0]) if k[0] in order else 99, k[1]))
         rows = [(k[0], k[1], counts[k], tuple(examples[k][:3])) for k in keys]
         columns = (

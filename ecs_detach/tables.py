@@ -12,30 +12,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ecs_detach.models import Disk, Instance
+from ecs_detach.vocabulary import ROLE, outcome_label, verdict_label
+from ecs_detach.vocabulary import row_status_label as row_status_label
+from ecs_detach.vocabulary import status_label as status_label
 
 if TYPE_CHECKING:
     from ecs_detach.journal import JournalRecord
     from ecs_detach.plan import Plan
     from ecs_detach.preconditions import Preconditions
     from ecs_detach.workflow import BulkReport
-
-# Words first, symbol second: status must read without colour.
-_STATUS_MARKS = {
-    "Running": "● Running",
-    "Stopped": "○ Stopped",
-    "Starting": "◐ Starting",
-    "Stopping": "◐ Stopping",
-    "Pending": "◐ Pending",
-    "In_use": "● In_use",
-    "Available": "○ Available",
-    "Attaching": "◐ Attaching",
-    "Detaching": "◐ Detaching",
-}
-
-
-def status_label(status: str) -> str:
-    """A status with a shape that reads at a glance (● steady in use, ○ idle, ◐ in transition)."""
-    return _STATUS_MARKS.get(status, status)
 
 
 def yes_no(value: bool) -> str:
@@ -138,7 +123,7 @@ INSTANCE_COLUMNS = (
 DISK_COLUMNS = (
     Column("Disk", "disk_id", lambda d: d.disk_id),
     Column("Name", "name", lambda d: d.name),
-    Column("Kind", "type", lambda d: d.type),
+    Column(ROLE, "type", lambda d: d.type),
     Column("Category", "category", lambda d: d.category),
     Column("GiB", "size_gib", lambda d: d.size_gib),
     Column("Status", "status", lambda d: d.status, status_label),
@@ -159,21 +144,6 @@ def disks_table(disks: Iterable[Disk], title: str = "Disks") -> Table:
 
 
 # --- preconditions, plans, bulk runs, the journal ----------------------------------------------------------
-
-# A symbol and the word: the result reads without colour, and at a glance with it.
-_ROW_MARKS = {
-    "pass": "✓ pass",
-    "fail": "✗ fail",
-    "fixable": "↻ fixable",
-    "not-applicable": "– n/a",
-    "unknown": "? unknown",
-}
-
-
-def row_status_label(status: str) -> str:
-    """A precondition row's status with its symbol (✓ pass, ✗ fail, ↻ fixable, – n/a, ? unknown)."""
-    return _ROW_MARKS.get(status, status)
-
 
 PRECONDITION_COLUMNS = (
     Column("#", "row", lambda r: r.number),
@@ -239,7 +209,7 @@ def _plan_note(plan: Plan) -> str:
 BULK_PLAN_COLUMNS = (
     Column("Disk", "disk_id", lambda p: p.disk_id),
     Column("Instance", "instance_id", lambda p: p.instance_id or "?"),
-    Column("Verdict", "verdict", _plan_verdict),
+    Column("Verdict", "verdict", _plan_verdict, verdict_label),
     Column(
         "Predicted code",
         "predicted_code",
@@ -260,7 +230,7 @@ def bulk_plans_table(plans: Iterable[Plan], title: str = "Preflight") -> Table:
 BULK_RESULT_COLUMNS = (
     Column("Disk", "disk_id", lambda p: p[0].disk_id),
     Column("Instance", "instance_id", lambda p: p[0].instance_id or "?"),
-    Column("Outcome", "outcome", lambda p: p[0].outcome.value),
+    Column("Outcome", "outcome", lambda p: p[0].outcome.value, outcome_label),
     Column("Code", "code", lambda p: p[0].code or p[1]),
     Column("Requests", "request_ids", lambda p: p[0].request_ids),
     Column("Message", "message", lambda p: p[0].message),
