@@ -27,16 +27,18 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import difflib
 import html
 import importlib
 import queue
+import re
 import sys
 import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -75,6 +77,7 @@ __all__ = [
     "FleetChecks",
     "NotebookError",
     "ProgressLine",
+    "UnknownArgument",
     "Workbench",
     "check_fleet",
     "connect",
@@ -100,6 +103,77 @@ class NotebookError(Exception):
 
 class ConfirmationRequired(NotebookError):
     """Nothing was sent: the call did not name what it is allowed to change."""
+
+
+class UnknownArgument(NotebookError, TypeError):
+    """A helper was given a keyword it does not know (a typo would otherwise be ignored silently)."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The keywords each helper accepts
+# ---------------------------------------------------------------------------------------------------------
+
+# DescribeInstances / DescribeDisks filters beyond the client's named parameters (API names).
+_INSTANCE_API_FILTERS = (
+    "ZoneId", "InstanceName", "InstanceType", "InstanceTypeFamily", "ImageId", "InstanceChargeType",
+    "InternetChargeType", "InstanceNetworkType", "KeyPairName", "ResourceGroupId", "HpcClusterId", "VpcId",
+    "VSwitchId", "SecurityGroupId", "LockReason", "IoOptimized", "DeviceAvailable", "PrivateIpAddresses",
+    "InnerIpAddresses", "PublicIpAddresses", "EipAddresses", "Tag",
+)  # fmt: skip
+_DISK_API_FILTERS = (
+    "ZoneId", "Category", "MultiAttach", "DiskName", "DiskChargeType", "ResourceGroupId",
+    "AutoSnapshotPolicyId", "PerformanceLevel", "KMSKeyId", "SnapshotId", "Portable", "DeleteWithInstance",
+    "DeleteAutoSnapshot", "EnableAutoSnapshot", "Encrypted", "EnableAutomatedSnapshotPolicy", "EnableShared",
+    "LockReason", "Tag",
+)  # fmt: skip
+
+
+def _snake(api_name: str) -> str:
+    """``KMSKeyId`` → ``kms_key_id``, ``VSwitchId`` → ``v_switch_id``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", api_name).lower()
+
+
+def _filter_names(named: Iterable[str], api_names: Iterable[str]) -> dict[str, str]:
+    """Keyword → the name the client is given: the client's own parameters, and each API filter in
+    snake_case or as the API spells it."""
+    accepted = {name: name for name in named}
+    for api in api_names:
+        accepted[api] = api
+        accepted[_snake(api)] = api
+    if "VSwitchId" in accepted:
+        accepted["vswitch_id"] = "VSwitchId"
+    return accepted
+
+
+INSTANCE_FILTERS = _filter_names(("region_id", "instance_ids", "status", "page_size"), _INSTANCE_API_FILTERS)
+DISK_FILTERS = _filter_names(
+    ("region_id", "disk_ids", "instance_id", "disk_type", "status", "page_size"), _DISK_API_FILTERS
+)
+DETACH_OPTIONS = frozenset(f.name for f in fields(DetachOptions))
+
+
+def _filters(helper: str, given: Mapping[str, Any], accepted: Mapping[str, str]) -> dict[str, Any]:
+    """`given` with every keyword checked and spelled as the client takes it."""
+    check_keywords(helper, given, accepted)
+    return {accepted[name]: value for name, value in given.items()}
+
+
+def check_keywords(helper: str, given: Iterable[str], accepted: Collection[str]) -> None:
+    """Refuse keywords `helper` does not know, naming the closest one it does (``region`` → ``region_id``)."""
+    unknown = [name for name in given if name not in accepted]
+    if not unknown:
+        return
+    name = unknown[0]
+    close = difflib.get_close_matches(name, sorted(accepted), n=3, cutoff=0.6)
+    if not close:
+        close = sorted(a for a in accepted if name.lower() in a.lower())[:3]
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    listed = sorted(a for a in accepted if a.islower() or "_" in a) or sorted(accepted)
+    api_too = " (or the API's own names, e.g. ZoneId)" if len(listed) < len(accepted) else ""
+    raise UnknownArgument(
+        f"{helper}() got an unexpected keyword argument {name!r}.{hint} "
+        f"It accepts: {', '.join(listed)}{api_too}."
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -361,6 +435,11 @@ class ProgressLine:
 
 ProgressFactory = Callable[[str], ProgressLine]
 
+# What `Workbench.async_client` may override (the AsyncEcsClient options a session does not fix).
+_ASYNC_CLIENT_OPTIONS = frozenset(
+    {"read_only", "signature", "retry", "timeout", "clock", "nonce", "on_throttled", "sleep", "http"}
+)
+
 
 # ---------------------------------------------------------------------------------------------------------
 # The workbench: a session, a journal and the helpers a notebook calls
@@ -401,6 +480,7 @@ class Workbench:
 
     def async_client(self, **overrides: Any) -> AsyncEcsClient:
         """An `AsyncEcsClient` on the same endpoint and key (``async with nb.async_client() as c: ...``)."""
+        check_keywords("async_client", overrides, _ASYNC_CLIENT_OPTIONS)
         return self.session.async_client(**overrides)
 
     def describe(self) -> str:
@@ -470,12 +550,18 @@ class Workbench:
         return regions_table(self.client.describe_regions())
 
     def instances(self, **filters: Any) -> Table:
-        """Instances matching the client's filters (``status=``, ``region_id=``, ``tag=[...]``, ...)."""
-        return instances_table(self.client.list_instances(**filters))
+        """Instances matching the filters (``status=``, ``region_id=``, ``zone_id=``, ``tag=[...]``, ...;
+        `INSTANCE_FILTERS` lists them all); an unknown keyword is an error, never ignored."""
+        wanted = _filters("instances", filters, INSTANCE_FILTERS)
+        region = wanted.get("region_id") or self.session.region_id
+        return instances_table(self.client.list_instances(**wanted), f"Instances in {region}")
 
     def disks(self, **filters: Any) -> Table:
-        """Disks matching the client's filters (``status=``, ``instance_id=``, ``disk_type=``, ...)."""
-        return disks_table(self.client.list_disks(**filters))
+        """Disks matching the filters (``status=``, ``instance_id=``, ``disk_type=``, ...; `DISK_FILTERS`
+        lists them all); an unknown keyword is an error, never ignored."""
+        wanted = _filters("disks", filters, DISK_FILTERS)
+        region = wanted.get("region_id") or self.session.region_id
+        return disks_table(self.client.list_disks(**wanted), f"Disks in {region}")
 
     def inventory(self, regions: Sequence[str] | None = None) -> Inventory:
         return self.client.inventory(regions)
@@ -488,7 +574,9 @@ class Workbench:
         return FleetChecks(tuple(reports), tuple(inv.regions), errors)
 
     def check(self, disk_id: str, *, instance_id: str | None = None, **options: Any) -> Preconditions:
-        """Read the disk and its instance now and check every DetachDisk precondition."""
+        """Read the disk and its instance now and check every DetachDisk precondition (`options`: the fields
+        of `DetachOptions`, e.g. ``allow_stop=True``)."""
+        check_keywords("check", options, DETACH_OPTIONS - {"instance_id"})
         opts = DetachOptions(instance_id=instance_id, **options)
         return workflow.inspect(self.client, disk_id, opts, facts=self._facts_source())
 
@@ -766,7 +854,8 @@ class Workbench:
         """A plan per disk, each on fresh preconditions (nothing is sent); render with `bulk_table`.
 
         Disks given as `Disk` objects are planned in their own region (a fleet-wide list works);
-        ids are looked up in the session's region."""
+        ids are looked up in the session's region. `options`: the fields of `DetachOptions`."""
+        check_keywords("bulk_plan", options, DETACH_OPTIONS)
         wanted = [
             (d, self.session.region_id) if isinstance(d, str) else (d.disk_id, d.region_id) for d in disks
         ]
