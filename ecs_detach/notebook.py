@@ -63,7 +63,7 @@ from ecs_detach.tables import (
     instances_table,
     journal_table,
 )
-from ecs_detach.vocabulary import ROLE, VERDICTS, outcome_label, status_label
+from ecs_detach.vocabulary import DEMO_TIME, ROLE, VERDICTS, outcome_label, status_label
 from ecs_detach.vocabulary import verdict_label as verdict_label
 from ecs_detach.workflow import BulkReport, CancelToken, ProgressEvent, RunResult
 
@@ -385,8 +385,9 @@ class _Line:
 _PHASE_MARKS = {"throttled": "⏸", "reconcile": "⟳", "check": "…"}
 
 
-def progress_text(event: ProgressEvent, *, width: int = 20) -> str:
-    """One line for a progress event: a bar (when the ETA is known), the message, the timeout."""
+def progress_text(event: ProgressEvent, *, width: int = 20, demo_time: bool = False) -> str:
+    """One line for a progress event: a bar (when the ETA is known), the message, the timeout; with
+    `demo_time`, a wait's times are labelled as the emulator's (faster) demo time."""
     mark = _PHASE_MARKS.get(event.phase, "◐")
     bar = ""
     if event.elapsed or event.eta is not None:
@@ -397,11 +398,14 @@ def progress_text(event: ProgressEvent, *, width: int = 20) -> str:
         else:
             bar = "[" + "?" * width + "] "
     limit = f" · timeout {event.timeout:.0f} s" if event.timeout else ""
-    return f"{mark} {bar}{event.message}{limit}"
+    clock = f" ({DEMO_TIME})" if demo_time and bar else ""
+    return f"{mark} {bar}{event.message}{limit}{clock}"
 
 
 class ProgressLine:
     """A progress line updated in place: a display handle in Jupyter, printed lines anywhere else."""
+
+    demo_time = False  # set by the workbench when the run waits on the demo's clock
 
     def __init__(self, title: str = "") -> None:
         self.title = title
@@ -427,7 +431,7 @@ class ProgressLine:
             print(line, flush=True)
 
     def update(self, event: ProgressEvent) -> None:
-        self.show(progress_text(event))
+        self.show(progress_text(event, demo_time=self.demo_time))
 
     def finish(self, text: str) -> None:
         self.show(text)
@@ -502,6 +506,11 @@ class Workbench:
         self.session.close()
 
     # -- time (demo) -----------------------------------------------------------------------------------------
+
+    @property
+    def demo_time(self) -> bool:
+        """True when runs wait on the in-process emulator's clock (demo time, faster than the wall clock)."""
+        return self.emulator is not None
 
     def _clock(self) -> Callable[[], float] | None:
         emulator = self.emulator
@@ -656,6 +665,7 @@ class Workbench:
                 events.put(_DONE)
 
         progress = self.progress_factory(title)
+        progress.demo_time = self.demo_time
         worker = threading.Thread(target=target, name="ecs-detach-notebook", daemon=True)
         worker.start()
         interrupted = False
@@ -687,6 +697,9 @@ class Workbench:
 
     def _finish(self, progress: ProgressLine, result: RunResult) -> RunResult:
         tail = f" — disk now {result.disk.status}" if result.disk is not None else ""
+        if result.elapsed:
+            clock = f" of {DEMO_TIME}" if self.demo_time else ""
+            tail += f" · took {result.elapsed:.0f} s{clock}"
         progress.finish(f"{outcome_label(result.outcome.value)}: {result.message}{tail}")
         return result
 
@@ -740,6 +753,7 @@ class Workbench:
         self._require(plan, confirm, confirm_stop, "detach")
         loop = asyncio.get_running_loop()
         progress = self.progress_factory(f"[{plan.action} {plan.disk_id}]")
+        progress.demo_time = self.demo_time
         token = CancelToken()
 
         def report(event: ProgressEvent) -> None:
