@@ -18,7 +18,15 @@ from ecs_detach.tables import Table
 from ecs_detach.vocabulary import DEMO_TIME
 from ecs_detach.workflow import CancelToken, ProgressEvent
 
-__all__ = ["CommandError", "Console", "Progress", "bar_line", "run_in_worker", "terminal_width"]
+__all__ = [
+    "CommandError",
+    "Console",
+    "Progress",
+    "bar_line",
+    "output_width",
+    "run_in_worker",
+    "terminal_width",
+]
 
 T = TypeVar("T")
 
@@ -70,7 +78,7 @@ class Console:
 
     def table(self, table: Table, widths: Sequence[int | None] | None = None) -> None:
         if not self.json_mode:
-            print(table.render(max_widths=widths), file=self.out, flush=True)
+            print(table.render(max_widths=widths, width=output_width(self.out)), file=self.out, flush=True)
 
     def emit_json(self, document: Any) -> None:
         if self.json_mode:
@@ -107,6 +115,19 @@ def seconds_text(value: float) -> str:
     if value < 90:
         return f"{value:.0f} s"
     return f"{int(value // 60)} min {int(value % 60):02d} s"
+
+
+def output_width(stream: TextIO) -> int | None:
+    """The width tables on `stream` must fit: ``COLUMNS`` when set, else the terminal's; None (no limit)
+    when `stream` is a file or a pipe and ``COLUMNS`` is not set."""
+    if os.environ.get("COLUMNS", "").strip().isdigit():
+        return terminal_width(stream)
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return terminal_width(stream)
 
 
 def terminal_width(stream: TextIO | None = None) -> int:
