@@ -294,9 +294,14 @@ class BaseEcsClient:
     def region_id(self) -> str:
         return self._region_id
 
+    # Set on a client of the in-process emulator: what it shows and journals instead of the URL it builds
+    # requests with (the emulator's transport answers any host; no request reaches that URL).
+    _endpoint_label: str | None = None
+
     @property
     def endpoint(self) -> str:
-        return self._endpoint
+        """Where requests go: the base URL, or for the in-process emulator the words that say so."""
+        return self._endpoint_label or self._endpoint
 
     @property
     def read_only(self) -> bool:
@@ -344,13 +349,17 @@ class BaseEcsClient:
     @classmethod
     def for_emulator(cls, emulator: Any, region_id: str = "cn-hangzhou", **kw: Any) -> Self:
         """A client on the emulator's in-process transport, signed with the emulator's demo key."""
+        from ecs_detach.vocabulary import IN_PROCESS_ENDPOINT
+
         kw.setdefault("transport", emulator.transport())
         kw.setdefault("profile_name", "demo")
-        return cls(emulator_credentials(), region_id, **kw)
+        client = cls(emulator_credentials(), region_id, **kw)
+        client._endpoint_label = IN_PROCESS_ENDPOINT
+        return client
 
     def _sibling(self, region_id: str, **changes: Any) -> Self:
         make: Callable[..., Self] = type(self)  # the subclass's constructor takes transport, sleep, http
-        return make(
+        sibling = make(
             self._credentials,
             region_id,
             transport=self._transport,
@@ -358,6 +367,8 @@ class BaseEcsClient:
             http=self._http,
             **{**self._options(), **changes},
         )
+        sibling._endpoint_label = self._endpoint_label
+        return sibling
 
     def with_region(self, region_id: str) -> Self:
         """The same client (connection pool, options) aimed at another region."""
@@ -512,7 +523,7 @@ class BaseEcsClient:
     def _transport_error(self, call: Call, exc: Exception, *, sent: bool) -> TransportError:
         reason = self._scrub(" ".join(str(exc).split())) or type(exc).__name__
         unknown = call.mutating and sent
-        host = call.url.rstrip("/")
+        host = self._endpoint_label or call.url.rstrip("/")
         if unknown:
             message = (
                 f"{call.action}: no answer from {host} ({type(exc).__name__}: {reason}); the outcome is "

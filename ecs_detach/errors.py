@@ -99,7 +99,7 @@ class ApiError(EcsError):
         text = f"{prefix}{self.code}: {self.api_message or 'no message'}"
         if detail:
             text += f" ({', '.join(detail)})"
-        super().__init__(text, remedy=remedy_for(self.code, self.http_status))
+        super().__init__(text, remedy=remedy_for(self.code, self.http_status, action=action))
 
     def __reduce__(self) -> tuple[object, ...]:
         return (
@@ -407,8 +407,8 @@ _REMEDIES: dict[str, str] = {
         "The disk is already detaching from this instance: wait for it to become Available."
     ),
     "DiskNotPortable": (
-        "This disk cannot be detached (local disk or subscription data disk): it shares the instance's "
-        "lifecycle."
+        "The disk is not portable: a local disk can never be detached; a subscription data disk only after "
+        "converting it to pay-as-you-go (ModifyDiskChargeType)."
     ),
     "UserNotInTheWhiteList": (
         "Your account is not on the whitelist this disk needs: ask Alibaba Cloud support."
@@ -496,11 +496,9 @@ _REMEDIES: dict[str, str] = {
     ),
     "InvalidTimeStamp.Format": "The request timestamp was malformed: fix this machine's clock settings.",
     "InvalidSignatureMethod": "The signature method was refused: use the default (V3) signature.",
-    "Forbidden": (
-        "Not authorized: grant the RAM permission for this action (ecs:<Action>) to your user or role."
-    ),
+    "Forbidden": "Not authorized: grant {permission} to your RAM user or role.",
     "Forbidden.RAM": (
-        "Your RAM user or role lacks permission for this action: ask an administrator for ecs:<Action> on"
+        "Your RAM user or role lacks permission for this action: ask an administrator for {permission} on"
         " these resources."
     ),
     "Forbidden.Unauthorized": "Not authorized for this resource: check your RAM policies.",
@@ -536,8 +534,13 @@ _REMEDY_BY_KIND: dict[type[ApiError], str] = {
 }
 
 
-def remedy_for(code: str, http_status: int = 0) -> str:
-    """One line telling an operator what to do about an API error code."""
-    if code in _REMEDIES:
-        return _REMEDIES[code]
-    return _REMEDY_BY_KIND[kind_for(code, http_status)]
+def remedy_for(code: str, http_status: int = 0, *, action: str = "") -> str:
+    """One line telling an operator what to do about an API error code (`action`: the call refused, which
+    names the RAM permission to grant)."""
+    remedy = _REMEDIES.get(code) or _REMEDY_BY_KIND[kind_for(code, http_status)]
+    if "{permission}" in remedy:
+        permission = (
+            f"ecs:{action}" if action else "the ecs: permission of the refused call (the error names it)"
+        )
+        remedy = remedy.replace("{permission}", permission)
+    return remedy

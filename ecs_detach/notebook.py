@@ -27,16 +27,18 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import difflib
 import html
 import importlib
 import queue
+import re
 import sys
 import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,7 +54,7 @@ from ecs_detach.preconditions import (
     check_detach,
     facts_from_fleet,
 )
-from ecs_detach.render import VERDICT_MARKS, badge, outcome_label, pretty, verdict_label
+from ecs_detach.render import badge, pretty
 from ecs_detach.tables import (
     Column,
     Table,
@@ -60,8 +62,9 @@ from ecs_detach.tables import (
     disks_table,
     instances_table,
     journal_table,
-    status_label,
 )
+from ecs_detach.vocabulary import DEMO_TIME, ROLE, VERDICTS, outcome_label, status_label
+from ecs_detach.vocabulary import verdict_label as verdict_label
 from ecs_detach.workflow import BulkReport, CancelToken, ProgressEvent, RunResult
 
 if TYPE_CHECKING:
@@ -74,6 +77,7 @@ __all__ = [
     "FleetChecks",
     "NotebookError",
     "ProgressLine",
+    "UnknownArgument",
     "Workbench",
     "check_fleet",
     "connect",
@@ -99,6 +103,77 @@ class NotebookError(Exception):
 
 class ConfirmationRequired(NotebookError):
     """Nothing was sent: the call did not name what it is allowed to change."""
+
+
+class UnknownArgument(NotebookError, TypeError):
+    """A helper was given a keyword it does not know (a typo would otherwise be ignored silently)."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The keywords each helper accepts
+# ---------------------------------------------------------------------------------------------------------
+
+# DescribeInstances / DescribeDisks filters beyond the client's named parameters (API names).
+_INSTANCE_API_FILTERS = (
+    "ZoneId", "InstanceName", "InstanceType", "InstanceTypeFamily", "ImageId", "InstanceChargeType",
+    "InternetChargeType", "InstanceNetworkType", "KeyPairName", "ResourceGroupId", "HpcClusterId", "VpcId",
+    "VSwitchId", "SecurityGroupId", "LockReason", "IoOptimized", "DeviceAvailable", "PrivateIpAddresses",
+    "InnerIpAddresses", "PublicIpAddresses", "EipAddresses", "Tag",
+)  # fmt: skip
+_DISK_API_FILTERS = (
+    "ZoneId", "Category", "MultiAttach", "DiskName", "DiskChargeType", "ResourceGroupId",
+    "AutoSnapshotPolicyId", "PerformanceLevel", "KMSKeyId", "SnapshotId", "Portable", "DeleteWithInstance",
+    "DeleteAutoSnapshot", "EnableAutoSnapshot", "Encrypted", "EnableAutomatedSnapshotPolicy", "EnableShared",
+    "LockReason", "Tag",
+)  # fmt: skip
+
+
+def _snake(api_name: str) -> str:
+    """``KMSKeyId`` → ``kms_key_id``, ``VSwitchId`` → ``v_switch_id``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", api_name).lower()
+
+
+def _filter_names(named: Iterable[str], api_names: Iterable[str]) -> dict[str, str]:
+    """Keyword → the name the client is given: the client's own parameters, and each API filter in
+    snake_case or as the API spells it."""
+    accepted = {name: name for name in named}
+    for api in api_names:
+        accepted[api] = api
+        accepted[_snake(api)] = api
+    if "VSwitchId" in accepted:
+        accepted["vswitch_id"] = "VSwitchId"
+    return accepted
+
+
+INSTANCE_FILTERS = _filter_names(("region_id", "instance_ids", "status", "page_size"), _INSTANCE_API_FILTERS)
+DISK_FILTERS = _filter_names(
+    ("region_id", "disk_ids", "instance_id", "disk_type", "status", "page_size"), _DISK_API_FILTERS
+)
+DETACH_OPTIONS = frozenset(f.name for f in fields(DetachOptions))
+
+
+def _filters(helper: str, given: Mapping[str, Any], accepted: Mapping[str, str]) -> dict[str, Any]:
+    """`given` with every keyword checked and spelled as the client takes it."""
+    check_keywords(helper, given, accepted)
+    return {accepted[name]: value for name, value in given.items()}
+
+
+def check_keywords(helper: str, given: Iterable[str], accepted: Collection[str]) -> None:
+    """Refuse keywords `helper` does not know, naming the closest one it does (``region`` → ``region_id``)."""
+    unknown = [name for name in given if name not in accepted]
+    if not unknown:
+        return
+    name = unknown[0]
+    close = difflib.get_close_matches(name, sorted(accepted), n=3, cutoff=0.6)
+    if not close:
+        close = sorted(a for a in accepted if name.lower() in a.lower())[:3]
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    listed = sorted(a for a in accepted if a.islower() or "_" in a) or sorted(accepted)
+    api_too = " (or the API's own names, e.g. ZoneId)" if len(listed) < len(accepted) else ""
+    raise UnknownArgument(
+        f"{helper}() got an unexpected keyword argument {name!r}.{hint} "
+        f"It accepts: {', '.join(listed)}{api_too}."
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -168,7 +243,7 @@ def _locks(pre: Preconditions) -> tuple[str, ...]:
 
 FLEET_CHECK_COLUMNS = (
     Column("Disk", "disk_id", lambda p: p.disk_id),
-    Column("Kind", "type", lambda p: p.disk.type if p.disk else "?"),
+    Column(ROLE, "type", lambda p: p.disk.type if p.disk else "?"),
     Column("Disk status", "disk_status", lambda p: p.disk.status if p.disk else "?", status_label),
     Column("Instance", "instance_id", lambda p: p.instance_id or "-"),
     Column(
@@ -223,7 +298,7 @@ class FleetChecks:
             key = (pre.verdict.value, _code(pre) or "-")
             counts[key] += 1
             examples.setdefault(key, []).append(pre.disk_id)
-        order = list(VERDICT_MARKS)
+        order = list(VERDICTS)
         keys = sorted(counts, key=lambda k: (order.index(k[0]) if k[0] in order else 99, k[1]))
         rows = [(k[0], k[1], counts[k], tuple(examples[k][:3])) for k in keys]
         columns = (
@@ -310,8 +385,9 @@ class _Line:
 _PHASE_MARKS = {"throttled": "⏸", "reconcile": "⟳", "check": "…"}
 
 
-def progress_text(event: ProgressEvent, *, width: int = 20) -> str:
-    """One line for a progress event: a bar (when the ETA is known), the message, the timeout."""
+def progress_text(event: ProgressEvent, *, width: int = 20, demo_time: bool = False) -> str:
+    """One line for a progress event: a bar (when the ETA is known), the message, the timeout; with
+    `demo_time`, a wait's times are labelled as the emulator's (faster) demo time."""
     mark = _PHASE_MARKS.get(event.phase, "◐")
     bar = ""
     if event.elapsed or event.eta is not None:
@@ -322,11 +398,14 @@ def progress_text(event: ProgressEvent, *, width: int = 20) -> str:
         else:
             bar = "[" + "?" * width + "] "
     limit = f" · timeout {event.timeout:.0f} s" if event.timeout else ""
-    return f"{mark} {bar}{event.message}{limit}"
+    clock = f" ({DEMO_TIME})" if demo_time and bar else ""
+    return f"{mark} {bar}{event.message}{limit}{clock}"
 
 
 class ProgressLine:
     """A progress line updated in place: a display handle in Jupyter, printed lines anywhere else."""
+
+    demo_time = False  # set by the workbench when the run waits on the demo's clock
 
     def __init__(self, title: str = "") -> None:
         self.title = title
@@ -352,13 +431,18 @@ class ProgressLine:
             print(line, flush=True)
 
     def update(self, event: ProgressEvent) -> None:
-        self.show(progress_text(event))
+        self.show(progress_text(event, demo_time=self.demo_time))
 
     def finish(self, text: str) -> None:
         self.show(text)
 
 
 ProgressFactory = Callable[[str], ProgressLine]
+
+# What `Workbench.async_client` may override (the AsyncEcsClient options a session does not fix).
+_ASYNC_CLIENT_OPTIONS = frozenset(
+    {"read_only", "signature", "retry", "timeout", "clock", "nonce", "on_throttled", "sleep", "http"}
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -400,6 +484,7 @@ class Workbench:
 
     def async_client(self, **overrides: Any) -> AsyncEcsClient:
         """An `AsyncEcsClient` on the same endpoint and key (``async with nb.async_client() as c: ...``)."""
+        check_keywords("async_client", overrides, _ASYNC_CLIENT_OPTIONS)
         return self.session.async_client(**overrides)
 
     def describe(self) -> str:
@@ -421,6 +506,11 @@ class Workbench:
         self.session.close()
 
     # -- time (demo) -----------------------------------------------------------------------------------------
+
+    @property
+    def demo_time(self) -> bool:
+        """True when runs wait on the in-process emulator's clock (demo time, faster than the wall clock)."""
+        return self.emulator is not None
 
     def _clock(self) -> Callable[[], float] | None:
         emulator = self.emulator
@@ -469,12 +559,18 @@ class Workbench:
         return regions_table(self.client.describe_regions())
 
     def instances(self, **filters: Any) -> Table:
-        """Instances matching the client's filters (``status=``, ``region_id=``, ``tag=[...]``, ...)."""
-        return instances_table(self.client.list_instances(**filters))
+        """Instances matching the filters (``status=``, ``region_id=``, ``zone_id=``, ``tag=[...]``, ...;
+        `INSTANCE_FILTERS` lists them all); an unknown keyword is an error, never ignored."""
+        wanted = _filters("instances", filters, INSTANCE_FILTERS)
+        region = wanted.get("region_id") or self.session.region_id
+        return instances_table(self.client.list_instances(**wanted), f"Instances in {region}")
 
     def disks(self, **filters: Any) -> Table:
-        """Disks matching the client's filters (``status=``, ``instance_id=``, ``disk_type=``, ...)."""
-        return disks_table(self.client.list_disks(**filters))
+        """Disks matching the filters (``status=``, ``instance_id=``, ``disk_type=``, ...; `DISK_FILTERS`
+        lists them all); an unknown keyword is an error, never ignored."""
+        wanted = _filters("disks", filters, DISK_FILTERS)
+        region = wanted.get("region_id") or self.session.region_id
+        return disks_table(self.client.list_disks(**wanted), f"Disks in {region}")
 
     def inventory(self, regions: Sequence[str] | None = None) -> Inventory:
         return self.client.inventory(regions)
@@ -487,7 +583,9 @@ class Workbench:
         return FleetChecks(tuple(reports), tuple(inv.regions), errors)
 
     def check(self, disk_id: str, *, instance_id: str | None = None, **options: Any) -> Preconditions:
-        """Read the disk and its instance now and check every DetachDisk precondition."""
+        """Read the disk and its instance now and check every DetachDisk precondition (`options`: the fields
+        of `DetachOptions`, e.g. ``allow_stop=True``)."""
+        check_keywords("check", options, DETACH_OPTIONS - {"instance_id"})
         opts = DetachOptions(instance_id=instance_id, **options)
         return workflow.inspect(self.client, disk_id, opts, facts=self._facts_source())
 
@@ -567,6 +665,7 @@ class Workbench:
                 events.put(_DONE)
 
         progress = self.progress_factory(title)
+        progress.demo_time = self.demo_time
         worker = threading.Thread(target=target, name="ecs-detach-notebook", daemon=True)
         worker.start()
         interrupted = False
@@ -598,6 +697,9 @@ class Workbench:
 
     def _finish(self, progress: ProgressLine, result: RunResult) -> RunResult:
         tail = f" — disk now {result.disk.status}" if result.disk is not None else ""
+        if result.elapsed:
+            clock = f" of {DEMO_TIME}" if self.demo_time else ""
+            tail += f" · took {result.elapsed:.0f} s{clock}"
         progress.finish(f"{outcome_label(result.outcome.value)}: {result.message}{tail}")
         return result
 
@@ -651,6 +753,7 @@ class Workbench:
         self._require(plan, confirm, confirm_stop, "detach")
         loop = asyncio.get_running_loop()
         progress = self.progress_factory(f"[{plan.action} {plan.disk_id}]")
+        progress.demo_time = self.demo_time
         token = CancelToken()
 
         def report(event: ProgressEvent) -> None:
@@ -765,7 +868,8 @@ class Workbench:
         """A plan per disk, each on fresh preconditions (nothing is sent); render with `bulk_table`.
 
         Disks given as `Disk` objects are planned in their own region (a fleet-wide list works);
-        ids are looked up in the session's region."""
+        ids are looked up in the session's region. `options`: the fields of `DetachOptions`."""
+        check_keywords("bulk_plan", options, DETACH_OPTIONS)
         wanted = [
             (d, self.session.region_id) if isinstance(d, str) else (d.disk_id, d.region_id) for d in disks
         ]

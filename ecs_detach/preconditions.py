@@ -441,12 +441,21 @@ def _row1(disk_id: str, instance_id: str, disk: Disk | None) -> Row:
                 f"Disk {disk_id} is attached to several instances and none was chosen.",
                 f"Choose the instance to detach it from: {choices}.",
             )
-        if disk is not None and disk.status == DISK_AVAILABLE:
+        # The instance comes from the disk: when the disk is missing or attached nowhere, the row that says
+        # so (4 or 7) is the one that stands in the way, not the instance id nobody had to give.
+        if disk is None:
             return _make(
                 1,
-                RowStatus.FAIL,
-                f"Disk {disk_id} is attached to no instance, so there is no instance to detach it from.",
-                "Nothing to do.",
+                RowStatus.NOT_APPLICABLE,
+                f"No instance was named; it would come from disk {disk_id}, which was not found (row 4).",
+                "",
+            )
+        if disk.status == DISK_AVAILABLE and not disk.attached_instance_ids:
+            return _make(
+                1,
+                RowStatus.NOT_APPLICABLE,
+                f"No instance was named, and disk {disk_id} is attached to none (row 7).",
+                "",
             )
         return _make(
             1, RowStatus.FAIL, "No instance id was given.", "Name the instance to detach the disk from."
@@ -493,7 +502,8 @@ def _row4(disk_id: str, disk: Disk | None) -> Row:
             4,
             RowStatus.FAIL,
             f"Disk {disk_id} does not exist in this region.",
-            "Check the disk id and the region.",
+            "Check the disk id for typos, and the region: list the region's disks to find it, or choose the "
+            "region it is in.",
         )
     return _make(4, RowStatus.PASS, f"Disk {disk_id} exists ({disk.status}).", "")
 
@@ -579,20 +589,35 @@ def _row9(disk: Disk, instance_id: str, facts: PlatformFacts) -> Row:
 
 def _row10(disk: Disk) -> Row:
     if not disk.portable:
-        why = (
-            "a subscription (PrePaid) data disk"
-            if disk.charge_type == "PrePaid"
-            else f"a {disk.category or 'local'} disk"
-        )
+        why, remedy = _not_portable(disk)
         return _make(
             10,
             RowStatus.FAIL,
             f"Disk {disk.disk_id} is not portable ({why}): it shares the instance's lifecycle "
             "and cannot be detached.",
-            "There is no way to detach it; a subscription disk may become portable after converting it to "
-            "pay-as-you-go.",
+            remedy,
         )
     return _make(10, RowStatus.PASS, f"Disk {disk.disk_id} is portable.", "")
+
+
+def _not_portable(disk: Disk) -> tuple[str, str]:
+    """Why a disk is not portable, and the remedy for that kind of disk."""
+    category = disk.category or ""
+    if category.startswith(("local", "ephemeral")):
+        return (
+            f"a {category} local disk",
+            "A local disk can never be detached: copy the data you need off it from inside the instance.",
+        )
+    if disk.charge_type == "PrePaid":
+        return (
+            "a subscription (PrePaid) data disk",
+            "Convert it to pay-as-you-go (ModifyDiskChargeType), which can make it portable, then check "
+            "again.",
+        )
+    return (
+        f"a {category or 'non-portable'} disk",
+        "The API marks this disk as not portable: there is no way to detach it.",
+    )
 
 
 def _row11(disk: Disk, facts: PlatformFacts) -> Row:

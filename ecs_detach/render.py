@@ -17,21 +17,17 @@ from ecs_detach.tables import (
     bulk_results_table,
     plan_table,
     preconditions_table,
-    status_label,
 )
+from ecs_detach.vocabulary import VERDICTS
+from ecs_detach.vocabulary import outcome_label as outcome_label
+from ecs_detach.vocabulary import status_label as status_label
+from ecs_detach.vocabulary import verdict_label as verdict_label
 
 if TYPE_CHECKING:
     from ecs_detach.plan import Plan
     from ecs_detach.preconditions import Preconditions
     from ecs_detach.workflow import BulkReport, RunResult
 
-VERDICT_MARKS = {
-    "ready": "✓ ready",
-    "fixable": "↻ fixable",
-    "blocked": "✗ blocked",
-    "already-detached": "○ already-detached",
-    "in-progress": "◐ in-progress",
-}
 _VERDICT_COLOURS = {
     "ready": "#1a7f37",
     "fixable": "#9a6700",
@@ -39,24 +35,6 @@ _VERDICT_COLOURS = {
     "already-detached": "#57606a",
     "in-progress": "#0969da",
 }
-_OUTCOME_MARKS = {
-    "done": "✓ done",
-    "already-detached": "○ already-detached",
-    "blocked": "✗ blocked",
-    "aborted": "✗ aborted",
-    "failed": "✗ failed",
-    "timed-out": "⏱ timed-out",
-    "cancelled": "■ cancelled",
-}
-
-
-def verdict_label(verdict: str) -> str:
-    """A verdict with its symbol: ✓ ready, ↻ fixable, ✗ blocked, ○ already-detached, ◐ in-progress."""
-    return VERDICT_MARKS.get(verdict, verdict)
-
-
-def outcome_label(outcome: str) -> str:
-    return _OUTCOME_MARKS.get(outcome, outcome)
 
 
 def badge(text: str, colour: str) -> str:
@@ -102,11 +80,17 @@ def plan_text(plan: Plan) -> str:
 
 def plan_html(plan: Plan) -> str:
     if plan.nothing_to_do:
-        head = badge("○ nothing to do", _VERDICT_COLOURS["already-detached"])
+        head = badge(
+            f"{VERDICTS['already-detached'].symbol} nothing to do", _VERDICT_COLOURS["already-detached"]
+        )
     elif not plan.executable:
-        head = badge("✗ cannot run", _VERDICT_COLOURS["blocked"]) + " " + html.escape(plan.refusal)
+        head = (
+            badge(f"{VERDICTS['blocked'].symbol} cannot run", _VERDICT_COLOURS["blocked"])
+            + " "
+            + html.escape(plan.refusal)
+        )
     else:
-        head = badge("✓ can run", _VERDICT_COLOURS["ready"]) + (
+        head = badge(f"{VERDICTS['ready'].symbol} can run", _VERDICT_COLOURS["ready"]) + (
             f" ETA about {plan.eta_seconds:.0f} s (timeout {plan.timeout:.0f} s per wait); "
             f"calls: {html.escape(', '.join(plan.calls) or 'none')}"
         )

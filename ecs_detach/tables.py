@@ -12,30 +12,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ecs_detach.models import Disk, Instance
+from ecs_detach.vocabulary import ROLE, outcome_label, verdict_label
+from ecs_detach.vocabulary import row_status_label as row_status_label
+from ecs_detach.vocabulary import status_label as status_label
 
 if TYPE_CHECKING:
     from ecs_detach.journal import JournalRecord
     from ecs_detach.plan import Plan
     from ecs_detach.preconditions import Preconditions
     from ecs_detach.workflow import BulkReport
-
-# Words first, symbol second: status must read without colour.
-_STATUS_MARKS = {
-    "Running": "● Running",
-    "Stopped": "○ Stopped",
-    "Starting": "◐ Starting",
-    "Stopping": "◐ Stopping",
-    "Pending": "◐ Pending",
-    "In_use": "● In_use",
-    "Available": "○ Available",
-    "Attaching": "◐ Attaching",
-    "Detaching": "◐ Detaching",
-}
-
-
-def status_label(status: str) -> str:
-    """A status with a shape that reads at a glance (● steady in use, ○ idle, ◐ in transition)."""
-    return _STATUS_MARKS.get(status, status)
 
 
 def yes_no(value: bool) -> str:
@@ -58,6 +43,86 @@ class Column:
     key: str
     value: Callable[[Any], Any]
     display: Callable[[Any], str] = _as_text
+    # Fitting a narrow terminal: `compact` shortens the text (tried first), `wrap` is the narrowest width its
+    # cells may wrap to (0: never wrap), `drop` the order columns go in (highest first; 0: never dropped).
+    compact: Callable[[str], str] | None = None
+    wrap: int = 0
+    drop: int = 0
+
+
+_GAP = 2  # tabulate's "simple" format puts two spaces between columns
+_HEADER_PAD = 2  # and makes every column at least its header plus two wide
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a table fits a width: the columns kept (indexes), each one's width cap, whether compacted."""
+
+    kept: tuple[int, ...]
+    caps: tuple[int | None, ...]
+    compact: bool
+
+
+def _text_width(text: str) -> int:
+    return max((len(line) for line in text.splitlines()), default=0)
+
+
+def fit_columns(
+    columns: Sequence[Column],
+    cells: Sequence[Sequence[str]],
+    width: int | None,
+    max_widths: Sequence[int | None] | None = None,
+) -> Fit:
+    """The least change that makes the table fit `width`: compact forms, then wrapping, then dropping
+    low-priority columns; columns that are never dropped stay even when the table still does not fit."""
+    caps_given = list(max_widths) if max_widths is not None else [None] * len(columns)
+
+    def natural(index: int, compact: bool) -> int:
+        column = columns[index]
+        texts = [row[index] for row in cells]
+        if compact and column.compact is not None:
+            texts = [column.compact(text) for text in texts]
+        widest = max([_text_width(column.header) + _HEADER_PAD, *(_text_width(text) for text in texts)])
+        cap = caps_given[index]
+        return min(widest, cap) if cap is not None else widest
+
+    def attempt(kept: list[int], compact: bool) -> Fit | None:
+        widths = {i: natural(i, compact) for i in kept}
+        caps: dict[int, int | None] = {i: caps_given[i] for i in kept}
+        # One column short of the width: a line that fills the last column wraps on some terminals.
+        excess = sum(widths.values()) + _GAP * (len(kept) - 1) - ((width or 0) - 1)
+        for i in sorted(kept, key=lambda i: widths[i], reverse=True):
+            if excess <= 0:
+                break
+            floor = max(columns[i].wrap, _text_width(columns[i].header) + _HEADER_PAD)
+            if columns[i].wrap and widths[i] > floor:
+                cut = min(widths[i] - floor, excess)
+                caps[i] = widths[i] - cut
+                excess -= cut
+        if excess > 0:
+            return None
+        return Fit(tuple(kept), tuple(caps[i] for i in kept), compact)
+
+    everything = list(range(len(columns)))
+    if width is None:
+        return Fit(tuple(everything), tuple(caps_given), False)
+    kept = everything
+    droppable = sorted((i for i in everything if columns[i].drop), key=lambda i: -columns[i].drop)
+    while True:
+        for compact in (False, True):
+            fit = attempt(kept, compact)
+            if fit is not None:
+                return fit
+        if not droppable:
+            return _attempt_anyway(kept, caps_given, columns)
+        gone = droppable.pop(0)
+        kept = [i for i in kept if i != gone]
+
+
+def _attempt_anyway(kept: list[int], caps: Sequence[int | None], columns: Sequence[Column]) -> Fit:
+    """What is left when even the essential columns are too wide: compact, each wrapped to its floor."""
+    floors = tuple(columns[i].wrap or caps[i] for i in kept)
+    return Fit(tuple(kept), floors, True)
 
 
 @dataclass(frozen=True)
@@ -95,17 +160,37 @@ class Table:
             [col.display(value) for col, value in zip(self.columns, row, strict=True)] for row in self.rows
         ]
 
-    def render(self, fmt: str = "simple", *, max_widths: Sequence[int | None] | None = None) -> str:
-        """The table as text; `max_widths` (one per column, None: no limit) wraps long cells."""
+    def render(
+        self,
+        fmt: str = "simple",
+        *,
+        max_widths: Sequence[int | None] | None = None,
+        width: int | None = None,
+    ) -> str:
+        """The table as text; `max_widths` (one per column, None: no limit) wraps long cells; `width` (a
+        terminal's columns) makes it fit: compact forms, wrapping, then dropping low-priority columns."""
         from tabulate import tabulate
 
+        cells = self.display_rows()
+        fit = fit_columns(self.columns, cells, width, max_widths)
+        shown = [self.columns[i] for i in fit.kept]
+
+        def cell(column: Column, text: str) -> str:
+            return column.compact(text) if fit.compact and column.compact is not None else text
+
         body = tabulate(
-            self.display_rows(),
-            headers=self.headers,
+            [[cell(self.columns[i], row[i]) for i in fit.kept] for row in cells],
+            headers=[column.header for column in shown],
             tablefmt=fmt,
             disable_numparse=True,
-            maxcolwidths=list(max_widths) if max_widths is not None else None,
+            maxcolwidths=list(fit.caps),
         )
+        dropped = [column.header for i, column in enumerate(self.columns) if i not in fit.kept]
+        if dropped:
+            import textwrap
+
+            note = f"(not shown, to fit {width} columns: {', '.join(dropped)})"
+            body += "\n" + "\n".join(textwrap.wrap(note, max(20, (width or 80) - 1)))
         if not self.rows:
             body = f"{body}\n(none)" if body else "(none)"
         return f"{self.title}\n{body}" if self.title else body
@@ -128,24 +213,24 @@ class Table:
 
 INSTANCE_COLUMNS = (
     Column("Instance", "instance_id", lambda i: i.instance_id),
-    Column("Name", "name", lambda i: i.name),
+    Column("Name", "name", lambda i: i.name, drop=3),
     Column("Status", "status", lambda i: i.status, status_label),
-    Column("Type", "instance_type", lambda i: i.instance_type),
-    Column("Zone", "zone_id", lambda i: i.zone_id),
+    Column("Type", "instance_type", lambda i: i.instance_type, drop=1),
+    Column("Zone", "zone_id", lambda i: i.zone_id, drop=2),
     Column("Locks", "locks", lambda i: i.lock_reasons),
 )
 
 DISK_COLUMNS = (
     Column("Disk", "disk_id", lambda d: d.disk_id),
-    Column("Name", "name", lambda d: d.name),
-    Column("Kind", "type", lambda d: d.type),
-    Column("Category", "category", lambda d: d.category),
-    Column("GiB", "size_gib", lambda d: d.size_gib),
+    Column("Name", "name", lambda d: d.name, drop=4),
+    Column(ROLE, "type", lambda d: d.type),
+    Column("Category", "category", lambda d: d.category, drop=5),
+    Column("GiB", "size_gib", lambda d: d.size_gib, drop=3),
     Column("Status", "status", lambda d: d.status, status_label),
-    Column("Instances", "instance_ids", lambda d: d.attached_instance_ids),
-    Column("Portable", "portable", lambda d: d.portable),
-    Column("Multi", "multi_attach", lambda d: d.is_multi_attach),
-    Column("DelWithInst", "delete_with_instance", lambda d: d.delete_with_instance),
+    Column("Instances", "instance_ids", lambda d: d.attached_instance_ids, wrap=12),
+    Column("Portable", "portable", lambda d: d.portable, drop=6),
+    Column("Multi", "multi_attach", lambda d: d.is_multi_attach, drop=7),
+    Column("DelWithInst", "delete_with_instance", lambda d: d.delete_with_instance, drop=8),
     Column("Locks", "locks", lambda d: d.lock_reasons),
 )
 
@@ -160,28 +245,13 @@ def disks_table(disks: Iterable[Disk], title: str = "Disks") -> Table:
 
 # --- preconditions, plans, bulk runs, the journal ----------------------------------------------------------
 
-# A symbol and the word: the result reads without colour, and at a glance with it.
-_ROW_MARKS = {
-    "pass": "✓ pass",
-    "fail": "✗ fail",
-    "fixable": "↻ fixable",
-    "not-applicable": "– n/a",
-    "unknown": "? unknown",
-}
-
-
-def row_status_label(status: str) -> str:
-    """A precondition row's status with its symbol (✓ pass, ✗ fail, ↻ fixable, – n/a, ? unknown)."""
-    return _ROW_MARKS.get(status, status)
-
-
 PRECONDITION_COLUMNS = (
     Column("#", "row", lambda r: r.number),
-    Column("Check", "condition", lambda r: r.condition),
+    Column("Check", "condition", lambda r: r.condition, wrap=14, drop=3),
     Column("Result", "status", lambda r: r.status.value, row_status_label),
-    Column("Detail", "sentence", lambda r: r.sentence),
-    Column("Remedy", "remedy", lambda r: r.remedy),
-    Column("Code", "code", lambda r: r.code if r.failing else ""),
+    Column("Detail", "sentence", lambda r: r.sentence, wrap=30),
+    Column("Remedy", "remedy", lambda r: r.remedy, wrap=16, drop=1),
+    Column("Code", "code", lambda r: r.code if r.failing else "", wrap=14, drop=2),
 )
 PRECONDITION_WIDTHS = (None, 28, None, 48, 36, None)
 
@@ -198,8 +268,8 @@ def _seconds(value: float) -> str:
 
 PLAN_COLUMNS = (
     Column("#", "step", lambda s: s[0]),
-    Column("Step", "description", lambda s: s[1].description),
-    Column("Expected change", "expected_change", lambda s: s[1].expected_change),
+    Column("Step", "description", lambda s: s[1].description, wrap=20),
+    Column("Expected change", "expected_change", lambda s: s[1].expected_change, wrap=16),
     Column("ETA", "eta_seconds", lambda s: s[1].eta_seconds, _seconds),
     Column("Call", "action", lambda s: s[1].action or "(wait)"),
 )
@@ -239,15 +309,15 @@ def _plan_note(plan: Plan) -> str:
 BULK_PLAN_COLUMNS = (
     Column("Disk", "disk_id", lambda p: p.disk_id),
     Column("Instance", "instance_id", lambda p: p.instance_id or "?"),
-    Column("Verdict", "verdict", _plan_verdict),
+    Column("Verdict", "verdict", _plan_verdict, verdict_label),
     Column(
         "Predicted code",
         "predicted_code",
         _plan_code,
     ),
-    Column("Calls", "calls", lambda p: p.calls),
-    Column("ETA", "eta_seconds", lambda p: p.eta_seconds, _seconds),
-    Column("Note", "note", _plan_note),
+    Column("Calls", "calls", lambda p: p.calls, wrap=12, drop=2),
+    Column("ETA", "eta_seconds", lambda p: p.eta_seconds, _seconds, drop=1),
+    Column("Note", "note", _plan_note, wrap=20),
 )
 BULK_PLAN_WIDTHS = (None, None, None, None, 30, None, 50)
 
@@ -260,10 +330,10 @@ def bulk_plans_table(plans: Iterable[Plan], title: str = "Preflight") -> Table:
 BULK_RESULT_COLUMNS = (
     Column("Disk", "disk_id", lambda p: p[0].disk_id),
     Column("Instance", "instance_id", lambda p: p[0].instance_id or "?"),
-    Column("Outcome", "outcome", lambda p: p[0].outcome.value),
+    Column("Outcome", "outcome", lambda p: p[0].outcome.value, outcome_label),
     Column("Code", "code", lambda p: p[0].code or p[1]),
-    Column("Requests", "request_ids", lambda p: p[0].request_ids),
-    Column("Message", "message", lambda p: p[0].message),
+    Column("Requests", "request_ids", lambda p: p[0].request_ids, drop=1),
+    Column("Message", "message", lambda p: p[0].message, wrap=20),
 )
 BULK_RESULT_WIDTHS = (None, None, None, None, 38, 56)
 
@@ -289,14 +359,15 @@ def _outcome_of(pair: tuple[JournalRecord, JournalRecord | None]) -> str:
 
 
 JOURNAL_COLUMNS = (
-    Column("At (UTC)", "at", lambda p: p[0].at[:19].replace("T", " ")),
-    Column("Operation", "operation_id", lambda p: p[0].operation_id),
+    Column("At (UTC)", "at", lambda p: p[0].at[:19].replace("T", " "), compact=lambda t: t[5:]),
+    # An operation id prefix of 12 is enough for `attach --operation` (any unique prefix of 6 or more).
+    Column("Operation", "operation_id", lambda p: p[0].operation_id, compact=lambda t: t[:12]),
     Column("Action", "action", lambda p: p[0].action),
     Column("Disk", "disk_id", lambda p: p[0].disk_id or "-"),
     Column("Instance", "instance_id", lambda p: p[0].instance_id or "-"),
-    Column("Result", "result", _outcome_of),
-    Column("Request", "request_id", lambda p: (p[1].request_id if p[1] else "") or "-"),
-    Column("Where", "where", lambda p: f"{p[0].profile or '(env)'} · {p[0].region or '?'}"),
+    Column("Result", "result", _outcome_of, wrap=10),
+    Column("Request", "request_id", lambda p: (p[1].request_id if p[1] else "") or "-", drop=1),
+    Column("Where", "where", lambda p: f"{p[0].profile or '(env)'} · {p[0].region or '?'}", drop=2),
 )
 
 

@@ -9,25 +9,23 @@ from dataclasses import dataclass
 
 from ecs_detach.plan import Plan
 from ecs_detach.preconditions import Preconditions, Row, RowStatus, Verdict
+from ecs_detach.vocabulary import ROW_STATUSES, VERDICTS, Label
 
 from .formatting import duration
 from .rows import Row as TableRow
 from .rows import make_row
 
+# The vocabulary's labels, keyed by the enums; the css class of each verdict's banner.
 ROW_SYMBOLS = {
-    RowStatus.PASS: ("✓", "pass"),
-    RowStatus.FAIL: ("✗", "blocked"),
-    RowStatus.FIXABLE: ("!", "fixable"),
-    RowStatus.UNKNOWN: ("?", "unknown"),
-    RowStatus.NOT_APPLICABLE: ("–", "n/a"),
+    status: (ROW_STATUSES[status.value].symbol, ROW_STATUSES[status.value].word) for status in RowStatus
 }
 
-VERDICT_WORDS = {
-    Verdict.READY: ("✓", "READY", "ready"),
-    Verdict.FIXABLE: ("!", "NEEDS A FIX", "fixable"),
-    Verdict.BLOCKED: ("✗", "BLOCKED", "blocked"),
-    Verdict.ALREADY_DETACHED: ("–", "ALREADY DETACHED", "neutral"),
-    Verdict.IN_PROGRESS: ("◐", "ALREADY DETACHING", "neutral"),
+VERDICT_CSS = {
+    Verdict.READY: "ready",
+    Verdict.FIXABLE: "fixable",
+    Verdict.BLOCKED: "blocked",
+    Verdict.ALREADY_DETACHED: "neutral",
+    Verdict.IN_PROGRESS: "neutral",
 }
 
 
@@ -60,16 +58,14 @@ def _line(row: Row) -> ChecklistLine:
 
 def verdict_banner(pre: Preconditions) -> tuple[str, str]:
     """(text, css class) for the verdict, e.g. ``("✗ BLOCKED — Instance ... is locked ...", "blocked")``."""
-    symbol, word, css = VERDICT_WORDS[pre.verdict]
     detail = pre.reason or pre.summary
     if pre.verdict is Verdict.FIXABLE:
         detail = "; then ".join(fix.description for fix in pre.fixes)
-    return f"{symbol} {word} — {detail}", css
+    return f"{VERDICTS[pre.verdict.value].headline} — {detail}", VERDICT_CSS[pre.verdict]
 
 
 def verdict_short(pre: Preconditions) -> str:
-    symbol, word, _ = VERDICT_WORDS[pre.verdict]
-    return f"{symbol} {word.lower()}"
+    return str(VERDICTS[pre.verdict.value])
 
 
 def plan_lines(plan: Plan) -> list[str]:
@@ -105,21 +101,22 @@ def bulk_row(plan: Plan) -> TableRow:
     """A preflight row: disk, instance, role, the verdict in words, and what happens or why not."""
     pre = plan.preconditions
     role = pre.disk.type if pre is not None and pre.disk is not None else "?"
+    skipped = str(Label(VERDICTS["fixable"].symbol, "skipped"))
     if pre is None:
-        verdict, what = "✗ unreadable", plan.refusal
+        verdict, what = str(Label(VERDICTS["blocked"].symbol, "unreadable")), plan.refusal
     elif bulk_selectable(plan):
-        verdict, what = "✓ ready", f"DetachDisk, then wait ~{duration(plan.eta_seconds)}"
+        verdict, what = str(VERDICTS["ready"]), f"DetachDisk, then wait ~{duration(plan.eta_seconds)}"
     elif plan.nothing_to_do:
-        verdict, what = "– nothing to do", "already detached"
+        verdict, what = str(VERDICTS["already-detached"]), "nothing to do"
     elif pre.verdict is Verdict.BLOCKED:
-        verdict, what = "✗ blocked", pre.reason
+        verdict, what = str(VERDICTS["blocked"]), pre.reason
     elif pre.is_system_disk:
-        verdict, what = "! skipped", "system disk: one at a time (d on it)"
+        verdict, what = skipped, "system disk: one at a time (d on it)"
     elif pre.needs_stop:
-        verdict, what = "! skipped", "needs a stop first: d on it"
+        verdict, what = skipped, "needs a stop first: d on it"
     elif pre.verdict is Verdict.IN_PROGRESS:
-        verdict, what = "◐ detaching", "already detaching: nothing to send"
+        verdict, what = str(VERDICTS["in-progress"]), "nothing to send"
     else:
-        verdict, what = f"! {pre.verdict.value}", pre.summary
+        verdict, what = verdict_short(pre), pre.summary
     cells = (plan.disk_id, plan.instance_id or "-", role, verdict, what)
     return make_row(plan.disk_id, cells, {"disk": plan.disk_id, "verdict": verdict})

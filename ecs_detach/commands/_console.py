@@ -4,7 +4,10 @@ the wait only."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import shutil
 import sys
 import threading
 import time
@@ -12,9 +15,18 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO, TypeVar
 
 from ecs_detach.tables import Table
+from ecs_detach.vocabulary import DEMO_TIME
 from ecs_detach.workflow import CancelToken, ProgressEvent
 
-__all__ = ["CommandError", "Console", "Progress", "run_in_worker"]
+__all__ = [
+    "CommandError",
+    "Console",
+    "Progress",
+    "bar_line",
+    "output_width",
+    "run_in_worker",
+    "terminal_width",
+]
 
 T = TypeVar("T")
 
@@ -66,7 +78,7 @@ class Console:
 
     def table(self, table: Table, widths: Sequence[int | None] | None = None) -> None:
         if not self.json_mode:
-            print(table.render(max_widths=widths), file=self.out, flush=True)
+            print(table.render(max_widths=widths, width=output_width(self.out)), file=self.out, flush=True)
 
     def emit_json(self, document: Any) -> None:
         if self.json_mode:
@@ -98,21 +110,88 @@ class Console:
         return line.strip()
 
 
-def _fmt_seconds(value: float) -> str:
+def seconds_text(value: float) -> str:
     value = max(0.0, value)
     if value < 90:
         return f"{value:.0f} s"
     return f"{int(value // 60)} min {int(value % 60):02d} s"
 
 
+def output_width(stream: TextIO) -> int | None:
+    """The width tables on `stream` must fit: ``COLUMNS`` when set, else the terminal's; None (no limit)
+    when `stream` is a file or a pipe and ``COLUMNS`` is not set."""
+    if os.environ.get("COLUMNS", "").strip().isdigit():
+        return terminal_width(stream)
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return terminal_width(stream)
+
+
+def terminal_width(stream: TextIO | None = None) -> int:
+    """The columns of the terminal `stream` writes to: ``COLUMNS`` first (as `shutil.get_terminal_size`
+    reads it), else the terminal's own size; 80 when neither is known."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0 and stream is not None:
+        try:
+            columns = os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+            columns = 0
+    if columns <= 0:
+        columns = shutil.get_terminal_size((80, 24)).columns
+    return columns if columns > 0 else 80
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def bar_line(event: ProgressEvent, elapsed: float, width: int, *, demo_time: bool = False) -> str:
+    """One progress line that fits `width` columns: what matters first (the disk, its state, the times),
+    then the bar, the timeout and the Ctrl-C hint while there is room."""
+    if event.eta is None:
+        eta_text = "taking longer than usual"
+        fraction = min(1.0, elapsed / event.timeout) if event.timeout else 1.0
+    else:
+        eta = max(0.0, event.eta - (elapsed - event.elapsed))
+        eta_text = f"ETA ~{seconds_text(eta)}"
+        total = elapsed + eta
+        fraction = elapsed / total if total > 0 else 1.0
+    subject = event.disk_id or event.instance_id
+    clock = f" ({DEMO_TIME})" if demo_time else ""
+    state = f" {event.state or '?'} · {seconds_text(elapsed)} elapsed{clock} · {eta_text}"
+    timeout = f" · timeout {seconds_text(event.timeout)}"
+    room = width - 1  # never the last column: a full line wraps on some terminals
+    # The Ctrl-C hint only beside a full bar; then narrow the bar, drop the timeout, then the bar itself.
+    for least, tail in (
+        (Progress.WIDTH, timeout + " (Ctrl-C stops waiting)"),
+        (Progress.BAR_MIN, timeout),
+        (Progress.BAR_MIN, ""),
+    ):
+        bar_width = min(Progress.WIDTH, room - len(subject) - len(state) - len(tail) - 3)
+        if bar_width >= least:
+            filled = round(fraction * bar_width)
+            return f"{subject} [{'█' * filled}{'░' * (bar_width - filled)}]{state}{tail}"
+    plain = subject + state
+    return plain + timeout if len(plain + timeout) <= room else _fit(plain, room)
+
+
 class Progress:
-    """Progress of a run: a one-line bar on a terminal (state, elapsed, ETA), plain lines otherwise (stderr).
+    """Progress of a run on stderr: on a terminal, one line redrawn in place that always fits its width;
+    otherwise one line per state change (never one per poll).
 
     Called from the worker thread (`__call__`) and from the main thread (`tick`, to keep the elapsed time
-    moving between polls when time is real).
+    moving between polls when time is real). Without `real_time` the run is on the demo's virtual clock,
+    and its times say so.
     """
 
     WIDTH = 24
+    BAR_MIN = 8
 
     def __init__(self, console: Console, *, bar: bool, real_time: bool) -> None:
         self.console = console
@@ -121,17 +200,16 @@ class Progress:
         self._lock = threading.Lock()
         self._last: ProgressEvent | None = None
         self._seen_at = 0.0
-        self._last_line = ""
+        self._last_key: tuple[str, ...] = ()
+        self._demo_noted = False
         self._drawn = False
 
     def __call__(self, event: ProgressEvent) -> None:
         with self._lock:
-            if not self.bar:
-                if event.message != self._last_line:
-                    self._last_line = event.message
-                    self.console.note(f"  {event.message}")
-                return
             is_wait = event.timeout > 0
+            if not self.bar:
+                self._line(event, is_wait)
+                return
             if not is_wait:
                 self._clear()
                 self.console.note(f"  {event.message}")
@@ -140,6 +218,18 @@ class Progress:
             self._last = event
             self._seen_at = time.monotonic()
             self._draw()
+
+    def _line(self, event: ProgressEvent, is_wait: bool) -> None:
+        """Not a terminal: a wait is shown when its state changes, every other step once."""
+        subject = event.disk_id or event.instance_id
+        key = (event.phase, subject, event.state) if is_wait else (event.phase, subject, event.message)
+        if key == self._last_key:
+            return
+        self._last_key = key
+        if is_wait and not self.real_time and not self._demo_noted:
+            self._demo_noted = True
+            self.console.note(f"  (times are {DEMO_TIME}: the demo's clock runs faster than the wall clock)")
+        self.console.note(f"  {event.message}")
 
     def tick(self) -> None:
         with self._lock:
@@ -161,23 +251,10 @@ class Progress:
         if event is None:
             return
         extra = time.monotonic() - self._seen_at if self.real_time else 0.0
-        elapsed = event.elapsed + extra
-        if event.eta is None:
-            eta_text = "taking longer than usual"
-            fraction = min(1.0, elapsed / event.timeout) if event.timeout else 1.0
-        else:
-            eta = max(0.0, event.eta - extra)
-            eta_text = f"ETA ~{_fmt_seconds(eta)}"
-            total = elapsed + eta
-            fraction = elapsed / total if total > 0 else 1.0
-        filled = round(fraction * self.WIDTH)
-        bar = "█" * filled + "░" * (self.WIDTH - filled)
-        subject = event.disk_id or event.instance_id
-        line = (
-            f"\r\x1b[2K{subject} [{bar}] {event.state or '?'} · {_fmt_seconds(elapsed)} elapsed · {eta_text} "
-            f"· timeout {_fmt_seconds(event.timeout)} (Ctrl-C stops waiting)"
+        line = bar_line(
+            event, event.elapsed + extra, terminal_width(self.console.err), demo_time=not self.real_time
         )
-        self.console.err.write(line)
+        self.console.err.write(f"\r\x1b[2K{line}")
         self.console.err.flush()
         self._drawn = True
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ecs_detach.commands._console import CommandError, Console, Progress, run_in_worker
+from ecs_detach.commands._console import CommandError, Console, Progress, run_in_worker, seconds_text
 from ecs_detach.commands._context import Context, open_context
 from ecs_detach.commands._read import preconditions_json, show_preconditions
 from ecs_detach.journal import JournalRecord
@@ -24,6 +24,7 @@ from ecs_detach.tables import (
     bulk_results_table,
     plan_table,
 )
+from ecs_detach.vocabulary import DEMO_TIME
 from ecs_detach.workflow import CancelToken, Outcome, RunResult
 
 __all__ = ["cmd_attach", "cmd_detach"]
@@ -107,7 +108,13 @@ def _detach_sent(result: RunResult) -> str | None:
 
 
 def _report_result(
-    console: Console, result: RunResult, command: str, *, no_wait: bool, interrupted: bool
+    console: Console,
+    result: RunResult,
+    command: str,
+    *,
+    no_wait: bool,
+    interrupted: bool,
+    demo_time: bool = False,
 ) -> int:
     code = result.exit_code
     request_ids = ", ".join(result.request_ids)
@@ -122,6 +129,9 @@ def _report_result(
         return 0
     if result.ok:
         console.say(f"✓ {result.message}")
+        if result.elapsed:
+            clock = f" ({DEMO_TIME}: the demo's clock runs faster than the wall clock)" if demo_time else ""
+            console.say(f"  took {seconds_text(result.elapsed)}{clock}")
         if request_ids:
             console.say(f"  request ids: {request_ids}")
         return code
@@ -213,7 +223,14 @@ def _single(context: Context, disk_id: str, options: DetachOptions, timeout: flo
         progress,
         console,
     )
-    code = _report_result(console, result, "detach", no_wait=args.no_wait, interrupted=interrupted)
+    code = _report_result(
+        console,
+        result,
+        "detach",
+        no_wait=args.no_wait,
+        interrupted=interrupted,
+        demo_time=context.in_process_demo,
+    )
     return finish(code, result)
 
 
@@ -451,7 +468,14 @@ def cmd_attach(args: Any, console: Console) -> int:
             progress,
             console,
         )
-        code = _report_result(console, result, "attach", no_wait=False, interrupted=interrupted)
+        code = _report_result(
+            console,
+            result,
+            "attach",
+            no_wait=False,
+            interrupted=interrupted,
+            demo_time=context.in_process_demo,
+        )
         document["result"] = result.to_dict()
         document["exit_code"] = code
         console.emit_json(document)

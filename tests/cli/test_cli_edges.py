@@ -29,6 +29,7 @@ def test_on_a_terminal_progress_is_one_bar_with_state_elapsed_eta_and_timeout(
 ) -> None:
     screen = Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setenv("COLUMNS", "120")
     progress = Progress(Console("detach"), bar=True, real_time=False)
     progress(ProgressEvent("detach-disk", "Detaching disk d-1 from instance i-1", "d-1", "i-1"))
     wait = "wait-disk-detached"
@@ -37,7 +38,7 @@ def test_on_a_terminal_progress_is_one_bar_with_state_elapsed_eta_and_timeout(
     assert "  Detaching disk d-1 from instance i-1\n" in text
     bar = text.rsplit("\r", 1)[-1]
     assert bar.startswith("\x1b[2Kd-1 [")
-    assert "Detaching · 15 s elapsed · ETA ~45 s · timeout 5 min 00 s" in bar
+    assert "Detaching · 15 s elapsed (demo time) · ETA ~45 s · timeout 5 min 00 s" in bar
     assert bar.count("█") == 6 and bar.count("░") == 18  # a quarter of the way
     progress(
         ProgressEvent(wait, "Waiting", "d-1", "i-1", state="Detaching", elapsed=70, eta=None, timeout=300)

@@ -95,7 +95,7 @@ def test_progress_is_one_line_per_change_ending_with_the_outcome(nb: notebook.Wo
     nb.detach(nb.plan("d-web-01-logs"), confirm="d-web-01-logs")
     lines = shown[0].lines
     assert any("Waiting for disk d-web-01-logs" in line and "ETA" in line for line in lines)
-    assert lines[-1].startswith("[detach d-web-01-logs] ✓ done") and lines[-1].endswith("disk now Available")
+    assert lines[-1].startswith("[detach d-web-01-logs] ✓ done") and "disk now Available · took" in lines[-1]
 
 
 def test_undo_reattaches_from_the_journal(nb: notebook.Workbench) -> None:
@@ -454,5 +454,5 @@ async def test_detach_async_needs_the_same_confirmation_and_reports_progress(nb:
         await nb.detach_async(plan)
     result = await nb.detach_async(plan, confirm="d-web-02-data")
     assert result.outcome is Outcome.DONE and _disk_status(nb, "d-web-02-data") == "Available"
-    assert shown[-1].lines[-1].endswith("disk now Available")
+    assert "disk now Available · took" in shown[-1].lines[-1]
     assert any("Waiting for disk d-web-02-data" in line for line in shown[-1].lines)

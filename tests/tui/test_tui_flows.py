@@ -113,7 +113,7 @@ async def test_system_disk_needs_the_stop_fix_and_the_instance_id_typed(
         await pilot.press("d")
         await settle(pilot)
         text = screen_text(app)
-        assert "! NEEDS A FIX" in text
+        assert "↻ FIXABLE" in text
         assert "fixable" in text and "IncorrectInstanceStatus" in text
         go = app.screen.query_one("#go")
         assert go.disabled  # nothing to run until the stop is allowed
@@ -281,7 +281,7 @@ async def test_bulk_detach_checks_each_marked_disk_and_leaves_the_system_disk(
         await pilot.press("D")
         await settle(pilot)
         text = screen_text(app)
-        assert "✓ ready" in text and "! skipped" in text and "system disk: one at a time" in text
+        assert "✓ ready" in text and "↻ skipped" in text and "system disk: one at a time" in text
         await pilot.click("#go")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)

@@ -149,7 +149,7 @@ async def test_without_restart_the_wizard_warns_the_instance_was_left_stopped(
         assert _status(emulator, "Instances", "InstanceId", INSTANCE) == "Stopped"
         assert _sent(emulator) == ["StopInstance", "DetachDisk"]
         # the re-check after the job: already detached, and still the warning
-        assert "– ALREADY DETACHED" in screen_text(app)
+        assert "○ ALREADY DETACHED" in screen_text(app)
         text = plan_pane(app)
         assert "Nothing to do." in text
         assert f"⚠ Instance {INSTANCE} was stopped by an earlier ecs-detach run" in text

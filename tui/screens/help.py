@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ecs_detach.vocabulary import legend
+
 HELP_TEXT = """\
 [b]Browse[/b]
   ↑ ↓ / mouse   move            enter   instance → its disks      tab   next table
@@ -41,8 +43,8 @@ HELP_TEXT = """\
 
 Confirmation dialogs focus [b]Cancel[/b]. Detaching a system disk or stopping an instance needs the
 id typed. Every state is shown as a symbol and a word: ● running/in use  ○ stopped/available  ◐ moving
-✓ pass  ✗ blocked  ! fixable  ? unknown (the API decides)  – not applicable.
 """
+HELP_TEXT += f"{legend()}  (? unknown: the API decides; – n/a: the row does not apply).\n"
 
 
 class HelpScreen(ModalScreen[None]):

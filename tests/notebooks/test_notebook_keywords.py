@@ -1,0 +1,66 @@
+"""Notebook helpers refuse keywords they do not know, and name the right one; known filters work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecs_detach import notebook
+from ecs_detach.emulator import ManualClock
+
+
+@pytest.fixture
+def nb(tmp_path: Path) -> Iterator[notebook.Workbench]:
+    bench = notebook.connect(clock=ManualClock(), journal_path=tmp_path / "journal.jsonl")
+    yield bench
+    bench.close()
+
+
+@pytest.mark.parametrize(
+    ("call", "wrong", "right"),
+    [
+        (lambda nb, kw: nb.instances(**kw), "region", "region_id"),
+        (lambda nb, kw: nb.instances(**kw), "zone", "zone_id"),
+        (lambda nb, kw: nb.disks(**kw), "disktype", "disk_type"),
+        (lambda nb, kw: nb.disks(**kw), "instance", "instance_id"),
+        (lambda nb, kw: nb.check("d-web-01-data", **kw), "allowstop", "allow_stop"),
+        (lambda nb, kw: nb.bulk_plan(["d-web-01-data"], **kw), "restart_instance", "restart"),
+        (lambda nb, kw: nb.async_client(**kw), "readonly", "read_only"),
+    ],
+)
+def test_an_unknown_keyword_is_an_error_that_names_the_right_one(
+    nb: notebook.Workbench, call: Any, wrong: str, right: str
+) -> None:
+    sent = len(nb.emulator.requests)
+    with pytest.raises(TypeError, match=rf"unexpected keyword argument '{wrong}'\. Did you mean .*'{right}'"):
+        call(nb, {wrong: "cn-shanghai"})
+    assert len(nb.emulator.requests) == sent  # refused before any call
+
+
+def test_the_error_reads_without_a_traceback_in_jupyter(nb: notebook.Workbench) -> None:
+    with pytest.raises(notebook.UnknownArgument) as caught:
+        nb.instances(region="cn-shanghai")
+    lines = caught.value._render_traceback_()
+    assert len(lines) == 1 and "region_id" in lines[0]
+
+
+def test_the_right_keyword_reads_that_region_and_says_so(nb: notebook.Workbench) -> None:
+    table = nb.instances(region_id="cn-shanghai")
+    assert table.title == "Instances in cn-shanghai"
+    assert table.rows and {r["instance_id"] for r in table.to_records()} == {
+        i.instance_id for i in nb.client.list_instances(region_id="cn-shanghai")
+    }
+    assert nb.instances().title == "Instances in cn-hangzhou"
+
+
+def test_api_filters_work_in_snake_case_and_in_the_api_spelling(nb: notebook.Workbench) -> None:
+    everything = len(nb.disks())
+    portable_false = nb.disks(portable=False)
+    assert 0 < len(portable_false) < everything
+    assert len(nb.disks(Portable=False)) == len(portable_false)
+    assert {r["portable"] for r in portable_false.to_records()} == {False}
+    zone = nb.client.list_instances()[0].zone_id
+    assert len(nb.instances(zone_id=zone)) == len(nb.instances(ZoneId=zone)) < len(nb.instances())
