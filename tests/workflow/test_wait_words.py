@@ -21,4 +21,3 @@ def test_a_wait_before_anything_was_sent_says_nothing_was_sent(make_env: EnvFact
     assert result.outcome is Outcome.TIMED_OUT
     assert "Nothing was sent" in result.message and "goes on in the cloud" not in result.message
     assert env.calls() == [] and result.request_ids == ()
-
