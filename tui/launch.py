@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ecs_detach.config import ConfigError, UserConfig, load_config
 from ecs_detach.errors import CredentialsError, EcsError
 from ecs_detach.journal import Journal
 from ecs_detach.session import Session, open_client
@@ -87,7 +88,7 @@ def open_account(args: argparse.Namespace, profile: str | None = None) -> Servic
         endpoint=args.endpoint,
         read_only=args.read_only,
     )
-    services = services_for(session, journal=Journal())
+    services = services_for(session, journal=Journal(load_config().journal))
     services.profiles = configured_profiles()
     services.reopen = lambda name: open_account(args, name)
     return services
@@ -98,7 +99,11 @@ def run(args: argparse.Namespace) -> int:
     from .screens.setup import SetupApp
 
     try:
+        settings = load_config()
         services = open_demo(args) if args.demo else open_account(args)
+    except ConfigError as error:  # bad usage, as in the CLI: the file and the line, exit 2
+        print(f"ecs-detach: {error}\n→ {error.remedy}")
+        return 2
     except CredentialsError as error:
         choice = SetupApp(str(error)).run()
         if choice != "demo":
@@ -109,9 +114,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"ecs-detach: {error}\n→ {error.remedy}" if error.remedy else f"ecs-detach: {error}")
         return 1
     app = EcsDetachApp(services, read_only=args.read_only)
+    problem = _apply_theme(app, settings)
+    if problem:
+        print(problem)
     try:
         result = app.run()
     finally:
         if args.demo:  # the demo's scratch journal goes with the demo's in-process world
             shutil.rmtree(Path(services.journal.path).parent, ignore_errors=True)
     return int(result or 0)
+
+
+def _apply_theme(app: Any, settings: UserConfig) -> str:
+    """config.toml's ``theme``, if Textual knows it; otherwise the default stays, and the message says why."""
+    if not settings.theme:
+        return ""
+    if settings.theme in app.available_themes:
+        app.theme = settings.theme
+        return ""
+    known = ", ".join(sorted(app.available_themes))
+    return f"ecs-detach: {settings.shown_path}: unknown theme {settings.theme!r} (known: {known})"
