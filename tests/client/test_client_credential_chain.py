@@ -199,3 +199,22 @@ def test_the_cli_says_one_line_with_the_key_masked_and_exits_2(
     )
     assert len(errors) <= 2 and errors[-1].lstrip().startswith("what to do:")
     assert ran.stdout == ""
+
+
+def test_opening_a_session_asks_the_provider_once_so_the_tui_gets_one_error(
+    stand_in: StandIn, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The TUI opens its session with ``open_client``: a failing role is one CredentialsError there (the
+    set-up screen shows it), before any client, worker or screen exists."""
+    from ecs_detach.session import open_client
+
+    stand_in.fail = 403
+    write_cli_config(tmp_path, role_profile(stand_in))
+    with pytest.raises(CredentialsError, match=r"could not obtain credentials \(cli_profile/RamRoleArn\)"):
+        open_client(profile="role", env={}, home=tmp_path)
+    assert len(stand_in.sts_calls()) == 1 and capfd.readouterr().err == ""
+    stand_in.fail = 0
+    session = open_client(profile="role", env={}, home=tmp_path)
+    assert (
+        session.masked_key_id == "STS.****n01" and session.endpoint == "https://ecs.cn-shanghai.aliyuncs.com"
+    )
