@@ -197,15 +197,16 @@ def aliyun_command(
     waiter: str = "",
     target: AliyunTarget = NO_TARGET,
 ) -> str:
-    """The equivalent aliyun CLI command line (`aliyun ecs <Action> --profile P --endpoint H --RegionId ...
-    --Key value ...`), to paste as is."""
-    parts = ["aliyun", "ecs", action, *target.flags()]
+    """The equivalent aliyun CLI command line (`aliyun ecs <Action> --RegionId ... --Key value ... --profile P
+    --endpoint H`), to paste as is."""
+    parts = ["aliyun", "ecs", action]
     if region_id:
         parts += ["--RegionId", region_id]
     for key, value in params.items():
         parts += [f"--{key}", value if value == SECRET_PLACEHOLDER else shlex.quote(value)]
-    line = " ".join(parts)
-    return f"{line} {waiter}" if waiter else line
+    if waiter:
+        parts.append(waiter)
+    return " ".join([*parts, *target.flags()])  # where to send it last: the call reads first
 
 
 def _bool(value: bool) -> str:

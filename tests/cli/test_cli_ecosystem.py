@@ -133,12 +133,13 @@ def test_dry_run_json_prints_the_plan_and_sends_nothing(emu: Served, tmp_path: P
     assert plan["eta_seconds"] > 0 and data["preconditions"]["verdict"] == "ready"
     host = emu.url.removeprefix("http://")
     for step in plan["steps"]:
-        assert f"--profile ops --endpoint {host} --insecure --RegionId cn-hangzhou" in step["aliyun"]
+        assert " --RegionId cn-hangzhou " in step["aliyun"]
+        assert step["aliyun"].endswith(f" --profile ops --endpoint {host} --insecure")
     text = run(emu, tmp_path, *args)
     assert text.returncode == 0, text.stderr
     assert (
-        f"$ aliyun ecs DetachDisk --profile ops --endpoint {host} --insecure --RegionId cn-hangzhou "
-        "--InstanceId i-web-01 --DiskId d-web-01-data" in text.stdout
+        "$ aliyun ecs DetachDisk --RegionId cn-hangzhou --InstanceId i-web-01 --DiskId d-web-01-data "
+        f"--profile ops --endpoint {host} --insecure\n" in text.stdout
     )
     assert "Dry run: nothing was sent" in text.stdout
     sent = {request["action"] for request in emu.requests()}

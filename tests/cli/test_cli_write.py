@@ -24,8 +24,8 @@ def test_detach_a_data_disk_follows_it_to_available_and_journals_it(
     assert ran.code == 0, ran.err
     assert "Plan: detach d-web-01-data / i-web-01" in ran.out
     assert (
-        "$ aliyun ecs DetachDisk --profile demo --endpoint ecs-cn-hangzhou.aliyuncs.com "
-        "--RegionId cn-hangzhou --InstanceId i-web-01 --DiskId d-web-01-data" in ran.out
+        "$ aliyun ecs DetachDisk --RegionId cn-hangzhou --InstanceId i-web-01 --DiskId d-web-01-data"
+        in ran.out
     )
     assert "ETA: about 60 s" in ran.out
     assert "✓ Disk d-web-01-data is detached from instance i-web-01." in ran.out

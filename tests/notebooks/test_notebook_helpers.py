@@ -183,7 +183,7 @@ def test_plan_resumes_a_killed_run_from_the_journal_and_starts_the_instance_it_s
     nb: notebook.Workbench,
 ) -> None:
     _killed_run(nb, "d-metal-01-data", "i-metal-01")  # ecs.ebmg7.32xlarge: no hot detach, so it stopped
-    start = "aliyun ecs StartInstance --profile demo --endpoint ecs-cn-hangzhou.aliyuncs.com --RegionId cn-hangzhou --InstanceId i-metal-01"
+    start = "aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId i-metal-01 --profile demo --endpoint ecs-cn-hangzhou.aliyuncs.com"
 
     plan = nb.plan("d-metal-01-data")  # no restart asked: it follows the detach and says what is left
     assert plan.executable and plan.calls == ()
@@ -221,7 +221,7 @@ def test_reports_plans_and_results_render_as_text_and_html(nb: notebook.Workbenc
     plan = nb.plan("d-web-01-data")
     assert "aliyun ecs DetachDisk" in str(plan)
     plan_page = plan._repr_html_()  # type: ignore[attr-defined]
-    assert "aliyun ecs DetachDisk --profile demo --endpoint ecs-cn-hangzhou.aliyuncs.com --RegionId cn-hangzhou" in plan_page and "✓ can run" in plan_page
+    assert "aliyun ecs DetachDisk --RegionId cn-hangzhou" in plan_page and "✓ can run" in plan_page
 
     refused = nb.plan("d-web-01-sys")
     assert "✗ cannot run" in refused._repr_html_()  # type: ignore[attr-defined]

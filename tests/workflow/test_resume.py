@@ -20,8 +20,8 @@ from .conftest import Env, EnvFactory, web_fleet
 
 NO_HOT = {"NoHotDetachInstanceTypes": ["ecs.g7.large"]}
 START = (
-    "aliyun ecs StartInstance --profile demo --endpoint ecs-cn-hangzhou.aliyuncs.com "
-    "--RegionId cn-hangzhou --InstanceId i-web"
+    "aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId i-web "
+    "--profile demo --endpoint ecs-cn-hangzhou.aliyuncs.com"
 )
 
 
