@@ -1,4 +1,5 @@
-"""The `ecs-detach` command: the TUI by default, the emulator, and the scripting subcommands.
+"""The `ecs-detach` command: the TUI by default, the emulator, the scripting subcommands, and
+`--version`, `completion bash|zsh|fish` and `man` (generated from the parsers, `ecs_detach.cli_reference`).
 
 Each face lives in its own module and is imported only when chosen, so `ecs-detach emulator` and the scripting
 subcommands never load Textual.
@@ -11,6 +12,7 @@ import sys
 SCRIPTING_SUBCOMMANDS = frozenset(
     {"instances", "disks", "check", "detach", "attach", "journal", "snapshot-fleet"}
 )
+REFERENCE_SUBCOMMANDS = frozenset({"completion", "man"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     skip_httpx_cli()
     args = list(sys.argv[1:] if argv is None else argv)
     exit_code: int
-    if args and args[0] == "emulator":
+    if args and args[0] in ("--version", "-V"):
+        from ecs_detach.cli_reference import package_version
+
+        print(f"ecs-detach {package_version()}")
+        exit_code = 0
+    elif args and args[0] in REFERENCE_SUBCOMMANDS:
+        exit_code = _reference(args)
+    elif args and args[0] == "emulator":
         from ecs_detach.emulator.server import main as emulator_main
 
         exit_code = emulator_main(args[1:])
@@ -32,6 +41,31 @@ def main(argv: list[str] | None = None) -> int:
 
         exit_code = tui_main(args)
     return exit_code
+
+
+def _reference(args: list[str]) -> int:
+    """``completion bash|zsh|fish`` and ``man``: generated from the parsers, printed on stdout."""
+    from ecs_detach.cli_reference import SHELLS, completion_script, man_page
+
+    if "--help" in args or "-h" in args:
+        print("usage: ecs-detach completion {bash,zsh,fish}\n       ecs-detach man  (then: | man -l -)")
+        return 0
+    if args[0] == "man":
+        if len(args) > 1:
+            print(f"ecs-detach man: takes no arguments (got {' '.join(args[1:])})", file=sys.stderr)
+            return 2
+        sys.stdout.write(man_page())
+        return 0
+    if len(args) != 2 or args[1] not in SHELLS:
+        print(
+            f"ecs-detach completion: name one shell: {', '.join(SHELLS)}\n"
+            "  what to do: e.g. ecs-detach completion bash "
+            "> ~/.local/share/bash-completion/completions/ecs-detach",
+            file=sys.stderr,
+        )
+        return 2
+    sys.stdout.write(completion_script(args[1]))
+    return 0
 
 
 if __name__ == "__main__":

@@ -4,25 +4,35 @@ Order (``ecs-api.md`` §5):
 
 1. ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``ALIBABA_CLOUD_ACCESS_KEY_SECRET`` (+ ``ALIBABA_CLOUD_SECURITY_TOKEN``);
    skipped when a profile is named explicitly (``--profile``).
-2. aliyun CLI profiles in ``~/.aliyun/config.json``: the explicit profile, else ``ALIBABA_CLOUD_PROFILE``,
+2. OIDC (RRSA): ``ALIBABA_CLOUD_ROLE_ARN``, ``ALIBABA_CLOUD_OIDC_PROVIDER_ARN`` and
+   ``ALIBABA_CLOUD_OIDC_TOKEN_FILE`` all set; skipped when a profile is named.
+3. aliyun CLI profiles in ``~/.aliyun/config.json``: the explicit profile, else ``ALIBABA_CLOUD_PROFILE``,
    else the file's ``current`` (skipped with ``ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true``).
-3. ``~/.alibabacloud/credentials.ini`` (or ``ALIBABA_CLOUD_CREDENTIALS_FILE``): the same profile name, else
+4. ``~/.alibabacloud/credentials.ini`` (or ``ALIBABA_CLOUD_CREDENTIALS_FILE``): the same profile name, else
    ``[default]``.
+5. The ECS instance RAM role (instance metadata), when ``ALIBABA_CLOUD_ECS_METADATA`` names the role (unless
+   ``ALIBABA_CLOUD_ECS_METADATA_DISABLED=true``). ecs-detach does not probe the metadata address unasked:
+   off ECS that probe costs seconds on every run that has no credentials.
+6. ``ALIBABA_CLOUD_CREDENTIALS_URI``.
 
-Modes ``AK`` / ``StsToken`` (INI ``type = access_key``) are read natively. Other modes (RamRoleArn,
-EcsRamRole, OIDC, ChainableRamRoleArn, CloudSSO, OAuth, External; INI ram_role_arn, ecs_ram_role,
-oidc_role_arn, rsa_key_pair) go through the ``alibabacloud-credentials`` library, imported only when such a
-profile is used (``pip install 'ecs-detach[credentials]'``).
+``ALIBABA_CLOUD_IGNORE_PROFILE=TRUE`` skips both files (3 and 4), as the aliyun CLI does.
+
+Modes ``AK`` / ``StsToken`` (INI ``type = access_key``) are read natively. The others (RamRoleArn,
+EcsRamRole, OIDC, CredentialsURI, ChainableRamRoleArn, CloudSSO, OAuth, External; INI ram_role_arn,
+ecs_ram_role, oidc_role_arn, rsa_key_pair) go through the ``alibabacloud-credentials`` library, imported only
+when such a profile is used (``pip install 'ecs-detach[credentials]'``); see ``credential_providers``.
 
 Region: the ``region`` argument (``--region``), else the profile's ``region_id``, else
-``ALIBABA_CLOUD_REGION_ID``, else ``cn-hangzhou``.
+``ALIBABA_CLOUD_REGION_ID``, else ``cn-hangzhou``. Endpoint: the profile's ``endpoint`` (config.json), else
+``ALIBABA_CLOUD_ENDPOINT`` (``--endpoint`` wins over both, in ``session.open_client``).
 
 **Protected profiles** start read-only (design.md, safety rule 2). A profile is protected when
 
-* its config.json entry has ``"ecs_detach_protected": true`` (INI: ``ecs_detach_protected = true``), or
+* ``config.toml`` says so (``[profiles.NAME] protected = true``, or a protected region; see ``config``), or
 * its name is listed in ``ECS_DETACH_PROTECTED_PROFILES`` (comma-separated; ``env`` stands for the environment
-  variables, ``*`` for everything), or
-* the resolved region is listed in ``ECS_DETACH_PROTECTED_REGIONS`` (comma-separated).
+  variables, ``*`` for everything), or the resolved region in ``ECS_DETACH_PROTECTED_REGIONS``, or
+* (deprecated, with a warning) its config.json entry has ``"ecs_detach_protected": true`` (INI:
+  ``ecs_detach_protected = true``): the aliyun CLI rewrites that file and may drop the key.
 
 Secrets never appear in a repr, a str or an error message: the key id shows as ``LTAI****Key``.
 """
@@ -32,11 +42,13 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from ecs_detach import credential_providers as providers
 from ecs_detach.errors import CredentialsError
 
 __all__ = [
@@ -44,6 +56,7 @@ __all__ = [
     "CredentialSource",
     "Credentials",
     "CredentialsError",
+    "LegacyProtectionWarning",
     "ProviderCredentials",
     "ResolvedConfig",
     "mask_key_id",
@@ -54,14 +67,29 @@ DEFAULT_REGION = "cn-hangzhou"
 PROTECTED_KEY = "ecs_detach_protected"
 PROTECTED_PROFILES_ENV = "ECS_DETACH_PROTECTED_PROFILES"
 PROTECTED_REGIONS_ENV = "ECS_DETACH_PROTECTED_REGIONS"
-INSTALL_HINT = "pip install 'ecs-detach[credentials]'"
+INSTALL_HINT = providers.INSTALL_HINT
 
 _PROFILE_ENV = ("ALIBABA_CLOUD_PROFILE", "ALIBABACLOUD_PROFILE", "ALICLOUD_PROFILE")
 _REGION_ENV = ("ALIBABA_CLOUD_REGION_ID", "ALIBABACLOUD_REGION_ID", "ALICLOUD_REGION_ID")
+_IGNORE_PROFILE_ENV = ("ALIBABA_CLOUD_IGNORE_PROFILE", "ALIBABACLOUD_IGNORE_PROFILE")
+_OIDC_ENV = ("ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE")
 _LIBRARY_CLI_MODES = frozenset(
-    {"RamRoleArn", "EcsRamRole", "OIDC", "ChainableRamRoleArn", "CloudSSO", "OAuth", "External"}
+    {
+        "RamRoleArn",
+        "EcsRamRole",
+        "OIDC",
+        "CredentialsURI",
+        "ChainableRamRoleArn",
+        "CloudSSO",
+        "OAuth",
+        "External",
+    }
 )
 _LIBRARY_INI_TYPES = frozenset({"ram_role_arn", "ecs_ram_role", "oidc_role_arn", "rsa_key_pair"})
+
+
+class LegacyProtectionWarning(UserWarning):
+    """A profile is protected by the old ``ecs_detach_protected`` key, which the aliyun CLI may drop."""
 
 
 def mask_key_id(access_key_id: str) -> str:
@@ -117,9 +145,10 @@ class ProviderCredentials:
     The provider refreshes temporary keys itself; ``current()`` asks it for each request.
     """
 
-    def __init__(self, provider: Any, *, label: str) -> None:
+    def __init__(self, provider: Any, *, label: str, known_key_ids: tuple[str, ...] = ()) -> None:
         self._provider = provider
         self._label = label
+        self._known = known_key_ids  # masked wherever the library's messages repeat them
         self._last: Credentials | None = None
 
     @property
@@ -142,9 +171,8 @@ class ProviderCredentials:
             secret = str(got.get_access_key_secret() or "")
             token = str(got.get_security_token() or "")
         except Exception as exc:  # the library raises many types; none may leak a traceback to an operator
-            raise CredentialsError(
-                f"could not obtain credentials ({self._label}): {type(exc).__name__}: {_first_line(exc)}"
-            ) from None
+            line = providers.scrub_key_ids(f"{type(exc).__name__}: {_first_line(exc)}", *self._known)
+            raise CredentialsError(f"could not obtain credentials ({self._label}): {line}") from None
         if not key_id or not secret:
             raise CredentialsError(f"the {self._label} credentials provider returned no AccessKey")
         self._last = Credentials(key_id, secret, token, provider=self._label)
@@ -169,6 +197,9 @@ class ResolvedConfig:
     source: str
     protected: bool = False
     region_source: str = "default"
+    endpoint: str = ""  # the profile's, else ALIBABA_CLOUD_ENDPOINT ("" = the region's public endpoint)
+    endpoint_source: str = ""  # where that endpoint was set
+    protected_by: str = ""  # why it starts read-only, in words
 
     @property
     def masked_key_id(self) -> str:
@@ -185,6 +216,7 @@ class _Found:
     source: str
     region: str = ""
     protected: bool = False
+    endpoint: str = ""
 
 
 def _first_env(env: Mapping[str, str], names: tuple[str, ...]) -> str:
@@ -214,33 +246,77 @@ def resolve(
     env: Mapping[str, str] | None = None,
     home: Path | None = None,
 ) -> ResolvedConfig:
-    """Find credentials and region like the official chain does; raise one ``CredentialsError`` otherwise."""
+    """Find credentials and region like the official chain does; raise one ``CredentialsError`` otherwise
+    (``config.ConfigError`` when ecs-detach's own ``config.toml`` is not valid)."""
+    from ecs_detach.config import config_path, load_config
+
     env = os.environ if env is None else env
     home = Path.home() if home is None else home
+    settings = load_config(env, home)
     explicit = (profile or "").strip() or None
-    wanted = explicit or _first_env(env, _PROFILE_ENV) or None
+    found = _search(explicit, env, home)
 
-    found = None if explicit else _from_env(env)
+    region_id, region_source = _pick_region(region, found.region, env)
+    reasons = [settings.protects(found.profile_name, region_id)]
+    if _listed(env, PROTECTED_PROFILES_ENV, found.profile_name or "env"):
+        reasons.append(f"profile {found.profile_name or 'env'!r} is listed in {PROTECTED_PROFILES_ENV}")
+    if _listed(env, PROTECTED_REGIONS_ENV, region_id):
+        reasons.append(f"region {region_id} is listed in {PROTECTED_REGIONS_ENV}")
+    if found.protected:
+        reasons.append(f"profile {found.profile_name!r} has {PROTECTED_KEY} in {found.source}")
+        toml = _display(settings.path or config_path(env, home), home)
+        warnings.warn(
+            f"profile {found.profile_name!r} is protected by the deprecated {PROTECTED_KEY} key in "
+            f"{found.source} (the aliyun CLI rewrites its config file and may drop the key); say it in "
+            f"{toml} instead: [profiles.{found.profile_name}] protected = true",
+            LegacyProtectionWarning,
+            stacklevel=2,
+        )
+    why = next((reason for reason in reasons if reason), "")
+    endpoint = found.endpoint or _first_env(env, ("ALIBABA_CLOUD_ENDPOINT",))
+    endpoint_source = (
+        f"profile {found.profile_name!r} in {found.source}" if found.endpoint else "ALIBABA_CLOUD_ENDPOINT"
+    )
+    return ResolvedConfig(
+        credentials=found.credentials,
+        region_id=region_id,
+        profile_name=found.profile_name,
+        source=found.source,
+        protected=bool(why),
+        region_source=region_source,
+        endpoint=endpoint,
+        endpoint_source=endpoint_source if endpoint else "",
+        protected_by=why,
+    )
+
+
+def _search(explicit: str | None, env: Mapping[str, str], home: Path) -> _Found:
+    """The first link of the chain that has credentials, and what was checked on the way."""
+    wanted = explicit or _first_env(env, _PROFILE_ENV) or None
     checked = ["environment variables (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET): not set"]
+    found = None if explicit else _from_env(env) or _oidc_from_env(env)
     cli_path = home / ".aliyun" / "config.json"
     ini_env = env.get("ALIBABA_CLOUD_CREDENTIALS_FILE", "").strip()
     ini_path = Path(ini_env).expanduser() if ini_env else home / ".alibabacloud" / "credentials.ini"
     cli_names: list[str] = []
     ini_names: list[str] = []
+    ignore_files = _first_env(env, _IGNORE_PROFILE_ENV).upper() == "TRUE"
 
-    if found is None:
+    if found is None and ignore_files:
+        checked.append("configuration files: ignored (ALIBABA_CLOUD_IGNORE_PROFILE=TRUE)")
+    elif found is None:
         if _truthy(env.get("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "")):
             checked.append(f"{_display(cli_path, home)}: disabled by ALIBABA_CLOUD_CLI_PROFILE_DISABLED")
         elif cli_path.is_file():
-            found, cli_names = _from_cli_config(cli_path, wanted, home)
+            found, cli_names = _from_cli_config(cli_path, wanted, home, env)
             if found is None:
                 checked.append(f"{_display(cli_path, home)}: no profile {wanted or '(current)'!r}")
         else:
             checked.append(f"{_display(cli_path, home)}: not found")
 
-    if found is None:
+    if found is None and not ignore_files:
         if ini_path.is_file():
-            found, ini_names = _from_ini(ini_path, wanted or "default", home)
+            found, ini_names = _from_ini(ini_path, wanted or "default", home, env)
             if found is None:
                 checked.append(f"{_display(ini_path, home)}: no section [{wanted or 'default'}]")
         elif ini_env:
@@ -250,24 +326,51 @@ def resolve(
         else:
             checked.append(f"{_display(ini_path, home)}: not found")
 
+    if found is None and wanted and not ignore_files:
+        known = sorted(set(cli_names) | set(ini_names))
+        listing = f" (known profiles: {', '.join(known)})" if known else ""
+        how = "--profile" if explicit else "ALIBABA_CLOUD_PROFILE"
+        raise CredentialsError(f"unknown profile {wanted!r} given by {how}{listing}")
+    if found is None and not explicit:
+        found = _ecs_role_from_env(env) or _uri_from_env(env)
     if found is None:
-        if wanted:
-            known = sorted(set(cli_names) | set(ini_names))
-            listing = f" (known profiles: {', '.join(known)})" if known else ""
-            how = "--profile" if explicit else "ALIBABA_CLOUD_PROFILE"
-            raise CredentialsError(f"unknown profile {wanted!r} given by {how}{listing}")
+        checked.append("ECS instance RAM role: ALIBABA_CLOUD_ECS_METADATA not set")
+        checked.append("ALIBABA_CLOUD_CREDENTIALS_URI: not set")
         raise CredentialsError("no credentials found; checked " + "; ".join(checked))
+    return found
 
-    region_id, region_source = _pick_region(region, found.region, env)
-    protected = found.protected or _listed(env, PROTECTED_PROFILES_ENV, found.profile_name or "env")
-    protected = protected or _listed(env, PROTECTED_REGIONS_ENV, region_id)
-    return ResolvedConfig(
-        credentials=found.credentials,
-        region_id=region_id,
-        profile_name=found.profile_name,
-        source=found.source,
-        protected=protected,
-        region_source=region_source,
+
+def _oidc_from_env(env: Mapping[str, str]) -> _Found | None:
+    values = {name: env.get(name, "").strip() for name in _OIDC_ENV}
+    if not all(values.values()):
+        return None
+    fields = {
+        "ram_role_arn": values["ALIBABA_CLOUD_ROLE_ARN"],
+        "oidc_provider_arn": values["ALIBABA_CLOUD_OIDC_PROVIDER_ARN"],
+        "oidc_token_file": values["ALIBABA_CLOUD_OIDC_TOKEN_FILE"],
+        "role_session_name": env.get("ALIBABA_CLOUD_ROLE_SESSION_NAME", "").strip(),
+    }
+    provider = providers.oidc_provider(fields, env, "OIDC (ALIBABA_CLOUD_ROLE_ARN ...)")
+    return _Found(
+        ProviderCredentials(provider, label="env/oidc_role_arn"), None, "OIDC (RRSA) environment variables"
+    )
+
+
+def _ecs_role_from_env(env: Mapping[str, str]) -> _Found | None:
+    role = env.get("ALIBABA_CLOUD_ECS_METADATA", "").strip()
+    if not role or env.get("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "").strip().lower() == "true":
+        return None
+    provider = providers.ecs_role_provider(role, env, f"ALIBABA_CLOUD_ECS_METADATA={role}")
+    return _Found(ProviderCredentials(provider, label="ecs_ram_role"), None, f"ECS instance RAM role {role}")
+
+
+def _uri_from_env(env: Mapping[str, str]) -> _Found | None:
+    uri = env.get("ALIBABA_CLOUD_CREDENTIALS_URI", "").strip()
+    if not uri:
+        return None
+    provider = providers.uri_provider(uri, "ALIBABA_CLOUD_CREDENTIALS_URI")
+    return _Found(
+        ProviderCredentials(provider, label="credentials_uri"), None, "ALIBABA_CLOUD_CREDENTIALS_URI"
     )
 
 
@@ -320,7 +423,9 @@ def _from_env(env: Mapping[str, str]) -> _Found | None:
     return _Found(Credentials(key_id, secret, token, provider=provider), None, "environment variables")
 
 
-def _from_cli_config(path: Path, wanted: str | None, home: Path) -> tuple[_Found | None, list[str]]:
+def _from_cli_config(
+    path: Path, wanted: str | None, home: Path, env: Mapping[str, str]
+) -> tuple[_Found | None, list[str]]:
     shown = _display(path, home)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -352,9 +457,11 @@ def _from_cli_config(path: Path, wanted: str | None, home: Path) -> tuple[_Found
         _sendable(where, access_key_id=key_id, sts_token=token if mode == "StsToken" else "")
         creds = Credentials(key_id, secret, token if mode == "StsToken" else "", provider=label)
     elif mode in _LIBRARY_CLI_MODES:
-        module = _library(f"{where} uses mode {mode}")
-        provider = module.CLIProfileCredentialsProvider(profile_name=name, profile_file=str(path))
-        creds = ProviderCredentials(provider, label=f"cli_profile/{mode}")
+        provider = providers.profile_provider(
+            mode, match, env, where, profile_name=name, profile_file=str(path)
+        )
+        known = (str(match.get("access_key_id") or ""),)
+        creds = ProviderCredentials(provider, label=f"cli_profile/{mode}", known_key_ids=known)
     else:
         supported = ", ".join(["AK", "StsToken", *sorted(_LIBRARY_CLI_MODES)])
         raise CredentialsError(f"{where} uses mode {mode!r}, which ecs-detach does not support ({supported})")
@@ -364,11 +471,14 @@ def _from_cli_config(path: Path, wanted: str | None, home: Path) -> tuple[_Found
         shown,
         region=str(match.get("region_id") or "").strip(),
         protected=_truthy(match.get(PROTECTED_KEY, False)),
+        endpoint=str(match.get("endpoint") or "").strip(),
     )
     return found, names
 
 
-def _from_ini(path: Path, section: str, home: Path) -> tuple[_Found | None, list[str]]:
+def _from_ini(
+    path: Path, section: str, home: Path, env: Mapping[str, str]
+) -> tuple[_Found | None, list[str]]:
     shown = _display(path, home)
     parser = configparser.ConfigParser(inline_comment_prefixes=("#", ";"), interpolation=None)
     try:
@@ -393,9 +503,11 @@ def _from_ini(path: Path, section: str, home: Path) -> tuple[_Found | None, list
         _sendable(where, access_key_id=key_id)
         creds = Credentials(key_id, secret, provider="profile/static_ak")
     elif kind in _LIBRARY_INI_TYPES:
-        module = _library(f"{where} uses type {kind}")
-        provider = module.ProfileCredentialsProvider(profile_file=str(path), profile_name=section)
-        creds = ProviderCredentials(provider, label=f"profile/{kind}")
+        creds = ProviderCredentials(
+            _ini_provider(kind, values, env, where, path, section),
+            label=f"profile/{kind}",
+            known_key_ids=(values.get("access_key_id", "").strip(),),
+        )
     else:
         supported = ", ".join(["access_key", *sorted(_LIBRARY_INI_TYPES)])
         raise CredentialsError(f"{where} has type {kind!r}, which ecs-detach does not support ({supported})")
@@ -409,12 +521,25 @@ def _from_ini(path: Path, section: str, home: Path) -> tuple[_Found | None, list
     return found, names
 
 
-def _library(what: str) -> Any:
-    """Import the official credentials library's providers, or explain how to install it."""
-    try:
-        import alibabacloud_credentials.provider as module
-    except ImportError:
-        raise CredentialsError(
-            f"{what}, which needs the alibabacloud-credentials library: {INSTALL_HINT}"
-        ) from None
-    return module
+def _ini_provider(
+    kind: str, values: Mapping[str, str], env: Mapping[str, str], where: str, path: Path, section: str
+) -> Any:
+    """The library provider for an INI section (its keys named as the library's INI reader names them)."""
+    if kind == "ecs_ram_role":
+        return providers.ecs_role_provider(values.get("role_name", ""), env, where)
+    if kind == "ram_role_arn":
+        fields = {
+            **values,
+            "ram_role_arn": values.get("role_arn", ""),
+            "ram_session_name": values.get("role_session_name", ""),
+        }
+        return providers.ram_role_provider(fields, env, where)
+    if kind == "oidc_role_arn":
+        fields = {
+            **values,
+            "ram_role_arn": values.get("role_arn", ""),
+            "oidc_token_file": values.get("oidc_token_file_path", ""),
+        }
+        return providers.oidc_provider(fields, env, where)
+    module = providers.library(f"{where} uses type {kind}")
+    return module.ProfileCredentialsProvider(profile_file=str(path), profile_name=section)

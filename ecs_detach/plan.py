@@ -20,6 +20,7 @@ from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Precondi
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "AliyunTarget",
     "Plan",
     "PlanStep",
     "StepKind",
@@ -157,46 +158,91 @@ class Plan(Displayable):
         }
 
 
-def aliyun_command(action: str, region_id: str, params: Mapping[str, str], *, waiter: str = "") -> str:
-    """The equivalent aliyun CLI command line (`aliyun ecs <Action> --RegionId ... --Key value ...`)."""
+@dataclass(frozen=True, slots=True)
+class AliyunTarget:
+    """What an ``aliyun`` command needs to reach what ecs-detach reached: the profile and the endpoint.
+
+    The aliyun CLI takes ``--endpoint`` as a host (``host[:port]``) and speaks https unless told
+    ``--insecure`` (its flag for plain http), so ``http://127.0.0.1:8472`` becomes
+    ``--endpoint 127.0.0.1:8472 --insecure``.
+
+    >>> AliyunTarget("prod", "http://127.0.0.1:8472").flags()
+    ['--profile', 'prod', '--endpoint', '127.0.0.1:8472', '--insecure']
+    """
+
+    profile: str = ""
+    endpoint: str = ""  # a base URL (``https://ecs.cn-beijing.aliyuncs.com``) or a bare host
+
+    def flags(self) -> list[str]:
+        parts: list[str] = []
+        if self.profile:
+            parts += ["--profile", shlex.quote(self.profile)]
+        if self.endpoint:
+            scheme, _, rest = self.endpoint.rpartition("://")
+            host = rest.split("/", 1)[0]
+            parts += ["--endpoint", shlex.quote(host)]
+            if scheme.lower() == "http":
+                parts.append("--insecure")
+        return parts
+
+
+NO_TARGET = AliyunTarget()
+
+
+def aliyun_command(
+    action: str,
+    region_id: str,
+    params: Mapping[str, str],
+    *,
+    waiter: str = "",
+    target: AliyunTarget = NO_TARGET,
+) -> str:
+    """The equivalent aliyun CLI command line (`aliyun ecs <Action> --RegionId ... --Key value ... --profile P
+    --endpoint H`), to paste as is."""
     parts = ["aliyun", "ecs", action]
     if region_id:
         parts += ["--RegionId", region_id]
     for key, value in params.items():
         parts += [f"--{key}", value if value == SECRET_PLACEHOLDER else shlex.quote(value)]
-    line = " ".join(parts)
-    return f"{line} {waiter}" if waiter else line
+    if waiter:
+        parts.append(waiter)
+    return " ".join([*parts, *target.flags()])  # where to send it last: the call reads first
 
 
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _wait_disk(region_id: str, disk_id: str, target: str, timeout: float) -> str:
+def _wait_disk(region_id: str, disk_id: str, target: str, timeout: float, to: AliyunTarget) -> str:
     return aliyun_command(
         "DescribeDisks",
         region_id,
         {"DiskIds": json.dumps([disk_id])},
         waiter=f"--waiter expr='Disks.Disk[0].Status' to={target} timeout={min(int(timeout), 600)}",
+        target=to,
     )
 
 
-def _wait_attachment_gone(region_id: str, disk_id: str, instance_id: str, timeout: float) -> str:
+def _wait_attachment_gone(
+    region_id: str, disk_id: str, instance_id: str, timeout: float, to: AliyunTarget
+) -> str:
     expr = f"length(Disks.Disk[0].Attachments.Attachment[?InstanceId=='{instance_id}'])"
     return aliyun_command(
         "DescribeDisks",
         region_id,
         {"DiskIds": json.dumps([disk_id])},
         waiter=f'--waiter expr="{expr}" to=0 timeout={min(int(timeout), 600)}',
+        target=to,
     )
 
 
-def _wait_instance(region_id: str, instance_id: str, target: str, timeout: float) -> str:
+def _wait_instance(region_id: str, instance_id: str, target: str, timeout: float, to: AliyunTarget) -> str:
     return aliyun_command(
         "DescribeInstances",
         region_id,
         {"InstanceIds": json.dumps([instance_id])},
         waiter=f"--waiter expr='Instances.Instance[0].Status' to={target} timeout={min(int(timeout), 600)}",
+        target=to,
     )
 
 
@@ -217,6 +263,7 @@ def plan_detach(
     timeout: float = DEFAULT_TIMEOUT,
     stopped_earlier: str = "",
     no_start: str = "",
+    target: AliyunTarget = NO_TARGET,
 ) -> Plan:
     """The steps to detach the disk the preconditions were checked for.
 
@@ -233,6 +280,7 @@ def plan_detach(
     pre = preconditions
     opts = options or pre.options
     dur = durations or Durations()
+    to = target
     region, disk_id, instance_id = pre.region_id, pre.disk_id, pre.instance_id
     disk, instance = pre.disk, pre.instance
     warnings: list[str] = []
@@ -273,7 +321,7 @@ def plan_detach(
                 f"Start instance {instance_id} again (stopped by {why})",
                 f"instance {instance_id}: Stopped → Starting",
                 0.0,
-                aliyun_command("StartInstance", region, params),
+                aliyun_command("StartInstance", region, params, target=to),
                 params,
             ),
             PlanStep(
@@ -281,7 +329,7 @@ def plan_detach(
                 f"Wait until instance {instance_id} is Running",
                 f"instance {instance_id}: Starting → Running",
                 dur.start,
-                _wait_instance(region, instance_id, "Running", timeout),
+                _wait_instance(region, instance_id, "Running", timeout, to),
             ),
         ]
 
@@ -294,7 +342,7 @@ def plan_detach(
             f"Instance {instance_id} was stopped by an earlier ecs-detach run ({stopped_earlier}) "
             "and not started again."
         )
-        start = aliyun_command("StartInstance", region, {"InstanceId": instance_id})
+        start = aliyun_command("StartInstance", region, {"InstanceId": instance_id}, target=to)
         if pre.is_system_disk:
             if opts.restart:
                 warnings.append(
@@ -316,7 +364,7 @@ def plan_detach(
 
     if pre.verdict is Verdict.ALREADY_DETACHED:
         if earlier_stopped and instance_id:
-            steps.append(_detached_wait_step(pre, multi, dur, timeout))
+            steps.append(_detached_wait_step(pre, multi, dur, timeout, to))
             if after_earlier_stop():
                 return plan(executable=True)
             steps.clear()
@@ -324,7 +372,7 @@ def plan_detach(
     if pre.verdict is Verdict.BLOCKED:
         return plan(executable=False, refusal=pre.reason)
 
-    detached_wait = _detached_wait_step(pre, multi, dur, timeout)
+    detached_wait = _detached_wait_step(pre, multi, dur, timeout, to)
     if pre.verdict is Verdict.IN_PROGRESS:
         steps.append(detached_wait)
         after_earlier_stop()
@@ -350,19 +398,19 @@ def plan_detach(
                     f"Wait until disk {disk_id} finishes attaching",
                     f"disk {disk_id}: Attaching → In_use",
                     dur.attach,
-                    _wait_disk(region, disk_id, "In_use", timeout),
+                    _wait_disk(region, disk_id, "In_use", timeout, to),
                 )
             )
         elif fix.kind is FixKind.WAIT_INSTANCE:
             status = instance.status if instance else "?"
-            target = "Stopped" if status == "Stopping" else "Running"
+            settled = "Stopped" if status == "Stopping" else "Running"
             steps.append(
                 PlanStep(
                     StepKind.WAIT_INSTANCE_SETTLED,
                     f"Wait until instance {instance_id} leaves {status}",
-                    f"instance {instance_id}: {status} → {target}",
-                    dur.stop if target == "Stopped" else dur.start,
-                    _wait_instance(region, instance_id, target, timeout),
+                    f"instance {instance_id}: {status} → {settled}",
+                    dur.stop if settled == "Stopped" else dur.start,
+                    _wait_instance(region, instance_id, settled, timeout, to),
                 )
             )
         elif fix.kind is FixKind.STOP_INSTANCE:
@@ -374,7 +422,7 @@ def plan_detach(
                     f"Stop instance {instance_id}{mode}",
                     f"instance {instance_id}: Running → Stopping",
                     0.0,
-                    aliyun_command("StopInstance", region, params),
+                    aliyun_command("StopInstance", region, params, target=to),
                     params,
                 )
             )
@@ -384,7 +432,7 @@ def plan_detach(
                     f"Wait until instance {instance_id} is Stopped",
                     f"instance {instance_id}: Stopping → Stopped",
                     dur.stop,
-                    _wait_instance(region, instance_id, "Stopped", timeout),
+                    _wait_instance(region, instance_id, "Stopped", timeout, to),
                 )
             )
             warnings.append(f"Instance {instance_id} will be stopped: whatever runs on it goes down.")
@@ -400,6 +448,7 @@ def plan_detach(
                         region,
                         {"InstanceId": instance_id, "Status": "Detaching"},
                         waiter=f"--waiter expr='TotalCount' to=0 timeout={min(int(timeout), 600)}",
+                        target=to,
                     ),
                 )
             )
@@ -414,7 +463,7 @@ def plan_detach(
             f"Detach disk {disk_id} from instance {instance_id}",
             f"disk {disk_id}: In_use → {after}",
             0.0,
-            aliyun_command("DetachDisk", region, params),
+            aliyun_command("DetachDisk", region, params, target=to),
             params,
         )
     )
@@ -447,7 +496,9 @@ def plan_detach(
 _DOWN = (INSTANCE_STOPPED, INSTANCE_STOPPING)
 
 
-def _detached_wait_step(pre: Preconditions, multi: bool, dur: Durations, timeout: float) -> PlanStep:
+def _detached_wait_step(
+    pre: Preconditions, multi: bool, dur: Durations, timeout: float, to: AliyunTarget
+) -> PlanStep:
     region, disk_id, instance_id = pre.region_id, pre.disk_id, pre.instance_id
     if multi:
         return PlanStep(
@@ -455,14 +506,14 @@ def _detached_wait_step(pre: Preconditions, multi: bool, dur: Durations, timeout
             f"Wait until disk {disk_id} is no longer attached to {instance_id}",
             f"disk {disk_id}: attachment to {instance_id} removed",
             dur.detach,
-            _wait_attachment_gone(region, disk_id, instance_id, timeout),
+            _wait_attachment_gone(region, disk_id, instance_id, timeout, to),
         )
     return PlanStep(
         StepKind.WAIT_DISK_DETACHED,
         f"Wait until disk {disk_id} is Available",
         f"disk {disk_id}: Detaching → Available",
         dur.detach,
-        _wait_disk(region, disk_id, "Available", timeout),
+        _wait_disk(region, disk_id, "Available", timeout, to),
     )
 
 
@@ -477,6 +528,7 @@ def plan_reattach(
     start_after: bool = False,
     durations: Durations | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    target: AliyunTarget = NO_TARGET,
 ) -> Plan:
     """The steps to attach a detached disk back to its instance (undo).
 
@@ -485,6 +537,7 @@ def plan_reattach(
     (InvalidParameter.AllEmpty).
     """
     dur = durations or Durations()
+    to = target
     params: dict[str, str] = {"InstanceId": instance_id, "DiskId": disk_id}
     warnings: list[str] = []
     refusal = ""
@@ -513,7 +566,7 @@ def plan_reattach(
             + (" as its system disk" if system_disk else ""),
             f"disk {disk_id}: Available → Attaching",
             0.0,
-            aliyun_command("AttachDisk", region_id, shown),
+            aliyun_command("AttachDisk", region_id, shown, target=to),
             api_params,
         ),
         PlanStep(
@@ -521,7 +574,7 @@ def plan_reattach(
             f"Wait until disk {disk_id} is In_use",
             f"disk {disk_id}: Attaching → In_use",
             dur.attach,
-            _wait_disk(region_id, disk_id, "In_use", timeout),
+            _wait_disk(region_id, disk_id, "In_use", timeout, to),
         ),
     ]
     if start_after:
@@ -532,7 +585,7 @@ def plan_reattach(
                 f"Start instance {instance_id}",
                 f"instance {instance_id}: Stopped → Starting",
                 0.0,
-                aliyun_command("StartInstance", region_id, start),
+                aliyun_command("StartInstance", region_id, start, target=to),
                 start,
             )
         )
@@ -542,7 +595,7 @@ def plan_reattach(
                 f"Wait until instance {instance_id} is Running",
                 f"instance {instance_id}: Starting → Running",
                 dur.start,
-                _wait_instance(region_id, instance_id, "Running", timeout),
+                _wait_instance(region_id, instance_id, "Running", timeout, to),
             )
         )
     return Plan(

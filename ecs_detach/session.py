@@ -11,7 +11,8 @@
 With ``demo=True`` the emulator is built in-process (imported only then) and the client signs with its
 demo key; ``demo=True`` with an ``endpoint`` talks to an emulator served elsewhere (``ecs-detach emulator``)
 with the same key. Otherwise credentials are resolved (``ecs_detach.credentials.resolve``) and a
-``CredentialsError`` says what is missing. A protected profile or region starts read-only;
+``CredentialsError`` says what is missing; the endpoint is ``endpoint``, else the profile's, else
+``ALIBABA_CLOUD_ENDPOINT``, else the region's public one. A protected profile or region starts read-only;
 :meth:`Session.arm_writes` lifts that when the profile name is typed.
 """
 
@@ -45,6 +46,7 @@ class Session:
     protected: bool
     async_client_factory: Callable[..., AsyncEcsClient] = field(repr=False)
     source: str = ""
+    protected_by: str = ""  # why the session started read-only, in words ("" when not protected)
     emulator: Emulator | None = None
     _owned: EcsClient | None = field(default=None, repr=False)
 
@@ -140,6 +142,16 @@ def open_client(
     from ecs_detach.credentials import resolve
 
     config = resolve(profile, region, env=env, home=home)
+    # A provider (RAM role, instance role, OIDC, URI) is asked once now, so that a failing STS or metadata
+    # call is one CredentialsError here, before any client, worker or screen exists.
+    config.credentials.current()
+    if not endpoint and config.endpoint:
+        from ecs_detach.endpoints import normalize_endpoint
+
+        try:
+            endpoint = normalize_endpoint(config.endpoint)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (set by {config.endpoint_source})") from None
     locked = read_only or config.protected
     real = EcsClient(
         config.credentials,
@@ -163,6 +175,7 @@ def open_client(
         demo=False,
         read_only=locked,
         protected=config.protected,
+        protected_by=config.protected_by,
         source=config.source,
         async_client_factory=make_real_async,
         _owned=real,

@@ -203,12 +203,24 @@ class Table:
         printer.text(self.render())
 
     def _repr_html_(self) -> str:
+        """The table for a notebook; past `HTML_MAX_ROWS` rows only its head and tail (a 20 000-disk table
+        would be megabytes of HTML), with a row that says how many are left out."""
         from tabulate import tabulate
 
-        body = tabulate(self.display_rows(), headers=self.headers, tablefmt="html", disable_numparse=True)
+        rows = self.display_rows()
+        hidden = len(rows) - 2 * HTML_EDGE_ROWS
+        if len(rows) > HTML_MAX_ROWS:
+            gap = [f"… {hidden:,} more rows (all of them: print(table), table.to_pandas() or table.rows)"]
+            gap += [""] * (len(self.headers) - 1)
+            rows = [*rows[:HTML_EDGE_ROWS], gap, *rows[-HTML_EDGE_ROWS:]]
+        body = tabulate(rows, headers=self.headers, tablefmt="html", disable_numparse=True)
         if self.title:
             body = f"<p><strong>{html.escape(self.title)}</strong> ({len(self.rows)} rows)</p>{body}"
         return body
+
+
+HTML_MAX_ROWS = 300  # a notebook shows every row up to this many
+HTML_EDGE_ROWS = 25  # past it, this many from the head and from the tail
 
 
 INSTANCE_COLUMNS = (

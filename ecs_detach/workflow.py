@@ -58,7 +58,7 @@ from ecs_detach.models import (
     Disk,
     Instance,
 )
-from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind, plan_detach, plan_reattach
+from ecs_detach.plan import DEFAULT_TIMEOUT, AliyunTarget, Plan, StepKind, plan_detach, plan_reattach
 from ecs_detach.preconditions import (
     DetachOptions,
     Durations,
@@ -377,7 +377,13 @@ def prepare(
         if not down:
             other = ""
     plan = plan_detach(
-        pre, opts, durations=durations, timeout=timeout, stopped_earlier=earlier, no_start=no_start
+        pre,
+        opts,
+        durations=durations,
+        timeout=timeout,
+        stopped_earlier=earlier,
+        no_start=no_start,
+        target=aliyun_target(client),
     )
     if other:
         note = (
@@ -1442,6 +1448,17 @@ def prepare_reattach(
         start_after=start_after,
         durations=known.durations if known else None,
         timeout=timeout,
+        target=aliyun_target(client),
+    )
+
+
+def aliyun_target(client: object) -> AliyunTarget:
+    """Where the printed ``aliyun`` commands must point: the client's profile and endpoint."""
+    profile = getattr(client, "profile_name", None)
+    endpoint = getattr(client, "endpoint", None)
+    return AliyunTarget(
+        profile=profile if isinstance(profile, str) else "",
+        endpoint=endpoint if isinstance(endpoint, str) else "",
     )
 
 

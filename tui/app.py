@@ -76,6 +76,7 @@ class EcsDetachApp(App[int]):
     TITLE = "ecs-detach"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help"),
+        Binding("f1", "help", "Help", show=False, id="help-f1"),  # where other terminal tools put help
         Binding("j", "journal", "Journal", id="journal"),
         Binding("o", "operations", "Jobs", id="operations"),
         Binding("ctrl+w", "toggle_writes", "Writes on/off", id="toggle-writes"),

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ecs_detach.config import ConfigError, UserConfig, load_config
 from ecs_detach.errors import CredentialsError, EcsError
 from ecs_detach.journal import Journal
 from ecs_detach.session import Session, open_client
@@ -88,7 +89,7 @@ def open_account(args: argparse.Namespace, profile: str | None = None) -> Servic
         endpoint=args.endpoint,
         read_only=args.read_only,
     )
-    services = services_for(session, journal=Journal())
+    services = services_for(session, journal=Journal(load_config().journal))
     services.profiles = configured_profiles()
     services.reopen = lambda name: open_account(args, name)
     return services
@@ -99,7 +100,11 @@ def run(args: argparse.Namespace) -> int:
     from .screens.setup import SetupApp
 
     try:
+        settings = load_config()
         services = open_demo(args) if args.demo else open_account(args)
+    except ConfigError as error:  # bad usage, as in the CLI: the file and the line, exit 2
+        print(f"ecs-detach: {error}\n→ {error.remedy}")
+        return 2
     except CredentialsError as error:
         choice = SetupApp(str(error)).run()
         if choice != "demo":
@@ -111,6 +116,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     services.error_log = default_error_log()
     app = EcsDetachApp(services, read_only=args.read_only)
+    problem = _apply_theme(app, settings)
+    if problem:
+        print(problem)
     try:
         result = app.run()
     finally:
@@ -132,3 +140,14 @@ def default_error_log(env: Mapping[str, str] | None = None, home: Path | None = 
     env = os.environ if env is None else env
     state = env.get("XDG_STATE_HOME") or str((Path.home() if home is None else home) / ".local" / "state")
     return Path(state) / "ecs-detach" / "tui-errors.log"
+
+
+def _apply_theme(app: Any, settings: UserConfig) -> str:
+    """config.toml's ``theme``, if Textual knows it; otherwise the default stays, and the message says why."""
+    if not settings.theme:
+        return ""
+    if settings.theme in app.available_themes:
+        app.theme = settings.theme
+        return ""
+    known = ", ".join(sorted(app.available_themes))
+    return f"ecs-detach: {settings.shown_path}: unknown theme {settings.theme!r} (known: {known})"

@@ -14,6 +14,7 @@ from ecs_detach.errors import EcsError, NotFoundError, ReadOnlyError
 from ecs_detach.journal import Journal, JournalRecord, classify
 
 if TYPE_CHECKING:
+    from ecs_detach.config import UserConfig
     from ecs_detach.models import Disk, Instance
     from ecs_detach.preconditions import PlatformFacts
     from ecs_detach.session import Session
@@ -62,11 +63,12 @@ class Context:
                 "Run it again without --read-only.",
             )
         name = session.arm_name
+        why = f" ({session.protected_by})" if session.protected_by else ""
         if not self.console.stdin_is_tty():
             raise CommandError(
                 2,
-                f"profile {name!r} is protected, so it starts read-only, and arming writes needs its name "
-                "typed at a terminal; nothing was sent",
+                f"profile {name!r} is protected{why}, so it starts read-only, and arming writes needs its "
+                "name typed at a terminal; nothing was sent",
                 "Run the command in a terminal and type the profile name when asked.",
             )
         typed = self.console.ask(f"Profile {name!r} is protected (read-only). Type its name to arm writes: ")
@@ -140,12 +142,27 @@ class Context:
 
 
 def journal_for(args: Any) -> Journal:
-    """``--journal PATH``, else the default (demo mode keeps its own file, apart from real accounts')."""
+    """``--journal PATH``, else ``journal`` in config.toml, else the default (demo mode keeps its own file,
+    apart from real accounts')."""
     if args.journal:
         return Journal(Path(args.journal).expanduser())
     from ecs_detach.journal import default_journal_path
 
+    if not args.demo:
+        configured = user_config().journal
+        if configured is not None:
+            return Journal(configured)
     return Journal(default_journal_path(demo=bool(args.demo)))
+
+
+def user_config() -> UserConfig:
+    """config.toml, or UsageError (exit 2) naming the file and the line when it is not valid."""
+    from ecs_detach.config import ConfigError, load_config
+
+    try:
+        return load_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc), exc.remedy) from None
 
 
 def open_session(args: Any, console: Console, *, read_only: bool = False) -> Session:
@@ -164,6 +181,8 @@ def open_session(args: Any, console: Console, *, read_only: bool = False) -> Ses
             normalize_endpoint(args.endpoint)
         except ValueError as exc:
             raise UsageError(str(exc), "Pass --endpoint as http(s)://HOST[:PORT].") from None
+    from ecs_detach.config import ConfigError
+
     try:
         session = open_client(
             profile=args.profile,
@@ -173,6 +192,8 @@ def open_session(args: Any, console: Console, *, read_only: bool = False) -> Ses
             read_only=args.read_only or read_only,
             clock=clock,
         )
+    except ConfigError as exc:
+        raise UsageError(str(exc), exc.remedy) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return session

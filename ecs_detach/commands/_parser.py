@@ -171,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--delete-with-instance", choices=("true", "false"), help="set DeleteWithInstance on the disk"
     )
     detach.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    detach.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (steps, ETA, preconditions, aliyun commands) and send nothing: exit 0 if it "
+        "could run, 3 if blocked",
+    )
     detach.add_argument("--no-wait", action="store_true", help="send DetachDisk, do not follow it")
     detach.add_argument("--timeout", type=_timeout, metavar="S", help="bound each wait (default 300 s)")
     detach.add_argument(

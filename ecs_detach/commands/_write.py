@@ -148,13 +148,17 @@ def _report_result(
 
 
 def cmd_detach(args: Any, console: Console) -> int:
-    _refuse_without_terminal(args, console, "detach")
+    dry_run = bool(getattr(args, "dry_run", False))
+    if not dry_run:
+        _refuse_without_terminal(args, console, "detach")
     options = _options(args)
     timeout = args.timeout or DEFAULT_TIMEOUT
-    context = open_context(args, console, banner=True)
+    # A dry run reads and plans only: its client is read-only, so nothing mutating can be sent.
+    context = open_context(args, console, banner=True, read_only=dry_run)
     with context.session:
-        context.ensure_writable()
-        context.reconcile_pending()
+        if not dry_run:
+            context.ensure_writable()
+            context.reconcile_pending()
         if len(args.disk_ids) > 1:
             return _bulk(context, args.disk_ids, options, timeout)
         return _single(context, args.disk_ids[0], options, timeout)
@@ -199,6 +203,10 @@ def _single(context: Context, disk_id: str, options: DetachOptions, timeout: flo
         console.error(f"blocked, nothing was sent: {plan.refusal}", remedy)
         return finish(3)
     show_plan(console, plan)
+    if args.dry_run:
+        document["dry_run"] = True
+        console.say("Dry run: nothing was sent (run it without --dry-run to detach).")
+        return finish(0)
     _confirm_detach(args, console, plan)
 
     cancel = CancelToken()
@@ -266,6 +274,10 @@ def _bulk(context: Context, disk_ids: list[str], options: DetachOptions, timeout
             "Fix what the notes say, or leave those disks out.",
         )
         return finish(3)
+    if args.dry_run:
+        document["dry_run"] = True
+        console.say(f"Dry run: {len(runnable)} disk(s) could be detached; nothing was sent.")
+        return finish(0)
     skipped = len(plans) - len(runnable)
     eta = max(plan.eta_seconds for plan in runnable)
     console.say(

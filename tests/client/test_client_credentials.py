@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ecs_detach.credentials import Credentials, ProviderCredentials, mask_key_id, resolve
+from ecs_detach.credentials import (
+    Credentials,
+    LegacyProtectionWarning,
+    ProviderCredentials,
+    mask_key_id,
+    resolve,
+)
 from ecs_detach.errors import CredentialsError
 
 KEY_ID = "LTAI5tProfileKeyId0001"
@@ -218,7 +224,8 @@ def test_protected_by_profile_key_env_list_or_region(tmp_path: Path) -> None:
     write_cli_config(
         tmp_path, [ak_profile("prod", ecs_detach_protected=True), ak_profile("dev")], current="dev"
     )
-    assert resolve("prod", env={}, home=tmp_path).protected
+    with pytest.warns(LegacyProtectionWarning, match=r"\[profiles.prod\] protected = true"):
+        assert resolve("prod", env={}, home=tmp_path).protected
     assert not resolve("dev", env={}, home=tmp_path).protected
     assert resolve("dev", env={"ECS_DETACH_PROTECTED_PROFILES": "qa, dev"}, home=tmp_path).protected
     assert resolve(env={**ENV_AK, "ECS_DETACH_PROTECTED_PROFILES": "env"}, home=tmp_path).protected
@@ -229,7 +236,8 @@ def test_protected_by_profile_key_env_list_or_region(tmp_path: Path) -> None:
         tmp_path,
         "[default]\naccess_key_id = LTAI5tIniKey0001\naccess_key_secret = s\necs_detach_protected = true\n",
     )
-    assert resolve(env={"ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"}, home=tmp_path).protected
+    with pytest.warns(LegacyProtectionWarning, match="deprecated ecs_detach_protected key"):
+        assert resolve(env={"ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"}, home=tmp_path).protected
 
 
 def test_secrets_are_masked_everywhere(tmp_path: Path) -> None:

@@ -25,7 +25,8 @@ from tui.screens.wizard import DetachWizard
 pytestmark = pytest.mark.anyio
 
 DISK, INSTANCE = "d-metal-01-data", "i-metal-01"
-START = f"aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId {INSTANCE}"
+DEMO_TARGET = "--profile demo --endpoint ecs-cn-hangzhou.aliyuncs.com"  # what the printed commands target
+START = f"aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId {INSTANCE} {DEMO_TARGET}"
 LEFT_STOPPED = f"⚠ Instance {INSTANCE} is left Stopped: this plan does not start it. Start it with `{START}`"
 
 

@@ -19,7 +19,10 @@ from ecs_detach.workflow import Outcome, ProgressEvent
 from .conftest import Env, EnvFactory, web_fleet
 
 NO_HOT = {"NoHotDetachInstanceTypes": ["ecs.g7.large"]}
-START = "aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId i-web"
+START = (
+    "aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId i-web "
+    "--profile demo --endpoint ecs-cn-hangzhou.aliyuncs.com"
+)
 
 
 class Killed(BaseException):
