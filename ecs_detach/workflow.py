@@ -1458,7 +1458,8 @@ def aliyun_target(client: object) -> AliyunTarget:
     endpoint = getattr(client, "endpoint", None)
     return AliyunTarget(
         profile=profile if isinstance(profile, str) else "",
-        endpoint=endpoint if isinstance(endpoint, str) else "",
+        # Only a URL can be pasted: the in-process emulator's label ("emulator (in-process, demo)") is none.
+        endpoint=endpoint if isinstance(endpoint, str) and "://" in endpoint else "",
     )
 
 
