@@ -22,13 +22,13 @@ import json
 import marshal
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .clock import Clock, ManualClock, is_immediate, iso_time
-from .errors import api_error, invalid_parameter, missing_parameter
+from .errors import EmulatorError, api_error, invalid_parameter, missing_parameter
 from .fleet import (
     KNOWN_REGIONS,
     EmulatorSettings,
@@ -48,6 +48,34 @@ ACTIONS = MUTATING_ACTIONS | READ_ACTIONS
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
 MAX_IDS_PER_FILTER = 100
+MAX_TAGS = 20
+_TAG_PARAM_RE = re.compile(r"Tag\.([0-9]{1,6})\.(?:Key|Value)")
+# Valid filter values, as the API documents them (anything else is an error, as a typo is in the cloud).
+INSTANCE_STATUSES = ("Pending", "Running", "Starting", "Stopping", "Stopped")
+INSTANCE_CHARGE_TYPES = ("PostPaid", "PrePaid")
+INTERNET_CHARGE_TYPES = ("PayByBandwidth", "PayByTraffic")
+NETWORK_TYPES = ("classic", "vpc")
+INSTANCE_LOCK_REASONS = ("financial", "security", "recycling", "dedicatedhostfinancial", "refunded")
+DISK_LOCK_REASONS = ("financial", "security", "recycling", "dedicatedhostfinancial")
+DISK_TYPES = ("all", "system", "data")
+DISK_STATUSES = ("In_use", "Available", "Attaching", "Detaching", "Creating", "ReIniting", "All")
+DISK_CATEGORIES = (
+    "all",
+    "cloud",
+    "cloud_efficiency",
+    "cloud_ssd",
+    "cloud_essd",
+    "cloud_auto",
+    "cloud_essd_entry",
+    "cloud_regional_disk_auto",
+    "local_ssd_pro",
+    "local_hdd_pro",
+    "ephemeral",
+    "ephemeral_ssd",
+    "elastic_ephemeral_disk_standard",
+    "elastic_ephemeral_disk_premium",
+)
+DISK_CHARGE_TYPES = ("PrePaid", "PostPaid")
 _MAX_PARAM_CHARS = 20_000
 _MAX_NAME_PATTERN = 128
 _MAX_ADVANCE = 100 * 365 * 86400.0
@@ -107,29 +135,59 @@ class _Params:
             raise invalid_parameter(name)
         return int(value)
 
-    def id_list(self, name: str) -> list[str] | None:
-        """A JSON array of ids (``DiskIds``, ``InstanceIds``); ``[]`` is a valid, empty filter."""
+    def id_list(
+        self, name: str, *, action: str = "", malformed: str = "", too_many: str = ""
+    ) -> list[str] | None:
+        """A JSON array of ids (``DiskIds``, ``InstanceIds``); ``[]`` is a valid, empty filter.
+
+        ``malformed`` and ``too_many`` are ``action``'s own codes for a value that is not a JSON list of
+        strings and for more than 100 ids (default: ``InvalidParameter``)."""
         value = self.get(name)
         if value is None or value == "":
             return None
+
+        def refusal(code: str) -> EmulatorError:
+            return api_error(action, code) if code else invalid_parameter(name)
+
         if len(value) > _MAX_PARAM_CHARS:
-            raise invalid_parameter(name)
+            raise refusal(malformed)
         try:
             parsed = json.loads(value)
         except (ValueError, RecursionError):
-            raise invalid_parameter(name) from None
+            raise refusal(malformed) from None
         if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
-            raise invalid_parameter(name)
+            raise refusal(malformed)
         if len(parsed) > MAX_IDS_PER_FILTER:
-            raise invalid_parameter(name)
+            raise refusal(too_many or malformed)
         return parsed
 
-    def tags(self) -> list[tuple[str, str | None]]:
+    def choice(self, name: str, allowed: Collection[str], action: str, code: str) -> str | None:
+        """The value when it is one of ``allowed`` (None when absent or empty), else ``action``'s error
+        ``code``."""
+        value = self.get(name)
+        if not value:
+            return None
+        if value not in allowed:
+            raise api_error(action, code)
+        return value
+
+    def tags(self, action: str = "") -> list[tuple[str, str | None]]:
+        """``Tag.N.Key``/``Tag.N.Value`` pairs (N 1..20): more answers ``InvalidTagCount``, a value
+        without its key ``InvalidTag.Mismatch``."""
+        numbers = set()
+        for name in self._raw:
+            match = _TAG_PARAM_RE.fullmatch(name) if isinstance(name, str) else None
+            if match:
+                numbers.add(int(match.group(1)))
+        if any(not 1 <= n <= MAX_TAGS for n in numbers):
+            raise api_error(action, "InvalidTagCount")
         tags = []
-        for n in range(1, 21):
-            key = self.get(f"Tag.{n}.Key")
+        for n in sorted(numbers):
+            key, value = self.get(f"Tag.{n}.Key"), self.get(f"Tag.{n}.Value")
             if key:
-                tags.append((key, self.get(f"Tag.{n}.Value")))
+                tags.append((key, value))
+            elif value:
+                raise api_error(action, "InvalidTag.Mismatch")
         return tags
 
 
@@ -567,6 +625,13 @@ class Backend:
         if ids is not None:
             wanted = set(ids)
             checks.append(lambda i: i["InstanceId"] in wanted)
+        p.choice("Status", INSTANCE_STATUSES, action, "InvalidStatus.NotFound")
+        p.choice("InstanceChargeType", INSTANCE_CHARGE_TYPES, action, "InvalidInstanceChargeType.NotFound")
+        p.choice(
+            "InternetChargeType", INTERNET_CHARGE_TYPES, action, "InvalidInternetChargeType.ValueNotSupported"
+        )
+        p.choice("InstanceNetworkType", NETWORK_TYPES, action, "InvalidNetworkType.NotFound")
+        p.choice("LockReason", INSTANCE_LOCK_REASONS, action, "InvalidLockReason.NotFound")
         name = p.get("InstanceName")
         if name:
             matches = _name_matcher(name, "InstanceName")
@@ -614,7 +679,7 @@ class Backend:
             if addresses is not None:
                 wanted_ips = set(addresses)
                 checks.append(lambda i, g=getter, w=wanted_ips: bool(w.intersection(g(i))))  # type: ignore[misc]
-        checks.extend(self._tag_checks(p))
+        checks.extend(self._tag_checks(p, action))
         matched = _matching(self._instances_in.get(region, []), checks)
         page, meta = self._paginate(matched, p, max_results_cap=100)
         return meta | {"Instances": {"Instance": page}}
@@ -623,24 +688,29 @@ class Backend:
         action = "DescribeDisks"
         region = self._required_region(action, p, region_hint)
         checks: list[Callable[[dict[str, Any]], bool]] = []
-        ids = p.id_list("DiskIds")
+        ids = p.id_list(
+            "DiskIds",
+            action=action,
+            malformed="InvalidParameter.DiskIds",
+            too_many="InvalidDiskIds.Malformed",
+        )
         if ids is not None:
             wanted = set(ids)
             checks.append(lambda d: d["DiskId"] in wanted)
         instance_id = p.get("InstanceId")
         if instance_id:
             checks.append(lambda d: instance_id in self._attached_ids(d))
-        disk_type = p.text("DiskType") or "all"
-        if disk_type not in ("all", "system", "data"):
-            raise invalid_parameter("DiskType")
-        if disk_type != "all":
+        disk_type = p.choice("DiskType", DISK_TYPES, action, "InvalidDiskType.ValueNotSupported")
+        if disk_type and disk_type != "all":
             checks.append(lambda d: d["Type"] == disk_type)
-        status = p.text("Status") or "All"
-        if status != "All":
+        status = p.choice("Status", DISK_STATUSES, action, "InvalidStatus.ValueNotSupported")
+        if status and status != "All":
             checks.append(lambda d: d["Status"] == status)
-        category = p.text("Category") or "all"
-        if category != "all":
+        category = p.choice("Category", DISK_CATEGORIES, action, "InvalidCategory.ValueNotSupported")
+        if category and category != "all":
             checks.append(lambda d: d["Category"] == category)
+        p.choice("DiskChargeType", DISK_CHARGE_TYPES, action, "InvalidDiskChargeType.NotFound")
+        p.choice("LockReason", DISK_LOCK_REASONS, action, "InvalidLockReason.NotFound")
         multi = p.get("MultiAttach")
         if multi:
             checks.append(lambda d: d["MultiAttach"] == multi)
@@ -677,14 +747,14 @@ class Backend:
         lock = p.get("LockReason")
         if lock:
             checks.append(lambda d: _has_lock(d, lock.lower(), "OperationLock"))
-        checks.extend(self._tag_checks(p))
+        checks.extend(self._tag_checks(p, action))
         matched = _matching(self._disks_in.get(region, []), checks)
         page, meta = self._paginate(matched, p, max_results_cap=500)
         return meta | {"Disks": {"Disk": page}}
 
-    def _tag_checks(self, p: _Params) -> list[Callable[[dict[str, Any]], bool]]:
+    def _tag_checks(self, p: _Params, action: str) -> list[Callable[[dict[str, Any]], bool]]:
         checks: list[Callable[[dict[str, Any]], bool]] = []
-        for key, value in p.tags():
+        for key, value in p.tags(action):
 
             def check(obj: dict[str, Any], key: str = key, value: str | None = value) -> bool:
                 return any(

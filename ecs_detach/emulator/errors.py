@@ -146,22 +146,54 @@ ATTACH_DISK = _catalogue(
 )
 
 # --- StopInstance / StartInstance -----------------------------------------------------------------
+_INSTANCE_LOCKED = ErrorSpec(
+    403,
+    "InstanceLockedForSecurity",
+    "The specified operation is denied as your instance is locked for security reasons.",
+)
 STOP_INSTANCE = _catalogue(
     ErrorSpec(
         403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation."
     ),
-    ErrorSpec(403, "InstanceLockedForSecurity", "The instance is locked due to security."),
+    _INSTANCE_LOCKED,
     ErrorSpec(404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
 )
 START_INSTANCE = _catalogue(
     ErrorSpec(
         403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation."
     ),
-    ErrorSpec(403, "InstanceLockedForSecurity", "The instance is locked due to security."),
+    _INSTANCE_LOCKED,
     ErrorSpec(403, "InsufficientBalance", "Your account does not have enough balance."),
     ErrorSpec(403, "InstanceNotReady", "The specified instance is not ready for use."),
     ErrorSpec(400, "InvalidInstance.NotFoundSystemDisk", "The specified instance does not have system disk."),
     ErrorSpec(404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
+)
+
+# --- DescribeInstances / DescribeDisks: bad filter values (the API's own error tables) ---------------
+_TAG_ERRORS = (
+    ErrorSpec(400, "InvalidTag.Mismatch", "The specified Tag.n.Key and Tag.n.Value are not match."),
+    ErrorSpec(400, "InvalidTagCount", "The specified tags are beyond the permitted range."),
+    ErrorSpec(404, "InvalidLockReason.NotFound", "The specified LockReason is not found"),
+)
+DESCRIBE_INSTANCES = _catalogue(
+    ErrorSpec(404, "InvalidStatus.NotFound", "The specified Status is not found"),
+    ErrorSpec(
+        404, "InvalidInstanceChargeType.NotFound", "The InstanceChargeType does not exist in our records"
+    ),
+    ErrorSpec(
+        404, "InvalidInternetChargeType.ValueNotSupported", "The specified InternetChargeType is not valid"
+    ),
+    ErrorSpec(404, "InvalidNetworkType.NotFound", "The specified InstanceNetworkType is not found"),
+    *_TAG_ERRORS,
+)
+DESCRIBE_DISKS = _catalogue(
+    ErrorSpec(400, "InvalidDiskType.ValueNotSupported", "The specified disk type is not supported."),
+    ErrorSpec(400, "InvalidCategory.ValueNotSupported", "The specified disk category is not supported."),
+    ErrorSpec(400, "InvalidStatus.ValueNotSupported", "The specified disk status is not supported."),
+    ErrorSpec(403, "InvalidDiskIds.Malformed", "The amount of specified disk Ids exceeds the limit."),
+    ErrorSpec(400, "InvalidParameter.DiskIds", "The specified parameter diskIds is not valid."),
+    ErrorSpec(404, "InvalidDiskChargeType.NotFound", "The DiskChargeType does not exist in our records"),
+    *_TAG_ERRORS,
 )
 
 # --- Common / parameter errors --------------------------------------------------------------------
@@ -217,6 +249,8 @@ ACTION_ERRORS: dict[str, dict[str, ErrorSpec]] = {
     "AttachDisk": ATTACH_DISK,
     "StopInstance": STOP_INSTANCE,
     "StartInstance": START_INSTANCE,
+    "DescribeInstances": DESCRIBE_INSTANCES,
+    "DescribeDisks": DESCRIBE_DISKS,
 }
 
 

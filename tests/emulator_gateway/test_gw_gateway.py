@@ -83,7 +83,7 @@ def test_v1_format_xml_errors_are_xml(client: httpx.Client) -> None:
             (
                 400,
                 "IncompleteSignature",
-                "The request signature does not conform to Alibaba Cloud standards.",
+                "The request signature does not conform to Aliyun standards.",
             ),
         ),
         (
@@ -132,12 +132,29 @@ def test_gateway_refusals_have_the_reference_status_code_and_message(
     assert error_of(send(client, signed)) == expected
 
 
-def test_a_wrong_signature_is_refused_with_the_server_string_to_sign(client: httpx.Client) -> None:
+def test_a_wrong_secret_is_refused_with_the_server_string_to_sign(client: httpx.Client) -> None:
+    """V3: SignatureDoesNotMatch; V1: IncompleteSignature, the code ECS gives a V1 wrong secret."""
     signed = v3("DescribeRegions", key=(EMULATOR_ACCESS_KEY_ID, "wrong-secret"))
     status, code, message = error_of(send(client, signed))
     assert (status, code) == (400, "SignatureDoesNotMatch")
     assert message.startswith(
-        "Specified signature is not matched with our calculation. server string to sign is:"
+        "Specified signature does not match our calculation. server StringToSign is [ACS3-HMAC-SHA256\n"
+    )
+    signed = v1("DescribeRegions", key=(EMULATOR_ACCESS_KEY_ID, "wrong-secret"))
+    status, code, message = error_of(send(client, signed))
+    assert (status, code) == (400, "IncompleteSignature")
+    prefix = "The request signature does not conform to Aliyun standards. server string to sign is:"
+    assert message.startswith(prefix + "GET&%2F&AccessKeyId%3D")
+    assert "wrong-secret" not in message
+
+
+def test_missing_gateway_parameters_are_named_as_the_gateway_does(client: httpx.Client) -> None:
+    status, code, message = error_of(send(client, v3("")))
+    assert (status, code, message) == (400, "MissingAction", "Action is mandatory for this action.")
+    assert error_of(send(client, v1("DescribeRegions", key=("", "x")))) == (
+        400,
+        "MissingAccessKeyId",
+        "AccessKeyId is mandatory for this action.",
     )
 
 
