@@ -131,14 +131,18 @@ class Emulator:
         """Move virtual time forward; transitions that fall due fire. Returns the new time."""
         return self.backend.advance(seconds)
 
-    def reset(self, fleet: FleetSource | None = None) -> None:
+    def reset(self, fleet: FleetSource | None = None, *, keep_faults: bool = False) -> None:
         """Replace the state with ``fleet`` (default: the fleet this emulator started with).
 
-        The request log and the rate-limit windows start afresh; faults and remembered nonces stay.
+        A clean start: the request log, the rate-limit windows and the fault plan start afresh
+        (``keep_faults=True`` keeps the plan, for a test that resets between calls it wants faulted).
+        Remembered nonces stay: a replayed request is still a replay.
         """
         self.backend.reset(self._initial_fleet if fleet is None else fleet)
         self.gateway.clear_log()
         self.gateway.reset_limits()
+        if not keep_faults:
+            self.gateway.faults.clear()
         if self._on_state_loaded is not None:
             self._on_state_loaded()
 
