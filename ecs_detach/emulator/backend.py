@@ -39,9 +39,17 @@ from .fleet import (
     settings_of,
 )
 
-MUTATING_ACTIONS = frozenset({"DetachDisk", "AttachDisk", "StopInstance", "StartInstance"})
+MUTATING_ACTIONS = frozenset(
+    {"DetachDisk", "AttachDisk", "StopInstance", "StartInstance", "StopInstances", "StartInstances"}
+)
 READ_ACTIONS = frozenset(
-    {"DescribeRegions", "DescribeInstances", "DescribeDisks", "DescribeInstanceAttribute"}
+    {
+        "DescribeRegions",
+        "DescribeInstances",
+        "DescribeDisks",
+        "DescribeInstanceAttribute",
+        "DescribeInstanceStatus",
+    }
 )
 ACTIONS = MUTATING_ACTIONS | READ_ACTIONS
 
@@ -83,6 +91,8 @@ _INT_RE = re.compile(r"[0-9]{1,9}")
 _ACCEPT_LANGUAGES = ("zh-CN", "en-US", "ja")
 _RESOURCE_TYPES = ("instance", "disk", "reservedinstance", "scu")
 _STOPPED_MODES = ("StopCharging", "KeepCharging")
+_BATCH_MODES = ("AllTogether", "SuccessFirst")
+COMMON_DRY_RUN_MESSAGE = "Request validation has been passed with DryRun flag set."
 
 FleetSource = str | Path | Mapping[str, Any]
 
@@ -160,6 +170,25 @@ class _Params:
         if len(parsed) > MAX_IDS_PER_FILTER:
             raise refusal(too_many or malformed)
         return parsed
+
+    def numbered(self, name: str, *, limit: int, required: bool = True) -> list[str]:
+        """A repeat list (``InstanceId.1``, ``InstanceId.2``, ...) in order, without duplicates; absent:
+        ``Missing{name}`` when ``required``; more than ``limit`` entries: ``InvalidParameter``."""
+        values: dict[int, str] = {}
+        prefix = f"{name}."
+        for key in self._raw:
+            if isinstance(key, str) and key.startswith(prefix):
+                number = key[len(prefix) :]
+                if not _INT_RE.fullmatch(number) or not 1 <= int(number) <= limit:
+                    raise invalid_parameter(key)
+                value = self.get(key)
+                if value:
+                    values[int(number)] = value
+        if len(values) > limit:
+            raise invalid_parameter(name)
+        if required and not values:
+            raise missing_parameter(name)
+        return list(dict.fromkeys(values[n] for n in sorted(values)))
 
     def choice(self, name: str, allowed: Collection[str], action: str, code: str) -> str | None:
         """The value when it is one of ``allowed`` (None when absent or empty), else ``action``'s error
@@ -270,6 +299,9 @@ class Backend:
             "AttachDisk": self._attach_disk,
             "StopInstance": self._stop_instance,
             "StartInstance": self._start_instance,
+            "StopInstances": self._stop_instances,
+            "StartInstances": self._start_instances,
+            "DescribeInstanceStatus": self._describe_instance_status,
         }
         self._load(fleet)
 
@@ -680,6 +712,8 @@ class Backend:
                 wanted_ips = set(addresses)
                 checks.append(lambda i, g=getter, w=wanted_ips: bool(w.intersection(g(i))))  # type: ignore[misc]
         checks.extend(self._tag_checks(p, action))
+        if p.boolean("DryRun"):  # every parameter checked, nothing read
+            raise api_error(action, "DryRunOperation")
         matched = _matching(self._instances_in.get(region, []), checks)
         page, meta = self._paginate(matched, p, max_results_cap=100)
         return meta | {"Instances": {"Instance": page}}
@@ -748,6 +782,8 @@ class Backend:
         if lock:
             checks.append(lambda d: _has_lock(d, lock.lower(), "OperationLock"))
         checks.extend(self._tag_checks(p, action))
+        if p.boolean("DryRun"):  # every parameter checked, nothing read
+            raise api_error(action, "DryRunOperation")
         matched = _matching(self._disks_in.get(region, []), checks)
         page, meta = self._paginate(matched, p, max_results_cap=500)
         return meta | {"Disks": {"Disk": page}}
@@ -986,24 +1022,35 @@ class Backend:
         if not instance_id:
             raise missing_parameter("InstanceId")
         region = self._region(action, p, region_hint)
+        dry_run, stopped_mode = self._stop_options(p)
+        instance = self._stoppable(action, instance_id, region)
+        if dry_run:
+            raise api_error(action, "DryRunOperation")
+        self._stop(instance, stopped_mode)
+        return {}
+
+    def _stop_options(self, p: _Params) -> tuple[bool, str]:
         for flag in ("ForceStop", "ConfirmStop", "Hibernate"):
             p.boolean(flag)
-        dry_run = p.boolean("DryRun")
+        dry_run = bool(p.boolean("DryRun"))
         stopped_mode = p.text("StoppedMode")
         if stopped_mode and stopped_mode not in _STOPPED_MODES:
             raise invalid_parameter("StoppedMode")
+        return dry_run, stopped_mode
+
+    def _stoppable(self, action: str, instance_id: str, region: str | None) -> dict[str, Any]:
         instance = self._instance(action, instance_id, region)
         if _has_lock(instance, "security", "LockReason"):
             raise api_error(action, "InstanceLockedForSecurity")
         if instance["Status"] != "Running":
             raise api_error(action, "IncorrectInstanceStatus")
-        if dry_run:
-            raise api_error(action, "DryRunOperation")
+        return instance
+
+    def _stop(self, instance: dict[str, Any], stopped_mode: str) -> None:
         if stopped_mode == "StopCharging" and instance["InstanceChargeType"] != "PostPaid":
             stopped_mode = "KeepCharging"  # economical mode is silently ignored where unsupported
         instance["Status"] = "Stopping"
-        self._schedule("StopInstance", instance_id, stopped_mode=stopped_mode or "KeepCharging")
-        return {}
+        self._schedule("StopInstance", instance["InstanceId"], stopped_mode=stopped_mode or "KeepCharging")
 
     def _start_instance(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
         """StartInstance: missing id; bad region or flags; no instance (404); security lock (403);
@@ -1018,6 +1065,13 @@ class Backend:
         region = self._region(action, p, region_hint)
         p.boolean("InitLocalDisk")
         dry_run = p.boolean("DryRun")
+        instance = self._startable(action, instance_id, region)
+        if dry_run:
+            raise api_error(action, "DryRunOperation")
+        self._start(instance)
+        return {}
+
+    def _startable(self, action: str, instance_id: str, region: str | None) -> dict[str, Any]:
         instance = self._instance(action, instance_id, region)
         if _has_lock(instance, "security", "LockReason"):
             raise api_error(action, "InstanceLockedForSecurity")
@@ -1032,8 +1086,129 @@ class Backend:
             raise api_error(action, "InvalidInstance.NotFoundSystemDisk")
         if any(d["Status"] != "In_use" for d in system_disks):
             raise api_error(action, "InstanceNotReady")
-        if dry_run:
-            raise api_error(action, "DryRunOperation")
+        return instance
+
+    def _start(self, instance: dict[str, Any]) -> None:
         instance["Status"] = "Starting"
-        self._schedule("StartInstance", instance_id)
-        return {}
+        self._schedule("StartInstance", instance["InstanceId"])
+
+    # ----------------------------------------------------------------------------------------------
+    # StopInstances / StartInstances (batch) and DescribeInstanceStatus
+    # ----------------------------------------------------------------------------------------------
+
+    def _stop_instances(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        """StopInstances: ``InstanceId.N`` (1 to 100) in ``RegionId``, each checked as StopInstance does."""
+        action = "StopInstances"
+        region = self._required_region(action, p, region_hint)
+        dry_run, stopped_mode = self._stop_options(p)
+        return self._batch(
+            action,
+            p,
+            region,
+            dry_run,
+            check=lambda instance_id: self._stoppable(action, instance_id, region),
+            apply=lambda instance: self._stop(instance, stopped_mode),
+        )
+
+    def _start_instances(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        """StartInstances: ``InstanceId.N`` (1 to 100) in ``RegionId``, each checked as StartInstance does."""
+        action = "StartInstances"
+        region = self._required_region(action, p, region_hint)
+        dry_run = bool(p.boolean("DryRun"))
+        return self._batch(
+            action,
+            p,
+            region,
+            dry_run,
+            check=lambda instance_id: self._startable(action, instance_id, region),
+            apply=self._start,
+        )
+
+    def _batch(
+        self,
+        action: str,
+        p: _Params,
+        region: str,
+        dry_run: bool,
+        *,
+        check: Callable[[str], dict[str, Any]],
+        apply: Callable[[dict[str, Any]], None],
+    ) -> dict[str, Any]:
+        """``BatchOptimization``: ``AllTogether`` (the default) checks every instance first and answers the
+        first refusal with nothing applied (a passing ``DryRun``: ``DryRunOperation``); ``SuccessFirst``
+        applies each instance on its own and reports each (``DryRun``: ``DRYRUN.SUCCESS`` for every one,
+        as the API documents)."""
+        ids = p.numbered("InstanceId", limit=MAX_IDS_PER_FILTER)
+        mode = p.text("BatchOptimization") or "AllTogether"
+        if mode not in _BATCH_MODES:
+            raise invalid_parameter("BatchOptimization")
+        responses = []
+        if mode == "AllTogether":
+            instances = [check(instance_id) for instance_id in ids]
+            if dry_run:
+                raise api_error(action, "DryRunOperation")
+            for instance in instances:
+                before = instance["Status"]
+                apply(instance)
+                responses.append(_batch_entry(instance["InstanceId"], "200", "success", before, instance))
+            return {"InstanceResponses": {"InstanceResponse": responses}}
+        for instance_id in ids:
+            known = self._instances.get(instance_id)
+            found = known if known is not None and known["RegionId"] == region else None
+            before = found["Status"] if found else ""
+            if dry_run:
+                message = COMMON_DRY_RUN_MESSAGE
+                responses.append(_batch_entry(instance_id, "DRYRUN.SUCCESS", message, before, found))
+                continue
+            try:
+                instance = check(instance_id)
+            except EmulatorError as error:
+                responses.append(_batch_entry(instance_id, error.code, error.message, before, found))
+                continue
+            apply(instance)
+            responses.append(_batch_entry(instance_id, "200", "success", before, instance))
+        return {"InstanceResponses": {"InstanceResponse": responses}}
+
+    def _describe_instance_status(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        """DescribeInstanceStatus: the status of every instance of ``RegionId`` (or of ``InstanceId.N``,
+        1 to 100; ids that do not exist are left out), optionally in ``ZoneId``; pages of 1 to 50."""
+        action = "DescribeInstanceStatus"
+        region = self._required_region(action, p, region_hint)
+        ids = p.numbered("InstanceId", limit=MAX_IDS_PER_FILTER, required=False)
+        zone = p.get("ZoneId")
+        page_number = p.integer("PageNumber")
+        page_size = p.integer("PageSize")
+        if page_number is not None and page_number < 1:
+            raise invalid_parameter("PageNumber")
+        if page_size is not None and not 1 <= page_size <= 50:
+            raise invalid_parameter("PageSize")
+        checks: list[Callable[[dict[str, Any]], bool]] = []
+        if ids:
+            wanted = set(ids)
+            checks.append(lambda i: i["InstanceId"] in wanted)
+        if zone:
+            checks.append(lambda i: i["ZoneId"] == zone)
+        matched = _matching(self._instances_in.get(region, []), checks)
+        number, size = page_number or 1, page_size or DEFAULT_PAGE_SIZE
+        page = matched[(number - 1) * size : number * size]
+        return {
+            "TotalCount": len(matched),
+            "PageNumber": number,
+            "PageSize": size,
+            "InstanceStatuses": {
+                "InstanceStatus": [{"InstanceId": i["InstanceId"], "Status": i["Status"]} for i in page]
+            },
+        }
+
+
+def _batch_entry(
+    instance_id: str, code: str, message: str, before: str, instance: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """One ``InstanceResponse`` of a batch action."""
+    return {
+        "InstanceId": instance_id,
+        "Code": code,
+        "Message": message,
+        "PreviousStatus": before,
+        "CurrentStatus": instance["Status"] if instance is not None else "",
+    }

@@ -249,6 +249,8 @@ ACTION_ERRORS: dict[str, dict[str, ErrorSpec]] = {
     "AttachDisk": ATTACH_DISK,
     "StopInstance": STOP_INSTANCE,
     "StartInstance": START_INSTANCE,
+    "StopInstances": STOP_INSTANCE,
+    "StartInstances": START_INSTANCE,
     "DescribeInstances": DESCRIBE_INSTANCES,
     "DescribeDisks": DESCRIBE_DISKS,
 }
