@@ -84,6 +84,9 @@ DISK_CATEGORIES = (
     "elastic_ephemeral_disk_premium",
 )
 DISK_CHARGE_TYPES = ("PrePaid", "PostPaid")
+ELASTIC_EPHEMERAL_CATEGORIES = frozenset(
+    {"elastic_ephemeral_disk_standard", "elastic_ephemeral_disk_premium"}
+)
 _MAX_PARAM_CHARS = 20_000
 _MAX_NAME_PATTERN = 128
 _MAX_ADVANCE = 100 * 365 * 86400.0
@@ -861,8 +864,15 @@ class Backend:
         is_multi = disk["MultiAttach"] == "Enabled"
         if delete_with_instance is not None and is_multi:  # 6
             raise api_error(action, "DeleteWithInstance.Conflict")
+        ephemeral = disk["Category"] in ELASTIC_EPHEMERAL_CATEGORIES
+        if ephemeral and instance["InstanceType"] in settings.no_ephemeral_detach_instance_types:  # 19
+            raise api_error(action, "InvalidOperation.DiskCategoryUnsupported")
+        if ephemeral and delete_with_instance is not True:  # 20
+            raise api_error(action, "InvalidParameter.DeleteWithInstance")
         if disk["Status"] == "Available":  # 7
             raise api_error(action, "InvalidDisk.AlreadyDetached")
+        if disk.get("ImageId") and disk_id in settings.base_image_missing_disk_ids:  # 21
+            raise api_error(action, "InvalidDiskId.OperationNotSupported")
         if instance_id not in self._attached_ids(disk):  # 8
             raise api_error(action, "DependencyViolation")
         if (disk_id, instance_id) in self._detaching:  # 9
@@ -906,7 +916,7 @@ class Backend:
             disk["DeleteWithInstance"] = (
                 delete_with_instance if delete_with_instance is not None else disk["Type"] == "system"
             )
-        if disk["Type"] == "system":
+        if disk["Type"] == "system" or ephemeral:  # both attach back only to the instance they came from
             self._origins[disk_id] = instance_id
         return {}
 
@@ -962,6 +972,9 @@ class Backend:
             raise api_error(action, "DiskInArrears")
         if not disk["Portable"]:
             raise api_error(action, "DiskNotPortable")
+        origin = self._origins.get(disk_id)
+        if disk["Category"] in ELASTIC_EPHEMERAL_CATEGORIES and origin not in (None, instance_id):
+            raise api_error(action, "InvalidOperation.OtherInstanceUnsupported")
         used = {
             a["Device"]
             for d in self._disks_on(instance_id)

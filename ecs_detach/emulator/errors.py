@@ -1,7 +1,8 @@
 """The emulator's own error type and catalogue of API error codes.
 
-Messages are the reference's, word for word: DetachDisk's from the DetachDisk API page
-(``reference/detach-disk-api.txt``), the others from the ECS error tables (``reference/ecs-api.md`` §4).
+Messages are the reference's, word for word: DetachDisk's from today's DetachDisk API page (21 rows,
+``reference/ecs-api.md`` §4; ``reference/detach-disk-api.txt`` is an older copy), the others from the ECS
+error tables (``reference/ecs-api.md`` §4) and the actions' own API pages.
 Where the reference names a code but gives no message, the message here says plainly what is wrong.
 
 This module imports nothing from the rest of ``ecs_detach``: the emulator is an independent implementation.
@@ -61,7 +62,7 @@ DETACH_DISK = _catalogue(
     ErrorSpec(
         400, "InvalidParameter", "The input parameter is mandatory for processing this request is empty."
     ),
-    ErrorSpec(400, "InvalidRegionId.MalFormed", "The specified RegionId is not valid"),
+    ErrorSpec(400, "InvalidRegionId.MalFormed", "The specified RegionId is not valid."),
     ErrorSpec(
         400,
         "InvalidOperation.InstanceTypeNotSupport",
@@ -92,11 +93,26 @@ DETACH_DISK = _catalogue(
         403, "DeleteWithInstance.Conflict", "Multi attach disk cannot be set to DeleteWithInstance attribute."
     ),
     ErrorSpec(
+        403,
+        "InvalidOperation.DiskCategoryUnsupported",
+        "The DetachDisk operation is not supported for elastic ephemeral disk.",
+    ),
+    ErrorSpec(
+        403,
+        "InvalidParameter.DeleteWithInstance",
+        "The DeleteWithInstance for the elastic ephemeral disk must be set to true.",
+    ),
+    ErrorSpec(
         403, "InvalidOperation.DiskDetachingFromThisEcs", "The specified disk is detaching from this ecs."
     ),
     ErrorSpec(404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
     ErrorSpec(404, "InvalidDiskId.NotFound", "The specified disk does not exist."),
     ErrorSpec(404, "InvalidDisk.AlreadyDetached", "The specified disk has been detached."),
+    ErrorSpec(
+        404,
+        "InvalidDiskId.OperationNotSupported",
+        "The operation is not supported due to base image not exist.",
+    ),
     ErrorSpec(500, "InternalError", "The request processing has failed due to some unknown error."),
 )
 
@@ -123,6 +139,12 @@ ATTACH_DISK = _catalogue(
     ErrorSpec(403, "InstanceLockedForSecurity", "The instance is locked due to security."),
     ErrorSpec(403, "ResourcesNotInSameZone", "The specified instance and disk are not in the same zone."),
     ErrorSpec(403, "DiskInArrears", "The specified disk has an overdue payment."),
+    ErrorSpec(
+        403,
+        "InvalidOperation.OtherInstanceUnsupported",
+        "The elastic ephemeral disk can only be attached to the instance it was last mounted on, please "
+        "check the disk's system tag to get the last associated instance.",
+    ),
     ErrorSpec(
         403,
         "IncorrectDiskStatus",

@@ -18,7 +18,7 @@ DECISION_TABLE = [
     (1, "d-web-01-data", "", {}, 400, "InvalidParameter",
      "The input parameter is mandatory for processing this request is empty."),
     (2, "d-web-01-data", "i-web-01", {"RegionId": "xx-nowhere-9"}, 400, "InvalidRegionId.MalFormed",
-     "The specified RegionId is not valid"),
+     "The specified RegionId is not valid."),
     (3, "d-web-01-data", "i-nope", {}, 404, "InvalidInstanceId.NotFound",
      "The specified InstanceId does not exist."),
     (4, "d-nope", "i-web-01", {}, 404, "InvalidDiskId.NotFound", "The specified disk does not exist."),
