@@ -46,6 +46,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .fields import disk_fields, instance_fields
+
 EMULATOR_ACCESS_KEY_ID = "LTAI5tEmulatorDemoKey"
 EMULATOR_ACCESS_KEY_SECRET = "emulator-demo-secret"
 DEFAULT_REGION = "cn-hangzhou"
@@ -625,6 +627,8 @@ def _normalize_instance(item: Any, where: str, default_region: str) -> dict[str,
     instance["RegionId"], instance["ZoneId"], instance["Status"] = region_id, zone_id, status
     for key in ("IoOptimized", "DeletionProtection", "DeviceAvailable", "Recyclable"):
         instance[key] = _as_bool(instance[key], f"{where}.{key}")
+    for key, value in instance_fields(instance).items():
+        instance.setdefault(key, value)
     return instance
 
 
@@ -864,6 +868,8 @@ def _normalize_disk(
         disk["InstanceId"], disk["Device"] = attachments[0]["InstanceId"], attachments[0]["Device"]
     if is_multi:
         disk["AttachedTime"] = ""
+    for key, value in disk_fields(disk).items():
+        disk.setdefault(key, value)
     return disk
 
 
