@@ -17,6 +17,47 @@ def _hex(text: str, salt: str) -> str:
     return f"{zlib.crc32((salt + text).encode('utf-8')):08x}"
 
 
+# Fields that are the same on every instance the emulator makes up. Their nested objects are shared between
+# instances (a 10,000-instance fleet would hold 10,000 copies otherwise): nothing in the emulator changes
+# them, and every reply is copied or encoded before it leaves the state.
+_INSTANCE_CONSTANTS: dict[str, Any] = {
+    "AdditionalInfo": {"EnableHighDensityMode": False},
+    "AutoReleaseTime": "",
+    "ClockOptions": {"PtpStatus": "disabled"},
+    "ClusterId": "",
+    "DedicatedHostAttribute": {"DedicatedHostClusterId": "", "DedicatedHostId": "", "DedicatedHostName": ""},
+    "DedicatedInstanceAttribute": {"Affinity": "default", "Tenancy": "default"},
+    "DeploymentSetGroupNo": 0,
+    "DeploymentSetId": "",
+    "EcsCapacityReservationAttr": {"CapacityReservationId": "", "CapacityReservationPreference": "open"},
+    "EnableNVS": False,
+    "GPUAmount": 0,
+    "GPUSpec": "",
+    "HibernationOptions": {"Configured": False},
+    "HpcClusterId": "",
+    "ISP": "",
+    "ImageOptions": {"CurrentOSNVMeSupported": True, "LoginAsNonRoot": False},
+    "LocalStorageAmount": 0,
+    "LocalStorageCapacity": 0,
+    "MetadataOptions": {"HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1, "HttpTokens": "optional"},
+    "PrivateDnsNameOptions": {
+        "EnableInstanceIdDnsAAAARecord": False,
+        "EnableInstanceIdDnsARecord": False,
+        "EnableIpDnsARecord": False,
+        "EnableIpDnsPtrRecord": False,
+        "HostnameType": "Custom",
+    },
+    "RdmaIpAddress": {"IpAddress": []},
+    "SaleCycle": "",
+    "SecurityOptions": {"EnableSecureBoot": False},
+    "SpotDuration": 0,
+    "SpotInterruptionBehavior": "Terminate",
+    "SpotPriceLimit": 0.0,
+    "VlanId": "",
+}
+_CPU_OPTIONS: dict[tuple[int, int], dict[str, Any]] = {}
+
+
 def instance_fields(instance: Mapping[str, Any]) -> dict[str, Any]:
     """The reported-only fields of an instance (built from the fields the emulator already filled)."""
     instance_id = str(instance["InstanceId"])
@@ -29,41 +70,14 @@ def instance_fields(instance: Mapping[str, Any]) -> dict[str, Any]:
     mac = _hex(instance_id, "mac")
     private_ips = [{"PrivateIpAddress": primary_ip, "Primary": True}] if primary_ip else []
     burstable = str(instance.get("InstanceType", "")).startswith(("ecs.t5", "ecs.t6"))
+    cpu_options = _CPU_OPTIONS.setdefault(
+        (vcpus, threads),
+        {"CoreCount": max(1, vcpus // threads), "ThreadsPerCore": threads, "Numa": "", "TopologyType": ""},
+    )
     return {
-        "AdditionalInfo": {"EnableHighDensityMode": False},
-        "AutoReleaseTime": "",
-        "ClockOptions": {"PtpStatus": "disabled"},
-        "ClusterId": "",
-        "CpuOptions": {
-            "CoreCount": max(1, vcpus // threads),
-            "ThreadsPerCore": threads,
-            "Numa": "",
-            "TopologyType": "",
-        },
+        **_INSTANCE_CONSTANTS,
+        "CpuOptions": cpu_options,
         "CreditSpecification": "Standard" if burstable else "",
-        "DedicatedHostAttribute": {
-            "DedicatedHostClusterId": "",
-            "DedicatedHostId": "",
-            "DedicatedHostName": "",
-        },
-        "DedicatedInstanceAttribute": {"Affinity": "default", "Tenancy": "default"},
-        "DeploymentSetGroupNo": 0,
-        "DeploymentSetId": "",
-        "EcsCapacityReservationAttr": {"CapacityReservationId": "", "CapacityReservationPreference": "open"},
-        "EnableNVS": False,
-        "GPUAmount": 0,
-        "GPUSpec": "",
-        "HibernationOptions": {"Configured": False},
-        "HpcClusterId": "",
-        "ISP": "",
-        "ImageOptions": {"CurrentOSNVMeSupported": True, "LoginAsNonRoot": False},
-        "LocalStorageAmount": 0,
-        "LocalStorageCapacity": 0,
-        "MetadataOptions": {
-            "HttpEndpoint": "enabled",
-            "HttpPutResponseHopLimit": 1,
-            "HttpTokens": "optional",
-        },
         "NetworkInterfaces": {
             "NetworkInterface": [
                 {
@@ -78,20 +92,6 @@ def instance_fields(instance: Mapping[str, Any]) -> dict[str, Any]:
                 }
             ]
         },
-        "PrivateDnsNameOptions": {
-            "EnableInstanceIdDnsAAAARecord": False,
-            "EnableInstanceIdDnsARecord": False,
-            "EnableIpDnsARecord": False,
-            "EnableIpDnsPtrRecord": False,
-            "HostnameType": "Custom",
-        },
-        "RdmaIpAddress": {"IpAddress": []},
-        "SaleCycle": "",
-        "SecurityOptions": {"EnableSecureBoot": False},
-        "SpotDuration": 0,
-        "SpotInterruptionBehavior": "Terminate",
-        "SpotPriceLimit": 0.0,
-        "VlanId": "",
     }
 
 
