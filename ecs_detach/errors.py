@@ -336,6 +336,22 @@ _register(
     "InvalidResourceType.NotFound",
     "DryRunOperation",
 )
+# A filter value the API does not know (DescribeInstances / DescribeDisks): a typo, not a missing object.
+_register(
+    InvalidParameterError,
+    "InvalidStatus.NotFound",
+    "InvalidStatus.ValueNotSupported",
+    "InvalidDiskType.ValueNotSupported",
+    "InvalidCategory.ValueNotSupported",
+    "InvalidDiskIds.Malformed",
+    "InvalidDiskChargeType.NotFound",
+    "InvalidInstanceChargeType.NotFound",
+    "InvalidInternetChargeType.ValueNotSupported",
+    "InvalidNetworkType.NotFound",
+    "InvalidLockReason.NotFound",
+    "InvalidTagCount",
+    "InvalidTag.Mismatch",
+)
 
 
 def kind_for(code: str, http_status: int = 0) -> type[ApiError]:

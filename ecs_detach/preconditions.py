@@ -38,6 +38,7 @@ from ecs_detach.models import (
 )
 
 __all__ = [
+    "API_ORDER",
     "ROWS",
     "DetachOptions",
     "Durations",
@@ -117,8 +118,29 @@ ROWS: tuple[RowSpec, ...] = (
         "InvalidOperation.InstanceTypeNotSupport",
     ),
     RowSpec(18, "too many disks already detaching on the instance", 400, "DisksDetachingOnEcsExceeded"),
+    # Rows of today's API page that the older copy lacked. They keep numbers 19-21 (rows are found by
+    # number), and are checked at their place in the API's order, `API_ORDER`.
+    RowSpec(
+        19,
+        "elastic ephemeral disk on an instance type that cannot detach it",
+        403,
+        "InvalidOperation.DiskCategoryUnsupported",
+    ),
+    RowSpec(
+        20,
+        "elastic ephemeral disk and DeleteWithInstance not true",
+        403,
+        "InvalidParameter.DeleteWithInstance",
+    ),
+    RowSpec(21, "the disk's base image no longer exists", 404, "InvalidDiskId.OperationNotSupported"),
 )
 _SPEC = {spec.number: spec for spec in ROWS}
+# The order the API checks the rows in (the first failing one answers).
+API_ORDER: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 19, 20, 7, 21, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
+_RANK = {number: rank for rank, number in enumerate(API_ORDER)}
+ELASTIC_EPHEMERAL_CATEGORIES = frozenset(
+    {"elastic_ephemeral_disk_standard", "elastic_ephemeral_disk_premium"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +168,8 @@ class PlatformFacts:
     detaching_pairs: frozenset[tuple[str, str]] | None = None
     regions: frozenset[str] | None = None
     durations: Durations = field(default_factory=Durations)
+    no_ephemeral_detach_types: frozenset[str] | None = None  # types that cannot detach an ephemeral disk
+    missing_base_image_disk_ids: frozenset[str] | None = None  # disks whose base image no longer exists
 
     def with_detaching_counts(self, disks: Collection[Disk]) -> PlatformFacts:
         """These facts with `detaching_counts` computed from `disks` (e.g. the instance's, read live).
@@ -308,7 +332,7 @@ def check_detach(
         missing = "the disk was not found" if disk is None else "the instance was not found"
         if not i_id and disk is not None:
             missing = "no instance was chosen"
-        for number in range(5, 19):
+        for number in range(5, len(ROWS) + 1):
             rows.append(_make(number, RowStatus.NOT_APPLICABLE, f"Not checked: {missing}.", ""))
         # Row 5 and 6 only need the instance / the disk respectively.
         if instance is not None:
@@ -334,11 +358,14 @@ def check_detach(
                 _row16(disk, instance),
                 _row17(disk, instance, pf),
                 _row18(disk, instance, pf),
+                _row19(disk, instance, pf),
+                _row20(disk, opts),
+                _row21(disk, pf),
             ]
         )
         # Rows that repeat what an earlier row already says are not applicable.
         if rows[6].failing:
-            for index in range(7, 18):
+            for index in (*range(7, 18), 20):
                 rows[index] = _make(
                     index + 1, RowStatus.NOT_APPLICABLE, "Not applicable: the disk is attached nowhere.", ""
                 )
@@ -362,9 +389,10 @@ def _conclude(
     disk: Disk | None,
     instance: Instance | None,
 ) -> Preconditions:
-    failing = [row for row in rows if row.failing]
+    in_api_order = sorted(rows, key=lambda row: _RANK[row.number])
+    failing = [row for row in in_api_order if row.failing]
     predicted = failing[0].code if failing else None
-    fails = [row for row in rows if row.status is RowStatus.FAIL]
+    fails = [row for row in in_api_order if row.status is RowStatus.FAIL]
     fixes: list[FixStep] = []
     reason = ""
     if disk is not None and disk.status == DISK_AVAILABLE and not disk.attached_instance_ids:
@@ -804,6 +832,64 @@ def _row18(disk: Disk, instance: Instance, facts: PlatformFacts) -> Row:
     )
 
 
+def _row19(disk: Disk, instance: Instance, facts: PlatformFacts) -> Row:
+    if disk.category not in ELASTIC_EPHEMERAL_CATEGORIES:
+        return _make(19, RowStatus.NOT_APPLICABLE, "Not an elastic ephemeral disk.", "")
+    if facts.no_ephemeral_detach_types is None:
+        return _make(
+            19,
+            RowStatus.UNKNOWN,
+            f"Whether type {instance.instance_type} can detach an elastic ephemeral disk is {_UNKNOWN}.",
+            "",
+        )
+    if instance.instance_type in facts.no_ephemeral_detach_types:
+        return _make(
+            19,
+            RowStatus.FAIL,
+            f"Instance type {instance.instance_type} cannot detach elastic ephemeral disk {disk.disk_id}.",
+            "There is no way to detach it from this instance; it is released with the instance.",
+        )
+    return _make(
+        19, RowStatus.PASS, f"Instance type {instance.instance_type} can detach elastic ephemeral disks.", ""
+    )
+
+
+def _row20(disk: Disk, options: DetachOptions) -> Row:
+    if disk.category not in ELASTIC_EPHEMERAL_CATEGORIES:
+        return _make(20, RowStatus.NOT_APPLICABLE, "Not an elastic ephemeral disk.", "")
+    if options.delete_with_instance is not True:
+        return _make(
+            20,
+            RowStatus.FAIL,
+            f"Disk {disk.disk_id} is an elastic ephemeral disk: the API detaches it only with "
+            "DeleteWithInstance set to true.",
+            "Detach it again with DeleteWithInstance true (it can later be attached back only to "
+            "the instance it came from).",
+        )
+    return _make(20, RowStatus.PASS, "DeleteWithInstance is true, as an elastic ephemeral disk needs.", "")
+
+
+def _row21(disk: Disk, facts: PlatformFacts) -> Row:
+    if not _str_field(disk, "ImageId"):
+        return _make(21, RowStatus.NOT_APPLICABLE, "The disk was not made from an image.", "")
+    if facts.missing_base_image_disk_ids is None:
+        return _make(21, RowStatus.UNKNOWN, f"Whether the disk's base image still exists is {_UNKNOWN}.", "")
+    if disk.disk_id in facts.missing_base_image_disk_ids:
+        return _make(
+            21,
+            RowStatus.FAIL,
+            f"The base image disk {disk.disk_id} was made from no longer exists, so the API refuses to "
+            "detach it.",
+            "There is no way around it; a snapshot of the disk keeps its data.",
+        )
+    return _make(21, RowStatus.PASS, f"The base image of disk {disk.disk_id} exists.", "")
+
+
+def _str_field(disk: Disk, key: str) -> str:
+    value = disk.raw.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def facts_from_fleet(fleet: Mapping[str, Any]) -> PlatformFacts:
     """PlatformFacts from a fleet file (demo mode: `emulator.state()`): its `Emulator` knobs, live counts.
 
@@ -848,6 +934,8 @@ def facts_from_fleet(fleet: Mapping[str, Any]) -> PlatformFacts:
         no_system_detach_types=ids("NoSystemDiskDetachInstanceTypes"),
         deleted_image_ids=ids("DeletedImageIds"),
         whitelist_disk_ids=ids("WhitelistRequiredDiskIds"),
+        no_ephemeral_detach_types=ids("NoEphemeralDiskDetachInstanceTypes"),
+        missing_base_image_disk_ids=ids("BaseImageMissingDiskIds"),
         detaching_limit=limit,
         regions=regions or None,
         durations=Durations(

@@ -11,6 +11,10 @@ emu.set_faults(latency_ms=50)             # a fixed delay on every reply
 emu.clear_faults()
 ```
 
+For other people's tests: ``with mock_ecs() as ecs:`` serves one on a free port for the block (and points the
+standard environment variables at it); the pytest plugin gives the fixtures ``ecs_emulator`` and
+``ecs_emulator_server`` (``ecs_detach.emulator.testing``).
+
 Importing this module is cheap: the state machine, httpx and uvicorn load when first used.
 """
 
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from ecs_detach.emulator.fleet import EmulatorSettings
     from ecs_detach.emulator.gateway import Gateway
     from ecs_detach.emulator.server import ServerThread
+    from ecs_detach.emulator.testing import mock_ecs
     from ecs_detach.emulator.transport import EmulatorTransport
 
 __all__ = [
@@ -41,6 +46,7 @@ __all__ = [
     "ImmediateClock",
     "ManualClock",
     "ScaledClock",
+    "mock_ecs",
 ]
 
 EMULATOR_ACCESS_KEY_ID = "LTAI5tEmulatorDemoKey"
@@ -131,14 +137,18 @@ class Emulator:
         """Move virtual time forward; transitions that fall due fire. Returns the new time."""
         return self.backend.advance(seconds)
 
-    def reset(self, fleet: FleetSource | None = None) -> None:
+    def reset(self, fleet: FleetSource | None = None, *, keep_faults: bool = False) -> None:
         """Replace the state with ``fleet`` (default: the fleet this emulator started with).
 
-        The request log and the rate-limit windows start afresh; faults and remembered nonces stay.
+        A clean start: the request log, the rate-limit windows and the fault plan start afresh
+        (``keep_faults=True`` keeps the plan, for a test that resets between calls it wants faulted).
+        Remembered nonces stay: a replayed request is still a replay.
         """
         self.backend.reset(self._initial_fleet if fleet is None else fleet)
         self.gateway.clear_log()
         self.gateway.reset_limits()
+        if not keep_faults:
+            self.gateway.faults.clear()
         if self._on_state_loaded is not None:
             self._on_state_loaded()
 
@@ -186,3 +196,12 @@ class Emulator:
 
     def __repr__(self) -> str:
         return f"Emulator(clock={self.clock!r})"
+
+
+def __getattr__(name: str) -> Any:
+    """``mock_ecs`` loads with its module on first use (the facade stays cheap to import)."""
+    if name == "mock_ecs":
+        from ecs_detach.emulator.testing import mock_ecs
+
+        return mock_ecs
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

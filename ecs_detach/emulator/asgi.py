@@ -8,7 +8,7 @@ Control API (plain JSON, not signed), as pinned in the design:
 ``POST /_emulator/clock``       ``{"advance_seconds": N}``: due transitions fire
 ``POST /_emulator/faults``      ``{"rate": 0.2, "kinds": [...], "actions": [...], "seed": 7}``
                                 (also ``latency_ms``, ``retry_after_ms``); ``GET`` shows the plan
-``DELETE /_emulator/faults``    no more faults
+``DELETE /_emulator/faults``    no more faults (a reset clears them too, unless ``"keep_faults": true``)
 ``GET /_emulator/requests``     ``{"requests": [...]}``: the API calls received (action, parameters
                                 without secrets, status, code); ``DELETE`` empties the list
 """
@@ -106,18 +106,24 @@ class ControlApi:
         from ecs_detach.emulator.fleet import FleetError
 
         document = _json_body(body, allow_empty=True)
+        keep_faults = False
         if document is None:
             fleet: Any = None
-        elif isinstance(document, dict) and set(document) == {"fleet"}:
-            fleet = document["fleet"]
-            if not isinstance(fleet, str | dict):
+        elif isinstance(document, dict) and document and set(document) <= {"fleet", "keep_faults"}:
+            fleet = document.get("fleet")
+            if fleet is not None and not isinstance(fleet, str | dict):
                 raise ControlError(400, '"fleet" must be "demo", a path, or a fleet object')
+            keep_faults = document.get("keep_faults", False)
+            if not isinstance(keep_faults, bool):
+                raise ControlError(400, '"keep_faults" must be true or false')
         elif isinstance(document, dict):
             fleet = document
         else:
-            raise ControlError(400, 'the body must be a fleet file (a JSON object) or {"fleet": "demo"}')
+            raise ControlError(
+                400, 'the body must be a fleet file (a JSON object) or {"fleet": "demo", "keep_faults": true}'
+            )
         try:
-            self.emulator.reset(fleet)
+            self.emulator.reset(fleet, keep_faults=keep_faults)
         except (FleetError, OSError) as error:
             raise ControlError(400, f"cannot load that fleet: {error}") from None
         return {"status": "reset", **self._counts()}

@@ -22,13 +22,13 @@ import json
 import marshal
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .clock import Clock, ManualClock, is_immediate, iso_time
-from .errors import api_error, invalid_parameter, missing_parameter
+from .errors import EmulatorError, api_error, invalid_parameter, missing_parameter
 from .fleet import (
     KNOWN_REGIONS,
     EmulatorSettings,
@@ -39,15 +39,54 @@ from .fleet import (
     settings_of,
 )
 
-MUTATING_ACTIONS = frozenset({"DetachDisk", "AttachDisk", "StopInstance", "StartInstance"})
+MUTATING_ACTIONS = frozenset(
+    {"DetachDisk", "AttachDisk", "StopInstance", "StartInstance", "StopInstances", "StartInstances"}
+)
 READ_ACTIONS = frozenset(
-    {"DescribeRegions", "DescribeInstances", "DescribeDisks", "DescribeInstanceAttribute"}
+    {
+        "DescribeRegions",
+        "DescribeInstances",
+        "DescribeDisks",
+        "DescribeInstanceAttribute",
+        "DescribeInstanceStatus",
+    }
 )
 ACTIONS = MUTATING_ACTIONS | READ_ACTIONS
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
 MAX_IDS_PER_FILTER = 100
+MAX_TAGS = 20
+_TAG_PARAM_RE = re.compile(r"Tag\.([0-9]{1,6})\.(?:Key|Value)")
+# Valid filter values, as the API documents them (anything else is an error, as a typo is in the cloud).
+INSTANCE_STATUSES = ("Pending", "Running", "Starting", "Stopping", "Stopped")
+INSTANCE_CHARGE_TYPES = ("PostPaid", "PrePaid")
+INTERNET_CHARGE_TYPES = ("PayByBandwidth", "PayByTraffic")
+NETWORK_TYPES = ("classic", "vpc")
+INSTANCE_LOCK_REASONS = ("financial", "security", "recycling", "dedicatedhostfinancial", "refunded")
+DISK_LOCK_REASONS = ("financial", "security", "recycling", "dedicatedhostfinancial")
+DISK_TYPES = ("all", "system", "data")
+DISK_STATUSES = ("In_use", "Available", "Attaching", "Detaching", "Creating", "ReIniting", "All")
+DISK_CATEGORIES = (
+    "all",
+    "cloud",
+    "cloud_efficiency",
+    "cloud_ssd",
+    "cloud_essd",
+    "cloud_auto",
+    "cloud_essd_entry",
+    "cloud_regional_disk_auto",
+    "local_ssd_pro",
+    "local_hdd_pro",
+    "ephemeral",
+    "ephemeral_ssd",
+    "elastic_ephemeral_disk_standard",
+    "elastic_ephemeral_disk_premium",
+)
+DISK_CHARGE_TYPES = ("PrePaid", "PostPaid")
+ELASTIC_EPHEMERAL_CATEGORIES = frozenset(
+    {"elastic_ephemeral_disk_standard", "elastic_ephemeral_disk_premium"}
+)
 _MAX_PARAM_CHARS = 20_000
 _MAX_NAME_PATTERN = 128
 _MAX_ADVANCE = 100 * 365 * 86400.0
@@ -55,6 +94,8 @@ _INT_RE = re.compile(r"[0-9]{1,9}")
 _ACCEPT_LANGUAGES = ("zh-CN", "en-US", "ja")
 _RESOURCE_TYPES = ("instance", "disk", "reservedinstance", "scu")
 _STOPPED_MODES = ("StopCharging", "KeepCharging")
+_BATCH_MODES = ("AllTogether", "SuccessFirst")
+COMMON_DRY_RUN_MESSAGE = "Request validation has been passed with DryRun flag set."
 
 FleetSource = str | Path | Mapping[str, Any]
 
@@ -107,29 +148,78 @@ class _Params:
             raise invalid_parameter(name)
         return int(value)
 
-    def id_list(self, name: str) -> list[str] | None:
-        """A JSON array of ids (``DiskIds``, ``InstanceIds``); ``[]`` is a valid, empty filter."""
+    def id_list(
+        self, name: str, *, action: str = "", malformed: str = "", too_many: str = ""
+    ) -> list[str] | None:
+        """A JSON array of ids (``DiskIds``, ``InstanceIds``); ``[]`` is a valid, empty filter.
+
+        ``malformed`` and ``too_many`` are ``action``'s own codes for a value that is not a JSON list of
+        strings and for more than 100 ids (default: ``InvalidParameter``)."""
         value = self.get(name)
         if value is None or value == "":
             return None
+
+        def refusal(code: str) -> EmulatorError:
+            return api_error(action, code) if code else invalid_parameter(name)
+
         if len(value) > _MAX_PARAM_CHARS:
-            raise invalid_parameter(name)
+            raise refusal(malformed)
         try:
             parsed = json.loads(value)
         except (ValueError, RecursionError):
-            raise invalid_parameter(name) from None
+            raise refusal(malformed) from None
         if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
-            raise invalid_parameter(name)
+            raise refusal(malformed)
         if len(parsed) > MAX_IDS_PER_FILTER:
-            raise invalid_parameter(name)
+            raise refusal(too_many or malformed)
         return parsed
 
-    def tags(self) -> list[tuple[str, str | None]]:
+    def numbered(self, name: str, *, limit: int, required: bool = True) -> list[str]:
+        """A repeat list (``InstanceId.1``, ``InstanceId.2``, ...) in order, without duplicates; absent:
+        ``Missing{name}`` when ``required``; more than ``limit`` entries: ``InvalidParameter``."""
+        values: dict[int, str] = {}
+        prefix = f"{name}."
+        for key in self._raw:
+            if isinstance(key, str) and key.startswith(prefix):
+                number = key[len(prefix) :]
+                if not _INT_RE.fullmatch(number) or not 1 <= int(number) <= limit:
+                    raise invalid_parameter(key)
+                value = self.get(key)
+                if value:
+                    values[int(number)] = value
+        if len(values) > limit:
+            raise invalid_parameter(name)
+        if required and not values:
+            raise missing_parameter(name)
+        return list(dict.fromkeys(values[n] for n in sorted(values)))
+
+    def choice(self, name: str, allowed: Collection[str], action: str, code: str) -> str | None:
+        """The value when it is one of ``allowed`` (None when absent or empty), else ``action``'s error
+        ``code``."""
+        value = self.get(name)
+        if not value:
+            return None
+        if value not in allowed:
+            raise api_error(action, code)
+        return value
+
+    def tags(self, action: str = "") -> list[tuple[str, str | None]]:
+        """``Tag.N.Key``/``Tag.N.Value`` pairs (N 1..20): more answers ``InvalidTagCount``, a value
+        without its key ``InvalidTag.Mismatch``."""
+        numbers = set()
+        for name in self._raw:
+            match = _TAG_PARAM_RE.fullmatch(name) if isinstance(name, str) else None
+            if match:
+                numbers.add(int(match.group(1)))
+        if any(not 1 <= n <= MAX_TAGS for n in numbers):
+            raise api_error(action, "InvalidTagCount")
         tags = []
-        for n in range(1, 21):
-            key = self.get(f"Tag.{n}.Key")
+        for n in sorted(numbers):
+            key, value = self.get(f"Tag.{n}.Key"), self.get(f"Tag.{n}.Value")
             if key:
-                tags.append((key, self.get(f"Tag.{n}.Value")))
+                tags.append((key, value))
+            elif value:
+                raise api_error(action, "InvalidTag.Mismatch")
         return tags
 
 
@@ -212,6 +302,9 @@ class Backend:
             "AttachDisk": self._attach_disk,
             "StopInstance": self._stop_instance,
             "StartInstance": self._start_instance,
+            "StopInstances": self._stop_instances,
+            "StartInstances": self._start_instances,
+            "DescribeInstanceStatus": self._describe_instance_status,
         }
         self._load(fleet)
 
@@ -567,6 +660,13 @@ class Backend:
         if ids is not None:
             wanted = set(ids)
             checks.append(lambda i: i["InstanceId"] in wanted)
+        p.choice("Status", INSTANCE_STATUSES, action, "InvalidStatus.NotFound")
+        p.choice("InstanceChargeType", INSTANCE_CHARGE_TYPES, action, "InvalidInstanceChargeType.NotFound")
+        p.choice(
+            "InternetChargeType", INTERNET_CHARGE_TYPES, action, "InvalidInternetChargeType.ValueNotSupported"
+        )
+        p.choice("InstanceNetworkType", NETWORK_TYPES, action, "InvalidNetworkType.NotFound")
+        p.choice("LockReason", INSTANCE_LOCK_REASONS, action, "InvalidLockReason.NotFound")
         name = p.get("InstanceName")
         if name:
             matches = _name_matcher(name, "InstanceName")
@@ -614,7 +714,9 @@ class Backend:
             if addresses is not None:
                 wanted_ips = set(addresses)
                 checks.append(lambda i, g=getter, w=wanted_ips: bool(w.intersection(g(i))))  # type: ignore[misc]
-        checks.extend(self._tag_checks(p))
+        checks.extend(self._tag_checks(p, action))
+        if p.boolean("DryRun"):  # every parameter checked, nothing read
+            raise api_error(action, "DryRunOperation")
         matched = _matching(self._instances_in.get(region, []), checks)
         page, meta = self._paginate(matched, p, max_results_cap=100)
         return meta | {"Instances": {"Instance": page}}
@@ -623,24 +725,29 @@ class Backend:
         action = "DescribeDisks"
         region = self._required_region(action, p, region_hint)
         checks: list[Callable[[dict[str, Any]], bool]] = []
-        ids = p.id_list("DiskIds")
+        ids = p.id_list(
+            "DiskIds",
+            action=action,
+            malformed="InvalidParameter.DiskIds",
+            too_many="InvalidDiskIds.Malformed",
+        )
         if ids is not None:
             wanted = set(ids)
             checks.append(lambda d: d["DiskId"] in wanted)
         instance_id = p.get("InstanceId")
         if instance_id:
             checks.append(lambda d: instance_id in self._attached_ids(d))
-        disk_type = p.text("DiskType") or "all"
-        if disk_type not in ("all", "system", "data"):
-            raise invalid_parameter("DiskType")
-        if disk_type != "all":
+        disk_type = p.choice("DiskType", DISK_TYPES, action, "InvalidDiskType.ValueNotSupported")
+        if disk_type and disk_type != "all":
             checks.append(lambda d: d["Type"] == disk_type)
-        status = p.text("Status") or "All"
-        if status != "All":
+        status = p.choice("Status", DISK_STATUSES, action, "InvalidStatus.ValueNotSupported")
+        if status and status != "All":
             checks.append(lambda d: d["Status"] == status)
-        category = p.text("Category") or "all"
-        if category != "all":
+        category = p.choice("Category", DISK_CATEGORIES, action, "InvalidCategory.ValueNotSupported")
+        if category and category != "all":
             checks.append(lambda d: d["Category"] == category)
+        p.choice("DiskChargeType", DISK_CHARGE_TYPES, action, "InvalidDiskChargeType.NotFound")
+        p.choice("LockReason", DISK_LOCK_REASONS, action, "InvalidLockReason.NotFound")
         multi = p.get("MultiAttach")
         if multi:
             checks.append(lambda d: d["MultiAttach"] == multi)
@@ -677,14 +784,16 @@ class Backend:
         lock = p.get("LockReason")
         if lock:
             checks.append(lambda d: _has_lock(d, lock.lower(), "OperationLock"))
-        checks.extend(self._tag_checks(p))
+        checks.extend(self._tag_checks(p, action))
+        if p.boolean("DryRun"):  # every parameter checked, nothing read
+            raise api_error(action, "DryRunOperation")
         matched = _matching(self._disks_in.get(region, []), checks)
         page, meta = self._paginate(matched, p, max_results_cap=500)
         return meta | {"Disks": {"Disk": page}}
 
-    def _tag_checks(self, p: _Params) -> list[Callable[[dict[str, Any]], bool]]:
+    def _tag_checks(self, p: _Params, action: str) -> list[Callable[[dict[str, Any]], bool]]:
         checks: list[Callable[[dict[str, Any]], bool]] = []
-        for key, value in p.tags():
+        for key, value in p.tags(action):
 
             def check(obj: dict[str, Any], key: str = key, value: str | None = value) -> bool:
                 return any(
@@ -755,8 +864,15 @@ class Backend:
         is_multi = disk["MultiAttach"] == "Enabled"
         if delete_with_instance is not None and is_multi:  # 6
             raise api_error(action, "DeleteWithInstance.Conflict")
+        ephemeral = disk["Category"] in ELASTIC_EPHEMERAL_CATEGORIES
+        if ephemeral and instance["InstanceType"] in settings.no_ephemeral_detach_instance_types:  # 19
+            raise api_error(action, "InvalidOperation.DiskCategoryUnsupported")
+        if ephemeral and delete_with_instance is not True:  # 20
+            raise api_error(action, "InvalidParameter.DeleteWithInstance")
         if disk["Status"] == "Available":  # 7
             raise api_error(action, "InvalidDisk.AlreadyDetached")
+        if disk.get("ImageId") and disk_id in settings.base_image_missing_disk_ids:  # 21
+            raise api_error(action, "InvalidDiskId.OperationNotSupported")
         if instance_id not in self._attached_ids(disk):  # 8
             raise api_error(action, "DependencyViolation")
         if (disk_id, instance_id) in self._detaching:  # 9
@@ -800,7 +916,7 @@ class Backend:
             disk["DeleteWithInstance"] = (
                 delete_with_instance if delete_with_instance is not None else disk["Type"] == "system"
             )
-        if disk["Type"] == "system":
+        if disk["Type"] == "system" or ephemeral:  # both attach back only to the instance they came from
             self._origins[disk_id] = instance_id
         return {}
 
@@ -856,6 +972,9 @@ class Backend:
             raise api_error(action, "DiskInArrears")
         if not disk["Portable"]:
             raise api_error(action, "DiskNotPortable")
+        origin = self._origins.get(disk_id)
+        if disk["Category"] in ELASTIC_EPHEMERAL_CATEGORIES and origin not in (None, instance_id):
+            raise api_error(action, "InvalidOperation.OtherInstanceUnsupported")
         used = {
             a["Device"]
             for d in self._disks_on(instance_id)
@@ -916,24 +1035,35 @@ class Backend:
         if not instance_id:
             raise missing_parameter("InstanceId")
         region = self._region(action, p, region_hint)
+        dry_run, stopped_mode = self._stop_options(p)
+        instance = self._stoppable(action, instance_id, region)
+        if dry_run:
+            raise api_error(action, "DryRunOperation")
+        self._stop(instance, stopped_mode)
+        return {}
+
+    def _stop_options(self, p: _Params) -> tuple[bool, str]:
         for flag in ("ForceStop", "ConfirmStop", "Hibernate"):
             p.boolean(flag)
-        dry_run = p.boolean("DryRun")
+        dry_run = bool(p.boolean("DryRun"))
         stopped_mode = p.text("StoppedMode")
         if stopped_mode and stopped_mode not in _STOPPED_MODES:
             raise invalid_parameter("StoppedMode")
+        return dry_run, stopped_mode
+
+    def _stoppable(self, action: str, instance_id: str, region: str | None) -> dict[str, Any]:
         instance = self._instance(action, instance_id, region)
         if _has_lock(instance, "security", "LockReason"):
             raise api_error(action, "InstanceLockedForSecurity")
         if instance["Status"] != "Running":
             raise api_error(action, "IncorrectInstanceStatus")
-        if dry_run:
-            raise api_error(action, "DryRunOperation")
+        return instance
+
+    def _stop(self, instance: dict[str, Any], stopped_mode: str) -> None:
         if stopped_mode == "StopCharging" and instance["InstanceChargeType"] != "PostPaid":
             stopped_mode = "KeepCharging"  # economical mode is silently ignored where unsupported
         instance["Status"] = "Stopping"
-        self._schedule("StopInstance", instance_id, stopped_mode=stopped_mode or "KeepCharging")
-        return {}
+        self._schedule("StopInstance", instance["InstanceId"], stopped_mode=stopped_mode or "KeepCharging")
 
     def _start_instance(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
         """StartInstance: missing id; bad region or flags; no instance (404); security lock (403);
@@ -948,6 +1078,13 @@ class Backend:
         region = self._region(action, p, region_hint)
         p.boolean("InitLocalDisk")
         dry_run = p.boolean("DryRun")
+        instance = self._startable(action, instance_id, region)
+        if dry_run:
+            raise api_error(action, "DryRunOperation")
+        self._start(instance)
+        return {}
+
+    def _startable(self, action: str, instance_id: str, region: str | None) -> dict[str, Any]:
         instance = self._instance(action, instance_id, region)
         if _has_lock(instance, "security", "LockReason"):
             raise api_error(action, "InstanceLockedForSecurity")
@@ -962,8 +1099,129 @@ class Backend:
             raise api_error(action, "InvalidInstance.NotFoundSystemDisk")
         if any(d["Status"] != "In_use" for d in system_disks):
             raise api_error(action, "InstanceNotReady")
-        if dry_run:
-            raise api_error(action, "DryRunOperation")
+        return instance
+
+    def _start(self, instance: dict[str, Any]) -> None:
         instance["Status"] = "Starting"
-        self._schedule("StartInstance", instance_id)
-        return {}
+        self._schedule("StartInstance", instance["InstanceId"])
+
+    # ----------------------------------------------------------------------------------------------
+    # StopInstances / StartInstances (batch) and DescribeInstanceStatus
+    # ----------------------------------------------------------------------------------------------
+
+    def _stop_instances(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        """StopInstances: ``InstanceId.N`` (1 to 100) in ``RegionId``, each checked as StopInstance does."""
+        action = "StopInstances"
+        region = self._required_region(action, p, region_hint)
+        dry_run, stopped_mode = self._stop_options(p)
+        return self._batch(
+            action,
+            p,
+            region,
+            dry_run,
+            check=lambda instance_id: self._stoppable(action, instance_id, region),
+            apply=lambda instance: self._stop(instance, stopped_mode),
+        )
+
+    def _start_instances(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        """StartInstances: ``InstanceId.N`` (1 to 100) in ``RegionId``, each checked as StartInstance does."""
+        action = "StartInstances"
+        region = self._required_region(action, p, region_hint)
+        dry_run = bool(p.boolean("DryRun"))
+        return self._batch(
+            action,
+            p,
+            region,
+            dry_run,
+            check=lambda instance_id: self._startable(action, instance_id, region),
+            apply=self._start,
+        )
+
+    def _batch(
+        self,
+        action: str,
+        p: _Params,
+        region: str,
+        dry_run: bool,
+        *,
+        check: Callable[[str], dict[str, Any]],
+        apply: Callable[[dict[str, Any]], None],
+    ) -> dict[str, Any]:
+        """``BatchOptimization``: ``AllTogether`` (the default) checks every instance first and answers the
+        first refusal with nothing applied (a passing ``DryRun``: ``DryRunOperation``); ``SuccessFirst``
+        applies each instance on its own and reports each (``DryRun``: ``DRYRUN.SUCCESS`` for every one,
+        as the API documents)."""
+        ids = p.numbered("InstanceId", limit=MAX_IDS_PER_FILTER)
+        mode = p.text("BatchOptimization") or "AllTogether"
+        if mode not in _BATCH_MODES:
+            raise invalid_parameter("BatchOptimization")
+        responses = []
+        if mode == "AllTogether":
+            instances = [check(instance_id) for instance_id in ids]
+            if dry_run:
+                raise api_error(action, "DryRunOperation")
+            for instance in instances:
+                before = instance["Status"]
+                apply(instance)
+                responses.append(_batch_entry(instance["InstanceId"], "200", "success", before, instance))
+            return {"InstanceResponses": {"InstanceResponse": responses}}
+        for instance_id in ids:
+            known = self._instances.get(instance_id)
+            found = known if known is not None and known["RegionId"] == region else None
+            before = found["Status"] if found else ""
+            if dry_run:
+                message = COMMON_DRY_RUN_MESSAGE
+                responses.append(_batch_entry(instance_id, "DRYRUN.SUCCESS", message, before, found))
+                continue
+            try:
+                instance = check(instance_id)
+            except EmulatorError as error:
+                responses.append(_batch_entry(instance_id, error.code, error.message, before, found))
+                continue
+            apply(instance)
+            responses.append(_batch_entry(instance_id, "200", "success", before, instance))
+        return {"InstanceResponses": {"InstanceResponse": responses}}
+
+    def _describe_instance_status(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        """DescribeInstanceStatus: the status of every instance of ``RegionId`` (or of ``InstanceId.N``,
+        1 to 100; ids that do not exist are left out), optionally in ``ZoneId``; pages of 1 to 50."""
+        action = "DescribeInstanceStatus"
+        region = self._required_region(action, p, region_hint)
+        ids = p.numbered("InstanceId", limit=MAX_IDS_PER_FILTER, required=False)
+        zone = p.get("ZoneId")
+        page_number = p.integer("PageNumber")
+        page_size = p.integer("PageSize")
+        if page_number is not None and page_number < 1:
+            raise invalid_parameter("PageNumber")
+        if page_size is not None and not 1 <= page_size <= 50:
+            raise invalid_parameter("PageSize")
+        checks: list[Callable[[dict[str, Any]], bool]] = []
+        if ids:
+            wanted = set(ids)
+            checks.append(lambda i: i["InstanceId"] in wanted)
+        if zone:
+            checks.append(lambda i: i["ZoneId"] == zone)
+        matched = _matching(self._instances_in.get(region, []), checks)
+        number, size = page_number or 1, page_size or DEFAULT_PAGE_SIZE
+        page = matched[(number - 1) * size : number * size]
+        return {
+            "TotalCount": len(matched),
+            "PageNumber": number,
+            "PageSize": size,
+            "InstanceStatuses": {
+                "InstanceStatus": [{"InstanceId": i["InstanceId"], "Status": i["Status"]} for i in page]
+            },
+        }
+
+
+def _batch_entry(
+    instance_id: str, code: str, message: str, before: str, instance: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """One ``InstanceResponse`` of a batch action."""
+    return {
+        "InstanceId": instance_id,
+        "Code": code,
+        "Message": message,
+        "PreviousStatus": before,
+        "CurrentStatus": instance["Status"] if instance is not None else "",
+    }

@@ -1,7 +1,8 @@
 """The emulator's own error type and catalogue of API error codes.
 
-Messages are the reference's, word for word: DetachDisk's from the DetachDisk API page
-(``reference/detach-disk-api.txt``), the others from the ECS error tables (``reference/ecs-api.md`` §4).
+Messages are the reference's, word for word: DetachDisk's from today's DetachDisk API page (21 rows,
+``reference/ecs-api.md`` §4; ``reference/detach-disk-api.txt`` is an older copy), the others from the ECS
+error tables (``reference/ecs-api.md`` §4) and the actions' own API pages.
 Where the reference names a code but gives no message, the message here says plainly what is wrong.
 
 This module imports nothing from the rest of ``ecs_detach``: the emulator is an independent implementation.
@@ -61,7 +62,7 @@ DETACH_DISK = _catalogue(
     ErrorSpec(
         400, "InvalidParameter", "The input parameter is mandatory for processing this request is empty."
     ),
-    ErrorSpec(400, "InvalidRegionId.MalFormed", "The specified RegionId is not valid"),
+    ErrorSpec(400, "InvalidRegionId.MalFormed", "The specified RegionId is not valid."),
     ErrorSpec(
         400,
         "InvalidOperation.InstanceTypeNotSupport",
@@ -92,11 +93,26 @@ DETACH_DISK = _catalogue(
         403, "DeleteWithInstance.Conflict", "Multi attach disk cannot be set to DeleteWithInstance attribute."
     ),
     ErrorSpec(
+        403,
+        "InvalidOperation.DiskCategoryUnsupported",
+        "The DetachDisk operation is not supported for elastic ephemeral disk.",
+    ),
+    ErrorSpec(
+        403,
+        "InvalidParameter.DeleteWithInstance",
+        "The DeleteWithInstance for the elastic ephemeral disk must be set to true.",
+    ),
+    ErrorSpec(
         403, "InvalidOperation.DiskDetachingFromThisEcs", "The specified disk is detaching from this ecs."
     ),
     ErrorSpec(404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
     ErrorSpec(404, "InvalidDiskId.NotFound", "The specified disk does not exist."),
     ErrorSpec(404, "InvalidDisk.AlreadyDetached", "The specified disk has been detached."),
+    ErrorSpec(
+        404,
+        "InvalidDiskId.OperationNotSupported",
+        "The operation is not supported due to base image not exist.",
+    ),
     ErrorSpec(500, "InternalError", "The request processing has failed due to some unknown error."),
 )
 
@@ -125,6 +141,12 @@ ATTACH_DISK = _catalogue(
     ErrorSpec(403, "DiskInArrears", "The specified disk has an overdue payment."),
     ErrorSpec(
         403,
+        "InvalidOperation.OtherInstanceUnsupported",
+        "The elastic ephemeral disk can only be attached to the instance it was last mounted on, please "
+        "check the disk's system tag to get the last associated instance.",
+    ),
+    ErrorSpec(
+        403,
         "IncorrectDiskStatus",
         "The current disk status does not support this operation. The expected disk status is Available.",
     ),
@@ -146,22 +168,54 @@ ATTACH_DISK = _catalogue(
 )
 
 # --- StopInstance / StartInstance -----------------------------------------------------------------
+_INSTANCE_LOCKED = ErrorSpec(
+    403,
+    "InstanceLockedForSecurity",
+    "The specified operation is denied as your instance is locked for security reasons.",
+)
 STOP_INSTANCE = _catalogue(
     ErrorSpec(
         403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation."
     ),
-    ErrorSpec(403, "InstanceLockedForSecurity", "The instance is locked due to security."),
+    _INSTANCE_LOCKED,
     ErrorSpec(404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
 )
 START_INSTANCE = _catalogue(
     ErrorSpec(
         403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation."
     ),
-    ErrorSpec(403, "InstanceLockedForSecurity", "The instance is locked due to security."),
+    _INSTANCE_LOCKED,
     ErrorSpec(403, "InsufficientBalance", "Your account does not have enough balance."),
     ErrorSpec(403, "InstanceNotReady", "The specified instance is not ready for use."),
     ErrorSpec(400, "InvalidInstance.NotFoundSystemDisk", "The specified instance does not have system disk."),
     ErrorSpec(404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
+)
+
+# --- DescribeInstances / DescribeDisks: bad filter values (the API's own error tables) ---------------
+_TAG_ERRORS = (
+    ErrorSpec(400, "InvalidTag.Mismatch", "The specified Tag.n.Key and Tag.n.Value are not match."),
+    ErrorSpec(400, "InvalidTagCount", "The specified tags are beyond the permitted range."),
+    ErrorSpec(404, "InvalidLockReason.NotFound", "The specified LockReason is not found"),
+)
+DESCRIBE_INSTANCES = _catalogue(
+    ErrorSpec(404, "InvalidStatus.NotFound", "The specified Status is not found"),
+    ErrorSpec(
+        404, "InvalidInstanceChargeType.NotFound", "The InstanceChargeType does not exist in our records"
+    ),
+    ErrorSpec(
+        404, "InvalidInternetChargeType.ValueNotSupported", "The specified InternetChargeType is not valid"
+    ),
+    ErrorSpec(404, "InvalidNetworkType.NotFound", "The specified InstanceNetworkType is not found"),
+    *_TAG_ERRORS,
+)
+DESCRIBE_DISKS = _catalogue(
+    ErrorSpec(400, "InvalidDiskType.ValueNotSupported", "The specified disk type is not supported."),
+    ErrorSpec(400, "InvalidCategory.ValueNotSupported", "The specified disk category is not supported."),
+    ErrorSpec(400, "InvalidStatus.ValueNotSupported", "The specified disk status is not supported."),
+    ErrorSpec(403, "InvalidDiskIds.Malformed", "The amount of specified disk Ids exceeds the limit."),
+    ErrorSpec(400, "InvalidParameter.DiskIds", "The specified parameter diskIds is not valid."),
+    ErrorSpec(404, "InvalidDiskChargeType.NotFound", "The DiskChargeType does not exist in our records"),
+    *_TAG_ERRORS,
 )
 
 # --- Common / parameter errors --------------------------------------------------------------------
@@ -217,6 +271,10 @@ ACTION_ERRORS: dict[str, dict[str, ErrorSpec]] = {
     "AttachDisk": ATTACH_DISK,
     "StopInstance": STOP_INSTANCE,
     "StartInstance": START_INSTANCE,
+    "StopInstances": STOP_INSTANCE,
+    "StartInstances": START_INSTANCE,
+    "DescribeInstances": DESCRIBE_INSTANCES,
+    "DescribeDisks": DESCRIBE_DISKS,
 }
 
 

@@ -20,6 +20,8 @@ The ``Emulator`` section (every key optional; the values shown are the defaults)
       "DeletedImageIds": [],                   # row 15
       "WhitelistRequiredDiskIds": [],          # row 11
       "MaxDetachingDisksPerInstance": 8,       # row 18
+      "NoEphemeralDiskDetachInstanceTypes": [],  # row 19: cannot detach an elastic ephemeral disk
+      "BaseImageMissingDiskIds": [],           # row 21: disks whose base image no longer exists
       "RateLimits": {"DetachDisk": {"Count": 500, "PerSeconds": 60}},   # null removes a limit
       "AccessKeys": [{"AccessKeyId": "...", "AccessKeySecret": "...", "ReadOnly": false}],
       "SystemDiskOrigins": {"d-...": "i-..."},  # a detached system disk re-attaches only there
@@ -43,6 +45,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from .fields import disk_fields, instance_fields
 
 EMULATOR_ACCESS_KEY_ID = "LTAI5tEmulatorDemoKey"
 EMULATOR_ACCESS_KEY_SECRET = "emulator-demo-secret"
@@ -126,6 +130,8 @@ _EMULATOR_KEYS = (
     "DeletedImageIds",
     "WhitelistRequiredDiskIds",
     "MaxDetachingDisksPerInstance",
+    "NoEphemeralDiskDetachInstanceTypes",
+    "BaseImageMissingDiskIds",
     "RateLimits",
     "AccessKeys",
     "SystemDiskOrigins",
@@ -166,6 +172,8 @@ class EmulatorSettings:
     deleted_image_ids: frozenset[str] = frozenset()
     whitelist_required_disk_ids: frozenset[str] = frozenset()
     max_detaching_per_instance: int = DEFAULT_MAX_DETACHING_PER_INSTANCE
+    no_ephemeral_detach_instance_types: frozenset[str] = frozenset()
+    base_image_missing_disk_ids: frozenset[str] = frozenset()
     rate_limits: dict[str, tuple[int, float]] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     access_keys: dict[str, AccessKey] = field(default_factory=_default_keys)
 
@@ -278,6 +286,8 @@ class EmulatorSettings:
             deleted_image_ids=_str_set(section, "DeletedImageIds", where),
             whitelist_required_disk_ids=_str_set(section, "WhitelistRequiredDiskIds", where),
             max_detaching_per_instance=max_detaching,
+            no_ephemeral_detach_instance_types=_str_set(section, "NoEphemeralDiskDetachInstanceTypes", where),
+            base_image_missing_disk_ids=_str_set(section, "BaseImageMissingDiskIds", where),
             rate_limits=rate_limits,
             access_keys=keys,
         )
@@ -292,6 +302,8 @@ class EmulatorSettings:
             "DeletedImageIds": sorted(self.deleted_image_ids),
             "WhitelistRequiredDiskIds": sorted(self.whitelist_required_disk_ids),
             "MaxDetachingDisksPerInstance": self.max_detaching_per_instance,
+            "NoEphemeralDiskDetachInstanceTypes": sorted(self.no_ephemeral_detach_instance_types),
+            "BaseImageMissingDiskIds": sorted(self.base_image_missing_disk_ids),
             "RateLimits": {
                 action: {"Count": count, "PerSeconds": per}
                 for action, (count, per) in self.rate_limits.items()
@@ -615,6 +627,8 @@ def _normalize_instance(item: Any, where: str, default_region: str) -> dict[str,
     instance["RegionId"], instance["ZoneId"], instance["Status"] = region_id, zone_id, status
     for key in ("IoOptimized", "DeletionProtection", "DeviceAvailable", "Recyclable"):
         instance[key] = _as_bool(instance[key], f"{where}.{key}")
+    for key, value in instance_fields(instance).items():
+        instance.setdefault(key, value)
     return instance
 
 
@@ -854,6 +868,8 @@ def _normalize_disk(
         disk["InstanceId"], disk["Device"] = attachments[0]["InstanceId"], attachments[0]["Device"]
     if is_multi:
         disk["AttachedTime"] = ""
+    for key, value in disk_fields(disk).items():
+        disk.setdefault(key, value)
     return disk
 
 

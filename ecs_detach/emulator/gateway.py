@@ -5,7 +5,7 @@ Order of checks, the first failure wins (the same order a real gateway applies):
 1. the request itself: path ``/``, method GET or POST, well-formed parameters (``wire.parse_request``);
 2. a signature is present and well formed (``IncompleteSignature``, ``InvalidSignatureMethod``);
 3. the access key exists (``InvalidAccessKeyId.NotFound``);
-4. the signature matches (``SignatureDoesNotMatch``);
+4. the signature matches (V1: ``IncompleteSignature``, V3: ``SignatureDoesNotMatch``, as ECS answers each);
 5. the timestamp is well formed and within 15 minutes of *real* time (``InvalidTimeStamp.Format`` /
    ``.Expired``) — real time, not the emulator's clock: a manual clock parked on a fixed date must still
    accept requests that real SDKs sign with the wall clock;
@@ -269,9 +269,9 @@ class Gateway:
             verify.check(request, signed, key.secret)
             self._check_freshness(signed)
             if not action:
-                raise GatewayError("MissingParameter", name="Action")
+                raise GatewayError.missing("Action")
             if not signed.api_version:
-                raise GatewayError("MissingParameter", name="Version")
+                raise GatewayError.missing("Version")
             if signed.api_version != API_VERSION:
                 raise GatewayError("InvalidApi.NotFound")
             if key.read_only and action in self.mutating_actions:
@@ -288,16 +288,14 @@ class Gateway:
 
     def _check_freshness(self, signed: verify.SignedRequest) -> None:
         if not signed.timestamp:
-            raise GatewayError(
-                "MissingParameter", name="Timestamp" if signed.scheme == "V1" else "x-acs-date"
-            )
+            raise GatewayError.missing("Timestamp" if signed.scheme == "V1" else "x-acs-date")
         stamp = parse_timestamp(signed.timestamp)
         now = self.wall_clock()
         if abs(now - stamp) > TIMESTAMP_TOLERANCE:
             raise GatewayError("InvalidTimeStamp.Expired")
         if not signed.nonce:
             name = "SignatureNonce" if signed.scheme == "V1" else "x-acs-signature-nonce"
-            raise GatewayError("MissingParameter", name=name)
+            raise GatewayError.missing(name)
         with self._lock:
             fresh = self._nonces.add(
                 (signed.access_key_id, signed.nonce), stamp + TIMESTAMP_TOLERANCE + 1, now

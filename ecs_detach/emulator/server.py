@@ -283,3 +283,7 @@ def _serve(emulator: Emulator, sock: socket.socket) -> int:
         sock.close()
     print("emulator stopped", flush=True)
     return 0
+
+
+if __name__ == "__main__":  # ``python -m ecs_detach.emulator.server`` (what ``ecs_emulator_server`` runs)
+    sys.exit(main(sys.argv[1:]))

@@ -5,7 +5,8 @@ tests compare the two, so neither may borrow from the other.
 
 Verification runs in two steps so that the gateway can check the access key in between:
 :func:`inspect` reads who signed what (or raises ``IncompleteSignature``), then :func:`check` recomputes the
-signature with that key's secret (or raises ``SignatureDoesNotMatch``).
+signature with that key's secret (or raises ``IncompleteSignature`` for V1 and ``SignatureDoesNotMatch`` for
+V3, the codes ECS gives a wrong secret in each scheme).
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ def _inspect_v3(request: ApiRequest, authorization: str) -> SignedRequest:
 def _inspect_v1(params: Mapping[str, str]) -> SignedRequest:
     for name in ("AccessKeyId", "SignatureMethod", "SignatureVersion"):
         if not params.get(name):
-            raise GatewayError("MissingParameter", name=name)
+            raise GatewayError.missing(name)
     if params["SignatureMethod"] != "HMAC-SHA1":
         raise GatewayError("InvalidSignatureMethod")
     if params["SignatureVersion"] != "1.0":
@@ -191,14 +192,15 @@ def _inspect_v1(params: Mapping[str, str]) -> SignedRequest:
 
 
 def check(request: ApiRequest, signed: SignedRequest, secret: str) -> None:
-    """Recompute the signature with ``secret``; ``SignatureDoesNotMatch`` with the server's string to sign."""
+    """Recompute the signature with ``secret``; on a mismatch the scheme's code, with the server's string to
+    sign."""
     if signed.scheme == "V1":
         string_to_sign = v1_string_to_sign(request.method, request.params)
         expected = base64.b64encode(
             hmac.new(f"{secret}&".encode(), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
         ).decode("ascii")
         if not hmac.compare_digest(expected.encode(), signed.signature.encode("utf-8", "replace")):
-            raise GatewayError("SignatureDoesNotMatch", suffix=f" server string to sign is:{string_to_sign}")
+            raise GatewayError("IncompleteSignature", suffix=f" server string to sign is:{string_to_sign}")
         return
     payload_hash = hashlib.sha256(request.body).hexdigest()
     claimed_hash = (request.headers.get("x-acs-content-sha256") or "").strip().lower()
@@ -211,4 +213,4 @@ def check(request: ApiRequest, signed: SignedRequest, secret: str) -> None:
     string_to_sign = v3_string_to_sign(canonical, signed.algorithm)
     expected = v3_signature(secret, string_to_sign)
     if claimed_hash != payload_hash or not hmac.compare_digest(expected, signed.signature):
-        raise GatewayError("SignatureDoesNotMatch", suffix=f" server string to sign is:{string_to_sign}")
+        raise GatewayError("SignatureDoesNotMatch", suffix=f" server StringToSign is [{string_to_sign}]")

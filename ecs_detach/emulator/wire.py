@@ -37,8 +37,11 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 # Gateway and common errors: HTTP status and message, word for word from the API reference (ecs-api.md §4).
 GATEWAY_ERRORS: dict[str, tuple[int, str]] = {
-    "IncompleteSignature": (400, "The request signature does not conform to Alibaba Cloud standards."),
-    "SignatureDoesNotMatch": (400, "Specified signature is not matched with our calculation."),
+    # ECS answers a V1 request signed with the wrong secret IncompleteSignature, in these words (live
+    # replies quoted in aliyun/aliyun-openapi-python-sdk#390 and fog/fog-aliyun#32); a V3 one
+    # SignatureDoesNotMatch (aliyun/alibabacloud-csharp-sdk#40). Both then give the server's string to sign.
+    "IncompleteSignature": (400, "The request signature does not conform to Aliyun standards."),
+    "SignatureDoesNotMatch": (400, "Specified signature does not match our calculation."),
     "InvalidSignatureMethod": (400, "Specified signature method is not valid."),
     "InvalidAccessKeyId.NotFound": (404, "Specified access key is not found."),
     "SignatureNonceUsed": (400, "Specified signature nonce was used already."),
@@ -100,6 +103,16 @@ class GatewayError(Exception):
         self.recommend = ""
         self.retry_after = retry_after
         super().__init__(f"{self.code}: {self.message}")
+
+    @classmethod
+    def missing(cls, name: str) -> GatewayError:
+        """A required parameter absent, as the API gateway words it: 400 ``MissingAction``,
+        "Action is mandatory for this action." (the form live replies show; see the README's fidelity
+        notes)."""
+        error = cls("MissingParameter", name=name)
+        error.code = f"Missing{name}"
+        error.message = f"{name} is mandatory for this action."
+        return error
 
 
 class Headers:

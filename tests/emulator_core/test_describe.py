@@ -209,12 +209,6 @@ def test_region_comes_from_the_host_then_the_parameter(backend: Backend) -> None
 @pytest.mark.parametrize(
     ("params", "name"),
     [
-        ({"DiskIds": "not json"}, "DiskIds"),
-        ({"DiskIds": '{"a": 1}'}, "DiskIds"),
-        ({"DiskIds": "[1, 2]"}, "DiskIds"),
-        ({"DiskIds": json.dumps([f"d-{n}" for n in range(101)])}, "DiskIds"),
-        ({"DiskIds": "[" * 100_000}, "DiskIds"),
-        ({"DiskType": "boot"}, "DiskType"),
         ({"Portable": "yes"}, "Portable"),
         ({"DiskName": "*" * 200}, "DiskName"),
     ],
@@ -225,6 +219,128 @@ def test_malformed_filters_are_400_invalid_parameter(
     error = error_of(backend, "DescribeDisks", {"RegionId": "cn-hangzhou", **params})
     assert (error.status, error.code) == (400, "InvalidParameter")
     assert name in error.message
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code", "message"),
+    [
+        (
+            {"DiskIds": "not json"},
+            400,
+            "InvalidParameter.DiskIds",
+            "The specified parameter diskIds is not valid.",
+        ),
+        (
+            {"DiskIds": '{"a": 1}'},
+            400,
+            "InvalidParameter.DiskIds",
+            "The specified parameter diskIds is not valid.",
+        ),
+        (
+            {"DiskIds": "[1, 2]"},
+            400,
+            "InvalidParameter.DiskIds",
+            "The specified parameter diskIds is not valid.",
+        ),
+        (
+            {"DiskIds": "[" * 100_000},
+            400,
+            "InvalidParameter.DiskIds",
+            "The specified parameter diskIds is not valid.",
+        ),
+        (
+            {"DiskIds": json.dumps([f"d-{n}" for n in range(101)])},
+            403,
+            "InvalidDiskIds.Malformed",
+            "The amount of specified disk Ids exceeds the limit.",
+        ),
+        (
+            {"DiskType": "boot"},
+            400,
+            "InvalidDiskType.ValueNotSupported",
+            "The specified disk type is not supported.",
+        ),
+        (
+            {"Category": "bogus"},
+            400,
+            "InvalidCategory.ValueNotSupported",
+            "The specified disk category is not supported.",
+        ),
+        (
+            {"Status": "bogus"},
+            400,
+            "InvalidStatus.ValueNotSupported",
+            "The specified disk status is not supported.",
+        ),
+        (
+            {"Status": "in_use"},
+            400,
+            "InvalidStatus.ValueNotSupported",
+            "The specified disk status is not supported.",
+        ),
+        ({"LockReason": "bogus"}, 404, "InvalidLockReason.NotFound", "The specified LockReason is not found"),
+        (
+            {"DiskChargeType": "Free"},
+            404,
+            "InvalidDiskChargeType.NotFound",
+            "The DiskChargeType does not exist in our records",
+        ),
+        ({"Tag.21.Key": "k"}, 400, "InvalidTagCount", "The specified tags are beyond the permitted range."),
+        (
+            {"Tag.1.Value": "v"},
+            400,
+            "InvalidTag.Mismatch",
+            "The specified Tag.n.Key and Tag.n.Value are not match.",
+        ),
+    ],
+)
+def test_bad_disk_filter_values_answer_the_documented_errors(
+    backend: Backend, params: dict[str, str], status: int, code: str, message: str
+) -> None:
+    """A typo in a filter fails as it does against the cloud, instead of matching nothing."""
+    error = error_of(backend, "DescribeDisks", {"RegionId": "cn-hangzhou", **params})
+    assert (error.status, error.code, error.message) == (status, code, message)
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "message"),
+    [
+        ({"Status": "Bogus"}, "InvalidStatus.NotFound", "The specified Status is not found"),
+        ({"Status": "running"}, "InvalidStatus.NotFound", "The specified Status is not found"),
+        (
+            {"InstanceChargeType": "Free"},
+            "InvalidInstanceChargeType.NotFound",
+            "The InstanceChargeType does not exist in our records",
+        ),
+        (
+            {"InternetChargeType": "x"},
+            "InvalidInternetChargeType.ValueNotSupported",
+            "The specified InternetChargeType is not valid",
+        ),
+        (
+            {"InstanceNetworkType": "lan"},
+            "InvalidNetworkType.NotFound",
+            "The specified InstanceNetworkType is not found",
+        ),
+        ({"LockReason": "bogus"}, "InvalidLockReason.NotFound", "The specified LockReason is not found"),
+    ],
+)
+def test_bad_instance_filter_values_answer_the_documented_errors(
+    backend: Backend, params: dict[str, str], code: str, message: str
+) -> None:
+    error = error_of(backend, "DescribeInstances", {"RegionId": "cn-hangzhou", **params})
+    assert (error.status, error.code, error.message) == (404, code, message)
+
+
+def test_valid_filter_values_still_filter(backend: Backend) -> None:
+    body = describe(backend, "DescribeInstances", RegionId="cn-hangzhou", Status="Stopped", PageSize="100")
+    assert body["Instances"]["Instance"] and {i["Status"] for i in body["Instances"]["Instance"]} == {
+        "Stopped"
+    }
+    body = describe(backend, "DescribeDisks", RegionId="cn-hangzhou", Category="cloud_essd", PageSize="100")
+    assert body["Disks"]["Disk"] and {d["Category"] for d in body["Disks"]["Disk"]} == {"cloud_essd"}
+    body = describe(backend, "DescribeDisks", RegionId="cn-hangzhou", Category="cloud_auto", Status="All")
+    assert body["Disks"]["Disk"] == []
 
 
 def test_booleans_parse_case_insensitively(backend: Backend) -> None:

@@ -6,12 +6,13 @@ import pytest
 
 from ecs_detach.emulator.backend import Backend
 from ecs_detach.emulator.clock import ManualClock
+from ecs_detach.emulator.fleet import load_fleet
 
 from .conftest import disk, error_of
 
 M = {
     "InvalidParameter": "The input parameter is mandatory for processing this request is empty.",
-    "InvalidRegionId.MalFormed": "The specified RegionId is not valid",
+    "InvalidRegionId.MalFormed": "The specified RegionId is not valid.",  # today's page ends it with "."
     "InvalidInstanceId.NotFound": "The specified InstanceId does not exist.",
     "InvalidDiskId.NotFound": "The specified disk does not exist.",
     "InstanceLockedForSecurity": "The instance is locked due to security.",
@@ -218,3 +219,82 @@ def test_the_detaching_limit_counts_disks_on_the_instance(backend: Backend, cloc
         backend.handle("DetachDisk", {"DiskId": "d-web-01-sys", "InstanceId": "i-web-01"}, region_hint=None)
         == {}
     )
+
+
+# --- Rows of today's API page that the older copy lacks (numbers 19-21, checked at their place) ------------
+
+TODAY = {
+    "InvalidOperation.DiskCategoryUnsupported": (
+        403,
+        "The DetachDisk operation is not supported for elastic ephemeral disk.",
+    ),
+    "InvalidParameter.DeleteWithInstance": (
+        403,
+        "The DeleteWithInstance for the elastic ephemeral disk must be set to true.",
+    ),
+    "InvalidDiskId.OperationNotSupported": (
+        404,
+        "The operation is not supported due to base image not exist.",
+    ),
+}
+
+
+def ephemeral_fleet() -> dict[str, object]:
+    """The demo fleet plus two elastic ephemeral disks, one on a type that cannot detach them, and a
+    system disk whose base image is gone."""
+    fleet = load_fleet("demo")
+    common = {"Type": "data", "Category": "elastic_ephemeral_disk_standard", "RegionId": "cn-hangzhou"}
+    fleet["Disks"] += [
+        {**common, "DiskId": "d-eph-web-01", "InstanceId": "i-web-01", "ZoneId": "cn-hangzhou-h"},
+        {**common, "DiskId": "d-eph-metal-01", "InstanceId": "i-metal-01", "ZoneId": "cn-hangzhou-i"},
+    ]
+    metal_type = next(i["InstanceType"] for i in fleet["Instances"] if i["InstanceId"] == "i-metal-01")
+    fleet["Emulator"]["NoEphemeralDiskDetachInstanceTypes"] = [metal_type]
+    fleet["Emulator"]["BaseImageMissingDiskIds"] = ["d-web-02-sys"]
+    return fleet
+
+
+@pytest.fixture
+def today(clock: ManualClock) -> Backend:
+    return Backend(ephemeral_fleet(), clock)
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        (
+            {"DiskId": "d-eph-metal-01", "InstanceId": "i-metal-01", "DeleteWithInstance": "true"},
+            "InvalidOperation.DiskCategoryUnsupported",
+        ),
+        ({"DiskId": "d-eph-web-01", "InstanceId": "i-web-01"}, "InvalidParameter.DeleteWithInstance"),
+        (
+            {"DiskId": "d-eph-web-01", "InstanceId": "i-web-01", "DeleteWithInstance": "false"},
+            "InvalidParameter.DeleteWithInstance",
+        ),
+        # Row 21 comes before row 14: the Running instance is not even looked at.
+        ({"DiskId": "d-web-02-sys", "InstanceId": "i-web-02"}, "InvalidDiskId.OperationNotSupported"),
+        # Row 19 before 20, row 20 before 7 and 8.
+        (
+            {"DiskId": "d-eph-metal-01", "InstanceId": "i-metal-01"},
+            "InvalidOperation.DiskCategoryUnsupported",
+        ),
+        ({"DiskId": "d-eph-web-01", "InstanceId": "i-web-02"}, "InvalidParameter.DeleteWithInstance"),
+    ],
+)
+def test_todays_rows_answer_todays_codes(today: Backend, params: dict[str, str], code: str) -> None:
+    error = error_of(today, "DetachDisk", params)
+    status, message = TODAY[code]
+    assert (error.status, error.code, error.message) == (status, code, message)
+
+
+def test_an_elastic_ephemeral_disk_goes_back_only_to_its_instance(today: Backend, clock: ManualClock) -> None:
+    today.handle(
+        "DetachDisk", {"DiskId": "d-eph-web-01", "InstanceId": "i-web-01", "DeleteWithInstance": "true"}
+    )
+    clock.advance(60)
+    detached = disk(today, "d-eph-web-01")
+    assert (detached["Status"], detached["DeleteWithInstance"]) == ("Available", True)
+    elsewhere = error_of(today, "AttachDisk", {"DiskId": "d-eph-web-01", "InstanceId": "i-web-02"})
+    assert (elsewhere.status, elsewhere.code) == (403, "InvalidOperation.OtherInstanceUnsupported")
+    assert elsewhere.message.startswith("The elastic ephemeral disk can only be attached to the instance")
+    assert today.handle("AttachDisk", {"DiskId": "d-eph-web-01", "InstanceId": "i-web-01"}) == {}

@@ -80,12 +80,15 @@ def test_stop_then_start(backend: Backend, clock: ManualClock) -> None:
 
 
 def test_stop_refusals(backend: Backend) -> None:
+    # StopInstance's own table words the security lock differently from DetachDisk's.
     locked = error_of(backend, "StopInstance", {"InstanceId": "i-jump-01"})
     assert (locked.status, locked.code, locked.message) == (
         403,
         "InstanceLockedForSecurity",
-        "The instance is locked due to security.",
+        "The specified operation is denied as your instance is locked for security reasons.",
     )
+    started = error_of(backend, "StartInstance", {"InstanceId": "i-jump-01"})
+    assert (started.code, started.message) == ("InstanceLockedForSecurity", locked.message)
     stopped = error_of(backend, "StopInstance", {"InstanceId": "i-db-replica"})
     assert (stopped.status, stopped.code) == (403, "IncorrectInstanceStatus")
     assert error_of(backend, "StopInstance", {"InstanceId": "i-nope"}).code == "InvalidInstanceId.NotFound"

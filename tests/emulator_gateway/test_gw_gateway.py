@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -76,42 +77,42 @@ def test_v1_format_xml_errors_are_xml(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("signed", "expected"),
+    ("make", "expected"),
     [
         (
-            Signed("POST", "", {"x-acs-action": "DescribeRegions"}),
+            lambda: Signed("POST", "", {"x-acs-action": "DescribeRegions"}),
             (
                 400,
                 "IncompleteSignature",
-                "The request signature does not conform to Alibaba Cloud standards.",
+                "The request signature does not conform to Aliyun standards.",
             ),
         ),
         (
-            v3("DescribeRegions", key=("LTAI5tNoSuchKey0000", "whatever")),
+            lambda: v3("DescribeRegions", key=("LTAI5tNoSuchKey0000", "whatever")),
             (404, "InvalidAccessKeyId.NotFound", "Specified access key is not found."),
         ),
         (
-            v3("DescribeRegions", date=utc_stamp(-16 * 60)),
+            lambda: v3("DescribeRegions", date=utc_stamp(-16 * 60)),
             (400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."),
         ),
         (
-            v3("DescribeRegions", date=utc_stamp(+16 * 60)),
+            lambda: v3("DescribeRegions", date=utc_stamp(+16 * 60)),
             (400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."),
         ),
         (
-            v3("DescribeRegions", date="2024-05-01 12:00:00"),
+            lambda: v3("DescribeRegions", date="2024-05-01 12:00:00"),
             (400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."),
         ),
         (
-            v1("DescribeRegions", timestamp="yesterday"),
+            lambda: v1("DescribeRegions", timestamp="yesterday"),
             (400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."),
         ),
         (
-            v3("DescribeRegions", version="2016-01-01"),
+            lambda: v3("DescribeRegions", version="2016-01-01"),
             (404, "InvalidApi.NotFound", "Specified api is not found, please check your url and method."),
         ),
         (
-            v3("NoSuchAction"),
+            lambda: v3("NoSuchAction"),
             (404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."),
         ),
     ],
@@ -127,17 +128,35 @@ def test_v1_format_xml_errors_are_xml(client: httpx.Client) -> None:
     ],
 )
 def test_gateway_refusals_have_the_reference_status_code_and_message(
-    client: httpx.Client, signed: Signed, expected: tuple[int, str, str]
+    client: httpx.Client, make: Callable[[], Signed], expected: tuple[int, str, str]
 ) -> None:
-    assert error_of(send(client, signed)) == expected
+    # Requests are signed when the test runs: a stamp made at collection ages while the suite runs.
+    assert error_of(send(client, make())) == expected
 
 
-def test_a_wrong_signature_is_refused_with_the_server_string_to_sign(client: httpx.Client) -> None:
+def test_a_wrong_secret_is_refused_with_the_server_string_to_sign(client: httpx.Client) -> None:
+    """V3: SignatureDoesNotMatch; V1: IncompleteSignature, the code ECS gives a V1 wrong secret."""
     signed = v3("DescribeRegions", key=(EMULATOR_ACCESS_KEY_ID, "wrong-secret"))
     status, code, message = error_of(send(client, signed))
     assert (status, code) == (400, "SignatureDoesNotMatch")
     assert message.startswith(
-        "Specified signature is not matched with our calculation. server string to sign is:"
+        "Specified signature does not match our calculation. server StringToSign is [ACS3-HMAC-SHA256\n"
+    )
+    signed = v1("DescribeRegions", key=(EMULATOR_ACCESS_KEY_ID, "wrong-secret"))
+    status, code, message = error_of(send(client, signed))
+    assert (status, code) == (400, "IncompleteSignature")
+    prefix = "The request signature does not conform to Aliyun standards. server string to sign is:"
+    assert message.startswith(prefix + "GET&%2F&AccessKeyId%3D")
+    assert "wrong-secret" not in message
+
+
+def test_missing_gateway_parameters_are_named_as_the_gateway_does(client: httpx.Client) -> None:
+    status, code, message = error_of(send(client, v3("")))
+    assert (status, code, message) == (400, "MissingAction", "Action is mandatory for this action.")
+    assert error_of(send(client, v1("DescribeRegions", key=("", "x")))) == (
+        400,
+        "MissingAccessKeyId",
+        "AccessKeyId is mandatory for this action.",
     )
 
 

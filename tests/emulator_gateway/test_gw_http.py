@@ -18,7 +18,7 @@ DECISION_TABLE = [
     (1, "d-web-01-data", "", {}, 400, "InvalidParameter",
      "The input parameter is mandatory for processing this request is empty."),
     (2, "d-web-01-data", "i-web-01", {"RegionId": "xx-nowhere-9"}, 400, "InvalidRegionId.MalFormed",
-     "The specified RegionId is not valid"),
+     "The specified RegionId is not valid."),
     (3, "d-web-01-data", "i-nope", {}, 404, "InvalidInstanceId.NotFound",
      "The specified InstanceId does not exist."),
     (4, "d-nope", "i-web-01", {}, 404, "InvalidDiskId.NotFound", "The specified disk does not exist."),
@@ -257,3 +257,21 @@ def test_the_fault_plan_can_be_read_back_and_cleared(http: httpx.Client) -> None
     assert {k: echoed[k] for k in plan} == plan
     assert http.get("/_emulator/faults").json()["faults"]["latency_ms"] == 50
     assert http.delete("/_emulator/faults").json()["faults"]["rate"] == 0
+
+
+def test_a_reset_clears_the_fault_plan_unless_told_to_keep_it(http: httpx.Client) -> None:
+    plan = {"rate": 1, "kinds": ["internal_error"], "actions": ["DescribeRegions"], "seed": 1}
+    assert http.post("/_emulator/faults", json=plan).status_code == 200
+    assert api(http, "DescribeRegions").status_code == 500
+    kept = http.post("/_emulator/reset", json={"fleet": "demo", "keep_faults": True})
+    assert kept.status_code == 200
+    assert http.get("/_emulator/faults").json()["faults"]["rate"] == 1
+    assert api(http, "DescribeRegions").status_code == 500
+    assert http.post("/_emulator/reset", json={"fleet": "demo"}).status_code == 200
+    assert http.get("/_emulator/faults").json()["faults"]["rate"] == 0
+    assert api(http, "DescribeRegions").status_code == 200
+    assert http.post("/_emulator/faults", json=plan).status_code == 200
+    assert http.post("/_emulator/reset").status_code == 200  # an empty body: the first fleet, clean
+    assert api(http, "DescribeRegions").status_code == 200
+    refused = http.post("/_emulator/reset", json={"keep_faults": "yes"})
+    assert refused.status_code == 400 and "keep_faults" in refused.json()["error"]

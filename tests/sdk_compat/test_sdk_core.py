@@ -103,7 +103,12 @@ def test_errors_arrive_as_server_exceptions(served: Served) -> None:
 
 
 def test_a_wrong_secret_is_refused(served: Served) -> None:
+    """ECS answers a V1 request signed with the wrong secret IncompleteSignature (not SignatureDoesNotMatch),
+    with its string to sign, as live replies show; this core then keeps the code as it is."""
     with pytest.raises(acs_exceptions.ServerException) as refused:
         Caller(served, secret="wrong")("DescribeRegions")
-    assert refused.value.get_error_code() == "SignatureDoesNotMatch"
+    assert refused.value.get_error_code() == "IncompleteSignature"
     assert refused.value.get_http_status() == 400
+    assert refused.value.get_error_msg().startswith(
+        "The request signature does not conform to Aliyun standards. server string to sign is:GET&%2F&"
+    )

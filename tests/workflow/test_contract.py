@@ -30,7 +30,7 @@ def instances(draw: st.DrawFn, instance_id: str) -> dict[str, Any]:
     return {
         "InstanceId": instance_id,
         "Status": draw(st.sampled_from((*INSTANCE_STATUSES, "Running", "Stopped", "Stopped"))),
-        "InstanceType": draw(st.sampled_from(["ecs.g7.large", "ecs.nohot", "ecs.nosys"])),
+        "InstanceType": draw(st.sampled_from(["ecs.g7.large", "ecs.nohot", "ecs.nosys", "ecs.noeph"])),
         "ImageId": draw(st.sampled_from(["img-ok", "img-ok", "img-gone"])),
         "ZoneId": ZONE,
         "OperationLocks": {"LockReason": [{"LockReason": lock} for lock in locks]},
@@ -68,6 +68,13 @@ def cases(draw: st.DrawFn) -> tuple[dict[str, Any], str, str, bool | None]:
     }
     if draw(st.integers(0, 9)) == 0:
         target["OperationLocks"] = {"OperationLock": [{"LockReason": "financial"}]}
+    # Today's rows: elastic ephemeral disks (19, 20) and a disk made from an image (21).
+    if not multi and draw(st.integers(0, 3)) == 0:
+        target["Category"] = draw(
+            st.sampled_from(["elastic_ephemeral_disk_standard", "elastic_ephemeral_disk_premium"])
+        )
+    if disk_type == "system" or draw(st.integers(0, 4)) == 0:
+        target["ImageId"] = "img-base"
     disks = [target]
     for n in range(draw(st.integers(0, 3))):
         disks.append(
@@ -85,6 +92,8 @@ def cases(draw: st.DrawFn) -> tuple[dict[str, Any], str, str, bool | None]:
         "DeletedImageIds": ["img-gone"],
         "WhitelistRequiredDiskIds": ["d-t"] if draw(st.integers(0, 9)) == 0 else [],
         "MaxDetachingDisksPerInstance": draw(st.integers(1, 3)),
+        "NoEphemeralDiskDetachInstanceTypes": ["ecs.noeph"],
+        "BaseImageMissingDiskIds": ["d-t"] if draw(st.integers(0, 5)) == 0 else [],
     }
     if pending:
         emulator["PendingTransitions"] = pending

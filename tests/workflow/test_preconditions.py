@@ -28,7 +28,7 @@ def test_a_data_disk_on_a_running_instance_is_ready_and_every_row_is_reported() 
     pre = check_detach(disk(), instance(), facts=KNOWN)
     assert pre.verdict is Verdict.READY
     assert pre.predicted_code is None
-    assert [row.number for row in pre.rows] == list(range(1, 19))
+    assert [row.number for row in pre.rows] == list(range(1, 22))
     assert all(row.status in (RowStatus.PASS, RowStatus.NOT_APPLICABLE) for row in pre.rows)
     assert pre.instance_id == "i-web"
     assert "can be detached" in pre.summary
@@ -158,7 +158,7 @@ def test_the_report_serialises_for_json() -> None:
     data = check_detach(disk(type="system"), instance(), facts=KNOWN).to_dict()
     assert data["verdict"] == "fixable"
     assert data["predicted_code"] == "IncorrectInstanceStatus"
-    assert len(data["rows"]) == 18
+    assert len(data["rows"]) == 21
     assert data["fixes"][0]["kind"] == "stop-instance"
 
 
