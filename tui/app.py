@@ -79,7 +79,9 @@ class EcsDetachApp(App[int]):
         identity = self.services.identity(read_only=self.read_only)
         browse = self.browse
         if browse is not None and browse.all_regions:
-            identity = replace(identity, region="ALL (actions use each disk's region; g picks one)")
+            identity = replace(
+                identity, region="ALL", region_note="actions use each disk's region; g picks one"
+            )
         return identity
 
     def _apply_read_only(self) -> None:
