@@ -87,6 +87,26 @@ async def help_screen(pilot: Pilot[int], emulator: Emulator) -> None:
     await settle(pilot)
 
 
+async def browse_instances(pilot: Pilot[int], emulator: Emulator) -> None:
+    """The first screen with the cursor on web-01 (the detail pane as the terminal's width has it)."""
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-data")
+    await pilot.press("escape")  # clear the filter: every instance, cursor kept on web-01
+    await settle(pilot)
+
+
+async def browse_disks(pilot: Pilot[int], emulator: Emulator) -> None:
+    await browse_instances(pilot, emulator)
+    await pilot.press("tab")
+    await settle(pilot)
+
+
+async def all_disks(pilot: Pilot[int], emulator: Emulator) -> None:
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+
+
 # name -> (scenario, whether the app's sleep must hold the job's worker)
 SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "main": (main_screen, False),
@@ -96,4 +116,7 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "job-progress": (job_progress, True),
     "journal": (journal, False),
     "help": (help_screen, False),
+    "browse-instances": (browse_instances, False),
+    "browse-disks": (browse_disks, False),
+    "all-disks": (all_disks, False),
 }

@@ -13,10 +13,11 @@ from textual.pilot import Pilot
 from tui_helpers import browse, go_to_disk, screen_text, settle, type_text
 
 from tui.app import EcsDetachApp
+from tui.rows import Column
 from tui.screens.bulk import BulkDetachScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.identity import Identity, identity_line
-from tui.widgets.tables import RowTable
+from tui.widgets.tables import RowTable, fit_columns
 
 pytestmark = pytest.mark.anyio
 
@@ -106,10 +107,12 @@ async def test_the_disks_tables_show_status_and_the_instance(
         await go_to_disk(pilot, "web-01", "d-web-01-data")
         header = _header(app, "Disk ID")
         assert "Status" in header and "Role" in header
-        await pilot.press("2")
+        await pilot.press("escape", "2")  # every disk of the region
         await settle(pilot, 1)
         header = _header(app, "Disk ID")
         assert "Instance" in header and "Status" in header and "Role" in header
+        assert browse(app).query_one("#all-disks", RowTable).select_key("d-web-01-data")
+        await settle(pilot, 1)
         (row,) = [line for line in _lines(app) if "d-web-01-data" in line]
         assert "i-web-01" in row and "In_use" in row
 
@@ -195,3 +198,20 @@ async def test_the_footer_keeps_quit(make_app: Callable[..., EcsDetachApp], size
         assert "q Quit" in _lines(app)[-1]
         await _wizard(pilot, "web-01", "d-web-01-sys")
         assert "q Quit" in _lines(app)[-1]
+
+
+def test_columns_are_narrowed_then_given_up_by_priority() -> None:
+    columns = [
+        Column("id", "ID"),
+        Column("name", "Name", priority=3, shrink=3),
+        Column("status", "Status", priority=1),
+        Column("size", "Size", priority=4),
+        Column("instance", "Instance", priority=1, shrink=2),
+    ]
+    widths = [10, 20, 8, 6, 30]
+    assert fit_columns(columns, widths, 200, 2) == list(enumerate(widths))
+    # size goes first, then the name is narrowed, then given up; the instance is narrowed before status goes
+    assert fit_columns(columns, widths, 74, 2) == [(0, 10), (1, 18), (2, 8), (4, 30)]
+    assert fit_columns(columns, widths, 50, 2) == [(0, 10), (2, 8), (4, 26)]
+    assert fit_columns(columns, widths, 20, 2) == [(0, 10)]  # id stays, even if the table must scroll
+    assert fit_columns(columns, widths, 5, 2) == [(0, 10)]
