@@ -107,6 +107,19 @@ async def all_disks(pilot: Pilot[int], emulator: Emulator) -> None:
     await settle(pilot)
 
 
+async def bulk_preflight(pilot: Pilot[int], emulator: Emulator) -> None:
+    """Four marked disks: two ready, a system disk left for the wizard, one on a locked instance
+    (highlighted: its whole reason under the table)."""
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-sys")
+    await pilot.press("space", "space", "space")
+    await go_to_disk(pilot, "jump-01", "d-jump-01-data")
+    await pilot.press("space", "D")
+    await settle(pilot)
+    pilot.app.screen.query_one("#bulk-table").focus()  # its first row: the locked instance's disk
+    await settle(pilot)
+
+
 # name -> (scenario, whether the app's sleep must hold the job's worker)
 SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "main": (main_screen, False),
@@ -119,4 +132,5 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "browse-instances": (browse_instances, False),
     "browse-disks": (browse_disks, False),
     "all-disks": (all_disks, False),
+    "bulk-preflight": (bulk_preflight, False),
 }
