@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
-from tui_helpers import go_to_disk, settle
+from tui_helpers import go_to_disk, settle, type_text
 
 from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
@@ -42,8 +42,12 @@ async def wizard_stop(pilot: Pilot[int], emulator: Emulator) -> None:
 
 
 async def confirm_typed(pilot: Pilot[int], emulator: Emulator) -> None:
+    """The id typed (the steps must stay in sight meanwhile); the focus back on Cancel (no cursor blink)."""
     await wizard_stop(pilot, emulator)
     await pilot.click("#go")
+    await settle(pilot)
+    await type_text(pilot, "i-web-01")
+    pilot.app.screen.query_one("#cancel").focus()
     await settle(pilot)
 
 
@@ -120,6 +124,20 @@ async def bulk_preflight(pilot: Pilot[int], emulator: Emulator) -> None:
     await settle(pilot)
 
 
+async def check_report(pilot: Pilot[int], emulator: Emulator) -> None:
+    """``c`` on a system disk of a running instance: the report of every rule, nothing sent."""
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-sys")
+    await pilot.press("c")
+    await settle(pilot)
+
+
+async def all_regions(pilot: Pilot[int], emulator: Emulator) -> None:
+    await settle(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+
+
 # name -> (scenario, whether the app's sleep must hold the job's worker)
 SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "main": (main_screen, False),
@@ -133,4 +151,6 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "browse-disks": (browse_disks, False),
     "all-disks": (all_disks, False),
     "bulk-preflight": (bulk_preflight, False),
+    "check": (check_report, False),
+    "all-regions": (all_regions, False),
 }
