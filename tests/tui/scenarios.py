@@ -154,3 +154,14 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "check": (check_report, False),
     "all-regions": (all_regions, False),
 }
+
+README_PICTURES = (
+    "main",
+    "wizard-stop",
+    "wizard-blocked",
+    "confirm-typed-id",
+    "job-progress",
+    "journal",
+    "help",
+)
+"""What ``scripts/screenshots.py`` writes to assets/ unless told otherwise (the snapshot tests take more)."""
