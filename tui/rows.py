@@ -134,6 +134,7 @@ DISK_COLUMNS: tuple[Column, ...] = (
     Column("status", "Status", 12, priority=1),
     Column("portable", "Port.", 5, priority=6),
     Column("multiattach", "Multi", 5, priority=3),
+    Column("locks", "Locks", 10, priority=1, shrink=1),
     Column("dwi", "Del w/inst", 10, priority=8),
     Column("device", "Device", 10, priority=6),
 )
@@ -158,6 +159,7 @@ def disk_row(
         status_text(disk.status),
         yes_no(disk.portable),
         yes_no(disk.is_multi_attach),
+        lock_text(disk.lock_reasons),
         yes_no(disk.delete_with_instance),
         device or "-",
     ]

@@ -215,3 +215,16 @@ def test_columns_are_narrowed_then_given_up_by_priority() -> None:
     assert fit_columns(columns, widths, 50, 2) == [(0, 10), (2, 8), (4, 26)]
     assert fit_columns(columns, widths, 20, 2) == [(0, 10)]  # id stays, even if the table must scroll
     assert fit_columns(columns, widths, 5, 2) == [(0, 10)]
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE])
+async def test_a_locked_disk_shows_its_lock(
+    make_app: Callable[..., EcsDetachApp], size: tuple[int, int]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "web-03", "d-web-03-archive")
+        assert "Locks" in _header(app, "Disk ID")
+        (row,) = [line for line in _lines(app) if "d-web-03-archive" in line]
+        assert "⚠ financial" in row and "In_use" in row
