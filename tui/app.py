@@ -46,8 +46,8 @@ class EcsDetachApp(App[int]):
 
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "ecs-detach"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (30, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     """Every screen gets these classes for the terminal's size: app.tcss lays out 80x24 with them."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help"),
