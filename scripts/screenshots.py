@@ -1,7 +1,8 @@
 """Regenerate the README screenshots in assets/ (SVG), from the real app on the demo fleet.
 
-    python scripts/screenshots.py            # writes assets/*.svg
-    python scripts/screenshots.py --out DIR  # somewhere else
+    python scripts/screenshots.py                         # writes the README's pictures to assets/*.svg
+    python scripts/screenshots.py --out DIR               # somewhere else
+    python scripts/screenshots.py --size 80x24 check      # any scenario, at another terminal size
 
 Deterministic: the emulator runs on a manual clock and request ids come from a counter, so the pictures change
 only when the UI does.
@@ -23,11 +24,11 @@ from ecs_detach.emulator import Emulator, ManualClock
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
 # The same app, pilot helpers and scenarios as the snapshot tests, so the pictures show what the tests check.
-from scenarios import SCENARIOS, Scenario  # noqa: E402
+from scenarios import README_PICTURES, SCENARIOS, Scenario  # noqa: E402
 from tui_helpers import SIZE, build_app  # noqa: E402
 
 
-async def shoot(name: str, scenario: Scenario, held: bool, out: Path) -> Path:
+async def shoot(name: str, scenario: Scenario, held: bool, out: Path, size: tuple[int, int]) -> Path:
     emulator = Emulator(fleet="demo", clock=ManualClock())
     counter = itertools.count(1)  # each picture numbers its own request ids: it depends on no other
     gateway.new_request_id = lambda: f"REQ-{next(counter):04d}-DEMO"  # type: ignore[assignment]
@@ -39,7 +40,7 @@ async def shoot(name: str, scenario: Scenario, held: bool, out: Path) -> Path:
 
     with tempfile.TemporaryDirectory() as tmp:
         app = build_app(emulator, Path(tmp) / "journal.jsonl", sleep=held_sleep if held else emulator.advance)
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=size) as pilot:
             await scenario(pilot, emulator)
             app.clear_notifications()
             await pilot.pause()
@@ -49,15 +50,32 @@ async def shoot(name: str, scenario: Scenario, held: bool, out: Path) -> Path:
     return path
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: write WIDTHxHEIGHT, e.g. 80x24") from None
+    return width, height
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "assets")
-    parser.add_argument("names", nargs="*", help=f"which to shoot (default: all of {', '.join(SCENARIOS)})")
+    parser.add_argument("--size", type=_size, default=SIZE, help="terminal size, e.g. 80x24 (default 120x36)")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        help=f"which to shoot (default: {', '.join(README_PICTURES)}; also {', '.join(sorted(SCENARIOS))})",
+    )
     args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"no picture named {', '.join(unknown)}; choose from {', '.join(sorted(SCENARIOS))}")
     args.out.mkdir(parents=True, exist_ok=True)
-    for name in args.names or list(SCENARIOS):
+    suffix = "" if args.size == SIZE else f"-{args.size[0]}x{args.size[1]}"
+    for name in args.names or README_PICTURES:
         scenario, held = SCENARIOS[name]
-        path = asyncio.run(shoot(name, scenario, held, args.out))
+        path = asyncio.run(shoot(f"{name}{suffix}", scenario, held, args.out, args.size))
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 

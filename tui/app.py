@@ -74,6 +74,10 @@ class EcsDetachApp(App[int]):
 
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "ecs-detach"
+    # Typed by Textual's own declaration (a ClassVar annotation here is refused by mypy as an override).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
+    """Every screen gets these classes for the terminal's size: app.tcss lays out 80x24 with them."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help"),
         Binding("f1", "help", "Help", show=False, id="help-f1"),  # where other terminal tools put help
@@ -112,7 +116,9 @@ class EcsDetachApp(App[int]):
         identity = self.services.identity(read_only=self.read_only)
         browse = self.browse
         if browse is not None and browse.all_regions:
-            identity = replace(identity, region="ALL (actions use each disk's region; g picks one)")
+            identity = replace(
+                identity, region="ALL", region_note="actions use each disk's region; g picks one"
+            )
         return identity
 
     def _apply_read_only(self) -> None:

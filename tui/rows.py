@@ -23,6 +23,12 @@ class Column:
     key: str
     label: str
     width: int | None = None
+    priority: int = 0
+    """When the table is too narrow, columns are given up from the highest number down; 0 is never given
+    up. What decides safety (id, instance, status, locks) is 1 or 0; names, sizes and categories go first."""
+    shrink: int = 0
+    """The level at which the column is narrowed (cut with …), before the columns of that priority are
+    given up; 0: never narrowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +63,14 @@ def make_row(key: str, cells: Sequence[str], fields: Mapping[str, str], *, trans
 
 INSTANCE_COLUMNS: tuple[Column, ...] = (
     Column("id", "Instance ID", 24),
-    Column("name", "Name", 22),
-    Column("status", "Status", 12),
-    Column("type", "Type", 16),
-    Column("zone", "Zone", 15),
-    Column("locks", "Locks", 10),
-    Column("disks", "Disks", 5),
+    Column("name", "Name", 22, priority=3, shrink=3),
+    Column("status", "Status", 12, priority=1),
+    Column("type", "Type", 16, priority=5),
+    Column("zone", "Zone", 15, priority=6),
+    Column("locks", "Locks", 10, priority=1, shrink=1),
+    Column("disks", "Disks", 5, priority=4),
 )
-REGION_COLUMN = Column("region", "Region", 14)
+REGION_COLUMN = Column("region", "Region", 14, priority=2)
 
 
 def lock_text(reasons: Iterable[str]) -> str:
@@ -121,17 +127,18 @@ def instance_rows(
 
 DISK_COLUMNS: tuple[Column, ...] = (
     Column("id", "  Disk ID", 24),
-    Column("name", "Name", 16),
-    Column("role", "Role", 6),
-    Column("category", "Category", 16),
-    Column("size", "Size", 8),
-    Column("status", "Status", 12),
-    Column("portable", "Port.", 5),
-    Column("multiattach", "Multi", 5),
-    Column("dwi", "Del w/inst", 10),
-    Column("device", "Device", 10),
+    Column("name", "Name", 16, priority=4, shrink=4),
+    Column("role", "Role", 6, priority=2),
+    Column("category", "Category", 16, priority=7),
+    Column("size", "Size", 8, priority=5),
+    Column("status", "Status", 12, priority=1),
+    Column("portable", "Port.", 5, priority=6),
+    Column("multiattach", "Multi", 5, priority=3),
+    Column("locks", "Locks", 10, priority=1, shrink=1),
+    Column("dwi", "Del w/inst", 10, priority=8),
+    Column("device", "Device", 10, priority=6),
 )
-INSTANCE_COLUMN = Column("instance", "Instance", 24)
+INSTANCE_COLUMN = Column("instance", "Instance", 24, priority=1, shrink=2)
 
 MARK = "✚"
 
@@ -152,6 +159,7 @@ def disk_row(
         status_text(disk.status),
         yes_no(disk.portable),
         yes_no(disk.is_multi_attach),
+        lock_text(disk.lock_reasons),
         yes_no(disk.delete_with_instance),
         device or "-",
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
-from tui_helpers import go_to_disk, settle
+from tui_helpers import go_to_disk, settle, type_text
 
 from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
@@ -42,8 +42,12 @@ async def wizard_stop(pilot: Pilot[int], emulator: Emulator) -> None:
 
 
 async def confirm_typed(pilot: Pilot[int], emulator: Emulator) -> None:
+    """The id typed (the steps must stay in sight meanwhile); the focus back on Cancel (no cursor blink)."""
     await wizard_stop(pilot, emulator)
     await pilot.click("#go")
+    await settle(pilot)
+    await type_text(pilot, "i-web-01")
+    pilot.app.screen.query_one("#cancel").focus()
     await settle(pilot)
 
 
@@ -87,6 +91,53 @@ async def help_screen(pilot: Pilot[int], emulator: Emulator) -> None:
     await settle(pilot)
 
 
+async def browse_instances(pilot: Pilot[int], emulator: Emulator) -> None:
+    """The first screen with the cursor on web-01 (the detail pane as the terminal's width has it)."""
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-data")
+    await pilot.press("escape")  # clear the filter: every instance, cursor kept on web-01
+    await settle(pilot)
+
+
+async def browse_disks(pilot: Pilot[int], emulator: Emulator) -> None:
+    await browse_instances(pilot, emulator)
+    await pilot.press("tab")
+    await settle(pilot)
+
+
+async def all_disks(pilot: Pilot[int], emulator: Emulator) -> None:
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+
+
+async def bulk_preflight(pilot: Pilot[int], emulator: Emulator) -> None:
+    """Four marked disks: two ready, a system disk left for the wizard, one on a locked instance
+    (highlighted: its whole reason under the table)."""
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-sys")
+    await pilot.press("space", "space", "space")
+    await go_to_disk(pilot, "jump-01", "d-jump-01-data")
+    await pilot.press("space", "D")
+    await settle(pilot)
+    pilot.app.screen.query_one("#bulk-table").focus()  # its first row: the locked instance's disk
+    await settle(pilot)
+
+
+async def check_report(pilot: Pilot[int], emulator: Emulator) -> None:
+    """``c`` on a system disk of a running instance: the report of every rule, nothing sent."""
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-sys")
+    await pilot.press("c")
+    await settle(pilot)
+
+
+async def all_regions(pilot: Pilot[int], emulator: Emulator) -> None:
+    await settle(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+
+
 # name -> (scenario, whether the app's sleep must hold the job's worker)
 SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "main": (main_screen, False),
@@ -96,4 +147,21 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "job-progress": (job_progress, True),
     "journal": (journal, False),
     "help": (help_screen, False),
+    "browse-instances": (browse_instances, False),
+    "browse-disks": (browse_disks, False),
+    "all-disks": (all_disks, False),
+    "bulk-preflight": (bulk_preflight, False),
+    "check": (check_report, False),
+    "all-regions": (all_regions, False),
 }
+
+README_PICTURES = (
+    "main",
+    "wizard-stop",
+    "wizard-blocked",
+    "confirm-typed-id",
+    "job-progress",
+    "journal",
+    "help",
+)
+"""What ``scripts/screenshots.py`` writes to assets/ unless told otherwise (the snapshot tests take more)."""

@@ -1,4 +1,5 @@
-"""Snapshots of the main screens at 120x36, on the demo fleet with a manual clock.
+"""Snapshots of every screen that decides a detach, at 80x24 and at 120x36, on the demo fleet with a manual
+clock (the scenarios in ``scenarios.py``, shared with ``scripts/screenshots.py``).
 
 Deterministic on purpose: the clock is the emulator's manual clock (no time of now on screen), request ids
 come from a counter, notifications are cleared before the picture, and no input has the focus (no cursor
@@ -13,12 +14,29 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from scenarios import Scenario, job_progress, journal, main_screen, wizard_blocked, wizard_stop
+from scenarios import SCENARIOS, Scenario
 from textual.pilot import Pilot
-from tui_helpers import SIZE, build_app
+from tui_helpers import build_app
 
 from ecs_detach.emulator import Emulator, ManualClock
 from tui.app import EcsDetachApp
+
+SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
+"""The smallest terminal every screen must fit, and the usual one."""
+AT_BOTH_SIZES = (
+    "browse-instances",
+    "browse-disks",
+    "all-disks",
+    "all-regions",
+    "check",
+    "wizard-blocked",
+    "wizard-stop",
+    "confirm-typed-id",
+    "job-progress",
+    "bulk-preflight",
+)
+README_ONLY = ("main", "journal")
+"""The README's other pictures, at the size the README shows."""
 
 
 @pytest.fixture(autouse=True)
@@ -32,8 +50,15 @@ def emulator() -> Emulator:
     return Emulator(fleet="demo", clock=ManualClock())
 
 
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    released = threading.Event()
+    yield released
+    released.set()  # let a held job's thread finish after the picture
+
+
 def _picture(scenario: Scenario, emulator: Emulator) -> Callable[[Pilot[int]], Awaitable[None]]:
-    """The scenario the README's screenshots show, then no notification left on screen."""
+    """The scenario, then no notification left on screen."""
 
     async def run_before(pilot: Pilot[int]) -> None:
         await scenario(pilot, emulator)
@@ -43,33 +68,11 @@ def _picture(scenario: Scenario, emulator: Emulator) -> Callable[[Pilot[int]], A
     return run_before
 
 
-def test_main_screen(snap_compare: Callable[..., bool], emulator: Emulator, tmp_path: Path) -> None:
-    app = build_app(emulator, tmp_path / "j.jsonl")
-    assert snap_compare(app, terminal_size=SIZE, run_before=_picture(main_screen, emulator))
+def _app(name: str, emulator: Emulator, journal: Path, gate: threading.Event) -> EcsDetachApp:
+    _, held = SCENARIOS[name]
+    if not held:
+        return build_app(emulator, journal)
 
-
-def test_blocked_wizard(snap_compare: Callable[..., bool], emulator: Emulator, tmp_path: Path) -> None:
-    app = build_app(emulator, tmp_path / "j.jsonl")
-    assert snap_compare(app, terminal_size=SIZE, run_before=_picture(wizard_blocked, emulator))
-
-
-def test_wizard_that_needs_a_stop(
-    snap_compare: Callable[..., bool], emulator: Emulator, tmp_path: Path
-) -> None:
-    app = build_app(emulator, tmp_path / "j.jsonl")
-    assert snap_compare(app, terminal_size=SIZE, run_before=_picture(wizard_stop, emulator))
-
-
-@pytest.fixture
-def gate() -> Iterator[threading.Event]:
-    released = threading.Event()
-    yield released
-    released.set()  # let the job's thread finish after the picture
-
-
-def test_job_in_progress(
-    snap_compare: Callable[..., bool], emulator: Emulator, tmp_path: Path, gate: threading.Event
-) -> None:
     def held_sleep(seconds: float) -> None:
         gate.wait()  # the job waits here (mid-detach) until the snapshot is taken
         emulator.advance(seconds)
@@ -78,10 +81,23 @@ def test_job_in_progress(
         def on_unmount(self) -> None:
             gate.set()  # quitting releases the held job, so its thread can end
 
-    app = build_app(emulator, tmp_path / "j.jsonl", sleep=held_sleep, app_class=HeldApp)
-    assert snap_compare(app, terminal_size=SIZE, run_before=_picture(job_progress, emulator))
+    return build_app(emulator, journal, sleep=held_sleep, app_class=HeldApp)
 
 
-def test_journal(snap_compare: Callable[..., bool], emulator: Emulator, tmp_path: Path) -> None:
-    app = build_app(emulator, tmp_path / "j.jsonl")
-    assert snap_compare(app, terminal_size=SIZE, run_before=_picture(journal, emulator))
+CASES = [(name, size) for name in AT_BOTH_SIZES for size in SIZES] + [
+    (name, "120x36") for name in README_ONLY
+]
+
+
+@pytest.mark.parametrize(("name", "size"), CASES, ids=[f"{name}-{size}" for name, size in CASES])
+def test_screen(
+    snap_compare: Callable[..., bool],
+    emulator: Emulator,
+    tmp_path: Path,
+    gate: threading.Event,
+    name: str,
+    size: str,
+) -> None:
+    app = _app(name, emulator, tmp_path / "j.jsonl", gate)
+    scenario, _ = SCENARIOS[name]
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=_picture(scenario, emulator))

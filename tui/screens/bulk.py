@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,15 +14,16 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, DataTable, Label, Static
 
 from ecs_detach import workflow
 from ecs_detach.plan import Plan
 
 from ..checks import bulk_row, bulk_selectable
-from ..rows import Column
+from ..rows import Column, Row
 from ..text import lines as text_lines
 from ..text import marked, plain
+from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.tables import RowTable
 from .confirm import ConfirmScreen
@@ -31,11 +33,19 @@ if TYPE_CHECKING:
 
 BULK_COLUMNS = (
     Column("disk", "Disk"),
-    Column("instance", "Instance"),
-    Column("role", "Role"),
-    Column("verdict", "Preflight"),
-    Column("what", "What happens / why not"),
+    Column("instance", "Instance", priority=1),
+    Column("role", "Role", priority=2),
+    Column("verdict", "Preflight", priority=1),
+    Column("what", "What happens / why not", priority=3, shrink=3),
 )
+
+
+def row_detail(row: Row) -> Text:
+    """The highlighted row in full, wrapped under the table: a reason is often longer than its column."""
+    disk, instance, role, verdict, what = row.cells
+    text = Text.assemble((disk, "bold"), f" ({role}) on ", (instance, "bold"), f" — {verdict}: ")
+    text.append(what)
+    return text
 
 
 @dataclass
@@ -60,6 +70,7 @@ class BulkDetachScreen(Screen[None]):
         self.regions = dict(regions or {})
         """disk id -> its region (the all-regions view can mark disks of several regions)."""
         self.plans: list[Plan] = []
+        self._rows: dict[str, Row] = {}
         self.started = False
 
     @property
@@ -70,11 +81,12 @@ class BulkDetachScreen(Screen[None]):
         yield IdentityBar(self.ecs_app.identity)
         yield Label(f"Detach {len(self.disk_ids)} marked disks: preflight", classes="pane-title")
         yield RowTable(id="bulk-table")
+        yield Static("", id="bulk-detail")
         yield Static("Checking every disk (fresh reads)…", id="bulk-summary")
         with Horizontal(classes="wizard-actions"):
             yield Button("Cancel", id="cancel", variant="primary")
             yield Button("Detach…", id="go", variant="error", disabled=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -105,7 +117,9 @@ class BulkDetachScreen(Screen[None]):
     @on(BulkPrepared)
     def _prepared(self, message: BulkPrepared) -> None:
         self.plans = list(message.plans)
-        self.query_one("#bulk-table", RowTable).show_rows(BULK_COLUMNS, [bulk_row(p) for p in self.plans])
+        self._rows = {row.key: row for row in map(bulk_row, self.plans)}
+        self.query_one("#bulk-table", RowTable).show_rows(BULK_COLUMNS, list(self._rows.values()))
+        self._show_detail()
         ready = [p for p in self.plans if bulk_selectable(p)]
         skipped = len(self.plans) - len(ready)
         text = f"{len(ready)} of {len(self.plans)} can be detached now."
@@ -120,6 +134,12 @@ class BulkDetachScreen(Screen[None]):
         go = self.query_one("#go", Button)
         go.label = f"Detach {len(ready)} disks…"
         go.disabled = not ready or self.started
+
+    @on(DataTable.RowHighlighted, "#bulk-table")
+    def _show_detail(self) -> None:
+        key = self.query_one("#bulk-table", RowTable).current_key
+        row = self._rows.get(key) if key else None
+        self.query_one("#bulk-detail", Static).update(row_detail(row) if row else "")
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:

@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
@@ -30,9 +30,12 @@ class ConfirmScreen(ModalScreen[bool]):
         self.typed_id = typed_id
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog wide", id="confirm-dialog"):
+        # The body scrolls on its own: what is typed and the buttons stay below it, and the body keeps its
+        # first lines (the steps) in sight while the id box has the focus.
+        with Vertical(classes="dialog wide", id="confirm-dialog"):
             yield Label(self._title, classes="dialog-title")
-            yield Static(self._body, id="confirm-body")
+            with VerticalScroll(id="confirm-scroll"):
+                yield Static(self._body, id="confirm-body")
             if self.typed_id:
                 yield Label(
                     marked("To confirm, type [b]$id[/b] and press enter (esc cancels):", id=self.typed_id)

@@ -21,13 +21,13 @@ if TYPE_CHECKING:
     from ..app import EcsDetachApp
 
 JOURNAL_COLUMNS = (
-    Column("at", "When (UTC)"),
+    Column("at", "When (UTC)", priority=2),
     Column("action", "Action"),
     Column("disk", "Disk"),
-    Column("instance", "Instance"),
-    Column("result", "Result"),
-    Column("where", "Profile / region"),
-    Column("request", "Request id"),
+    Column("instance", "Instance", priority=1),
+    Column("result", "Result", priority=1),
+    Column("where", "Profile / region", priority=3, shrink=3),
+    Column("request", "Request id", priority=4),
 )
 
 

@@ -119,11 +119,12 @@ class DetachWizard(Screen[None]):
                     yield Label("Fix: stop the instance first", classes="section-title")
                     yield TickBox("Stop the instance (its workloads go down)", id="allow-stop")
                     yield TickBox("Force stop (ForceStop: like pulling the plug)", id="force-stop")
-                    yield Label("StoppedMode:")
-                    with RadioSet(id="stopped-mode"):
-                        yield RadioChoice("default", value=True)
-                        yield RadioChoice("KeepCharging")
-                        yield RadioChoice("StopCharging")
+                    with Horizontal(id="stopped-row"):
+                        yield Label("StoppedMode:")
+                        with RadioSet(id="stopped-mode"):
+                            yield RadioChoice("default", value=True)
+                            yield RadioChoice("KeepCharging")
+                            yield RadioChoice("StopCharging")
                 with Vertical(id="restart-section"):
                     yield Label("", id="earlier-stop", classes="section-title")
                     yield TickBox("Start it again afterwards", id="restart")

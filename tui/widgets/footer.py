@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.containers import HorizontalGroup
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+PINNED_ACTIONS = frozenset({"help", "quit_app"})
+"""Keys kept in sight at the right end, beside the palette's, however many keys the screen has (the others
+are cut at the edge)."""
 
 
 class KeyFooter(Footer):
@@ -44,13 +50,21 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         self.set_reactive(Footer._bindings_ready, True)
         self._shown = self._keys()
+        pinned: list[FooterKey] = []
         for widget in super().compose():
             if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
                 # A key bound to the footer's ``compact`` starts compact, then takes the footer's setting:
                 # both changes restyled it (twice per key, every build). It starts with the footer's
                 # setting instead. (The palette key is not bound: it stays compact.)
                 widget.set_reactive(FooterKey.compact, self.compact)
+            if isinstance(widget, FooterKey) and (
+                widget.action in PINNED_ACTIONS or widget.has_class("-command-palette")
+            ):
+                pinned.append(widget)
+                continue
             yield widget
+        if pinned:
+            yield HorizontalGroup(*pinned, id="footer-pinned")
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         self._bindings_ready = True
@@ -64,3 +78,26 @@ class KeyFooter(Footer):
         self._rebuild_pending = False
         if self.is_attached and self._keys() != self._shown:
             await self.recompose()
+            self._fit_keys()
+
+    def on_resize(self) -> None:
+        self._fit_keys()
+
+    def _fit_keys(self) -> None:
+        """Show the keys that fit whole beside the pinned ones, in order; a key cut at the edge ("g" without
+        "Region") reads as a different key, so from the first that does not fit on, none is shown."""
+        if not self.size.width:
+            return
+        container, viewport = self.size, self.app.size
+
+        def width(widget: Widget) -> int:
+            styles = widget.styles
+            return widget.get_content_width(container, viewport) + styles.margin.width + styles.padding.width
+
+        others = [child for child in self.children if child.id != "footer-pinned"]
+        room = self.size.width - sum(width(child) for child in self.query("#footer-pinned > *"))
+        used, fits = 0, True
+        for child in others:
+            used += width(child)
+            fits = fits and used <= room
+            child.display = fits

@@ -38,11 +38,42 @@ def column_widths(columns: Sequence[Column], rows: Sequence[Row]) -> list[int]:
     return [min(width, MAX_COLUMN_WIDTH) for width in widths]
 
 
+MIN_SHRUNK_WIDTH = 10
+"""A column narrowed to fit is never narrower than this (or its label)."""
+
+
+def fit_columns(
+    columns: Sequence[Column], widths: Sequence[int], room: int, padding: int
+) -> list[tuple[int, int]]:
+    """(index, width) of the columns to show in ``room`` cells, in order (each column takes its width plus
+    ``padding``). From the highest level down, a level's columns are first narrowed (``Column.shrink``),
+    then given up (``Column.priority``; the rightmost first); priority 0 stays even if the table must
+    scroll."""
+    shown = dict(enumerate(widths))
+
+    def total() -> int:
+        return sum(width + padding for width in shown.values())
+
+    steps = [(c.shrink, 1, i) for i, c in enumerate(columns) if c.shrink]
+    steps += [(c.priority, 0, i) for i, c in enumerate(columns) if c.priority]
+    for _, narrow, index in sorted(steps, reverse=True):
+        if total() <= room:
+            break
+        if index not in shown:
+            continue
+        if narrow:
+            narrowest = min(shown[index], max(MIN_SHRUNK_WIDTH, len(columns[index].label)))
+            shown[index] = max(narrowest, shown[index] - (total() - room))
+        else:
+            del shown[index]
+    return sorted(shown.items())
+
+
 def plain(cell: str) -> Text:
     """A cell as the table shows a one-line string, but never parsed as markup: a name with ``[...]`` in
     it stays as typed, and a 500-row rebuild skips 3,500 markup parses (most of a filter keystroke's
     cost at 10,000 rows)."""
-    return Text(cell, no_wrap=True, end="")
+    return Text(cell, no_wrap=True, overflow="ellipsis", end="")
 
 
 class RowTable(DataTable[str | Text]):
@@ -51,14 +82,19 @@ class RowTable(DataTable[str | Text]):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
         self._columns_shown: tuple[tuple[Column, int], ...] = ()
+        self._asked: tuple[Sequence[Column], Sequence[Row], int] | None = None
+        """What ``show_rows`` was last given, to fit again on a resize."""
         self.row_keys: list[str] = []
 
     def show_rows(self, columns: Sequence[Column], rows: Sequence[Row], *, limit: int = ROW_LIMIT) -> int:
-        """Show ``rows`` (at most ``limit`` of them, around the row the cursor was on); return how many."""
+        """Show ``rows`` (at most ``limit`` of them, around the row the cursor was on); return how many.
+        The columns that do not fit the table's width are given up (see :func:`fit_columns`); a resize
+        fits them again."""
+        self._asked = (columns, rows, limit)
         keep = self.current_key
         rows = window(rows, keep, limit)
-        widths = column_widths(columns, rows)
-        column_spec = tuple(zip(columns, widths, strict=True))
+        fitted = self._fit(columns, rows)
+        column_spec = tuple((columns[index], width) for index, width in fitted)
         if column_spec != self._columns_shown:
             self.clear(columns=True)
             for column, width in column_spec:
@@ -67,8 +103,11 @@ class RowTable(DataTable[str | Text]):
         else:
             self.clear()
         keys: list[str] = []
+        indices = [index for index, _ in fitted]
+        every_column = len(indices) == len(columns)
         for row in rows:
-            self.add_row(*map(plain, row.cells), key=row.key)
+            cells = row.cells if every_column else [row.cells[index] for index in indices]
+            self.add_row(*map(plain, cells), key=row.key)
             keys.append(row.key)
         self.row_keys = keys
         if keep is not None and keep in keys:
@@ -76,6 +115,21 @@ class RowTable(DataTable[str | Text]):
             self.move_cursor(row=index, animate=False, scroll=True)
             self.call_after_refresh(self.move_cursor, row=index, animate=False, scroll=True)
         return len(keys)
+
+    def _fit(self, columns: Sequence[Column], rows: Sequence[Row]) -> list[tuple[int, int]]:
+        widths = column_widths(columns, rows)
+        if not self.size.width:  # not laid out yet: every column, until the first resize
+            return list(enumerate(widths))
+        room = self.size.width - self.styles.scrollbar_size_vertical  # a scrollbar may come with the rows
+        return fit_columns(columns, widths, room, 2 * self.cell_padding)
+
+    def on_resize(self) -> None:
+        if self._asked is None:
+            return
+        columns, rows, limit = self._asked
+        fitted = self._fit(columns, window(rows, self.current_key, limit))
+        if tuple((columns[index], width) for index, width in fitted) != self._columns_shown:
+            self.show_rows(columns, rows, limit=limit)
 
     def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
         """Textual measures every cell of every new row to size auto-width columns (~30 ms for a 500-row
