@@ -273,5 +273,12 @@ def disk_details(disk: Disk) -> list[tuple[str, str]]:
     ]
 
 
+# Shown first in the raw JSON: what says which object this is (a reply has some 70 fields).
+_LEADING_KEYS = ("InstanceId", "DiskId", "InstanceName", "DiskName", "Status", "RegionId", "ZoneId")
+
+
 def raw_json(raw: Mapping[str, Any]) -> str:
-    return json.dumps(raw, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    """The API's own object, its identifying keys first and the rest in name order."""
+    leading = [key for key in _LEADING_KEYS if key in raw]
+    ordered = {key: raw[key] for key in [*leading, *sorted(key for key in raw if key not in leading)]}
+    return json.dumps(ordered, indent=2, ensure_ascii=False, default=str)
