@@ -519,8 +519,11 @@ class EcsDetachApp(App[int]):
         from ecs_detach import workflow
 
         now = self.services.clock()
+        batch = self.jobs.new_batch()
         jobs = [
-            self.jobs.start("detach", p.disk_id, p.instance_id, now=now, expected_seconds=p.eta_seconds)
+            self.jobs.start(
+                "detach", p.disk_id, p.instance_id, now=now, expected_seconds=p.eta_seconds, batch=batch
+            )
             for p in plans
         ]
         self._keep_listed("detach", plans)
@@ -597,18 +600,31 @@ class EcsDetachApp(App[int]):
             return
         now = self.services.clock()
         job.finish(message.outcome, message.message, message.remedy, message.request_ids, message.at)
-        text = f"{job.title}: {job.status_line(now)}\n{job.message}"
-        if job.remedy and not job.succeeded:
-            text += f"\n→ {job.remedy}"
-        self.notify(
-            text,
-            title="Job finished" if job.succeeded else "Job did not finish",
-            severity="information" if job.succeeded else "error",
-            timeout=10,
-        )
+        if job.batch:
+            self._notify_batch(job.batch)
+        else:
+            text = f"{job.title}: {job.status_line(now)}\n{job.message}"
+            if job.remedy and not job.succeeded:
+                text += f"\n→ {job.remedy}"
+            self.notify(
+                text,
+                title="Job finished" if job.succeeded else "Job did not finish",
+                severity="information" if job.succeeded else "error",
+                timeout=10,
+            )
         self._jobs_changed()
         if self.browse is not None:
             self.browse.load()
+
+    def _notify_batch(self, batch: int) -> None:
+        """A bulk run says how it ended once, when its last job ends."""
+        from .jobs import batch_summary
+
+        jobs = self.jobs.batch(batch)
+        if any(job.active for job in jobs):
+            return
+        title, body, ok = batch_summary(jobs)
+        self.notify(body, title=title, severity="information" if ok else "error", timeout=15)
 
     def _jobs_changed(self) -> None:
         for screen in self.screen_stack:

@@ -56,6 +56,8 @@ class Job:
     remedy: str = ""
     request_ids: list[str] = field(default_factory=list)
     finished_at: float | None = None
+    batch: int = 0
+    """Jobs started together by one bulk run share a batch number (0: a job of its own)."""
 
     @property
     def active(self) -> bool:
@@ -133,6 +135,20 @@ TUI_REMEDIES = {
 }
 
 
+def batch_summary(jobs: list[Job]) -> tuple[str, str, bool]:
+    """(title, body, all succeeded) of a bulk run whose jobs have all ended: one notice, not one per disk."""
+    done = [job for job in jobs if job.succeeded]
+    others = [job for job in jobs if not job.succeeded]
+    title = f"Bulk detach of {len(jobs)} disk(s): {len(done)} done" + (
+        f", {len(others)} did not finish" if others else ""
+    )
+    lines = [f"{OUTCOME_SYMBOLS.get(job.outcome, '·')} {job.disk_id}: {job.outcome}" for job in others[:6]]
+    if len(others) > 6:
+        lines.append(f"… and {len(others) - 6} more")
+    lines.append("o lists every job, with what each one says.")
+    return title, "\n".join(lines), not others
+
+
 def job_banner(job: Job, now: float) -> tuple[str, str]:
     """(text, css class) for a screen's banner while it follows `job`: running, then how it ended."""
     if job.active:
@@ -148,8 +164,18 @@ class JobBoard:
 
     def __init__(self) -> None:
         self._jobs: list[Job] = []
+        self._batches = 0
 
-    def start(self, kind: str, disk_id: str, instance_id: str, *, now: float, expected_seconds: float) -> Job:
+    def start(
+        self,
+        kind: str,
+        disk_id: str,
+        instance_id: str,
+        *,
+        now: float,
+        expected_seconds: float,
+        batch: int = 0,
+    ) -> Job:
         job = Job(
             job_id=len(self._jobs) + 1,
             kind=kind,
@@ -157,6 +183,7 @@ class JobBoard:
             instance_id=instance_id,
             started_at=now,
             expected_seconds=expected_seconds,
+            batch=batch,
         )
         job.timeline.append((now, QUEUED))
         self._jobs.append(job)
@@ -173,6 +200,14 @@ class JobBoard:
     @property
     def active_count(self) -> int:
         return sum(1 for job in self._jobs if job.active)
+
+    def new_batch(self) -> int:
+        """A number for the jobs of one bulk run."""
+        self._batches += 1
+        return self._batches
+
+    def batch(self, number: int) -> list[Job]:
+        return [job for job in self._jobs if number and job.batch == number]
 
     def get(self, job_id: int) -> Job | None:
         for job in self._jobs:

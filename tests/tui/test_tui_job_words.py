@@ -88,3 +88,22 @@ async def test_the_wizard_banner_follows_the_job_and_shows_no_failure_after_succ
         text = screen_text(app)
         assert "✓ DONE" in text
         assert "✗" not in text  # the fresh check after success says "already detached", not a failure
+
+
+async def test_a_bulk_run_ends_with_one_summary_not_a_toast_per_disk(tmp_path: Path) -> None:
+    emulator = Emulator(fleet="demo", clock=ManualClock())
+    app = build_app(emulator, tmp_path / "journal.jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "web-01", "d-web-01-data")
+        await pilot.press("space", "space")  # the data disk and the logs disk
+        await pilot.press("D")
+        await settle(pilot)
+        await pilot.click("#go")
+        await settle(pilot)
+        app.clear_notifications()
+        await pilot.press("tab", "enter")
+        await settle(pilot, 8)
+        assert [job.outcome for job in app.jobs.jobs] == ["done", "done"]
+        finished = [n for n in app._notifications if "Job" in n.title or "Bulk" in n.title]
+        assert [n.title for n in finished] == ["Bulk detach of 2 disk(s): 2 done"]
