@@ -11,7 +11,7 @@ from cli_helpers import CliRunner, HttpEmulator, Ran
 from ecs_detach import workflow
 from ecs_detach.client import EcsClient
 from ecs_detach.emulator import Emulator, ManualClock
-from ecs_detach.preconditions import DetachOptions, Preconditions, RowStatus
+from ecs_detach.preconditions import ROWS, DetachOptions, Preconditions, RowStatus
 from ecs_detach.vocabulary import ROLE, ROW_STATUSES, VERDICTS
 from tui import checks
 
@@ -52,7 +52,7 @@ def _same_labels(pre: Preconditions, ran: Ran) -> None:
         line.number: f"{line.symbol} {line.word}"
         for line in checks.checklist(pre, include_not_applicable=True)
     }
-    assert len(tui_rows) == 18 and cli_rows == tui_rows
+    assert len(tui_rows) == len(ROWS) and cli_rows == tui_rows
     assert f"Verdict: {checks.verdict_short(pre)} — " in ran.out
     banner, _ = checks.verdict_banner(pre)
     assert banner.startswith(VERDICTS[pre.verdict.value].headline)

@@ -185,7 +185,7 @@ def test_plan_resumes_a_killed_run_from_the_journal_and_starts_the_instance_it_s
     nb: notebook.Workbench,
 ) -> None:
     _killed_run(nb, "d-metal-01-data", "i-metal-01")  # ecs.ebmg7.32xlarge: no hot detach, so it stopped
-    start = "aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId i-metal-01 --profile demo --endpoint ecs-cn-hangzhou.aliyuncs.com"
+    start = "aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId i-metal-01 --profile demo"
 
     plan = nb.plan("d-metal-01-data")  # no restart asked: it follows the detach and says what is left
     assert plan.executable and plan.calls == ()

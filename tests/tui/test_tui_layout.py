@@ -144,7 +144,7 @@ async def test_the_stop_case_shows_the_fix_and_the_steps_at_80x24(
         await pilot.press("s")
         await settle(pilot)
         text = _flat(app)
-        assert "NEEDS A FIX" in text and "Stop the instance" in text
+        assert "↻ FIXABLE" in text and "Stop the instance" in text
         assert "1. Stop instance i-web-01" in text and "3. Detach disk d-web-01-sys" in text
         assert "Stop and detach…" in text
 

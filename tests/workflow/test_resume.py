@@ -19,10 +19,7 @@ from ecs_detach.workflow import Outcome, ProgressEvent
 from .conftest import Env, EnvFactory, web_fleet
 
 NO_HOT = {"NoHotDetachInstanceTypes": ["ecs.g7.large"]}
-START = (
-    "aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId i-web "
-    "--profile demo --endpoint ecs-cn-hangzhou.aliyuncs.com"
-)
+START = "aliyun ecs StartInstance --RegionId cn-hangzhou --InstanceId i-web --profile demo"
 
 
 class Killed(BaseException):
