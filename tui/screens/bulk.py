@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Label, Static
 
 from ecs_detach import workflow
 from ecs_detach.plan import Plan
+from ecs_detach.preconditions import DetachOptions
 
 from ..checks import bulk_row, bulk_selectable
 from ..rows import Column, Row
@@ -27,6 +28,7 @@ from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.tables import RowTable
 from .confirm import ConfirmScreen
+from .pickers import PickerScreen
 
 if TYPE_CHECKING:
     from ..app import EcsDetachApp
@@ -61,14 +63,22 @@ class BulkFailed(Message):
 class BulkDetachScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
+        Binding("i", "pick_instance", "Instance (multi-attach)", id="pick-instance"),
         Binding("o", "app.operations", "Jobs"),
     ]
 
-    def __init__(self, disk_ids: Sequence[str], regions: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        disk_ids: Sequence[str],
+        regions: dict[str, str] | None = None,
+        instances: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.disk_ids = list(disk_ids)
         self.regions = dict(regions or {})
         """disk id -> its region (the all-regions view can mark disks of several regions)."""
+        self.instances = dict(instances or {})
+        """disk id -> the instance to detach it from: the operator's choice for a multi-attach disk."""
         self.plans: list[Plan] = []
         self._rows: dict[str, Row] = {}
         self.started = False
@@ -97,13 +107,15 @@ class BulkDetachScreen(Screen[None]):
         app = self.ecs_app
         try:
             plans: list[Plan] = []
-            by_region: dict[str, list[str]] = {}
+            by_region: dict[str, list[workflow.BulkItem]] = {}
             for disk_id in self.disk_ids:
-                by_region.setdefault(self.regions.get(disk_id, ""), []).append(disk_id)
-            for region, ids in by_region.items():
+                options = DetachOptions(instance_id=self.instances.get(disk_id))
+                item = workflow.BulkItem(disk_id, options)
+                by_region.setdefault(self.regions.get(disk_id, ""), []).append(item)
+            for region, items in by_region.items():
                 client = app.client_for(region or None)
                 plans += workflow.prepare_bulk(
-                    client, ids, facts=app.facts_source(), journal=app.services.journal
+                    client, items, facts=app.facts_source(), journal=app.services.journal
                 )
         except Exception as error:
             self.post_message(BulkFailed(error))
@@ -127,6 +139,8 @@ class BulkDetachScreen(Screen[None]):
             text += (
                 f" {skipped} will be left alone (see why above; d on a disk handles stops and system disks)."
             )
+        if any(self._attachments(p.disk_id) and not self.instances.get(p.disk_id) for p in self.plans):
+            text += "\nA multi-attach disk needs its instance chosen: highlight it and press i."
         # What the plans of the disks to detach warn of (an instance an earlier, killed run left Stopped...).
         for warning in dict.fromkeys(w for p in ready for w in p.warnings):
             text += f"\n⚠ {warning}"
@@ -140,6 +154,36 @@ class BulkDetachScreen(Screen[None]):
         key = self.query_one("#bulk-table", RowTable).current_key
         row = self._rows.get(key) if key else None
         self.query_one("#bulk-detail", Static).update(row_detail(row) if row else "")
+
+    def _attachments(self, disk_id: str) -> list[str]:
+        """The instances a multi-attach disk is attached to (empty for any other disk)."""
+        plan = next((p for p in self.plans if p.disk_id == disk_id), None)
+        disk = plan.preconditions.disk if plan is not None and plan.preconditions is not None else None
+        if disk is None or not disk.is_multi_attach:
+            return []
+        return list(disk.attached_instance_ids)
+
+    def action_pick_instance(self) -> None:
+        """Choose which attachment of the highlighted multi-attach disk the bulk run detaches."""
+        disk_id = self.query_one("#bulk-table", RowTable).current_key
+        choices = self._attachments(disk_id) if disk_id and not self.started else []
+        if not disk_id or not choices:
+            self.notify("Only a multi-attach disk has instances to choose from.", title="Instance")
+            return
+        options = [(instance_id, instance_id) for instance_id in choices]
+        current = self.instances.get(disk_id, "")
+        self.app.push_screen(
+            PickerScreen(f"Detach {disk_id} from which instance?", options, current=current),
+            lambda picked: self._instance_picked(disk_id, picked),
+        )
+
+    def _instance_picked(self, disk_id: str, instance_id: str | None) -> None:
+        if not instance_id or instance_id == self.instances.get(disk_id):
+            return
+        self.instances[disk_id] = instance_id
+        self.query_one("#go", Button).disabled = True
+        self.query_one("#bulk-summary", Static).update(plain("Checking every disk again (fresh reads)…"))
+        self.prepare()
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
