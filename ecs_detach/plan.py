@@ -277,43 +277,99 @@ def plan_detach(
     (why the instance must not be started, e.g. its system disk is detached) keeps the start out.
     A system disk's instance is never started.
     """
-    pre = preconditions
-    opts = options or pre.options
-    dur = durations or Durations()
-    to = target
-    region, disk_id, instance_id = pre.region_id, pre.disk_id, pre.instance_id
-    disk, instance = pre.disk, pre.instance
-    warnings: list[str] = []
-    steps: list[PlanStep] = []
-
-    def plan(*, executable: bool, refusal: str = "", nothing: bool = False) -> Plan:
-        return Plan(
-            action="detach",
-            disk_id=disk_id,
-            instance_id=instance_id,
-            region_id=region,
-            steps=tuple(steps),
-            warnings=tuple(warnings),
-            executable=executable,
-            refusal=refusal,
-            nothing_to_do=nothing,
-            options=opts,
-            preconditions=pre,
-            timeout=timeout,
-        )
-
-    multi = disk is not None and disk.is_multi_attach
-    if multi and opts.delete_with_instance is not None:
-        return plan(
+    draft = _DetachDraft(
+        preconditions,
+        options or preconditions.options,
+        durations or Durations(),
+        timeout,
+        stopped_earlier,
+        no_start,
+        target,
+    )
+    pre, opts = draft.pre, draft.opts
+    if draft.multi and opts.delete_with_instance is not None:
+        return draft.plan(
             executable=False,
             refusal=(
-                f"Disk {disk_id} is a multi-attach disk: DeleteWithInstance cannot be set for it; "
+                f"Disk {pre.disk_id} is a multi-attach disk: DeleteWithInstance cannot be set for it; "
                 "leave it unset."
             ),
         )
-    earlier_stopped = bool(stopped_earlier) and instance is not None and instance.status in _DOWN
+    if pre.verdict is Verdict.ALREADY_DETACHED:
+        if draft.earlier_stopped and pre.instance_id:
+            draft.steps.append(draft.detached_wait())
+            if draft.after_earlier_stop():
+                return draft.plan(executable=True)
+            draft.steps.clear()
+        return draft.plan(executable=True, nothing=True)
+    if pre.verdict is Verdict.BLOCKED:
+        return draft.plan(executable=False, refusal=pre.reason)
+    if pre.verdict is Verdict.IN_PROGRESS:
+        draft.steps.append(draft.detached_wait())
+        draft.after_earlier_stop()
+        return draft.plan(executable=True)
+    if pre.needs_stop and not opts.allow_stop:
+        instance = pre.instance
+        why = (
+            "a system disk" if pre.is_system_disk else f"instance type {instance and instance.instance_type}"
+        )
+        return draft.plan(
+            executable=False,
+            refusal=(
+                f"Instance {pre.instance_id} must be stopped first ({why} cannot be detached while it runs); "
+                "allow stopping it (--stop-instance) to go on."
+            ),
+        )
+    for fix in pre.fixes:
+        draft.add_fix(fix.kind)
+    draft.add_detach()
+    draft.add_restart()
+    return draft.plan(executable=True)
 
-    def start_steps(why: str) -> list[PlanStep]:
+
+class _DetachDraft:
+    """A detach plan while it is drawn up: the steps and warnings so far, and how to add each kind."""
+
+    def __init__(
+        self,
+        pre: Preconditions,
+        opts: DetachOptions,
+        dur: Durations,
+        timeout: float,
+        stopped_earlier: str,
+        no_start: str,
+        target: AliyunTarget,
+    ) -> None:
+        self.pre, self.opts, self.dur, self.timeout, self.to = pre, opts, dur, timeout, target
+        self.stopped_earlier, self.no_start = stopped_earlier, no_start
+        self.region, self.disk_id, self.instance_id = pre.region_id, pre.disk_id, pre.instance_id
+        self.multi = pre.disk is not None and pre.disk.is_multi_attach
+        instance = pre.instance
+        self.earlier_stopped = bool(stopped_earlier) and instance is not None and instance.status in _DOWN
+        self.warnings: list[str] = []
+        self.steps: list[PlanStep] = []
+
+    def plan(self, *, executable: bool, refusal: str = "", nothing: bool = False) -> Plan:
+        return Plan(
+            action="detach",
+            disk_id=self.disk_id,
+            instance_id=self.instance_id,
+            region_id=self.region,
+            steps=tuple(self.steps),
+            warnings=tuple(self.warnings),
+            executable=executable,
+            refusal=refusal,
+            nothing_to_do=nothing,
+            options=self.opts,
+            preconditions=self.pre,
+            timeout=self.timeout,
+        )
+
+    def detached_wait(self) -> PlanStep:
+        return _detached_wait_step(self.pre, self.multi, self.dur, self.timeout, self.to)
+
+    def start_steps(self, why: str) -> list[PlanStep]:
+        instance_id, region = self.instance_id, self.region
         params = {"InstanceId": instance_id}
         return [
             PlanStep(
@@ -321,78 +377,55 @@ def plan_detach(
                 f"Start instance {instance_id} again (stopped by {why})",
                 f"instance {instance_id}: Stopped → Starting",
                 0.0,
-                aliyun_command("StartInstance", region, params, target=to),
+                aliyun_command("StartInstance", region, params, target=self.to),
                 params,
             ),
             PlanStep(
                 StepKind.WAIT_INSTANCE_RUNNING,
                 f"Wait until instance {instance_id} is Running",
                 f"instance {instance_id}: Starting → Running",
-                dur.start,
-                _wait_instance(region, instance_id, "Running", timeout, to),
+                self.dur.start,
+                _wait_instance(region, instance_id, "Running", self.timeout, self.to),
             ),
         ]
 
-    def after_earlier_stop() -> bool:
+    def after_earlier_stop(self) -> bool:
         """Warnings (and, with `restart`, the start) for an instance an earlier run stopped and left
         Stopped; True if the start is planned."""
-        if not earlier_stopped:
+        if not self.earlier_stopped:
             return False
-        warnings.append(
-            f"Instance {instance_id} was stopped by an earlier ecs-detach run ({stopped_earlier}) "
+        instance_id, opts = self.instance_id, self.opts
+        self.warnings.append(
+            f"Instance {instance_id} was stopped by an earlier ecs-detach run ({self.stopped_earlier}) "
             "and not started again."
         )
-        start = aliyun_command("StartInstance", region, {"InstanceId": instance_id}, target=to)
-        if pre.is_system_disk:
+        start = aliyun_command("StartInstance", self.region, {"InstanceId": instance_id}, target=self.to)
+        if self.pre.is_system_disk:
             if opts.restart:
-                warnings.append(
+                self.warnings.append(
                     f"Not restarting instance {instance_id}: an instance whose system disk was detached "
                     "cannot start."
                 )
             return False
-        if no_start:
-            warnings.append(f"Not restarting instance {instance_id}: {no_start} It is left Stopped.")
+        if self.no_start:
+            self.warnings.append(
+                f"Not restarting instance {instance_id}: {self.no_start} It is left Stopped."
+            )
             return False
         if not opts.restart:
-            warnings.append(
+            self.warnings.append(
                 f"Instance {instance_id} is left Stopped: this plan does not start it. Start it with "
                 f"`{start}` (or ask for a restart: --restart-instance / DetachOptions(restart=True))."
             )
             return False
-        steps.extend(start_steps("an earlier run"))
+        self.steps.extend(self.start_steps("an earlier run"))
         return True
 
-    if pre.verdict is Verdict.ALREADY_DETACHED:
-        if earlier_stopped and instance_id:
-            steps.append(_detached_wait_step(pre, multi, dur, timeout, to))
-            if after_earlier_stop():
-                return plan(executable=True)
-            steps.clear()
-        return plan(executable=True, nothing=True)
-    if pre.verdict is Verdict.BLOCKED:
-        return plan(executable=False, refusal=pre.reason)
-
-    detached_wait = _detached_wait_step(pre, multi, dur, timeout, to)
-    if pre.verdict is Verdict.IN_PROGRESS:
-        steps.append(detached_wait)
-        after_earlier_stop()
-        return plan(executable=True)
-
-    stops = pre.needs_stop
-    if stops and not opts.allow_stop:
-        why = (
-            "a system disk" if pre.is_system_disk else f"instance type {instance and instance.instance_type}"
-        )
-        return plan(
-            executable=False,
-            refusal=(
-                f"Instance {instance_id} must be stopped first ({why} cannot be detached while it runs); "
-                "allow stopping it (--stop-instance) to go on."
-            ),
-        )
-    for fix in pre.fixes:
-        if fix.kind is FixKind.WAIT_DISK:
-            steps.append(
+    def add_fix(self, kind: FixKind) -> None:
+        region, disk_id, instance_id, dur, to = self.region, self.disk_id, self.instance_id, self.dur, self.to
+        timeout = self.timeout
+        if kind is FixKind.WAIT_DISK:
+            self.steps.append(
                 PlanStep(
                     StepKind.WAIT_DISK_IN_USE,
                     f"Wait until disk {disk_id} finishes attaching",
@@ -401,10 +434,11 @@ def plan_detach(
                     _wait_disk(region, disk_id, "In_use", timeout, to),
                 )
             )
-        elif fix.kind is FixKind.WAIT_INSTANCE:
+        elif kind is FixKind.WAIT_INSTANCE:
+            instance = self.pre.instance
             status = instance.status if instance else "?"
             settled = "Stopped" if status == "Stopping" else "Running"
-            steps.append(
+            self.steps.append(
                 PlanStep(
                     StepKind.WAIT_INSTANCE_SETTLED,
                     f"Wait until instance {instance_id} leaves {status}",
@@ -413,31 +447,10 @@ def plan_detach(
                     _wait_instance(region, instance_id, settled, timeout, to),
                 )
             )
-        elif fix.kind is FixKind.STOP_INSTANCE:
-            params = _stop_params(instance_id, opts)
-            mode = " (force: like pulling the plug, unsaved data is lost)" if opts.force_stop else ""
-            steps.append(
-                PlanStep(
-                    StepKind.STOP_INSTANCE,
-                    f"Stop instance {instance_id}{mode}",
-                    f"instance {instance_id}: Running → Stopping",
-                    0.0,
-                    aliyun_command("StopInstance", region, params, target=to),
-                    params,
-                )
-            )
-            steps.append(
-                PlanStep(
-                    StepKind.WAIT_INSTANCE_STOPPED,
-                    f"Wait until instance {instance_id} is Stopped",
-                    f"instance {instance_id}: Stopping → Stopped",
-                    dur.stop,
-                    _wait_instance(region, instance_id, "Stopped", timeout, to),
-                )
-            )
-            warnings.append(f"Instance {instance_id} will be stopped: whatever runs on it goes down.")
-        elif fix.kind is FixKind.WAIT_DETACHES:
-            steps.append(
+        elif kind is FixKind.STOP_INSTANCE:
+            self.add_stop()
+        elif kind is FixKind.WAIT_DETACHES:
+            self.steps.append(
                 PlanStep(
                     StepKind.WAIT_DETACHES,
                     f"Wait until the disks already detaching from {instance_id} finish",
@@ -453,44 +466,82 @@ def plan_detach(
                 )
             )
 
-    params = {"InstanceId": instance_id, "DiskId": disk_id}
-    if opts.delete_with_instance is not None:
-        params["DeleteWithInstance"] = _bool(opts.delete_with_instance)
-    after = "the attachment to " + instance_id + " is gone" if multi else "Detaching"
-    steps.append(
-        PlanStep(
-            StepKind.DETACH_DISK,
-            f"Detach disk {disk_id} from instance {instance_id}",
-            f"disk {disk_id}: In_use → {after}",
-            0.0,
-            aliyun_command("DetachDisk", region, params, target=to),
-            params,
-        )
-    )
-    steps.append(detached_wait)
-
-    if pre.is_system_disk:
-        warnings.append(
-            f"Disk {disk_id} is the system disk: instance {instance_id} cannot start until a system disk is "
-            "attached again (re-attach it with Bootable and a password or key pair)."
-        )
-        if opts.delete_with_instance is None or opts.delete_with_instance:
-            warnings.append(
-                f"DeleteWithInstance defaults to true for a system disk: disk {disk_id} would be "
-                f"released with instance {instance_id}; pass DeleteWithInstance=false to keep it."
+    def add_stop(self) -> None:
+        instance_id, opts = self.instance_id, self.opts
+        params = _stop_params(instance_id, opts)
+        mode = " (force: like pulling the plug, unsaved data is lost)" if opts.force_stop else ""
+        self.steps.append(
+            PlanStep(
+                StepKind.STOP_INSTANCE,
+                f"Stop instance {instance_id}{mode}",
+                f"instance {instance_id}: Running → Stopping",
+                0.0,
+                aliyun_command("StopInstance", self.region, params, target=self.to),
+                params,
             )
-    if earlier_stopped:
-        after_earlier_stop()
-    elif opts.restart and pre.is_system_disk:
-        warnings.append(
-            f"Not restarting instance {instance_id}: an instance whose system disk was detached cannot start."
         )
-    elif opts.restart and stops:
-        steps.extend(start_steps("this plan"))
-    elif opts.restart and instance is not None and instance.status in _DOWN:
-        # Stopping too: e.g. a run killed right after its StopInstance; the resumed plan must not hide it.
-        warnings.append(f"Instance {instance_id} was {instance.status} before this plan; it is left Stopped.")
-    return plan(executable=True)
+        self.steps.append(
+            PlanStep(
+                StepKind.WAIT_INSTANCE_STOPPED,
+                f"Wait until instance {instance_id} is Stopped",
+                f"instance {instance_id}: Stopping → Stopped",
+                self.dur.stop,
+                _wait_instance(self.region, instance_id, "Stopped", self.timeout, self.to),
+            )
+        )
+        self.warnings.append(f"Instance {instance_id} will be stopped: whatever runs on it goes down.")
+
+    def add_detach(self) -> None:
+        disk_id, instance_id, opts = self.disk_id, self.instance_id, self.opts
+        params = _detach_params(disk_id, instance_id, opts)
+        after = "the attachment to " + instance_id + " is gone" if self.multi else "Detaching"
+        self.steps.append(
+            PlanStep(
+                StepKind.DETACH_DISK,
+                f"Detach disk {disk_id} from instance {instance_id}",
+                f"disk {disk_id}: In_use → {after}",
+                0.0,
+                aliyun_command("DetachDisk", self.region, params, target=self.to),
+                params,
+            )
+        )
+        self.steps.append(self.detached_wait())
+        if self.pre.is_system_disk:
+            self.warnings.append(
+                f"Disk {disk_id} is the system disk: instance {instance_id} cannot start until a system disk "
+                "is attached again (re-attach it with Bootable and a password or key pair)."
+            )
+            if opts.delete_with_instance is None or opts.delete_with_instance:
+                self.warnings.append(
+                    f"DeleteWithInstance defaults to true for a system disk: disk {disk_id} would be "
+                    f"released with instance {instance_id}; pass DeleteWithInstance=false to keep it."
+                )
+
+    def add_restart(self) -> None:
+        """After the detach: start the instance again when this plan (or an earlier run) stopped it."""
+        instance_id, opts, pre, instance = self.instance_id, self.opts, self.pre, self.pre.instance
+        if self.earlier_stopped:
+            self.after_earlier_stop()
+        elif opts.restart and pre.is_system_disk:
+            self.warnings.append(
+                f"Not restarting instance {instance_id}: an instance whose system disk was detached cannot "
+                "start."
+            )
+        elif opts.restart and pre.needs_stop:
+            self.steps.extend(self.start_steps("this plan"))
+        elif opts.restart and instance is not None and instance.status in _DOWN:
+            # Stopping too: e.g. a run killed right after its StopInstance; the resumed plan must not hide it.
+            self.warnings.append(
+                f"Instance {instance_id} was {instance.status} before this plan; it is left Stopped."
+            )
+
+
+def _detach_params(disk_id: str, instance_id: str, options: DetachOptions) -> dict[str, str]:
+    """DetachDisk's API parameters for this disk, instance and options."""
+    params = {"InstanceId": instance_id, "DiskId": disk_id}
+    if options.delete_with_instance is not None:
+        params["DeleteWithInstance"] = _bool(options.delete_with_instance)
+    return params
 
 
 _DOWN = (INSTANCE_STOPPED, INSTANCE_STOPPING)
