@@ -627,6 +627,32 @@ def prepare_bulk(
     return plans
 
 
+def _restart_group(runner: _Runner, *, stopped_by_us: bool) -> tuple[str, Outcome | None, bool]:
+    """Start an instance again after the last of its disks: (the note for that disk's message, FAILED if the
+    start failed, whether the instance is left Stopped on purpose)."""
+    timeout = runner.timeout or DEFAULT_TIMEOUT
+    outcome: Outcome | None = None
+    left_stopped = False
+    try:
+        if stopped_by_us:
+            # Never an instance without its system disk (one of this group's disks, perhaps).
+            why_not = _no_system_disk(runner)
+            left_stopped = bool(why_not)
+        else:
+            # Stopped only by an earlier run: started only if still Stopped, still ours (the
+            # journal shows no start since) and with its system disk, as a single run does.
+            why_not = _earlier_start_blocker(runner, timeout, _durations(runner).stop)
+        if why_not:
+            note = f" {why_not}"
+        else:
+            _start(runner, timeout, _durations(runner).start)
+            note = f" Instance {runner.instance_id} was started again."
+    except _Stop as stop:
+        note = f" Starting instance {runner.instance_id} again failed: {stop.result.message}"
+        outcome = Outcome.FAILED
+    return note, outcome, left_stopped
+
+
 def run_bulk(
     client: WorkflowClient,
     plans: Sequence[Plan],
@@ -722,26 +748,7 @@ def run_bulk(
                 results[index] = result
         if (stopped_by_us or earlier) and wants_restart and last_runner is not None:
             last = indexes[-1]
-            timeout = last_runner.timeout or DEFAULT_TIMEOUT
-            outcome: Outcome | None = None
-            left_stopped = False
-            try:
-                if stopped_by_us:
-                    # Never an instance without its system disk (one of this group's disks, perhaps).
-                    why_not = _no_system_disk(last_runner)
-                    left_stopped = bool(why_not)
-                else:
-                    # Stopped only by an earlier run: started only if still Stopped, still ours (the
-                    # journal shows no start since) and with its system disk, as a single run does.
-                    why_not = _earlier_start_blocker(last_runner, timeout, _durations(last_runner).stop)
-                if why_not:
-                    note = f" {why_not}"
-                else:
-                    _start(last_runner, timeout, _durations(last_runner).start)
-                    note = f" Instance {last_runner.instance_id} was started again."
-            except _Stop as stop:
-                note = f" Starting instance {last_runner.instance_id} again failed: {stop.result.message}"
-                outcome = Outcome.FAILED
+            note, outcome, left_stopped = _restart_group(last_runner, stopped_by_us=stopped_by_us)
             with lock:
                 previous = results[last]
                 if previous is not None:

@@ -1032,22 +1032,18 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
     # A start without a stop: the plan starts an instance an earlier run of ours stopped and left Stopped.
     earlier_start = restart and not may_stop
     runner.earlier_stopped = earlier_start
-    detach_sent = False
-    resends = 0
-    races = 0
-    limit_since: float | None = None
-    rounds = 0
+    tries = _DetachTries()
     while True:
-        rounds += 1
-        if rounds > _MAX_ROUNDS:
+        tries.rounds += 1
+        if tries.rounds > _MAX_ROUNDS:
             raise runner.stop(
                 Outcome.FAILED,
                 f"Disk {plan.disk_id}: the state kept changing; gave up after {_MAX_ROUNDS} checks.",
             )
         pre = runner.inspect(options)
         verdict = pre.verdict
-        if verdict is Verdict.ALREADY_DETACHED or (detach_sent and _detached(pre)):
-            if detach_sent:
+        if verdict is Verdict.ALREADY_DETACHED or (tries.detach_sent and _detached(pre)):
+            if tries.detach_sent:
                 break
             if runner.mutated:
                 raise runner.stop(
@@ -1066,7 +1062,7 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
             runner.wait_detached(timeout, dur.detach)
             break
         if verdict is Verdict.BLOCKED:
-            if detach_sent and pre.row(8).failing:
+            if tries.detach_sent and pre.row(8).failing:
                 break  # the attachment is gone: our detach finished
             outcome = Outcome.ABORTED if runner.mutated else Outcome.BLOCKED
             lead = "The state changed for the worse: " if runner.mutated else ""
@@ -1084,99 +1080,134 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
             )
             _stop_instance(runner, options, timeout, dur.stop)
             continue
-        if resends > _MAX_RECONCILED_RETRIES:
+        if tries.resends > _MAX_RECONCILED_RETRIES:
             raise runner.stop(
                 Outcome.FAILED,
-                f"DetachDisk for {plan.disk_id} got no clear answer {resends} times, and each time it had "
-                "not taken effect; stopping.",
+                f"DetachDisk for {plan.disk_id} got no clear answer {tries.resends} times, and each time it "
+                "had not taken effect; stopping.",
                 code="TransportError",
                 remedy="Check the network or the endpoint, then try again.",
             )
-        disk = pre.disk
-        params = {"InstanceId": plan.instance_id, "DiskId": plan.disk_id}
-        if options.delete_with_instance is not None:
-            params["DeleteWithInstance"] = "true" if options.delete_with_instance else "false"
-        context = {
-            "disk_type": disk.type if disk else "",
-            "device": disk.device_on(plan.instance_id) if disk else "",
-            "multi_attach": bool(disk and disk.is_multi_attach),
-            "delete_with_instance_before": bool(disk and disk.delete_with_instance),
-            "instance_status": pre.instance.status if pre.instance else "",
-        }
-        _, intent, error = runner.mutate(
-            StepKind.DETACH_DISK,
-            "DetachDisk",
-            lambda: runner.client.detach_disk(
-                plan.disk_id, plan.instance_id, delete_with_instance=options.delete_with_instance
-            ),
-            params=params,
-            context=context,
-            describe=f"Detaching disk {plan.disk_id} from instance {plan.instance_id}",
-        )
-        if isinstance(error, _THROTTLED):
-            continue  # not applied: read again (after the back-off) and decide afresh
-        detach_sent = True
-        if error is None:
-            runner.wait_detached(timeout, dur.detach)
+        if _send_detach(runner, plan, options, pre, tries, timeout, dur):
             break
-        if isinstance(error, _UNSURE):
-            result = runner.reconcile(intent, "DetachDisk", plan.disk_id, plan.instance_id)
-            if result in (Result.WENT_THROUGH, Result.IN_PROGRESS):
-                runner.wait_detached(timeout, dur.detach)
-                break
-            if result == Result.DID_NOT_HAPPEN:
-                resends += 1
-                continue  # not blind: the fresh read says it did not happen; check everything again
-            raise runner.stop(
-                Outcome.FAILED,
-                "The outcome of DetachDisk is unknown and the disk's state does not tell whether it went "
-                "through "
-                f"({runner.steps[-1].message}). Nothing more was sent.",
-                code="TransportError",
-            )
-        if isinstance(error, ApiError):
-            if error.code == "InvalidDisk.AlreadyDetached":
-                runner.steps.append(StepResult("detach-disk", f"Disk {plan.disk_id} is already detached."))
-                break
-            if error.code == "InvalidOperation.DiskDetachingFromThisEcs":
-                runner.wait_detached(timeout, dur.detach)
-                break
-            if error.code == "DisksDetachingOnEcsExceeded":
-                # A limit the API does not publish: wait (bounded by the timeout) for other detaches to end.
-                now = runner.clock()
-                limit_since = now if limit_since is None else limit_since
-                if now - limit_since >= timeout:
-                    raise runner.stop(
-                        Outcome.TIMED_OUT,
-                        f"Other disks were still detaching from {plan.instance_id} after "
-                        f"{now - limit_since:.0f} s (DisksDetachingOnEcsExceeded); nothing was detached.",
-                        code=error.code,
-                        remedy="Try again once they are Available.",
-                    )
-                rounds -= 1
-                runner.emit(
-                    StepKind.WAIT_DETACHES.value,
-                    f"Too many disks are detaching from {plan.instance_id} (DisksDetachingOnEcsExceeded); "
-                    "checking again in 10 s",
-                )
-                runner.sleep(10.0)
-                continue
-            if error.code in _RACE_CODES and races < _MAX_RACES:
-                # The state moved between our read and the call (or a limit we cannot see): wait a little,
-                # then read again and decide afresh.
-                races += 1
-                runner.emit("check", f"DetachDisk was refused ({error.code}); checking again in 2 s")
-                runner.sleep(2.0)
-                continue
-            raise runner.stop(
-                Outcome.FAILED,
-                f"DetachDisk was refused: {error}",
-                code=error.code,
-                remedy=error.remedy,
-            )
+    return _finish_detach(
+        runner, plan, restart=restart, earlier_start=earlier_start, timeout=timeout, dur=dur
+    )
+
+
+@dataclass
+class _DetachTries:
+    """What one detach run has counted so far (bounds against ping-pong and blind re-sends)."""
+
+    detach_sent: bool = False
+    resends: int = 0  # DetachDisk re-sent after a lost answer reconciled as "did not happen"
+    races: int = 0  # DetachDisk refused for a state our read did not show
+    limit_since: float | None = None  # when DisksDetachingOnEcsExceeded was first answered
+    rounds: int = 0  # re-inspections
+
+
+def _send_detach(
+    runner: _Runner,
+    plan: Plan,
+    options: DetachOptions,
+    pre: Preconditions,
+    tries: _DetachTries,
+    timeout: float,
+    dur: Durations,
+) -> bool:
+    """Send DetachDisk for a READY disk and act on the answer: True when the detach is done (or finished
+    behind our back), False to read again and decide afresh. Raises `_Stop` when the run ends here."""
+    disk = pre.disk
+    params = {"InstanceId": plan.instance_id, "DiskId": plan.disk_id}
+    if options.delete_with_instance is not None:
+        params["DeleteWithInstance"] = "true" if options.delete_with_instance else "false"
+    context = {
+        "disk_type": disk.type if disk else "",
+        "device": disk.device_on(plan.instance_id) if disk else "",
+        "multi_attach": bool(disk and disk.is_multi_attach),
+        "delete_with_instance_before": bool(disk and disk.delete_with_instance),
+        "instance_status": pre.instance.status if pre.instance else "",
+    }
+    _, intent, error = runner.mutate(
+        StepKind.DETACH_DISK,
+        "DetachDisk",
+        lambda: runner.client.detach_disk(
+            plan.disk_id, plan.instance_id, delete_with_instance=options.delete_with_instance
+        ),
+        params=params,
+        context=context,
+        describe=f"Detaching disk {plan.disk_id} from instance {plan.instance_id}",
+    )
+    if isinstance(error, _THROTTLED):
+        return False  # not applied: read again (after the back-off) and decide afresh
+    tries.detach_sent = True
+    if error is None:
+        runner.wait_detached(timeout, dur.detach)
+        return True
+    if isinstance(error, _UNSURE):
+        result = runner.reconcile(intent, "DetachDisk", plan.disk_id, plan.instance_id)
+        if result in (Result.WENT_THROUGH, Result.IN_PROGRESS):
+            runner.wait_detached(timeout, dur.detach)
+            return True
+        if result == Result.DID_NOT_HAPPEN:
+            tries.resends += 1
+            return False  # not blind: the fresh read says it did not happen; check everything again
         raise runner.stop(
-            Outcome.FAILED, f"DetachDisk was not sent: {error}", remedy=getattr(error, "remedy", "")
+            Outcome.FAILED,
+            "The outcome of DetachDisk is unknown and the disk's state does not tell whether it went "
+            "through "
+            f"({runner.steps[-1].message}). Nothing more was sent.",
+            code="TransportError",
         )
+    if isinstance(error, ApiError):
+        if error.code == "InvalidDisk.AlreadyDetached":
+            runner.steps.append(StepResult("detach-disk", f"Disk {plan.disk_id} is already detached."))
+            return True
+        if error.code == "InvalidOperation.DiskDetachingFromThisEcs":
+            runner.wait_detached(timeout, dur.detach)
+            return True
+        if error.code == "DisksDetachingOnEcsExceeded":
+            # A limit the API does not publish: wait (bounded by the timeout) for other detaches to end.
+            now = runner.clock()
+            tries.limit_since = now if tries.limit_since is None else tries.limit_since
+            if now - tries.limit_since >= timeout:
+                raise runner.stop(
+                    Outcome.TIMED_OUT,
+                    f"Other disks were still detaching from {plan.instance_id} after "
+                    f"{now - tries.limit_since:.0f} s (DisksDetachingOnEcsExceeded); nothing was detached.",
+                    code=error.code,
+                    remedy="Try again once they are Available.",
+                )
+            tries.rounds -= 1
+            runner.emit(
+                StepKind.WAIT_DETACHES.value,
+                f"Too many disks are detaching from {plan.instance_id} (DisksDetachingOnEcsExceeded); "
+                "checking again in 10 s",
+            )
+            runner.sleep(10.0)
+            return False
+        if error.code in _RACE_CODES and tries.races < _MAX_RACES:
+            # The state moved between our read and the call (or a limit we cannot see): wait a little,
+            # then read again and decide afresh.
+            tries.races += 1
+            runner.emit("check", f"DetachDisk was refused ({error.code}); checking again in 2 s")
+            runner.sleep(2.0)
+            return False
+        raise runner.stop(
+            Outcome.FAILED,
+            f"DetachDisk was refused: {error}",
+            code=error.code,
+            remedy=error.remedy,
+        )
+    raise runner.stop(
+        Outcome.FAILED, f"DetachDisk was not sent: {error}", remedy=getattr(error, "remedy", "")
+    )
+
+
+def _finish_detach(
+    runner: _Runner, plan: Plan, *, restart: bool, earlier_start: bool, timeout: float, dur: Durations
+) -> RunResult:
+    """The detach is done: start the instance again if the plan says so, and say what became of it."""
     message = f"Disk {plan.disk_id} is detached from instance {plan.instance_id}."
     if earlier_start and not runner.stopped_instance:
         # The plan starts an instance an earlier run stopped: only if it is still Stopped, still ours
