@@ -1,11 +1,11 @@
 """Bulk detach: many confirmed plans at once — `prepare_bulk`, `run_bulk` and the machinery they share.
 
-`ecs_detach.workflow` runs one disk (`_Runner`); this module runs many of them together and adds what a bulk
-run shares between its workers: a DetachDisk token bucket (`_Pacer`), batched fresh reads (`_Reads`), one
+`ecs_detach.detach.single` runs one disk (`_Runner`); this module runs many of them together and adds what a
+bulk run shares between its workers: a DetachDisk token bucket (`_Pacer`), batched fresh reads (`_Reads`), one
 poller for every detaching disk (`_Poller`), the worker slots and the one notice of throttling (`_Bulk`).
-A run reaches its bulk run only through `workflow._InBulk` (the methods `_Bulk` implements), so
-`ecs_detach.workflow` never imports this module at run time; it re-exports `BulkItem`, `BulkReport`,
-`prepare_bulk` and `run_bulk` lazily.
+A run reaches its bulk run only through `ecs_detach.detach.runner._InBulk` (the methods `_Bulk`
+implements), so the runner never imports this module; `ecs_detach.workflow` re-exports `BulkItem`,
+`BulkReport`, `prepare_bulk` and `run_bulk`.
 """
 
 from __future__ import annotations
@@ -20,33 +20,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ecs_detach._display import Displayable
+from ecs_detach.detach.facts import FactsSource
+from ecs_detach.detach.history import _start_blocker
+from ecs_detach.detach.power import _earlier_start_blocker, _start
+from ecs_detach.detach.reads import _read_disk, _read_instance, _state_from, prepare
+from ecs_detach.detach.results import CancelToken, Outcome, ProgressEvent, RunResult, WorkflowClient, _pause
+from ecs_detach.detach.runner import _DETACHED_STATES, _durations, _Runner, _Stop, _Throttle
+from ecs_detach.detach.single import _run_detach
 from ecs_detach.errors import EcsError, ThrottledError
 from ecs_detach.journal import Journal
 from ecs_detach.models import Disk, Instance
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind
 from ecs_detach.preconditions import DetachOptions
-from ecs_detach.workflow import (
-    _DETACHED_STATES,
-    CancelToken,
-    FactsSource,
-    Outcome,
-    ProgressEvent,
-    RunResult,
-    WorkflowClient,
-    _durations,
-    _earlier_start_blocker,
-    _pause,
-    _read_disk,
-    _read_instance,
-    _run_detach,
-    _Runner,
-    _start,
-    _start_blocker,
-    _state_from,
-    _Stop,
-    _Throttle,
-    prepare,
-)
 
 __all__ = ["BulkItem", "BulkReport", "prepare_bulk", "run_bulk"]
 
@@ -444,7 +429,7 @@ class _Bulk:
         elif self.on_progress is not None:
             self.on_progress(ProgressEvent("throttled", message, "", ""))
 
-    # -- what a run of this bulk run asks of it (`workflow._InBulk`) ----------------------------------------
+    # -- what a run of this bulk run asks of it (`runner._InBulk`) ----------------------------------------
 
     def fresh_read(self, runner: _Runner, instance_id: str) -> tuple[float, Disk | None, Instance | None]:
         """Take the disk's DetachDisk slot first, then read the disk and its instance (batched with other

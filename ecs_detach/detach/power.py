@@ -1,0 +1,132 @@
+"""Stopping and starting the instance inside a run (each after a fresh read, journaled)."""
+
+from __future__ import annotations
+
+from ecs_detach.detach.history import _start_blocker
+from ecs_detach.detach.reads import _read_instance
+from ecs_detach.detach.results import Outcome
+from ecs_detach.detach.runner import _MAX_THROTTLED, _THROTTLED, _UNSURE, _Runner
+from ecs_detach.errors import ApiError, EcsError
+from ecs_detach.journal import Result
+from ecs_detach.models import INSTANCE_RUNNING, INSTANCE_STOPPED, INSTANCE_STOPPING
+from ecs_detach.plan import StepKind
+from ecs_detach.preconditions import DetachOptions
+
+
+def _earlier_start_blocker(runner: _Runner, timeout: float, expected: float) -> str:
+    """Before starting an instance an earlier run stopped: a fresh read (waiting out a Stopping). Returns why
+    it is not started ("" when it may be)."""
+    instance_id = runner.instance_id
+    try:
+        instance = _read_instance(runner.client, instance_id)
+        if instance is not None and instance.status == INSTANCE_STOPPING:
+            runner.wait_instance(INSTANCE_STOPPED, StepKind.WAIT_INSTANCE_STOPPED, timeout, expected)
+            instance = _read_instance(runner.client, instance_id)
+        if instance is None or instance.status != INSTANCE_STOPPED:
+            status = instance.status if instance is not None else "gone"
+            return f"Instance {instance_id} is {status}, not Stopped: not starting it."
+        if runner.journal is not None and runner.journal.stopped_by_us(instance_id) is None:
+            return (
+                f"Instance {instance_id} is Stopped, but the journal no longer shows it stopped by "
+                "ecs-detach: not starting it."
+            )
+        blocker = _start_blocker(runner.client, runner.journal, instance_id)
+    except EcsError as exc:
+        raise runner.read_failed(f"instance {instance_id}", exc) from None
+    if blocker:
+        return f"Not starting instance {instance_id}: {blocker} It is left Stopped."
+    return ""
+
+
+def _stop_instance(runner: _Runner, options: DetachOptions, timeout: float, expected: float) -> None:
+    params = {"InstanceId": runner.instance_id}
+    if options.force_stop:
+        params["ForceStop"] = "true"
+    if options.stopped_mode:
+        params["StoppedMode"] = options.stopped_mode
+    _, intent, error = runner.mutate(
+        StepKind.STOP_INSTANCE,
+        "StopInstance",
+        lambda: runner.client.stop_instance(
+            runner.instance_id, force_stop=options.force_stop, stopped_mode=options.stopped_mode
+        ),
+        params=params,
+        context={"reason": f"detach {runner.disk_id}"},
+        describe=f"Stopping instance {runner.instance_id}",
+    )
+    if isinstance(error, _THROTTLED):
+        return  # not applied: the next round reads again and decides
+    if isinstance(error, _UNSURE):
+        result = runner.reconcile(intent, "StopInstance", "", runner.instance_id)
+        if result == Result.DID_NOT_HAPPEN:
+            return  # the next round checks again
+        if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
+            raise runner.stop(
+                Outcome.FAILED,
+                "The outcome of StopInstance is unknown, and the instance's state does not tell.",
+            )
+    elif isinstance(error, ApiError):
+        if error.code == "IncorrectInstanceStatus":
+            return  # it moved between our read and the call; the next round sees where it is
+        raise runner.stop(
+            Outcome.FAILED, f"StopInstance was refused: {error}", code=error.code, remedy=error.remedy
+        )
+    elif error is not None:
+        raise runner.stop(Outcome.FAILED, f"StopInstance was not sent: {error}")
+    runner.stopped_instance = True
+    runner.wait_instance(INSTANCE_STOPPED, StepKind.WAIT_INSTANCE_STOPPED, timeout, expected)
+
+
+def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "detached") -> None:
+    """Start the instance again (after a fresh read that finds it Stopped), then wait until Running."""
+    lead = f"Disk {runner.disk_id} is {done}, but"
+    for _ in range(_MAX_THROTTLED + 1):
+        runner.back_off()
+        try:
+            instance = _read_instance(runner.client, runner.instance_id)
+        except EcsError as exc:
+            raise runner.read_failed(f"instance {runner.instance_id}", exc) from None
+        if instance is None or instance.status != INSTANCE_STOPPED:
+            status = instance.status if instance else "gone"
+            runner.stopped_instance = runner.earlier_stopped = False  # no longer ours to report as Stopped
+            raise runner.stop(
+                Outcome.ABORTED,
+                f"{lead} instance {runner.instance_id} is {status}, not Stopped: not starting it.",
+            )
+        _, intent, error = runner.mutate(
+            StepKind.START_INSTANCE,
+            "StartInstance",
+            lambda: runner.client.start_instance(runner.instance_id),
+            params={"InstanceId": runner.instance_id},
+            describe=f"Starting instance {runner.instance_id} again",
+        )
+        if isinstance(error, _THROTTLED):
+            continue
+        if isinstance(error, _UNSURE):
+            result = runner.reconcile(intent, "StartInstance", "", runner.instance_id)
+            if result == Result.DID_NOT_HAPPEN:
+                continue  # read again above: still Stopped, so starting it again is safe (bounded)
+            if result != Result.WENT_THROUGH and result != Result.IN_PROGRESS:
+                raise runner.stop(
+                    Outcome.FAILED,
+                    f"{lead} starting instance {runner.instance_id} did not happen.",
+                    remedy=f"Start it by hand: aliyun ecs StartInstance --InstanceId {runner.instance_id}",
+                )
+        elif isinstance(error, ApiError):
+            raise runner.stop(
+                Outcome.FAILED,
+                f"{lead} StartInstance was refused: {error}",
+                code=error.code,
+                remedy=error.remedy,
+            )
+        elif error is not None:
+            raise runner.stop(Outcome.FAILED, f"{lead} StartInstance was not sent: {error}")
+        break
+    else:
+        raise runner.stop(
+            Outcome.FAILED,
+            f"{lead} starting instance {runner.instance_id} did not happen after {_MAX_THROTTLED + 1} tries.",
+            remedy=f"Start it by hand: aliyun ecs StartInstance --InstanceId {runner.instance_id}",
+        )
+    runner.stopped_instance = runner.earlier_stopped = False
+    runner.wait_instance(INSTANCE_RUNNING, StepKind.WAIT_INSTANCE_RUNNING, timeout, expected)

@@ -1,0 +1,160 @@
+"""Re-attaching a detached disk (undo): its plan and its run."""
+
+from __future__ import annotations
+
+from ecs_detach.detach.facts import FactsSource, _facts
+from ecs_detach.detach.power import _start
+from ecs_detach.detach.reads import _read_disk, _read_instance, aliyun_target
+from ecs_detach.detach.results import Outcome, RunResult, WorkflowClient
+from ecs_detach.detach.runner import _MAX_ROUNDS, _THROTTLED, _UNSURE, _durations, _Runner
+from ecs_detach.errors import ApiError, EcsError
+from ecs_detach.journal import JournalRecord, Result
+from ecs_detach.models import DISK_ATTACHING, DISK_DETACHING, INSTANCE_STOPPED, INSTANCE_TRANSITIONAL
+from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind, plan_reattach
+
+
+def prepare_reattach(
+    client: WorkflowClient,
+    record: JournalRecord,
+    *,
+    credential: str | None = None,
+    start_after: bool = False,
+    facts: FactsSource = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Plan:
+    """The plan to undo the DetachDisk `record` (an intent or outcome from the journal): AttachDisk back.
+
+    `credential` ("password" or "key-pair") says which the caller will give for a system disk.
+    """
+    if record.action != "DetachDisk":
+        raise ValueError(f"only a DetachDisk record can be undone, not {record.action}")
+    system = record.context.get("disk_type") == "system"
+    if not record.context.get("disk_type"):
+        disk = _read_disk(client, record.disk_id)
+        system = disk is not None and disk.is_system
+    known = _facts(facts)
+    before = record.context.get("delete_with_instance_before")
+    multi = bool(record.context.get("multi_attach"))
+    return plan_reattach(
+        record.disk_id,
+        record.instance_id,
+        record.region or client.region_id,
+        system_disk=system,
+        credential=credential,
+        delete_with_instance=None if multi or not isinstance(before, bool) else before,
+        start_after=start_after,
+        durations=known.durations if known else None,
+        timeout=timeout,
+        target=aliyun_target(client),
+    )
+
+
+def _run_reattach(
+    runner: _Runner, plan: Plan, *, password: str | None, key_pair_name: str | None
+) -> RunResult:
+    if not plan.executable:
+        return runner.result(Outcome.BLOCKED, plan.refusal)
+    timeout = runner.timeout or plan.timeout
+    dur = _durations(runner)
+    system = any(step.params.get("Bootable") == "true" for step in plan.steps)
+    attach_step = next(step for step in plan.steps if step.kind is StepKind.ATTACH_DISK)
+    dwi = attach_step.params.get("DeleteWithInstance")
+    delete_with_instance = None if dwi is None else dwi == "true"
+    for _ in range(_MAX_ROUNDS):
+        try:
+            disk = _read_disk(runner.client, plan.disk_id)
+            instance = _read_instance(runner.client, plan.instance_id)
+        except EcsError as exc:
+            raise runner.read_failed(f"disk {plan.disk_id}", exc) from None
+        runner.last_disk = disk
+        if disk is None:
+            raise runner.stop(Outcome.FAILED, f"Disk {plan.disk_id} no longer exists: nothing to re-attach.")
+        if instance is None:
+            raise runner.stop(Outcome.FAILED, f"Instance {plan.instance_id} no longer exists.")
+        if instance.security_locked:
+            raise runner.stop(
+                Outcome.BLOCKED,
+                f"Instance {plan.instance_id} is locked for security reasons: every operation is refused.",
+                code="InstanceLockedForSecurity",
+            )
+        if plan.instance_id in disk.attached_instance_ids and disk.status != DISK_DETACHING:
+            if disk.status == DISK_ATTACHING:
+                break  # someone (perhaps us, earlier) is attaching it: follow
+            return runner.result(
+                Outcome.DONE, f"Disk {plan.disk_id} is already attached to instance {plan.instance_id}."
+            )
+        if disk.status == DISK_DETACHING and plan.instance_id in disk.attached_instance_ids:
+            runner.wait_detached(timeout, dur.detach)
+            continue
+        if disk.attached_instance_ids and not disk.is_multi_attach:
+            raise runner.stop(
+                Outcome.BLOCKED,
+                f"Disk {plan.disk_id} is attached to {', '.join(disk.attached_instance_ids)} now; "
+                "detach it there first.",
+            )
+        if instance.status in INSTANCE_TRANSITIONAL:
+            runner.wait_instance("settled", StepKind.WAIT_INSTANCE_SETTLED, timeout, dur.stop)
+            continue
+        if system and instance.status != INSTANCE_STOPPED:
+            raise runner.stop(
+                Outcome.BLOCKED,
+                f"Instance {plan.instance_id} is {instance.status}; a system disk is attached only to "
+                "a Stopped instance.",
+                code="IncorrectInstanceStatus",
+            )
+        _, intent, error = runner.mutate(
+            StepKind.ATTACH_DISK,
+            "AttachDisk",
+            lambda: runner.client.attach_disk(
+                plan.disk_id,
+                plan.instance_id,
+                bootable=True if system else None,
+                password=password,
+                key_pair_name=key_pair_name,
+                delete_with_instance=delete_with_instance,
+            ),
+            params=attach_step.params,
+            context={"undo": True, "disk_type": disk.type},
+            describe=attach_step.description,
+        )
+        if isinstance(error, _THROTTLED):
+            runner.back_off()
+            continue
+        if isinstance(error, _UNSURE):
+            result = runner.reconcile(intent, "AttachDisk", plan.disk_id, plan.instance_id)
+            if result == Result.DID_NOT_HAPPEN:
+                continue
+            if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
+                raise runner.stop(
+                    Outcome.FAILED,
+                    "The outcome of AttachDisk is unknown, and the disk's state does not tell.",
+                )
+        elif isinstance(error, ApiError):
+            raise runner.stop(
+                Outcome.FAILED, f"AttachDisk was refused: {error}", code=error.code, remedy=error.remedy
+            )
+        elif error is not None:
+            raise runner.stop(Outcome.FAILED, f"AttachDisk was not sent: {error}")
+        break
+    else:
+        raise runner.stop(Outcome.FAILED, f"Disk {plan.disk_id}: the state kept changing; gave up.")
+
+    def attached(state: str) -> bool:
+        return state not in (DISK_ATTACHING, "Available", "Detached")
+
+    reader = runner.disk_state(plan.disk_id, plan.instance_id)
+    runner.wait(
+        StepKind.WAIT_DISK_IN_USE,
+        f"disk {plan.disk_id}",
+        reader,
+        attached,
+        expected=dur.attach,
+        timeout=timeout,
+        target=f"attached to {plan.instance_id}",
+    )
+    message = f"Disk {plan.disk_id} is attached to instance {plan.instance_id} again."
+    if plan.has_step(StepKind.START_INSTANCE):
+        runner.stopped_instance = True
+        _start(runner, timeout, dur.start, done="attached again")
+        message += f" Instance {plan.instance_id} is Running."
+    return runner.result(Outcome.DONE, message)
