@@ -11,10 +11,17 @@ import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from ecs_detach._display import Displayable
+from ecs_detach.detach.steps import (
+    MUTATING_STEPS,
+    StepKind,
+    api_bool,
+    detach_params,
+    start_params,
+    stop_params,
+)
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
 
@@ -33,27 +40,6 @@ DEFAULT_TIMEOUT = 300.0  # seconds; "about a minute" is not a safe bound (design
 SECRET_PLACEHOLDER = "<password>"
 
 
-class StepKind(StrEnum):
-    WAIT_DISK_IN_USE = "wait-disk-in-use"
-    WAIT_INSTANCE_SETTLED = "wait-instance-settled"
-    STOP_INSTANCE = "stop-instance"
-    WAIT_INSTANCE_STOPPED = "wait-instance-stopped"
-    WAIT_DETACHES = "wait-detaches"
-    DETACH_DISK = "detach-disk"
-    WAIT_DISK_DETACHED = "wait-disk-detached"
-    ATTACH_DISK = "attach-disk"
-    START_INSTANCE = "start-instance"
-    WAIT_INSTANCE_RUNNING = "wait-instance-running"
-
-
-_ACTIONS = {
-    StepKind.STOP_INSTANCE: "StopInstance",
-    StepKind.DETACH_DISK: "DetachDisk",
-    StepKind.ATTACH_DISK: "AttachDisk",
-    StepKind.START_INSTANCE: "StartInstance",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class PlanStep:
     kind: StepKind
@@ -66,11 +52,12 @@ class PlanStep:
     @property
     def action(self) -> str | None:
         """The API action this step calls (None for a wait)."""
-        return _ACTIONS.get(self.kind)
+        step = MUTATING_STEPS.get(self.kind)
+        return step.action if step is not None else None
 
     @property
     def mutating(self) -> bool:
-        return self.kind in _ACTIONS
+        return self.kind in MUTATING_STEPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,10 +196,6 @@ def aliyun_command(
     return " ".join([*parts, *target.flags()])  # where to send it last: the call reads first
 
 
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
 def _wait_disk(region_id: str, disk_id: str, target: str, timeout: float, to: AliyunTarget) -> str:
     return aliyun_command(
         "DescribeDisks",
@@ -244,15 +227,6 @@ def _wait_instance(region_id: str, instance_id: str, target: str, timeout: float
         waiter=f"--waiter expr='Instances.Instance[0].Status' to={target} timeout={min(int(timeout), 600)}",
         target=to,
     )
-
-
-def _stop_params(instance_id: str, options: DetachOptions) -> dict[str, str]:
-    params = {"InstanceId": instance_id}
-    if options.force_stop:
-        params["ForceStop"] = "true"
-    if options.stopped_mode:
-        params["StoppedMode"] = options.stopped_mode
-    return params
 
 
 def plan_detach(
@@ -370,7 +344,7 @@ class _DetachDraft:
 
     def start_steps(self, why: str) -> list[PlanStep]:
         instance_id, region = self.instance_id, self.region
-        params = {"InstanceId": instance_id}
+        params = start_params(instance_id)
         return [
             PlanStep(
                 StepKind.START_INSTANCE,
@@ -399,7 +373,7 @@ class _DetachDraft:
             f"Instance {instance_id} was stopped by an earlier ecs-detach run ({self.stopped_earlier}) "
             "and not started again."
         )
-        start = aliyun_command("StartInstance", self.region, {"InstanceId": instance_id}, target=self.to)
+        start = aliyun_command("StartInstance", self.region, start_params(instance_id), target=self.to)
         if self.pre.is_system_disk:
             if opts.restart:
                 self.warnings.append(
@@ -468,7 +442,7 @@ class _DetachDraft:
 
     def add_stop(self) -> None:
         instance_id, opts = self.instance_id, self.opts
-        params = _stop_params(instance_id, opts)
+        params = stop_params(instance_id, opts)
         mode = " (force: like pulling the plug, unsaved data is lost)" if opts.force_stop else ""
         self.steps.append(
             PlanStep(
@@ -493,7 +467,7 @@ class _DetachDraft:
 
     def add_detach(self) -> None:
         disk_id, instance_id, opts = self.disk_id, self.instance_id, self.opts
-        params = _detach_params(disk_id, instance_id, opts)
+        params = detach_params(disk_id, instance_id, opts)
         after = "the attachment to " + instance_id + " is gone" if self.multi else "Detaching"
         self.steps.append(
             PlanStep(
@@ -534,14 +508,6 @@ class _DetachDraft:
             self.warnings.append(
                 f"Instance {instance_id} was {instance.status} before this plan; it is left Stopped."
             )
-
-
-def _detach_params(disk_id: str, instance_id: str, options: DetachOptions) -> dict[str, str]:
-    """DetachDisk's API parameters for this disk, instance and options."""
-    params = {"InstanceId": instance_id, "DiskId": disk_id}
-    if options.delete_with_instance is not None:
-        params["DeleteWithInstance"] = _bool(options.delete_with_instance)
-    return params
 
 
 _DOWN = (INSTANCE_STOPPED, INSTANCE_STOPPING)
@@ -605,7 +571,7 @@ def plan_reattach(
             )
         warnings.append(f"Instance {instance_id} must be Stopped and have no system disk.")
     if delete_with_instance is not None:
-        params["DeleteWithInstance"] = _bool(delete_with_instance)
+        params["DeleteWithInstance"] = api_bool(delete_with_instance)
     shown = {k: v for k, v in params.items() if k != "Password"} | (
         {"Password": SECRET_PLACEHOLDER} if "Password" in params else {}
     )
@@ -629,7 +595,7 @@ def plan_reattach(
         ),
     ]
     if start_after:
-        start = {"InstanceId": instance_id}
+        start = start_params(instance_id)
         steps.append(
             PlanStep(
                 StepKind.START_INSTANCE,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from ecs_detach.detach.history import _start_blocker
 from ecs_detach.detach.reads import _read_instance
 from ecs_detach.detach.results import Outcome
-from ecs_detach.detach.runner import _MAX_THROTTLED, _THROTTLED, _UNSURE, _Runner
-from ecs_detach.errors import ApiError, EcsError
-from ecs_detach.journal import Result
+from ecs_detach.detach.runner import _MAX_THROTTLED, _Runner
+from ecs_detach.detach.send import Answer, send
+from ecs_detach.detach.steps import start_params, stop_params
+from ecs_detach.errors import EcsError
 from ecs_detach.models import INSTANCE_RUNNING, INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.plan import StepKind
 from ecs_detach.preconditions import DetachOptions
@@ -39,40 +40,30 @@ def _earlier_start_blocker(runner: _Runner, timeout: float, expected: float) -> 
 
 
 def _stop_instance(runner: _Runner, options: DetachOptions, timeout: float, expected: float) -> None:
-    params = {"InstanceId": runner.instance_id}
-    if options.force_stop:
-        params["ForceStop"] = "true"
-    if options.stopped_mode:
-        params["StoppedMode"] = options.stopped_mode
-    _, intent, error = runner.mutate(
+    sent = send(
+        runner,
         StepKind.STOP_INSTANCE,
-        "StopInstance",
-        lambda: runner.client.stop_instance(
-            runner.instance_id, force_stop=options.force_stop, stopped_mode=options.stopped_mode
-        ),
-        params=params,
+        stop_params(runner.instance_id, options),
         context={"reason": f"detach {runner.disk_id}"},
         describe=f"Stopping instance {runner.instance_id}",
     )
-    if isinstance(error, _THROTTLED):
+    if sent.answer is Answer.NOT_APPLIED:
         return  # not applied: the next round reads again and decides
-    if isinstance(error, _UNSURE):
-        result = runner.reconcile(intent, "StopInstance", "", runner.instance_id)
-        if result == Result.DID_NOT_HAPPEN:
-            return  # the next round checks again
-        if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
-            raise runner.stop(
-                Outcome.FAILED,
-                "The outcome of StopInstance is unknown, and the instance's state does not tell.",
-            )
-    elif isinstance(error, ApiError):
+    if sent.answer is Answer.DID_NOT_HAPPEN:
+        return  # the next round checks again
+    if sent.answer is Answer.UNKNOWN:
+        raise runner.stop(
+            Outcome.FAILED,
+            "The outcome of StopInstance is unknown, and the instance's state does not tell.",
+        )
+    if (error := sent.api_error) is not None:
         if error.code == "IncorrectInstanceStatus":
             return  # it moved between our read and the call; the next round sees where it is
         raise runner.stop(
             Outcome.FAILED, f"StopInstance was refused: {error}", code=error.code, remedy=error.remedy
         )
-    elif error is not None:
-        raise runner.stop(Outcome.FAILED, f"StopInstance was not sent: {error}")
+    if sent.answer is Answer.NOT_SENT:
+        raise runner.stop(Outcome.FAILED, f"StopInstance was not sent: {sent.error}")
     runner.stopped_instance = True
     runner.wait_instance(INSTANCE_STOPPED, StepKind.WAIT_INSTANCE_STOPPED, timeout, expected)
 
@@ -93,34 +84,31 @@ def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "det
                 Outcome.ABORTED,
                 f"{lead} instance {runner.instance_id} is {status}, not Stopped: not starting it.",
             )
-        _, intent, error = runner.mutate(
+        sent = send(
+            runner,
             StepKind.START_INSTANCE,
-            "StartInstance",
-            lambda: runner.client.start_instance(runner.instance_id),
-            params={"InstanceId": runner.instance_id},
+            start_params(runner.instance_id),
             describe=f"Starting instance {runner.instance_id} again",
         )
-        if isinstance(error, _THROTTLED):
+        if sent.answer is Answer.NOT_APPLIED:
             continue
-        if isinstance(error, _UNSURE):
-            result = runner.reconcile(intent, "StartInstance", "", runner.instance_id)
-            if result == Result.DID_NOT_HAPPEN:
-                continue  # read again above: still Stopped, so starting it again is safe (bounded)
-            if result != Result.WENT_THROUGH and result != Result.IN_PROGRESS:
-                raise runner.stop(
-                    Outcome.FAILED,
-                    f"{lead} starting instance {runner.instance_id} did not happen.",
-                    remedy=f"Start it by hand: aliyun ecs StartInstance --InstanceId {runner.instance_id}",
-                )
-        elif isinstance(error, ApiError):
+        if sent.answer is Answer.DID_NOT_HAPPEN:
+            continue  # read again above: still Stopped, so starting it again is safe (bounded)
+        if sent.answer is Answer.UNKNOWN:
+            raise runner.stop(
+                Outcome.FAILED,
+                f"{lead} starting instance {runner.instance_id} did not happen.",
+                remedy=f"Start it by hand: aliyun ecs StartInstance --InstanceId {runner.instance_id}",
+            )
+        if (error := sent.api_error) is not None:
             raise runner.stop(
                 Outcome.FAILED,
                 f"{lead} StartInstance was refused: {error}",
                 code=error.code,
                 remedy=error.remedy,
             )
-        elif error is not None:
-            raise runner.stop(Outcome.FAILED, f"{lead} StartInstance was not sent: {error}")
+        if sent.answer is Answer.NOT_SENT:
+            raise runner.stop(Outcome.FAILED, f"{lead} StartInstance was not sent: {sent.error}")
         break
     else:
         raise runner.stop(

@@ -10,16 +10,21 @@ from ecs_detach.detach.runner import (
     _MAX_RACES,
     _MAX_RECONCILED_RETRIES,
     _MAX_ROUNDS,
-    _THROTTLED,
-    _UNSURE,
     _durations,
     _Runner,
 )
-from ecs_detach.errors import ApiError
-from ecs_detach.journal import Result
+from ecs_detach.detach.send import Answer, send
+from ecs_detach.detach.steps import detach_params
 from ecs_detach.models import DISK_ATTACHING, INSTANCE_RUNNING
 from ecs_detach.plan import Plan, StepKind
-from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
+from ecs_detach.preconditions import (
+    NOT_ATTACHED_HERE,
+    DetachOptions,
+    Durations,
+    FixKind,
+    Preconditions,
+    Verdict,
+)
 
 
 def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
@@ -67,7 +72,7 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
             runner.wait_detached(timeout, dur.detach)
             break
         if verdict is Verdict.BLOCKED:
-            if tries.detach_sent and pre.row(8).failing:
+            if tries.detach_sent and pre.rule(NOT_ATTACHED_HERE).failing:
                 break  # the attachment is gone: our detach finished
             outcome = Outcome.ABORTED if runner.mutated else Outcome.BLOCKED
             lead = "The state changed for the worse: " if runner.mutated else ""
@@ -123,9 +128,6 @@ def _send_detach(
     """Send DetachDisk for a READY disk and act on the answer: True when the detach is done (or finished
     behind our back), False to read again and decide afresh. Raises `_Stop` when the run ends here."""
     disk = pre.disk
-    params = {"InstanceId": plan.instance_id, "DiskId": plan.disk_id}
-    if options.delete_with_instance is not None:
-        params["DeleteWithInstance"] = "true" if options.delete_with_instance else "false"
     context = {
         "disk_type": disk.type if disk else "",
         "device": disk.device_on(plan.instance_id) if disk else "",
@@ -133,30 +135,23 @@ def _send_detach(
         "delete_with_instance_before": bool(disk and disk.delete_with_instance),
         "instance_status": pre.instance.status if pre.instance else "",
     }
-    _, intent, error = runner.mutate(
+    sent = send(
+        runner,
         StepKind.DETACH_DISK,
-        "DetachDisk",
-        lambda: runner.client.detach_disk(
-            plan.disk_id, plan.instance_id, delete_with_instance=options.delete_with_instance
-        ),
-        params=params,
+        detach_params(plan.disk_id, plan.instance_id, options),
         context=context,
         describe=f"Detaching disk {plan.disk_id} from instance {plan.instance_id}",
     )
-    if isinstance(error, _THROTTLED):
+    if sent.answer is Answer.NOT_APPLIED:
         return False  # not applied: read again (after the back-off) and decide afresh
     tries.detach_sent = True
-    if error is None:
+    if sent.answer is Answer.DONE:
         runner.wait_detached(timeout, dur.detach)
         return True
-    if isinstance(error, _UNSURE):
-        result = runner.reconcile(intent, "DetachDisk", plan.disk_id, plan.instance_id)
-        if result in (Result.WENT_THROUGH, Result.IN_PROGRESS):
-            runner.wait_detached(timeout, dur.detach)
-            return True
-        if result == Result.DID_NOT_HAPPEN:
-            tries.resends += 1
-            return False  # not blind: the fresh read says it did not happen; check everything again
+    if sent.answer is Answer.DID_NOT_HAPPEN:
+        tries.resends += 1
+        return False  # not blind: the fresh read says it did not happen; check everything again
+    if sent.answer is Answer.UNKNOWN:
         raise runner.stop(
             Outcome.FAILED,
             "The outcome of DetachDisk is unknown and the disk's state does not tell whether it went "
@@ -164,7 +159,7 @@ def _send_detach(
             f"({runner.steps[-1].message}). Nothing more was sent.",
             code="TransportError",
         )
-    if isinstance(error, ApiError):
+    if (error := sent.api_error) is not None:
         if error.code == "InvalidDisk.AlreadyDetached":
             runner.steps.append(StepResult("detach-disk", f"Disk {plan.disk_id} is already detached."))
             return True
@@ -205,7 +200,9 @@ def _send_detach(
             remedy=error.remedy,
         )
     raise runner.stop(
-        Outcome.FAILED, f"DetachDisk was not sent: {error}", remedy=getattr(error, "remedy", "")
+        Outcome.FAILED,
+        f"DetachDisk was not sent: {sent.error}",
+        remedy=getattr(sent.error, "remedy", ""),
     )
 
 

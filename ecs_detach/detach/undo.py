@@ -6,9 +6,10 @@ from ecs_detach.detach.facts import FactsSource, _facts
 from ecs_detach.detach.power import _start
 from ecs_detach.detach.reads import _read_disk, _read_instance, aliyun_target
 from ecs_detach.detach.results import Outcome, RunResult, WorkflowClient
-from ecs_detach.detach.runner import _MAX_ROUNDS, _THROTTLED, _UNSURE, _durations, _Runner
-from ecs_detach.errors import ApiError, EcsError
-from ecs_detach.journal import JournalRecord, Result
+from ecs_detach.detach.runner import _MAX_ROUNDS, _durations, _Runner
+from ecs_detach.detach.send import Answer, Secrets, send
+from ecs_detach.errors import EcsError
+from ecs_detach.journal import JournalRecord
 from ecs_detach.models import DISK_ATTACHING, DISK_DETACHING, INSTANCE_STOPPED, INSTANCE_TRANSITIONAL
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind, plan_reattach
 
@@ -58,8 +59,6 @@ def _run_reattach(
     dur = _durations(runner)
     system = any(step.params.get("Bootable") == "true" for step in plan.steps)
     attach_step = next(step for step in plan.steps if step.kind is StepKind.ATTACH_DISK)
-    dwi = attach_step.params.get("DeleteWithInstance")
-    delete_with_instance = None if dwi is None else dwi == "true"
     for _ in range(_MAX_ROUNDS):
         try:
             disk = _read_disk(runner.client, plan.disk_id)
@@ -102,39 +101,30 @@ def _run_reattach(
                 "a Stopped instance.",
                 code="IncorrectInstanceStatus",
             )
-        _, intent, error = runner.mutate(
+        sent = send(
+            runner,
             StepKind.ATTACH_DISK,
-            "AttachDisk",
-            lambda: runner.client.attach_disk(
-                plan.disk_id,
-                plan.instance_id,
-                bootable=True if system else None,
-                password=password,
-                key_pair_name=key_pair_name,
-                delete_with_instance=delete_with_instance,
-            ),
-            params=attach_step.params,
+            attach_step.params,
             context={"undo": True, "disk_type": disk.type},
             describe=attach_step.description,
+            secrets=Secrets(password=password, key_pair_name=key_pair_name),
         )
-        if isinstance(error, _THROTTLED):
+        if sent.answer is Answer.NOT_APPLIED:
             runner.back_off()
             continue
-        if isinstance(error, _UNSURE):
-            result = runner.reconcile(intent, "AttachDisk", plan.disk_id, plan.instance_id)
-            if result == Result.DID_NOT_HAPPEN:
-                continue
-            if result not in (Result.WENT_THROUGH, Result.IN_PROGRESS):
-                raise runner.stop(
-                    Outcome.FAILED,
-                    "The outcome of AttachDisk is unknown, and the disk's state does not tell.",
-                )
-        elif isinstance(error, ApiError):
+        if sent.answer is Answer.DID_NOT_HAPPEN:
+            continue
+        if sent.answer is Answer.UNKNOWN:
+            raise runner.stop(
+                Outcome.FAILED,
+                "The outcome of AttachDisk is unknown, and the disk's state does not tell.",
+            )
+        if (error := sent.api_error) is not None:
             raise runner.stop(
                 Outcome.FAILED, f"AttachDisk was refused: {error}", code=error.code, remedy=error.remedy
             )
-        elif error is not None:
-            raise runner.stop(Outcome.FAILED, f"AttachDisk was not sent: {error}")
+        if sent.answer is Answer.NOT_SENT:
+            raise runner.stop(Outcome.FAILED, f"AttachDisk was not sent: {sent.error}")
         break
     else:
         raise runner.stop(Outcome.FAILED, f"Disk {plan.disk_id}: the state kept changing; gave up.")
