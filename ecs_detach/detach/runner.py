@@ -19,7 +19,7 @@ from ecs_detach.detach.results import (
     _pause,
 )
 from ecs_detach.errors import ApiError, EcsError, ReadOnlyError, ServerError, ThrottledError, TransportError
-from ecs_detach.journal import Journal, JournalError, JournalRecord, Result, classify
+from ecs_detach.journal import Journal, JournalError, JournalRecord, Result, classify, read_for_reconcile
 from ecs_detach.models import INSTANCE_TRANSITIONAL, Disk, Instance
 from ecs_detach.plan import DEFAULT_TIMEOUT, StepKind
 from ecs_detach.preconditions import DetachOptions, Durations, PlatformFacts, Preconditions, check_detach
@@ -355,12 +355,7 @@ class _Runner:
         deadline = self.clock() + (self.timeout or DEFAULT_TIMEOUT)
         while True:
             try:
-                disk = _read_disk(self.client, disk_id) if disk_id else None
-                instance = (
-                    _read_instance(self.client, instance_id)
-                    if action in ("StopInstance", "StartInstance")
-                    else None
-                )
+                disk, instance = read_for_reconcile(self.client, record)
                 break
             except EcsError as exc:
                 if self.clock() >= deadline or self.cancel.cancelled:
