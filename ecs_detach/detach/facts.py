@@ -44,7 +44,7 @@ def emulator_facts(emulator: Any) -> Callable[[], PlatformFacts]:
     return _EmulatorFacts(emulator)
 
 
-def _facts(source: FactsSource) -> PlatformFacts | None:
+def facts_now(source: FactsSource) -> PlatformFacts | None:
     if source is None or isinstance(source, PlatformFacts):
         return source
     return source()

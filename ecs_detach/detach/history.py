@@ -6,10 +6,10 @@ from ecs_detach.detach.results import WorkflowClient
 from ecs_detach.journal import Journal, JournalRecord
 from ecs_detach.models import DISK_IN_USE, INSTANCE_STOPPED, INSTANCE_STOPPING, Disk
 
-_DOWN = (INSTANCE_STOPPED, INSTANCE_STOPPING)
+DOWN_STATES = (INSTANCE_STOPPED, INSTANCE_STOPPING)
 
 
-def _instance_from_journal(journal: Journal, disk_id: str) -> str:
+def instance_from_journal(journal: Journal, disk_id: str) -> str:
     """The instance our latest DetachDisk of `disk_id` that took effect targeted, else the instance our latest
     StopInstance for detaching it stopped ("" if the journal names none)."""
     found = journal.last_detach(disk_id)
@@ -22,7 +22,7 @@ def _instance_from_journal(journal: Journal, disk_id: str) -> str:
     return ""
 
 
-def _earlier_stop(journal: Journal, disk_id: str, instance_id: str) -> tuple[JournalRecord | None, str]:
+def earlier_stop(journal: Journal, disk_id: str, instance_id: str) -> tuple[JournalRecord | None, str]:
     """The StopInstance an earlier run of ours made for detaching `disk_id`, that left `instance_id` Stopped
     (no StartInstance took effect since): (that stop, ""). A stop made for another disk's detach counts
     when this disk's DetachDisk from the instance followed it (one run, e.g. bulk); otherwise (None, what
@@ -46,7 +46,7 @@ def _earlier_stop(journal: Journal, disk_id: str, instance_id: str) -> tuple[Jou
     return None, reason
 
 
-def _start_blocker(client: WorkflowClient, journal: Journal | None, instance_id: str) -> str:
+def start_blocker(client: WorkflowClient, journal: Journal | None, instance_id: str) -> str:
     """Why `instance_id` must not be started (its system disk is not attached), or "".
 
     The journal: a system disk we detached from it and did not attach back. The live state, when the

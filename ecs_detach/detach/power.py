@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ecs_detach.detach.history import _start_blocker
-from ecs_detach.detach.reads import _read_instance
+from ecs_detach.detach.history import start_blocker
+from ecs_detach.detach.reads import read_instance
 from ecs_detach.detach.results import Outcome
-from ecs_detach.detach.runner import _MAX_THROTTLED, _Runner
+from ecs_detach.detach.runner import MAX_THROTTLED, Runner
 from ecs_detach.detach.send import Answer, send
 from ecs_detach.detach.steps import start_params, stop_params
 from ecs_detach.errors import EcsError
@@ -14,15 +14,15 @@ from ecs_detach.plan import StepKind
 from ecs_detach.preconditions import DetachOptions
 
 
-def _earlier_start_blocker(runner: _Runner, timeout: float, expected: float) -> str:
+def earlier_start_blocker(runner: Runner, timeout: float, expected: float) -> str:
     """Before starting an instance an earlier run stopped: a fresh read (waiting out a Stopping). Returns why
     it is not started ("" when it may be)."""
     instance_id = runner.instance_id
     try:
-        instance = _read_instance(runner.client, instance_id)
+        instance = read_instance(runner.client, instance_id)
         if instance is not None and instance.status == INSTANCE_STOPPING:
             runner.wait_instance(INSTANCE_STOPPED, StepKind.WAIT_INSTANCE_STOPPED, timeout, expected)
-            instance = _read_instance(runner.client, instance_id)
+            instance = read_instance(runner.client, instance_id)
         if instance is None or instance.status != INSTANCE_STOPPED:
             status = instance.status if instance is not None else "gone"
             return f"Instance {instance_id} is {status}, not Stopped: not starting it."
@@ -31,7 +31,7 @@ def _earlier_start_blocker(runner: _Runner, timeout: float, expected: float) -> 
                 f"Instance {instance_id} is Stopped, but the journal no longer shows it stopped by "
                 "ecs-detach: not starting it."
             )
-        blocker = _start_blocker(runner.client, runner.journal, instance_id)
+        blocker = start_blocker(runner.client, runner.journal, instance_id)
     except EcsError as exc:
         raise runner.read_failed(f"instance {instance_id}", exc) from None
     if blocker:
@@ -39,7 +39,7 @@ def _earlier_start_blocker(runner: _Runner, timeout: float, expected: float) -> 
     return ""
 
 
-def _stop_instance(runner: _Runner, options: DetachOptions, timeout: float, expected: float) -> None:
+def stop_for_detach(runner: Runner, options: DetachOptions, timeout: float, expected: float) -> None:
     sent = send(
         runner,
         StepKind.STOP_INSTANCE,
@@ -68,13 +68,13 @@ def _stop_instance(runner: _Runner, options: DetachOptions, timeout: float, expe
     runner.wait_instance(INSTANCE_STOPPED, StepKind.WAIT_INSTANCE_STOPPED, timeout, expected)
 
 
-def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "detached") -> None:
+def start_again(runner: Runner, timeout: float, expected: float, *, done: str = "detached") -> None:
     """Start the instance again (after a fresh read that finds it Stopped), then wait until Running."""
     lead = f"Disk {runner.disk_id} is {done}, but"
-    for _ in range(_MAX_THROTTLED + 1):
+    for _ in range(MAX_THROTTLED + 1):
         runner.back_off()
         try:
-            instance = _read_instance(runner.client, runner.instance_id)
+            instance = read_instance(runner.client, runner.instance_id)
         except EcsError as exc:
             raise runner.read_failed(f"instance {runner.instance_id}", exc) from None
         if instance is None or instance.status != INSTANCE_STOPPED:
@@ -113,7 +113,7 @@ def _start(runner: _Runner, timeout: float, expected: float, *, done: str = "det
     else:
         raise runner.stop(
             Outcome.FAILED,
-            f"{lead} starting instance {runner.instance_id} did not happen after {_MAX_THROTTLED + 1} tries.",
+            f"{lead} starting instance {runner.instance_id} did not happen after {MAX_THROTTLED + 1} tries.",
             remedy=f"Start it by hand: aliyun ecs StartInstance --InstanceId {runner.instance_id}",
         )
     runner.stopped_instance = runner.earlier_stopped = False

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ecs_detach.detach.facts import FactsSource, _facts
-from ecs_detach.detach.history import _DOWN, _earlier_stop, _instance_from_journal, _start_blocker
+from ecs_detach.detach.facts import FactsSource, facts_now
+from ecs_detach.detach.history import DOWN_STATES, earlier_stop, instance_from_journal, start_blocker
 from ecs_detach.detach.results import WorkflowClient
 from ecs_detach.errors import NotFoundError
 from ecs_detach.journal import Journal
@@ -14,14 +14,14 @@ from ecs_detach.plan import DEFAULT_TIMEOUT, AliyunTarget, Plan, plan_detach
 from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict, check_detach, resolve_instance_id
 
 
-def _read_disk(client: WorkflowClient, disk_id: str) -> Disk | None:
+def read_disk(client: WorkflowClient, disk_id: str) -> Disk | None:
     try:
         return client.get_disk(disk_id)
     except NotFoundError:
         return None
 
 
-def _read_instance(client: WorkflowClient, instance_id: str) -> Instance | None:
+def read_instance(client: WorkflowClient, instance_id: str) -> Instance | None:
     if not instance_id:
         return None
     try:
@@ -35,10 +35,10 @@ def inspect(
 ) -> Preconditions:
     """Read the disk and its instance now, and check every precondition. Raises `EcsError` if reads fail."""
     opts = options or DetachOptions()
-    disk = _read_disk(client, disk_id)
-    instance = _read_instance(client, resolve_instance_id(disk, opts))
+    disk = read_disk(client, disk_id)
+    instance = read_instance(client, resolve_instance_id(disk, opts))
     return check_detach(
-        disk, instance, opts, facts=_facts(facts), disk_id=disk_id, region_id=client.region_id
+        disk, instance, opts, facts=facts_now(facts), disk_id=disk_id, region_id=client.region_id
     )
 
 
@@ -57,22 +57,22 @@ def prepare(
     named in the plan's warnings, and started again afterwards if `restart` (a data disk).
     """
     opts = options or DetachOptions()
-    known = _facts(facts)
+    known = facts_now(facts)
     pre = inspect(client, disk_id, opts, facts=known)
     durations = known.durations if known is not None else None
     earlier = no_start = other = ""
     instance_id = pre.instance_id
     if journal is not None and not instance_id and pre.verdict is Verdict.ALREADY_DETACHED:
-        instance_id = _instance_from_journal(journal, disk_id)  # the disk no longer names it
+        instance_id = instance_from_journal(journal, disk_id)  # the disk no longer names it
     if journal is not None and instance_id:
-        stop, other = _earlier_stop(journal, disk_id, instance_id)
+        stop, other = earlier_stop(journal, disk_id, instance_id)
         if (stop is not None or other) and instance_id != pre.instance_id:
             pre = inspect(client, disk_id, replace(opts, instance_id=instance_id), facts=known)
-        down = pre.instance is not None and pre.instance.status in _DOWN
+        down = pre.instance is not None and pre.instance.status in DOWN_STATES
         if stop is not None:
             earlier = f"at {stop.at}, operation {stop.operation_id[:8]}"
             if opts.restart and down and not pre.is_system_disk:
-                no_start = _start_blocker(client, journal, instance_id)
+                no_start = start_blocker(client, journal, instance_id)
         if not down:
             other = ""
     plan = plan_detach(
@@ -93,7 +93,7 @@ def prepare(
     return plan
 
 
-def _state_from(disk: Disk | None, instance_id: str) -> str:
+def state_from(disk: Disk | None, instance_id: str) -> str:
     """A disk's status as seen from `instance_id` ("Detached" once no longer attached to it)."""
     if disk is None:
         return "NotFound"

@@ -103,7 +103,7 @@ class CancelToken:
         return self._event.wait(max(0.0, seconds))
 
 
-def _pause(seconds: float, cancel: CancelToken, sleep: Callable[[float], object] | None) -> None:
+def pause(seconds: float, cancel: CancelToken, sleep: Callable[[float], object] | None) -> None:
     """Wait `seconds`: with the injected `sleep` when there is one (tests' manual clocks), else on `cancel`
     (real time, waking early when the wait is cancelled)."""
     if seconds <= 0:

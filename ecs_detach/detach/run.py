@@ -8,9 +8,9 @@ from typing import Any
 
 from ecs_detach.detach.facts import FactsSource
 from ecs_detach.detach.results import CancelToken, Outcome, ProgressEvent, RunResult, WorkflowClient
-from ecs_detach.detach.runner import _durations, _Runner, _Stop
-from ecs_detach.detach.single import _run_detach
-from ecs_detach.detach.undo import _run_reattach, prepare_reattach
+from ecs_detach.detach.runner import Runner, RunStopped, durations_of
+from ecs_detach.detach.single import run_detach
+from ecs_detach.detach.undo import prepare_reattach, run_reattach
 from ecs_detach.errors import EcsError
 from ecs_detach.journal import Journal, JournalRecord
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan
@@ -35,7 +35,7 @@ def run(
     `timeout` (default: the plan's, 300 s) bounds each wait. `password` / `key_pair_name` are for re-attaching
     a system disk only; they go to the API and nowhere else.
     """
-    runner = _Runner(
+    runner = Runner(
         client,
         journal=journal,
         facts=facts,
@@ -48,9 +48,9 @@ def run(
     runner.disk_id, runner.instance_id = plan.disk_id, plan.instance_id
     try:
         if plan.action == "reattach":
-            return _run_reattach(runner, plan, password=password, key_pair_name=key_pair_name)
-        return _run_detach(runner, plan, allow_restart=True)
-    except _Stop as stop:
+            return run_reattach(runner, plan, password=password, key_pair_name=key_pair_name)
+        return run_detach(runner, plan, allow_restart=True)
+    except RunStopped as stop:
         return stop.result
 
 
@@ -67,7 +67,7 @@ def follow(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> RunResult:
     """Follow a detach already under way (or just sent) until the disk is detached from `instance_id`."""
-    runner = _Runner(
+    runner = Runner(
         client,
         journal=None,
         facts=facts,
@@ -79,8 +79,8 @@ def follow(
     )
     runner.disk_id, runner.instance_id = disk_id, instance_id
     try:
-        runner.wait_detached(timeout, _durations(runner).detach)
-    except _Stop as stop:
+        runner.wait_detached(timeout, durations_of(runner).detach)
+    except RunStopped as stop:
         return stop.result
     return runner.result(Outcome.DONE, f"Disk {disk_id} is detached from instance {instance_id}.")
 

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from ecs_detach.detach.facts import FactsSource, _facts
-from ecs_detach.detach.reads import _read_disk, _read_instance, _state_from, inspect
+from ecs_detach.detach.facts import FactsSource, facts_now
+from ecs_detach.detach.reads import inspect, read_disk, read_instance, state_from
 from ecs_detach.detach.results import (
     CancelToken,
     Outcome,
@@ -16,7 +16,7 @@ from ecs_detach.detach.results import (
     RunResult,
     StepResult,
     WorkflowClient,
-    _pause,
+    pause,
 )
 from ecs_detach.errors import ApiError, EcsError, ReadOnlyError, ServerError, ThrottledError, TransportError
 from ecs_detach.journal import Journal, JournalError, JournalRecord, Result, classify, read_for_reconcile
@@ -25,7 +25,7 @@ from ecs_detach.plan import DEFAULT_TIMEOUT, StepKind
 from ecs_detach.preconditions import DetachOptions, Durations, PlatformFacts, Preconditions, check_detach
 
 
-class _Throttle:
+class Throttle:
     """Extra backoff on repeated Throttling (the client already retried), shared by a bulk run's workers."""
 
     def __init__(self, clock: Callable[[], float], base: float = 2.0, cap: float = 60.0) -> None:
@@ -60,14 +60,14 @@ class _BackOff(EcsError):
         super().__init__(f"{action} held back: backing off after throttling")
 
 
-_THROTTLED = (ThrottledError, _BackOff)
+THROTTLED = (ThrottledError, _BackOff)
 
 
 # No answer, or the service failed (5xx): the call may or may not have taken effect; read before anything.
-_UNSURE = (TransportError, ServerError)
+UNSURE = (TransportError, ServerError)
 
 
-class _Stop(Exception):
+class RunStopped(Exception):
     """Ends a run early with its result."""
 
     def __init__(self, result: RunResult) -> None:
@@ -75,34 +75,34 @@ class _Stop(Exception):
         self.result = result
 
 
-_MAX_THROTTLED = 6  # mutations refused by Throttling in one run (after the client's own retries)
+MAX_THROTTLED = 6  # mutations refused by Throttling in one run (after the client's own retries)
 
 
-_MAX_ROUNDS = 12 + _MAX_THROTTLED  # re-inspections in one run (waits, fixes, throttling): no ping-pong
+MAX_ROUNDS = 12 + MAX_THROTTLED  # re-inspections in one run (waits, fixes, throttling): no ping-pong
 
 
-_MAX_RACES = 3  # DetachDisk refused for a state our read did not show, before giving up
+MAX_RACES = 3  # DetachDisk refused for a state our read did not show, before giving up
 
 
-_MAX_RECONCILED_RETRIES = 2  # DetachDisk re-sent after a lost answer reconciled as "did not happen"
+MAX_RECONCILED_RETRIES = 2  # DetachDisk re-sent after a lost answer reconciled as "did not happen"
 
 
-class _InBulk(Protocol):
+class InBulk(Protocol):
     """What a run asks of the bulk run it is part of: `ecs_detach.bulk._Bulk` (the pacer, the batched reads,
     the poller, the slots). This module never imports `ecs_detach.bulk` at run time."""
 
-    def fresh_read(self, runner: _Runner, instance_id: str) -> tuple[float, Disk | None, Instance | None]: ...
+    def fresh_read(self, runner: Runner, instance_id: str) -> tuple[float, Disk | None, Instance | None]: ...
 
-    def rate_limited(self, runner: _Runner | None, what: str) -> None: ...
+    def rate_limited(self, runner: Runner | None, what: str) -> None: ...
 
     def detach_accepted(self, seconds: float) -> None: ...
 
     def detach_throttled(self) -> None: ...
 
-    def wait_detached(self, runner: _Runner, timeout: float, expected: float) -> None: ...
+    def wait_detached(self, runner: Runner, timeout: float, expected: float) -> None: ...
 
 
-class _Runner:
+class Runner:
     def __init__(
         self,
         client: WorkflowClient,
@@ -114,8 +114,8 @@ class _Runner:
         clock: Callable[[], float] | None,
         sleep: Callable[[float], object] | None,
         timeout: float | None,
-        throttle: _Throttle | None = None,
-        bulk: _InBulk | None = None,
+        throttle: Throttle | None = None,
+        bulk: InBulk | None = None,
     ) -> None:
         self.client = client
         self.bulk = bulk
@@ -127,7 +127,7 @@ class _Runner:
         self.clock = clock if clock is not None else time.monotonic
         self._sleep = sleep
         self.timeout = timeout
-        self.throttle = throttle or _Throttle(self.clock)
+        self.throttle = throttle or Throttle(self.clock)
         self.steps: list[StepResult] = []
         self.started = self.clock()
         self.disk_id = ""
@@ -142,7 +142,7 @@ class _Runner:
     # -- plumbing --------------------------------------------------------------------------------------------
 
     def sleep(self, seconds: float) -> None:
-        _pause(seconds, self.cancel, self._sleep)
+        pause(seconds, self.cancel, self._sleep)
 
     def emit(self, phase: str, message: str, **kw: Any) -> None:
         if self.on_progress is not None:
@@ -163,14 +163,14 @@ class _Runner:
             stopped_instance=self.stopped_instance,
         )
 
-    def stop(self, outcome: Outcome, message: str, *, code: str = "", remedy: str = "") -> _Stop:
+    def stop(self, outcome: Outcome, message: str, *, code: str = "", remedy: str = "") -> RunStopped:
         note = _stopped_note(self)
         if note and note not in message:
             message += note  # an early end after our stop never hides that the instance is down
-        return _Stop(self.result(outcome, message, code=code, remedy=remedy))
+        return RunStopped(self.result(outcome, message, code=code, remedy=remedy))
 
     def facts(self) -> PlatformFacts | None:
-        return _facts(self.facts_source)
+        return facts_now(self.facts_source)
 
     def metadata(self) -> dict[str, str]:
         return {
@@ -179,7 +179,7 @@ class _Runner:
             "endpoint": str(getattr(self.client, "endpoint", "") or ""),
         }
 
-    def read_failed(self, what: str, exc: EcsError) -> _Stop:
+    def read_failed(self, what: str, exc: EcsError) -> RunStopped:
         code = exc.code if isinstance(exc, ApiError) else str(getattr(exc, "kind", ""))
         return self.stop(Outcome.FAILED, f"Could not read {what}: {exc}", code=code, remedy=exc.remedy)
 
@@ -273,7 +273,7 @@ class _Runner:
             else:
                 delay = self.throttle.hit()
                 self.emit("throttled", f"{action} was throttled; checking again in {delay:.1f} s")
-            if self.throttled >= _MAX_THROTTLED:
+            if self.throttled >= MAX_THROTTLED:
                 raise self.stop(
                     Outcome.FAILED,
                     f"{action} was throttled {self.throttled} times; nothing was applied. Try again later.",
@@ -410,8 +410,8 @@ class _Runner:
         )
 
     def check_wait_limits(self, what: str, target: str, state: str, elapsed: float, timeout: float) -> None:
-        """Raise _Stop when the wait was cancelled or timed out. What goes on in the cloud is only what was
-        sent: a wait before any mutation (for a state to settle) ends with nothing sent."""
+        """Raise RunStopped when the wait was cancelled or timed out. What goes on in the cloud is only what
+        was sent: a wait before any mutation (for a state to settle) ends with nothing sent."""
         seen = f"it was {state}" if state else "its state could not be read"
         if self.mutated:
             after = "The operation goes on in the cloud."
@@ -442,7 +442,7 @@ class _Runner:
         timeout: float,
         target: str,
     ) -> str:
-        """Poll `read()` with backoff until `done(state)`; raise _Stop on timeout or cancel."""
+        """Poll `read()` with backoff until `done(state)`; raise RunStopped on timeout or cancel."""
         start = self.clock()
         interval = 2.0
         state = ""
@@ -473,15 +473,15 @@ class _Runner:
         """A reader of the disk's status as seen from `instance_id` ("Detached" once no longer attached)."""
 
         def read() -> str:
-            disk = _read_disk(self.client, disk_id)
+            disk = read_disk(self.client, disk_id)
             self.last_disk = disk
-            return _state_from(disk, instance_id)
+            return state_from(disk, instance_id)
 
         return read
 
     def instance_state(self, instance_id: str) -> Callable[[], str]:
         def read() -> str:
-            instance = _read_instance(self.client, instance_id)
+            instance = read_instance(self.client, instance_id)
             return instance.status if instance is not None else "NotFound"
 
         return read
@@ -494,7 +494,7 @@ class _Runner:
                 StepKind.WAIT_DISK_DETACHED,
                 f"disk {self.disk_id}",
                 self.disk_state(self.disk_id, self.instance_id),
-                lambda s: s in _DETACHED_STATES,
+                lambda s: s in DETACHED_STATES,
                 expected=expected,
                 timeout=timeout,
                 target=f"detached from {self.instance_id}",
@@ -523,15 +523,15 @@ class _Runner:
         return state
 
 
-_DETACHED_STATES = ("Available", "Detached", "NotFound")
+DETACHED_STATES = ("Available", "Detached", "NotFound")
 
 
-def _durations(runner: _Runner) -> Durations:
+def durations_of(runner: Runner) -> Durations:
     facts = runner.facts()
     return facts.durations if facts is not None else Durations()
 
 
-def _stopped_note(runner: _Runner) -> str:
+def _stopped_note(runner: Runner) -> str:
     if runner.earlier_stopped:  # a start the plan showed, for an instance an earlier run stopped
         return f" Instance {runner.instance_id} was stopped by an earlier run and is left Stopped."
     if runner.stopped_instance:

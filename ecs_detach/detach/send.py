@@ -1,7 +1,7 @@
 """One journaled send for every mutating call, and what its answer means for the run.
 
 `send` looks the step kind up in `steps.MUTATING_STEPS`, makes the call through its executor (the only place
-a mutating client call is made), journals intent and outcome (`_Runner.mutate`), reconciles a lost answer or
+a mutating client call is made), journals intent and outcome (`Runner.mutate`), reconciles a lost answer or
 a server failure by reading what the step kind says to read, and sums the answer up as an `Answer`. Callers
 decide what each answer means for their step (re-read, wait, stop the run), never how the call went out.
 """
@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from ecs_detach.detach.results import WorkflowClient
-from ecs_detach.detach.runner import _THROTTLED, _UNSURE, _Runner
+from ecs_detach.detach.runner import THROTTLED, UNSURE, Runner
 from ecs_detach.detach.steps import MUTATING_STEPS, StepKind, flag
 from ecs_detach.errors import ApiError
 from ecs_detach.journal import JournalRecord, Result
@@ -70,7 +70,7 @@ def _stop(client: WorkflowClient, params: Mapping[str, str], _: Secrets) -> str:
     )
 
 
-def _start(client: WorkflowClient, params: Mapping[str, str], _: Secrets) -> str:
+def start_again(client: WorkflowClient, params: Mapping[str, str], _: Secrets) -> str:
     return client.start_instance(params["InstanceId"])
 
 
@@ -93,14 +93,14 @@ def _attach(client: WorkflowClient, params: Mapping[str, str], secrets: Secrets)
 
 EXECUTORS: Mapping[StepKind, Executor] = {
     StepKind.STOP_INSTANCE: _stop,
-    StepKind.START_INSTANCE: _start,
+    StepKind.START_INSTANCE: start_again,
     StepKind.DETACH_DISK: _detach,
     StepKind.ATTACH_DISK: _attach,
 }
 
 
 def send(
-    runner: _Runner,
+    runner: Runner,
     kind: StepKind,
     params: Mapping[str, str],
     *,
@@ -108,8 +108,8 @@ def send(
     context: Mapping[str, Any] | None = None,
     secrets: Secrets = NO_SECRETS,
 ) -> Sent:
-    """Send the mutating step `kind` with `params`, journaled; reconcile a lost answer. Raises `_Stop` when
-    the journal cannot record it, or throttling goes on too long (`_Runner.mutate`)."""
+    """Send the mutating step `kind` with `params`, journaled; reconcile a lost answer. Raises `RunStopped`
+    when the journal cannot record it, or throttling goes on too long (`Runner.mutate`)."""
     step = MUTATING_STEPS[kind]
     execute = EXECUTORS[kind]
     request_id, intent, error = runner.mutate(
@@ -122,9 +122,9 @@ def send(
     )
     if error is None:
         return Sent(Answer.DONE, request_id, intent)
-    if isinstance(error, _THROTTLED):
+    if isinstance(error, THROTTLED):
         return Sent(Answer.NOT_APPLIED, "", intent, error)
-    if isinstance(error, _UNSURE):
+    if isinstance(error, UNSURE):
         disk_id = params.get("DiskId", "") if step.reconcile_reads_disk else ""
         result = runner.reconcile(intent, step.action, disk_id, params.get("InstanceId", ""))
         if result in (Result.WENT_THROUGH, Result.IN_PROGRESS):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ecs_detach.detach.power import _earlier_start_blocker, _start, _stop_instance
+from ecs_detach.detach.power import earlier_start_blocker, start_again, stop_for_detach
 from ecs_detach.detach.results import Outcome, RunResult, StepResult
 from ecs_detach.detach.runner import (
-    _MAX_RACES,
-    _MAX_RECONCILED_RETRIES,
-    _MAX_ROUNDS,
-    _durations,
-    _Runner,
+    MAX_RACES,
+    MAX_RECONCILED_RETRIES,
+    MAX_ROUNDS,
+    Runner,
+    durations_of,
 )
 from ecs_detach.detach.send import Answer, send
 from ecs_detach.detach.steps import detach_params
@@ -27,7 +27,7 @@ from ecs_detach.preconditions import (
 )
 
 
-def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
+def run_detach(runner: Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
     if plan.nothing_to_do:
         return runner.result(
             Outcome.ALREADY_DETACHED, f"Disk {plan.disk_id} is already detached: nothing to do."
@@ -35,7 +35,7 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
     if not plan.executable:
         return runner.result(Outcome.BLOCKED, plan.refusal)
     timeout = runner.timeout or plan.timeout
-    dur = _durations(runner)
+    dur = durations_of(runner)
     options = replace(plan.options, instance_id=plan.instance_id or plan.options.instance_id)
     may_stop = plan.has_step(StepKind.STOP_INSTANCE)
     restart = allow_restart and plan.has_step(StepKind.START_INSTANCE)
@@ -45,10 +45,10 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
     tries = _DetachTries()
     while True:
         tries.rounds += 1
-        if tries.rounds > _MAX_ROUNDS:
+        if tries.rounds > MAX_ROUNDS:
             raise runner.stop(
                 Outcome.FAILED,
-                f"Disk {plan.disk_id}: the state kept changing; gave up after {_MAX_ROUNDS} checks.",
+                f"Disk {plan.disk_id}: the state kept changing; gave up after {MAX_ROUNDS} checks.",
             )
         pre = runner.inspect(options)
         verdict = pre.verdict
@@ -88,9 +88,9 @@ def _run_detach(runner: _Runner, plan: Plan, *, allow_restart: bool) -> RunResul
                 "check",
                 f"The confirmed plan stops instance {plan.instance_id} before the detach; stopping it",
             )
-            _stop_instance(runner, options, timeout, dur.stop)
+            stop_for_detach(runner, options, timeout, dur.stop)
             continue
-        if tries.resends > _MAX_RECONCILED_RETRIES:
+        if tries.resends > MAX_RECONCILED_RETRIES:
             raise runner.stop(
                 Outcome.FAILED,
                 f"DetachDisk for {plan.disk_id} got no clear answer {tries.resends} times, and each time it "
@@ -117,7 +117,7 @@ class _DetachTries:
 
 
 def _send_detach(
-    runner: _Runner,
+    runner: Runner,
     plan: Plan,
     options: DetachOptions,
     pre: Preconditions,
@@ -126,7 +126,7 @@ def _send_detach(
     dur: Durations,
 ) -> bool:
     """Send DetachDisk for a READY disk and act on the answer: True when the detach is done (or finished
-    behind our back), False to read again and decide afresh. Raises `_Stop` when the run ends here."""
+    behind our back), False to read again and decide afresh. Raises `RunStopped` when the run ends here."""
     disk = pre.disk
     context = {
         "disk_type": disk.type if disk else "",
@@ -186,7 +186,7 @@ def _send_detach(
             )
             runner.sleep(10.0)
             return False
-        if error.code in _RACE_CODES and tries.races < _MAX_RACES:
+        if error.code in _RACE_CODES and tries.races < MAX_RACES:
             # The state moved between our read and the call (or a limit we cannot see): wait a little,
             # then read again and decide afresh.
             tries.races += 1
@@ -207,21 +207,21 @@ def _send_detach(
 
 
 def _finish_detach(
-    runner: _Runner, plan: Plan, *, restart: bool, earlier_start: bool, timeout: float, dur: Durations
+    runner: Runner, plan: Plan, *, restart: bool, earlier_start: bool, timeout: float, dur: Durations
 ) -> RunResult:
     """The detach is done: start the instance again if the plan says so, and say what became of it."""
     message = f"Disk {plan.disk_id} is detached from instance {plan.instance_id}."
     if earlier_start and not runner.stopped_instance:
         # The plan starts an instance an earlier run stopped: only if it is still Stopped, still ours
         # (the journal shows no start since), and has its system disk.
-        why_not = _earlier_start_blocker(runner, timeout, dur.stop)
+        why_not = earlier_start_blocker(runner, timeout, dur.stop)
         if why_not:
             runner.earlier_stopped = False  # the message says why it is not started
             message += f" {why_not}"
         else:
             runner.stopped_instance = True
     if restart and runner.stopped_instance:
-        _start(runner, timeout, dur.start)
+        start_again(runner, timeout, dur.start)
         message += f" Instance {plan.instance_id} was started again."
     elif runner.stopped_instance and plan.has_step(StepKind.START_INSTANCE):
         message += f" Instance {plan.instance_id} is Stopped until the last disk on it is done."
@@ -243,9 +243,9 @@ def _detached(pre: Preconditions) -> bool:
 
 
 def _apply_fix(
-    runner: _Runner, pre: Preconditions, options: DetachOptions, *, may_stop: bool, timeout: float
+    runner: Runner, pre: Preconditions, options: DetachOptions, *, may_stop: bool, timeout: float
 ) -> None:
-    dur = _durations(runner)
+    dur = durations_of(runner)
     fix = pre.fixes[0]
     if fix.kind is FixKind.WAIT_DISK:
         runner.wait(
@@ -273,4 +273,4 @@ def _apply_fix(
                 "did not include stopping it. Review the new plan and confirm again.",
                 code=pre.predicted_code or "",
             )
-        _stop_instance(runner, options, timeout, dur.stop)
+        stop_for_detach(runner, options, timeout, dur.stop)

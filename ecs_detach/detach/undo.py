@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ecs_detach.detach.facts import FactsSource, _facts
-from ecs_detach.detach.power import _start
-from ecs_detach.detach.reads import _read_disk, _read_instance, aliyun_target
+from ecs_detach.detach.facts import FactsSource, facts_now
+from ecs_detach.detach.power import start_again
+from ecs_detach.detach.reads import aliyun_target, read_disk, read_instance
 from ecs_detach.detach.results import Outcome, RunResult, WorkflowClient
-from ecs_detach.detach.runner import _MAX_ROUNDS, _durations, _Runner
+from ecs_detach.detach.runner import MAX_ROUNDS, Runner, durations_of
 from ecs_detach.detach.send import Answer, Secrets, send
 from ecs_detach.errors import EcsError
 from ecs_detach.journal import JournalRecord
@@ -31,9 +31,9 @@ def prepare_reattach(
         raise ValueError(f"only a DetachDisk record can be undone, not {record.action}")
     system = record.context.get("disk_type") == "system"
     if not record.context.get("disk_type"):
-        disk = _read_disk(client, record.disk_id)
+        disk = read_disk(client, record.disk_id)
         system = disk is not None and disk.is_system
-    known = _facts(facts)
+    known = facts_now(facts)
     before = record.context.get("delete_with_instance_before")
     multi = bool(record.context.get("multi_attach"))
     return plan_reattach(
@@ -50,19 +50,17 @@ def prepare_reattach(
     )
 
 
-def _run_reattach(
-    runner: _Runner, plan: Plan, *, password: str | None, key_pair_name: str | None
-) -> RunResult:
+def run_reattach(runner: Runner, plan: Plan, *, password: str | None, key_pair_name: str | None) -> RunResult:
     if not plan.executable:
         return runner.result(Outcome.BLOCKED, plan.refusal)
     timeout = runner.timeout or plan.timeout
-    dur = _durations(runner)
+    dur = durations_of(runner)
     system = any(step.params.get("Bootable") == "true" for step in plan.steps)
     attach_step = next(step for step in plan.steps if step.kind is StepKind.ATTACH_DISK)
-    for _ in range(_MAX_ROUNDS):
+    for _ in range(MAX_ROUNDS):
         try:
-            disk = _read_disk(runner.client, plan.disk_id)
-            instance = _read_instance(runner.client, plan.instance_id)
+            disk = read_disk(runner.client, plan.disk_id)
+            instance = read_instance(runner.client, plan.instance_id)
         except EcsError as exc:
             raise runner.read_failed(f"disk {plan.disk_id}", exc) from None
         runner.last_disk = disk
@@ -145,6 +143,6 @@ def _run_reattach(
     message = f"Disk {plan.disk_id} is attached to instance {plan.instance_id} again."
     if plan.has_step(StepKind.START_INSTANCE):
         runner.stopped_instance = True
-        _start(runner, timeout, dur.start, done="attached again")
+        start_again(runner, timeout, dur.start, done="attached again")
         message += f" Instance {plan.instance_id} is Running."
     return runner.result(Outcome.DONE, message)
