@@ -196,6 +196,26 @@ def aliyun_command(
     return " ".join([*parts, *target.flags()])  # where to send it last: the call reads first
 
 
+def _action(kind: StepKind) -> str:
+    return MUTATING_STEPS[kind].action
+
+
+def _api_step(
+    kind: StepKind,
+    description: str,
+    expected_change: str,
+    region_id: str,
+    params: Mapping[str, str],
+    target: AliyunTarget,
+    *,
+    shown: Mapping[str, str] | None = None,
+) -> PlanStep:
+    """A step that calls the API: its action is its step kind's, its aliyun line shows `params` (or `shown`,
+    with placeholders for what is never written down)."""
+    line = aliyun_command(_action(kind), region_id, params if shown is None else shown, target=target)
+    return PlanStep(kind, description, expected_change, 0.0, line, params)
+
+
 def _wait_disk(region_id: str, disk_id: str, target: str, timeout: float, to: AliyunTarget) -> str:
     return aliyun_command(
         "DescribeDisks",
@@ -346,13 +366,13 @@ class _DetachDraft:
         instance_id, region = self.instance_id, self.region
         params = start_params(instance_id)
         return [
-            PlanStep(
+            _api_step(
                 StepKind.START_INSTANCE,
                 f"Start instance {instance_id} again (stopped by {why})",
                 f"instance {instance_id}: Stopped → Starting",
-                0.0,
-                aliyun_command("StartInstance", region, params, target=self.to),
+                region,
                 params,
+                self.to,
             ),
             PlanStep(
                 StepKind.WAIT_INSTANCE_RUNNING,
@@ -373,7 +393,9 @@ class _DetachDraft:
             f"Instance {instance_id} was stopped by an earlier ecs-detach run ({self.stopped_earlier}) "
             "and not started again."
         )
-        start = aliyun_command("StartInstance", self.region, start_params(instance_id), target=self.to)
+        start = aliyun_command(
+            _action(StepKind.START_INSTANCE), self.region, start_params(instance_id), target=self.to
+        )
         if self.pre.is_system_disk:
             if opts.restart:
                 self.warnings.append(
@@ -445,13 +467,13 @@ class _DetachDraft:
         params = stop_params(instance_id, opts)
         mode = " (force: like pulling the plug, unsaved data is lost)" if opts.force_stop else ""
         self.steps.append(
-            PlanStep(
+            _api_step(
                 StepKind.STOP_INSTANCE,
                 f"Stop instance {instance_id}{mode}",
                 f"instance {instance_id}: Running → Stopping",
-                0.0,
-                aliyun_command("StopInstance", self.region, params, target=self.to),
+                self.region,
                 params,
+                self.to,
             )
         )
         self.steps.append(
@@ -470,13 +492,13 @@ class _DetachDraft:
         params = detach_params(disk_id, instance_id, opts)
         after = "the attachment to " + instance_id + " is gone" if self.multi else "Detaching"
         self.steps.append(
-            PlanStep(
+            _api_step(
                 StepKind.DETACH_DISK,
                 f"Detach disk {disk_id} from instance {instance_id}",
                 f"disk {disk_id}: In_use → {after}",
-                0.0,
-                aliyun_command("DetachDisk", self.region, params, target=self.to),
+                self.region,
                 params,
+                self.to,
             )
         )
         self.steps.append(self.detached_wait())
@@ -577,14 +599,15 @@ def plan_reattach(
     )
     api_params = {k: v for k, v in params.items() if k not in ("Password", "KeyPairName")}
     steps = [
-        PlanStep(
+        _api_step(
             StepKind.ATTACH_DISK,
             f"Attach disk {disk_id} to instance {instance_id}"
             + (" as its system disk" if system_disk else ""),
             f"disk {disk_id}: Available → Attaching",
-            0.0,
-            aliyun_command("AttachDisk", region_id, shown, target=to),
+            region_id,
             api_params,
+            to,
+            shown=shown,
         ),
         PlanStep(
             StepKind.WAIT_DISK_IN_USE,
@@ -597,13 +620,13 @@ def plan_reattach(
     if start_after:
         start = start_params(instance_id)
         steps.append(
-            PlanStep(
+            _api_step(
                 StepKind.START_INSTANCE,
                 f"Start instance {instance_id}",
                 f"instance {instance_id}: Stopped → Starting",
-                0.0,
-                aliyun_command("StartInstance", region_id, start, target=to),
+                region_id,
                 start,
+                to,
             )
         )
         steps.append(
