@@ -222,3 +222,19 @@ def test_no_function_over_120_lines() -> None:
 @pytest.mark.parametrize("owned", sorted(LONG_FUNCTIONS_OWNED_ELSEWHERE))
 def test_the_exemptions_are_still_needed(owned: tuple[str, str]) -> None:
     assert owned in {(path, name) for path, name, _ in _long_functions()}, "the function was split: drop it"
+
+
+MUTATING_CALLS = ("stop_instance", "start_instance", "detach_disk", "attach_disk")
+
+
+def test_the_detach_stack_makes_mutating_calls_only_through_send() -> None:
+    """One journaled send: a mutating client call anywhere else in the stack would skip the journal."""
+    offences = []
+    for module, path in SOURCES.items():
+        if not _within(module, DETACH_STACK) or module == "ecs_detach.detach.send":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            called = node.func if isinstance(node, ast.Call) else None
+            if isinstance(called, ast.Attribute) and called.attr in MUTATING_CALLS:
+                offences.append(f"{module} (line {node.lineno}) calls .{called.attr}()")
+    assert offences == []
