@@ -55,8 +55,9 @@ class Sent:
     @property
     def api_error(self) -> ApiError | None:
         """The API's refusal (only when `answer` is REFUSED: a server failure reconciled is not one)."""
-        refused = self.answer is Answer.REFUSED and isinstance(self.error, ApiError)
-        return self.error if refused and isinstance(self.error, ApiError) else None
+        if self.answer is Answer.REFUSED and isinstance(self.error, ApiError):
+            return self.error
+        return None
 
 
 Executor = Callable[[WorkflowClient, Mapping[str, str], Secrets], str]
