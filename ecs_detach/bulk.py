@@ -1,11 +1,11 @@
 """Bulk detach: many confirmed plans at once — `prepare_bulk`, `run_bulk` and the machinery they share.
 
-`ecs_detach.workflow` runs one disk (`_Runner`); this module runs many of them together and adds what a bulk
-run shares between its workers: a DetachDisk token bucket (`_Pacer`), batched fresh reads (`_Reads`), one
+`ecs_detach.detach.single` runs one disk (`Runner`); this module runs many of them together and adds what a
+bulk run shares between its workers: a DetachDisk token bucket (`_Pacer`), batched fresh reads (`_Reads`), one
 poller for every detaching disk (`_Poller`), the worker slots and the one notice of throttling (`_Bulk`).
-A run reaches its bulk run only through `workflow._InBulk` (the methods `_Bulk` implements), so
-`ecs_detach.workflow` never imports this module at run time; it re-exports `BulkItem`, `BulkReport`,
-`prepare_bulk` and `run_bulk` lazily.
+A run reaches its bulk run only through `ecs_detach.detach.runner.InBulk` (the methods `_Bulk`
+implements), so the runner never imports this module; `ecs_detach.workflow` re-exports `BulkItem`,
+`BulkReport`, `prepare_bulk` and `run_bulk`.
 """
 
 from __future__ import annotations
@@ -20,33 +20,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ecs_detach._display import Displayable
+from ecs_detach.detach.facts import FactsSource
+from ecs_detach.detach.history import start_blocker
+from ecs_detach.detach.power import earlier_start_blocker, start_again
+from ecs_detach.detach.reads import prepare, read_disk, read_instance, state_from
+from ecs_detach.detach.results import CancelToken, Outcome, ProgressEvent, RunResult, WorkflowClient, pause
+from ecs_detach.detach.runner import DETACHED_STATES, Runner, RunStopped, Throttle, durations_of
+from ecs_detach.detach.single import run_detach
 from ecs_detach.errors import EcsError, ThrottledError
 from ecs_detach.journal import Journal
 from ecs_detach.models import Disk, Instance
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind
 from ecs_detach.preconditions import DetachOptions
-from ecs_detach.workflow import (
-    _DETACHED_STATES,
-    CancelToken,
-    FactsSource,
-    Outcome,
-    ProgressEvent,
-    RunResult,
-    WorkflowClient,
-    _durations,
-    _earlier_start_blocker,
-    _pause,
-    _read_disk,
-    _read_instance,
-    _run_detach,
-    _Runner,
-    _start,
-    _start_blocker,
-    _state_from,
-    _Stop,
-    _Throttle,
-    prepare,
-)
 
 __all__ = ["BulkItem", "BulkReport", "prepare_bulk", "run_bulk"]
 
@@ -256,8 +241,8 @@ class _Reads:
                 return
         for ticket in batch:
             try:
-                ticket.disk = _read_disk(client, ticket.disk_id)
-                ticket.instance = _read_instance(client, ticket.instance_id)
+                ticket.disk = read_disk(client, ticket.disk_id)
+                ticket.instance = read_instance(client, ticket.instance_id)
             except EcsError as exc:
                 ticket.error = exc
             ticket.done = True
@@ -377,7 +362,7 @@ class _Poller:
                 self.calls += (len(ids) + _BATCH - 1) // _BATCH
             else:
                 for disk_id in ids:
-                    found = _read_disk(bulk.client, disk_id)
+                    found = read_disk(bulk.client, disk_id)
                     if found is not None:
                         disks[disk_id] = found
         except ThrottledError:
@@ -394,7 +379,7 @@ class _Poller:
                 w.error = error
                 if not error:
                     disk = w.disk = disks.get(w.disk_id)
-                    w.state = _state_from(disk, w.instance_id)
+                    w.state = state_from(disk, w.instance_id)
                 w.fresh = True
                 w.due = now + w.interval if now >= w.timeout_at else min(now + w.interval, w.timeout_at)
                 w.interval = min(w.interval * 1.5, _POLL_CAP)
@@ -430,9 +415,9 @@ class _Bulk:
         self.noted = False
 
     def sleep(self, seconds: float) -> None:
-        _pause(seconds, self.cancel, self.manual_sleep)
+        pause(seconds, self.cancel, self.manual_sleep)
 
-    def rate_limited(self, runner: _Runner | None, what: str) -> None:
+    def rate_limited(self, runner: Runner | None, what: str) -> None:
         """Say once per run (not per disk) that the API's rate limit is being waited for."""
         with self._lock:
             if self.noted:
@@ -444,9 +429,9 @@ class _Bulk:
         elif self.on_progress is not None:
             self.on_progress(ProgressEvent("throttled", message, "", ""))
 
-    # -- what a run of this bulk run asks of it (`workflow._InBulk`) ----------------------------------------
+    # -- what a run of this bulk run asks of it (`runner.InBulk`) ----------------------------------------
 
-    def fresh_read(self, runner: _Runner, instance_id: str) -> tuple[float, Disk | None, Instance | None]:
+    def fresh_read(self, runner: Runner, instance_id: str) -> tuple[float, Disk | None, Instance | None]:
         """Take the disk's DetachDisk slot first, then read the disk and its instance (batched with other
         disks') just before it. Returns (the slot's time, the disk, the instance)."""
         slot = self.pacer.reserve(runner.sleep)
@@ -464,7 +449,7 @@ class _Bulk:
         """A paced DetachDisk was refused by Throttling (after the client's own retries): slow the pace."""
         self.pacer.throttled()
 
-    def wait_detached(self, runner: _Runner, timeout: float, expected: float) -> None:
+    def wait_detached(self, runner: Runner, timeout: float, expected: float) -> None:
         """`wait` for a bulk run: the poller reads this disk with the others (first at the expected detach
         time, then with backoff); the worker's slot is free meanwhile. Same events, timeout and cancel."""
         kind, what = StepKind.WAIT_DISK_DETACHED, f"disk {runner.disk_id}"
@@ -486,7 +471,7 @@ class _Bulk:
                         )
                     elif watch.disk is not None or state == "NotFound":
                         runner.last_disk = watch.disk
-                    if state in _DETACHED_STATES:
+                    if state in DETACHED_STATES:
                         runner.emit(
                             kind.value,
                             f"{what} is {target}",
@@ -504,11 +489,11 @@ class _Bulk:
             self.slots.acquire()
 
 
-def _no_system_disk(runner: _Runner) -> str:
+def _no_system_disk(runner: Runner) -> str:
     """Why the instance this run stopped must not be started (no system disk attached), or ""."""
     instance_id = runner.instance_id
     try:
-        blocker = _start_blocker(runner.client, runner.journal, instance_id)
+        blocker = start_blocker(runner.client, runner.journal, instance_id)
     except EcsError as exc:
         raise runner.read_failed(f"instance {instance_id}", exc) from None
     return f"Not starting instance {instance_id}: {blocker} It is left Stopped." if blocker else ""
@@ -627,6 +612,32 @@ def prepare_bulk(
     return plans
 
 
+def _restart_group(runner: Runner, *, stopped_by_us: bool) -> tuple[str, Outcome | None, bool]:
+    """Start an instance again after the last of its disks: (the note for that disk's message, FAILED if the
+    start failed, whether the instance is left Stopped on purpose)."""
+    timeout = runner.timeout or DEFAULT_TIMEOUT
+    outcome: Outcome | None = None
+    left_stopped = False
+    try:
+        if stopped_by_us:
+            # Never an instance without its system disk (one of this group's disks, perhaps).
+            why_not = _no_system_disk(runner)
+            left_stopped = bool(why_not)
+        else:
+            # Stopped only by an earlier run: started only if still Stopped, still ours (the
+            # journal shows no start since) and with its system disk, as a single run does.
+            why_not = earlier_start_blocker(runner, timeout, durations_of(runner).stop)
+        if why_not:
+            note = f" {why_not}"
+        else:
+            start_again(runner, timeout, durations_of(runner).start)
+            note = f" Instance {runner.instance_id} was started again."
+    except RunStopped as stop:
+        note = f" Starting instance {runner.instance_id} again failed: {stop.result.message}"
+        outcome = Outcome.FAILED
+    return note, outcome, left_stopped
+
+
 def run_bulk(
     client: WorkflowClient,
     plans: Sequence[Plan],
@@ -656,7 +667,7 @@ def run_bulk(
     """
     token = cancel or CancelToken()
     shared_clock = clock if clock is not None else time.monotonic
-    throttle = _Throttle(shared_clock)
+    throttle = Throttle(shared_clock)
     bulk = _Bulk(
         client,
         clock=shared_clock,
@@ -679,8 +690,8 @@ def run_bulk(
     results: list[RunResult | None] = [None] * len(plans)
     lock = threading.Lock()
 
-    def runner_for(plan: Plan) -> _Runner:
-        runner = _Runner(
+    def runner_for(plan: Plan) -> Runner:
+        runner = Runner(
             client,
             journal=journal,
             facts=facts,
@@ -703,13 +714,13 @@ def run_bulk(
         stopped_by_us = False
         wants_restart = False
         earlier = False  # a plan starts the instance an earlier (killed) run of ours stopped
-        last_runner: _Runner | None = None
+        last_runner: Runner | None = None
         for index in indexes:
             plan = plans[index]
             runner = runner_for(plan)
             try:
-                result = _run_detach(runner, plan, allow_restart=False)
-            except _Stop as stop:
+                result = run_detach(runner, plan, allow_restart=False)
+            except RunStopped as stop:
                 result = stop.result
             except Exception as exc:  # one disk's bug never hides the others
                 result = runner.result(Outcome.FAILED, f"Unexpected error: {exc!r}")
@@ -722,26 +733,7 @@ def run_bulk(
                 results[index] = result
         if (stopped_by_us or earlier) and wants_restart and last_runner is not None:
             last = indexes[-1]
-            timeout = last_runner.timeout or DEFAULT_TIMEOUT
-            outcome: Outcome | None = None
-            left_stopped = False
-            try:
-                if stopped_by_us:
-                    # Never an instance without its system disk (one of this group's disks, perhaps).
-                    why_not = _no_system_disk(last_runner)
-                    left_stopped = bool(why_not)
-                else:
-                    # Stopped only by an earlier run: started only if still Stopped, still ours (the
-                    # journal shows no start since) and with its system disk, as a single run does.
-                    why_not = _earlier_start_blocker(last_runner, timeout, _durations(last_runner).stop)
-                if why_not:
-                    note = f" {why_not}"
-                else:
-                    _start(last_runner, timeout, _durations(last_runner).start)
-                    note = f" Instance {last_runner.instance_id} was started again."
-            except _Stop as stop:
-                note = f" Starting instance {last_runner.instance_id} again failed: {stop.result.message}"
-                outcome = Outcome.FAILED
+            note, outcome, left_stopped = _restart_group(last_runner, stopped_by_us=stopped_by_us)
             with lock:
                 previous = results[last]
                 if previous is not None:

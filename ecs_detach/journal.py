@@ -559,42 +559,60 @@ class Journal:
 
     # -- reconciling ----------------------------------------------------------------------------------------
 
-    def reconcile(self, client: StateReader, *, all_profiles: bool = False) -> list[JournalRecord]:
+    def reconcile(
+        self,
+        client: StateReader,
+        *,
+        all_profiles: bool = False,
+        select: Callable[[JournalRecord], bool] | None = None,
+        on_settled: Callable[[JournalRecord, str, str], None] | None = None,
+        on_unreadable: Callable[[JournalRecord, EcsError], None] | None = None,
+    ) -> list[JournalRecord]:
         """Read the live state for every pending intent and append a reconciled outcome; return them.
 
         Each intent is read in its own region (`client.with_region`, when the client has it). Intents recorded
         under another profile than the client's are left for that profile (unless `all_profiles`), since
-        another account's disks cannot be read here. A read that fails (network, throttling) leaves the intent
-        pending, to be reconciled later.
+        another account's disks cannot be read here; `select` narrows the intents further. A read that fails
+        (network, throttling) leaves the intent pending, to be reconciled later (`on_unreadable` hears of
+        it); `on_settled(intent, result, sentence)` hears of each outcome appended. Holds the reconcile lock.
         """
         with self.reconciling():
-            return self._reconcile(client, all_profiles=all_profiles)
+            appended: list[JournalRecord] = []
+            own_profile = str(getattr(client, "profile_name", "") or "")
+            for intent in self.pending():
+                if not all_profiles and intent.profile and own_profile and intent.profile != own_profile:
+                    continue
+                if select is not None and not select(intent):
+                    continue
+                try:
+                    disk, instance = read_for_reconcile(_reader_for(client, intent.region), intent)
+                except EcsError as exc:
+                    if on_unreadable is not None:
+                        on_unreadable(intent, exc)
+                    continue
+                result, message = classify(intent, disk, instance)
+                appended.append(self.outcome(intent, result, message=message, reconciled=True))
+                if on_settled is not None:
+                    on_settled(intent, result, message)
+            return appended
 
-    def _reconcile(self, client: StateReader, *, all_profiles: bool) -> list[JournalRecord]:
-        appended: list[JournalRecord] = []
-        own_profile = str(getattr(client, "profile_name", "") or "")
-        for intent in self.pending():
-            if not all_profiles and intent.profile and own_profile and intent.profile != own_profile:
-                continue
-            reader = _reader_for(client, intent.region)
-            disk: Disk | None = None
-            instance: Instance | None = None
-            try:
-                if intent.disk_id:
-                    try:
-                        disk = reader.get_disk(intent.disk_id)
-                    except NotFoundError:
-                        disk = None
-                if intent.instance_id and intent.action in ("StopInstance", "StartInstance"):
-                    try:
-                        instance = reader.get_instance(intent.instance_id)
-                    except NotFoundError:
-                        instance = None
-            except EcsError:
-                continue
-            result, message = classify(intent, disk, instance)
-            appended.append(self.outcome(intent, result, message=message, reconciled=True))
-        return appended
+
+def read_for_reconcile(reader: StateReader, intent: JournalRecord) -> tuple[Disk | None, Instance | None]:
+    """What settling `intent` reads: its disk (if it names one) and, for StopInstance / StartInstance, its
+    instance; None for one that is not found. Any other read error is raised."""
+    disk: Disk | None = None
+    instance: Instance | None = None
+    if intent.disk_id:
+        try:
+            disk = reader.get_disk(intent.disk_id)
+        except NotFoundError:
+            disk = None
+    if intent.instance_id and intent.action in ("StopInstance", "StartInstance"):
+        try:
+            instance = reader.get_instance(intent.instance_id)
+        except NotFoundError:
+            instance = None
+    return disk, instance
 
 
 _OPEN_HERE: set[str] = set()  # operation ids whose intent this process wrote and whose outcome it has not

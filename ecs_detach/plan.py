@@ -11,10 +11,17 @@ import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from ecs_detach._display import Displayable
+from ecs_detach.detach.steps import (
+    MUTATING_STEPS,
+    StepKind,
+    api_bool,
+    detach_params,
+    start_params,
+    stop_params,
+)
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
 
@@ -33,27 +40,6 @@ DEFAULT_TIMEOUT = 300.0  # seconds; "about a minute" is not a safe bound (design
 SECRET_PLACEHOLDER = "<password>"
 
 
-class StepKind(StrEnum):
-    WAIT_DISK_IN_USE = "wait-disk-in-use"
-    WAIT_INSTANCE_SETTLED = "wait-instance-settled"
-    STOP_INSTANCE = "stop-instance"
-    WAIT_INSTANCE_STOPPED = "wait-instance-stopped"
-    WAIT_DETACHES = "wait-detaches"
-    DETACH_DISK = "detach-disk"
-    WAIT_DISK_DETACHED = "wait-disk-detached"
-    ATTACH_DISK = "attach-disk"
-    START_INSTANCE = "start-instance"
-    WAIT_INSTANCE_RUNNING = "wait-instance-running"
-
-
-_ACTIONS = {
-    StepKind.STOP_INSTANCE: "StopInstance",
-    StepKind.DETACH_DISK: "DetachDisk",
-    StepKind.ATTACH_DISK: "AttachDisk",
-    StepKind.START_INSTANCE: "StartInstance",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class PlanStep:
     kind: StepKind
@@ -66,11 +52,12 @@ class PlanStep:
     @property
     def action(self) -> str | None:
         """The API action this step calls (None for a wait)."""
-        return _ACTIONS.get(self.kind)
+        step = MUTATING_STEPS.get(self.kind)
+        return step.action if step is not None else None
 
     @property
     def mutating(self) -> bool:
-        return self.kind in _ACTIONS
+        return self.kind in MUTATING_STEPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +196,24 @@ def aliyun_command(
     return " ".join([*parts, *target.flags()])  # where to send it last: the call reads first
 
 
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
+def _action(kind: StepKind) -> str:
+    return MUTATING_STEPS[kind].action
+
+
+def _api_step(
+    kind: StepKind,
+    description: str,
+    expected_change: str,
+    region_id: str,
+    params: Mapping[str, str],
+    target: AliyunTarget,
+    *,
+    shown: Mapping[str, str] | None = None,
+) -> PlanStep:
+    """A step that calls the API: its action is its step kind's, its aliyun line shows `params` (or `shown`,
+    with placeholders for what is never written down)."""
+    line = aliyun_command(_action(kind), region_id, params if shown is None else shown, target=target)
+    return PlanStep(kind, description, expected_change, 0.0, line, params)
 
 
 def _wait_disk(region_id: str, disk_id: str, target: str, timeout: float, to: AliyunTarget) -> str:
@@ -246,15 +249,6 @@ def _wait_instance(region_id: str, instance_id: str, target: str, timeout: float
     )
 
 
-def _stop_params(instance_id: str, options: DetachOptions) -> dict[str, str]:
-    params = {"InstanceId": instance_id}
-    if options.force_stop:
-        params["ForceStop"] = "true"
-    if options.stopped_mode:
-        params["StoppedMode"] = options.stopped_mode
-    return params
-
-
 def plan_detach(
     preconditions: Preconditions,
     options: DetachOptions | None = None,
@@ -277,122 +271,157 @@ def plan_detach(
     (why the instance must not be started, e.g. its system disk is detached) keeps the start out.
     A system disk's instance is never started.
     """
-    pre = preconditions
-    opts = options or pre.options
-    dur = durations or Durations()
-    to = target
-    region, disk_id, instance_id = pre.region_id, pre.disk_id, pre.instance_id
-    disk, instance = pre.disk, pre.instance
-    warnings: list[str] = []
-    steps: list[PlanStep] = []
-
-    def plan(*, executable: bool, refusal: str = "", nothing: bool = False) -> Plan:
-        return Plan(
-            action="detach",
-            disk_id=disk_id,
-            instance_id=instance_id,
-            region_id=region,
-            steps=tuple(steps),
-            warnings=tuple(warnings),
-            executable=executable,
-            refusal=refusal,
-            nothing_to_do=nothing,
-            options=opts,
-            preconditions=pre,
-            timeout=timeout,
-        )
-
-    multi = disk is not None and disk.is_multi_attach
-    if multi and opts.delete_with_instance is not None:
-        return plan(
+    draft = _DetachDraft(
+        preconditions,
+        options or preconditions.options,
+        durations or Durations(),
+        timeout,
+        stopped_earlier,
+        no_start,
+        target,
+    )
+    pre, opts = draft.pre, draft.opts
+    if draft.multi and opts.delete_with_instance is not None:
+        return draft.plan(
             executable=False,
             refusal=(
-                f"Disk {disk_id} is a multi-attach disk: DeleteWithInstance cannot be set for it; "
+                f"Disk {pre.disk_id} is a multi-attach disk: DeleteWithInstance cannot be set for it; "
                 "leave it unset."
             ),
         )
-    earlier_stopped = bool(stopped_earlier) and instance is not None and instance.status in _DOWN
+    if pre.verdict is Verdict.ALREADY_DETACHED:
+        if draft.earlier_stopped and pre.instance_id:
+            draft.steps.append(draft.detached_wait())
+            if draft.after_earlier_stop():
+                return draft.plan(executable=True)
+            draft.steps.clear()
+        return draft.plan(executable=True, nothing=True)
+    if pre.verdict is Verdict.BLOCKED:
+        return draft.plan(executable=False, refusal=pre.reason)
+    if pre.verdict is Verdict.IN_PROGRESS:
+        draft.steps.append(draft.detached_wait())
+        draft.after_earlier_stop()
+        return draft.plan(executable=True)
+    if pre.needs_stop and not opts.allow_stop:
+        instance = pre.instance
+        why = (
+            "a system disk" if pre.is_system_disk else f"instance type {instance and instance.instance_type}"
+        )
+        return draft.plan(
+            executable=False,
+            refusal=(
+                f"Instance {pre.instance_id} must be stopped first ({why} cannot be detached while it runs); "
+                "allow stopping it (--stop-instance) to go on."
+            ),
+        )
+    for fix in pre.fixes:
+        draft.add_fix(fix.kind)
+    draft.add_detach()
+    draft.add_restart()
+    return draft.plan(executable=True)
 
-    def start_steps(why: str) -> list[PlanStep]:
-        params = {"InstanceId": instance_id}
+
+class _DetachDraft:
+    """A detach plan while it is drawn up: the steps and warnings so far, and how to add each kind."""
+
+    def __init__(
+        self,
+        pre: Preconditions,
+        opts: DetachOptions,
+        dur: Durations,
+        timeout: float,
+        stopped_earlier: str,
+        no_start: str,
+        target: AliyunTarget,
+    ) -> None:
+        self.pre, self.opts, self.dur, self.timeout, self.to = pre, opts, dur, timeout, target
+        self.stopped_earlier, self.no_start = stopped_earlier, no_start
+        self.region, self.disk_id, self.instance_id = pre.region_id, pre.disk_id, pre.instance_id
+        self.multi = pre.disk is not None and pre.disk.is_multi_attach
+        instance = pre.instance
+        self.earlier_stopped = bool(stopped_earlier) and instance is not None and instance.status in _DOWN
+        self.warnings: list[str] = []
+        self.steps: list[PlanStep] = []
+
+    def plan(self, *, executable: bool, refusal: str = "", nothing: bool = False) -> Plan:
+        return Plan(
+            action="detach",
+            disk_id=self.disk_id,
+            instance_id=self.instance_id,
+            region_id=self.region,
+            steps=tuple(self.steps),
+            warnings=tuple(self.warnings),
+            executable=executable,
+            refusal=refusal,
+            nothing_to_do=nothing,
+            options=self.opts,
+            preconditions=self.pre,
+            timeout=self.timeout,
+        )
+
+    def detached_wait(self) -> PlanStep:
+        return _detached_wait_step(self.pre, self.multi, self.dur, self.timeout, self.to)
+
+    def start_steps(self, why: str) -> list[PlanStep]:
+        instance_id, region = self.instance_id, self.region
+        params = start_params(instance_id)
         return [
-            PlanStep(
+            _api_step(
                 StepKind.START_INSTANCE,
                 f"Start instance {instance_id} again (stopped by {why})",
                 f"instance {instance_id}: Stopped → Starting",
-                0.0,
-                aliyun_command("StartInstance", region, params, target=to),
+                region,
                 params,
+                self.to,
             ),
             PlanStep(
                 StepKind.WAIT_INSTANCE_RUNNING,
                 f"Wait until instance {instance_id} is Running",
                 f"instance {instance_id}: Starting → Running",
-                dur.start,
-                _wait_instance(region, instance_id, "Running", timeout, to),
+                self.dur.start,
+                _wait_instance(region, instance_id, "Running", self.timeout, self.to),
             ),
         ]
 
-    def after_earlier_stop() -> bool:
+    def after_earlier_stop(self) -> bool:
         """Warnings (and, with `restart`, the start) for an instance an earlier run stopped and left
         Stopped; True if the start is planned."""
-        if not earlier_stopped:
+        if not self.earlier_stopped:
             return False
-        warnings.append(
-            f"Instance {instance_id} was stopped by an earlier ecs-detach run ({stopped_earlier}) "
+        instance_id, opts = self.instance_id, self.opts
+        self.warnings.append(
+            f"Instance {instance_id} was stopped by an earlier ecs-detach run ({self.stopped_earlier}) "
             "and not started again."
         )
-        start = aliyun_command("StartInstance", region, {"InstanceId": instance_id}, target=to)
-        if pre.is_system_disk:
+        start = aliyun_command(
+            _action(StepKind.START_INSTANCE), self.region, start_params(instance_id), target=self.to
+        )
+        if self.pre.is_system_disk:
             if opts.restart:
-                warnings.append(
+                self.warnings.append(
                     f"Not restarting instance {instance_id}: an instance whose system disk was detached "
                     "cannot start."
                 )
             return False
-        if no_start:
-            warnings.append(f"Not restarting instance {instance_id}: {no_start} It is left Stopped.")
+        if self.no_start:
+            self.warnings.append(
+                f"Not restarting instance {instance_id}: {self.no_start} It is left Stopped."
+            )
             return False
         if not opts.restart:
-            warnings.append(
+            self.warnings.append(
                 f"Instance {instance_id} is left Stopped: this plan does not start it. Start it with "
                 f"`{start}` (or ask for a restart: --restart-instance / DetachOptions(restart=True))."
             )
             return False
-        steps.extend(start_steps("an earlier run"))
+        self.steps.extend(self.start_steps("an earlier run"))
         return True
 
-    if pre.verdict is Verdict.ALREADY_DETACHED:
-        if earlier_stopped and instance_id:
-            steps.append(_detached_wait_step(pre, multi, dur, timeout, to))
-            if after_earlier_stop():
-                return plan(executable=True)
-            steps.clear()
-        return plan(executable=True, nothing=True)
-    if pre.verdict is Verdict.BLOCKED:
-        return plan(executable=False, refusal=pre.reason)
-
-    detached_wait = _detached_wait_step(pre, multi, dur, timeout, to)
-    if pre.verdict is Verdict.IN_PROGRESS:
-        steps.append(detached_wait)
-        after_earlier_stop()
-        return plan(executable=True)
-
-    stops = pre.needs_stop
-    if stops and not opts.allow_stop:
-        why = (
-            "a system disk" if pre.is_system_disk else f"instance type {instance and instance.instance_type}"
-        )
-        return plan(
-            executable=False,
-            refusal=(
-                f"Instance {instance_id} must be stopped first ({why} cannot be detached while it runs); "
-                "allow stopping it (--stop-instance) to go on."
-            ),
-        )
-    for fix in pre.fixes:
-        if fix.kind is FixKind.WAIT_DISK:
-            steps.append(
+    def add_fix(self, kind: FixKind) -> None:
+        region, disk_id, instance_id, dur, to = self.region, self.disk_id, self.instance_id, self.dur, self.to
+        timeout = self.timeout
+        if kind is FixKind.WAIT_DISK:
+            self.steps.append(
                 PlanStep(
                     StepKind.WAIT_DISK_IN_USE,
                     f"Wait until disk {disk_id} finishes attaching",
@@ -401,10 +430,11 @@ def plan_detach(
                     _wait_disk(region, disk_id, "In_use", timeout, to),
                 )
             )
-        elif fix.kind is FixKind.WAIT_INSTANCE:
+        elif kind is FixKind.WAIT_INSTANCE:
+            instance = self.pre.instance
             status = instance.status if instance else "?"
             settled = "Stopped" if status == "Stopping" else "Running"
-            steps.append(
+            self.steps.append(
                 PlanStep(
                     StepKind.WAIT_INSTANCE_SETTLED,
                     f"Wait until instance {instance_id} leaves {status}",
@@ -413,31 +443,10 @@ def plan_detach(
                     _wait_instance(region, instance_id, settled, timeout, to),
                 )
             )
-        elif fix.kind is FixKind.STOP_INSTANCE:
-            params = _stop_params(instance_id, opts)
-            mode = " (force: like pulling the plug, unsaved data is lost)" if opts.force_stop else ""
-            steps.append(
-                PlanStep(
-                    StepKind.STOP_INSTANCE,
-                    f"Stop instance {instance_id}{mode}",
-                    f"instance {instance_id}: Running → Stopping",
-                    0.0,
-                    aliyun_command("StopInstance", region, params, target=to),
-                    params,
-                )
-            )
-            steps.append(
-                PlanStep(
-                    StepKind.WAIT_INSTANCE_STOPPED,
-                    f"Wait until instance {instance_id} is Stopped",
-                    f"instance {instance_id}: Stopping → Stopped",
-                    dur.stop,
-                    _wait_instance(region, instance_id, "Stopped", timeout, to),
-                )
-            )
-            warnings.append(f"Instance {instance_id} will be stopped: whatever runs on it goes down.")
-        elif fix.kind is FixKind.WAIT_DETACHES:
-            steps.append(
+        elif kind is FixKind.STOP_INSTANCE:
+            self.add_stop()
+        elif kind is FixKind.WAIT_DETACHES:
+            self.steps.append(
                 PlanStep(
                     StepKind.WAIT_DETACHES,
                     f"Wait until the disks already detaching from {instance_id} finish",
@@ -453,44 +462,74 @@ def plan_detach(
                 )
             )
 
-    params = {"InstanceId": instance_id, "DiskId": disk_id}
-    if opts.delete_with_instance is not None:
-        params["DeleteWithInstance"] = _bool(opts.delete_with_instance)
-    after = "the attachment to " + instance_id + " is gone" if multi else "Detaching"
-    steps.append(
-        PlanStep(
-            StepKind.DETACH_DISK,
-            f"Detach disk {disk_id} from instance {instance_id}",
-            f"disk {disk_id}: In_use → {after}",
-            0.0,
-            aliyun_command("DetachDisk", region, params, target=to),
-            params,
-        )
-    )
-    steps.append(detached_wait)
-
-    if pre.is_system_disk:
-        warnings.append(
-            f"Disk {disk_id} is the system disk: instance {instance_id} cannot start until a system disk is "
-            "attached again (re-attach it with Bootable and a password or key pair)."
-        )
-        if opts.delete_with_instance is None or opts.delete_with_instance:
-            warnings.append(
-                f"DeleteWithInstance defaults to true for a system disk: disk {disk_id} would be "
-                f"released with instance {instance_id}; pass DeleteWithInstance=false to keep it."
+    def add_stop(self) -> None:
+        instance_id, opts = self.instance_id, self.opts
+        params = stop_params(instance_id, opts)
+        mode = " (force: like pulling the plug, unsaved data is lost)" if opts.force_stop else ""
+        self.steps.append(
+            _api_step(
+                StepKind.STOP_INSTANCE,
+                f"Stop instance {instance_id}{mode}",
+                f"instance {instance_id}: Running → Stopping",
+                self.region,
+                params,
+                self.to,
             )
-    if earlier_stopped:
-        after_earlier_stop()
-    elif opts.restart and pre.is_system_disk:
-        warnings.append(
-            f"Not restarting instance {instance_id}: an instance whose system disk was detached cannot start."
         )
-    elif opts.restart and stops:
-        steps.extend(start_steps("this plan"))
-    elif opts.restart and instance is not None and instance.status in _DOWN:
-        # Stopping too: e.g. a run killed right after its StopInstance; the resumed plan must not hide it.
-        warnings.append(f"Instance {instance_id} was {instance.status} before this plan; it is left Stopped.")
-    return plan(executable=True)
+        self.steps.append(
+            PlanStep(
+                StepKind.WAIT_INSTANCE_STOPPED,
+                f"Wait until instance {instance_id} is Stopped",
+                f"instance {instance_id}: Stopping → Stopped",
+                self.dur.stop,
+                _wait_instance(self.region, instance_id, "Stopped", self.timeout, self.to),
+            )
+        )
+        self.warnings.append(f"Instance {instance_id} will be stopped: whatever runs on it goes down.")
+
+    def add_detach(self) -> None:
+        disk_id, instance_id, opts = self.disk_id, self.instance_id, self.opts
+        params = detach_params(disk_id, instance_id, opts)
+        after = "the attachment to " + instance_id + " is gone" if self.multi else "Detaching"
+        self.steps.append(
+            _api_step(
+                StepKind.DETACH_DISK,
+                f"Detach disk {disk_id} from instance {instance_id}",
+                f"disk {disk_id}: In_use → {after}",
+                self.region,
+                params,
+                self.to,
+            )
+        )
+        self.steps.append(self.detached_wait())
+        if self.pre.is_system_disk:
+            self.warnings.append(
+                f"Disk {disk_id} is the system disk: instance {instance_id} cannot start until a system disk "
+                "is attached again (re-attach it with Bootable and a password or key pair)."
+            )
+            if opts.delete_with_instance is None or opts.delete_with_instance:
+                self.warnings.append(
+                    f"DeleteWithInstance defaults to true for a system disk: disk {disk_id} would be "
+                    f"released with instance {instance_id}; pass DeleteWithInstance=false to keep it."
+                )
+
+    def add_restart(self) -> None:
+        """After the detach: start the instance again when this plan (or an earlier run) stopped it."""
+        instance_id, opts, pre, instance = self.instance_id, self.opts, self.pre, self.pre.instance
+        if self.earlier_stopped:
+            self.after_earlier_stop()
+        elif opts.restart and pre.is_system_disk:
+            self.warnings.append(
+                f"Not restarting instance {instance_id}: an instance whose system disk was detached cannot "
+                "start."
+            )
+        elif opts.restart and pre.needs_stop:
+            self.steps.extend(self.start_steps("this plan"))
+        elif opts.restart and instance is not None and instance.status in _DOWN:
+            # Stopping too: e.g. a run killed right after its StopInstance; the resumed plan must not hide it.
+            self.warnings.append(
+                f"Instance {instance_id} was {instance.status} before this plan; it is left Stopped."
+            )
 
 
 _DOWN = (INSTANCE_STOPPED, INSTANCE_STOPPING)
@@ -554,20 +593,21 @@ def plan_reattach(
             )
         warnings.append(f"Instance {instance_id} must be Stopped and have no system disk.")
     if delete_with_instance is not None:
-        params["DeleteWithInstance"] = _bool(delete_with_instance)
+        params["DeleteWithInstance"] = api_bool(delete_with_instance)
     shown = {k: v for k, v in params.items() if k != "Password"} | (
         {"Password": SECRET_PLACEHOLDER} if "Password" in params else {}
     )
     api_params = {k: v for k, v in params.items() if k not in ("Password", "KeyPairName")}
     steps = [
-        PlanStep(
+        _api_step(
             StepKind.ATTACH_DISK,
             f"Attach disk {disk_id} to instance {instance_id}"
             + (" as its system disk" if system_disk else ""),
             f"disk {disk_id}: Available → Attaching",
-            0.0,
-            aliyun_command("AttachDisk", region_id, shown, target=to),
+            region_id,
             api_params,
+            to,
+            shown=shown,
         ),
         PlanStep(
             StepKind.WAIT_DISK_IN_USE,
@@ -578,15 +618,15 @@ def plan_reattach(
         ),
     ]
     if start_after:
-        start = {"InstanceId": instance_id}
+        start = start_params(instance_id)
         steps.append(
-            PlanStep(
+            _api_step(
                 StepKind.START_INSTANCE,
                 f"Start instance {instance_id}",
                 f"instance {instance_id}: Stopped → Starting",
-                0.0,
-                aliyun_command("StartInstance", region_id, start, target=to),
+                region_id,
                 start,
+                to,
             )
         )
         steps.append(

@@ -18,7 +18,7 @@ None is reported as "unknown, the API decides" and never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -38,8 +38,12 @@ from ecs_detach.models import (
 )
 
 __all__ = [
+    "ALREADY_DETACHED",
     "API_ORDER",
+    "DETACHING_FROM_THIS",
+    "NOT_ATTACHED_HERE",
     "ROWS",
+    "RULES",
     "DetachOptions",
     "Durations",
     "FixKind",
@@ -49,6 +53,8 @@ __all__ = [
     "Row",
     "RowSpec",
     "RowStatus",
+    "Rule",
+    "Subject",
     "Verdict",
     "check_detach",
     "facts_from_fleet",
@@ -94,50 +100,6 @@ class RowSpec:
     code: str
 
 
-ROWS: tuple[RowSpec, ...] = (
-    RowSpec(1, "DiskId or InstanceId missing or empty", 400, "InvalidParameter"),
-    RowSpec(2, "RegionId given but not a valid region", 400, "InvalidRegionId.MalFormed"),
-    RowSpec(3, "no such instance", 404, "InvalidInstanceId.NotFound"),
-    RowSpec(4, "no such disk", 404, "InvalidDiskId.NotFound"),
-    RowSpec(5, "instance locked for security", 403, "InstanceLockedForSecurity"),
-    RowSpec(6, "DeleteWithInstance given for a multi-attach disk", 403, "DeleteWithInstance.Conflict"),
-    RowSpec(7, "disk Available (attached nowhere)", 404, "InvalidDisk.AlreadyDetached"),
-    RowSpec(8, "disk not attached to this instance", 403, "DependencyViolation"),
-    RowSpec(9, "disk already Detaching from this instance", 403, "InvalidOperation.DiskDetachingFromThisEcs"),
-    RowSpec(10, "disk not portable", 403, "DiskNotPortable"),
-    RowSpec(11, "disk needs a whitelist the account lacks", 403, "UserNotInTheWhiteList"),
-    RowSpec(12, "disk status not In_use, or a financial lock on the disk", 403, "IncorrectDiskStatus"),
-    RowSpec(13, "system disk on an instance type that cannot detach it", 403, "DiskTypeViolation"),
-    RowSpec(14, "system disk and instance not Stopped", 403, "IncorrectInstanceStatus"),
-    RowSpec(15, "system disk and the instance's image was deleted", 403, "InvalidInstance.ImageCategory"),
-    RowSpec(16, "data disk and instance neither Running nor Stopped", 403, "IncorrectInstanceStatus"),
-    RowSpec(
-        17,
-        "data disk, instance Running, type cannot hot-detach",
-        400,
-        "InvalidOperation.InstanceTypeNotSupport",
-    ),
-    RowSpec(18, "too many disks already detaching on the instance", 400, "DisksDetachingOnEcsExceeded"),
-    # Rows of today's API page that the older copy lacked. They keep numbers 19-21 (rows are found by
-    # number), and are checked at their place in the API's order, `API_ORDER`.
-    RowSpec(
-        19,
-        "elastic ephemeral disk on an instance type that cannot detach it",
-        403,
-        "InvalidOperation.DiskCategoryUnsupported",
-    ),
-    RowSpec(
-        20,
-        "elastic ephemeral disk and DeleteWithInstance not true",
-        403,
-        "InvalidParameter.DeleteWithInstance",
-    ),
-    RowSpec(21, "the disk's base image no longer exists", 404, "InvalidDiskId.OperationNotSupported"),
-)
-_SPEC = {spec.number: spec for spec in ROWS}
-# The order the API checks the rows in (the first failing one answers).
-API_ORDER: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 19, 20, 7, 21, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
-_RANK = {number: rank for rank, number in enumerate(API_ORDER)}
 ELASTIC_EPHEMERAL_CATEGORIES = frozenset(
     {"elastic_ephemeral_disk_standard", "elastic_ephemeral_disk_premium"}
 )
@@ -240,7 +202,12 @@ class Preconditions(Displayable):
         return report_html(self)
 
     def row(self, number: int) -> Row:
-        return self.rows[number - 1]
+        """The row numbered `number` (the decision table's numbers; rows are kept in that order)."""
+        return next(row for row in self.rows if row.number == number)
+
+    def rule(self, name: str) -> Row:
+        """The row of the rule named `name` (e.g. ``preconditions.NOT_ATTACHED_HERE``)."""
+        return _row_of(self.rows, name)
 
     @property
     def failing_rows(self) -> tuple[Row, ...]:
@@ -316,68 +283,33 @@ def check_detach(
     `region_id` is the region the request goes to.
     """
     opts = options or DetachOptions()
-    pf = facts or PlatformFacts()
     d_id = disk.disk_id if disk is not None else (disk_id or "")
     i_id = resolve_instance_id(disk, opts)
     if instance is not None and not i_id:
         i_id = instance.instance_id
     region = region_id or (disk.region_id if disk else "") or (instance.region_id if instance else "")
-    rows = [
-        _row1(d_id, i_id, disk),
-        _row2(region, disk, instance, pf),
-        _row3(i_id, instance),
-        _row4(d_id, disk),
-    ]
-    if disk is None or instance is None:
-        missing = "the disk was not found" if disk is None else "the instance was not found"
-        if not i_id and disk is not None:
-            missing = "no instance was chosen"
-        for number in range(5, len(ROWS) + 1):
-            rows.append(_make(number, RowStatus.NOT_APPLICABLE, f"Not checked: {missing}.", ""))
-        # Row 5 and 6 only need the instance / the disk respectively.
-        if instance is not None:
-            rows[4] = _row5(instance)
-        if disk is not None:
-            rows[5] = _row6(disk, opts)
-            if disk.status == DISK_AVAILABLE:
-                rows[6] = _row7(disk)
+    subject = Subject(d_id, i_id, region, disk, instance, opts, facts or PlatformFacts())
+    rows: dict[str, Row] = {}
+    for rule in RULES:  # in API order: a rule's `moot_when` names only rules before it
+        rows[rule.name] = _check_rule(rule, subject, rows)
+    by_number = tuple(sorted(rows.values(), key=lambda row: row.number))
+    return _conclude(d_id, i_id, region, opts, by_number, disk, instance)
+
+
+def _check_rule(rule: Rule, subject: Subject, earlier: Mapping[str, Row]) -> Row:
+    disk, instance = subject.disk, subject.instance
+    if rule.needs_both and (disk is None or instance is None):
+        if rule.alone is None or not rule.alone(subject):
+            missing = "the disk was not found" if disk is None else "the instance was not found"
+            if not subject.instance_id and disk is not None:
+                missing = "no instance was chosen"
+            return _make(rule.number, RowStatus.NOT_APPLICABLE, f"Not checked: {missing}.", "")
     else:
-        rows.extend(
-            [
-                _row5(instance),
-                _row6(disk, opts),
-                _row7(disk),
-                _row8(disk, i_id),
-                _row9(disk, i_id, pf),
-                _row10(disk),
-                _row11(disk, pf),
-                _row12(disk),
-                _row13(disk, instance, pf),
-                _row14(disk, instance),
-                _row15(disk, instance, pf),
-                _row16(disk, instance),
-                _row17(disk, instance, pf),
-                _row18(disk, instance, pf),
-                _row19(disk, instance, pf),
-                _row20(disk, opts),
-                _row21(disk, pf),
-            ]
-        )
-        # Rows that repeat what an earlier row already says are not applicable.
-        if rows[6].failing:
-            for index in (*range(7, 18), 20):
-                rows[index] = _make(
-                    index + 1, RowStatus.NOT_APPLICABLE, "Not applicable: the disk is attached nowhere.", ""
-                )
-        elif rows[7].failing:
-            for index in range(8, 18):
-                rows[index] = _make(
-                    index + 1,
-                    RowStatus.NOT_APPLICABLE,
-                    f"Not applicable: the disk is not attached to {i_id}.",
-                    "",
-                )
-    return _conclude(d_id, i_id, region, opts, tuple(rows), disk, instance)
+        for name in rule.moot_when:
+            if earlier[name].failing:
+                sentence = _MOOT[name](subject)
+                return _make(rule.number, RowStatus.NOT_APPLICABLE, sentence, "")
+    return rule.check(subject)
 
 
 def _conclude(
@@ -398,7 +330,7 @@ def _conclude(
     if disk is not None and disk.status == DISK_AVAILABLE and not disk.attached_instance_ids:
         verdict = Verdict.ALREADY_DETACHED
         summary = f"Disk {disk_id} is already detached (attached to no instance): there is nothing to do."
-    elif rows[8].failing:
+    elif _row_of(rows, DETACHING_FROM_THIS).failing:
         verdict = Verdict.IN_PROGRESS
         summary = (
             f"Disk {disk_id} is already detaching from {instance_id}: nothing to send; "
@@ -883,6 +815,271 @@ def _row21(disk: Disk, facts: PlatformFacts) -> Row:
             "There is no way around it; a snapshot of the disk keeps its data.",
         )
     return _make(21, RowStatus.PASS, f"The base image of disk {disk.disk_id} exists.", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What one check is about: the ids, the disk and instance as read (None: not found), the options, the
+    facts."""
+
+    disk_id: str
+    instance_id: str
+    region_id: str
+    disk: Disk | None
+    instance: Instance | None
+    options: DetachOptions
+    facts: PlatformFacts
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One precondition: its row of the decision table, the API code it answers, and its check (which
+    returns the row, with the fixes if the toolkit can make it pass).
+
+    `needs_both`: checked only when both the disk and the instance were found, unless `alone` says it can
+    be checked without the missing one. `moot_when`: names of earlier rules whose failure makes this one
+    not applicable (the sentence says why, `_MOOT`).
+    """
+
+    number: int
+    name: str
+    condition: str
+    http_status: int
+    code: str
+    check: Callable[[Subject], Row]
+    needs_both: bool = True
+    alone: Callable[[Subject], bool] | None = None
+    moot_when: tuple[str, ...] = ()
+
+    @property
+    def spec(self) -> RowSpec:
+        return RowSpec(self.number, self.condition, self.http_status, self.code)
+
+
+ALREADY_DETACHED = "attached-nowhere"
+NOT_ATTACHED_HERE = "not-attached-here"
+DETACHING_FROM_THIS = "detaching-from-this"
+_ATTACHED = (ALREADY_DETACHED, NOT_ATTACHED_HERE)
+
+
+def _disk(subject: Subject) -> Disk:
+    assert subject.disk is not None  # `needs_both` / `alone` guarantee it
+    return subject.disk
+
+
+def _instance(subject: Subject) -> Instance:
+    assert subject.instance is not None
+    return subject.instance
+
+
+# The rules in the order the API checks them (the first failing one answers). Adding a precondition: one
+# `Rule` here (at its place in the API's order) and its check function.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        1,
+        "ids-given",
+        "DiskId or InstanceId missing or empty",
+        400,
+        "InvalidParameter",
+        lambda s: _row1(s.disk_id, s.instance_id, s.disk),
+        needs_both=False,
+    ),
+    Rule(
+        2,
+        "region-valid",
+        "RegionId given but not a valid region",
+        400,
+        "InvalidRegionId.MalFormed",
+        lambda s: _row2(s.region_id, s.disk, s.instance, s.facts),
+        needs_both=False,
+    ),
+    Rule(
+        3,
+        "instance-exists",
+        "no such instance",
+        404,
+        "InvalidInstanceId.NotFound",
+        lambda s: _row3(s.instance_id, s.instance),
+        needs_both=False,
+    ),
+    Rule(
+        4,
+        "disk-exists",
+        "no such disk",
+        404,
+        "InvalidDiskId.NotFound",
+        lambda s: _row4(s.disk_id, s.disk),
+        needs_both=False,
+    ),
+    Rule(
+        5,
+        "instance-unlocked",
+        "instance locked for security",
+        403,
+        "InstanceLockedForSecurity",
+        lambda s: _row5(_instance(s)),
+        alone=lambda s: s.instance is not None,
+    ),
+    Rule(
+        6,
+        "multi-attach-keeps-dwi",
+        "DeleteWithInstance given for a multi-attach disk",
+        403,
+        "DeleteWithInstance.Conflict",
+        lambda s: _row6(_disk(s), s.options),
+        alone=lambda s: s.disk is not None,
+    ),
+    Rule(
+        19,
+        "ephemeral-detachable",
+        "elastic ephemeral disk on an instance type that cannot detach it",
+        403,
+        "InvalidOperation.DiskCategoryUnsupported",
+        lambda s: _row19(_disk(s), _instance(s), s.facts),
+    ),
+    Rule(
+        20,
+        "ephemeral-dwi-true",
+        "elastic ephemeral disk and DeleteWithInstance not true",
+        403,
+        "InvalidParameter.DeleteWithInstance",
+        lambda s: _row20(_disk(s), s.options),
+    ),
+    Rule(
+        7,
+        ALREADY_DETACHED,
+        "disk Available (attached nowhere)",
+        404,
+        "InvalidDisk.AlreadyDetached",
+        lambda s: _row7(_disk(s)),
+        alone=lambda s: s.disk is not None and s.disk.status == DISK_AVAILABLE,
+    ),
+    Rule(
+        21,
+        "base-image-exists",
+        "the disk's base image no longer exists",
+        404,
+        "InvalidDiskId.OperationNotSupported",
+        lambda s: _row21(_disk(s), s.facts),
+        moot_when=(ALREADY_DETACHED,),
+    ),
+    Rule(
+        8,
+        NOT_ATTACHED_HERE,
+        "disk not attached to this instance",
+        403,
+        "DependencyViolation",
+        lambda s: _row8(_disk(s), s.instance_id),
+        moot_when=(ALREADY_DETACHED,),
+    ),
+    Rule(
+        9,
+        DETACHING_FROM_THIS,
+        "disk already Detaching from this instance",
+        403,
+        "InvalidOperation.DiskDetachingFromThisEcs",
+        lambda s: _row9(_disk(s), s.instance_id, s.facts),
+        moot_when=_ATTACHED,
+    ),
+    Rule(
+        10,
+        "disk-portable",
+        "disk not portable",
+        403,
+        "DiskNotPortable",
+        lambda s: _row10(_disk(s)),
+        moot_when=_ATTACHED,
+    ),
+    Rule(
+        11,
+        "whitelisted",
+        "disk needs a whitelist the account lacks",
+        403,
+        "UserNotInTheWhiteList",
+        lambda s: _row11(_disk(s), s.facts),
+        moot_when=_ATTACHED,
+    ),
+    Rule(
+        12,
+        "disk-in-use",
+        "disk status not In_use, or a financial lock on the disk",
+        403,
+        "IncorrectDiskStatus",
+        lambda s: _row12(_disk(s)),
+        moot_when=_ATTACHED,
+    ),
+    Rule(
+        13,
+        "system-detachable-type",
+        "system disk on an instance type that cannot detach it",
+        403,
+        "DiskTypeViolation",
+        lambda s: _row13(_disk(s), _instance(s), s.facts),
+        moot_when=_ATTACHED,
+    ),
+    Rule(
+        14,
+        "system-instance-stopped",
+        "system disk and instance not Stopped",
+        403,
+        "IncorrectInstanceStatus",
+        lambda s: _row14(_disk(s), _instance(s)),
+        moot_when=_ATTACHED,
+    ),
+    Rule(
+        15,
+        "system-image-exists",
+        "system disk and the instance's image was deleted",
+        403,
+        "InvalidInstance.ImageCategory",
+        lambda s: _row15(_disk(s), _instance(s), s.facts),
+        moot_when=_ATTACHED,
+    ),
+    Rule(
+        16,
+        "data-instance-settled",
+        "data disk and instance neither Running nor Stopped",
+        403,
+        "IncorrectInstanceStatus",
+        lambda s: _row16(_disk(s), _instance(s)),
+        moot_when=_ATTACHED,
+    ),
+    Rule(
+        17,
+        "hot-detachable-type",
+        "data disk, instance Running, type cannot hot-detach",
+        400,
+        "InvalidOperation.InstanceTypeNotSupport",
+        lambda s: _row17(_disk(s), _instance(s), s.facts),
+        moot_when=_ATTACHED,
+    ),
+    Rule(
+        18,
+        "detaching-limit",
+        "too many disks already detaching on the instance",
+        400,
+        "DisksDetachingOnEcsExceeded",
+        lambda s: _row18(_disk(s), _instance(s), s.facts),
+        moot_when=_ATTACHED,
+    ),
+)
+_BY_NAME = {rule.name: rule for rule in RULES}
+# The decision table by number (rows 19-21 are today's API page's additions, numbered after the older 18) and
+# the order the API checks it in.
+ROWS: tuple[RowSpec, ...] = tuple(sorted((rule.spec for rule in RULES), key=lambda spec: spec.number))
+API_ORDER: tuple[int, ...] = tuple(rule.number for rule in RULES)
+_SPEC = {spec.number: spec for spec in ROWS}
+_RANK = {number: rank for rank, number in enumerate(API_ORDER)}
+# Why a rule is not applicable when an earlier one (named) fails.
+_MOOT: Mapping[str, Callable[[Subject], str]] = {
+    ALREADY_DETACHED: lambda s: "Not applicable: the disk is attached nowhere.",
+    NOT_ATTACHED_HERE: lambda s: f"Not applicable: the disk is not attached to {s.instance_id}.",
+}
+
+
+def _row_of(rows: tuple[Row, ...], name: str) -> Row:
+    number = _BY_NAME[name].number
+    return next(row for row in rows if row.number == number)
 
 
 def _str_field(disk: Disk, key: str) -> str:

@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from ecs_detach.commands._console import CommandError, Console
 from ecs_detach.commands._parser import UsageError
-from ecs_detach.errors import EcsError, NotFoundError, ReadOnlyError
-from ecs_detach.journal import Journal, JournalRecord, classify
+from ecs_detach.errors import EcsError, ReadOnlyError
+from ecs_detach.journal import Journal, JournalRecord
 
 if TYPE_CHECKING:
     from ecs_detach.config import UserConfig
-    from ecs_detach.models import Disk, Instance
     from ecs_detach.preconditions import PlatformFacts
     from ecs_detach.session import Session
 
@@ -100,23 +99,25 @@ class Context:
         pending = self.journal.pending()
         mine = [record for record in pending if self._same_target(record)]
         others = len(pending) - len(mine)
-        appended: list[JournalRecord] = []
         if mine:
             self.console.note(
                 f"The journal holds {len(mine)} call(s) without a recorded outcome: "
                 "reconciling them against the live state first."
             )
-        for intent in mine:
-            try:
-                disk, instance = self._read_for(intent)
-            except EcsError as exc:
-                self.console.note(
-                    f"  {intent.action} {intent.operation_id}: cannot read the state now ({exc})"
-                )
-                continue
-            result, sentence = classify(intent, disk, instance)
-            appended.append(self.journal.outcome(intent, result, message=sentence, reconciled=True))
+
+        def unreadable(intent: JournalRecord, exc: EcsError) -> None:
+            self.console.note(f"  {intent.action} {intent.operation_id}: cannot read the state now ({exc})")
+
+        def settled(intent: JournalRecord, result: str, sentence: str) -> None:
             self.console.note(f"  {intent.action} {intent.operation_id[:12]}: {result} — {sentence}")
+
+        appended = (
+            self.journal.reconcile(
+                self.session.client, select=self._same_target, on_settled=settled, on_unreadable=unreadable
+            )
+            if mine
+            else []
+        )
         if others:
             self.console.note(
                 f"{others} pending journal call(s) belong to another profile, region or endpoint; "
@@ -124,21 +125,6 @@ class Context:
             )
         self.reconciled = appended
         return appended
-
-    def _read_for(self, intent: JournalRecord) -> tuple[Disk | None, Instance | None]:
-        client = self.session.client
-        disk = instance = None
-        if intent.disk_id:
-            try:
-                disk = client.get_disk(intent.disk_id)
-            except NotFoundError:
-                disk = None
-        if intent.instance_id and intent.action in ("StopInstance", "StartInstance"):
-            try:
-                instance = client.get_instance(intent.instance_id)
-            except NotFoundError:
-                instance = None
-        return disk, instance
 
 
 def journal_for(args: Any) -> Journal:

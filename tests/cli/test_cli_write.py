@@ -325,3 +325,25 @@ def test_stop_options_reach_the_plan_and_the_aliyun_command(cli: CliRunner, demo
     (stop_intent, _), (detach_intent, _) = demo_journal.operations()
     assert stop_intent.params["StoppedMode"] == "StopCharging"
     assert detach_intent.params["DeleteWithInstance"] == "false"
+
+
+def test_reconciling_on_start_holds_the_journal_lock_and_settles_nothing_without_it(
+    cli: CliRunner, http_emulator: HttpEmulator, journal: Journal
+) -> None:
+    from ecs_detach.session import open_client
+
+    with open_client(endpoint=http_emulator.url) as session:
+        Journal(journal.path, owner=KILLED).intent(
+            "DetachDisk",
+            disk_id="d-web-02-data",
+            instance_id="i-web-02",
+            profile=session.client.profile_name or "",
+            region=session.region_id,
+            endpoint=session.client.endpoint,
+        )
+    journal.path.with_name(journal.path.name + ".lock").mkdir()  # the lock cannot be taken
+    refused = cli("journal", "--reconcile", *http_emulator.endpoint_args)
+    assert refused.code == 2 and "lock file" in refused.err
+    assert [op["disk_id"] for op in cli("journal", "--pending", "--json").json()["operations"]] == [
+        "d-web-02-data"
+    ]

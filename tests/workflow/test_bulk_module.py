@@ -1,5 +1,5 @@
 """The bulk machinery lives in ``ecs_detach.bulk``; ``ecs_detach.workflow`` still offers its public names, and
-either module may be imported first (the re-export is lazy, so there is no import cycle)."""
+either module may be imported first (bulk builds on `ecs_detach.detach`, not on workflow: no import cycle)."""
 
 from __future__ import annotations
 

@@ -65,3 +65,17 @@ def test_facts_from_a_fleet_read_the_new_knobs() -> None:
     )
     assert facts.no_ephemeral_detach_types == frozenset({"ecs.x"})
     assert facts.missing_base_image_disk_ids == frozenset({"d-1"})
+
+
+def test_the_rules_are_one_registry_in_api_order_found_by_name() -> None:
+    from ecs_detach.preconditions import NOT_ATTACHED_HERE, RULES
+
+    names = [rule.name for rule in RULES]
+    assert len(set(names)) == len(names) == 21
+    assert tuple(rule.number for rule in RULES) == API_ORDER
+    for index, rule in enumerate(RULES):  # a rule is moot only by rules the API checks before it
+        assert set(rule.moot_when) <= set(names[:index]), rule.name
+    pre = check_detach(disk(), instance(), DetachOptions(instance_id="i-other"), facts=FACTS)
+    assert pre.rule(NOT_ATTACHED_HERE).status is RowStatus.FAIL
+    assert pre.rule(NOT_ATTACHED_HERE) is pre.row(8)
+    assert pre.row(9).sentence == "Not applicable: the disk is not attached to i-other."

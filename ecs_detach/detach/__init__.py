@@ -1,0 +1,15 @@
+"""The detach stack, one stage per module (callers use `ecs_detach.workflow`, which re-exports the API).
+
+In import order (each module imports only those above it):
+
+- `results`: what a run reports (`Outcome`, `RunResult`, `StepResult`, `ProgressEvent`, `CancelToken`) and
+  what it needs of a client (`WorkflowClient`);
+- `facts`: the platform facts a run checks against (`emulator_facts`, `rate_from_section`);
+- `history`: what the journal says about a disk's earlier runs;
+- `reads`: fresh reads, `inspect` and `prepare` (reads + preconditions + a plan);
+- `runner`: the runner one run drives (journaled mutations, reconciling, waits);
+- `power`: stopping and starting the instance inside a run;
+- `single`: the single-disk detach run;  `undo`: the re-attach;
+- `run`: the entry points (`run`, `run_async`, `follow`, `reattach`);
+- `ecs_detach.bulk` composes many single runs with shared pacing, batched reads and one poller.
+"""
