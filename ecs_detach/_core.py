@@ -504,12 +504,11 @@ class BaseEcsClient:
             return ""
 
         code = pick("Code", "code") or f"HTTP{status}"
-        message = pick("Message", "message")
-        if not message:
-            snippet = " ".join(text.split())[:120]
-            message = f"HTTP {status} without an API error body" + (f": {snippet}" if snippet else "")
+        message = pick("Message", "message") or _bodiless_message(status, text)
         request_id = pick("RequestId", "requestId") or lowered.get("x-acs-request-id", "")
         log.debug("%s -> HTTP %s %s, request %s", call.action, status, code, request_id)
+        if call.mutating and status >= 500:
+            message += f"; the outcome of {call.action} is unknown: it may have been applied"
         return error_for(
             code,
             self._scrub(message),
@@ -518,6 +517,28 @@ class BaseEcsClient:
             action=call.action,
             retry_after=parse_retry_after(dict(lowered)),
             recommend=pick("Recommend", "recommend"),
+        )
+
+    def _attempt_error(self, call: Call, attempt: int, error: ApiError) -> ApiError:
+        """The error to act on for an error reply: ``SignatureNonceUsed`` to a mutation is a replay.
+
+        Every attempt is signed with a fresh nonce, so the service saw this very request before: on a retry,
+        an earlier attempt arrived; on a first try, something on the way delivered it twice. Either way the
+        call may have been applied: a ``ServerError`` (outcome unknown) the workflow reconciles by reading,
+        never a refusal. To a read it stays an ``AuthError``.
+        """
+        if not (call.mutating and error.code == "SignatureNonceUsed"):
+            return error
+        if attempt > 1:
+            how = f"attempt {attempt} was refused as a replay, so an earlier attempt reached the service"
+        else:
+            how = "the service had already received this very request (it was delivered twice on the way)"
+        return ServerError(
+            error.code,
+            f"{how}; the outcome of {call.action} is unknown: it may have been applied",
+            error.request_id,
+            error.http_status,
+            action=call.action,
         )
 
     def _transport_error(self, call: Call, exc: Exception, *, sent: bool) -> TransportError:
@@ -727,6 +748,18 @@ def _xml_error(text: str) -> dict[str, Any]:
     except ElementTree.ParseError:
         return {}
     return {child.tag: (child.text or "") for child in root}
+
+
+def _bodiless_message(status: int, text: str) -> str:
+    """The message of an error reply without an API error body: a gateway's HTML page says its title."""
+    if re.search(r"<\s*(!doctype\s+html|html|head|body|title)\b", text, re.IGNORECASE):
+        found = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        title = " ".join(re.sub(r"<[^>]*>", " ", found.group(1)).split())[:120] if found else ""
+        return f"HTTP {status} with an HTML page, not an API reply (a gateway or proxy answered)" + (
+            f": {title}" if title else ""
+        )
+    snippet = " ".join(text.split())[:120]
+    return f"HTTP {status} without an API error body" + (f": {snippet}" if snippet else "")
 
 
 def sent_before_failure(exc: Exception) -> bool:

@@ -167,7 +167,7 @@ class EcsClient(BaseEcsClient):
             except httpx.TransportError as exc:
                 error = self._transport_error(call, exc, sent=sent_before_failure(exc))
             except ApiError as exc:
-                error = exc
+                error = self._attempt_error(call, attempt, exc)
             decision = self._decide(call, attempt, error)
             if not decision.retry:
                 raise error from None
@@ -386,7 +386,7 @@ class AsyncEcsClient(BaseEcsClient):
             except httpx.TransportError as exc:
                 error = self._transport_error(call, exc, sent=sent_before_failure(exc))
             except ApiError as exc:
-                error = exc
+                error = self._attempt_error(call, attempt, exc)
             decision = self._decide(call, attempt, error)
             if not decision.retry:
                 raise error from None
