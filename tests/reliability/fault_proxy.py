@@ -11,6 +11,8 @@ rule's fault instead:
 ``html_before``    a gateway's HTML 503 page, nothing forwarded (not applied)
 ``html_after``     forwarded, then a gateway's HTML 503 page instead of the answer (applied)
 ``replay``         forwarded twice; the second answer is returned (applied once, refused as a replay)
+``crawl``          forwarded; the answer comes a byte every 0.1 s for up to 10 s, then the rest (not in the
+                   matrix: for a client's total deadline)
 
 Each client connection carries one request (the proxy answers ``Connection: close``), so a fault never
 leaks into the next call. ``log`` lists what it did: (action, n-th of that action, fault or "").
@@ -37,12 +39,14 @@ APPLIED_BY = {  # whether the emulator applies the call under each fault
     "html_before": False,
     "html_after": True,
     "replay": True,
+    "crawl": True,
 }
 GATEWAY_PAGE = (
     "<!DOCTYPE html><html><head><title>{status} {reason}</title></head>"
     "<body><center><h1>{status} {reason}</h1></center><hr><center>nginx</center></body></html>"
 )
 TRICKLE_BYTES, TRICKLE_PAUSE = 16, 0.002
+CRAWL_BYTES, CRAWL_PAUSE = 100, 0.1
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,9 @@ class FaultProxy:
 
     def script(self, *rules: Rule) -> None:
         """Replace the script; counting starts again from zero."""
-        unknown = [r.fault for r in rules if r.fault not in FAULT_KINDS]
+        unknown = [r.fault for r in rules if r.fault not in APPLIED_BY]
         if unknown:
-            raise ValueError(f"unknown fault kinds {unknown}; known: {FAULT_KINDS}")
+            raise ValueError(f"unknown fault kinds {unknown}; known: {sorted(APPLIED_BY)}")
         with self._lock:
             self._rules = {(r.action, r.nth): r.fault for r in rules}
             self._seen.clear()
@@ -130,6 +134,8 @@ class FaultProxy:
             _send(conn, _gateway(503, "Service Temporarily Unavailable"))
         elif fault == "cut":
             _send(conn, answer, cut=True)
+        elif fault == "crawl":
+            _send(conn, answer, crawl=True)
         else:
             _send(conn, answer, trickle=fault == "trickle")
 
@@ -179,14 +185,21 @@ def _gateway(status: int, reason: str) -> Forwarded:
     return Forwarded(status, reason, [("content-type", "text/html")], page)
 
 
-def _send(conn: socket.socket, answer: Forwarded, *, cut: bool = False, trickle: bool = False) -> None:
+def _send(
+    conn: socket.socket, answer: Forwarded, *, cut: bool = False, trickle: bool = False, crawl: bool = False
+) -> None:
     head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
     head += [f"{k}: {v}" for k, v in answer.headers]
     head += [f"Content-Length: {len(answer.body)}", "Connection: close", "", ""]
     try:
         conn.sendall("\r\n".join(head).encode("latin-1"))
         body = answer.body[: len(answer.body) // 2] if cut else answer.body
-        if trickle:
+        if crawl:
+            for start in range(min(len(body), CRAWL_BYTES)):
+                conn.sendall(body[start : start + 1])
+                time.sleep(CRAWL_PAUSE)
+            conn.sendall(body[CRAWL_BYTES:])
+        elif trickle:
             for start in range(0, len(body), TRICKLE_BYTES):
                 conn.sendall(body[start : start + TRICKLE_BYTES])
                 time.sleep(TRICKLE_PAUSE)
