@@ -16,11 +16,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, Self
+from urllib.parse import quote, quote_plus
 
 import orjson
 
 from ecs_detach.credentials import Credentials, CredentialSource, mask_key_id
-from ecs_detach.endpoints import resolve_endpoint
+from ecs_detach.endpoints import endpoint_password, mask_endpoint, resolve_endpoint
 from ecs_detach.errors import (
     ApiError,
     EcsError,
@@ -300,8 +301,9 @@ class BaseEcsClient:
 
     @property
     def endpoint(self) -> str:
-        """Where requests go: the base URL, or for the in-process emulator the words that say so."""
-        return self._endpoint_label or self._endpoint
+        """Where requests go: the base URL (a password in it masked), or for the in-process emulator the
+        words that say so."""
+        return self._endpoint_label or mask_endpoint(self._endpoint)
 
     @property
     def read_only(self) -> bool:
@@ -398,7 +400,7 @@ class BaseEcsClient:
     def __repr__(self) -> str:
         mode = ", read_only" if self._read_only else ""
         return (
-            f"{type(self).__name__}(region_id={self._region_id!r}, endpoint={self._endpoint!r}, "
+            f"{type(self).__name__}(region_id={self._region_id!r}, endpoint={self.endpoint!r}, "
             f"key={self.masked_key_id!r}{mode})"
         )
 
@@ -450,16 +452,27 @@ class BaseEcsClient:
 
     # -- replies ---------------------------------------------------------------------------------------------
 
-    def _scrub(self, text: str) -> str:
-        """Remove anything secret (and the full key id) from text that came back from the server."""
+    def _scrub(self, text: str, call: Call | None = None) -> str:
+        """Remove anything secret (and the full key id) from text that came back from the server, or from an
+        exception: the secret, the STS token, the call's secret parameters (an AttachDisk password) and the
+        endpoint's password, each as sent, percent-encoded once (a query) and twice (a V1 string-to-sign that
+        a ``SignatureDoesNotMatch`` echoes)."""
         source = self._credentials
         creds = source if isinstance(source, Credentials) else getattr(source, "last", None)
+        secrets = [endpoint_password(self._endpoint)]
+        if call is not None:
+            secrets += [value for key, value in call.params if key in _SECRET_PARAMS]
         if isinstance(creds, Credentials):
-            for secret in (creds.access_key_secret, creds.security_token):
-                if len(secret) >= 6:  # shorter values are no real secret, and replacing them mangles text
-                    text = text.replace(secret, "****")
-            if len(creds.access_key_id) >= 10:
-                text = text.replace(creds.access_key_id, mask_key_id(creds.access_key_id))
+            secrets += [creds.access_key_secret, creds.security_token]
+        for secret in secrets:
+            if len(secret) < 6:  # shorter values are no real secret, and replacing them mangles text
+                continue
+            once = quote(secret, safe="-_.~")  # as signing.percent_encode
+            forms = {quote(once, safe="-_.~"), once, quote_plus(secret), secret}
+            for form in sorted(forms, key=len, reverse=True):
+                text = text.replace(form, "****")
+        if isinstance(creds, Credentials) and len(creds.access_key_id) >= 10:
+            text = text.replace(creds.access_key_id, mask_key_id(creds.access_key_id))
         return text
 
     def _parse_reply(
@@ -504,26 +517,47 @@ class BaseEcsClient:
             return ""
 
         code = pick("Code", "code") or f"HTTP{status}"
-        message = pick("Message", "message")
-        if not message:
-            snippet = " ".join(text.split())[:120]
-            message = f"HTTP {status} without an API error body" + (f": {snippet}" if snippet else "")
+        message = pick("Message", "message") or _bodiless_message(status, text)
         request_id = pick("RequestId", "requestId") or lowered.get("x-acs-request-id", "")
         log.debug("%s -> HTTP %s %s, request %s", call.action, status, code, request_id)
+        if call.mutating and status >= 500:
+            message += f"; the outcome of {call.action} is unknown: it may have been applied"
         return error_for(
             code,
-            self._scrub(message),
+            self._scrub(message, call),
             request_id,
             status,
             action=call.action,
             retry_after=parse_retry_after(dict(lowered)),
-            recommend=pick("Recommend", "recommend"),
+            recommend=self._scrub(pick("Recommend", "recommend"), call),
+        )
+
+    def _attempt_error(self, call: Call, attempt: int, error: ApiError) -> ApiError:
+        """The error to act on for an error reply: ``SignatureNonceUsed`` to a mutation is a replay.
+
+        Every attempt is signed with a fresh nonce, so the service saw this very request before: on a retry,
+        an earlier attempt arrived; on a first try, something on the way delivered it twice. Either way the
+        call may have been applied: a ``ServerError`` (outcome unknown) the workflow reconciles by reading,
+        never a refusal. To a read it stays an ``AuthError``.
+        """
+        if not (call.mutating and error.code == "SignatureNonceUsed"):
+            return error
+        if attempt > 1:
+            how = f"attempt {attempt} was refused as a replay, so an earlier attempt reached the service"
+        else:
+            how = "the service had already received this very request (it was delivered twice on the way)"
+        return ServerError(
+            error.code,
+            f"{how}; the outcome of {call.action} is unknown: it may have been applied",
+            error.request_id,
+            error.http_status,
+            action=call.action,
         )
 
     def _transport_error(self, call: Call, exc: Exception, *, sent: bool) -> TransportError:
-        reason = self._scrub(" ".join(str(exc).split())) or type(exc).__name__
+        reason = self._scrub(" ".join(str(exc).split()), call) or type(exc).__name__
         unknown = call.mutating and sent
-        host = self._endpoint_label or call.url.rstrip("/")
+        host = self._endpoint_label or mask_endpoint(call.url.rstrip("/"))
         if unknown:
             message = (
                 f"{call.action}: no answer from {host} ({type(exc).__name__}: {reason}); the outcome is "
@@ -727,6 +761,18 @@ def _xml_error(text: str) -> dict[str, Any]:
     except ElementTree.ParseError:
         return {}
     return {child.tag: (child.text or "") for child in root}
+
+
+def _bodiless_message(status: int, text: str) -> str:
+    """The message of an error reply without an API error body: a gateway's HTML page says its title."""
+    if re.search(r"<\s*(!doctype\s+html|html|head|body|title)\b", text, re.IGNORECASE):
+        found = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        title = " ".join(re.sub(r"<[^>]*>", " ", found.group(1)).split())[:120] if found else ""
+        return f"HTTP {status} with an HTML page, not an API reply (a gateway or proxy answered)" + (
+            f": {title}" if title else ""
+        )
+    snippet = " ".join(text.split())[:120]
+    return f"HTTP {status} without an API error body" + (f": {snippet}" if snippet else "")
 
 
 def sent_before_failure(exc: Exception) -> bool:

@@ -7,6 +7,7 @@ subcommands never load Textual.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 SCRIPTING_SUBCOMMANDS = frozenset(
@@ -15,11 +16,35 @@ SCRIPTING_SUBCOMMANDS = frozenset(
 REFERENCE_SUBCOMMANDS = frozenset({"completion", "man"})
 
 
+INTERRUPTED_AT_START = "ecs-detach: interrupted (Ctrl-C) before anything was changed"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one face of the command. A Ctrl-C before the face takes over (imports take tens of milliseconds)
+    is one line and exit 1, never a traceback; each face handles its own Ctrl-C after that."""
+    try:
+        tolerate_unencodable_output()
+        return _run_face(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print(INTERRUPTED_AT_START, file=sys.stderr)
+        return 1
+
+
+def tolerate_unencodable_output() -> None:
+    """On a terminal or pipe that is not UTF-8 (``LANG=C``, ``PYTHONIOENCODING=ascii``), print what cannot be
+    encoded as replacement characters instead of failing the command over a ``✓``."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if encoding != "utf8" and reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a stream that cannot change: left as it is
+                reconfigure(errors="replace")
+
+
+def _run_face(args: list[str]) -> int:
     from ecs_detach._startup import skip_httpx_cli
 
     skip_httpx_cli()
-    args = list(sys.argv[1:] if argv is None else argv)
     exit_code: int
     if args and args[0] in ("--version", "-V"):
         from ecs_detach.cli_reference import package_version

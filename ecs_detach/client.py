@@ -94,6 +94,14 @@ def _timeout(call: Call) -> httpx.Timeout:
     return httpx.Timeout(call.timeout, connect=min(CONNECT_TIMEOUT, call.timeout))
 
 
+def _overdue(call: Call, request: httpx.Request | None) -> httpx.ReadTimeout:
+    import httpx
+
+    return httpx.ReadTimeout(
+        f"no whole answer within {call.timeout:g} s (the reply was still coming in)", request=request
+    )
+
+
 class EcsClient(BaseEcsClient):
     """Synchronous ECS client. Thread-safe; ``inventory()`` fetches pages on a bounded thread pool."""
 
@@ -162,16 +170,30 @@ class EcsClient(BaseEcsClient):
             attempt += 1
             error: EcsError
             try:
-                response = self._http.post(_target(call), headers=self._headers(call), timeout=_timeout(call))
-                return self._parse_reply(call, response.status_code, response.headers, response.content)
+                status, headers, content = self._post(call)
+                return self._parse_reply(call, status, headers, content)
             except httpx.TransportError as exc:
                 error = self._transport_error(call, exc, sent=sent_before_failure(exc))
             except ApiError as exc:
-                error = exc
+                error = self._attempt_error(call, attempt, exc)
             decision = self._decide(call, attempt, error)
             if not decision.retry:
                 raise error from None
             self._sleep(decision.delay)
+
+    def _post(self, call: Call) -> tuple[int, httpx.Headers, bytes]:
+        """Send once; the whole answer within ``call.timeout`` (httpx bounds each read, not their sum: a reply
+        trickling in a byte at a time would otherwise never time out)."""
+        deadline = time.monotonic() + call.timeout
+        with self._http.stream(
+            "POST", _target(call), headers=self._headers(call), timeout=_timeout(call)
+        ) as response:
+            chunks = []
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _overdue(call, response.request)
+            return response.status_code, response.headers, b"".join(chunks)
 
     def call(
         self, action: str, params: Mapping[str, Any] | None = None, *, region_id: str | None = None
@@ -379,18 +401,29 @@ class AsyncEcsClient(BaseEcsClient):
             attempt += 1
             error: EcsError
             try:
-                response = await self._http.post(
-                    _target(call), headers=self._headers(call), timeout=_timeout(call)
-                )
+                response = await self._post(call)
                 return self._parse_reply(call, response.status_code, response.headers, response.content)
             except httpx.TransportError as exc:
                 error = self._transport_error(call, exc, sent=sent_before_failure(exc))
             except ApiError as exc:
-                error = exc
+                error = self._attempt_error(call, attempt, exc)
             decision = self._decide(call, attempt, error)
             if not decision.retry:
                 raise error from None
             await self._sleep(decision.delay)
+
+    async def _post(self, call: Call) -> httpx.Response:
+        """Send once; the whole answer within ``call.timeout`` (a deadline over every read, not each)."""
+        import anyio
+
+        try:
+            with anyio.fail_after(call.timeout):
+                response: httpx.Response = await self._http.post(
+                    _target(call), headers=self._headers(call), timeout=_timeout(call)
+                )
+                return response
+        except TimeoutError:
+            raise _overdue(call, None) from None
 
     async def call(
         self, action: str, params: Mapping[str, Any] | None = None, *, region_id: str | None = None

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CENTRAL_HOST", "ENDPOINT_EXCEPTIONS", "endpoint_host", "normalize_endpoint", "resolve_endpoint"]
+__all__ = [
+    "CENTRAL_HOST",
+    "ENDPOINT_EXCEPTIONS",
+    "endpoint_host",
+    "endpoint_password",
+    "mask_endpoint",
+    "normalize_endpoint",
+    "resolve_endpoint",
+]
 
 CENTRAL_HOST = "ecs.aliyuncs.com"
 _HANGZHOU_HOST = "ecs-cn-hangzhou.aliyuncs.com"
@@ -59,8 +67,26 @@ def normalize_endpoint(endpoint: str) -> str:
         text = f"https://{text}"
     scheme = text.split("://", 1)[0].lower()
     if scheme not in ("http", "https"):
-        raise ValueError(f"endpoint {endpoint!r}: only http:// and https:// are supported")
+        raise ValueError(f"endpoint {mask_endpoint(endpoint)!r}: only http:// and https:// are supported")
     return text
+
+
+_USERINFO_RE = re.compile(r"^(?P<head>[^:/?#]*://[^:@/?#]*):(?P<password>[^@/?#]*)@")
+
+
+def endpoint_password(endpoint: str) -> str:
+    """The password of a URL's ``user:password@`` part ("" when it has none)."""
+    found = _USERINFO_RE.match(endpoint.strip())
+    return found.group("password") if found else ""
+
+
+def mask_endpoint(endpoint: str) -> str:
+    """The endpoint as it may be shown, logged and journaled: a ``user:password@`` password is ``****``.
+
+    >>> mask_endpoint("http://ops:hunter2@127.0.0.1:8470")
+    'http://ops:****@127.0.0.1:8470'
+    """
+    return _USERINFO_RE.sub(lambda m: f"{m.group('head')}:****@", endpoint, count=1)
 
 
 def resolve_endpoint(region_id: str, endpoint: str | None = None) -> str:

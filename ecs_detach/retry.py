@@ -3,10 +3,10 @@
 * Throttling (any method) and 5xx replies to reads: retried with exponential backoff and full jitter,
   honouring the server's ``x-acs-retry-after`` (milliseconds, as the official SDK reads it) or ``Retry-After``
   (seconds).
-* A mutation is retried only when the service certainly did not act on it: a throttling reply, a 503
-  ``ServiceUnavailable``, or a connection that never sent the request. Anything else (a timeout after sending,
-  a reset, a 500) raises at once; for a lost answer the ``TransportError`` says the outcome is unknown, so the
-  workflow reconciles by reading the resource.
+* A mutation is retried only when the service certainly did not act on it: a throttling reply, or a
+  connection that never sent the request. Anything else (a timeout after sending, a reset, any 5xx: a 503 or
+  a gateway's HTML page may come after the service applied the call) raises at once, saying the outcome is
+  unknown, so the workflow reconciles by reading the resource before anything is sent again.
 * Transport errors are retried for reads only. Everything is bounded (``max_attempts``, ``max_delay``).
 
 The drivers (``EcsClient`` / ``AsyncEcsClient``) only send, call :func:`decide`, and sleep for the delay.
@@ -89,9 +89,8 @@ def decide(
             )
         return RetryDecision(True, backoff_delay(policy, attempt, rng), "throttled")
     if isinstance(error, ServerError):
-        unavailable = error.http_status == 503 or error.code.startswith("ServiceUnavailable")
-        if mutating and not unavailable:
-            return RetryDecision(False, reason="a mutation is not re-sent after a server error")
+        if mutating:  # a 5xx may come after the service applied the call (a gateway, a replay)
+            return RetryDecision(False, reason="the outcome of a mutation is unknown: never re-sent blindly")
         delay = backoff_delay(policy, attempt, rng)
         if error.retry_after is not None:
             delay = min(error.retry_after, policy.max_retry_after)

@@ -262,7 +262,10 @@ class Progress:
 def run_in_worker(
     work: Callable[[], T], cancel: CancelToken, progress: Progress, console: Console
 ) -> tuple[T, bool]:
-    """Run `work` in a thread; Ctrl-C cancels the wait, never the call in flight. (result, interrupted)."""
+    """Run `work` in a thread; Ctrl-C cancels the wait, never the call in flight. (result, interrupted).
+
+    A second Ctrl-C ends the command at once (exit 4) without waiting for that call: the worker is a daemon
+    thread, and a mutation in flight has its intent on disk, so the next start reconciles it."""
     box: dict[str, Any] = {}
 
     finished = threading.Event()
@@ -292,8 +295,16 @@ def run_in_worker(
                     "Ctrl-C: stopping the wait. The operation itself goes on in the cloud; "
                     "a call already sent finishes and is journaled."
                 )
-            else:
-                console.note("Still finishing the call in flight (it is journaled); one moment.")
+            else:  # a second Ctrl-C: do not sit out a call in flight (its whole deadline, 20 s or more)
+                progress.finish()
+                raise CommandError(
+                    4,
+                    "interrupted twice (Ctrl-C): stopped without waiting for the call in flight; if it was a "
+                    "change, its intent is journaled and its outcome is unknown until reconciled",
+                    "Run `ecs-detach journal --reconcile` (or any ecs-detach command: each reconciles "
+                    "first) to read what became of it.",
+                    error_code="Interrupted",
+                ) from None
     thread.join()
     progress.finish()
     if "error" in box:

@@ -4,7 +4,7 @@ Control API (plain JSON, not signed), as pinned in the design:
 
 ``GET /_emulator/health``       ``{"status": "ok", "emulator_time": ..., "now": ...}``
 ``GET /_emulator/state``        the fleet file of the current state
-``POST /_emulator/reset``       a fleet file, or ``{"fleet": "demo"}`` (or a path); empty: the first fleet
+``POST /_emulator/reset``       a fleet file, or ``{"fleet": "demo"}`` (never a path); empty: the first fleet
 ``POST /_emulator/clock``       ``{"advance_seconds": N}``: due transitions fire
 ``POST /_emulator/faults``      ``{"rate": 0.2, "kinds": [...], "actions": [...], "seed": 7}``
                                 (also ``latency_ms``, ``retry_after_ms``); ``GET`` shows the plan
@@ -111,8 +111,13 @@ class ControlApi:
             fleet: Any = None
         elif isinstance(document, dict) and document and set(document) <= {"fleet", "keep_faults"}:
             fleet = document.get("fleet")
-            if fleet is not None and not isinstance(fleet, str | dict):
-                raise ControlError(400, '"fleet" must be "demo", a path, or a fleet object')
+            if fleet is not None and fleet != "demo" and not isinstance(fleet, dict):
+                # The control API reads no files: a path would let any local client probe the disk.
+                raise ControlError(
+                    400,
+                    'cannot load that fleet: "fleet" must be "demo" or a fleet object (the control API reads '
+                    "no files: POST the file's JSON itself)",
+                )
             keep_faults = document.get("keep_faults", False)
             if not isinstance(keep_faults, bool):
                 raise ControlError(400, '"keep_faults" must be true or false')
@@ -126,6 +131,8 @@ class ControlApi:
             self.emulator.reset(fleet, keep_faults=keep_faults)
         except (FleetError, OSError) as error:
             raise ControlError(400, f"cannot load that fleet: {error}") from None
+        except RecursionError:
+            raise ControlError(400, "cannot load that fleet: it is nested too deeply") from None
         return {"status": "reset", **self._counts()}
 
     def _counts(self) -> dict[str, int]:
@@ -170,9 +177,32 @@ def _json_body(body: bytes, *, allow_empty: bool = False) -> Any:
             return None
         raise ControlError(400, "this route needs a JSON body")
     try:
-        return json.loads(body)
+        document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise ControlError(400, f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        document = None
+    if (document is None and body.strip() != b"null") or _deeper_than(document, MAX_CONTROL_DEPTH):
+        raise ControlError(
+            400, f"the body nests JSON more than {MAX_CONTROL_DEPTH} levels deep; no control request needs it"
+        )
+    return document
+
+
+MAX_CONTROL_DEPTH = 32
+
+
+def _deeper_than(document: Any, limit: int) -> bool:
+    """Whether ``document`` nests lists and objects more than ``limit`` levels deep (without recursing)."""
+    level: list[tuple[Any, int]] = [(document, 1)]
+    while level:
+        node, depth = level.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            level.extend((child, depth + 1) for child in children)
+    return False
 
 
 class EmulatorApp:

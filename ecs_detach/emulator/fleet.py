@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
+import stat
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -340,7 +342,9 @@ def load_fleet(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     elif isinstance(source, str | Path):
         path = Path(source)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = _read_fleet_file(path)
+        except FleetError:
+            raise
         except FileNotFoundError:
             raise FleetError(f"{path}: no such fleet file (give a JSON fleet file, or 'demo')") from None
         except OSError as exc:
@@ -357,7 +361,37 @@ def load_fleet(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
             ) from None
     else:
         raise FleetError(f"a fleet is 'demo', a path or a mapping, not {_kind(source)}")
-    return normalize_fleet(raw)
+    if isinstance(source, Mapping) or source == "demo":
+        return normalize_fleet(raw)
+    try:
+        return normalize_fleet(raw)
+    except (FleetError, RecursionError) as exc:  # a file's values are not repeated: it may not be a fleet
+        raise FleetError(f"{source}: {_without_values(exc)}") from None
+
+
+MAX_FLEET_FILE_BYTES = 512 * 1024 * 1024
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _read_fleet_file(path: Path) -> str:
+    """A fleet file's text: a regular file of at most ``MAX_FLEET_FILE_BYTES`` (never a device or a FIFO)."""
+    # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below)
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise FleetError(f"{path}: not a regular file (give a JSON fleet file, or 'demo')")
+    with os.fdopen(descriptor, "rb") as handle:
+        data = handle.read(MAX_FLEET_FILE_BYTES + 1)
+    if len(data) > MAX_FLEET_FILE_BYTES:
+        raise FleetError(f"{path}: larger than {MAX_FLEET_FILE_BYTES // 2**20} MiB; not a fleet file")
+    return data.decode("utf-8")
+
+
+def _without_values(exc: Exception) -> str:
+    """A validation message with the values it quotes from the file replaced by ``…``."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to be a fleet file"
+    return _QUOTED.sub("…", str(exc))
 
 
 def normalize_fleet(raw: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from ecs_detach._core import BaseEcsClient
 from ecs_detach.client import AsyncEcsClient, EcsClient
 from ecs_detach.credentials import Credentials
 from ecs_detach.errors import (
+    AuthError,
     ReadOnlyError,
     ServerError,
     ThrottledError,
@@ -95,7 +96,8 @@ def test_decisions() -> None:
     assert decide(policy, attempt=1, mutating=False, error=internal, rng=rng).retry
     assert not decide(policy, attempt=1, mutating=True, error=internal, rng=rng).retry
     unavailable = error_for("ServiceUnavailable", "m", "R", 503)
-    assert decide(policy, attempt=1, mutating=True, error=unavailable, rng=rng).retry
+    assert not decide(policy, attempt=1, mutating=True, error=unavailable, rng=rng).retry
+    assert decide(policy, attempt=1, mutating=False, error=unavailable, rng=rng).retry
     lost = TransportError("x", action="DetachDisk", outcome_unknown=True)
     assert not decide(policy, attempt=1, mutating=True, error=lost, rng=rng).retry
     unsent = TransportError("x", action="DetachDisk", outcome_unknown=False)
@@ -164,6 +166,58 @@ def test_a_mutation_is_not_resent_after_an_internal_error() -> None:
     with pytest.raises(ServerError):
         client.stop_instance("i-1")
     assert len(script.requests) == 1
+
+
+def test_a_503_to_a_mutation_is_never_resent_and_says_the_outcome_is_unknown() -> None:
+    script = Script(error_reply(503, "ServiceUnavailable"), reply(200, {"RequestId": "R-again"}))
+    client, sleeps = make_client(script)
+    with pytest.raises(ServerError) as caught:
+        client.stop_instance("i-1")
+    assert len(script.requests) == 1 and sleeps == []
+    assert "outcome of StopInstance is unknown" in caught.value.api_message
+
+
+GATEWAY_PAGE = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    b"<body><h1>Bad Gateway</h1><p>nginx</p></body></html>"
+)
+
+
+@pytest.mark.parametrize("action", ["DetachDisk", "DescribeDisks"])
+def test_a_gateways_html_5xx_page_is_a_clear_server_error(action: str) -> None:
+    page = httpx.Response(502, content=GATEWAY_PAGE, headers={"content-type": "text/html"})
+    script = Script(page)
+    client, _ = make_client(script, retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(ServerError) as caught:
+        client.call(action, {"DiskId": "d-1", "InstanceId": "i-1"})
+    error = caught.value
+    assert error.code == "HTTP502" and error.http_status == 502
+    assert "HTML page, not an API reply" in str(error) and "502 Bad Gateway" in str(error)
+    assert "<" not in str(error)
+    assert ("outcome of DetachDisk is unknown" in str(error)) == (action == "DetachDisk")
+
+
+def test_signature_nonce_used_on_a_mutations_retry_means_an_earlier_attempt_arrived() -> None:
+    script = Script(
+        error_reply(429, "Throttling.User", **{"x-acs-retry-after": "10"}),
+        error_reply(400, "SignatureNonceUsed", "Specified signature nonce was used already."),
+    )
+    client, _ = make_client(script)
+    with pytest.raises(ServerError) as caught:
+        client.detach_disk("d-1", "i-1")
+    assert caught.value.code == "SignatureNonceUsed" and len(script.requests) == 2
+    assert "an earlier attempt reached the service" in str(caught.value)
+    assert "outcome of DetachDisk is unknown" in str(caught.value)
+
+
+def test_signature_nonce_used_on_a_first_try_says_it_was_delivered_twice() -> None:
+    script = Script(error_reply(400, "SignatureNonceUsed", "Specified signature nonce was used already."))
+    client, _ = make_client(script)
+    with pytest.raises(ServerError) as caught:
+        client.start_instance("i-1")
+    assert "delivered twice on the way" in str(caught.value) and len(script.requests) == 1
+    with pytest.raises(AuthError):  # to a read it is what it says: a refused signature
+        client.list_disks()
 
 
 def test_reads_retry_transport_errors_a_bounded_number_of_times() -> None:
@@ -291,6 +345,5 @@ def test_retry_invariants(
         assert attempt < max_attempts  # bounded
         assert 0.0 <= decision.delay <= 60.0
         assert not (isinstance(error, TransportError) and error.outcome_unknown)  # never re-sent blindly
-        if mutating and isinstance(error, ServerError):
-            assert error.http_status == 503
+        assert not (mutating and isinstance(error, ServerError))  # a 5xx may come after it was applied
         assert getattr(error, "kind", "") in {"Throttled", "Server", "Transport"}

@@ -1,0 +1,258 @@
+"""The fault matrix: every mutation of three CLI plans through every fault of the proxy (fault_proxy.py).
+
+``ecs-detach emulator`` is served over HTTP (transitions finish at once: ``--time-scale 0``) with the proxy in
+front; ``ecs-detach detach ... --endpoint PROXY`` runs in-process. The plans, and the mutations each sends:
+
+* ``data``: ``detach d-app-data`` (a data disk of a Running instance): DetachDisk;
+* ``stop-detach-start``: ``detach d-nohot-data --stop-instance --restart-instance`` (an instance type that
+  cannot hot-detach): StopInstance, DetachDisk, StartInstance;
+* ``bulk``: ``detach d-b1 d-b2`` (two instances): DetachDisk, DetachDisk.
+
+Each mutation in turn gets each fault kind; after the run the test checks, from the emulator's own request log
+and state: the end state is right, no mutation was applied twice, every journal record is true (an accepted
+call is recorded as taking effect, a call recorded as taking effect was accepted), and the exit code and the
+message are the ones an operator should see. ``pytest -s`` prints the figures (the README quotes them).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ecs_detach import commands
+from ecs_detach.journal import Journal
+
+from .fault_proxy import APPLIED_BY, FAULT_KINDS, FaultProxy, Rule
+from .helpers import MUTATIONS, consistency_problems, journal_problems, mutation_log
+
+FLEET: dict[str, Any] = {
+    "Instances": [
+        {"InstanceId": "i-app", "Status": "Running", "InstanceType": "ecs.g7.large"},
+        {"InstanceId": "i-nohot", "Status": "Running", "InstanceType": "ecs.nohot"},
+        {"InstanceId": "i-b1", "Status": "Running", "InstanceType": "ecs.g7.large"},
+        {"InstanceId": "i-b2", "Status": "Running", "InstanceType": "ecs.g7.large"},
+    ],
+    "Disks": [
+        {"DiskId": "d-app-data", "InstanceId": "i-app", "Type": "data", "Status": "In_use"},
+        {"DiskId": "d-app-root", "InstanceId": "i-app", "Type": "system", "Status": "In_use"},
+        {"DiskId": "d-nohot-data", "InstanceId": "i-nohot", "Type": "data", "Status": "In_use"},
+        {"DiskId": "d-nohot-root", "InstanceId": "i-nohot", "Type": "system", "Status": "In_use"},
+        {"DiskId": "d-b1", "InstanceId": "i-b1", "Type": "data", "Status": "In_use"},
+        {"DiskId": "d-b2", "InstanceId": "i-b2", "Type": "data", "Status": "In_use"},
+    ],
+    "Emulator": {"NoHotDetachInstanceTypes": ["ecs.nohot"]},
+}
+
+
+@dataclass(frozen=True)
+class PlanCase:
+    args: tuple[str, ...]
+    disks: tuple[str, ...]
+    instances: tuple[str, ...]
+    mutations: tuple[str, ...]  # in the order a clean run sends them
+
+
+PLANS = {
+    "data": PlanCase(("d-app-data",), ("d-app-data",), ("i-app",), ("DetachDisk",)),
+    "stop-detach-start": PlanCase(
+        ("d-nohot-data", "--stop-instance", "--restart-instance"),
+        ("d-nohot-data",),
+        ("i-nohot",),
+        ("StopInstance", "DetachDisk", "StartInstance"),
+    ),
+    # --timeout 1: the bulk poller first reads a disk at the expected detach time in real seconds; with the
+    # emulator's transitions instant, a short bound keeps a run at about a second.
+    "bulk": PlanCase(
+        ("d-b1", "d-b2", "--rate", "50", "--timeout", "1"),
+        ("d-b1", "d-b2"),
+        ("i-b1", "i-b2"),
+        ("DetachDisk", "DetachDisk"),
+    ),
+}
+
+
+def _targets(plan: PlanCase) -> list[tuple[str, int]]:
+    """(action, n-th of that action) for every mutation of the plan."""
+    seen: Counter[str] = Counter()
+    targets = []
+    for action in plan.mutations:
+        seen[action] += 1
+        targets.append((action, seen[action]))
+    return targets
+
+
+CASES = [
+    pytest.param(name, action, nth, kind, id=f"{name}-{action}{nth}-{kind}")
+    for name, plan in PLANS.items()
+    for action, nth in _targets(plan)
+    for kind in FAULT_KINDS
+]
+FIGURES: Counter[str] = Counter()
+
+
+@dataclass
+class Served:
+    url: str
+    control: httpx.Client
+    proxy: FaultProxy
+
+    def reset(self) -> None:
+        self.control.post("/_emulator/reset", json=FLEET).raise_for_status()
+        self.control.delete("/_emulator/requests").raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        body: dict[str, list[dict[str, Any]]] = self.control.get("/_emulator/requests").json()
+        return body["requests"]
+
+    def state(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.control.get("/_emulator/state").json()
+        return body
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    fleet = tmp_path_factory.mktemp("matrix") / "fleet.json"
+    fleet.write_text(json.dumps(FLEET))
+    errors = fleet.with_name("emulator.err")
+    command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--time-scale", "0"]
+    with errors.open("w") as sink:
+        process = subprocess.Popen(
+            [*command, "--fleet", str(fleet)], stdout=subprocess.PIPE, stderr=sink, text=True
+        )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().strip()
+        assert first.startswith("emulator listening on http://"), first + errors.read_text()
+        url = first.removeprefix("emulator listening on ")
+        with httpx.Client(base_url=url, timeout=10) as control, FaultProxy(url) as proxy:
+            yield Served(url, control, proxy)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    journal: Journal
+    requests: list[dict[str, Any]]
+    state: dict[str, Any]
+    faults: list[tuple[str, int, str]]
+
+    def status(self, kind: str, resource_id: str) -> str:
+        key = "DiskId" if kind == "Disks" else "InstanceId"
+        return next(str(r["Status"]) for r in self.state[kind] if r[key] == resource_id)
+
+
+@pytest.fixture
+def run_plan(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Any:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+    def run(plan: PlanCase, *rules: Rule) -> Run:
+        served.reset()
+        served.proxy.script(*rules)
+        journal = tmp_path / "journal.jsonl"
+        journal.unlink(missing_ok=True)
+        capsys.readouterr()
+        argv = ["detach", *plan.args, "--yes", "--demo", "--endpoint", served.proxy.url]
+        code = commands.main([*argv, "--journal", str(journal)])
+        captured = capsys.readouterr()
+        FIGURES["calls"] += len(served.proxy.log)
+        return Run(
+            code,
+            captured.out + captured.err,
+            Journal(journal),
+            served.requests(),
+            served.state(),
+            served.proxy.faults_applied(),
+        )
+
+    return run
+
+
+def _resource(action: str, params: Mapping[str, Any]) -> tuple[str, str]:
+    return action, str(
+        params.get("DiskId") if action in ("DetachDisk", "AttachDisk") else params["InstanceId"]
+    )
+
+
+def applied_twice(requests: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    accepted = Counter(
+        _resource(r["action"], r["params"]) for r in mutation_log(requests) if r["status"] == 200
+    )
+    return sorted(key for key, n in accepted.items() if n > 1)
+
+
+def false_successes(journal: Journal, requests: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Operations whose last word is that they took effect, with no call of theirs accepted by the API."""
+    accepted = {_resource(r["action"], r["params"]) for r in mutation_log(requests) if r["status"] == 200}
+    lies = []
+    for intent, outcome in journal.operations():
+        key = _resource(intent.action, {"DiskId": intent.disk_id, "InstanceId": intent.instance_id})
+        if outcome is not None and outcome.succeeded and key not in accepted:
+            lies.append(f"{intent.action} {key[1]} recorded {outcome.result}, never accepted by the API")
+    return lies
+
+
+def test_each_plan_sends_the_mutations_the_matrix_faults(run_plan: Any) -> None:
+    for plan in PLANS.values():
+        ran = run_plan(plan)
+        assert ran.code == 0, ran.out
+        assert tuple(r["action"] for r in mutation_log(ran.requests)) == plan.mutations
+
+
+@pytest.mark.parametrize(("name", "action", "nth", "kind"), CASES)
+def test_a_fault_on_a_mutation_leaves_the_truth(
+    run_plan: Any, name: str, action: str, nth: int, kind: str
+) -> None:
+    plan = PLANS[name]
+    ran = run_plan(plan, Rule(action, nth, kind))
+    FIGURES["cases"] += 1
+    FIGURES[f"kind:{kind}"] += 1
+
+    # The fault hit the call it was scripted for; a fault after forwarding means the emulator applied it.
+    assert ran.faults == [(action, nth, kind)]
+    calls = [r for r in mutation_log(ran.requests) if r["action"] == action]
+    if APPLIED_BY[kind]:
+        assert len(calls) >= nth and calls[nth - 1]["status"] == 200
+
+    # Nothing applied twice; the fleet is consistent; every record true.
+    assert applied_twice(ran.requests) == []
+    assert consistency_problems(ran.state) == []
+    assert journal_problems(ran.journal, ran.requests) == []
+    assert false_successes(ran.journal, ran.requests) == []
+    assert ran.journal.pending() == []
+
+    # The exit code and the message: a clean finish, or a failure that says so (no traceback ever).
+    assert "Traceback" not in ran.out and "unexpected error" not in ran.out.lower()
+    if ran.code == 0:
+        FIGURES["exit 0"] += 1
+        assert all(ran.status("Disks", d) == "Available" for d in plan.disks), ran.out
+        assert all(ran.status("Instances", i) == "Running" for i in plan.instances), ran.out
+    else:
+        FIGURES[f"exit {ran.code}"] += 1
+        assert ran.code == 1, ran.out
+        left_stopped = [i for i in plan.instances if ran.status("Instances", i) != "Running"]
+        for instance in left_stopped:
+            assert instance in ran.out and "Stopped" in ran.out, ran.out
+    FIGURES["mutations applied"] += sum(1 for r in mutation_log(ran.requests) if r["status"] == 200)
+    assert set(MUTATIONS) >= {r["action"] for r in mutation_log(ran.requests)}
+
+
+def test_matrix_figures() -> None:
+    """Printed with ``pytest -s``: how many cases, per kind, calls through the proxy, exits."""
+    if FIGURES["cases"]:
+        print("\nfault matrix:", dict(sorted(FIGURES.items())))
