@@ -22,10 +22,40 @@ class FleetLoaded(Message):
 
 
 @dataclass
+class FleetPage(Message):
+    """One page of a streamed first read: shown at once, the rest fills in (``FleetLoaded`` ends it)."""
+
+    generation: int
+    instances: Sequence[Instance]
+    disks: Sequence[Disk]
+    pages_read: int
+    pages_total: int
+
+
+@dataclass
+class FleetPatched(Message):
+    """A read by id of what moves: these objects replace theirs; ``gone`` ids no longer exist."""
+
+    instances: Sequence[Instance]
+    disks: Sequence[Disk]
+    gone_instances: frozenset[str]
+    gone_disks: frozenset[str]
+
+
+@dataclass
+class RefreshThrottled(Message):
+    """The API answered Throttling (after the client's own retries): the refresh slows down."""
+
+    full: bool
+
+
+@dataclass
 class LoadFailed(Message):
     """Reading the fleet failed; ``error`` is shown as a notification with its remedy."""
 
     error: BaseException
+    moving: bool = False
+    """The read by id of what moves failed (the listing shown stays)."""
 
 
 @dataclass
