@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -157,10 +157,16 @@ class ListingPage:
     pages_total: int
 
 
-def read_listing(client: Any, on_page: Callable[[ListingPage], bool]) -> tuple[list[Instance], list[Disk]]:
-    """Every instance and disk of the client's region; the two chains of pages run at once, and
-    ``on_page`` is called after each page (from either thread). It returns False to stop the read (a newer
-    one started): then what was read so far is returned."""
+def read_listing(
+    client: Any,
+    on_page: Callable[[ListingPage], bool],
+    *,
+    instance_filters: Mapping[str, str] | None = None,
+) -> tuple[list[Instance], list[Disk]]:
+    """Every instance (or those ``instance_filters`` select: ``Status``, ``ZoneId``) and every disk of the
+    client's region; the two chains of pages run at once, and ``on_page`` is called after each
+    page (from either thread). It returns False to stop the read (a newer one started): then what was
+    read so far is returned."""
     lock = threading.Lock()
     totals = {"instances": 0, "disks": 0}
     read = {"instances": 0, "disks": 0}
@@ -168,7 +174,9 @@ def read_listing(client: Any, on_page: Callable[[ListingPage], bool]) -> tuple[l
 
     def chain(kind: str) -> list[Any]:
         if kind == "instances":
-            replies: Iterator[tuple[list[Any], int]] = client.instance_pages(page_size=INSTANCE_PAGE)
+            replies: Iterator[tuple[list[Any], int]] = client.instance_pages(
+                page_size=INSTANCE_PAGE, **dict(instance_filters or {})
+            )
         else:
             replies = client.disk_pages(page_size=DISK_PAGE)
         size = INSTANCE_PAGE if kind == "instances" else DISK_PAGE

@@ -20,6 +20,7 @@ from ecs_detach.emulator import Emulator, ManualClock
 from ecs_detach.emulator.generate import generate_fleet
 from ecs_detach.models import Disk, Instance
 from tui.app import EcsDetachApp
+from tui.filtering import parse_query, server_filters
 from tui.refresh import MAX_SLOWDOWN, ListingPage, Read, RefreshState, moving_ids, patched, read_listing
 from tui.screens.browse import BrowseScreen
 from tui.widgets.tables import RowTable
@@ -230,3 +231,39 @@ def test_read_listing_reports_each_page_and_stops_when_told() -> None:
     calls = len(emulator.requests)
     read_listing(client, lambda page: False)
     assert len(emulator.requests) - calls <= 2  # each chain stops after its first page
+
+
+def test_the_filter_terms_the_api_applies_exactly() -> None:
+    assert server_filters(parse_query("status:running web")) == {"Status": "Running"}
+    assert server_filters(parse_query("status=stopped zone=cn-hangzhou-h")) == {
+        "Status": "Stopped",
+        "ZoneId": "cn-hangzhou-h",
+    }
+    # partial, negated, or named twice: left to the screen (the API would keep something else)
+    assert server_filters(parse_query("status:stop zone:hangzhou -status:running")) == {}
+    assert server_filters(parse_query("status:running status:stopped")) == {}
+
+
+async def test_a_large_region_asks_the_api_to_filter_and_reads_everything_when_cleared(
+    tmp_path: Path,
+) -> None:
+    emulator = Emulator(fleet=_fleet(1000, 2000), clock=ManualClock())
+    every = EcsClient.for_emulator(emulator).list_instances()
+    stopped = {i.instance_id for i in every if i.status == "Stopped"}
+    app = _live_app(emulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browse(app)
+        assert len(screen.instances) == 1000
+        await pilot.press("slash")
+        await type_text(pilot, "status:stopped")
+        await pilot.press("enter")
+        await settle(pilot)
+        asked = [r["params"] for r in emulator.requests if r["action"] == "DescribeInstances"][-1]
+        assert asked.get("Status") == "Stopped"
+        assert {i.instance_id for i in screen.instances} == stopped and 0 < len(stopped) < 1000
+        assert len(screen.disks) == 2000  # disks are always read whole
+        assert "read with Status=Stopped" in screen_text(app)
+        await pilot.press("slash", "escape")
+        await settle(pilot)
+        assert len(screen.instances) == 1000 and "read with" not in screen_text(app)

@@ -17,7 +17,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label
 from ecs_detach.errors import ThrottledError
 from ecs_detach.models import Disk, Instance
 
-from ..filtering import filter_rows, known_fields, parse_query
+from ..filtering import filter_rows, known_fields, parse_query, server_filters
 from ..formatting import error_text, plural
 from ..messages import FleetLoaded, FleetPage, FleetPatched, LoadFailed, RefreshThrottled
 from ..policy import FAST_REFRESH_SECONDS
@@ -114,6 +114,8 @@ class BrowseScreen(Screen[None]):
         self._pages_total = 0
         """While a streamed read fills the listing: pages read and expected (0: not streaming)."""
         self._status = ""
+        self._api_filters: dict[str, str] = {}
+        """What DescribeInstances is asked to filter (a large region, an instances filter it can apply)."""
         self._filter_pending = False
         self._disks_shown_for: str | None = None
         """The instance whose disks ``#instance-disks`` lists for the fleet last loaded."""
@@ -205,7 +207,11 @@ class BrowseScreen(Screen[None]):
                 errors = {region: str(err) for region, err in dict(inventory.errors).items()}
                 self.post_message(FleetLoaded(inventory.instances, inventory.disks, True, errors))
                 return
-            instances, disks = read_listing(client, lambda page: self._page_read(generation, page, stream))
+            instances, disks = read_listing(
+                client,
+                lambda page: self._page_read(generation, page, stream),
+                instance_filters=self._api_filters,
+            )
             self.post_message(FleetLoaded(instances, disks, False))
         except ThrottledError:
             self.post_message(RefreshThrottled(full=True))
@@ -457,6 +463,9 @@ class BrowseScreen(Screen[None]):
     ) -> None:
         scope = "all regions" if self.all_regions else self.ecs_app.services.client.region_id
         parts = [f"{plural(total, noun)} in {scope}"]
+        if self._api_filters and noun == "instance":
+            asked = ", ".join(f"{key}={value}" for key, value in self._api_filters.items())
+            parts[0] += f" read with {asked} (the API filters them)"
         if self.filter_text:
             parts.append(f"filter “{self.filter_text}”: {shown} match")
         if in_table < shown:
@@ -672,8 +681,20 @@ class BrowseScreen(Screen[None]):
         self._filter_pending = False
         self._show_tables()
 
+    def _read_less(self) -> None:
+        """A large region: the instances filter's terms the API applies are sent with the next full read
+        (now, in the background); clearing them reads the whole listing again."""
+        query = parse_query(self.filters["instances"], known_fields(self._instance_rows))
+        large = len(self._instance_rows) + len(self._disk_rows) >= LARGE_FLEET_ROWS
+        # Already filtered by the API, the listing may look small: its filter still follows the text.
+        wanted = server_filters(query) if (large or self._api_filters) and not self.all_regions else {}
+        if wanted != self._api_filters:
+            self._api_filters = wanted
+            self.load(stream=False)
+
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
+        self._read_less()
         box = self.query_one("#filter", Input)
         box.display = bool(self.filter_text)
         target = "#instances" if self.view == "instances" else "#all-disks"
@@ -689,6 +710,7 @@ class BrowseScreen(Screen[None]):
         target = "#instances" if self.view == "instances" else "#all-disks"
         self.query_one(target, RowTable).focus()
         self._show_tables()
+        self._read_less()
 
     def action_refresh(self) -> None:
         """r: read the whole listing now (in the background when the region is the one shown)."""
