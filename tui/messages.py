@@ -23,13 +23,10 @@ class FleetLoaded(Message):
 
 @dataclass
 class FleetPage(Message):
-    """One page of a streamed first read: shown at once, the rest fills in (``FleetLoaded`` ends it)."""
+    """Pages of a streamed first read are waiting to be shown (the reading thread buffers them, so pages
+    that come while the screen is busy are shown together); ``FleetLoaded`` ends the read."""
 
     generation: int
-    instances: Sequence[Instance]
-    disks: Sequence[Disk]
-    pages_read: int
-    pages_total: int
 
 
 @dataclass

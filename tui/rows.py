@@ -216,6 +216,18 @@ def disks_by_instance(disks: Iterable[Disk]) -> dict[str, list[Disk]]:
     return index
 
 
+def index_disks(index: dict[str, list[Disk]], disks: Iterable[Disk]) -> None:
+    """Add ``disks`` to a :func:`disks_by_instance` index in place (only the lists they join are sorted
+    again): a streamed read adds a page at a time."""
+    touched: set[str] = set()
+    for disk in disks:
+        for instance_id in dict.fromkeys(disk.attached_instance_ids):
+            index.setdefault(instance_id, []).append(disk)
+            touched.add(instance_id)
+    for instance_id in touched:
+        index[instance_id].sort(key=_disk_order(instance_id))
+
+
 def disk_rows(
     disks: Iterable[Disk],
     *,

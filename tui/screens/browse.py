@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -30,6 +31,7 @@ from ..rows import (
     disk_row,
     disk_rows,
     disks_by_instance,
+    index_disks,
     instance_columns,
     instance_details,
     instance_row,
@@ -51,6 +53,18 @@ class ChosenDisk:
 
     disk: Disk
     instance_id: str | None
+
+
+@dataclass
+class _PendingPages:
+    """Pages the reading thread read that the screen has not shown yet."""
+
+    instances: list[Instance] = field(default_factory=list)
+    disks: list[Disk] = field(default_factory=list)
+    pages_read: int = 0
+    pages_total: int = 0
+    posted: bool = False
+    """A ``FleetPage`` is on its way: more pages join it."""
 
 
 WIDE_ENOUGH_FOR_DETAILS = 160
@@ -114,6 +128,8 @@ class BrowseScreen(Screen[None]):
         self._pages_total = 0
         """While a streamed read fills the listing: pages read and expected (0: not streaming)."""
         self._status = ""
+        self._pending = _PendingPages()
+        self._pending_lock = threading.Lock()
         self._api_filters: dict[str, str] = {}
         """What DescribeInstances is asked to filter (a large region, an instances filter it can apply)."""
         self._filter_pending = False
@@ -190,6 +206,8 @@ class BrowseScreen(Screen[None]):
         self._generation += 1
         self._reading = True
         if stream:  # nothing shown so far belongs to what is read now
+            with self._pending_lock:
+                self._pending = _PendingPages()
             self._loaded_scope = self._scope
             self.loaded = False
             self._streamed_instances, self._streamed_disks = [], []
@@ -223,34 +241,44 @@ class BrowseScreen(Screen[None]):
         if generation != self._generation:
             return False
         if stream:
-            self.post_message(
-                FleetPage(generation, page.instances, page.disks, page.pages_read, page.pages_total)
-            )
+            with self._pending_lock:
+                pending = self._pending
+                pending.instances.extend(page.instances)
+                pending.disks.extend(page.disks)
+                pending.pages_read, pending.pages_total = page.pages_read, page.pages_total
+                wake, pending.posted = not pending.posted, True
+            if wake:
+                self.post_message(FleetPage(generation))
         return True
 
     @on(FleetPage)
     def _fleet_page(self, message: FleetPage) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, _PendingPages()
         if message.generation != self._generation:
             return
-        self._pages_read, self._pages_total = message.pages_read, message.pages_total
-        if message.instances:
-            self._streamed_instances.extend(message.instances)
-            self._instances_by_id.update((i.instance_id, i) for i in message.instances)
+        self._pages_read, self._pages_total = pending.pages_read, pending.pages_total
+        first = not self.loaded
+        if pending.instances:
+            self._streamed_instances.extend(pending.instances)
+            self._instances_by_id.update((i.instance_id, i) for i in pending.instances)
             self._instance_rows.extend(
-                instance_row(i, None, with_region=self.all_regions) for i in message.instances
+                instance_row(i, None, with_region=self.all_regions) for i in pending.instances
             )
-        if message.disks:
-            self._streamed_disks.extend(message.disks)
-            self._disks_by_id.update((d.disk_id, d) for d in message.disks)
-            self._disks_by_instance = disks_by_instance(self._streamed_disks)
-            self._disk_rows.extend(disk_rows(message.disks, marked=self.marked, with_instance=True))
-        if not self.loaded:  # the first page: the operator can move, filter and check from now on
+        if pending.disks:
+            self._streamed_disks.extend(pending.disks)
+            self._disks_by_id.update((d.disk_id, d) for d in pending.disks)
+            index_disks(self._disks_by_instance, pending.disks)
+            self._disk_rows.extend(disk_rows(pending.disks, marked=self.marked, with_instance=True))
+        if first:  # the first page: the operator can move, filter and check from now on
             self.instances, self.disks = self._streamed_instances, self._streamed_disks
             self.loaded = True
         table = self.query_one("#instances" if self.view == "instances" else "#all-disks", RowTable)
-        if table.row_count < ROW_LIMIT or (message.disks and self.view == "instances"):
-            self._show_tables()  # rows still fit in the table (or an instance's disks came in)
+        if first or table.row_count < ROW_LIMIT:
+            self._show_tables()  # rows still fit in the table
         else:
+            if pending.disks and self.view == "instances":
+                self._show_instance_disks()  # the instance's disks as they come
             self._update_status_only()
 
     @on(FleetLoaded)
