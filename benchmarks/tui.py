@@ -300,6 +300,154 @@ def child_minimal(fleet: str) -> dict[str, Any]:
     return result
 
 
+# --- at the scale of a real account (issue 18)
+
+SCALE_LATENCY_MS = 50.0
+"""Every reply of the emulator waits this long in the scale runs (``set_faults(latency_ms=...)``)."""
+WATCH_SECONDS = 60
+
+
+def scale_fleet(instances: int, path: Path) -> None:
+    """One region of ``instances`` instances and twice as many disks; the first instance is Stopped and
+    starting takes an hour, so the child can keep one instance Starting while it watches."""
+    from ecs_detach.emulator.generate import generate_fleet
+
+    fleet = generate_fleet(instances=instances, disks=2 * instances, regions=1)
+    fleet["Emulator"]["Durations"] = {"StartInstance": 3600}
+    fleet["Instances"][0]["Status"] = "Stopped"
+    path.write_text(json.dumps(fleet), encoding="utf-8")
+
+
+def _describes(emulator: Any, since: int = 0) -> int:
+    return sum(1 for r in emulator.requests[since:] if str(r.get("action", "")).startswith("Describe"))
+
+
+async def _until(condition: Any) -> float:
+    while not condition():
+        await asyncio.sleep(POLL)
+    return time.perf_counter()
+
+
+def child_scale(fleet: str, keys: str) -> dict[str, Any]:
+    """The TUI on ``fleet`` with 50 ms per reply: to the first row, to all rows; then (no latency, the
+    manual clock moved 2 s at a time) the Describe calls of one minute watching with one instance
+    Starting; then the filter's keystrokes."""
+    from ecs_detach.emulator import ManualClock
+    from ecs_detach.session import open_client
+    from tui.app import EcsDetachApp
+    from tui.launch import services_for
+    from tui.screens.browse import BrowseScreen
+    from tui.widgets.tables import RowTable
+
+    session = open_client(demo=True, clock=ManualClock(), fleet=fleet)
+    emulator = session.emulator
+    assert emulator is not None
+    services = services_for(session, journal=None)
+    starting = next(iter(services.client.instance_pages(page_size=10)))[0][0].instance_id
+    services.client.start_instance(starting)
+    emulator.set_faults(latency_ms=SCALE_LATENCY_MS)
+    setup_calls = len(emulator.requests)
+    app = EcsDetachApp(services)
+    result: dict[str, Any] = {}
+    read_started: list[float] = []
+    original_load = BrowseScreen.load
+
+    def noted_load(self: BrowseScreen, **kw: Any) -> None:  # when the first read is sent
+        read_started.append(time.perf_counter())
+        original_load(self, **kw)
+
+    BrowseScreen.load = noted_load  # type: ignore[method-assign]
+
+    async def drive() -> None:
+        created = time.perf_counter()
+        async with app.run_test(headless=True, size=SIZE) as pilot:
+            await _until(lambda: app.browse is not None and app.browse.is_mounted)
+            screen = app.browse
+            table = screen.query_one("#instances", RowTable)
+            await _until(lambda: table.row_count > 0)
+            _frame.clear()  # the next frame shows it (pages keep coming: the screen is never quiet)
+            await _frame.wait()
+            first = time.perf_counter()
+            await _until(lambda: screen.loaded and not screen._pages_total and not screen._reading)
+            every = await _painted(pilot)
+            full_load = _describes(emulator, setup_calls)
+            emulator.clear_faults()
+            before = len(emulator.requests)
+            for _ in range(WATCH_SECONDS // 2):
+                emulator.advance(2)
+                screen.poll_refresh()
+                await pilot.pause()
+                await _until(lambda: not screen._reading and not screen._reading_moving)
+            watched = _describes(emulator, before)
+            status = screen.instance(starting).status if screen.instance(starting) else "?"
+            result.update(
+                first_row=first - read_started[0],
+                first_row_from_app=first - created,
+                all_rows=every - created,
+                instances=len(screen.instances),
+                disks=len(screen.disks),
+                full_load_calls=full_load,
+                watch_calls=watched,
+                watched_status=status,
+            )
+            if keys:
+                result.update(await _filter_latency(pilot, keys))
+            await pilot.press("q")
+
+    asyncio.run(drive())
+    result["rss"] = peak_rss_mb()
+    return result
+
+
+def main_scale(sizes: list[int], keys: str) -> int:
+    header(
+        f"TUI at scale: {SCALE_LATENCY_MS:.0f} ms per reply; first row, all rows, watching, keys, memory",
+        f"python benchmarks/tui.py --scale {','.join(map(str, sizes))} --keys {keys}",
+    )
+    from tui.refresh import DISK_PAGE, INSTANCE_PAGE, pages
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            path = Path(tmp) / f"fleet-{size}.json"
+            scale_fleet(size, path)
+            tui = child("tui.py", "scale", str(path), keys, timeout=1800)
+            floor = child("tui.py", "minimal", str(path), "", timeout=1800)
+            path.unlink()
+            page = SCALE_LATENCY_MS / 1000
+            chain = max(pages(size, INSTANCE_PAGE), pages(2 * size, DISK_PAGE)) * page
+            loads = tui["watch_calls"] / tui["full_load_calls"]
+            typed = [p["end_to_end"] for p in tui["per_key"]]
+            rss_ratio = tui["rss"] / floor["rss"]
+            rows.append(
+                [
+                    f"{size:,}",
+                    f"{tui['first_row'] * 1000:.0f} ({verdict(tui['first_row'] <= page + 0.150)})"
+                    f" / {tui['first_row_from_app'] * 1000:.0f}",
+                    f"{tui['all_rows']:.1f} / {chain:.1f}",
+                    f"{tui['watch_calls']} = {loads:.1f} ({verdict(loads <= 4)})",
+                    f"{median(typed) * 1000:.0f} / {max(typed) * 1000:.0f}",
+                    f"{tui['rss']:.0f} / {floor['rss']:.0f} = {rss_ratio:.2f}x ({verdict(rss_ratio <= 1.5)})",
+                ]
+            )
+    print(
+        table(
+            rows,
+            [
+                "instances (2x disks)",
+                "first row ms from the first read (goal <= 50 + 150) / from the app's start",
+                "all rows s / floor s (longest chain of pages x 50 ms)",
+                "Describe calls in 1 min watching, one Starting = full loads (goal <= 4)",
+                f"filter key ms, median / worst ({keys!r})",
+                "peak RSS MiB / minimal app = ratio (goal <= 1.5x)",
+            ],
+        )
+    )
+    print("one child per size for the TUI and one for the minimal app (a DataTable of the same rows)")
+    footer()
+    return 0
+
+
 # --- parent
 
 
@@ -319,13 +467,19 @@ def main() -> int:
     parser.add_argument("--disks", type=int, default=20_000)
     parser.add_argument("--keys", default="db-004", help="typed into the / filter, one key at a time")
     parser.add_argument("--filter-rounds", type=int, default=3, help="children that type --keys")
+    parser.add_argument(
+        "--scale", help="issue 18's figures instead: comma-separated fleet sizes, e.g. 2000,10000,100000"
+    )
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FLEET", "KEYS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, fleet, keys = args.child
         _count_frames()
-        emit(child_tui(fleet, keys) if kind == "tui" else child_minimal(fleet))
+        children = {"tui": child_tui, "scale": child_scale}
+        emit(children[kind](fleet, keys) if kind in children else child_minimal(fleet))
         return 0
+    if args.scale:
+        return main_scale([int(size) for size in args.scale.split(",")], args.keys)
 
     header(
         "TUI: first full screen, peak memory, filter latency; fresh interpreters, alternated",

@@ -240,6 +240,8 @@ class Page:
     items: list[Mapping[str, Any]]
     next_token: str
     request_id: str
+    total_count: int = 0
+    """The reply's ``TotalCount`` (every item the query matches; 0 when the reply has none)."""
 
 
 # --- the base -----------------------------------------------------------------------------------------------
@@ -634,7 +636,13 @@ class BaseEcsClient:
             item for item in unwrap(body.get(outer), inner) if type(item) is dict or isinstance(item, Mapping)
         ]
         token = body.get("NextToken") or ""
-        return Page(items=items, next_token=str(token), request_id=str(body.get("RequestId", "")))
+        total = body.get("TotalCount")
+        return Page(
+            items=items,
+            next_token=str(token),
+            request_id=str(body.get("RequestId", "")),
+            total_count=total if type(total) is int else 0,
+        )
 
     @staticmethod
     def _next_params(

@@ -29,6 +29,7 @@ from ecs_detach._core import (
     Call,
     ClockLike,
     Inventory,
+    Page,
     ThrottleObserver,
     emulator_credentials,
     gc_paused,
@@ -210,13 +211,37 @@ class EcsClient(BaseEcsClient):
         self, action: str, outer: str, inner: str, queries: list[dict[str, Any]], region_id: str | None
     ) -> Iterator[list[Mapping[str, Any]]]:
         """Each page's items, page after page (NextToken), query after query."""
+        for page in self._page_replies(action, outer, inner, queries, region_id):
+            yield page.items
+
+    def _page_replies(
+        self, action: str, outer: str, inner: str, queries: list[dict[str, Any]], region_id: str | None
+    ) -> Iterator[Page]:
         for query in queries:
             params: dict[str, Any] | None = query
             seen: set[str] = set()
             while params is not None:
                 page = self._page(self.call(action, params, region_id=region_id), outer, inner)
-                yield page.items
+                yield page
                 params = self._next_params(query, page, seen, action)
+
+    def instance_pages(
+        self, *, region_id: str | None = None, page_size: int = 100, **filters: Any
+    ) -> Iterator[tuple[list[Instance], int]]:
+        """The listing a page at a time: each page's instances and the ``TotalCount`` the reply gave (so a
+        caller can show the first page at once and say "page 3 of 20")."""
+        queries = self._instance_queries(None, filters.pop("status", None), page_size, filters)
+        for page in self._page_replies("DescribeInstances", "Instances", "Instance", queries, region_id):
+            yield list(map(Instance, page.items)), page.total_count
+
+    def disk_pages(
+        self, *, region_id: str | None = None, page_size: int = 100, **filters: Any
+    ) -> Iterator[tuple[list[Disk], int]]:
+        """As :meth:`instance_pages`, for disks."""
+        status = filters.pop("status", None)
+        queries = self._disk_queries(None, None, None, status, page_size, filters)
+        for page in self._page_replies("DescribeDisks", "Disks", "Disk", queries, region_id):
+            yield list(map(Disk, page.items)), page.total_count
 
     def iter_instances(
         self,

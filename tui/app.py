@@ -326,7 +326,7 @@ class EcsDetachApp(App[int]):
         self._apply_read_only()
         self._show_identity()
         if self.browse is not None:
-            self.browse.action_refresh()
+            self.browse.load(stream=True)  # another account: nothing shown so far is its
 
     # --- errors
 
@@ -591,7 +591,7 @@ class EcsDetachApp(App[int]):
         changed = job.apply(message.phase, message.state, message.message, message.at)
         self._jobs_changed()
         if changed and message.state and self.browse is not None:
-            self.browse.load()
+            self.browse.refresh_moving((job.disk_id, job.instance_id))  # by id, not the whole region
 
     @on(JobFinished)
     def _job_finished(self, message: JobFinished) -> None:
@@ -614,7 +614,7 @@ class EcsDetachApp(App[int]):
             )
         self._jobs_changed()
         if self.browse is not None:
-            self.browse.load()
+            self.browse.refresh_moving((job.disk_id, job.instance_id))
 
     def _notify_batch(self, batch: int) -> None:
         """A bulk run says how it ended once, when its last job ends."""

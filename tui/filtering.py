@@ -169,3 +169,33 @@ def filter_rows(rows: Sequence[Row], query: Query | str) -> list[Row]:
 
 def known_fields(rows: Sequence[Row]) -> frozenset[str]:
     return frozenset(rows[0].fields) if rows else frozenset()
+
+
+# --- what the API can filter itself (issue 18: a large region reads less)
+
+INSTANCE_STATUSES = ("Pending", "Running", "Starting", "Stopping", "Stopped")
+
+
+def server_filters(query: Query) -> dict[str, str]:
+    """The DescribeInstances parameters that select what the instances filter keeps, from the terms the
+    API applies exactly as the screen would: a status named whole (``status:running``, ``status=Stopped``)
+    and a zone given with ``=``. Negated terms, partial values and the rest stay the screen's; a field
+    named twice is left to the screen. (Disks are always read whole: an instance's disks and its disk
+    count must not depend on the filter.)"""
+    params: dict[str, str] = {}
+    asked: set[str] = set()
+    for term in query.terms:
+        name = {"status": "Status", "zone": "ZoneId"}.get(term.field or "")
+        if name is None or term.negate or term.compare:
+            continue
+        if name in asked:
+            params.pop(name, None)
+            continue
+        asked.add(name)
+        if name == "Status":
+            whole = next((s for s in INSTANCE_STATUSES if s.lower() == term.text), None)
+            if whole is not None:
+                params[name] = whole
+        elif term.exact:
+            params[name] = term.text
+    return params

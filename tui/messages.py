@@ -22,10 +22,37 @@ class FleetLoaded(Message):
 
 
 @dataclass
+class FleetPage(Message):
+    """Pages of a streamed first read are waiting to be shown (the reading thread buffers them, so pages
+    that come while the screen is busy are shown together); ``FleetLoaded`` ends the read."""
+
+    generation: int
+
+
+@dataclass
+class FleetPatched(Message):
+    """A read by id of what moves: these objects replace theirs; ``gone`` ids no longer exist."""
+
+    instances: Sequence[Instance]
+    disks: Sequence[Disk]
+    gone_instances: frozenset[str]
+    gone_disks: frozenset[str]
+
+
+@dataclass
+class RefreshThrottled(Message):
+    """The API answered Throttling (after the client's own retries): the refresh slows down."""
+
+    full: bool
+
+
+@dataclass
 class LoadFailed(Message):
     """Reading the fleet failed; ``error`` is shown as a notification with its remedy."""
 
     error: BaseException
+    moving: bool = False
+    """The read by id of what moves failed (the listing shown stays)."""
 
 
 @dataclass

@@ -87,7 +87,9 @@ def disk_counts(disks: Iterable[Disk]) -> Counter[str]:
     return counts
 
 
-def instance_row(instance: Instance, disk_count: int, *, with_region: bool = False) -> Row:
+def instance_row(instance: Instance, disk_count: int | None, *, with_region: bool = False) -> Row:
+    """``disk_count`` None: the disks are still being read (shown as …)."""
+    count = "…" if disk_count is None else str(disk_count)
     cells = [
         instance.instance_id,
         instance.name,
@@ -95,7 +97,7 @@ def instance_row(instance: Instance, disk_count: int, *, with_region: bool = Fal
         instance.instance_type,
         instance.zone_id,
         lock_text(instance.lock_reasons),
-        str(disk_count),
+        count,
     ]
     fields = {
         "id": instance.instance_id,
@@ -105,7 +107,7 @@ def instance_row(instance: Instance, disk_count: int, *, with_region: bool = Fal
         "zone": instance.zone_id,
         "region": instance.region_id,
         "locks": ",".join(instance.lock_reasons),
-        "disks": str(disk_count),
+        "disks": "" if disk_count is None else count,
     }
     if with_region:
         cells.insert(0, instance.region_id)
@@ -212,6 +214,18 @@ def disks_by_instance(disks: Iterable[Disk]) -> dict[str, list[Disk]]:
     for instance_id, mine in index.items():
         mine.sort(key=_disk_order(instance_id))
     return index
+
+
+def index_disks(index: dict[str, list[Disk]], disks: Iterable[Disk]) -> None:
+    """Add ``disks`` to a :func:`disks_by_instance` index in place (only the lists they join are sorted
+    again): a streamed read adds a page at a time."""
+    touched: set[str] = set()
+    for disk in disks:
+        for instance_id in dict.fromkeys(disk.attached_instance_ids):
+            index.setdefault(instance_id, []).append(disk)
+            touched.add(instance_id)
+    for instance_id in touched:
+        index[instance_id].sort(key=_disk_order(instance_id))
 
 
 def disk_rows(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -12,31 +13,35 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Input, Label
 
+from ecs_detach.errors import ThrottledError
 from ecs_detach.models import Disk, Instance
 
-from ..filtering import filter_rows, known_fields, parse_query
+from ..filtering import filter_rows, known_fields, parse_query, server_filters
 from ..formatting import error_text, plural
-from ..messages import FleetLoaded, LoadFailed
-from ..policy import refresh_interval
+from ..messages import FleetLoaded, FleetPage, FleetPatched, LoadFailed, RefreshThrottled
+from ..policy import FAST_REFRESH_SECONDS
+from ..refresh import ListingPage, MovingIds, Read, RefreshState, moving_ids, patched, read_listing
 from ..rows import (
     MARK,
     Row,
     disk_columns,
     disk_details,
+    disk_row,
     disk_rows,
     disks_by_instance,
+    index_disks,
     instance_columns,
     instance_details,
+    instance_row,
     instance_rows,
 )
 from ..text import plain
 from ..widgets.detail import DetailPane
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
-from ..widgets.tables import RowTable
+from ..widgets.tables import ROW_LIMIT, RowTable
 
 if TYPE_CHECKING:
     from ..app import EcsDetachApp
@@ -50,8 +55,22 @@ class ChosenDisk:
     instance_id: str | None
 
 
+@dataclass
+class _PendingPages:
+    """Pages the reading thread read that the screen has not shown yet."""
+
+    instances: list[Instance] = field(default_factory=list)
+    disks: list[Disk] = field(default_factory=list)
+    pages_read: int = 0
+    pages_total: int = 0
+    posted: bool = False
+    """A ``FleetPage`` is on its way: more pages join it."""
+
+
 WIDE_ENOUGH_FOR_DETAILS = 160
 """Terminals at least this wide show the detail pane from the start (i toggles it anywhere)."""
+POLL_SECONDS = 0.5
+"""How often (real time) the screen asks its refresh state what is due, and says how old the data is."""
 LARGE_FLEET_ROWS = 2000
 """From this many rows (instances + disks), a filter keystroke is applied after the messages already queued
 are handled (keys typed meanwhile join that one rebuild), rather than at once."""
@@ -95,7 +114,24 @@ class BrowseScreen(Screen[None]):
         self._instances_by_id: dict[str, Instance] = {}
         self._disks_by_id: dict[str, Disk] = {}
         self._disks_by_instance: dict[str, list[Disk]] = {}
-        self._refresh_timer: Timer | None = None
+        self._refresh = RefreshState()
+        self._reading = False
+        """A read of the listing is in flight: the next one waits for it."""
+        self._reading_moving = False
+        """A read by id of what moves is in flight."""
+        self._generation = 0
+        """Counts the listing reads started: pages of an older one are dropped."""
+        self._loaded_scope: tuple[str, bool] | None = None
+        self._streamed_instances: list[Instance] = []
+        self._streamed_disks: list[Disk] = []
+        self._pages_read = 0
+        self._pages_total = 0
+        """While a streamed read fills the listing: pages read and expected (0: not streaming)."""
+        self._status = ""
+        self._pending = _PendingPages()
+        self._pending_lock = threading.Lock()
+        self._api_filters: dict[str, str] = {}
+        """What DescribeInstances is asked to filter (a large region, an instances filter it can apply)."""
         self._filter_pending = False
         self._disks_shown_for: str | None = None
         """The instance whose disks ``#instance-disks`` lists for the fleet last loaded."""
@@ -153,26 +189,107 @@ class BrowseScreen(Screen[None]):
         self.query_one(DetailPane).reveal(self.app.size.width >= WIDE_ENOUGH_FOR_DETAILS)
         self.query_one("#instances", RowTable).focus()
         self.load()
+        if self.ecs_app.live_refresh:
+            self.set_interval(POLL_SECONDS, self.poll_refresh)
 
-    # --- loading
+    # --- loading (issue 18: the first page at once; then what moves by id, the whole listing seldom)
+
+    @property
+    def _scope(self) -> tuple[str, bool]:
+        return (self.ecs_app.services.client.region_id, self.all_regions)
+
+    def load(self, *, stream: bool | None = None) -> None:
+        """Read the whole listing: streamed page by page (the first one shown at once) for a first read or
+        a new region, else in the background and applied when complete."""
+        if stream is None:
+            stream = not self.loaded or self._loaded_scope != self._scope
+        self._generation += 1
+        self._reading = True
+        if stream:  # nothing shown so far belongs to what is read now
+            with self._pending_lock:
+                self._pending = _PendingPages()
+            self._loaded_scope = self._scope
+            self.loaded = False
+            self._streamed_instances, self._streamed_disks = [], []
+            self._instance_rows, self._disk_rows = [], []
+            self._instances_by_id, self._disks_by_id, self._disks_by_instance = {}, {}, {}
+            self._pages_read, self._pages_total = 0, 0
+        self._read_listing(self._generation, stream)
 
     @work(thread=True, exclusive=True, group="load")
-    def load(self) -> None:
+    def _read_listing(self, generation: int, stream: bool) -> None:
         client = self.ecs_app.services.client
         try:
             if self.all_regions:
                 inventory = client.inventory()
                 errors = {region: str(err) for region, err in dict(inventory.errors).items()}
                 self.post_message(FleetLoaded(inventory.instances, inventory.disks, True, errors))
-            else:
-                instances = client.list_instances()
-                disks = client.list_disks()
-                self.post_message(FleetLoaded(instances, disks, False))
+                return
+            instances, disks = read_listing(
+                client,
+                lambda page: self._page_read(generation, page, stream),
+                instance_filters=self._api_filters,
+            )
+            self.post_message(FleetLoaded(instances, disks, False))
+        except ThrottledError:
+            self.post_message(RefreshThrottled(full=True))
         except Exception as error:  # every failure becomes a notification, never a traceback
             self.post_message(LoadFailed(error))
 
+    def _page_read(self, generation: int, page: ListingPage, stream: bool) -> bool:
+        """Called by the reading thread after each page; False stops the read (a newer one started)."""
+        if generation != self._generation:
+            return False
+        if stream:
+            with self._pending_lock:
+                pending = self._pending
+                pending.instances.extend(page.instances)
+                pending.disks.extend(page.disks)
+                pending.pages_read, pending.pages_total = page.pages_read, page.pages_total
+                wake, pending.posted = not pending.posted, True
+            if wake:
+                self.post_message(FleetPage(generation))
+        return True
+
+    @on(FleetPage)
+    def _fleet_page(self, message: FleetPage) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, _PendingPages()
+        if message.generation != self._generation:
+            return
+        self._pages_read, self._pages_total = pending.pages_read, pending.pages_total
+        first = not self.loaded
+        if pending.instances:
+            self._streamed_instances.extend(pending.instances)
+            self._instances_by_id.update((i.instance_id, i) for i in pending.instances)
+            self._instance_rows.extend(
+                instance_row(i, None, with_region=self.all_regions) for i in pending.instances
+            )
+        if pending.disks:
+            self._streamed_disks.extend(pending.disks)
+            self._disks_by_id.update((d.disk_id, d) for d in pending.disks)
+            index_disks(self._disks_by_instance, pending.disks)
+            self._disk_rows.extend(disk_rows(pending.disks, marked=self.marked, with_instance=True))
+        if first:  # the first page: the operator can move, filter and check from now on
+            self.instances, self.disks = self._streamed_instances, self._streamed_disks
+            self.loaded = True
+        table = self.query_one("#instances" if self.view == "instances" else "#all-disks", RowTable)
+        if first or table.row_count < ROW_LIMIT:
+            self._show_tables()  # rows still fit in the table
+        else:
+            if pending.disks and self.view == "instances":
+                self._show_instance_disks()  # the instance's disks as they come
+            self._update_status_only()
+
     @on(FleetLoaded)
     def _fleet_loaded(self, message: FleetLoaded) -> None:
+        self._reading = False
+        # A streamed read showed its pages in the API's order: the sorted rows start at the top unless
+        # the operator moved the cursor meanwhile.
+        table = self.query_one("#instances" if self.view == "instances" else "#all-disks", RowTable)
+        from_top = bool(self._pages_total) and table.cursor_row <= 0
+        self._pages_total = 0
+        self._refresh = self._refresh.read_full(self.ecs_app.services.clock())
         self._disks_shown_for = None
         self.instances = sorted(message.instances, key=lambda i: (i.region_id, i.name, i.instance_id))
         self.disks = sorted(message.disks, key=lambda d: (d.region_id, d.disk_id))
@@ -190,38 +307,159 @@ class BrowseScreen(Screen[None]):
             # is new; objects still free when unreferenced (only garbage cycles among them would stay).
             gc.freeze()
         self.loaded = True
-        self._show_tables()
+        self._show_tables(keep_cursor=not from_top)
         for region, reason in self.region_errors.items():
             self.notify(reason, title=f"{region} could not be read", severity="warning")
         self.ecs_app.fleet_changed(self.instances, self.disks)
         self.ecs_app.show_identity()
-        self._schedule_refresh()
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
+        now = self.ecs_app.services.clock()
         title, body = error_text(message.error)
+        if message.moving:  # the listing shown stays; what moves is read again, later
+            self._reading_moving = False
+            self._refresh = self._refresh.throttled(now, full=False)
+            self.notify(body, title=f"Could not refresh: {title}", severity="warning", timeout=10)
+            return
+        self._reading = False
+        self._pages_total = 0
+        self._refresh = self._refresh.failed(now)
         self.notify(body, title=f"Could not read the fleet: {title}", severity="error", timeout=10)
         self.query_one("#status-line", Label).update("Could not read the fleet. Press r to try again.")
-        self._schedule_refresh()
 
-    def _schedule_refresh(self) -> None:
-        if self._refresh_timer is not None:
-            self._refresh_timer.stop()
-            self._refresh_timer = None
-        if not self.ecs_app.live_refresh:
-            return
-        moving = any(r.transitional for r in self._instance_rows) or any(
-            r.transitional for r in self._disk_rows
+    @on(RefreshThrottled)
+    def _throttled(self, message: RefreshThrottled) -> None:
+        if message.full:
+            self._reading = False
+            self._pages_total = 0
+        else:
+            self._reading_moving = False
+        self._refresh = self._refresh.throttled(self.ecs_app.services.clock(), full=message.full)
+        seconds = FAST_REFRESH_SECONDS * self._refresh.slowdown
+        self.notify(
+            f"The API is throttling this account's calls: the screen now refreshes what moves every "
+            f"{seconds:.0f} s (r reads everything now).",
+            title="Refresh slowed down",
+            severity="warning",
         )
-        interval = refresh_interval(transitional=moving, active_jobs=self.ecs_app.jobs.active_count)
-        self._refresh_timer = self.set_timer(interval, self.load)
+        if self.loaded:
+            self._update_status_only()
+        else:
+            self.query_one("#status-line", Label).update("The API is throttling. Press r to try again.")
+
+    def poll_refresh(self) -> None:
+        """Read what is due now (the app's timer calls this; tests call it after moving the clock)."""
+        if self._reading or self._reading_moving or not self.loaded:
+            if self.loaded:
+                self._show_status()
+            return
+        now = self.ecs_app.services.clock()
+        moving = self._moving()
+        due = self._refresh.next_read(now, moving=bool(moving))
+        if due is Read.FULL:
+            self.load(stream=False)
+        elif due is Read.MOVING:
+            self._reading_moving = True
+            self._read_moving(moving)
+        self._show_status()
+
+    def refresh_moving(self, *followed: tuple[str, str | None]) -> None:
+        """Read what moves, and ``followed`` (disk, instance) pairs, by id now (a job changed state)."""
+        if not self.loaded or self.all_regions != self._scope[1]:
+            return
+        moving = self._moving(followed)
+        if moving:
+            self._reading_moving = True
+            self._read_moving(moving)
+
+    def _moving(self, extra: Sequence[tuple[str, str | None]] = ()) -> MovingIds:
+        followed = [(job.disk_id, job.instance_id) for job in self.ecs_app.jobs.active]
+        return moving_ids(
+            self.instances,
+            self.disks,
+            [*followed, *extra],
+            default_region=self.ecs_app.services.client.region_id,
+        )
+
+    @work(thread=True, exclusive=True, group="moving")
+    def _read_moving(self, moving: MovingIds) -> None:
+        client = self.ecs_app.services.client
+        try:
+            instances = [
+                instance
+                for region, ids in moving.instances.items()
+                for instance in client.list_instances(region_id=region, instance_ids=ids)
+            ]
+            disks = [
+                disk
+                for region, ids in moving.disks.items()
+                for disk in client.list_disks(region_id=region, disk_ids=ids)
+            ]
+        except ThrottledError:
+            self.post_message(RefreshThrottled(full=False))
+            return
+        except Exception as error:
+            self.post_message(LoadFailed(error, moving=True))
+            return
+        gone_instances = {i for ids in moving.instances.values() for i in ids}
+        gone_instances -= {i.instance_id for i in instances}
+        gone_disks = {d for ids in moving.disks.values() for d in ids} - {d.disk_id for d in disks}
+        self.post_message(FleetPatched(instances, disks, frozenset(gone_instances), frozenset(gone_disks)))
+
+    @on(FleetPatched)
+    def _fleet_patched(self, message: FleetPatched) -> None:
+        self._reading_moving = False
+        self._refresh = self._refresh.read_moving(self.ecs_app.services.clock())
+        if self._pages_total:  # a streamed read is still filling the listing: it brings these too
+            return
+        touched_disks = {d.disk_id for d in message.disks} | set(message.gone_disks)
+        touched_instances = {i.instance_id for i in message.instances} | set(message.gone_instances)
+        for disk in [*message.disks, *(self._disks_by_id.get(d) for d in touched_disks)]:
+            if disk is not None:
+                touched_instances.update(disk.attached_instance_ids)
+        self.instances = patched(self.instances, message.instances, message.gone_instances)  # type: ignore[assignment]
+        self.disks = patched(self.disks, message.disks, message.gone_disks)  # type: ignore[assignment]
+        self._instances_by_id = {i.instance_id: i for i in self.instances}
+        self._disks_by_id = {d.disk_id: d for d in self.disks}
+        self._disks_by_instance = disks_by_instance(self.disks)
+        self.marked &= set(self._disks_by_id)
+        changed = bool(message.gone_instances or message.gone_disks)
+        old_instances = {row.key: row for row in self._instance_rows}
+        instance_rows_now: list[Row] = []
+        for instance in self.instances:
+            old = old_instances.get(instance.instance_id)
+            if old is None or instance.instance_id in touched_instances:
+                count = len(self._disks_by_instance.get(instance.instance_id, ()))
+                row = instance_row(instance, count, with_region=self.all_regions)
+                changed = changed or row != old
+            else:
+                row = old
+            instance_rows_now.append(row)
+        old_disks = {row.key: row for row in self._disk_rows}
+        disk_rows_now: list[Row] = []
+        for disk in self.disks:
+            old = old_disks.get(disk.disk_id)
+            if old is None or disk.disk_id in touched_disks:
+                row = disk_row(disk, marked=disk.disk_id in self.marked, with_instance=True)
+                changed = changed or row != old
+            else:
+                row = old
+            disk_rows_now.append(row)
+        self._instance_rows, self._disk_rows = instance_rows_now, disk_rows_now
+        if changed:  # what is shown moved: the tables again, the cursor, marks and filter kept
+            self._disks_shown_for = None
+            self._show_tables()
+            self.ecs_app.fleet_changed(self.instances, self.disks)
+        else:
+            self._show_status()
 
     # --- showing
 
     def _rebuild_disk_rows(self) -> None:
         self._disk_rows = disk_rows(self.disks, marked=self.marked, with_instance=True)
 
-    def _show_tables(self) -> None:
+    def _show_tables(self, *, keep_cursor: bool = True) -> None:
         if self.view == "instances":
             rows = self._instance_rows
             columns = instance_columns(with_region=self.all_regions)
@@ -234,7 +472,7 @@ class BrowseScreen(Screen[None]):
             noun = "disk"
         query = parse_query(self.filter_text, known_fields(rows))
         shown = filter_rows(rows, query)
-        in_table = table.show_rows(columns, shown)
+        in_table = table.show_rows(columns, shown, keep_cursor=keep_cursor)
         if self.view == "instances":
             self._show_instance_disks()
         self._update_detail()
@@ -253,6 +491,9 @@ class BrowseScreen(Screen[None]):
     ) -> None:
         scope = "all regions" if self.all_regions else self.ecs_app.services.client.region_id
         parts = [f"{plural(total, noun)} in {scope}"]
+        if self._api_filters and noun == "instance":
+            asked = ", ".join(f"{key}={value}" for key, value in self._api_filters.items())
+            parts[0] += f" read with {asked} (the API filters them)"
         if self.filter_text:
             parts.append(f"filter “{self.filter_text}”: {shown} match")
         if in_table < shown:
@@ -269,9 +510,23 @@ class BrowseScreen(Screen[None]):
             parts.append(f"{plural(jobs, 'job')} running (o: operations)")
         if self.region_errors:
             parts.append(f"{plural(len(self.region_errors), 'region')} unreadable")
-        self.query_one("#status-line", Label).update(plain(" · ".join(parts)))
+        self._status = " · ".join(parts)
+        self._show_status()
         for box in self.query("#filter").results(Input):  # what cannot match is also said at the box itself
             box.border_subtitle = plain("; ".join(problems)) if problems else None
+
+    def _show_status(self) -> None:
+        """The status line: what ``_update_status`` said, and how far the read is or how old it is."""
+        parts = [self._status] if self._status else []
+        if self._pages_total:
+            parts.append(f"loading {self._pages_read} of {plural(self._pages_total, 'page')}")
+        elif self.ecs_app.live_refresh:
+            age = self._refresh.age(self.ecs_app.services.clock())
+            if age is not None:
+                parts.append(f"refreshed {age:.0f} s ago (r: now)")
+            if self._refresh.slowdown > 1:
+                parts.append("slowed down: the API is throttling")
+        self.query_one("#status-line", Label).update(plain(" · ".join(parts)))
 
     def _show_instance_disks(self) -> None:
         instance = self.current_instance
@@ -285,7 +540,8 @@ class BrowseScreen(Screen[None]):
         mine = self._disks_by_instance.get(instance.instance_id, [])
         mine = mine + self._detached_from(instance.instance_id, mine)
         table.show_rows(disk_columns(), disk_rows(mine, instance_id=instance.instance_id, marked=self.marked))
-        title.update(plain(f"Disks of {instance.instance_id} ({instance.name or 'no name'}): {len(mine)}"))
+        count = f"{len(mine)} so far, still reading" if self._pages_total else str(len(mine))
+        title.update(plain(f"Disks of {instance.instance_id} ({instance.name or 'no name'}): {count}"))
 
     def _update_detail(self) -> None:
         pane = self.query_one(DetailPane)
@@ -453,8 +709,20 @@ class BrowseScreen(Screen[None]):
         self._filter_pending = False
         self._show_tables()
 
+    def _read_less(self) -> None:
+        """A large region: the instances filter's terms the API applies are sent with the next full read
+        (now, in the background); clearing them reads the whole listing again."""
+        query = parse_query(self.filters["instances"], known_fields(self._instance_rows))
+        large = len(self._instance_rows) + len(self._disk_rows) >= LARGE_FLEET_ROWS
+        # Already filtered by the API, the listing may look small: its filter still follows the text.
+        wanted = server_filters(query) if (large or self._api_filters) and not self.all_regions else {}
+        if wanted != self._api_filters:
+            self._api_filters = wanted
+            self.load(stream=False)
+
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
+        self._read_less()
         box = self.query_one("#filter", Input)
         box.display = bool(self.filter_text)
         target = "#instances" if self.view == "instances" else "#all-disks"
@@ -470,8 +738,10 @@ class BrowseScreen(Screen[None]):
         target = "#instances" if self.view == "instances" else "#all-disks"
         self.query_one(target, RowTable).focus()
         self._show_tables()
+        self._read_less()
 
     def action_refresh(self) -> None:
+        """r: read the whole listing now (in the background when the region is the one shown)."""
         self.query_one("#status-line", Label).update("Refreshing…")
         self.load()
 
@@ -550,4 +820,4 @@ class BrowseScreen(Screen[None]):
 
     def apply_external_change(self, **_: Any) -> None:
         """Something changed the fleet (a job finished): read it again."""
-        self.load()
+        self.load(stream=False)

@@ -86,12 +86,19 @@ class RowTable(DataTable[str | Text]):
         """What ``show_rows`` was last given, to fit again on a resize."""
         self.row_keys: list[str] = []
 
-    def show_rows(self, columns: Sequence[Column], rows: Sequence[Row], *, limit: int = ROW_LIMIT) -> int:
-        """Show ``rows`` (at most ``limit`` of them, around the row the cursor was on); return how many.
-        The columns that do not fit the table's width are given up (see :func:`fit_columns`); a resize
-        fits them again."""
+    def show_rows(
+        self,
+        columns: Sequence[Column],
+        rows: Sequence[Row],
+        *,
+        limit: int = ROW_LIMIT,
+        keep_cursor: bool = True,
+    ) -> int:
+        """Show ``rows`` (at most ``limit`` of them, around the row the cursor was on, or from the top if
+        not ``keep_cursor``); return how many. The columns that do not fit the table's width are given up
+        (see :func:`fit_columns`); a resize fits them again."""
         self._asked = (columns, rows, limit)
-        keep = self.current_key
+        keep = self.current_key if keep_cursor else None
         rows = window(rows, keep, limit)
         fitted = self._fit(columns, rows)
         column_spec = tuple((columns[index], width) for index, width in fitted)
@@ -114,6 +121,8 @@ class RowTable(DataTable[str | Text]):
             index = keys.index(keep)
             self.move_cursor(row=index, animate=False, scroll=True)
             self.call_after_refresh(self.move_cursor, row=index, animate=False, scroll=True)
+        elif not keep_cursor:
+            self.move_cursor(row=0, animate=False, scroll=True)
         return len(keys)
 
     def _fit(self, columns: Sequence[Column], rows: Sequence[Row]) -> list[tuple[int, int]]:

@@ -1,0 +1,203 @@
+"""When the browse screen reads the fleet again, and what it reads: pure decisions, no Textual, no I/O.
+
+Two cadences (issue 18): what moves (transitional instances and disks, and the ones a job follows) is read
+by id on the fast cadence; the whole listing only on the slow one, in the background. A Throttling reply
+slows both down (doubling, up to ``MAX_SLOWDOWN``) instead of failing the refresh; every clean read brings
+them back towards normal.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+
+from ecs_detach.models import Disk, Instance
+
+from .policy import FAST_REFRESH_SECONDS, SLOW_REFRESH_SECONDS
+
+MAX_SLOWDOWN = 8.0
+"""A throttled refresh waits at most this many times its normal interval."""
+
+
+class Read(Enum):
+    NOTHING = "nothing"
+    MOVING = "moving"
+    """Read the moving resources by id (``InstanceIds`` / ``DiskIds``, up to 100 a call)."""
+    FULL = "full"
+    """Read the whole listing, in the background; applied keeping the cursor, the marks and the filter."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshState:
+    last_full: float | None = None
+    """When the last full read finished (None: never)."""
+    last_moving: float | None = None
+    last_ok: float | None = None
+    """When the newest read that succeeded finished: "refreshed N s ago"."""
+    slowdown: float = 1.0
+
+    def next_read(self, now: float, *, moving: bool) -> Read:
+        """What is due at ``now``: a full read on the slow cadence, the moving ones on the fast cadence."""
+        if self.last_full is None or now - self.last_full >= SLOW_REFRESH_SECONDS * self.slowdown:
+            return Read.FULL
+        if not moving:
+            return Read.NOTHING
+        since = now - max(self.last_full, self.last_moving or self.last_full)
+        return Read.MOVING if since >= FAST_REFRESH_SECONDS * self.slowdown else Read.NOTHING
+
+    def read_full(self, now: float) -> RefreshState:
+        return replace(self, last_full=now, last_moving=now, last_ok=now, slowdown=_eased(self.slowdown))
+
+    def read_moving(self, now: float) -> RefreshState:
+        return replace(self, last_moving=now, last_ok=now, slowdown=_eased(self.slowdown))
+
+    def throttled(self, now: float, *, full: bool) -> RefreshState:
+        """The API said Throttling: wait longer before the next read (the one that was due counts as done)."""
+        slower = min(MAX_SLOWDOWN, self.slowdown * 2)
+        last_full = now if full or self.last_full is None else self.last_full
+        return replace(self, last_moving=now, slowdown=slower, last_full=last_full)
+
+    def failed(self, now: float) -> RefreshState:
+        """A full read failed for another reason: try again on the slow cadence (or r at once)."""
+        return replace(self, last_full=now, last_moving=now)
+
+    def age(self, now: float) -> float | None:
+        """Seconds since the newest read that succeeded (full or by id), None before the first."""
+        return None if self.last_ok is None else max(0.0, now - self.last_ok)
+
+
+def _eased(slowdown: float) -> float:
+    return max(1.0, slowdown / 2)
+
+
+@dataclass(frozen=True, slots=True)
+class MovingIds:
+    """What the fast cadence reads, per region."""
+
+    instances: dict[str, list[str]]
+    disks: dict[str, list[str]]
+
+    def __bool__(self) -> bool:
+        return bool(self.instances or self.disks)
+
+
+def moving_ids(
+    instances: Iterable[Instance],
+    disks: Iterable[Disk],
+    followed: Iterable[tuple[str, str | None]],
+    *,
+    default_region: str,
+) -> MovingIds:
+    """Transitional instances and disks, and the (disk, instance) pairs jobs follow, grouped by region."""
+    by_instance: dict[str, list[str]] = {}
+    by_disk: dict[str, list[str]] = {}
+    regions: dict[str, str] = {}
+    for instance in instances:
+        regions[instance.instance_id] = instance.region_id or default_region
+        if instance.transitional:
+            by_instance.setdefault(regions[instance.instance_id], []).append(instance.instance_id)
+    for disk in disks:
+        regions[disk.disk_id] = disk.region_id or default_region
+        if disk.transitional:
+            by_disk.setdefault(regions[disk.disk_id], []).append(disk.disk_id)
+    for disk_id, instance_id in followed:
+        _add(by_disk, regions.get(disk_id, default_region), disk_id)
+        if instance_id:
+            _add(by_instance, regions.get(instance_id, default_region), instance_id)
+    return MovingIds(by_instance, by_disk)
+
+
+def _add(index: dict[str, list[str]], region: str, resource_id: str) -> None:
+    ids = index.setdefault(region, [])
+    if resource_id not in ids:
+        ids.append(resource_id)
+
+
+def patched(
+    current: Sequence[Instance] | Sequence[Disk],
+    fresh: Sequence[Instance] | Sequence[Disk],
+    gone: Iterable[str],
+) -> list[Instance] | list[Disk]:
+    """``current`` with each object of ``fresh`` put in place of the one with its id (a new id is added at
+    the end), and the ids in ``gone`` removed: a read by id applied to the listing, order kept."""
+    fresh_by_id = {_key(item): item for item in fresh}
+    removed = set(gone) - set(fresh_by_id)
+    out = [fresh_by_id.pop(_key(item), item) for item in current if _key(item) not in removed]
+    out.extend(fresh_by_id.values())
+    return out  # type: ignore[return-value]
+
+
+def _key(item: Instance | Disk) -> str:
+    return item.instance_id if isinstance(item, Instance) else item.disk_id
+
+
+def pages(total_count: int, page_size: int) -> int:
+    """How many pages a listing of ``total_count`` items takes (at least 1: an empty listing is one reply)."""
+    return max(1, math.ceil(total_count / max(1, page_size)))
+
+
+INSTANCE_PAGE = 100
+"""DescribeInstances' largest page."""
+DISK_PAGE = 500
+"""DescribeDisks' largest page: a region's disks in a fifth of the round trips."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    """One page of a listing as it arrives, and how far the whole read is."""
+
+    instances: list[Instance]
+    disks: list[Disk]
+    pages_read: int
+    pages_total: int
+
+
+def read_listing(
+    client: Any,
+    on_page: Callable[[ListingPage], bool],
+    *,
+    instance_filters: Mapping[str, str] | None = None,
+) -> tuple[list[Instance], list[Disk]]:
+    """Every instance (or those ``instance_filters`` select: ``Status``, ``ZoneId``) and every disk of the
+    client's region; the two chains of pages run at once, and ``on_page`` is called after each
+    page (from either thread). It returns False to stop the read (a newer one started): then what was
+    read so far is returned."""
+    lock = threading.Lock()
+    totals = {"instances": 0, "disks": 0}
+    read = {"instances": 0, "disks": 0}
+    stopped = threading.Event()
+
+    def chain(kind: str) -> list[Any]:
+        if kind == "instances":
+            replies: Iterator[tuple[list[Any], int]] = client.instance_pages(
+                page_size=INSTANCE_PAGE, **dict(instance_filters or {})
+            )
+        else:
+            replies = client.disk_pages(page_size=DISK_PAGE)
+        size = INSTANCE_PAGE if kind == "instances" else DISK_PAGE
+        items: list[Any] = []
+        for page, total_count in replies:
+            items.extend(page)
+            with lock:
+                totals[kind] = pages(total_count, size)
+                read[kind] += 1
+                progress = ListingPage(
+                    page if kind == "instances" else [],
+                    page if kind == "disks" else [],
+                    sum(read.values()),
+                    sum(max(totals[k], read[k]) or 1 for k in totals),
+                )
+                if stopped.is_set() or not on_page(progress):
+                    stopped.set()
+                    break
+        return items
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecs-listing") as pool:
+        instances = pool.submit(chain, "instances")
+        disks = pool.submit(chain, "disks")
+        return instances.result(), disks.result()
