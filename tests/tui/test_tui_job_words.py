@@ -6,6 +6,7 @@ follows the job (running, then done) and shows no failure after a detach that we
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -69,11 +70,11 @@ async def test_a_timed_out_wait_that_sent_nothing_says_so_and_what_to_press(tmp_
 
 async def test_the_wizard_banner_follows_the_job_and_shows_no_failure_after_success(tmp_path: Path) -> None:
     emulator = Emulator(fleet=_fleet("Running"), clock=ManualClock())
-    gate_open = False
+    gate = threading.Event()
 
-    def sleep(seconds: float) -> None:  # the job waits on the emulator's clock, one step per pilot round
-        if gate_open:
-            emulator.advance(seconds)
+    def sleep(seconds: float) -> None:  # the job's waits are held (not spun) until the test lets them go
+        assert gate.wait(60)
+        emulator.advance(seconds)
 
     app = build_app(emulator, tmp_path / "journal.jsonl", sleep=sleep)
     async with app.run_test(size=SIZE) as pilot:
@@ -81,7 +82,7 @@ async def test_the_wizard_banner_follows_the_job_and_shows_no_failure_after_succ
         await settle(pilot, 2, workers=False)
         running = screen_text(app)
         assert "RUNNING" in running and "READY" not in running
-        gate_open = True
+        gate.set()
         await settle(pilot, 8)
         (job,) = app.jobs.jobs
         assert job.succeeded
