@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_detach._display import Displayable
+from ecs_detach.detach.fixes import FIXES, FixPlan
 from ecs_detach.detach.steps import (
     DEFAULT_TIMEOUT,
     MUTATING_STEPS,
@@ -24,7 +25,6 @@ from ecs_detach.detach.steps import (
     api_step,
     detach_params,
     start_params,
-    stop_params,
     wait_attachment_gone_line,
     wait_disk_line,
     wait_instance_line,
@@ -301,74 +301,10 @@ class _DetachDraft:
         return True
 
     def add_fix(self, kind: FixKind) -> None:
-        region, disk_id, instance_id, dur, to = self.region, self.disk_id, self.instance_id, self.dur, self.to
-        timeout = self.timeout
-        if kind is FixKind.WAIT_DISK:
-            self.steps.append(
-                PlanStep(
-                    StepKind.WAIT_DISK_IN_USE,
-                    f"Wait until disk {disk_id} finishes attaching",
-                    f"disk {disk_id}: Attaching → In_use",
-                    dur.attach,
-                    wait_disk_line(region, disk_id, "In_use", timeout, to),
-                )
-            )
-        elif kind is FixKind.WAIT_INSTANCE:
-            instance = self.pre.instance
-            status = instance.status if instance else "?"
-            settled = "Stopped" if status == "Stopping" else "Running"
-            self.steps.append(
-                PlanStep(
-                    StepKind.WAIT_INSTANCE_SETTLED,
-                    f"Wait until instance {instance_id} leaves {status}",
-                    f"instance {instance_id}: {status} → {settled}",
-                    dur.stop if settled == "Stopped" else dur.start,
-                    wait_instance_line(region, instance_id, settled, timeout, to),
-                )
-            )
-        elif kind is FixKind.STOP_INSTANCE:
-            self.add_stop()
-        elif kind is FixKind.WAIT_DETACHES:
-            self.steps.append(
-                PlanStep(
-                    StepKind.WAIT_DETACHES,
-                    f"Wait until the disks already detaching from {instance_id} finish",
-                    "other disks: Detaching → Available",
-                    dur.detach,
-                    aliyun_command(
-                        "DescribeDisks",
-                        region,
-                        {"InstanceId": instance_id, "Status": "Detaching"},
-                        waiter=f"--waiter expr='TotalCount' to=0 timeout={min(int(timeout), 600)}",
-                        target=to,
-                    ),
-                )
-            )
-
-    def add_stop(self) -> None:
-        instance_id, opts = self.instance_id, self.opts
-        params = stop_params(instance_id, opts)
-        mode = " (force: like pulling the plug, unsaved data is lost)" if opts.force_stop else ""
-        self.steps.append(
-            api_step(
-                StepKind.STOP_INSTANCE,
-                f"Stop instance {instance_id}{mode}",
-                f"instance {instance_id}: Running → Stopping",
-                self.region,
-                params,
-                self.to,
-            )
-        )
-        self.steps.append(
-            PlanStep(
-                StepKind.WAIT_INSTANCE_STOPPED,
-                f"Wait until instance {instance_id} is Stopped",
-                f"instance {instance_id}: Stopping → Stopped",
-                self.dur.stop,
-                wait_instance_line(self.region, instance_id, "Stopped", self.timeout, self.to),
-            )
-        )
-        self.warnings.append(f"Instance {instance_id} will be stopped: whatever runs on it goes down.")
+        """The steps (and warnings) of one rung of the fix ladder, as its spec draws them."""
+        drawn = FIXES[kind].plan_steps(FixPlan(self.pre, self.opts, self.dur, self.timeout, self.to))
+        self.steps.extend(drawn.steps)
+        self.warnings.extend(drawn.warnings)
 
     def add_detach(self) -> None:
         disk_id, instance_id, opts = self.disk_id, self.instance_id, self.opts
