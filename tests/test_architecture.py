@@ -262,3 +262,26 @@ def test_nothing_branches_on_a_fix_kind() -> None:
             if any("FixKind." in ast.unparse(test) for test in tests):
                 offences.append(f"{module} (line {node.lineno})")
     assert offences == []
+
+
+def test_the_mutating_actions_are_named_once() -> None:
+    """`ecs_detach.actions.MUTATING` is the table: the client core and the step kinds derive from it."""
+    from ecs_detach import _core
+    from ecs_detach.actions import MUTATING, MUTATING_ACTIONS
+    from ecs_detach.detach.steps import MUTATING_STEPS
+
+    assert _core.MUTATING_ACTIONS is MUTATING_ACTIONS
+    assert {step.action for step in MUTATING_STEPS.values()} == set(MUTATING_ACTIONS)
+    assert all(_core.ACTION_TIMEOUTS[name] == action.timeout for name, action in MUTATING.items())
+
+
+def test_the_emulator_and_the_client_agree_on_what_mutates() -> None:
+    """The emulator (the server) keeps its own table; every action the client calls a mutation is one the
+    emulator serves as one, and the client's guard (`is_mutating`) holds back every mutation it serves."""
+    from ecs_detach._core import MUTATING_ACTIONS, is_mutating
+    from ecs_detach.emulator.backend import MUTATING_ACTIONS as SERVED_MUTATING
+    from ecs_detach.emulator.backend import READ_ACTIONS as SERVED_READS
+
+    assert MUTATING_ACTIONS <= SERVED_MUTATING
+    assert [action for action in sorted(SERVED_MUTATING) if not is_mutating(action)] == []
+    assert [action for action in sorted(SERVED_READS) if is_mutating(action)] == []

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ecs_detach.actions import MUTATING, MutatingAction
 from ecs_detach.preconditions import DetachOptions
 
 __all__ = [
@@ -57,21 +58,29 @@ class StepKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MutatingStep:
-    """A step kind that changes something: the API action it calls, and whether reconciling a lost answer
-    reads the disk (else only the instance)."""
+    """A step kind that changes something: the API action it calls (one of `actions.MUTATING`, which says
+    how long the call may take and how a lost answer is settled)."""
 
     kind: StepKind
-    action: str
-    reconcile_reads_disk: bool
+    api: MutatingAction
+
+    @property
+    def action(self) -> str:
+        return self.api.name
+
+    @property
+    def reconcile_reads_disk(self) -> bool:
+        """Whether settling a lost answer reads the disk (else only the instance)."""
+        return self.api.reads_disk
 
 
 MUTATING_STEPS: Mapping[StepKind, MutatingStep] = {
     step.kind: step
     for step in (
-        MutatingStep(StepKind.STOP_INSTANCE, "StopInstance", reconcile_reads_disk=False),
-        MutatingStep(StepKind.DETACH_DISK, "DetachDisk", reconcile_reads_disk=True),
-        MutatingStep(StepKind.ATTACH_DISK, "AttachDisk", reconcile_reads_disk=True),
-        MutatingStep(StepKind.START_INSTANCE, "StartInstance", reconcile_reads_disk=False),
+        MutatingStep(StepKind.STOP_INSTANCE, MUTATING["StopInstance"]),
+        MutatingStep(StepKind.DETACH_DISK, MUTATING["DetachDisk"]),
+        MutatingStep(StepKind.ATTACH_DISK, MUTATING["AttachDisk"]),
+        MutatingStep(StepKind.START_INSTANCE, MUTATING["StartInstance"]),
     )
 }
 
