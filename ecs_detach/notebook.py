@@ -52,7 +52,6 @@ from ecs_detach.preconditions import (
     Preconditions,
     Verdict,
     check_detach,
-    facts_from_fleet,
 )
 from ecs_detach.render import badge, pretty
 from ecs_detach.tables import (
@@ -513,39 +512,18 @@ class Workbench:
         return self.emulator is not None
 
     def _clock(self) -> Callable[[], float] | None:
-        emulator = self.emulator
-        return emulator.now if emulator is not None else None
+        return self.session.clock
 
     def _sleep(self, token: CancelToken) -> Callable[[float], object] | None:
         """How the workflow waits: real time on a real account; on the emulator, its clock's time."""
-        emulator = self.emulator
-        if emulator is None:
-            return None  # the workflow waits on the cancel token in real time
-        clock = emulator.clock
-        if hasattr(clock, "advance"):  # ManualClock: move virtual time, no real waiting
-
-            def advance(seconds: float) -> None:
-                if not token.cancelled:
-                    emulator.advance(seconds)
-
-            return advance
-        scale = float(getattr(clock, "scale", 1.0) or 1.0)
-        if getattr(clock, "immediate", False):
-            scale = 1000.0
-
-        def scaled(seconds: float) -> None:
-            token.wait(seconds / scale)
-
-        return scaled
+        return self.session.sleeper(token)
 
     def facts(self) -> PlatformFacts | None:
         """What the API does not expose: the emulator's knobs in demo mode; None (unknown) on an account."""
-        if self.emulator is None:
-            return None
-        return facts_from_fleet(self.emulator.state())
+        return workflow.facts_now(self.session.facts_source)
 
     def _facts_source(self) -> workflow.FactsSource:
-        return workflow.emulator_facts(self.emulator) if self.emulator is not None else None
+        return self.session.facts_source
 
     def advance(self, seconds: float) -> None:
         """Demo only: move the emulator's time forward (transitions that fall due finish)."""
@@ -858,7 +836,7 @@ class Workbench:
         """The same session, key, journal and time, aimed at another region."""
         if region_id == self.session.region_id:
             return self
-        client = self.client.with_region(region_id)
+        client = self.session.client_for(region_id)
         session = replace(
             self.session, client=client, region_id=region_id, endpoint=client.endpoint, _owned=None
         )

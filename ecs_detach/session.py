@@ -27,6 +27,8 @@ from ecs_detach.errors import ReadOnlyError
 
 if TYPE_CHECKING:
     from ecs_detach.client import AsyncEcsClient, EcsClient
+    from ecs_detach.detach.facts import FactsSource
+    from ecs_detach.detach.results import CancelToken
     from ecs_detach.emulator import Emulator
 
 __all__ = ["Session", "open_client"]
@@ -65,6 +67,59 @@ class Session:
             raise ReadOnlyError(f"arming writes (type {self.arm_name!r} to confirm)")
         self.read_only = False
         self.client = self.client.with_read_only(False)
+
+    # -- the runtime every face asks for: facts, time, a client per region ---------------------------------
+
+    @property
+    def facts_source(self) -> FactsSource:
+        """What the API does not expose: the in-process emulator's knobs, a served emulator's (its control
+        API, ``--demo --endpoint``), else None (those rules are "unknown, the API decides")."""
+        from ecs_detach.detach.facts import emulator_facts, served_emulator_facts
+
+        if self.emulator is not None:
+            return emulator_facts(self.emulator)
+        if self.demo:
+            return served_emulator_facts(self.endpoint)
+        return None
+
+    @property
+    def clock(self) -> Callable[[], float] | None:
+        """The runs' clock: the in-process emulator's (virtual time), else None (the wall clock)."""
+        return self.emulator.now if self.emulator is not None else None
+
+    def sleeper(self, cancel: CancelToken | None = None) -> Callable[[float], object] | None:
+        """How a run waits: None on a real account or a served emulator (real time, on the run's cancel
+        token); on the in-process emulator its clock's time: a manual clock moves forward (unless `cancel`
+        is cancelled), a scaled one waits the scaled real time on `cancel`."""
+        emulator = self.emulator
+        if emulator is None:
+            return None
+        clock = emulator.clock
+        if hasattr(clock, "advance"):  # a manual clock: move virtual time, no real waiting
+            if cancel is None:
+                return emulator.advance
+
+            def advance(seconds: float) -> None:
+                if not cancel.cancelled:
+                    emulator.advance(seconds)
+
+            return advance
+        from ecs_detach.detach.results import CancelToken
+
+        token = cancel if cancel is not None else CancelToken()
+        immediate = getattr(clock, "immediate", False)
+        scale = 1000.0 if immediate else float(getattr(clock, "scale", 1.0) or 1.0)
+
+        def scaled(seconds: float) -> None:
+            token.wait(seconds / scale)
+
+        return scaled
+
+    def client_for(self, region_id: str | None) -> EcsClient:
+        """The session's client, aimed at `region_id` (an all-regions view acts in each disk's region)."""
+        if not region_id or region_id == self.client.region_id:
+            return self.client
+        return self.client.with_region(region_id)
 
     def describe(self) -> str:
         """One line for a banner or a notebook: mode, region, endpoint and masked key."""

@@ -30,7 +30,7 @@ Time is injectable: `clock()` gives seconds, `sleep(seconds)` waits. With the em
 from __future__ import annotations
 
 from ecs_detach.bulk import BulkItem, BulkReport, prepare_bulk, run_bulk
-from ecs_detach.detach.facts import FactsSource, emulator_facts, rate_from_section
+from ecs_detach.detach.facts import FactsSource, emulator_facts, facts_now, rate_from_section
 from ecs_detach.detach.prepare import prepare
 from ecs_detach.detach.reads import aliyun_target, inspect
 from ecs_detach.detach.results import (
@@ -57,6 +57,7 @@ __all__ = [
     "WorkflowClient",
     "aliyun_target",
     "emulator_facts",
+    "facts_now",
     "follow",
     "inspect",
     "prepare",

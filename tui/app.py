@@ -412,11 +412,8 @@ class EcsDetachApp(App[int]):
     # --- workflow
 
     def facts_source(self) -> Any:
-        """What the preconditions know about the platform: the emulator's knobs in demo, unknown otherwise."""
-        from ecs_detach import workflow
-
-        emulator = self.services.emulator
-        return workflow.emulator_facts(emulator) if emulator is not None else None
+        """What the preconditions know about the platform, as the session gave it (`Services.facts`)."""
+        return self.services.facts
 
     def client_for(self, region_id: str | None) -> Any:
         """The session's client, aimed at ``region_id`` (the all-regions view acts in each disk's region)."""

@@ -48,20 +48,21 @@ def configured_profiles(home: Path | None = None, env: Mapping[str, str] | None 
 
 
 def services_for(session: Session, *, journal: Journal | None, time_scale: float = 1.0) -> Services:
+    """The app's services, asked of the session: its client, facts and clock (the emulator's in demo)."""
     emulator = session.emulator
-    clock = emulator.now if emulator is not None else None
     services = Services(
         client=session.client,
         profile=session.profile_name or "(environment)",
         demo=session.demo,
         protected=session.protected,
         emulator=emulator,
+        facts=session.facts_source,
         journal=journal,
         time_scale=time_scale if emulator is not None else 1.0,
         arm_name=session.arm_name,
     )
-    if clock is not None:
-        services.clock = clock
+    if session.clock is not None:
+        services.clock = session.clock
     return services
 
 
@@ -77,8 +78,7 @@ def open_demo(args: argparse.Namespace) -> Services:
     )
     # The demo journals to a scratch file, never to the operator's real journal.
     path = Path(tempfile.mkdtemp(prefix="ecs-detach-demo-")) / "journal.jsonl"
-    clock: Any = session.emulator.now if session.emulator is not None else None
-    journal = Journal(path, clock=clock) if clock is not None else Journal(path)
+    journal = Journal(path, clock=session.clock) if session.clock is not None else Journal(path)
     return services_for(session, journal=journal, time_scale=DEMO_TIME_SCALE)
 
 

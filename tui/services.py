@@ -26,6 +26,9 @@ class Services:
     clock: Callable[[], float] = time.time
     """Seconds; the emulator's virtual clock in demo and tests, so elapsed and ETA follow simulated time."""
     emulator: Any = None
+    facts: Any = None
+    """What the preconditions know about the platform (an ``ecs_detach.workflow.FactsSource``: the session's
+    ``facts_source``); None: the rules the API hides are "unknown, the API decides"."""
     time_scale: float = 1.0
     """How much faster than real time ``clock`` runs (the demo's scaled clock); waits sleep accordingly."""
     sleep: Callable[[float], object] | None = None

@@ -3,7 +3,6 @@ workflow's time, arming writes on a protected profile, and reconciling the journ
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,7 @@ from ecs_detach.journal import Journal, JournalRecord
 
 if TYPE_CHECKING:
     from ecs_detach.config import UserConfig
-    from ecs_detach.preconditions import PlatformFacts
+    from ecs_detach.detach.facts import FactsSource
     from ecs_detach.session import Session
 
 __all__ = ["Context", "journal_for", "open_context"]
@@ -27,9 +26,6 @@ class Context:
     console: Console
     session: Session
     journal: Journal
-    facts: Callable[[], PlatformFacts] | None = None
-    clock: Callable[[], float] | None = None
-    sleep: Callable[[float], object] | None = None
     reconciled: list[JournalRecord] = field(default_factory=list)
 
     @property
@@ -40,12 +36,18 @@ class Context:
     def client(self) -> Any:
         return self.session.client
 
+    @property
+    def facts(self) -> FactsSource:
+        """What the API does not expose, as the session knows it (`Session.facts_source`)."""
+        return self.session.facts_source
+
     def run_kwargs(self) -> dict[str, Any]:
-        """Facts and time for the workflow: in-process demo runs on the emulator's virtual clock."""
+        """Facts and time for the workflow, from the session: in-process demo runs on the emulator's clock."""
         kw: dict[str, Any] = {"facts": self.facts}
-        if self.clock is not None:
-            kw["clock"] = self.clock
-            kw["sleep"] = self.sleep
+        clock = self.session.clock
+        if clock is not None:
+            kw["clock"] = clock
+            kw["sleep"] = self.session.sleeper()
         return kw
 
     # -- writes ---------------------------------------------------------------------------------------------
@@ -190,51 +192,4 @@ def open_context(args: Any, console: Console, *, read_only: bool = False, banner
     if banner or console.stderr_is_tty():
         console.note(f"Using {session.describe()}")
     journal = journal_for(args)
-    context = Context(args=args, console=console, session=session, journal=journal)
-    if session.emulator is not None:
-        from ecs_detach.workflow import emulator_facts
-
-        emulator = session.emulator
-        context.facts = emulator_facts(emulator)
-        context.clock = emulator.now
-        context.sleep = emulator.advance
-    elif session.demo:
-        context.facts = _served_emulator_facts(session.endpoint)
-    return context
-
-
-def _served_emulator_facts(endpoint: str) -> Callable[[], PlatformFacts]:
-    """``--demo --endpoint``: the knobs the API hides, from the served emulator's control API (the callable
-    also answers ``rate_limit(action)``, which a bulk run paces DetachDisk by)."""
-    return _ServedFacts(endpoint)
-
-
-class _ServedFacts:
-    def __init__(self, endpoint: str) -> None:
-        self._url = f"{endpoint.rstrip('/')}/_emulator/state"
-
-    def _state(self) -> Any:
-        import httpx
-
-        try:
-            response = httpx.get(self._url, timeout=5.0)
-            response.raise_for_status()
-            return response.json()
-        except (httpx.HTTPError, ValueError):
-            return None
-
-    def __call__(self) -> PlatformFacts:
-        from ecs_detach.preconditions import PlatformFacts, facts_from_fleet
-
-        state = self._state()
-        try:
-            return facts_from_fleet(state)
-        except (ValueError, AttributeError, TypeError):
-            return PlatformFacts()  # every hidden row "unknown, the API decides"
-
-    def rate_limit(self, action: str) -> float | None:
-        from ecs_detach.workflow import rate_from_section
-
-        state = self._state()
-        section = state.get("Emulator") if isinstance(state, dict) else None
-        return rate_from_section(section, action) if isinstance(section, dict) else None
+    return Context(args=args, console=console, session=session, journal=journal)

@@ -1,4 +1,5 @@
-"""The platform facts a run checks against: given, called for, or read from an in-process emulator."""
+"""The platform facts a run checks against: given, called for, or read from an emulator (in-process, or
+served elsewhere: its control API)."""
 
 from __future__ import annotations
 
@@ -48,3 +49,38 @@ def facts_now(source: FactsSource) -> PlatformFacts | None:
     if source is None or isinstance(source, PlatformFacts):
         return source
     return source()
+
+
+class _ServedFacts:
+    """PlatformFacts read from a served emulator's control API (``GET /_emulator/state``) each time they are
+    called for (every hidden rule "unknown, the API decides" when it does not answer), plus `rate_limit`."""
+
+    def __init__(self, endpoint: str) -> None:
+        self._url = f"{endpoint.rstrip('/')}/_emulator/state"
+
+    def _state(self) -> Any:
+        import httpx
+
+        try:
+            response = httpx.get(self._url, timeout=5.0)
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError):
+            return None
+
+    def __call__(self) -> PlatformFacts:
+        try:
+            return facts_from_fleet(self._state())
+        except (ValueError, AttributeError, TypeError):
+            return PlatformFacts()
+
+    def rate_limit(self, action: str) -> float | None:
+        state = self._state()
+        section = state.get("Emulator") if isinstance(state, dict) else None
+        return rate_from_section(section, action) if isinstance(section, dict) else None
+
+
+def served_emulator_facts(endpoint: str) -> Callable[[], PlatformFacts]:
+    """``--demo --endpoint``: the knobs the API hides, from the served emulator's control API (the callable
+    also answers `rate_limit(action)`, which a bulk run paces DetachDisk by)."""
+    return _ServedFacts(endpoint)

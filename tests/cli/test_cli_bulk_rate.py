@@ -24,10 +24,10 @@ def test_a_bad_rate_is_refused_and_nothing_is_sent(cli: CliRunner, demo_journal:
 
 
 def test_demo_on_a_served_emulator_paces_by_its_limit(http_emulator: HttpEmulator) -> None:
-    from ecs_detach.commands._context import _served_emulator_facts
+    from ecs_detach.detach.facts import served_emulator_facts
 
-    facts = _served_emulator_facts(http_emulator.url)
+    facts = served_emulator_facts(http_emulator.url)
     limits = http_emulator.emulator.state()["Emulator"]["RateLimits"]["DetachDisk"]
     assert facts.rate_limit("DetachDisk") == limits["Count"] / limits["PerSeconds"]  # type: ignore[attr-defined]
     assert facts().durations is not None  # the facts themselves, as before
-    assert _served_emulator_facts("http://127.0.0.1:9").rate_limit("DetachDisk") is None  # type: ignore[attr-defined]
+    assert served_emulator_facts("http://127.0.0.1:9").rate_limit("DetachDisk") is None  # type: ignore[attr-defined]

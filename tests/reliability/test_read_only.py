@@ -183,6 +183,7 @@ async def test_tui_in_read_only_mode_sends_nothing_whatever_is_pressed(tmp_path:
         demo=True,
         clock=emu.now,
         emulator=emu,
+        facts=emulator_facts(emu),
         journal=journal,
         sleep=emu.advance,
     )

@@ -12,6 +12,7 @@ from textual.widgets import Input
 from ecs_detach.client import EcsClient
 from ecs_detach.emulator import Emulator
 from ecs_detach.journal import Journal
+from ecs_detach.workflow import emulator_facts
 from tui.app import EcsDetachApp
 from tui.screens.browse import BrowseScreen
 from tui.services import Services
@@ -41,6 +42,7 @@ def build_app(
         protected=protected,
         clock=emulator.now,
         emulator=emulator,
+        facts=emulator_facts(emulator),
         journal=journal,
         sleep=sleep if sleep is not None else emulator.advance,
     )

@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Input, Label
 
 from ecs_detach.errors import ThrottledError
@@ -42,9 +41,10 @@ from ..widgets.detail import DetailPane
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.tables import ROW_LIMIT, RowTable
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import EcsDetachApp
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ LARGE_FLEET_ROWS = 2000
 are handled (keys typed meanwhile join that one rebuild), rather than at once."""
 
 
-class BrowseScreen(Screen[None]):
+class BrowseScreen(AppScreen[None]):
     """Browse instances and disks; every action starts from here."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -136,10 +136,6 @@ class BrowseScreen(Screen[None]):
         self._disks_shown_for: str | None = None
         """The instance whose disks ``#instance-disks`` lists for the fleet last loaded."""
         self.loaded = False
-
-    @property
-    def ecs_app(self) -> EcsDetachApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def filter_text(self) -> str:

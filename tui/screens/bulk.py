@@ -13,7 +13,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Label, Static
 
 from ecs_detach import workflow
@@ -27,11 +26,12 @@ from ..text import marked, plain
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.tables import RowTable
+from .base import AppScreen
 from .confirm import ConfirmScreen
 from .pickers import PickerScreen
 
 if TYPE_CHECKING:
-    from ..app import EcsDetachApp
+    pass
 
 BULK_COLUMNS = (
     Column("disk", "Disk"),
@@ -60,7 +60,7 @@ class BulkFailed(Message):
     error: BaseException
 
 
-class BulkDetachScreen(Screen[None]):
+class BulkDetachScreen(AppScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("i", "pick_instance", "Instance (multi-attach)", id="pick-instance"),
@@ -82,10 +82,6 @@ class BulkDetachScreen(Screen[None]):
         self.plans: list[Plan] = []
         self._rows: dict[str, Row] = {}
         self.started = False
-
-    @property
-    def ecs_app(self) -> EcsDetachApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
 from ..journal_view import JournalEntry, journal_entries, journal_rows
@@ -16,9 +15,10 @@ from ..text import plain
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.tables import RowTable
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import EcsDetachApp
+    pass
 
 JOURNAL_COLUMNS = (
     Column("at", "When (UTC)", priority=2),
@@ -31,7 +31,7 @@ JOURNAL_COLUMNS = (
 )
 
 
-class JournalScreen(Screen[None]):
+class JournalScreen(AppScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("u", "undo", "Re-attach (undo)"),
@@ -41,10 +41,6 @@ class JournalScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.entries: list[JournalEntry] = []
-
-    @property
-    def ecs_app(self) -> EcsDetachApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)

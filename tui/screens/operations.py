@@ -7,26 +7,22 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Label
 
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import EcsDetachApp
+    pass
 
 
-class OperationsScreen(Screen[None]):
+class OperationsScreen(AppScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("r", "refresh_jobs", "Refresh now"),
     ]
-
-    @property
-    def ecs_app(self) -> EcsDetachApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)

@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from ecs_detach import workflow
@@ -27,10 +26,11 @@ from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
 from ..widgets.toggles import RadioChoice, TickBox
+from .base import AppScreen
 from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:
-    from ..app import EcsDetachApp
+    pass
 
 
 @dataclass
@@ -45,7 +45,7 @@ class UndoFailed(Message):
     error: BaseException
 
 
-class UndoScreen(Screen[None]):
+class UndoScreen(AppScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("o", "app.operations", "Jobs"),
@@ -58,10 +58,6 @@ class UndoScreen(Screen[None]):
         self.disk: Disk | None = None
         self.plan: Plan | None = None
         self.job: Job | None = None
-
-    @property
-    def ecs_app(self) -> EcsDetachApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)

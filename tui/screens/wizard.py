@@ -14,7 +14,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Label, RadioSet, Static
 
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
@@ -30,10 +29,11 @@ from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
 from ..widgets.toggles import RadioChoice, TickBox
+from .base import AppScreen
 from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:
-    from ..app import EcsDetachApp
+    pass
 
 STOPPED_MODES = ("", "KeepCharging", "StopCharging")
 
@@ -72,7 +72,7 @@ def _restart_may_matter(plan: Plan) -> bool:
     return pre.instance.status in (INSTANCE_STOPPED, INSTANCE_STOPPING)
 
 
-class DetachWizard(Screen[None]):
+class DetachWizard(AppScreen[None]):
     """Check → fix → plan → confirm → follow, for one disk on one instance."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -97,10 +97,6 @@ class DetachWizard(Screen[None]):
         self.restart_matters = False
         self._keep_disk = True
         self._rechecked = False
-
-    @property
-    def ecs_app(self) -> EcsDetachApp:
-        return self.app  # type: ignore[return-value]
 
     # --- layout
 
