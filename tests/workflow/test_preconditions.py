@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ecs_detach.preconditions import (
+    RULES,
     DetachOptions,
     FixKind,
     PlatformFacts,
@@ -28,7 +29,7 @@ def test_a_data_disk_on_a_running_instance_is_ready_and_every_row_is_reported() 
     pre = check_detach(disk(), instance(), facts=KNOWN)
     assert pre.verdict is Verdict.READY
     assert pre.predicted_code is None
-    assert [row.number for row in pre.rows] == list(range(1, 22))
+    assert [row.number for row in pre.rows] == list(range(1, len(RULES) + 1))
     assert all(row.status in (RowStatus.PASS, RowStatus.NOT_APPLICABLE) for row in pre.rows)
     assert pre.instance_id == "i-web"
     assert "can be detached" in pre.summary
@@ -158,7 +159,7 @@ def test_the_report_serialises_for_json() -> None:
     data = check_detach(disk(type="system"), instance(), facts=KNOWN).to_dict()
     assert data["verdict"] == "fixable"
     assert data["predicted_code"] == "IncorrectInstanceStatus"
-    assert len(data["rows"]) == 21
+    assert len(data["rows"]) == len(RULES)
     assert data["fixes"][0]["kind"] == "stop-instance"
 
 
