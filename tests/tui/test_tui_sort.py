@@ -88,7 +88,8 @@ async def test_a_header_click_sorts_the_all_disks_view_keeping_cursor_and_marks(
     column: str,
     label: str,
 ) -> None:
-    """Size is given up for what decides safety below 150 columns (the multi-attach disk's instances are long): Status is sorted at 80x24."""
+    """Below 150 columns Size is given up for what decides safety (the multi-attach disk's instances are
+    long): at 80x24 Status is sorted."""
     app = make_app()
     ranks = {"In_use": 0, "Attaching": 1, "Detaching": 1, "Available": 2}
     values = {
@@ -191,7 +192,7 @@ async def test_s_and_shift_s_sort_the_instances_from_the_keyboard_and_the_disks_
         for _ in range(len(table.columns)):  # every column shown, then back to as listed
             await pilot.press("s")
         await settle(pilot, 1)
-        assert table.sort_order is None
+        assert table.sorted_by is None
         assert table.row_keys == listed
         assert not any(label.endswith(("▲", "▼")) for label in header_labels(table).values())
         assert app.is_running

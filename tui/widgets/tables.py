@@ -195,7 +195,7 @@ class RowTable(DataTable[str | Text]):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
-        self.sort_order: SortOrder | None = None
+        self.sorted_by: SortOrder | None = None
         self._columns_shown: tuple[tuple[Column, int], ...] = ()
         self._asked: tuple[Sequence[Column], Sequence[Row], int] | None = None
         """What ``show_rows`` was last given, to fit again on a resize."""
@@ -214,8 +214,8 @@ class RowTable(DataTable[str | Text]):
         (see :func:`fit_columns`); a resize fits them again."""
         self._asked = (columns, rows, limit)
         keep = self.current_key if keep_cursor else None
-        rows = window(sort_rows(columns, rows, self.sort_order), keep, limit)
-        columns = sorted_labels(columns, self.sort_order)
+        rows = window(sort_rows(columns, rows, self.sorted_by), keep, limit)
+        columns = sorted_labels(columns, self.sorted_by)
         fitted = self._fit(columns, rows)
         column_spec = tuple((columns[index], width) for index, width in fitted)
         if column_spec != self._columns_shown:
@@ -252,9 +252,9 @@ class RowTable(DataTable[str | Text]):
         if self._asked is None:
             return
         columns, rows, limit = self._asked
-        labelled = sorted_labels(columns, self.sort_order)
+        labelled = sorted_labels(columns, self.sorted_by)
         fitted = self._fit(
-            labelled, window(sort_rows(columns, rows, self.sort_order), self.current_key, limit)
+            labelled, window(sort_rows(columns, rows, self.sorted_by), self.current_key, limit)
         )
         if tuple((labelled[index], width) for index, width in fitted) != self._columns_shown:
             self.show_rows(columns, rows, limit=limit)
@@ -280,7 +280,7 @@ class RowTable(DataTable[str | Text]):
 
     def sort_by(self, order: SortOrder | None) -> None:
         """Show the rows last given in ``order`` (None: as they came), the cursor on the same row."""
-        self.sort_order = order
+        self.sorted_by = order
         if self._asked is not None:
             columns, rows, limit = self._asked
             self.show_rows(columns, rows, limit=limit)
@@ -288,14 +288,14 @@ class RowTable(DataTable[str | Text]):
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         if event.column_key.value is not None:
-            self.sort_by(next_order(self.sort_order, event.column_key.value))
+            self.sort_by(next_order(self.sorted_by, event.column_key.value))
 
     def action_sort_next(self) -> None:
         shown = [column.key for column, _ in self._columns_shown]
-        self.sort_by(following_order(self.sort_order, shown))
+        self.sort_by(following_order(self.sorted_by, shown))
 
     def action_sort_reverse(self) -> None:
-        order = self.sort_order
+        order = self.sorted_by
         shown = [column.key for column, _ in self._columns_shown]
         self.sort_by(next_order(order, order.column) if order is not None else following_order(None, shown))
 
