@@ -27,6 +27,7 @@ AT_BOTH_SIZES = (
     "browse-instances",
     "browse-disks",
     "all-disks",
+    "all-disks-sorted",
     "all-regions",
     "check",
     "wizard-blocked",

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from textual.pilot import Pilot
-from tui_helpers import browse, settle, type_text
+from tui_helpers import browse, click_header, settle, type_text
 
 from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
@@ -58,19 +57,6 @@ def test_a_click_again_reverses_and_s_walks_the_columns_then_back_to_as_listed()
     assert following_order(SortOrder("name", descending=True), shown) == SortOrder("status")
     assert following_order(SortOrder("status"), shown) is None
     assert following_order(SortOrder("hidden"), shown) == SortOrder("id")
-
-
-async def click_header(pilot: Pilot[int], table: RowTable, column_key: str) -> None:
-    """A real mouse click on the header cell of ``column_key``."""
-    x = 0
-    for column in table.ordered_columns:
-        if column.key.value == column_key:
-            break
-        x += column.get_render_width(table)
-    else:
-        raise AssertionError(f"no column {column_key} shown in {table.id}")
-    await pilot.click(table, offset=(x + 2, 0))
-    await settle(pilot, 1)
 
 
 def header_labels(table: RowTable) -> dict[str, str]:
