@@ -21,6 +21,7 @@ from ecs_detach.plan import Plan
 from ecs_detach.preconditions import DetachOptions
 
 from ..checks import bulk_row, bulk_selectable
+from ..formatting import plural
 from ..rows import Column, Row
 from ..text import lines as text_lines
 from ..text import marked, plain
@@ -89,7 +90,7 @@ class BulkDetachScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)
-        yield Label(f"Detach {len(self.disk_ids)} marked disks: preflight", classes="pane-title")
+        yield Label(f"Detach {plural(len(self.disk_ids), 'marked disk')}: preflight", classes="pane-title")
         yield RowTable(id="bulk-table")
         yield Static("", id="bulk-detail")
         yield Static("Checking every disk (fresh reads)…", id="bulk-summary")
@@ -146,7 +147,7 @@ class BulkDetachScreen(Screen[None]):
             text += f"\n⚠ {warning}"
         self.query_one("#bulk-summary", Static).update(plain(text))
         go = self.query_one("#go", Button)
-        go.label = f"Detach {len(ready)} disks…"
+        go.label = f"Detach {plural(len(ready), 'disk')}…"
         go.disabled = not ready or self.started
 
     @on(DataTable.RowHighlighted, "#bulk-table")
@@ -209,7 +210,9 @@ class BulkDetachScreen(Screen[None]):
         ]
         self.app.push_screen(
             ConfirmScreen(
-                f"Detach {len(ready)} disks?", text_lines(lines), confirm_label=f"Detach {len(ready)}"
+                f"Detach {plural(len(ready), 'disk')}?",
+                text_lines(lines),
+                confirm_label=f"Detach {len(ready)}",
             ),
             lambda ok: self._confirmed(bool(ok), ready),
         )
