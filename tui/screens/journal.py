@@ -10,6 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
+from ecs_detach.vocabulary import DEMO_TIME
+
 from ..journal_view import JournalEntry, journal_entries, journal_rows
 from ..rows import Column
 from ..text import plain
@@ -19,6 +21,12 @@ from ..widgets.tables import RowTable
 
 if TYPE_CHECKING:
     from ..app import EcsDetachApp
+
+
+def journal_columns(clock: str) -> tuple[Column, ...]:
+    """The journal's columns; the time's header says whose time it is (UTC, or the demo's clock)."""
+    return (Column("at", f"When ({clock})", priority=2), *JOURNAL_COLUMNS[1:])
+
 
 JOURNAL_COLUMNS = (
     Column("at", "When (UTC)", priority=2),
@@ -46,6 +54,11 @@ class JournalScreen(Screen[None]):
     def ecs_app(self) -> EcsDetachApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def clock(self) -> str:
+        """Whose time the journal's records carry: the in-process emulator's (demo) clock runs fast."""
+        return DEMO_TIME if self.ecs_app.services.emulator is not None else "UTC"
+
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)
         journal = self.ecs_app.services.journal
@@ -68,7 +81,7 @@ class JournalScreen(Screen[None]):
             self.app.call_from_thread(self._show, [], "No journal in this session: nothing is recorded.")
             return
         try:
-            entries = journal_entries(journal.operations())
+            entries = journal_entries(journal.operations(), clock=self.clock)
         except Exception as error:
             self.app.call_from_thread(self.ecs_app.show_error, error, "Could not read the journal")
             return
@@ -77,7 +90,7 @@ class JournalScreen(Screen[None]):
     def _show(self, entries: list[JournalEntry], note: str) -> None:
         self.entries = entries
         table = self.query_one("#journal-table", RowTable)
-        table.show_rows(JOURNAL_COLUMNS, journal_rows(entries))
+        table.show_rows(journal_columns(self.clock), journal_rows(entries))
         detail = self.query_one("#journal-detail", Static)
         if note:
             detail.update(plain(note))

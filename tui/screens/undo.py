@@ -17,6 +17,7 @@ from ecs_detach import workflow
 from ecs_detach.journal import JournalRecord
 from ecs_detach.models import DISK_AVAILABLE, DISK_IN_USE, Disk
 from ecs_detach.plan import Plan
+from ecs_detach.vocabulary import DEMO_TIME
 
 from ..checks import plan_lines
 from ..formatting import duration, error_text, status_text
@@ -146,6 +147,9 @@ class UndoScreen(Screen[None]):
         self.record, self.disk, self.plan = record, disk, plan
         assert plan is not None and disk is not None
         device = record.context.get("device") or ""
+        clock = (
+            DEMO_TIME if self.ecs_app.services.emulator is not None else "UTC"
+        )  # the demo's clock runs fast
         self.query_one("#undo-title", Label).update(
             plain(
                 f"Undo: re-attach {record.disk_id} to {record.instance_id}"
@@ -153,7 +157,7 @@ class UndoScreen(Screen[None]):
             )
         )
         lines = [
-            f"Detached at {record.at.replace('T', ' ')[:19]} from instance {record.instance_id}"
+            f"Detached at {record.at.replace('T', ' ')[:19]} ({clock}) from instance {record.instance_id}"
             f" (profile {record.profile or '-'}, region {record.region or '-'}).",
             f"Disk {disk.disk_id} is now {status_text(disk.status)}.",
         ]
