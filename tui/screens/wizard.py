@@ -285,8 +285,7 @@ class DetachWizard(Screen[None]):
             no_plan.display = True
             lines.append(
                 marked(
-                    "[b]Nothing to do.[/b] The detach went through: "
-                    "disk $disk is detached from $instance.",
+                    "[b]Nothing to do.[/b] The detach went through: disk $disk is detached from $instance.",
                     disk=job.disk_id,
                     instance=job.instance_id,
                 )
