@@ -35,6 +35,8 @@ class JournalEntry:
     region: str
     params: tuple[tuple[str, str], ...]
     context: tuple[tuple[str, str], ...]
+    clock: str = "UTC"
+    """Whose time ``at`` is: UTC, or the demo's faster clock (``DEMO_TIME``)."""
 
     @property
     def result_text(self) -> str:
@@ -44,7 +46,7 @@ class JournalEntry:
 
     def detail_lines(self) -> list[str]:
         lines = [
-            f"{self.action} at {self.at} — {self.result_text}",
+            f"{self.action} at {self.at} ({self.clock}) — {self.result_text}",
             f"disk {self.disk_id or '-'} · instance {self.instance_id or '-'} · "
             f"profile {self.profile or '-'} · region {self.region or '-'}",
             f"request id {self.request_id or '-'}",
@@ -66,8 +68,9 @@ def _short_time(at: str) -> str:
 
 
 def journal_entries(
-    operations: Iterable[tuple[JournalRecord, JournalRecord | None]],
+    operations: Iterable[tuple[JournalRecord, JournalRecord | None]], *, clock: str = "UTC"
 ) -> list[JournalEntry]:
+    """One entry per operation, newest first; ``clock`` says whose time the records were stamped with."""
     entries = []
     for intent, outcome in operations:
         entries.append(
@@ -86,6 +89,7 @@ def journal_entries(
                 region=intent.region,
                 params=tuple(sorted((str(k), str(v)) for k, v in intent.params.items())),
                 context=tuple(sorted((str(k), str(v)) for k, v in intent.context.items())),
+                clock=clock,
             )
         )
     entries.reverse()

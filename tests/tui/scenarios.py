@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
-from tui_helpers import go_to_disk, settle, type_text
+from tui_helpers import click_header, go_to_disk, settle, type_text
 
 from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
+from tui.widgets.tables import RowTable
 
 Scenario = Callable[[Pilot[int], Emulator], Awaitable[None]]
 
@@ -111,6 +112,16 @@ async def all_disks(pilot: Pilot[int], emulator: Emulator) -> None:
     await settle(pilot)
 
 
+async def all_disks_sorted(pilot: Pilot[int], emulator: Emulator) -> None:
+    """Every disk by status (Status clicked: ▲; in use, then moving, then available), the cursor kept on a
+    detaching disk."""
+    await all_disks(pilot, emulator)
+    table = pilot.app.screen.query_one("#all-disks", RowTable)
+    table.select_key("d-batch-07-scratch1")
+    await click_header(pilot, table, "status")
+    await settle(pilot)
+
+
 async def bulk_preflight(pilot: Pilot[int], emulator: Emulator) -> None:
     """Four marked disks: two ready, a system disk left for the wizard, one on a locked instance
     (highlighted: its whole reason under the table)."""
@@ -150,6 +161,7 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "browse-instances": (browse_instances, False),
     "browse-disks": (browse_disks, False),
     "all-disks": (all_disks, False),
+    "all-disks-sorted": (all_disks_sorted, False),
     "bulk-preflight": (bulk_preflight, False),
     "check": (check_report, False),
     "all-regions": (all_regions, False),

@@ -27,6 +27,7 @@ AT_BOTH_SIZES = (
     "browse-instances",
     "browse-disks",
     "all-disks",
+    "all-disks-sorted",
     "all-regions",
     "check",
     "wizard-blocked",
@@ -34,6 +35,7 @@ AT_BOTH_SIZES = (
     "confirm-typed-id",
     "job-progress",
     "bulk-preflight",
+    "help",
 )
 README_ONLY = ("main", "journal")
 """The README's other pictures, at the size the README shows."""

@@ -121,3 +121,16 @@ def unexpected_errors(app: EcsDetachApp) -> list[BaseException]:
     if app._exception is not None:
         errors.append(app._exception)
     return errors
+
+
+async def click_header(pilot: Pilot[int], table: RowTable, column_key: str) -> None:
+    """A real mouse click on the header cell of ``column_key``."""
+    x = 0
+    for column in table.ordered_columns:
+        if column.key.value == column_key:
+            break
+        x += column.get_render_width(table)
+    else:
+        raise AssertionError(f"no column {column_key} shown in {table.id}")
+    await pilot.click(table, offset=(x + 2, 0))
+    await settle(pilot, 1)

@@ -762,8 +762,8 @@ class BrowseScreen(AppScreen[None]):
         self._rebuild_disk_rows()
         mark = f"{MARK if disk.disk_id in self.marked else ' '} {disk.disk_id}"
         for table in self.query(RowTable):
-            if disk.disk_id in table.row_keys and table.id != "instances":
-                table.update_cell(disk.disk_id, "id", mark)
+            if table.id in ("instance-disks", "all-disks"):
+                table.set_cell(disk.disk_id, "id", mark)
         table = self.query_one("#instance-disks" if self.view == "instances" else "#all-disks", RowTable)
         if table.cursor_row + 1 < table.row_count:
             table.move_cursor(row=table.cursor_row + 1)

@@ -20,6 +20,7 @@ from ecs_detach.plan import Plan
 from ecs_detach.preconditions import DetachOptions
 
 from ..checks import bulk_row, bulk_selectable
+from ..formatting import plural
 from ..rows import Column, Row
 from ..text import lines as text_lines
 from ..text import marked, plain
@@ -85,7 +86,7 @@ class BulkDetachScreen(AppScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)
-        yield Label(f"Detach {len(self.disk_ids)} marked disks: preflight", classes="pane-title")
+        yield Label(f"Detach {plural(len(self.disk_ids), 'marked disk')}: preflight", classes="pane-title")
         yield RowTable(id="bulk-table")
         yield Static("", id="bulk-detail")
         yield Static("Checking every disk (fresh reads)…", id="bulk-summary")
@@ -142,7 +143,7 @@ class BulkDetachScreen(AppScreen[None]):
             text += f"\n⚠ {warning}"
         self.query_one("#bulk-summary", Static).update(plain(text))
         go = self.query_one("#go", Button)
-        go.label = f"Detach {len(ready)} disks…"
+        go.label = f"Detach {plural(len(ready), 'disk')}…"
         go.disabled = not ready or self.started
 
     @on(DataTable.RowHighlighted, "#bulk-table")
@@ -205,7 +206,9 @@ class BulkDetachScreen(AppScreen[None]):
         ]
         self.app.push_screen(
             ConfirmScreen(
-                f"Detach {len(ready)} disks?", text_lines(lines), confirm_label=f"Detach {len(ready)}"
+                f"Detach {plural(len(ready), 'disk')}?",
+                text_lines(lines),
+                confirm_label=f"Detach {len(ready)}",
             ),
             lambda ok: self._confirmed(bool(ok), ready),
         )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Label, Static
+
+from ecs_detach.vocabulary import DEMO_TIME
 
 from ..journal_view import JournalEntry, journal_entries, journal_rows
 from ..rows import Column
@@ -17,8 +19,11 @@ from ..widgets.identity import IdentityBar
 from ..widgets.tables import RowTable
 from .base import AppScreen
 
-if TYPE_CHECKING:
-    pass
+
+def journal_columns(clock: str) -> tuple[Column, ...]:
+    """The journal's columns; the time's header says whose time it is (UTC, or the demo's clock)."""
+    return (Column("at", f"When ({clock})", priority=2), *JOURNAL_COLUMNS[1:])
+
 
 JOURNAL_COLUMNS = (
     Column("at", "When (UTC)", priority=2),
@@ -42,6 +47,11 @@ class JournalScreen(AppScreen[None]):
         super().__init__()
         self.entries: list[JournalEntry] = []
 
+    @property
+    def clock(self) -> str:
+        """Whose time the journal's records carry: the in-process emulator's (demo) clock runs fast."""
+        return DEMO_TIME if self.ecs_app.services.emulator is not None else "UTC"
+
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)
         journal = self.ecs_app.services.journal
@@ -64,7 +74,7 @@ class JournalScreen(AppScreen[None]):
             self.app.call_from_thread(self._show, [], "No journal in this session: nothing is recorded.")
             return
         try:
-            entries = journal_entries(journal.operations())
+            entries = journal_entries(journal.operations(), clock=self.clock)
         except Exception as error:
             self.app.call_from_thread(self.ecs_app.show_error, error, "Could not read the journal")
             return
@@ -73,7 +83,7 @@ class JournalScreen(AppScreen[None]):
     def _show(self, entries: list[JournalEntry], note: str) -> None:
         self.entries = entries
         table = self.query_one("#journal-table", RowTable)
-        table.show_rows(JOURNAL_COLUMNS, journal_rows(entries))
+        table.show_rows(journal_columns(self.clock), journal_rows(entries))
         detail = self.query_one("#journal-detail", Static)
         if note:
             detail.update(plain(note))

@@ -14,8 +14,9 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from ecs_detach import workflow
 from ecs_detach.journal import JournalRecord
-from ecs_detach.models import DISK_AVAILABLE, Disk
+from ecs_detach.models import DISK_AVAILABLE, DISK_IN_USE, Disk
 from ecs_detach.plan import Plan
+from ecs_detach.vocabulary import DEMO_TIME
 
 from ..checks import plan_lines
 from ..formatting import duration, error_text, status_text
@@ -43,6 +44,14 @@ class UndoFound(Message):
 @dataclass
 class UndoFailed(Message):
     error: BaseException
+
+
+def reattachable(disk: Disk, instance_id: str) -> bool:
+    """Whether AttachDisk can take ``disk`` back to ``instance_id`` now: an ordinary disk when it is
+    Available (attached nowhere); a multi-attach disk also while In_use on its other instances."""
+    if disk.is_multi_attach:
+        return disk.status in (DISK_AVAILABLE, DISK_IN_USE) and instance_id not in disk.attached_instance_ids
+    return disk.status == DISK_AVAILABLE and not disk.attached_instance_ids
 
 
 class UndoScreen(AppScreen[None]):
@@ -134,6 +143,9 @@ class UndoScreen(AppScreen[None]):
         self.record, self.disk, self.plan = record, disk, plan
         assert plan is not None and disk is not None
         device = record.context.get("device") or ""
+        clock = (
+            DEMO_TIME if self.ecs_app.services.emulator is not None else "UTC"
+        )  # the demo's clock runs fast
         self.query_one("#undo-title", Label).update(
             plain(
                 f"Undo: re-attach {record.disk_id} to {record.instance_id}"
@@ -141,12 +153,19 @@ class UndoScreen(AppScreen[None]):
             )
         )
         lines = [
-            f"Detached at {record.at.replace('T', ' ')[:19]} from instance {record.instance_id}"
+            f"Detached at {record.at.replace('T', ' ')[:19]} ({clock}) from instance {record.instance_id}"
             f" (profile {record.profile or '-'}, region {record.region or '-'}).",
             f"Disk {disk.disk_id} is now {status_text(disk.status)}.",
         ]
-        ready = disk.status == DISK_AVAILABLE and not disk.attached_instance_ids
-        if not ready:
+        ready = reattachable(disk, record.instance_id)
+        if not ready and disk.is_multi_attach and record.instance_id in disk.attached_instance_ids:
+            lines.append(f"– Nothing to undo: it is attached to {record.instance_id} again.")
+        elif not ready and disk.is_multi_attach:
+            lines.append(
+                f"✗ A multi-attach disk can be attached to {record.instance_id} while it is Available or "
+                "In_use elsewhere, not while it is attaching or detaching: wait, then press u again."
+            )
+        elif not ready:
             lines.append(
                 "✗ It must be Available (attached nowhere) to re-attach it: wait, then press u again."
             )

@@ -276,7 +276,17 @@ class DetachWizard(AppScreen[None]):
         no_plan = self.query_one("#no-plan", Static)
         no_plan.display = blocked or plan.nothing_to_do
         lines: list[str | Content] = []
-        if blocked:
+        job = self.job
+        if job is not None and job.succeeded:  # the fresh reads after it: no refusal, nothing left to do
+            no_plan.display = True
+            lines.append(
+                marked(
+                    "[b]Nothing to do.[/b] The detach went through: disk $disk is detached from $instance.",
+                    disk=job.disk_id,
+                    instance=job.instance_id,
+                )
+            )
+        elif blocked:
             lines.append(
                 marked(
                     "[b]Nothing to run.[/b] This detach would be refused, so no plan, fix or button is "
