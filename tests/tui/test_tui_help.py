@@ -21,7 +21,8 @@ def _tui_screens() -> set[type[Screen[object]]]:
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
-        if cls.__module__.startswith(tui.screens.__name__ + "."):
+        # tui.screens.base holds the typed base every screen derives from; it is never shown itself.
+        if cls.__module__.startswith(tui.screens.__name__ + ".") and cls.__module__ != "tui.screens.base":
             found.add(cls)
     return found
 
