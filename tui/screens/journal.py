@@ -68,7 +68,7 @@ class JournalScreen(Screen[None]):
             self.app.call_from_thread(self._show, [], "No journal in this session: nothing is recorded.")
             return
         try:
-            entries = journal_entries(journal.operations())
+            entries = journal_entries(journal.operations(rotated=True))  # rotated files too: the history
         except Exception as error:
             self.app.call_from_thread(self.ecs_app.show_error, error, "Could not read the journal")
             return

@@ -96,7 +96,7 @@ class UndoScreen(Screen[None]):
         app = self.ecs_app
         journal = app.services.journal
         try:
-            found = journal.last_detach(self.disk_id) if journal is not None else None
+            found = journal.last_detach(self.disk_id, rotated=True) if journal is not None else None
             if found is None:
                 self.post_message(UndoFound(None, None, None))
                 return
