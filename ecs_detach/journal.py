@@ -630,25 +630,30 @@ class Journal:
 
     # -- rotating -------------------------------------------------------------------------------------------
 
+    @property
+    def _file(self) -> Path:
+        """The journal's file itself: a rotation replaces the file a symbolic link points at, not the link."""
+        return Path(os.path.realpath(self.path))
+
     def rotated_paths(self) -> list[Path]:
         """The rotated files beside the journal (``journal.000001.jsonl``, ...), oldest first."""
         return [path for _, path in self._numbered()]
 
     def _numbered(self) -> list[tuple[int, Path]]:
-        stem, suffix = _name_parts(self.path.name)
+        stem, suffix = _name_parts(self._file.name)
         pattern = re.compile(re.escape(stem) + r"\.(\d{6,})" + re.escape(suffix))
         try:
-            names = os.listdir(self.path.parent)
+            names = os.listdir(self._file.parent)
         except OSError:
             return []
         numbered = sorted(
             (int(match.group(1)), name) for name in names if (match := pattern.fullmatch(name)) is not None
         )
-        return [(number, self.path.with_name(name)) for number, name in numbered]
+        return [(number, self._file.with_name(name)) for number, name in numbered]
 
     def _rotated_path(self, number: int) -> Path:
-        stem, suffix = _name_parts(self.path.name)
-        return self.path.with_name(f"{stem}.{number:06d}{suffix}")
+        stem, suffix = _name_parts(self._file.name)
+        return self._file.with_name(f"{stem}.{number:06d}{suffix}")
 
     def _rotate(self, fd: int) -> None:
         """Move the finished operations of the journal (`fd`, open and locked) to the newest rotated file and
@@ -690,7 +695,7 @@ class Journal:
 
     def _replace_journal(self, lines: list[bytes]) -> None:
         """Write `lines` to a scratch file beside the journal and move it over the journal (atomic)."""
-        scratch = self.path.with_name(self.path.name + ".rotating")
+        scratch = self._file.with_name(self._file.name + ".rotating")
         fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK, 0o600)
         try:
             _require_regular(scratch, os.fstat(fd))
@@ -698,8 +703,8 @@ class Journal:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(scratch, self.path)
-        _fsync_dir(self.path.parent)
+        os.replace(scratch, self._file)
+        _fsync_dir(self._file.parent)
 
     # -- reconciling ----------------------------------------------------------------------------------------
 

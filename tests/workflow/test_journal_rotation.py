@@ -115,6 +115,17 @@ def test_a_journal_reads_what_another_process_appended_and_rotated(tmp_path: Pat
     assert len(writer.rotated_paths()) == 1 and len(reader.operations(rotated=True)) == 40
 
 
+def test_a_journal_behind_a_symbolic_link_rotates_where_the_link_points(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    link = tmp_path / "journal.jsonl"
+    link.symlink_to(tmp_path / "data" / "journal.jsonl")
+    journal = Journal(link, rotate_bytes=SMALL)
+    finished(journal, 40)
+    assert link.is_symlink() and journal.rotated_paths()
+    assert all(p.parent == tmp_path / "data" for p in journal.rotated_paths())
+    assert len(journal.operations(rotated=True)) == 40
+
+
 def test_the_journal_command_lists_the_rotated_history(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
