@@ -905,7 +905,7 @@ def _name_parts(name: str) -> tuple[str, str]:
 
 def _read_all(fd: int, offset: int = 0) -> bytes:
     chunks: list[bytes] = []
-    while chunk := os.pread(fd, 1 << 20, offset):
+    while chunk := os.pread(fd, 1 << 16, offset):
         chunks.append(chunk)
         offset += len(chunk)
     return b"".join(chunks)
