@@ -188,7 +188,7 @@ def operate(op: Operator, url: str, facts: PlatformFacts, scale: float, deadline
                     result = workflow.run(client, plan, **kw)
                     kind = "detach"
                 elif disk.status == DISK_AVAILABLE:
-                    last = op.journal.last_detach(disk_id)
+                    last = op.journal.last_detach(disk_id, rotated=True)
                     record = last[0] if last else _detach_record(disk_id, home)
                     result = workflow.reattach(client, record, **kw)
                     kind = "re-attach"

@@ -634,8 +634,15 @@ def _restart_group(runner: Runner, *, stopped_by_us: bool) -> tuple[str, Outcome
             start_again(runner, timeout, durations_of(runner).start)
             note = f" Instance {runner.instance_id} was started again."
     except RunStopped as stop:
-        note = f" Starting instance {runner.instance_id} again failed: {stop.result.message}"
-        outcome = Outcome.FAILED
+        if stop.result.outcome in (
+            Outcome.CANCELLED,
+            Outcome.TIMED_OUT,
+        ):  # Ctrl-C or --timeout: not a failure
+            note = f" Instance {runner.instance_id} was being started again: {stop.result.message}"
+            outcome = stop.result.outcome
+        else:
+            note = f" Starting instance {runner.instance_id} again failed: {stop.result.message}"
+            outcome = Outcome.FAILED
     return note, outcome, left_stopped
 
 

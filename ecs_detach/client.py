@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
@@ -103,6 +104,90 @@ def _overdue(call: Call, request: httpx.Request | None) -> httpx.ReadTimeout:
     )
 
 
+# The deadline of the call this thread is sending (monotonic time, and the call's timeout), for the network
+# streams below: httpx bounds each read, so a reply whose status line and headers trickle in a byte at a
+# time would otherwise outlast any timeout (the body is bounded in `_post`, but the headers come first).
+_DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("ecs_detach_deadline", default=None)
+
+
+def _left(timeout: float | None) -> float | None:
+    """A network step's timeout, cut to what is left of the call's total deadline (raised once it passed)."""
+    bound = _DEADLINE.get()
+    if bound is None:
+        return timeout
+    deadline, total = bound
+    left = deadline - time.monotonic()
+    if left <= 0:
+        import httpcore
+
+        raise httpcore.ReadTimeout(f"no whole answer within {total:g} s (the reply was still coming in)")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream:
+    """An httpcore network stream whose every read and write ends by the call's deadline."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data: bytes = self._stream.read(max_bytes, _left(timeout))
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> Any:
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _left(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """httpcore's network backend, its streams held to the call's deadline (`_DeadlineStream`)."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> _DeadlineStream:
+        return _DeadlineStream(
+            self._backend.connect_tcp(host, port, _left(timeout), local_address, socket_options)
+        )
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> Any:
+        return _DeadlineStream(self._backend.connect_unix_socket(path, _left(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _deadline_transport() -> httpx.BaseTransport:
+    """httpx's own transport, its network streams held to each call's deadline. (The one tie to httpx's and
+    httpcore's internals, `_pool._network_backend`: if they move, the transport is used as it is, and only
+    the body is bounded by the deadline.)"""
+    import httpx
+
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if pool is not None and backend is not None:
+        pool._network_backend = _DeadlineBackend(backend)
+    return transport
+
+
 class EcsClient(BaseEcsClient):
     """Synchronous ECS client. Thread-safe; ``inventory()`` fetches pages on a bounded thread pool."""
 
@@ -143,7 +228,7 @@ class EcsClient(BaseEcsClient):
         self._sleep: Callable[[float], None] = sleep if sleep is not None else time.sleep
         self._owns_http = http is None
         self._http = http or httpx.Client(
-            transport=transport,
+            transport=transport if transport is not None else _deadline_transport(),
             auth=self._auth(),
             headers={"user-agent": USER_AGENT},
             follow_redirects=False,
@@ -185,16 +270,26 @@ class EcsClient(BaseEcsClient):
     def _post(self, call: Call) -> tuple[int, httpx.Headers, bytes]:
         """Send once; the whole answer within ``call.timeout`` (httpx bounds each read, not their sum: a reply
         trickling in a byte at a time would otherwise never time out)."""
+        import httpx
+
         deadline = time.monotonic() + call.timeout
-        with self._http.stream(
-            "POST", _target(call), headers=self._headers(call), timeout=_timeout(call)
-        ) as response:
-            chunks = []
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise _overdue(call, response.request)
-            return response.status_code, response.headers, b"".join(chunks)
+        bound = _DEADLINE.set((deadline, call.timeout))  # the status line and headers too: `_DeadlineStream`
+        try:
+            with self._http.stream(
+                "POST", _target(call), headers=self._headers(call), timeout=_timeout(call)
+            ) as response:
+                chunks = []
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise _overdue(call, response.request)
+                return response.status_code, response.headers, b"".join(chunks)
+        except httpx.TimeoutException as exc:
+            if time.monotonic() < deadline or "no whole answer" in str(exc):
+                raise
+            raise _overdue(call, None) from None
+        finally:
+            _DEADLINE.reset(bound)
 
     def call(
         self, action: str, params: Mapping[str, Any] | None = None, *, region_id: str | None = None

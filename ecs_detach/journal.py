@@ -12,6 +12,14 @@ Durability: a record is written whole and fsynced, or not at all (a short write 
 and raises `JournalError`), so a mutating call is never sent without its whole intent on disk. Appends take an
 exclusive lock on the file, so processes sharing a journal never interleave lines.
 
+Rotation: once the journal passes `ROTATE_BYTES`, an append moves its finished operations to a rotated file
+beside it (``journal.000001.jsonl``, numbered oldest first, each up to `ROTATED_BYTES`) and keeps in the
+journal what a detach still reads: operations without an outcome, and those an instance left Stopped by us or
+a system disk we detached still depend on. So a detach reads the same small file after 100k operations as
+after 10; history (`operations(rotated=True)`, `last_detach(..., rotated=True)`) reads the rotated files too.
+Each step is fsynced and a kill between any two loses nothing (at worst a record is in both files for a
+while, read once).
+
 Owners: each intent names the process that wrote it (host, pid, start time). The intent of a process that is
 still alive is *in flight*, not pending: nobody else reconciles it. Reconciling holds a lock file beside the
 journal, so two processes never settle the same intent twice.
@@ -25,6 +33,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import socket
 import stat
 import threading
@@ -68,6 +77,8 @@ __all__ = [
 INTENT = "intent"
 OUTCOME = "outcome"
 FORMAT_VERSION = 1
+ROTATE_BYTES = 256 * 1024  # a journal past this size is rotated at the next append
+ROTATED_BYTES = 16 * 1024 * 1024  # a rotated file past this size is closed; the next rotation starts another
 
 
 class JournalWarning(UserWarning):
@@ -297,12 +308,16 @@ class Journal:
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] | None = None,
         owner: Owner | None = None,
+        rotate_bytes: int = ROTATE_BYTES,
     ) -> None:
         self.path = Path(path) if path is not None else default_journal_path()
+        self.rotate_bytes = rotate_bytes
         self._clock = clock
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
         self._owner = owner
         self._lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._read = _ReadSoFar()
         self.skipped: tuple[str, ...] = ()  # what the last read skipped, one sentence per line
 
     @property
@@ -321,9 +336,8 @@ class Journal:
         """Write `record` as one whole, fsynced line, or raise `JournalError` and leave the file as it was."""
         data = (record.to_json() + "\n").encode("utf-8")
         with self._lock:
-            fd = self._open_for_append()
+            fd = self._open_locked()
             try:
-                _lock_file(fd)
                 size = os.fstat(fd).st_size
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     data = b"\n" + data  # a line cut short (a crash mid-write) stays apart from this one
@@ -337,8 +351,27 @@ class Journal:
                         f"Could not write the journal {self.path}: {_reason(exc)}; "
                         f"the {record.action} {record.kind} was not recorded."
                     ) from None
+                if size + len(data) > self.rotate_bytes:
+                    with contextlib.suppress(OSError):  # the record is safe; the next append tries again
+                        self._rotate(fd)
             finally:
                 os.close(fd)  # closing releases the lock
+
+    def _open_locked(self) -> int:
+        """The journal, open for appending and locked; reopened when a rotation replaced the file while this
+        process waited for the lock (an append to the old file would be lost)."""
+        for _ in range(100):
+            fd = self._open_for_append()
+            _lock_file(fd)
+            try:
+                current = os.stat(self.path)
+            except FileNotFoundError:
+                current = None
+            mine = os.fstat(fd)
+            if current is not None and (current.st_ino, current.st_dev) == (mine.st_ino, mine.st_dev):
+                return fd
+            os.close(fd)
+        raise JournalError(f"The journal {self.path} keeps being replaced; nothing was recorded.")
 
     def _open_for_append(self) -> int:
         try:
@@ -347,16 +380,11 @@ class Journal:
         except OSError as exc:
             raise JournalPathError(f"Cannot open the journal {self.path}: {_reason(exc)}.") from None
         try:
-            self._require_regular(os.fstat(fd))
+            _require_regular(self.path, os.fstat(fd))
         except JournalPathError:
             os.close(fd)
             raise
         return fd
-
-    def _require_regular(self, info: os.stat_result) -> None:
-        if not stat.S_ISREG(info.st_mode):
-            what = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
-            raise JournalPathError(f"The journal path {self.path} is {what}, not a regular file.")
 
     def intent(
         self,
@@ -423,15 +451,22 @@ class Journal:
 
     # -- reading --------------------------------------------------------------------------------------------
 
-    def records(self) -> list[JournalRecord]:
-        """Every readable record, oldest first. Corrupt lines are skipped with a `JournalWarning`."""
+    def records(self, *, rotated: bool = False) -> list[JournalRecord]:
+        """Every readable record of the journal, oldest first: what a detach reads (operations without an
+        outcome, what an instance we left Stopped depends on, and the recent ones). With `rotated`, the
+        records of the rotated files come first: the whole history. Corrupt lines are skipped with a
+        `JournalWarning`."""
         skipped: list[str] = []
-        records: list[JournalRecord] = []
         try:
-            raw = self._read_bytes()
-        except FileNotFoundError:
-            self.skipped = ()
-            return []
+            if rotated:
+                raw = self._read_bytes(self.path) if self.path.exists() else b""
+                in_journal = set(raw.split(b"\n"))  # a rotation cut short leaves a record in both files
+                records = [
+                    r for path in self.rotated_paths() for r in self._read_rotated(path, skipped, in_journal)
+                ]
+                records += _parse(raw, self.path, skipped)
+            else:
+                records = self._read_journal(skipped)
         except JournalError:
             raise
         except OSError as exc:
@@ -439,43 +474,72 @@ class Journal:
             warnings.warn(message, JournalWarning, stacklevel=2)
             self.skipped = (message,)
             return []
-        for number, line in enumerate(raw.split(b"\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(JournalRecord.from_json(line.decode("utf-8"), number))
-            except (ValueError, UnicodeDecodeError) as exc:
-                skipped.append(f"{self.path}:{number}: skipped a corrupt journal line ({exc})")
         for message in skipped:
             warnings.warn(message, JournalWarning, stacklevel=2)
         self.skipped = tuple(skipped)
         return records
 
-    def _read_bytes(self) -> bytes:
+    def _read_journal(self, skipped: list[str]) -> list[JournalRecord]:
+        """The journal's records, reading only what was appended since the last read (a detach reads the
+        journal many times); the whole file again when it was replaced (a rotation) or cut."""
+        with self._read_lock:
+            try:
+                fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+            except FileNotFoundError:
+                self._read = _ReadSoFar()
+                return []
+            except IsADirectoryError:
+                raise JournalPathError(
+                    f"The journal path {self.path} is a directory, not a regular file."
+                ) from None
+            try:
+                info = os.fstat(fd)
+                _require_regular(self.path, info)
+                done = self._read
+                last = done.last_line  # the same file still (an inode can be reused after a rotation)
+                if (done.device, done.inode) != (info.st_dev, info.st_ino) or (
+                    os.pread(fd, len(last), done.offset - len(last)) != last
+                ):
+                    done = _ReadSoFar(info.st_dev, info.st_ino)
+                fresh = _read_all(fd, done.offset)
+            finally:
+                os.close(fd)
+            whole = fresh.rfind(b"\n") + 1  # what follows the last newline may still be being written
+            found: list[str] = []
+            done = done.add(
+                _parse(fresh[:whole], self.path, found, first=done.lines + 1), found, fresh[:whole]
+            )
+            self._read = done
+            skipped += done.skipped
+            return [*done.records, *_parse(fresh[whole:], self.path, skipped, first=done.lines + 1)]
+
+    def _read_rotated(self, path: Path, skipped: list[str], skip: set[bytes]) -> list[JournalRecord]:
+        try:
+            raw = self._read_bytes(path)
+        except FileNotFoundError:
+            return []  # a reader racing a rotation that numbered a new file; nothing is lost
+        except OSError as exc:
+            skipped.append(f"cannot read the rotated journal {path}: {_reason(exc)}")
+            return []
+        return _parse(raw, path, skipped, skip=skip, cut_tail=True)
+
+    def _read_bytes(self, path: Path) -> bytes:
         """The file's bytes; a device (/dev/zero), a pipe or a directory is refused before it is read."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         except IsADirectoryError:
-            raise JournalPathError(
-                f"The journal path {self.path} is a directory, not a regular file."
-            ) from None
+            raise JournalPathError(f"The journal path {path} is a directory, not a regular file.") from None
         try:
-            self._require_regular(os.fstat(fd))
+            _require_regular(path, os.fstat(fd))
             with os.fdopen(os.dup(fd), "rb") as stream:
                 return stream.read()
         finally:
             os.close(fd)
 
-    def operations(self) -> list[tuple[JournalRecord, JournalRecord | None]]:
-        """(intent, its latest outcome or None) for every operation, oldest first."""
-        intents: dict[str, JournalRecord] = {}
-        outcomes: dict[str, JournalRecord] = {}
-        for record in self.records():
-            if record.kind == INTENT:
-                intents.setdefault(record.operation_id, record)
-            else:
-                outcomes[record.operation_id] = record
-        return [(intent, outcomes.get(op)) for op, intent in intents.items()]
+    def operations(self, *, rotated: bool = False) -> list[tuple[JournalRecord, JournalRecord | None]]:
+        """(intent, its latest outcome or None) for every operation, oldest first; with `rotated`, also those
+        of the rotated files (the whole history)."""
+        return _operations(self.records(rotated=rotated))
 
     def pending(self) -> list[JournalRecord]:
         """Intents without an outcome whose writer is gone: calls whose result nobody will record."""
@@ -516,14 +580,21 @@ class Journal:
         finally:
             os.close(fd)
 
-    def last_detach(self, disk_id: str | None = None) -> tuple[JournalRecord, JournalRecord] | None:
-        """The most recent DetachDisk that took effect (intent, outcome), optionally for one disk."""
-        found: tuple[JournalRecord, JournalRecord] | None = None
-        for intent, outcome in self.operations():
-            if intent.action != "DetachDisk" or outcome is None or not outcome.succeeded:
-                continue
-            if disk_id is None or intent.disk_id == disk_id:
-                found = (intent, outcome)
+    def last_detach(
+        self, disk_id: str | None = None, *, rotated: bool = False
+    ) -> tuple[JournalRecord, JournalRecord] | None:
+        """The most recent DetachDisk that took effect (intent, outcome), optionally for one disk. With
+        `rotated`, the rotated files are searched too, newest first, until one has it (undo)."""
+        found = _last_detach(self.operations(), disk_id)
+        if found is not None or not rotated:
+            return found
+        skipped: list[str] = []
+        for path in reversed(self.rotated_paths()):
+            found = _last_detach(_operations(self._read_rotated(path, skipped, set())), disk_id)
+            if found is not None:
+                break
+        for message in skipped:
+            warnings.warn(message, JournalWarning, stacklevel=2)
         return found
 
     def stopped_by_us(self, instance_id: str) -> JournalRecord | None:
@@ -538,6 +609,84 @@ class Journal:
             elif intent.action == "StartInstance":
                 stop = None
         return stop
+
+    # -- rotating -------------------------------------------------------------------------------------------
+
+    @property
+    def _file(self) -> Path:
+        """The journal's file itself: a rotation replaces the file a symbolic link points at, not the link."""
+        return Path(os.path.realpath(self.path))
+
+    def rotated_paths(self) -> list[Path]:
+        """The rotated files beside the journal (``journal.000001.jsonl``, ...), oldest first."""
+        return [path for _, path in self._numbered()]
+
+    def _numbered(self) -> list[tuple[int, Path]]:
+        stem, suffix = _name_parts(self._file.name)
+        pattern = re.compile(re.escape(stem) + r"\.(\d{6,})" + re.escape(suffix))
+        try:
+            names = os.listdir(self._file.parent)
+        except OSError:
+            return []
+        numbered = sorted(
+            (int(match.group(1)), name) for name in names if (match := pattern.fullmatch(name)) is not None
+        )
+        return [(number, self._file.with_name(name)) for number, name in numbered]
+
+    def _rotated_path(self, number: int) -> Path:
+        stem, suffix = _name_parts(self._file.name)
+        return self._file.with_name(f"{stem}.{number:06d}{suffix}")
+
+    def _rotate(self, fd: int) -> None:
+        """Move the finished operations of the journal (`fd`, open and locked) to the newest rotated file and
+        replace the journal with what stays (`_kept_at_rotation`). Each step is fsynced before the next."""
+        raw = _read_all(fd)
+        lines = [line + b"\n" for line in raw.split(b"\n") if line.strip()]
+        kept = _kept_at_rotation(lines)
+        moved = [line for number, line in enumerate(lines) if number not in kept]
+        if sum(map(len, moved)) * 2 < len(raw):
+            return  # most of it must stay: rotating would only rewrite the file
+        self._archive(moved, len(raw))
+        self._replace_journal([line for number, line in enumerate(lines) if number in kept])
+
+    def _archive(self, lines: list[bytes], window: int) -> None:
+        """Append `lines` to the newest rotated file (a new one when it is full), except those a rotation
+        killed before it replaced the journal already put there (they are in its last `window` bytes)."""
+        numbered = self._numbered()
+        number = numbered[-1][0] if numbered else 1
+        if numbered and numbered[-1][1].stat().st_size >= ROTATED_BYTES:
+            number += 1
+        path = self._rotated_path(number)
+        created = not path.exists()
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o600)
+        try:
+            _require_regular(path, os.fstat(fd))
+            size = os.fstat(fd).st_size
+            tail = os.pread(fd, min(size, window), size - min(size, window))
+            if tail and not tail.endswith(b"\n"):  # a rotation killed mid-write: its lines are still in
+                cut = tail.rfind(b"\n") + 1  # the journal, so the piece goes and they are written again
+                os.ftruncate(fd, size - len(tail) + cut)
+                tail = tail[:cut]
+            there = set(tail.splitlines(keepends=True))
+            _write_all(fd, b"".join(line for line in lines if line not in there))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            _fsync_dir(path.parent)
+
+    def _replace_journal(self, lines: list[bytes]) -> None:
+        """Write `lines` to a scratch file beside the journal and move it over the journal (atomic)."""
+        scratch = self._file.with_name(self._file.name + ".rotating")
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK, 0o600)
+        try:
+            _require_regular(scratch, os.fstat(fd))
+            _write_all(fd, b"".join(lines))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(scratch, self._file)
+        _fsync_dir(self._file.parent)
 
     # -- reconciling ----------------------------------------------------------------------------------------
 
@@ -597,6 +746,162 @@ def read_for_reconcile(reader: StateReader, intent: JournalRecord) -> tuple[Disk
         except NotFoundError:
             instance = None
     return disk, instance
+
+
+def _kept_at_rotation(lines: list[bytes]) -> set[int]:
+    """Which of the journal's `lines` (their indexes) stay in it at a rotation: those of operations without
+    an outcome; of an instance our stop left Stopped (the stop and what followed on that instance, as
+    `Journal.stopped_by_us` and the plan read them); of a system disk we detached and did not attach back
+    (what keeps an instance from being started); and lines of a newer schema (this version cannot judge
+    them). Corrupt lines go with the finished ones."""
+    keep: set[int] = set()
+    records: list[JournalRecord] = []
+    line_ops: list[str] = []
+    for number, line in enumerate(lines):
+        try:
+            record = JournalRecord.from_json(line.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            if _newer_schema(line):
+                keep.add(number)
+            line_ops.append("")
+            continue
+        records.append(record)
+        line_ops.append(record.operation_id)
+    live = _live_operations(_operations(records))
+    return keep | {number for number, op in enumerate(line_ops) if op and op in live}
+
+
+def _live_operations(operations: list[tuple[JournalRecord, JournalRecord | None]]) -> set[str]:
+    live = {intent.operation_id for intent, outcome in operations if outcome is None}
+    since_stop: dict[str, list[str]] = {}  # instance: our stop that took effect, and the operations after it
+    system_detached: dict[tuple[str, str], str] = {}  # (instance, system disk): our detach that took effect
+    for intent, outcome in operations:
+        instance_id, op = intent.instance_id, intent.operation_id
+        took_effect = outcome is not None and outcome.succeeded
+        if took_effect and intent.action == "StopInstance":
+            since_stop[instance_id] = [op]
+        elif took_effect and intent.action == "StartInstance":
+            since_stop.pop(instance_id, None)
+        elif instance_id in since_stop:
+            since_stop[instance_id].append(op)
+        if took_effect and intent.action == "DetachDisk" and intent.context.get("disk_type") == "system":
+            system_detached[(instance_id, intent.disk_id)] = op
+        elif took_effect and intent.action == "AttachDisk":
+            system_detached.pop((instance_id, intent.disk_id), None)
+    return live | {op for ops in since_stop.values() for op in ops} | set(system_detached.values())
+
+
+def _operations(records: list[JournalRecord]) -> list[tuple[JournalRecord, JournalRecord | None]]:
+    intents: dict[str, JournalRecord] = {}
+    outcomes: dict[str, JournalRecord] = {}
+    for record in records:
+        if record.kind == INTENT:
+            intents.setdefault(record.operation_id, record)
+        else:
+            outcomes[record.operation_id] = record
+    return [(intent, outcomes.get(op)) for op, intent in intents.items()]
+
+
+def _last_detach(
+    operations: list[tuple[JournalRecord, JournalRecord | None]], disk_id: str | None
+) -> tuple[JournalRecord, JournalRecord] | None:
+    found: tuple[JournalRecord, JournalRecord] | None = None
+    for intent, outcome in operations:
+        if intent.action != "DetachDisk" or outcome is None or not outcome.succeeded:
+            continue
+        if disk_id is None or intent.disk_id == disk_id:
+            found = (intent, outcome)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadSoFar:
+    """What a journal has read of its file (the whole lines up to `offset`), so that the next read parses
+    only what was appended since."""
+
+    device: int = -1
+    inode: int = -1
+    offset: int = 0
+    lines: int = 0
+    records: tuple[JournalRecord, ...] = ()
+    skipped: tuple[str, ...] = ()
+    last_line: bytes = b""  # the bytes of the last line read, which end at `offset`
+
+    def add(self, records: list[JournalRecord], skipped: list[str], raw: bytes) -> _ReadSoFar:
+        if not raw:
+            return self
+        return replace(
+            self,
+            last_line=raw[raw.rfind(b"\n", 0, len(raw) - 1) + 1 :],
+            offset=self.offset + len(raw),
+            lines=self.lines + raw.count(b"\n"),
+            records=self.records + tuple(records),
+            skipped=self.skipped + tuple(skipped),
+        )
+
+
+def _parse(
+    raw: bytes,
+    path: Path,
+    skipped: list[str],
+    *,
+    skip: set[bytes] | None = None,
+    cut_tail: bool = False,
+    first: int = 1,
+) -> list[JournalRecord]:
+    """The records of a journal file's bytes (line numbers from `first`); `skipped` hears of each corrupt
+    line. `skip`: lines not to read; `cut_tail`: an unfinished last line is left out silently (a rotated
+    file a rotation is writing, or one it was killed writing: those records are still in the journal)."""
+    lines = raw.split(b"\n")
+    if cut_tail:
+        lines[-1] = b""
+    records: list[JournalRecord] = []
+    for number, line in enumerate(lines, first):
+        if not line.strip() or (skip is not None and line in skip):
+            continue
+        try:
+            records.append(JournalRecord.from_json(line.decode("utf-8"), number))
+        except (ValueError, UnicodeDecodeError) as exc:
+            skipped.append(f"{path}:{number}: skipped a corrupt journal line ({exc})")
+    return records
+
+
+def _newer_schema(line: bytes) -> bool:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return False
+    version = data.get("v") if isinstance(data, dict) else None
+    return isinstance(version, int) and version > FORMAT_VERSION
+
+
+def _require_regular(path: Path, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        what = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+        raise JournalPathError(f"The journal path {path} is {what}, not a regular file.")
+
+
+def _name_parts(name: str) -> tuple[str, str]:
+    """``journal.jsonl`` -> (``journal``, ``.jsonl``): a rotated file's number goes between them."""
+    stem, dot, suffix = name.rpartition(".")
+    return (stem, dot + suffix) if stem else (name, "")
+
+
+def _read_all(fd: int, offset: int = 0) -> bytes:
+    chunks: list[bytes] = []
+    while chunk := os.pread(fd, 1 << 16, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # some file systems cannot sync a directory; the rename still holds
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 _OPEN_HERE: set[str] = set()  # operation ids whose intent this process wrote and whose outcome it has not

@@ -779,7 +779,7 @@ class Workbench:
 
     def journal_table(self) -> Table:
         """Every mutating call this journal recorded: intent, outcome (PENDING if none), request id."""
-        return journal_table(self.journal.operations())
+        return journal_table(self.journal.operations(rotated=True))
 
     def reconcile(self) -> Table:
         """Settle intents without an outcome by reading the live state; the outcomes appended."""
@@ -794,7 +794,7 @@ class Workbench:
         return Table.build(appended, columns, "Reconciled")
 
     def last_detach(self, disk_id: str) -> JournalRecord:
-        found = self.journal.last_detach(disk_id)
+        found = self.journal.last_detach(disk_id, rotated=True)
         if found is None:
             raise NotebookError(
                 f"The journal {self.journal.path} has no detach of disk {disk_id} that went through: "

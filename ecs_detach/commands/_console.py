@@ -4,14 +4,16 @@ the wait only."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO, TypeVar
 
 from ecs_detach.tables import Table
@@ -259,13 +261,34 @@ class Progress:
         self._drawn = True
 
 
+@contextlib.contextmanager
+def _counting_ctrl_c() -> Iterator[list[int]]:
+    """While inside: each SIGINT is appended to the list instead of raising KeyboardInterrupt (the main
+    thread only; elsewhere the list stays empty and Ctrl-C behaves as usual)."""
+    hits: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield hits
+        return
+
+    def count(signum: int, frame: Any) -> None:
+        hits.append(signum)
+
+    previous = signal.signal(signal.SIGINT, count)
+    try:
+        yield hits
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+
+
 def run_in_worker(
     work: Callable[[], T], cancel: CancelToken, progress: Progress, console: Console
 ) -> tuple[T, bool]:
     """Run `work` in a thread; Ctrl-C cancels the wait, never the call in flight. (result, interrupted).
 
     A second Ctrl-C ends the command at once (exit 4) without waiting for that call: the worker is a daemon
-    thread, and a mutation in flight has its intent on disk, so the next start reconciles it."""
+    thread, and a mutation in flight has its intent on disk, so the next start reconciles it. Ctrl-C is
+    counted by a signal handler, not caught as KeyboardInterrupt: a second one that lands while the first
+    is being reported is still a second one (not an interrupt 'before anything was changed')."""
     box: dict[str, Any] = {}
 
     finished = threading.Event()
@@ -279,23 +302,14 @@ def run_in_worker(
             finished.set()
 
     thread = threading.Thread(target=target, name="ecs-detach-run", daemon=True)
-    thread.start()
-    interrupted = False
-    # An Event, not Thread.join: a Ctrl-C that interrupts join() can make the thread look finished early.
-    while not finished.is_set():
-        try:
+    noted = False
+    with _counting_ctrl_c() as interrupts:
+        thread.start()
+        # An Event, not Thread.join: a Ctrl-C that interrupts join() can make the thread look finished early.
+        while not finished.is_set():
             finished.wait(0.2)
             progress.tick()
-        except KeyboardInterrupt:
-            progress.finish()
-            if not interrupted:
-                interrupted = True
-                cancel.cancel()
-                console.note(
-                    "Ctrl-C: stopping the wait. The operation itself goes on in the cloud; "
-                    "a call already sent finishes and is journaled."
-                )
-            else:  # a second Ctrl-C: do not sit out a call in flight (its whole deadline, 20 s or more)
+            if len(interrupts) >= 2:  # do not sit out a call in flight (its whole deadline, 20 s or more)
                 progress.finish()
                 raise CommandError(
                     4,
@@ -304,7 +318,16 @@ def run_in_worker(
                     "Run `ecs-detach journal --reconcile` (or any ecs-detach command: each reconciles "
                     "first) to read what became of it.",
                     error_code="Interrupted",
-                ) from None
+                )
+            if interrupts and not noted:
+                noted = True
+                cancel.cancel()
+                progress.finish()
+                console.note(
+                    "Ctrl-C: stopping the wait. The operation itself goes on in the cloud; "
+                    "a call already sent finishes and is journaled."
+                )
+        interrupted = bool(interrupts)
     thread.join()
     progress.finish()
     if "error" in box:

@@ -132,16 +132,19 @@ def cmd_journal(args: Any, console: Console) -> int:
             console.note("Nothing to reconcile for this profile, region and endpoint.")
     else:
         journal = journal_for(args)
-    operations = journal.operations()
+    operations = journal.operations(rotated=True)
     if args.pending:
         operations = [(intent, outcome) for intent, outcome in operations if outcome is None]
-    title = f"Journal {journal.path}" + (" (pending only)" if args.pending else "")
+    rotated = journal.rotated_paths()
+    title = f"Journal {journal.path}" + (f" and its {len(rotated)} rotated file(s)" if rotated else "")
+    title += " (pending only)" if args.pending else ""
     console.table(journal_table(operations, title))
     if not console.json_mode and any(intent.action == "DetachDisk" for intent, _ in operations):
         console.say("Undo a detach: ecs-detach attach --operation OPERATION_ID")
     console.emit_json(
         {
             "path": str(journal.path),
+            "rotated_files": [str(path) for path in rotated],
             "operations": [operation_json(intent, outcome) for intent, outcome in operations],
             "reconciled": [operation_json(record, record) for record in reconciled],
             "skipped_lines": list(journal.skipped),

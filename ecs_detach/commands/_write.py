@@ -344,7 +344,7 @@ def _journal_record(context: Context, operation: str) -> JournalRecord:
     wanted = operation.strip()
     matches = [
         (intent, outcome)
-        for intent, outcome in context.journal.operations()
+        for intent, outcome in context.journal.operations(rotated=True)
         if intent.operation_id == wanted or (len(wanted) >= 6 and intent.operation_id.startswith(wanted))
     ]
     if not matches:

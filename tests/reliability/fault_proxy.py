@@ -13,6 +13,9 @@ rule's fault instead:
 ``replay``         forwarded twice; the second answer is returned (applied once, refused as a replay)
 ``crawl``          forwarded; the answer comes a byte every 0.1 s for up to 10 s, then the rest (not in the
                    matrix: for a client's total deadline)
+``crawl_head``     forwarded; the status line, then a header that never ends, a byte every 0.05 s, until
+                   the connection is reset after 20 s (not in the matrix: each read is quick, so only a
+                   total deadline ends the call before that reset)
 
 Each client connection carries one request (the proxy answers ``Connection: close``), so a fault never
 leaks into the next call. ``log`` lists what it did: (action, n-th of that action, fault or "").
@@ -27,6 +30,7 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -40,6 +44,7 @@ APPLIED_BY = {  # whether the emulator applies the call under each fault
     "html_after": True,
     "replay": True,
     "crawl": True,
+    "crawl_head": True,
 }
 GATEWAY_PAGE = (
     "<!DOCTYPE html><html><head><title>{status} {reason}</title></head>"
@@ -47,6 +52,7 @@ GATEWAY_PAGE = (
 )
 TRICKLE_BYTES, TRICKLE_PAUSE = 16, 0.002
 CRAWL_BYTES, CRAWL_PAUSE = 100, 0.1
+HEAD_PAUSE, HEAD_SECONDS = 0.05, 20.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,9 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._rules: dict[tuple[str, int], str] = {}
         self._seen: Counter[str] = Counter()
+        self._faulted = threading.Condition(self._lock)
         self.log: list[tuple[str, int, str]] = []
+        self.endings: list[str] = []  # how each crawl_head ended
         proxy = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -106,6 +114,15 @@ class FaultProxy:
     def faults_applied(self) -> list[tuple[str, int, str]]:
         return [entry for entry in self.log if entry[2]]
 
+    def wait_for_fault(self, timeout: float = 30.0) -> bool:
+        """Block until a rule of the script has fired (its request arrived); False after `timeout`."""
+        return self.wait_until(lambda: any(entry[2] for entry in self.log), timeout)
+
+    def wait_until(self, condition: Callable[[], object], timeout: float = 30.0) -> bool:
+        """Block until `condition()` holds, checked as the proxy logs requests and endings."""
+        with self._faulted:
+            return bool(self._faulted.wait_for(condition, timeout))
+
     # -- one connection, one request ---------------------------------------------------------------------
 
     def _handle(self, conn: socket.socket) -> None:
@@ -119,6 +136,7 @@ class FaultProxy:
             nth = self._seen[action]
             fault = self._rules.get((action, nth), "")
             self.log.append((action, nth, fault))
+            self._faulted.notify_all()
         if fault == "reset_before":
             _reset(conn)
             return
@@ -136,6 +154,11 @@ class FaultProxy:
             _send(conn, answer, cut=True)
         elif fault == "crawl":
             _send(conn, answer, crawl=True)
+        elif fault == "crawl_head":
+            ending = _crawl_head(conn, answer)
+            with self._faulted:
+                self.endings.append(ending)
+                self._faulted.notify_all()
         else:
             _send(conn, answer, trickle=fault == "trickle")
 
@@ -186,7 +209,12 @@ def _gateway(status: int, reason: str) -> Forwarded:
 
 
 def _send(
-    conn: socket.socket, answer: Forwarded, *, cut: bool = False, trickle: bool = False, crawl: bool = False
+    conn: socket.socket,
+    answer: Forwarded,
+    *,
+    cut: bool = False,
+    trickle: bool = False,
+    crawl: bool = False,
 ) -> None:
     head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
     head += [f"{k}: {v}" for k, v in answer.headers]
@@ -209,6 +237,20 @@ def _send(
         return
     if cut:
         conn.shutdown(socket.SHUT_RDWR)
+
+
+def _crawl_head(conn: socket.socket, answer: Forwarded) -> str:
+    """A status line, then a header that never ends; how it ended: the client hung up, or the proxy did."""
+    end = time.monotonic() + HEAD_SECONDS
+    try:
+        conn.sendall(f"HTTP/1.1 {answer.status} {answer.reason}\r\nX-Crawl: ".encode("latin-1"))
+        while time.monotonic() < end:
+            conn.sendall(b"a")
+            time.sleep(HEAD_PAUSE)
+    except OSError:
+        return "client hung up"
+    _reset(conn)
+    return "reset by the proxy"
 
 
 def _reset(conn: socket.socket) -> None:

@@ -52,7 +52,7 @@ def journal_problems(journal: Journal, requests: Sequence[Mapping[str, Any]]) ->
     - every accepted call (status 200) has its request id in an ``ok`` outcome, or (its answer lost, or the
       process killed before writing it) a reconciled outcome saying it went through.
     """
-    records = journal.records()
+    records = journal.records(rotated=True)  # the whole history: long runs rotate
     problems = [f"skipped journal line: {line}" for line in journal.skipped]
     intents: dict[str, JournalRecord] = {r.operation_id: r for r in records if r.kind == INTENT}
     outcomes: dict[str, list[JournalRecord]] = {}

@@ -235,9 +235,12 @@ def test_processes_appending_at_once_never_interleave_lines(tmp_path: Path) -> N
     ]
     assert [w.wait(timeout=120) for w in writers] == [0, 0, 0]
     journal = Journal(path)
-    operations = journal.operations()
+    operations = journal.operations(rotated=True)  # 450 operations of ~700 bytes: rotated along the way
     assert journal.skipped == ()
     assert len(operations) == 450 and all(outcome is not None for _, outcome in operations)
+    assert journal.rotated_paths() and len(journal.operations()) < 450
+    lines = [line for p in [*journal.rotated_paths(), path] for line in p.read_bytes().splitlines()]
+    assert len(lines) == 900 == len(set(lines))  # every record once, in one file
 
 
 class _GatedReader:

@@ -74,7 +74,8 @@ class JournalScreen(AppScreen[None]):
             self.app.call_from_thread(self._show, [], "No journal in this session: nothing is recorded.")
             return
         try:
-            entries = journal_entries(journal.operations(), clock=self.clock)
+            # rotated files too: the history
+            entries = journal_entries(journal.operations(rotated=True), clock=self.clock)
         except Exception as error:
             self.app.call_from_thread(self.ecs_app.show_error, error, "Could not read the journal")
             return

@@ -101,7 +101,7 @@ class UndoScreen(AppScreen[None]):
         app = self.ecs_app
         journal = app.services.journal
         try:
-            found = journal.last_detach(self.disk_id) if journal is not None else None
+            found = journal.last_detach(self.disk_id, rotated=True) if journal is not None else None
             if found is None:
                 self.post_message(UndoFound(None, None, None))
                 return
