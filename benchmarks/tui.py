@@ -318,8 +318,76 @@ def scale_fleet(instances: int, path: Path) -> None:
     path.write_text(json.dumps(fleet), encoding="utf-8")
 
 
-def _describes(emulator: Any, since: int = 0) -> int:
-    return sum(1 for r in emulator.requests[since:] if str(r.get("action", "")).startswith("Describe"))
+class _InProcess:
+    """The emulator in the TUI's own process (its fleet, replies and GIL share the TUI's)."""
+
+    def __init__(self, fleet: str) -> None:
+        from ecs_detach.emulator import ManualClock
+        from ecs_detach.session import open_client
+        from tui.launch import services_for
+
+        session = open_client(demo=True, clock=ManualClock(), fleet=fleet)
+        assert session.emulator is not None
+        self.emulator = session.emulator
+        self.services = services_for(session, journal=None)
+
+    def set_latency(self, milliseconds: float) -> None:
+        if milliseconds:
+            self.emulator.set_faults(latency_ms=milliseconds)
+        else:
+            self.emulator.clear_faults()
+
+    def advance(self, seconds: float) -> None:
+        self.emulator.advance(seconds)
+
+    def clear_log(self) -> None:
+        self.emulator.gateway.clear_log()
+
+    def describes(self) -> int:
+        return _describes(self.emulator.requests)
+
+
+class _Served:
+    """The emulator as its own process (``ecs-detach emulator``), as a real account is remote: the TUI's
+    figures are its own. The TUI's clock is a manual one, moved in step with the emulator's."""
+
+    def __init__(self, url: str) -> None:
+        from ecs_detach.emulator import ManualClock
+        from ecs_detach.session import open_client
+        from tui.launch import services_for
+
+        self.url = url
+        self.clock = ManualClock()
+        session = open_client(demo=True, endpoint=url)
+        self.services = services_for(session, journal=None)
+        self.services.clock = self.clock.now
+
+    def _control(self, method: str, route: str, document: Any = None) -> Any:
+        import httpx
+
+        response = httpx.request(method, f"{self.url}/_emulator/{route}", json=document, timeout=120)
+        response.raise_for_status()
+        return response.json()
+
+    def set_latency(self, milliseconds: float) -> None:
+        if milliseconds:
+            self._control("POST", "faults", {"latency_ms": milliseconds})
+        else:
+            self._control("DELETE", "faults")
+
+    def advance(self, seconds: float) -> None:
+        self._control("POST", "clock", {"advance_seconds": seconds})
+        self.clock.advance(seconds)
+
+    def clear_log(self) -> None:
+        self._control("DELETE", "requests")
+
+    def describes(self) -> int:
+        return _describes(self._control("GET", "requests")["requests"])
+
+
+def _describes(requests: list[dict[str, Any]]) -> int:
+    return sum(1 for r in requests if str(r.get("action", "")).startswith("Describe"))
 
 
 async def _until(condition: Any) -> float:
@@ -328,35 +396,30 @@ async def _until(condition: Any) -> float:
     return time.perf_counter()
 
 
-def child_scale(fleet: str, keys: str) -> dict[str, Any]:
-    """The TUI on ``fleet`` with 50 ms per reply: to the first row, to all rows; then (no latency, the
-    manual clock moved 2 s at a time) the Describe calls of one minute watching with one instance
-    Starting; then the filter's keystrokes."""
-    from ecs_detach.emulator import ManualClock
-    from ecs_detach.session import open_client
+def child_scale(source: str, keys: str) -> dict[str, Any]:
+    """The TUI with 50 ms per reply, on the emulator served at ``source`` (a URL) or in process (a fleet
+    file): to the first row, to all rows; then (no latency, the clocks moved 2 s at a time) the Describe
+    calls of one minute watching with one instance Starting; then the filter's keystrokes."""
+    import tui.screens.browse as browse
     from tui.app import EcsDetachApp
-    from tui.launch import services_for
-    from tui.screens.browse import BrowseScreen
     from tui.widgets.tables import RowTable
 
-    session = open_client(demo=True, clock=ManualClock(), fleet=fleet)
-    emulator = session.emulator
-    assert emulator is not None
-    services = services_for(session, journal=None)
+    emulated = _Served(source) if source.startswith("http") else _InProcess(source)
+    services = emulated.services
     starting = next(iter(services.client.instance_pages(page_size=10)))[0][0].instance_id
     services.client.start_instance(starting)
-    emulator.set_faults(latency_ms=SCALE_LATENCY_MS)
-    setup_calls = len(emulator.requests)
+    emulated.set_latency(SCALE_LATENCY_MS)
+    emulated.clear_log()
     app = EcsDetachApp(services)
     result: dict[str, Any] = {}
     read_started: list[float] = []
-    original_load = BrowseScreen.load
+    original_read = browse.read_listing
 
-    def noted_load(self: BrowseScreen, **kw: Any) -> None:  # when the first read is sent
+    def noted_read(*args: Any, **kw: Any) -> Any:  # when the first read is sent
         read_started.append(time.perf_counter())
-        original_load(self, **kw)
+        return original_read(*args, **kw)
 
-    BrowseScreen.load = noted_load  # type: ignore[method-assign]
+    browse.read_listing = noted_read  # type: ignore[assignment]
 
     async def drive() -> None:
         created = time.perf_counter()
@@ -370,15 +433,15 @@ def child_scale(fleet: str, keys: str) -> dict[str, Any]:
             first = time.perf_counter()
             await _until(lambda: screen.loaded and not screen._pages_total and not screen._reading)
             every = await _painted(pilot)
-            full_load = _describes(emulator, setup_calls)
-            emulator.clear_faults()
-            before = len(emulator.requests)
+            full_load = emulated.describes()
+            emulated.set_latency(0)
+            emulated.clear_log()
             for _ in range(WATCH_SECONDS // 2):
-                emulator.advance(2)
+                emulated.advance(2)
                 screen.poll_refresh()
                 await pilot.pause()
                 await _until(lambda: not screen._reading and not screen._reading_moving)
-            watched = _describes(emulator, before)
+            watched = emulated.describes()
             status = screen.instance(starting).status if screen.instance(starting) else "?"
             result.update(
                 first_row=first - read_started[0],
