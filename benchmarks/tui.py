@@ -46,7 +46,17 @@ from typing import Any
 _STARTED = time.perf_counter()
 _STARTED_EPOCH = time.time()
 
-from _common import child, emit, footer, header, median, peak_rss_mb, table, verdict  # noqa: E402
+from _common import (  # noqa: E402
+    child,
+    emit,
+    footer,
+    header,
+    median,
+    peak_rss_mb,
+    served_emulator,
+    table,
+    verdict,
+)
 
 # This file is benchmarks/tui.py: with its folder first on sys.path, ``import tui`` would find it instead of
 # the TUI package. _common is imported; drop the folder.
@@ -462,42 +472,51 @@ def child_scale(source: str, keys: str) -> dict[str, Any]:
     return result
 
 
-def main_scale(sizes: list[int], keys: str) -> int:
-    header(
-        f"TUI at scale: {SCALE_LATENCY_MS:.0f} ms per reply; first row, all rows, watching, keys, memory",
-        f"python benchmarks/tui.py --scale {','.join(map(str, sizes))} --keys {keys}",
-    )
+def _scale_row(size: int, where: str, tui: dict[str, Any], floor: dict[str, Any], keys: str) -> list[str]:
     from tui.refresh import DISK_PAGE, INSTANCE_PAGE, pages
 
+    page = SCALE_LATENCY_MS / 1000
+    chain = max(pages(size, INSTANCE_PAGE), pages(2 * size, DISK_PAGE)) * page
+    loads = tui["watch_calls"] / tui["full_load_calls"]
+    typed = [p["end_to_end"] for p in tui.get("per_key", [])] or [float("nan")]
+    rss_ratio = tui["rss"] / floor["rss"]
+    return [
+        f"{size:,}",
+        where,
+        f"{tui['first_row'] * 1000:.0f} ({verdict(tui['first_row'] <= page + 0.150)})"
+        f" / {tui['first_row_from_app'] * 1000:.0f}",
+        f"{tui['all_rows']:.1f} / {chain:.1f}",
+        f"{tui['watch_calls']} = {loads:.1f} ({verdict(loads <= 4)})",
+        f"{median(typed) * 1000:.0f} / {max(typed) * 1000:.0f}",
+        f"{tui['rss']:.0f} / {floor['rss']:.0f} = {rss_ratio:.2f}x ({verdict(rss_ratio <= 1.5)})",
+    ]
+
+
+def main_scale(sizes: list[int], keys: str, *, in_process: bool) -> int:
+    header(
+        f"TUI at scale: {SCALE_LATENCY_MS:.0f} ms per reply; first row, all rows, watching, keys, memory",
+        f"python benchmarks/tui.py --scale {','.join(map(str, sizes))} --keys {keys}"
+        + (" --in-process" if in_process else ""),
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             path = Path(tmp) / f"fleet-{size}.json"
             scale_fleet(size, path)
-            tui = child("tui.py", "scale", str(path), keys, timeout=1800)
             floor = child("tui.py", "minimal", str(path), "", timeout=1800)
+            with served_emulator(str(path)) as served:
+                tui = child("tui.py", "scale", served.url, keys, timeout=1800)
+            rows.append(_scale_row(size, "served", tui, floor, keys))
+            if in_process:
+                tui = child("tui.py", "scale", str(path), keys, timeout=1800)
+                rows.append(_scale_row(size, "in process", tui, floor, keys))
             path.unlink()
-            page = SCALE_LATENCY_MS / 1000
-            chain = max(pages(size, INSTANCE_PAGE), pages(2 * size, DISK_PAGE)) * page
-            loads = tui["watch_calls"] / tui["full_load_calls"]
-            typed = [p["end_to_end"] for p in tui["per_key"]]
-            rss_ratio = tui["rss"] / floor["rss"]
-            rows.append(
-                [
-                    f"{size:,}",
-                    f"{tui['first_row'] * 1000:.0f} ({verdict(tui['first_row'] <= page + 0.150)})"
-                    f" / {tui['first_row_from_app'] * 1000:.0f}",
-                    f"{tui['all_rows']:.1f} / {chain:.1f}",
-                    f"{tui['watch_calls']} = {loads:.1f} ({verdict(loads <= 4)})",
-                    f"{median(typed) * 1000:.0f} / {max(typed) * 1000:.0f}",
-                    f"{tui['rss']:.0f} / {floor['rss']:.0f} = {rss_ratio:.2f}x ({verdict(rss_ratio <= 1.5)})",
-                ]
-            )
     print(
         table(
             rows,
             [
                 "instances (2x disks)",
+                "emulator",
                 "first row ms from the first read (goal <= 50 + 150) / from the app's start",
                 "all rows s / floor s (longest chain of pages x 50 ms)",
                 "Describe calls in 1 min watching, one Starting = full loads (goal <= 4)",
@@ -506,7 +525,11 @@ def main_scale(sizes: list[int], keys: str) -> int:
             ],
         )
     )
-    print("one child per size for the TUI and one for the minimal app (a DataTable of the same rows)")
+    print(
+        "one child per size and emulator for the TUI, one for the minimal app (a DataTable of the same rows);"
+        "\nserved: the emulator is its own process (ecs-detach emulator), so the TUI's RSS is its own;"
+        "\nin process: the emulator, its fleet and its replies share the TUI's process and GIL"
+    )
     footer()
     return 0
 
@@ -533,6 +556,9 @@ def main() -> int:
     parser.add_argument(
         "--scale", help="issue 18's figures instead: comma-separated fleet sizes, e.g. 2000,10000,100000"
     )
+    parser.add_argument(
+        "--in-process", action="store_true", help="with --scale: also run the TUI on an in-process emulator"
+    )
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FLEET", "KEYS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -542,7 +568,8 @@ def main() -> int:
         emit(children[kind](fleet, keys) if kind in children else child_minimal(fleet))
         return 0
     if args.scale:
-        return main_scale([int(size) for size in args.scale.split(",")], args.keys)
+        sizes = [int(size) for size in args.scale.split(",")]
+        return main_scale(sizes, args.keys, in_process=args.in_process)
 
     header(
         "TUI: first full screen, peak memory, filter latency; fresh interpreters, alternated",
