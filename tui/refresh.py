@@ -137,6 +137,15 @@ def _key(item: Instance | Disk) -> str:
     return item.instance_id if isinstance(item, Instance) else item.disk_id
 
 
+def unchanged_kept(page: Sequence[Instance] | Sequence[Disk], known: Mapping[str, Any]) -> list[Any]:
+    """``page`` with each object whose reply equals the known one's (same id) replaced by the known one."""
+    out: list[Any] = []
+    for item in page:
+        old = known.get(_key(item))
+        out.append(old if old is not None and old.raw == item.raw else item)
+    return out
+
+
 def pages(total_count: int, page_size: int) -> int:
     """How many pages a listing of ``total_count`` items takes (at least 1: an empty listing is one reply)."""
     return max(1, math.ceil(total_count / max(1, page_size)))
@@ -163,12 +172,16 @@ def read_listing(
     on_page: Callable[[ListingPage], bool],
     *,
     instance_filters: Mapping[str, str] | None = None,
+    known: tuple[Mapping[str, Instance], Mapping[str, Disk]] | None = None,
 ) -> tuple[list[Instance], list[Disk]]:
     """Every instance (or those ``instance_filters`` select: ``Status``, ``ZoneId``) and every disk of the
     client's region; the two chains of pages run at once (the disks' from the moment the first page of
     instances came: the first rows shown are instances, and nothing else competes with their page for the
     process), and ``on_page`` is called after each page (from either thread). It returns False to stop
-    the read (a newer one started): then what was read so far is returned."""
+    the read (a newer one started): then what was read so far is returned.
+
+    ``known``: the objects shown now, by id. A page's object equal to the known one is replaced by it, so
+    a read again of a listing that barely moved holds one copy of it, not two, while it runs."""
     lock = threading.Lock()
     totals = {"instances": 0, "disks": 0}
     read = {"instances": 0, "disks": 0}
@@ -191,7 +204,10 @@ def read_listing(
             replies = client.disk_pages(page_size=DISK_PAGE)
         size = INSTANCE_PAGE if kind == "instances" else DISK_PAGE
         items: list[Any] = []
+        shown: Mapping[str, Any] = {} if known is None else known[0 if kind == "instances" else 1]
         for page, total_count in replies:
+            if shown:
+                page = unchanged_kept(page, shown)
             items.extend(page)
             with lock:
                 totals[kind] = pages(total_count, size)

@@ -305,3 +305,23 @@ async def test_a_large_region_asks_the_api_to_filter_and_reads_everything_when_c
         await pilot.press("slash", "escape")
         await settle(pilot)
         assert len(screen.instances) == 1000 and "read with" not in screen_text(app)
+
+
+async def test_a_read_again_keeps_what_did_not_change_and_takes_what_did(tmp_path: Path) -> None:
+    """A background read of the whole listing holds one copy of what did not move (memory at scale)."""
+    emulator = Emulator(fleet=_fleet(300, 600), clock=ManualClock())
+    app = _live_app(emulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browse(app)
+        still, moved = screen.instances[0], screen.instances[1]
+        still_row = screen._instance_rows[0]
+        EcsClient.for_emulator(emulator).stop_instance(moved.instance_id)
+        emulator.advance(30)
+        screen.poll_refresh()  # the slow cadence: the whole listing again
+        await settle(pilot)
+        assert screen.instance(still.instance_id) is still
+        assert screen._instance_rows[0] is still_row
+        assert screen.instance(moved.instance_id) is not moved
+        assert screen.instance(moved.instance_id).status == "Stopped"  # type: ignore[union-attr]
+        assert len(screen.instances) == 300 and len(screen.disks) == 600

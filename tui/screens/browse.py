@@ -34,7 +34,6 @@ from ..rows import (
     instance_columns,
     instance_details,
     instance_row,
-    instance_rows,
     merge_disk_index,
 )
 from ..text import plain
@@ -236,6 +235,7 @@ class BrowseScreen(Screen[None]):
                 client,
                 lambda page: self._page_read(generation, page, stream),
                 instance_filters=self._api_filters,
+                known=None if stream else (self._instances_by_id, self._disks_by_id),
             )
             self.post_message(FleetLoaded(instances, disks, False))
         except ThrottledError:
@@ -319,6 +319,7 @@ class BrowseScreen(Screen[None]):
         self._pages_total = 0
         self._refresh = self._refresh.read_full(self.ecs_app.services.clock())
         self._disks_shown_for = None
+        before = self._shown_rows()
         self.instances = sorted(message.instances, key=lambda i: (i.region_id, i.name, i.instance_id))
         self.disks = sorted(message.disks, key=lambda d: (d.region_id, d.disk_id))
         self.all_regions = message.all_regions
@@ -327,8 +328,7 @@ class BrowseScreen(Screen[None]):
         self._disks_by_id = {d.disk_id: d for d in self.disks}
         self._disks_by_instance = disks_by_instance(self.disks)
         self.marked &= set(self._disks_by_id)
-        self._instance_rows = instance_rows(self.instances, self.disks, with_region=self.all_regions)
-        self._rebuild_disk_rows()
+        self._instance_rows, self._disk_rows = self._rows_again(before)
         if len(self._instance_rows) + len(self._disk_rows) >= LARGE_FLEET_ROWS:
             # A 10,000-instance fleet is millions of long-lived objects: every full collection walked them
             # all (0.2-0.8 s, a frozen keystroke). Freeze what is alive now, so collections see only what
@@ -340,6 +340,53 @@ class BrowseScreen(Screen[None]):
             self.notify(reason, title=f"{region} could not be read", severity="warning")
         self.ecs_app.fleet_changed(self.instances, self.disks)
         self.ecs_app.show_identity()
+
+    def _shown_rows(self) -> tuple[dict[str, tuple[Instance, Row]], dict[str, tuple[Disk, Row]]]:
+        """Each row shown now (instances, disks), by id, with the object it was built from."""
+        if not self.loaded:
+            return {}, {}
+        instances: dict[str, tuple[Instance, Row]] = {}
+        for row in self._instance_rows:
+            instance = self._instances_by_id.get(row.key)
+            if instance is not None:
+                instances[row.key] = (instance, row)
+        disks: dict[str, tuple[Disk, Row]] = {}
+        for row in self._disk_rows:
+            disk = self._disks_by_id.get(row.key)
+            if disk is not None:
+                disks[row.key] = (disk, row)
+        return instances, disks
+
+    def _rows_again(
+        self, before: tuple[dict[str, tuple[Instance, Row]], dict[str, tuple[Disk, Row]]]
+    ) -> tuple[list[Row], list[Row]]:
+        """The rows of both views for the listing now; a row whose object is the one it was built from (a
+        read again kept what did not change) and whose disk count or mark is the same is kept, not built
+        again: a refresh of a large region holds one set of rows."""
+        counts = {key: len(disks) for key, disks in self._disks_by_instance.items()}
+        width = len(instance_columns(with_region=self.all_regions))
+        instances: list[Row] = []
+        for instance in self.instances:
+            old = before[0].get(instance.instance_id)
+            count = counts.get(instance.instance_id, 0)
+            if (
+                old is not None
+                and old[0] is instance
+                and old[1].fields.get("disks") == str(count)
+                and len(old[1].cells) == width
+            ):
+                instances.append(old[1])
+            else:
+                instances.append(instance_row(instance, count, with_region=self.all_regions))
+        disks: list[Row] = []
+        for disk in self.disks:
+            kept = before[1].get(disk.disk_id)
+            marked = disk.disk_id in self.marked
+            if kept is not None and kept[0] is disk and kept[1].cells[0].startswith(MARK) == marked:
+                disks.append(kept[1])
+            else:
+                disks.append(disk_row(disk, marked=marked, with_instance=True))
+        return instances, disks
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
