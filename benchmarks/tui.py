@@ -1,6 +1,12 @@
 """The terminal UI's figures: time to the first full screen, peak memory, and filter latency at 10,000 rows.
 
     python benchmarks/tui.py [--rounds 5] [--instances 10000] [--disks 20000] [--keys db-004]
+    python benchmarks/tui.py --scale 2000,10000 [--keys web-1] [--in-process]
+
+``--scale`` (issue 18): per size, the TUI on a served emulator (its own process, as a real account is remote,
+so the peak RSS is the TUI's own; ``--in-process`` adds a run with the emulator in the TUI's process) with
+50 ms a reply: first row, all rows, Describe calls watching one Starting instance, filter keys, peak RSS
+against the minimal app (``child_scale``).
 
 Contenders, side by side in one run, each sample a fresh interpreter, alternated round after round (one
 warm-up round first, so every bytecode cache is written):
