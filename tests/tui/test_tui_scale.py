@@ -266,9 +266,16 @@ def test_read_listing_holds_the_collector_off_while_pages_come() -> None:
 
     emulator = Emulator(fleet=_fleet(120, 200), clock=ManualClock())
     collecting: list[bool] = []
-    read_listing(EcsClient.for_emulator(emulator), lambda page: collecting.append(gc.isenabled()) is None)
-    assert collecting and not any(collecting)
-    assert gc.isenabled()
+    was_enabled = gc.isenabled()  # the suite may run this with the collector off: on for this test
+    gc.enable()
+    try:
+        client = EcsClient.for_emulator(emulator)
+        read_listing(client, lambda page: collecting.append(gc.isenabled()) is None)
+        assert collecting and not any(collecting)
+        assert gc.isenabled()
+    finally:
+        if not was_enabled:
+            gc.disable()
 
 
 def test_the_filter_terms_the_api_applies_exactly() -> None:
