@@ -1,6 +1,12 @@
 """The terminal UI's figures: time to the first full screen, peak memory, and filter latency at 10,000 rows.
 
     python benchmarks/tui.py [--rounds 5] [--instances 10000] [--disks 20000] [--keys db-004]
+    python benchmarks/tui.py --scale 2000,10000 [--keys web-1] [--in-process]
+
+``--scale`` (issue 18): per size, the TUI on a served emulator (its own process, as a real account is remote,
+so the peak RSS is the TUI's own; ``--in-process`` adds a run with the emulator in the TUI's process) with
+50 ms a reply: first row, all rows, Describe calls watching one Starting instance, filter keys, peak RSS
+against the minimal app (``child_scale``).
 
 Contenders, side by side in one run, each sample a fresh interpreter, alternated round after round (one
 warm-up round first, so every bytecode cache is written):
@@ -46,7 +52,17 @@ from typing import Any
 _STARTED = time.perf_counter()
 _STARTED_EPOCH = time.time()
 
-from _common import child, emit, footer, header, median, peak_rss_mb, table, verdict  # noqa: E402
+from _common import (  # noqa: E402
+    child,
+    emit,
+    footer,
+    header,
+    median,
+    peak_rss_mb,
+    served_emulator,
+    table,
+    verdict,
+)
 
 # This file is benchmarks/tui.py: with its folder first on sys.path, ``import tui`` would find it instead of
 # the TUI package. _common is imported; drop the folder.
@@ -318,8 +334,76 @@ def scale_fleet(instances: int, path: Path) -> None:
     path.write_text(json.dumps(fleet), encoding="utf-8")
 
 
-def _describes(emulator: Any, since: int = 0) -> int:
-    return sum(1 for r in emulator.requests[since:] if str(r.get("action", "")).startswith("Describe"))
+class _InProcess:
+    """The emulator in the TUI's own process (its fleet, replies and GIL share the TUI's)."""
+
+    def __init__(self, fleet: str) -> None:
+        from ecs_detach.emulator import ManualClock
+        from ecs_detach.session import open_client
+        from tui.launch import services_for
+
+        session = open_client(demo=True, clock=ManualClock(), fleet=fleet)
+        assert session.emulator is not None
+        self.emulator = session.emulator
+        self.services = services_for(session, journal=None)
+
+    def set_latency(self, milliseconds: float) -> None:
+        if milliseconds:
+            self.emulator.set_faults(latency_ms=milliseconds)
+        else:
+            self.emulator.clear_faults()
+
+    def advance(self, seconds: float) -> None:
+        self.emulator.advance(seconds)
+
+    def clear_log(self) -> None:
+        self.emulator.gateway.clear_log()
+
+    def describes(self) -> int:
+        return _describes(self.emulator.requests)
+
+
+class _Served:
+    """The emulator as its own process (``ecs-detach emulator``), as a real account is remote: the TUI's
+    figures are its own. The TUI's clock is a manual one, moved in step with the emulator's."""
+
+    def __init__(self, url: str) -> None:
+        from ecs_detach.emulator import ManualClock
+        from ecs_detach.session import open_client
+        from tui.launch import services_for
+
+        self.url = url
+        self.clock = ManualClock()
+        session = open_client(demo=True, endpoint=url)
+        self.services = services_for(session, journal=None)
+        self.services.clock = self.clock.now
+
+    def _control(self, method: str, route: str, document: Any = None) -> Any:
+        import httpx
+
+        response = httpx.request(method, f"{self.url}/_emulator/{route}", json=document, timeout=120)
+        response.raise_for_status()
+        return response.json()
+
+    def set_latency(self, milliseconds: float) -> None:
+        if milliseconds:
+            self._control("POST", "faults", {"latency_ms": milliseconds})
+        else:
+            self._control("DELETE", "faults")
+
+    def advance(self, seconds: float) -> None:
+        self._control("POST", "clock", {"advance_seconds": seconds})
+        self.clock.advance(seconds)
+
+    def clear_log(self) -> None:
+        self._control("DELETE", "requests")
+
+    def describes(self) -> int:
+        return _describes(self._control("GET", "requests")["requests"])
+
+
+def _describes(requests: list[dict[str, Any]]) -> int:
+    return sum(1 for r in requests if str(r.get("action", "")).startswith("Describe"))
 
 
 async def _until(condition: Any) -> float:
@@ -328,35 +412,30 @@ async def _until(condition: Any) -> float:
     return time.perf_counter()
 
 
-def child_scale(fleet: str, keys: str) -> dict[str, Any]:
-    """The TUI on ``fleet`` with 50 ms per reply: to the first row, to all rows; then (no latency, the
-    manual clock moved 2 s at a time) the Describe calls of one minute watching with one instance
-    Starting; then the filter's keystrokes."""
-    from ecs_detach.emulator import ManualClock
-    from ecs_detach.session import open_client
+def child_scale(source: str, keys: str) -> dict[str, Any]:
+    """The TUI with 50 ms per reply, on the emulator served at ``source`` (a URL) or in process (a fleet
+    file): to the first row, to all rows; then (no latency, the clocks moved 2 s at a time) the Describe
+    calls of one minute watching with one instance Starting; then the filter's keystrokes."""
+    import tui.screens.browse as browse
     from tui.app import EcsDetachApp
-    from tui.launch import services_for
-    from tui.screens.browse import BrowseScreen
     from tui.widgets.tables import RowTable
 
-    session = open_client(demo=True, clock=ManualClock(), fleet=fleet)
-    emulator = session.emulator
-    assert emulator is not None
-    services = services_for(session, journal=None)
+    emulated = _Served(source) if source.startswith("http") else _InProcess(source)
+    services = emulated.services
     starting = next(iter(services.client.instance_pages(page_size=10)))[0][0].instance_id
     services.client.start_instance(starting)
-    emulator.set_faults(latency_ms=SCALE_LATENCY_MS)
-    setup_calls = len(emulator.requests)
+    emulated.set_latency(SCALE_LATENCY_MS)
+    emulated.clear_log()
     app = EcsDetachApp(services)
     result: dict[str, Any] = {}
     read_started: list[float] = []
-    original_load = BrowseScreen.load
+    original_read = browse.read_listing
 
-    def noted_load(self: BrowseScreen, **kw: Any) -> None:  # when the first read is sent
+    def noted_read(*args: Any, **kw: Any) -> Any:  # when the first read is sent
         read_started.append(time.perf_counter())
-        original_load(self, **kw)
+        return original_read(*args, **kw)
 
-    BrowseScreen.load = noted_load  # type: ignore[method-assign]
+    browse.read_listing = noted_read  # type: ignore[assignment]
 
     async def drive() -> None:
         created = time.perf_counter()
@@ -370,15 +449,15 @@ def child_scale(fleet: str, keys: str) -> dict[str, Any]:
             first = time.perf_counter()
             await _until(lambda: screen.loaded and not screen._pages_total and not screen._reading)
             every = await _painted(pilot)
-            full_load = _describes(emulator, setup_calls)
-            emulator.clear_faults()
-            before = len(emulator.requests)
+            full_load = emulated.describes()
+            emulated.set_latency(0)
+            emulated.clear_log()
             for _ in range(WATCH_SECONDS // 2):
-                emulator.advance(2)
+                emulated.advance(2)
                 screen.poll_refresh()
                 await pilot.pause()
                 await _until(lambda: not screen._reading and not screen._reading_moving)
-            watched = _describes(emulator, before)
+            watched = emulated.describes()
             status = screen.instance(starting).status if screen.instance(starting) else "?"
             result.update(
                 first_row=first - read_started[0],
@@ -399,42 +478,51 @@ def child_scale(fleet: str, keys: str) -> dict[str, Any]:
     return result
 
 
-def main_scale(sizes: list[int], keys: str) -> int:
-    header(
-        f"TUI at scale: {SCALE_LATENCY_MS:.0f} ms per reply; first row, all rows, watching, keys, memory",
-        f"python benchmarks/tui.py --scale {','.join(map(str, sizes))} --keys {keys}",
-    )
+def _scale_row(size: int, where: str, tui: dict[str, Any], floor: dict[str, Any], keys: str) -> list[str]:
     from tui.refresh import DISK_PAGE, INSTANCE_PAGE, pages
 
+    page = SCALE_LATENCY_MS / 1000
+    chain = max(pages(size, INSTANCE_PAGE), pages(2 * size, DISK_PAGE)) * page
+    loads = tui["watch_calls"] / tui["full_load_calls"]
+    typed = [p["end_to_end"] for p in tui.get("per_key", [])] or [float("nan")]
+    rss_ratio = tui["rss"] / floor["rss"]
+    return [
+        f"{size:,}",
+        where,
+        f"{tui['first_row'] * 1000:.0f} ({verdict(tui['first_row'] <= page + 0.150)})"
+        f" / {tui['first_row_from_app'] * 1000:.0f}",
+        f"{tui['all_rows']:.1f} / {chain:.1f}",
+        f"{tui['watch_calls']} = {loads:.1f} ({verdict(loads <= 4)})",
+        f"{median(typed) * 1000:.0f} / {max(typed) * 1000:.0f}",
+        f"{tui['rss']:.0f} / {floor['rss']:.0f} = {rss_ratio:.2f}x ({verdict(rss_ratio <= 1.5)})",
+    ]
+
+
+def main_scale(sizes: list[int], keys: str, *, in_process: bool) -> int:
+    header(
+        f"TUI at scale: {SCALE_LATENCY_MS:.0f} ms per reply; first row, all rows, watching, keys, memory",
+        f"python benchmarks/tui.py --scale {','.join(map(str, sizes))} --keys {keys}"
+        + (" --in-process" if in_process else ""),
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             path = Path(tmp) / f"fleet-{size}.json"
             scale_fleet(size, path)
-            tui = child("tui.py", "scale", str(path), keys, timeout=1800)
             floor = child("tui.py", "minimal", str(path), "", timeout=1800)
+            with served_emulator(str(path)) as served:
+                tui = child("tui.py", "scale", served.url, keys, timeout=1800)
+            rows.append(_scale_row(size, "served", tui, floor, keys))
+            if in_process:
+                tui = child("tui.py", "scale", str(path), keys, timeout=1800)
+                rows.append(_scale_row(size, "in process", tui, floor, keys))
             path.unlink()
-            page = SCALE_LATENCY_MS / 1000
-            chain = max(pages(size, INSTANCE_PAGE), pages(2 * size, DISK_PAGE)) * page
-            loads = tui["watch_calls"] / tui["full_load_calls"]
-            typed = [p["end_to_end"] for p in tui["per_key"]]
-            rss_ratio = tui["rss"] / floor["rss"]
-            rows.append(
-                [
-                    f"{size:,}",
-                    f"{tui['first_row'] * 1000:.0f} ({verdict(tui['first_row'] <= page + 0.150)})"
-                    f" / {tui['first_row_from_app'] * 1000:.0f}",
-                    f"{tui['all_rows']:.1f} / {chain:.1f}",
-                    f"{tui['watch_calls']} = {loads:.1f} ({verdict(loads <= 4)})",
-                    f"{median(typed) * 1000:.0f} / {max(typed) * 1000:.0f}",
-                    f"{tui['rss']:.0f} / {floor['rss']:.0f} = {rss_ratio:.2f}x ({verdict(rss_ratio <= 1.5)})",
-                ]
-            )
     print(
         table(
             rows,
             [
                 "instances (2x disks)",
+                "emulator",
                 "first row ms from the first read (goal <= 50 + 150) / from the app's start",
                 "all rows s / floor s (longest chain of pages x 50 ms)",
                 "Describe calls in 1 min watching, one Starting = full loads (goal <= 4)",
@@ -443,7 +531,11 @@ def main_scale(sizes: list[int], keys: str) -> int:
             ],
         )
     )
-    print("one child per size for the TUI and one for the minimal app (a DataTable of the same rows)")
+    print(
+        "one child per size and emulator for the TUI, one for the minimal app (a DataTable of the same rows);"
+        "\nserved: the emulator is its own process (ecs-detach emulator), so the TUI's RSS is its own;"
+        "\nin process: the emulator, its fleet and its replies share the TUI's process and GIL"
+    )
     footer()
     return 0
 
@@ -470,6 +562,9 @@ def main() -> int:
     parser.add_argument(
         "--scale", help="issue 18's figures instead: comma-separated fleet sizes, e.g. 2000,10000,100000"
     )
+    parser.add_argument(
+        "--in-process", action="store_true", help="with --scale: also run the TUI on an in-process emulator"
+    )
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FLEET", "KEYS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -479,7 +574,8 @@ def main() -> int:
         emit(children[kind](fleet, keys) if kind in children else child_minimal(fleet))
         return 0
     if args.scale:
-        return main_scale([int(size) for size in args.scale.split(",")], args.keys)
+        sizes = [int(size) for size in args.scale.split(",")]
+        return main_scale(sizes, args.keys, in_process=args.in_process)
 
     header(
         "TUI: first full screen, peak memory, filter latency; fresh interpreters, alternated",

@@ -216,16 +216,16 @@ def disks_by_instance(disks: Iterable[Disk]) -> dict[str, list[Disk]]:
     return index
 
 
-def index_disks(index: dict[str, list[Disk]], disks: Iterable[Disk]) -> None:
-    """Add ``disks`` to a :func:`disks_by_instance` index in place (only the lists they join are sorted
-    again): a streamed read adds a page at a time."""
-    touched: set[str] = set()
-    for disk in disks:
-        for instance_id in dict.fromkeys(disk.attached_instance_ids):
-            index.setdefault(instance_id, []).append(disk)
-            touched.add(instance_id)
-    for instance_id in touched:
-        index[instance_id].sort(key=_disk_order(instance_id))
+def merge_disk_index(index: dict[str, list[Disk]], more: Mapping[str, list[Disk]]) -> None:
+    """Add another :func:`disks_by_instance` index (of other disks) to ``index`` in place; only the lists
+    that had disks already are sorted again."""
+    for instance_id, disks in more.items():
+        mine = index.get(instance_id)
+        if mine is None:
+            index[instance_id] = list(disks)
+        else:
+            mine.extend(disks)
+            mine.sort(key=_disk_order(instance_id))
 
 
 def disk_rows(

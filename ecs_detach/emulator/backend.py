@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import fleet as fleet_values
 from .clock import Clock, ManualClock, is_immediate, iso_time
 from .errors import EmulatorError, api_error, invalid_parameter, missing_parameter
 from .fleet import (
@@ -58,32 +59,18 @@ DEFAULT_PAGE_SIZE = 10
 MAX_IDS_PER_FILTER = 100
 MAX_TAGS = 20
 _TAG_PARAM_RE = re.compile(r"Tag\.([0-9]{1,6})\.(?:Key|Value)")
-# Valid filter values, as the API documents them (anything else is an error, as a typo is in the cloud).
-INSTANCE_STATUSES = ("Pending", "Running", "Starting", "Stopping", "Stopped")
-INSTANCE_CHARGE_TYPES = ("PostPaid", "PrePaid")
+# Valid filter values, as the API documents them (anything else is an error, as a typo is in the cloud):
+# the values a fleet holds (fleet.py's one table), and the filters' own "all"/"All".
+INSTANCE_STATUSES = fleet_values.INSTANCE_STATUSES
+INSTANCE_CHARGE_TYPES = fleet_values.CHARGE_TYPES
 INTERNET_CHARGE_TYPES = ("PayByBandwidth", "PayByTraffic")
 NETWORK_TYPES = ("classic", "vpc")
-INSTANCE_LOCK_REASONS = ("financial", "security", "recycling", "dedicatedhostfinancial", "refunded")
-DISK_LOCK_REASONS = ("financial", "security", "recycling", "dedicatedhostfinancial")
-DISK_TYPES = ("all", "system", "data")
-DISK_STATUSES = ("In_use", "Available", "Attaching", "Detaching", "Creating", "ReIniting", "All")
-DISK_CATEGORIES = (
-    "all",
-    "cloud",
-    "cloud_efficiency",
-    "cloud_ssd",
-    "cloud_essd",
-    "cloud_auto",
-    "cloud_essd_entry",
-    "cloud_regional_disk_auto",
-    "local_ssd_pro",
-    "local_hdd_pro",
-    "ephemeral",
-    "ephemeral_ssd",
-    "elastic_ephemeral_disk_standard",
-    "elastic_ephemeral_disk_premium",
-)
-DISK_CHARGE_TYPES = ("PrePaid", "PostPaid")
+INSTANCE_LOCK_REASONS = fleet_values.INSTANCE_LOCK_REASONS
+DISK_LOCK_REASONS = fleet_values.DISK_LOCK_REASONS
+DISK_TYPES = ("all", *fleet_values.DISK_TYPES)
+DISK_STATUSES = (*fleet_values.DISK_STATUSES, "All")
+DISK_CATEGORIES = ("all", *fleet_values.DISK_CATEGORIES)
+DISK_CHARGE_TYPES = fleet_values.CHARGE_TYPES
 ELASTIC_EPHEMERAL_CATEGORIES = frozenset(
     {"elastic_ephemeral_disk_standard", "elastic_ephemeral_disk_premium"}
 )

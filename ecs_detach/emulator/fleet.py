@@ -58,7 +58,7 @@ DISK_STATUSES = ("In_use", "Available", "Attaching", "Detaching", "Creating", "R
 ATTACHED_DISK_STATUSES = frozenset({"In_use", "Attaching", "Detaching"})
 INSTANCE_STATUSES = ("Pending", "Running", "Starting", "Stopping", "Stopped")
 INSTANCE_LOCK_REASONS = ("financial", "security", "recycling", "dedicatedhostfinancial", "refunded")
-DISK_LOCK_REASONS = ("financial", "security")
+DISK_LOCK_REASONS = ("financial", "security", "recycling", "dedicatedhostfinancial")
 DISK_TYPES = ("system", "data")
 DISK_CATEGORIES = (
     "cloud",

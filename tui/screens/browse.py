@@ -26,15 +26,15 @@ from ..rows import (
     MARK,
     Row,
     disk_columns,
+    disk_counts,
     disk_details,
     disk_row,
     disk_rows,
     disks_by_instance,
-    index_disks,
     instance_columns,
     instance_details,
     instance_row,
-    instance_rows,
+    merge_disk_index,
 )
 from ..text import plain
 from ..widgets.detail import DetailPane
@@ -57,14 +57,18 @@ class ChosenDisk:
 
 @dataclass
 class _PendingPages:
-    """Pages the reading thread read that the screen has not shown yet."""
+    """Pages the reading thread read that the screen has not shown yet, with their rows and their disks
+    by instance (built by that thread, so the screen only appends them)."""
 
     instances: list[Instance] = field(default_factory=list)
     disks: list[Disk] = field(default_factory=list)
+    instance_rows: list[Row] = field(default_factory=list)
+    disk_rows: list[Row] = field(default_factory=list)
+    disk_index: dict[str, list[Disk]] = field(default_factory=dict)
     pages_read: int = 0
     pages_total: int = 0
     posted: bool = False
-    """A ``FleetPage`` is on its way: more pages join it."""
+    """A ``FleetPage`` is on its way, or the screen takes the pages after its next frame: more join them."""
 
 
 WIDE_ENOUGH_FOR_DETAILS = 160
@@ -154,6 +158,9 @@ class BrowseScreen(AppScreen[None]):
     # --- layout
 
     def compose(self) -> ComposeResult:
+        # The first read starts before the widgets are built (issue 18): its first page comes while they
+        # are, and on_mount shows it, so the first frame has rows.
+        self.load()
         # What the first screen does not show is built when first asked for: the all-disks view (2) by
         # _ensure_disks_view, the filter box (/) by _ensure_filter_box.
         yield IdentityBar(self.ecs_app.identity, id="identity")
@@ -184,7 +191,7 @@ class BrowseScreen(AppScreen[None]):
     def on_mount(self) -> None:
         self.query_one(DetailPane).reveal(self.app.size.width >= WIDE_ENOUGH_FOR_DETAILS)
         self.query_one("#instances", RowTable).focus()
-        self.load()
+        self._fleet_page(FleetPage(self._generation))  # the pages read while the widgets were built
         if self.ecs_app.live_refresh:
             self.set_interval(POLL_SECONDS, self.poll_refresh)
 
@@ -225,6 +232,7 @@ class BrowseScreen(AppScreen[None]):
                 client,
                 lambda page: self._page_read(generation, page, stream),
                 instance_filters=self._api_filters,
+                known=None if stream else (self._instances_by_id, self._disks_by_id),
             )
             self.post_message(FleetLoaded(instances, disks, False))
         except ThrottledError:
@@ -237,10 +245,17 @@ class BrowseScreen(AppScreen[None]):
         if generation != self._generation:
             return False
         if stream:
+            with_region = self.all_regions
+            rows = [instance_row(i, None, with_region=with_region) for i in page.instances]
+            more_rows = disk_rows(page.disks, marked=self.marked, with_instance=True)
+            index = disks_by_instance(page.disks)
             with self._pending_lock:
                 pending = self._pending
                 pending.instances.extend(page.instances)
                 pending.disks.extend(page.disks)
+                pending.instance_rows.extend(rows)
+                pending.disk_rows.extend(more_rows)
+                merge_disk_index(pending.disk_index, index)
                 pending.pages_read, pending.pages_total = page.pages_read, page.pages_total
                 wake, pending.posted = not pending.posted, True
             if wake:
@@ -249,23 +264,25 @@ class BrowseScreen(AppScreen[None]):
 
     @on(FleetPage)
     def _fleet_page(self, message: FleetPage) -> None:
+        if message.generation != self._generation or not self._reading:
+            return  # an older read's, or the read ended (FleetLoaded brought everything)
         with self._pending_lock:
-            pending, self._pending = self._pending, _PendingPages()
-        if message.generation != self._generation:
-            return
+            pending = self._pending
+            if not pending.pages_read:
+                return  # already shown (on_mount takes the pages read while the widgets were built)
+            # The pages that come meanwhile wait for the next frame: the rows shown get painted first.
+            self._pending = _PendingPages(posted=True)
         self._pages_read, self._pages_total = pending.pages_read, pending.pages_total
         first = not self.loaded
         if pending.instances:
             self._streamed_instances.extend(pending.instances)
             self._instances_by_id.update((i.instance_id, i) for i in pending.instances)
-            self._instance_rows.extend(
-                instance_row(i, None, with_region=self.all_regions) for i in pending.instances
-            )
+            self._instance_rows.extend(pending.instance_rows)
         if pending.disks:
             self._streamed_disks.extend(pending.disks)
             self._disks_by_id.update((d.disk_id, d) for d in pending.disks)
-            index_disks(self._disks_by_instance, pending.disks)
-            self._disk_rows.extend(disk_rows(pending.disks, marked=self.marked, with_instance=True))
+            merge_disk_index(self._disks_by_instance, pending.disk_index)
+            self._disk_rows.extend(pending.disk_rows)
         if first:  # the first page: the operator can move, filter and check from now on
             self.instances, self.disks = self._streamed_instances, self._streamed_disks
             self.loaded = True
@@ -276,10 +293,22 @@ class BrowseScreen(AppScreen[None]):
             if pending.disks and self.view == "instances":
                 self._show_instance_disks()  # the instance's disks as they come
             self._update_status_only()
+        self.call_after_refresh(self._next_pages, message.generation)
+
+    def _next_pages(self, generation: int) -> None:
+        """After a frame: show the pages that came meanwhile, or let the reading thread wake the screen."""
+        with self._pending_lock:
+            waiting = bool(self._pending.pages_read)
+            if not waiting:
+                self._pending.posted = False
+        if waiting:
+            self._fleet_page(FleetPage(generation))
 
     @on(FleetLoaded)
     def _fleet_loaded(self, message: FleetLoaded) -> None:
         self._reading = False
+        with self._pending_lock:  # pages still waiting for a frame: this brings them too
+            self._pending = _PendingPages()
         # A streamed read showed its pages in the API's order: the sorted rows start at the top unless
         # the operator moved the cursor meanwhile.
         table = self.query_one("#instances" if self.view == "instances" else "#all-disks", RowTable)
@@ -287,6 +316,7 @@ class BrowseScreen(AppScreen[None]):
         self._pages_total = 0
         self._refresh = self._refresh.read_full(self.ecs_app.services.clock())
         self._disks_shown_for = None
+        before = self._shown_rows()
         self.instances = sorted(message.instances, key=lambda i: (i.region_id, i.name, i.instance_id))
         self.disks = sorted(message.disks, key=lambda d: (d.region_id, d.disk_id))
         self.all_regions = message.all_regions
@@ -295,8 +325,7 @@ class BrowseScreen(AppScreen[None]):
         self._disks_by_id = {d.disk_id: d for d in self.disks}
         self._disks_by_instance = disks_by_instance(self.disks)
         self.marked &= set(self._disks_by_id)
-        self._instance_rows = instance_rows(self.instances, self.disks, with_region=self.all_regions)
-        self._rebuild_disk_rows()
+        self._instance_rows, self._disk_rows = self._rows_again(before)
         if len(self._instance_rows) + len(self._disk_rows) >= LARGE_FLEET_ROWS:
             # A 10,000-instance fleet is millions of long-lived objects: every full collection walked them
             # all (0.2-0.8 s, a frozen keystroke). Freeze what is alive now, so collections see only what
@@ -308,6 +337,53 @@ class BrowseScreen(AppScreen[None]):
             self.notify(reason, title=f"{region} could not be read", severity="warning")
         self.ecs_app.fleet_changed(self.instances, self.disks)
         self.ecs_app.show_identity()
+
+    def _shown_rows(self) -> tuple[dict[str, tuple[Instance, Row]], dict[str, tuple[Disk, Row]]]:
+        """Each row shown now (instances, disks), by id, with the object it was built from."""
+        if not self.loaded:
+            return {}, {}
+        instances: dict[str, tuple[Instance, Row]] = {}
+        for row in self._instance_rows:
+            instance = self._instances_by_id.get(row.key)
+            if instance is not None:
+                instances[row.key] = (instance, row)
+        disks: dict[str, tuple[Disk, Row]] = {}
+        for row in self._disk_rows:
+            disk = self._disks_by_id.get(row.key)
+            if disk is not None:
+                disks[row.key] = (disk, row)
+        return instances, disks
+
+    def _rows_again(
+        self, before: tuple[dict[str, tuple[Instance, Row]], dict[str, tuple[Disk, Row]]]
+    ) -> tuple[list[Row], list[Row]]:
+        """The rows of both views for the listing now; a row whose object is the one it was built from (a
+        read again kept what did not change) and whose disk count or mark is the same is kept, not built
+        again: a refresh of a large region holds one set of rows."""
+        counts = disk_counts(self.disks)
+        width = len(instance_columns(with_region=self.all_regions))
+        instances: list[Row] = []
+        for instance in self.instances:
+            old = before[0].get(instance.instance_id)
+            count = counts.get(instance.instance_id, 0)
+            if (
+                old is not None
+                and old[0] is instance
+                and old[1].fields.get("disks") == str(count)
+                and len(old[1].cells) == width
+            ):
+                instances.append(old[1])
+            else:
+                instances.append(instance_row(instance, count, with_region=self.all_regions))
+        disks: list[Row] = []
+        for disk in self.disks:
+            kept = before[1].get(disk.disk_id)
+            marked = disk.disk_id in self.marked
+            if kept is not None and kept[0] is disk and kept[1].cells[0].startswith(MARK) == marked:
+                disks.append(kept[1])
+            else:
+                disks.append(disk_row(disk, marked=marked, with_instance=True))
+        return instances, disks
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
