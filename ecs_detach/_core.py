@@ -32,7 +32,7 @@ from ecs_detach.errors import (
     TransportError,
     error_for,
 )
-from ecs_detach.models import Disk, Instance, Region, unwrap
+from ecs_detach.models import Disk, Instance, Region, SnapshotCreated, unwrap
 from ecs_detach.retry import RetryDecision, RetryPolicy, decide, parse_retry_after
 
 if TYPE_CHECKING:
@@ -66,8 +66,10 @@ ACTION_TIMEOUTS: dict[str, float] = {
     "StartInstance": 46.0,
     "DetachDisk": 17.0,
     "AttachDisk": 36.0,
+    "CreateSnapshot": 20.0,
+    "DescribeSnapshots": 10.0,
 }
-MUTATING_ACTIONS = frozenset({"StopInstance", "StartInstance", "DetachDisk", "AttachDisk"})
+MUTATING_ACTIONS = frozenset({"StopInstance", "StartInstance", "DetachDisk", "AttachDisk", "CreateSnapshot"})
 _READ_PREFIXES = ("Describe", "List", "Get", "Query", "Check")
 _SECRET_PARAMS = frozenset({"Password", "SecurityToken", "AccessKeySecret"})
 MAX_IDS_PER_CALL = 100
@@ -675,8 +677,34 @@ class BaseEcsClient:
         )
 
     @staticmethod
+    def _no_snapshot(snapshot_id: str) -> NotFoundError:
+        return NotFoundError(
+            "InvalidSnapshotId.NotFound",
+            f"The specified snapshot does not exist. ({snapshot_id})",
+            "",
+            404,
+            action="DescribeSnapshots",
+        )
+
+    @staticmethod
     def _request_id(body: Mapping[str, Any]) -> str:
         return str(body.get("RequestId", ""))
+
+    @staticmethod
+    def _snapshot_created(body: Mapping[str, Any]) -> SnapshotCreated:
+        return SnapshotCreated(str(body.get("SnapshotId", "")), str(body.get("RequestId", "")))
+
+    @staticmethod
+    def _snapshot_query(
+        disk_id: str | None, snapshot_ids: Sequence[str] | None, status: str | None, name: str | None
+    ) -> dict[str, Any]:
+        return {
+            "DiskId": disk_id,
+            "SnapshotIds": json.dumps(list(snapshot_ids)) if snapshot_ids is not None else None,
+            "Status": status,
+            "SnapshotName": name,
+            "PageSize": 100,
+        }
 
     @staticmethod
     def _stop_params(instance_id: str, force_stop: bool, stopped_mode: str | None) -> dict[str, Any]:

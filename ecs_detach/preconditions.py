@@ -113,6 +113,7 @@ class Durations:
     attach: float = 60.0
     stop: float = 30.0
     start: float = 30.0
+    snapshot: float = 300.0  # CreateSnapshot to accomplished: minutes for a large disk (a first snapshot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,7 @@ class DetachOptions:
     force_stop: bool = False
     stopped_mode: str | None = None  # "StopCharging" | "KeepCharging" | None (the account's default)
     restart: bool = False
+    snapshot: bool = False  # CreateSnapshot of the disk first, accomplished before the detach (billed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1140,6 +1142,7 @@ def facts_from_fleet(fleet: Mapping[str, Any]) -> PlatformFacts:
             attach=seconds("AttachDisk", defaults.attach),
             stop=seconds("StopInstance", defaults.stop),
             start=seconds("StartInstance", defaults.start),
+            snapshot=seconds("CreateSnapshot", defaults.snapshot),
         ),
     )
     facts = base.with_detaching_counts(disks)

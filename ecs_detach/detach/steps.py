@@ -21,6 +21,7 @@ __all__ = [
     "api_bool",
     "detach_params",
     "flag",
+    "snapshot_params",
     "start_params",
     "stop_params",
 ]
@@ -35,6 +36,8 @@ class StepKind(StrEnum):
     DETACH_DISK = "detach-disk"
     WAIT_DISK_DETACHED = "wait-disk-detached"
     ATTACH_DISK = "attach-disk"
+    CREATE_SNAPSHOT = "create-snapshot"
+    WAIT_SNAPSHOT = "wait-snapshot-accomplished"
     START_INSTANCE = "start-instance"
     WAIT_INSTANCE_RUNNING = "wait-instance-running"
 
@@ -56,6 +59,7 @@ MUTATING_STEPS: Mapping[StepKind, MutatingStep] = {
         MutatingStep(StepKind.DETACH_DISK, "DetachDisk", reconcile_reads_disk=True),
         MutatingStep(StepKind.ATTACH_DISK, "AttachDisk", reconcile_reads_disk=True),
         MutatingStep(StepKind.START_INSTANCE, "StartInstance", reconcile_reads_disk=False),
+        MutatingStep(StepKind.CREATE_SNAPSHOT, "CreateSnapshot", reconcile_reads_disk=True),
     )
 }
 
@@ -92,3 +96,12 @@ def detach_params(disk_id: str, instance_id: str, options: DetachOptions) -> dic
 def start_params(instance_id: str) -> dict[str, str]:
     """StartInstance's API parameters."""
     return {"InstanceId": instance_id}
+
+
+def snapshot_params(disk_id: str, instance_id: str) -> dict[str, str]:
+    """CreateSnapshot's API parameters: a name that says who took it and a description that says why."""
+    return {
+        "DiskId": disk_id,
+        "SnapshotName": f"ecs-detach-{disk_id}",
+        "Description": f"Taken by ecs-detach before detaching {disk_id} from {instance_id or 'its instance'}",
+    }
