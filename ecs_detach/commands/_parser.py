@@ -170,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     detach.add_argument(
         "--delete-with-instance", choices=("true", "false"), help="set DeleteWithInstance on the disk"
     )
+    detach.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="CreateSnapshot of the disk first and detach once it is accomplished (snapshots are billed)",
+    )
     detach.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     detach.add_argument(
         "--dry-run",
@@ -248,6 +253,10 @@ def parse_args(argv: list[str]) -> Any:
             raise UsageError(
                 f"{needs_stop[0]} only applies when stopping is allowed",
                 "Add --stop-instance (or drop the stop options).",
+            )
+        if args.snapshot and len(args.disk_ids) > 1:
+            raise UsageError(
+                "--snapshot works with one disk at a time", "Detach the disks one by one with --snapshot."
             )
         if args.no_wait and len(args.disk_ids) > 1:
             raise UsageError("--no-wait works with one disk at a time", "Drop --no-wait for a bulk detach.")

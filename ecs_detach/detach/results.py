@@ -190,6 +190,7 @@ class RunResult(Displayable):
             "remedy": self.remedy,
             "elapsed": round(self.elapsed, 3),
             "disk_status": self.disk.status if self.disk else None,
+            "snapshot_id": self.snapshot_id or None,
             "steps": [
                 {
                     "kind": s.kind,
