@@ -114,6 +114,7 @@ class MovePlan:
     options: MoveOptions
     stop_target: bool = False
     target: Instance | None = field(default=None, compare=False)
+    resumed: str = ""  # "detached" / "attached": an earlier run of this move did that half already
 
     @property
     def executable(self) -> bool:
@@ -129,7 +130,7 @@ class MovePlan:
 
     @property
     def source_instance_id(self) -> str:
-        return self.detach.instance_id
+        return self.plan.instance_id  # from the journal when an earlier run detached it already
 
     @property
     def target_instance_id(self) -> str:
@@ -433,9 +434,22 @@ def prepare_move(
         last = journal.last_detach(disk_id)  # killed between the halves: the disk names no instance now
         source_id = last[0].instance_id if last is not None else ""
     disk = read_disk(client, disk_id)
-    target = read_instance(client, options.target_instance_id)
-    target_disks = _disks_of(client, options.target_instance_id) if target is not None else []
-    checks = check_target(disk, source_id, target, target_disks, options, known)
+    target_id = options.target_instance_id
+    target = read_instance(client, target_id)
+    target_disks = _disks_of(client, target_id) if target is not None else []
+    earlier = journal.last_detach(disk_id) if journal is not None else None
+    on_target = (
+        disk is not None
+        and not disk.is_multi_attach
+        and tuple(disk.attached_instance_ids) == (target_id,)
+        and earlier is not None
+        and earlier[0].instance_id != target_id
+    )
+    if on_target and earlier is not None:  # killed after its AttachDisk: the move is done, or finishing
+        source_id = earlier[0].instance_id
+        checks: tuple[MoveCheck, ...] = ()
+    else:
+        checks = check_target(disk, source_id, target, target_disks, options, known)
     stop_target = any(c.name == "target-status" and c.status is CheckStatus.FIXABLE for c in checks)
     attach = plan_reattach(
         disk_id,
@@ -450,8 +464,10 @@ def prepare_move(
     )
     if stop_target:
         attach = replace(attach, steps=(*_stop_steps(detach, options), *attach.steps))
+    resumed = "attached" if on_target else "detached" if detach.nothing_to_do and source_id else ""
     return MovePlan(
-        plan=_combined(detach, attach, checks, options, source_id),
+        plan=_combined(detach, attach, checks, options, source_id, resumed),
+        resumed=resumed,
         detach=detach,
         attach=attach,
         checks=checks,
@@ -512,14 +528,24 @@ def _stop_steps(detach: Plan, options: MoveOptions) -> tuple[PlanStep, ...]:
 
 
 def _combined(
-    detach: Plan, attach: Plan, checks: tuple[MoveCheck, ...], options: MoveOptions, source_id: str
+    detach: Plan,
+    attach: Plan,
+    checks: tuple[MoveCheck, ...],
+    options: MoveOptions,
+    source_id: str,
+    resumed: str,
 ) -> Plan:
     target = options.target_instance_id
     failing = [c for c in checks if c.failing]
-    warnings = list(detach.warnings) + list(attach.warnings)
+    warnings = [] if resumed == "attached" else list(detach.warnings)
+    warnings += list(attach.warnings)
     refusal = ""
-    resumed = detach.nothing_to_do and bool(source_id)
-    if failing:
+    if resumed == "attached":
+        warnings.append(
+            f"Disk {detach.disk_id} is already attached to {target} (an earlier run of this move, from "
+            f"{source_id}): AttachDisk is not sent again, the move is only followed to In_use."
+        )
+    elif failing:
         first = failing[0]
         refusal = f"Target {target}: {first.sentence}" + (
             f" (the API answers {first.code})" if first.code else ""
@@ -533,16 +559,20 @@ def _combined(
         )
     elif not attach.executable:
         refusal = f"Target {target}: {attach.refusal}"
-    if resumed:
+    if resumed == "detached":
         warnings.insert(
             0,
             f"Disk {detach.disk_id} is already detached from {source_id} (an earlier run): only the attach "
             "to the target is left.",
         )
-    warnings.append(
-        f"Between the two halves disk {detach.disk_id} is attached nowhere (Available); if the attach "
-        f"fails it stays Available, and the result says how to attach it to {target} or back to "
-        f"{source_id or 'its source'}."
+    warnings += (
+        []
+        if resumed == "attached"
+        else [
+            f"Between the two halves disk {detach.disk_id} is attached nowhere (Available); if the attach "
+            f"fails it stays Available, and the result says how to attach it to {target} or back to "
+            f"{source_id or 'its source'}."
+        ]
     )
     steps = () if resumed else detach.steps
     return Plan(
@@ -599,7 +629,7 @@ def run_move(
             Outcome.BLOCKED, f"The state changed since the plan: {again.refusal}", disk_id, target_id
         )
     detached: RunResult | None = None
-    if move.detach.executable and not again.detach.nothing_to_do:
+    if move.detach.executable and not again.detach.nothing_to_do and not again.resumed:
         detached = run(client, move.detach, **shared)
         if detached.outcome is not Outcome.DONE:
             return detached

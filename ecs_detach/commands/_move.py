@@ -117,7 +117,7 @@ def cmd_move(args: Any, console: Console) -> int:
             console.emit_json(document)
             return code
 
-        if move.detach.preconditions is not None:
+        if move.detach.preconditions is not None and not move.resumed:
             show_preconditions(console, move.detach.preconditions, only_failing=True)
         for check in move.checks:
             if check.status.value != "pass":
