@@ -134,6 +134,9 @@ class DetachWizard(Screen[None]):
                         id="keep-disk",
                         value=True,
                     )
+                with Vertical(id="snapshot-section"):
+                    yield TickBox("Snapshot the disk first (CreateSnapshot; billed)", id="snapshot")
+                    yield Label("", id="snapshot-hint", classes="hint")
                 yield Static("", id="no-plan")
                 yield Label("Plan", classes="section-title", id="plan-title")
                 yield Static("", id="plan")
@@ -153,6 +156,7 @@ class DetachWizard(Screen[None]):
             "#fix-section",
             "#restart-section",
             "#dwi-section",
+            "#snapshot-section",
             "#plan-title",
             "#plan",
             "#commands-title",
@@ -243,6 +247,11 @@ class DetachWizard(Screen[None]):
         earlier.update(plain(f"Instance {pre.instance_id} was stopped by an earlier run"))
         dwi_matters = pre.is_system_disk and not (disk is not None and disk.is_multi_attach)
         self.query_one("#dwi-section").display = dwi_matters and not self.check_only
+        offer = not self.check_only and pre.verdict in (Verdict.READY, Verdict.FIXABLE)
+        self.query_one("#snapshot-section").display = offer
+        hint = "Suggested: this is the system disk." if pre.is_system_disk else ""
+        self.query_one("#snapshot-hint", Label).update(hint)
+        self.query_one("#snapshot-hint").display = bool(hint)
         self._show_plan(plan)
 
     # --- options and plan
@@ -260,6 +269,7 @@ class DetachWizard(Screen[None]):
             force_stop=self.query_one("#force-stop", Checkbox).value,
             stopped_mode=mode or None,
             restart=self.query_one("#restart", Checkbox).value,
+            snapshot=self.query_one("#snapshot", Checkbox).value,
         )
         if pre is not None:
             options = effective_options(options, pre, keep_disk=keep)
