@@ -34,6 +34,8 @@ AT_BOTH_SIZES = (
     "confirm-typed-id",
     "job-progress",
     "bulk-preflight",
+    "wizard-snapshot",
+    "move-plan",
 )
 README_ONLY = ("main", "journal")
 """The README's other pictures, at the size the README shows."""
