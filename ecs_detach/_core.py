@@ -20,6 +20,7 @@ from urllib.parse import quote, quote_plus
 
 import orjson
 
+from ecs_detach.actions import MUTATING, MUTATING_ACTIONS
 from ecs_detach.credentials import Credentials, CredentialSource, mask_key_id
 from ecs_detach.endpoints import endpoint_password, mask_endpoint, resolve_endpoint
 from ecs_detach.errors import (
@@ -62,14 +63,9 @@ ACTION_TIMEOUTS: dict[str, float] = {
     "DescribeInstances": 10.0,
     "DescribeInstanceAttribute": 10.0,
     "DescribeDisks": 19.0,
-    "StopInstance": 27.0,
-    "StartInstance": 46.0,
-    "DetachDisk": 17.0,
-    "AttachDisk": 36.0,
-    "CreateSnapshot": 20.0,
     "DescribeSnapshots": 10.0,
+    **{action.name: action.timeout for action in MUTATING.values()},
 }
-MUTATING_ACTIONS = frozenset({"StopInstance", "StartInstance", "DetachDisk", "AttachDisk", "CreateSnapshot"})
 _READ_PREFIXES = ("Describe", "List", "Get", "Query", "Check")
 _SECRET_PARAMS = frozenset({"Password", "SecurityToken", "AccessKeySecret"})
 MAX_IDS_PER_CALL = 100

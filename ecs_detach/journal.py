@@ -42,16 +42,9 @@ try:
 except ImportError:  # pragma: no cover - Windows: appends and reconciling go unlocked across processes
     fcntl = None  # type: ignore[assignment]
 
+from ecs_detach.actions import MUTATING, Result, judge
 from ecs_detach.errors import EcsError, NotFoundError
 from ecs_detach.models import (
-    DISK_ATTACHING,
-    DISK_AVAILABLE,
-    DISK_DETACHING,
-    DISK_IN_USE,
-    INSTANCE_RUNNING,
-    INSTANCE_STARTING,
-    INSTANCE_STOPPED,
-    INSTANCE_STOPPING,
     Disk,
     Instance,
 )
@@ -75,17 +68,6 @@ __all__ = [
 INTENT = "intent"
 OUTCOME = "outcome"
 FORMAT_VERSION = 1
-
-
-class Result:
-    """The `result` of an outcome record."""
-
-    OK = "ok"  # the API accepted the call
-    ERROR = "error"  # the API refused the call (code says why); nothing changed
-    UNKNOWN = "unknown"  # no answer: the call may or may not have been applied
-    WENT_THROUGH = "went-through"  # reconciled: the live state shows the call was applied
-    DID_NOT_HAPPEN = "did-not-happen"  # reconciled: the live state shows it was not
-    IN_PROGRESS = "in-progress"  # reconciled: applied, the transition is still under way
 
 
 class JournalWarning(UserWarning):
@@ -598,8 +580,9 @@ class Journal:
 
 
 def read_for_reconcile(reader: StateReader, intent: JournalRecord) -> tuple[Disk | None, Instance | None]:
-    """What settling `intent` reads: its disk (if it names one) and, for StopInstance / StartInstance, its
-    instance; None for one that is not found. Any other read error is raised."""
+    """What settling `intent` reads: its disk (if it names one) and, for an action whose judging reads it
+    (StopInstance, StartInstance: `actions.MUTATING`), its instance; None for one that is not found. Any other
+    read error is raised."""
     disk: Disk | None = None
     instance: Instance | None = None
     if intent.disk_id:
@@ -607,7 +590,8 @@ def read_for_reconcile(reader: StateReader, intent: JournalRecord) -> tuple[Disk
             disk = reader.get_disk(intent.disk_id)
         except NotFoundError:
             disk = None
-    if intent.instance_id and intent.action in ("StopInstance", "StartInstance"):
+    known = MUTATING.get(intent.action)
+    if intent.instance_id and known is not None and known.reads_instance:
         try:
             instance = reader.get_instance(intent.instance_id)
         except NotFoundError:
@@ -658,54 +642,4 @@ def _reader_for(client: StateReader, region: str) -> StateReader:
 
 def classify(intent: JournalRecord, disk: Disk | None, instance: Instance | None) -> tuple[str, str]:
     """Did the call `intent` records take effect, judging by the live state? (result, sentence)."""
-    action, d_id, i_id = intent.action, intent.disk_id, intent.instance_id
-    if action == "DetachDisk":
-        if disk is None:
-            return (
-                Result.UNKNOWN,
-                f"Disk {d_id} no longer exists; whether the detach went through is unknown.",
-            )
-        attached = i_id in disk.attached_instance_ids
-        if disk.status == DISK_DETACHING and attached:
-            return Result.IN_PROGRESS, f"Disk {d_id} is Detaching from {i_id}: the detach went through."
-        if not attached:
-            return (
-                Result.WENT_THROUGH,
-                f"Disk {d_id} is no longer attached to {i_id}: the detach went through.",
-            )
-        if disk.status == DISK_IN_USE:
-            return Result.DID_NOT_HAPPEN, f"Disk {d_id} is still In_use on {i_id}: the detach did not happen."
-        return Result.UNKNOWN, f"Disk {d_id} is {disk.status} on {i_id}; the detach's outcome is unknown."
-    if action == "AttachDisk":
-        if disk is None:
-            return (
-                Result.UNKNOWN,
-                f"Disk {d_id} no longer exists; whether the attach went through is unknown.",
-            )
-        attached = i_id in disk.attached_instance_ids
-        if attached and disk.status == DISK_ATTACHING:
-            return Result.IN_PROGRESS, f"Disk {d_id} is Attaching to {i_id}: the attach went through."
-        if attached:
-            return Result.WENT_THROUGH, f"Disk {d_id} is attached to {i_id}: the attach went through."
-        if disk.status == DISK_AVAILABLE:
-            return Result.DID_NOT_HAPPEN, f"Disk {d_id} is Available: the attach did not happen."
-        return Result.UNKNOWN, f"Disk {d_id} is {disk.status}; the attach's outcome is unknown."
-    if action in ("StopInstance", "StartInstance"):
-        if instance is None:
-            return Result.UNKNOWN, f"Instance {i_id} no longer exists; the outcome is unknown."
-        status = instance.status
-        stopping = action == "StopInstance"
-        done, moving, before = (
-            (INSTANCE_STOPPED, INSTANCE_STOPPING, INSTANCE_RUNNING)
-            if stopping
-            else (INSTANCE_RUNNING, INSTANCE_STARTING, INSTANCE_STOPPED)
-        )
-        verb = "stop" if stopping else "start"
-        if status == moving:
-            return Result.IN_PROGRESS, f"Instance {i_id} is {status}: the {verb} went through."
-        if status == done:
-            return Result.WENT_THROUGH, f"Instance {i_id} is {status}: the {verb} went through."
-        if status == before:
-            return Result.DID_NOT_HAPPEN, f"Instance {i_id} is still {status}: the {verb} did not happen."
-        return Result.UNKNOWN, f"Instance {i_id} is {status}; the {verb}'s outcome is unknown."
-    return Result.UNKNOWN, f"{action}: no rule to reconcile it; check the resource by hand."
+    return judge(intent.action, intent.disk_id, intent.instance_id, disk, instance)

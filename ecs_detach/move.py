@@ -21,7 +21,8 @@ from typing import Any
 
 from ecs_detach.detach.facts import FactsSource, facts_now
 from ecs_detach.detach.power import stop_for_detach
-from ecs_detach.detach.reads import aliyun_target, prepare, read_disk, read_instance
+from ecs_detach.detach.prepare import prepare
+from ecs_detach.detach.reads import aliyun_target, read_disk, read_instance
 from ecs_detach.detach.results import CancelToken, Outcome, ProgressEvent, RunResult, WorkflowClient
 from ecs_detach.detach.run import run
 from ecs_detach.detach.runner import Runner, RunStopped, durations_of

@@ -79,6 +79,9 @@ class Verdict(StrEnum):
 
 
 class FixKind(StrEnum):
+    """A rung of the fix ladder, in the order the ladder climbs it (each one's plan steps and executor:
+    `ecs_detach.detach.fixes.FIXES`)."""
+
     WAIT_DISK = "wait-disk"  # the disk is Attaching: wait until it is In_use
     WAIT_INSTANCE = "wait-instance"  # the instance is Starting/Stopping/Pending: wait until it settles
     STOP_INSTANCE = "stop-instance"  # StopInstance, then wait until Stopped
@@ -382,12 +385,7 @@ def _conclude(
     )
 
 
-_FIX_RANK = {
-    FixKind.WAIT_DISK: 0,
-    FixKind.WAIT_INSTANCE: 1,
-    FixKind.STOP_INSTANCE: 2,
-    FixKind.WAIT_DETACHES: 3,
-}
+_FIX_RANK = {kind: rank for rank, kind in enumerate(FixKind)}  # the ladder climbs in FixKind's order
 
 
 def _fix_order(fix: FixStep) -> int:

@@ -20,8 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ecs_detach", "tui")
 MAX_FUNCTION_LINES = 120
@@ -35,9 +33,7 @@ DETACH_STACK = (
 )
 FACES = ("ecs_detach.cli", "ecs_detach.commands", "ecs_detach.notebook", "tui")
 # Functions over the limit in files another helper owns right now; each is to be split by its owner.
-LONG_FUNCTIONS_OWNED_ELSEWHERE = {
-    ("ecs_detach/emulator/fleet.py", "_normalize_disk"),  # the emulator (issue 14 works in it)
-}
+LONG_FUNCTIONS_OWNED_ELSEWHERE: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)
@@ -219,9 +215,9 @@ def test_no_function_over_120_lines() -> None:
     assert long == [], "split these functions (path, name, lines)"
 
 
-@pytest.mark.parametrize("owned", sorted(LONG_FUNCTIONS_OWNED_ELSEWHERE))
-def test_the_exemptions_are_still_needed(owned: tuple[str, str]) -> None:
-    assert owned in {(path, name) for path, name, _ in _long_functions()}, "the function was split: drop it"
+def test_the_exemptions_are_still_needed() -> None:
+    split = LONG_FUNCTIONS_OWNED_ELSEWHERE - {(path, name) for path, name, _ in _long_functions()}
+    assert split == set(), "these functions were split: drop their exemptions"
 
 
 MUTATING_CALLS = ("stop_instance", "start_instance", "detach_disk", "attach_disk")
@@ -238,3 +234,50 @@ def test_the_detach_stack_makes_mutating_calls_only_through_send() -> None:
             if isinstance(called, ast.Attribute) and called.attr in MUTATING_CALLS:
                 offences.append(f"{module} (line {node.lineno}) calls .{called.attr}()")
     assert offences == []
+
+
+def test_every_fix_kind_is_one_spec_in_ladder_order() -> None:
+    from ecs_detach.detach.fixes import FIXES
+    from ecs_detach.preconditions import FixKind
+
+    assert list(FIXES) == list(FixKind)
+    assert all(spec.kind is kind for kind, spec in FIXES.items())
+
+
+def test_nothing_branches_on_a_fix_kind() -> None:
+    """The fix ladder is written once (`detach/fixes.py`): an `if` (or a `match`) over a FixKind elsewhere
+    would be a second copy of it, which a new fix kind would have to be added to."""
+    offences = []
+    for module, path in SOURCES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            tests: list[ast.AST] = []
+            if isinstance(node, (ast.If, ast.IfExp, ast.While)):
+                tests.append(node.test)
+            elif isinstance(node, ast.Match):
+                tests.extend(case.pattern for case in node.cases)
+            if any("FixKind." in ast.unparse(test) for test in tests):
+                offences.append(f"{module} (line {node.lineno})")
+    assert offences == []
+
+
+def test_the_mutating_actions_are_named_once() -> None:
+    """`ecs_detach.actions.MUTATING` is the table: the client core and the step kinds derive from it."""
+    from ecs_detach import _core
+    from ecs_detach.actions import MUTATING, MUTATING_ACTIONS
+    from ecs_detach.detach.steps import MUTATING_STEPS
+
+    assert _core.MUTATING_ACTIONS is MUTATING_ACTIONS
+    assert {step.action for step in MUTATING_STEPS.values()} == set(MUTATING_ACTIONS)
+    assert all(_core.ACTION_TIMEOUTS[name] == action.timeout for name, action in MUTATING.items())
+
+
+def test_the_emulator_and_the_client_agree_on_what_mutates() -> None:
+    """The emulator (the server) keeps its own table; every action the client calls a mutation is one the
+    emulator serves as one, and the client's guard (`is_mutating`) holds back every mutation it serves."""
+    from ecs_detach._core import MUTATING_ACTIONS, is_mutating
+    from ecs_detach.emulator.backend import MUTATING_ACTIONS as SERVED_MUTATING
+    from ecs_detach.emulator.backend import READ_ACTIONS as SERVED_READS
+
+    assert MUTATING_ACTIONS <= SERVED_MUTATING
+    assert [action for action in sorted(SERVED_MUTATING) if not is_mutating(action)] == []
+    assert [action for action in sorted(SERVED_READS) if is_mutating(action)] == []

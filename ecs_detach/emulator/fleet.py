@@ -751,6 +751,32 @@ def _normalize_disk(
         if key in item and not isinstance(item[key], str):
             raise FleetError(f"{where}.{key}: expected a string, got {_kind(item[key])}")
 
+    disk_type, category, multi_attach, charge = _disk_kind(item, where)
+    is_multi = multi_attach == "Enabled"
+    attachments = _disk_attachments(item, where, instances, is_multi)
+    owner_instance, region_id, zone_id = _disk_place(
+        item, where, attachments, instances, regions, default_region
+    )
+    status = _disk_status(item, where, attachments)
+    _assign_devices(attachments, devices, disk_type, where)
+    return _disk_record(
+        item,
+        where,
+        disk_id=disk_id,
+        disk_type=disk_type,
+        category=category,
+        multi_attach=multi_attach,
+        charge=charge,
+        attachments=attachments,
+        owner_instance=owner_instance,
+        region_id=region_id,
+        zone_id=zone_id,
+        status=status,
+    )
+
+
+def _disk_kind(item: Mapping[str, Any], where: str) -> tuple[str, str, str, str]:
+    """A disk's Type, Category, MultiAttach and DiskChargeType, checked (defaults filled in)."""
     disk_type = item.get("Type", "data")
     if disk_type not in DISK_TYPES:
         raise FleetError(f"{where}.Type: expected 'system' or 'data', got {disk_type!r}")
@@ -762,14 +788,19 @@ def _normalize_disk(
     multi_attach = item.get("MultiAttach", "Disabled")
     if multi_attach not in MULTI_ATTACH_VALUES:
         raise FleetError(f"{where}.MultiAttach: expected 'Enabled' or 'Disabled', got {multi_attach!r}")
-    is_multi = multi_attach == "Enabled"
-    if is_multi and disk_type == "system":
+    if multi_attach == "Enabled" and disk_type == "system":
         raise FleetError(f"{where}: a multi-attach disk cannot be a system disk")
     charge = item.get("DiskChargeType", "PostPaid")
     if charge not in CHARGE_TYPES:
         raise FleetError(f"{where}.DiskChargeType: expected PrePaid or PostPaid, got {charge!r}")
+    return disk_type, category, multi_attach, charge
 
-    # Attachments: from InstanceId/Device (a plain disk) or the Attachments list (a multi-attach disk).
+
+def _disk_attachments(
+    item: Mapping[str, Any], where: str, instances: Mapping[str, Mapping[str, Any]], is_multi: bool
+) -> list[dict[str, str]]:
+    """A disk's attachments: from InstanceId/Device (a plain disk) or the Attachments list (a multi-attach
+    disk), each to an instance of the fleet, at most once."""
     attachments = []
     for index, raw_attachment in enumerate(
         _unwrap(item.get("Attachments"), "Attachment", f"{where}.Attachments")
@@ -807,7 +838,18 @@ def _normalize_disk(
         if owner in seen_ids:
             raise FleetError(f"{where}: attached to {owner} twice")
         seen_ids.add(owner)
+    return attachments
 
+
+def _disk_place(
+    item: Mapping[str, Any],
+    where: str,
+    attachments: list[dict[str, str]],
+    instances: Mapping[str, Mapping[str, Any]],
+    regions: Mapping[str, Any],
+    default_region: str,
+) -> tuple[Mapping[str, Any] | None, str, str]:
+    """The instance a disk is (first) attached to, and the disk's region and zone (its instances' zone)."""
     owner_instance = instances[attachments[0]["InstanceId"]] if attachments else None
     zone_id = item.get("ZoneId") or (owner_instance["ZoneId"] if owner_instance else None)
     region_id = (
@@ -830,7 +872,10 @@ def _normalize_disk(
                 f"is in {owner['ZoneId']}; "
                 "a disk attaches only to instances of its own zone"
             )
+    return owner_instance, region_id, zone_id
 
+
+def _disk_status(item: Mapping[str, Any], where: str, attachments: list[dict[str, str]]) -> str:
     status = item.get("Status") or ("In_use" if attachments else "Available")
     if status not in DISK_STATUSES:
         raise FleetError(f"{where}.Status: {status!r} is not a disk status ({', '.join(DISK_STATUSES)})")
@@ -841,7 +886,13 @@ def _normalize_disk(
             f"{where}: Status Available but attached to {attachments[0]['InstanceId']}; "
             "use In_use, or drop the InstanceId"
         )
+    return status
 
+
+def _assign_devices(
+    attachments: list[dict[str, str]], devices: dict[str, set[str]], disk_type: str, where: str
+) -> None:
+    """Give each attachment a device name free on its instance (and an attach time), marking it used."""
     for attachment in attachments:
         used = devices.setdefault(attachment["InstanceId"], set())
         if not attachment["Device"]:
@@ -854,6 +905,24 @@ def _normalize_disk(
         if not attachment["AttachedTime"]:
             attachment["AttachedTime"] = DEFAULT_TIME
 
+
+def _disk_record(
+    item: Mapping[str, Any],
+    where: str,
+    *,
+    disk_id: str,
+    disk_type: str,
+    category: str,
+    multi_attach: str,
+    charge: str,
+    attachments: list[dict[str, str]],
+    owner_instance: Mapping[str, Any] | None,
+    region_id: str,
+    zone_id: str,
+    status: str,
+) -> dict[str, Any]:
+    """The disk as the emulator keeps it: every field the API shows, defaults under the fleet's values."""
+    is_multi = multi_attach == "Enabled"
     size = _int_field(item, "Size", 40 if disk_type == "system" else 100, where)
     if size < 1:
         raise FleetError(f"{where}.Size: expected a positive size in GiB, got {size}")
