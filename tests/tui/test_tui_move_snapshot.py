@@ -113,3 +113,28 @@ async def test_a_target_in_another_zone_is_refused_on_screen(
         assert "✗ blocked" in text and "ResourcesNotInSameZone" in text
         assert app.screen.query_one("#go").disabled
         assert [r for r in emulator.requests if r["action"] in ("DetachDisk", "AttachDisk")] == []
+
+
+async def test_the_undo_screen_names_the_snapshot_taken_first(
+    make_app: Callable[..., EcsDetachApp], emulator: Emulator
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "web-01", "d-web-01-data")
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.click("#snapshot")
+        await settle(pilot)
+        await pilot.click("#go")
+        await settle(pilot)
+        await pilot.press("tab", "enter")
+        await settle(pilot, 8)
+        (job,) = app.jobs.jobs
+        assert job.succeeded, job.message
+        snapshot_id = emulator.state()["Emulator"]["Snapshots"][0]["SnapshotId"]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert f"A snapshot was taken first: {snapshot_id}" in screen_text(app)

@@ -149,6 +149,9 @@ class UndoScreen(Screen[None]):
             f" (profile {record.profile or '-'}, region {record.region or '-'}).",
             f"Disk {disk.disk_id} is now {status_text(disk.status)}.",
         ]
+        snapshot_id = record.context.get("snapshot_id")
+        if snapshot_id:
+            lines.insert(1, f"A snapshot was taken first: {snapshot_id} (accomplished before the detach).")
         ready = disk.status == DISK_AVAILABLE and not disk.attached_instance_ids
         if not ready:
             lines.append(
