@@ -35,7 +35,7 @@ async def test_the_wizard_takes_a_snapshot_first_when_asked(
         wizard = app.screen
         assert isinstance(wizard, DetachWizard)
         assert "Snapshot the disk first" in screen_text(app)
-        assert "Suggested: this is the system disk." not in screen_text(app)
+        assert "suggested for a system disk" not in screen_text(app)
         await pilot.click("#snapshot")
         await settle(pilot)
         assert wizard.plan is not None and wizard.plan.calls == ("CreateSnapshot", "DetachDisk")
@@ -64,7 +64,7 @@ async def test_the_wizard_suggests_a_snapshot_for_a_system_disk(
         await go_to_disk(pilot, "web-01", "d-web-01-sys")
         await pilot.press("d")
         await settle(pilot)
-        assert "Suggested: this is the system disk." in screen_text(app)
+        assert "Snapshot first (suggested for a system disk; billed)" in screen_text(app)
 
 
 async def test_m_picks_a_target_and_moves_the_disk(

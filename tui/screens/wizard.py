@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 STOPPED_MODES = ("", "KeepCharging", "StopCharging")
 
 
+SNAPSHOT_LABEL = "Snapshot the disk first (CreateSnapshot; billed)"
+SNAPSHOT_SUGGESTED = "Snapshot first (suggested for a system disk; billed)"
+
+
 @dataclass
 class Planned(Message):
     """Fresh preconditions and the plan for the wizard's disk (read just now, with the journal)."""
@@ -135,8 +139,7 @@ class DetachWizard(Screen[None]):
                         value=True,
                     )
                 with Vertical(id="snapshot-section"):
-                    yield TickBox("Snapshot the disk first (CreateSnapshot; billed)", id="snapshot")
-                    yield Label("", id="snapshot-hint", classes="hint")
+                    yield TickBox(SNAPSHOT_LABEL, id="snapshot")
                 yield Static("", id="no-plan")
                 yield Label("Plan", classes="section-title", id="plan-title")
                 yield Static("", id="plan")
@@ -249,9 +252,9 @@ class DetachWizard(Screen[None]):
         self.query_one("#dwi-section").display = dwi_matters and not self.check_only
         offer = not self.check_only and pre.verdict in (Verdict.READY, Verdict.FIXABLE)
         self.query_one("#snapshot-section").display = offer
-        hint = "Suggested: this is the system disk." if pre.is_system_disk else ""
-        self.query_one("#snapshot-hint", Label).update(hint)
-        self.query_one("#snapshot-hint").display = bool(hint)
+        # One line, so the steps stay in sight at 80x24; suggested for a system disk.
+        label = SNAPSHOT_SUGGESTED if pre.is_system_disk else SNAPSHOT_LABEL
+        self.query_one("#snapshot", Checkbox).label = label
         self._show_plan(plan)
 
     # --- options and plan
