@@ -33,7 +33,7 @@ from ecs_detach.errors import (
     TransportError,
     error_for,
 )
-from ecs_detach.models import Disk, Instance, Region, unwrap
+from ecs_detach.models import Disk, Instance, Region, SnapshotCreated, unwrap
 from ecs_detach.retry import RetryDecision, RetryPolicy, decide, parse_retry_after
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ ACTION_TIMEOUTS: dict[str, float] = {
     "DescribeInstances": 10.0,
     "DescribeInstanceAttribute": 10.0,
     "DescribeDisks": 19.0,
+    "DescribeSnapshots": 10.0,
     **{action.name: action.timeout for action in MUTATING.values()},
 }
 _READ_PREFIXES = ("Describe", "List", "Get", "Query", "Check")
@@ -672,8 +673,34 @@ class BaseEcsClient:
         )
 
     @staticmethod
+    def _no_snapshot(snapshot_id: str) -> NotFoundError:
+        return NotFoundError(
+            "InvalidSnapshotId.NotFound",
+            f"The specified snapshot does not exist. ({snapshot_id})",
+            "",
+            404,
+            action="DescribeSnapshots",
+        )
+
+    @staticmethod
     def _request_id(body: Mapping[str, Any]) -> str:
         return str(body.get("RequestId", ""))
+
+    @staticmethod
+    def _snapshot_created(body: Mapping[str, Any]) -> SnapshotCreated:
+        return SnapshotCreated(str(body.get("SnapshotId", "")), str(body.get("RequestId", "")))
+
+    @staticmethod
+    def _snapshot_query(
+        disk_id: str | None, snapshot_ids: Sequence[str] | None, status: str | None, name: str | None
+    ) -> dict[str, Any]:
+        return {
+            "DiskId": disk_id,
+            "SnapshotIds": json.dumps(list(snapshot_ids)) if snapshot_ids is not None else None,
+            "Status": status,
+            "SnapshotName": name,
+            "PageSize": 100,
+        }
 
     @staticmethod
     def _stop_params(instance_id: str, force_stop: bool, stopped_mode: str | None) -> dict[str, Any]:

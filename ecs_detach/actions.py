@@ -81,6 +81,18 @@ def _judge_attach(d_id: str, i_id: str, disk: Disk | None, _: Instance | None) -
     return Result.UNKNOWN, f"Disk {d_id} is {disk.status}; the attach's outcome is unknown."
 
 
+def _judge_snapshot(d_id: str, _: str, disk: Disk | None, __: Instance | None) -> tuple[str, str]:
+    """A disk's state does not show its snapshots: the run settles a lost CreateSnapshot by reading them
+    (`detach.snapshot_run`); reconciling on start leaves it to the operator."""
+    if disk is None:
+        return Result.UNKNOWN, f"Disk {d_id} no longer exists; whether its snapshot was taken is unknown."
+    return (
+        Result.UNKNOWN,
+        f"Whether the snapshot of disk {d_id} was taken does not show on the disk; list its snapshots "
+        f"(aliyun ecs DescribeSnapshots --DiskId {d_id}).",
+    )
+
+
 def _power_judge(verb: str, done: str, moving: str, before: str) -> Judge:
     def judge_power(_: str, i_id: str, __: Disk | None, instance: Instance | None) -> tuple[str, str]:
         if instance is None:
@@ -116,6 +128,7 @@ MUTATING: Mapping[str, MutatingAction] = {
         ),
         MutatingAction("DetachDisk", 17.0, reads_disk=True, reads_instance=False, judge=_judge_detach),
         MutatingAction("AttachDisk", 36.0, reads_disk=True, reads_instance=False, judge=_judge_attach),
+        MutatingAction("CreateSnapshot", 20.0, reads_disk=True, reads_instance=False, judge=_judge_snapshot),
     )
 }
 MUTATING_ACTIONS = frozenset(MUTATING)

@@ -11,7 +11,7 @@ import contextlib
 import sys
 
 SCRIPTING_SUBCOMMANDS = frozenset(
-    {"instances", "disks", "check", "detach", "attach", "journal", "snapshot-fleet"}
+    {"instances", "disks", "check", "detach", "attach", "move", "journal", "snapshot-fleet"}
 )
 REFERENCE_SUBCOMMANDS = frozenset({"completion", "man"})
 

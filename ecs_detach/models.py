@@ -351,3 +351,50 @@ class Disk(_ApiView):
     @property
     def financially_locked(self) -> bool:
         return any(reason.lower() == "financial" for reason in self.lock_reasons)
+
+
+SNAPSHOT_PROGRESSING = "progressing"
+SNAPSHOT_ACCOMPLISHED = "accomplished"
+SNAPSHOT_FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A disk snapshot as DescribeSnapshots returns it (``Progress`` "40%" parsed to 40)."""
+
+    snapshot_id: str
+    source_disk_id: str = ""
+    status: str = ""
+    progress: int = 0
+    name: str = ""
+    source_disk_type: str = ""
+    creation_time: str = ""
+    remain_seconds: int = 0
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> Snapshot:
+        progress = _str(raw, "Progress").rstrip("%").strip()
+        return cls(
+            snapshot_id=_str(raw, "SnapshotId"),
+            source_disk_id=_str(raw, "SourceDiskId"),
+            status=_str(raw, "Status"),
+            progress=int(progress) if progress.isdigit() else 0,
+            name=_str(raw, "SnapshotName"),
+            source_disk_type=_str(raw, "SourceDiskType"),
+            creation_time=_str(raw, "CreationTime"),
+            remain_seconds=_int(raw, "RemainTime"),
+            raw=raw,
+        )
+
+    @property
+    def accomplished(self) -> bool:
+        return self.status == SNAPSHOT_ACCOMPLISHED
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotCreated:
+    """CreateSnapshot's answer: the new snapshot's id and the request id."""
+
+    snapshot_id: str
+    request_id: str

@@ -576,9 +576,11 @@ class Workbench:
         force_stop: bool = False,
         restart: bool = False,
         delete_with_instance: bool | None = None,
+        snapshot: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> Plan:
-        """Fresh preconditions and the plan to detach `disk_id` (nothing is sent).
+        """Fresh preconditions and the plan to detach `disk_id` (nothing is sent). `snapshot=True` takes a
+        snapshot of the disk first (CreateSnapshot, billed) and detaches once it is accomplished.
 
         Planned with the workbench's journal, as the CLI and the TUI plan: a detach an earlier, killed run
         left under way is followed, and an instance that run stopped is named in the warnings (left
@@ -589,6 +591,7 @@ class Workbench:
             allow_stop=allow_stop,
             force_stop=force_stop,
             restart=restart,
+            snapshot=snapshot,
         )
         return workflow.prepare(
             self.client, disk_id, opts, facts=self._facts_source(), timeout=timeout, journal=self.journal
@@ -607,7 +610,7 @@ class Workbench:
 
     def _require(self, plan: Plan, confirm: str | None, confirm_stop: str | None, verb: str) -> None:
         self._writable()
-        call = "detach" if plan.action == "detach" else "undo"
+        call = plan.action if plan.action in ("detach", "move") else "undo"
         if confirm is None or not str(confirm).strip():
             raise ConfirmationRequired(
                 f"Nothing was sent. To {verb} disk {plan.disk_id}, name it: "
@@ -754,6 +757,62 @@ class Workbench:
             progress.show("■ Interrupted: stopped waiting; the operation goes on in the cloud.")
             raise
         await asyncio.sleep(0)  # let queued progress updates land before the final line
+        return self._finish(progress, result)
+
+    def move_plan(
+        self,
+        disk_id: str,
+        to: str,
+        *,
+        allow_stop_source: bool = False,
+        restart_source: bool = False,
+        stop_target: bool = False,
+        start_target: bool = False,
+        snapshot: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> workflow.MovePlan:
+        """Both sides read and checked, and the one plan that moves `disk_id` to instance `to` (DetachDisk
+        here, AttachDisk there; nothing is sent). `move.describe()` shows the checks and the steps."""
+        options = workflow.MoveOptions(
+            target_instance_id=to,
+            allow_stop_source=allow_stop_source,
+            restart_source=restart_source,
+            stop_target=stop_target,
+            start_target=start_target,
+            snapshot=snapshot,
+        )
+        return workflow.prepare_move(
+            self.client, disk_id, options, facts=self._facts_source(), timeout=timeout, journal=self.journal
+        )
+
+    def move(
+        self,
+        move: workflow.MovePlan,
+        *,
+        confirm: str | None = None,
+        confirm_stop: str | None = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """Run a move plan once `confirm` names its disk (and `confirm_stop` the instance it stops, if any).
+        A failure between the halves leaves the disk Available, and the result says so."""
+        if not move.executable:
+            raise NotebookError(f"Nothing was sent: this move cannot run. {move.refusal}")
+        self._require(move.plan, confirm, confirm_stop, "move")
+
+        def work(token: CancelToken, report: Callable[[ProgressEvent], None]) -> RunResult:
+            return workflow.run_move(
+                self.client,
+                move,
+                journal=self.journal,
+                facts=self._facts_source(),
+                on_progress=report,
+                cancel=token,
+                clock=self._clock(),
+                sleep=self._sleep(token),
+                timeout=timeout,
+            )
+
+        result, progress = self._drive(work, f"[move {move.disk_id} to {move.target_instance_id}]")
         return self._finish(progress, result)
 
     def follow(self, disk_id: str, instance_id: str, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:

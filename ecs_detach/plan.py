@@ -12,6 +12,7 @@ from typing import Any
 
 from ecs_detach._display import Displayable
 from ecs_detach.detach.fixes import FIXES, FixPlan
+from ecs_detach.detach.snapshot import BILLING_WARNING, snapshot_refusal
 from ecs_detach.detach.steps import (
     DEFAULT_TIMEOUT,
     MUTATING_STEPS,
@@ -24,6 +25,7 @@ from ecs_detach.detach.steps import (
     api_bool,
     api_step,
     detach_params,
+    snapshot_params,
     start_params,
     wait_attachment_gone_line,
     wait_disk_line,
@@ -179,6 +181,10 @@ def plan_detach(
     if pre.verdict is Verdict.BLOCKED:
         return draft.plan(executable=False, refusal=pre.reason)
     if pre.verdict is Verdict.IN_PROGRESS:
+        if opts.snapshot:
+            draft.warnings.append(
+                f"Disk {pre.disk_id} is already detaching: no snapshot can be taken before this detach."
+            )
         draft.steps.append(draft.detached_wait())
         draft.after_earlier_stop()
         return draft.plan(executable=True)
@@ -194,8 +200,12 @@ def plan_detach(
                 "allow stopping it (--stop-instance) to go on."
             ),
         )
+    if opts.snapshot and (refusal := snapshot_refusal(pre.disk, pre.instance)[0]):
+        return draft.plan(executable=False, refusal=refusal)
     for fix in pre.fixes:
         draft.add_fix(fix.kind)
+    if opts.snapshot:
+        draft.add_snapshot()
     draft.add_detach()
     draft.add_restart()
     return draft.plan(executable=True)
@@ -305,6 +315,39 @@ class _DetachDraft:
         drawn = FIXES[kind].plan_steps(FixPlan(self.pre, self.opts, self.dur, self.timeout, self.to))
         self.steps.extend(drawn.steps)
         self.warnings.extend(drawn.warnings)
+
+    def add_snapshot(self) -> None:
+        """CreateSnapshot, then wait until it is accomplished: the disk's data is kept before it goes."""
+        disk_id, region, to = self.disk_id, self.region, self.to
+        params = snapshot_params(disk_id, self.instance_id)
+        self.steps.append(
+            api_step(
+                StepKind.CREATE_SNAPSHOT,
+                f"Snapshot disk {disk_id} first",
+                f"a snapshot of disk {disk_id}: progressing",
+                region,
+                params,
+                to,
+            )
+        )
+        limit = min(int(self.timeout), 600)
+        wait = f"--waiter expr='Snapshots.Snapshot[0].Status' to=accomplished timeout={limit}"
+        self.steps.append(
+            PlanStep(
+                StepKind.WAIT_SNAPSHOT,
+                f"Wait until the snapshot of disk {disk_id} is accomplished (progress shown)",
+                "snapshot: progressing → accomplished",
+                self.dur.snapshot,
+                aliyun_command(
+                    "DescribeSnapshots",
+                    region,
+                    {"DiskId": disk_id, "SnapshotName": params["SnapshotName"]},
+                    waiter=wait,
+                    target=to,
+                ),
+            )
+        )
+        self.warnings.append(BILLING_WARNING.format(disk_id=disk_id))
 
     def add_detach(self) -> None:
         disk_id, instance_id, opts = self.disk_id, self.instance_id, self.opts

@@ -116,6 +116,7 @@ class Durations:
     attach: float = 60.0
     stop: float = 30.0
     start: float = 30.0
+    snapshot: float = 300.0  # CreateSnapshot to accomplished: minutes for a large disk (a first snapshot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,14 @@ class PlatformFacts:
     durations: Durations = field(default_factory=Durations)
     no_ephemeral_detach_types: frozenset[str] | None = None  # types that cannot detach an ephemeral disk
     missing_base_image_disk_ids: frozenset[str] | None = None  # disks whose base image no longer exists
+    # (instance type, disk categories it cannot take): AttachDisk's InvalidInstanceType.NotSupportDiskCategory
+    unsupported_disk_categories: tuple[tuple[str, frozenset[str]], ...] | None = None
+
+    def categories_refused_by(self, instance_type: str) -> frozenset[str] | None:
+        """The disk categories `instance_type` cannot take (None: unknown, the API decides)."""
+        if self.unsupported_disk_categories is None:
+            return None
+        return dict(self.unsupported_disk_categories).get(instance_type, frozenset())
 
     def with_detaching_counts(self, disks: Collection[Disk]) -> PlatformFacts:
         """These facts with `detaching_counts` computed from `disks` (e.g. the instance's, read live).
@@ -161,6 +170,7 @@ class DetachOptions:
     force_stop: bool = False
     stopped_mode: str | None = None  # "StopCharging" | "KeepCharging" | None (the account's default)
     restart: bool = False
+    snapshot: bool = False  # CreateSnapshot of the disk first, accomplished before the detach (billed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1085,6 +1095,16 @@ def _str_field(disk: Disk, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _categories_by_type(raw: object) -> tuple[tuple[str, frozenset[str]], ...]:
+    if not isinstance(raw, Mapping):
+        return ()
+    return tuple(
+        (str(kind), frozenset(str(c) for c in categories))
+        for kind, categories in raw.items()
+        if isinstance(categories, list | tuple)
+    )
+
+
 def facts_from_fleet(fleet: Mapping[str, Any]) -> PlatformFacts:
     """PlatformFacts from a fleet file (demo mode: `emulator.state()`): its `Emulator` knobs, live counts.
 
@@ -1131,6 +1151,7 @@ def facts_from_fleet(fleet: Mapping[str, Any]) -> PlatformFacts:
         whitelist_disk_ids=ids("WhitelistRequiredDiskIds"),
         no_ephemeral_detach_types=ids("NoEphemeralDiskDetachInstanceTypes"),
         missing_base_image_disk_ids=ids("BaseImageMissingDiskIds"),
+        unsupported_disk_categories=_categories_by_type(knobs.get("UnsupportedDiskCategories")),
         detaching_limit=limit,
         regions=regions or None,
         durations=Durations(
@@ -1138,6 +1159,7 @@ def facts_from_fleet(fleet: Mapping[str, Any]) -> PlatformFacts:
             attach=seconds("AttachDisk", defaults.attach),
             stop=seconds("StopInstance", defaults.stop),
             start=seconds("StartInstance", defaults.start),
+            snapshot=seconds("CreateSnapshot", defaults.snapshot),
         ),
     )
     facts = base.with_detaching_counts(disks)

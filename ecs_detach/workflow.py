@@ -43,6 +43,7 @@ from ecs_detach.detach.results import (
 )
 from ecs_detach.detach.run import follow, reattach, run, run_async
 from ecs_detach.detach.undo import prepare_reattach
+from ecs_detach.move import MoveOptions, MovePlan, prepare_move, prepare_move_back, run_move
 from ecs_detach.plan import Plan as Plan  # callers annotate with `workflow.Plan`
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "BulkReport",
     "CancelToken",
     "FactsSource",
+    "MoveOptions",
+    "MovePlan",
     "Outcome",
     "ProgressEvent",
     "RunResult",
@@ -62,10 +65,13 @@ __all__ = [
     "inspect",
     "prepare",
     "prepare_bulk",
+    "prepare_move",
+    "prepare_move_back",
     "prepare_reattach",
     "rate_from_section",
     "reattach",
     "run",
     "run_async",
     "run_bulk",
+    "run_move",
 ]

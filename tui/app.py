@@ -259,6 +259,99 @@ class EcsDetachApp(App[int]):
             BulkDetachScreen([d.disk_id for d in disks], {d.disk_id: d.region_id for d in disks})
         )
 
+    def open_move(self, disk: Disk, source_id: str | None, instances: Sequence[Instance]) -> None:
+        """`m`: pick the target among the region's instances (its own zone first), then the move plan."""
+        from .screens.move import MoveScreen
+        from .screens.pickers import PickerScreen
+
+        others = [i for i in instances if i.region_id == disk.region_id and i.instance_id != source_id]
+        others.sort(key=lambda i: (i.zone_id != disk.zone_id, i.name, i.instance_id))
+        choices = [
+            (
+                i.instance_id,
+                f"{i.instance_id}  {i.name}  {i.status}  {i.zone_id}"
+                + ("" if i.zone_id == disk.zone_id else "  (other zone)"),
+            )
+            for i in others
+        ]
+        if not choices:
+            self.notify("No other instance in this region to move it to.", title="Nothing to pick")
+            return
+
+        def picked(target: str | None) -> None:
+            if target:
+                self.push_screen(
+                    MoveScreen(disk.disk_id, target, source_id=source_id, region_id=disk.region_id)
+                )
+
+        self.push_screen(PickerScreen(f"Move disk {disk.disk_id} to which instance?", choices), picked)
+
+    def prepare_move(self, disk_id: str, options: Any, region_id: str | None = None) -> Any:
+        """Fresh reads of both sides and the move's plan, with the journal (call from a thread worker)."""
+        from ecs_detach import workflow
+
+        return workflow.prepare_move(
+            self.client_for(region_id),
+            disk_id,
+            options,
+            facts=self.facts_source(),
+            journal=self.services.journal,
+        )
+
+    def run_move(self, move: Any) -> Job:
+        """Run a confirmed move in a thread worker, as a job."""
+        from ecs_detach import workflow
+
+        job = self.jobs.start(
+            "move",
+            move.disk_id,
+            move.target_instance_id,
+            now=self.services.clock(),
+            expected_seconds=move.plan.eta_seconds,
+        )
+        cancel = workflow.CancelToken()
+        self._cancels.append(cancel)
+        self._run_move_job(job.job_id, move, cancel)
+        self._jobs_changed()
+        return job
+
+    @work(thread=True, group="jobs")
+    def _run_move_job(self, job_id: int, move: Any, cancel: workflow.CancelToken) -> None:
+        from ecs_detach import workflow
+
+        def progress(event: workflow.ProgressEvent) -> None:
+            self.post_message(
+                JobProgress(job_id, event.phase, event.state, event.message, self.services.clock())
+            )
+
+        try:
+            result = workflow.run_move(
+                self.client_for(move.plan.region_id),
+                move,
+                journal=self.services.journal,
+                facts=self.facts_source(),
+                on_progress=progress,
+                cancel=cancel,
+                clock=self.services.clock,
+                sleep=self._sleeper(cancel),
+            )
+        except Exception as error:  # run_move reports EcsErrors itself; anything else still becomes words
+            title, body = error_text(error)
+            self.post_message(
+                JobFinished(job_id, "failed", f"{title}: {body}", "", (), self.services.clock())
+            )
+            return
+        self.post_message(
+            JobFinished(
+                job_id,
+                result.outcome.value,
+                result.message,
+                result.remedy,
+                result.request_ids,
+                self.services.clock(),
+            )
+        )
+
     def undo(self, disk_id: str | None) -> None:
         from .screens.undo import UndoScreen
 

@@ -24,6 +24,8 @@ PHASE_WORDS = {
     "detach-disk": "DetachDisk sent",
     "wait-disk-detached": "waiting for the detach",
     "attach-disk": "AttachDisk sent",
+    "create-snapshot": "CreateSnapshot sent",
+    "wait-snapshot-accomplished": "waiting for the snapshot",
     "start-instance": "starting the instance",
     "wait-instance-running": "waiting for Running",
     "reconcile": "reconciling",
@@ -45,7 +47,7 @@ OUTCOME_SYMBOLS = {
 class Job:
     job_id: int
     kind: str
-    """"detach" or "reattach"."""
+    """"detach", "reattach" or "move"."""
     disk_id: str
     instance_id: str
     started_at: float
@@ -71,6 +73,8 @@ class Job:
     def title(self) -> str:
         if self.kind == "reattach":
             return f"Re-attach {self.disk_id} to {self.instance_id}"
+        if self.kind == "move":
+            return f"Move {self.disk_id} to {self.instance_id}"
         return f"Detach {self.disk_id} from {self.instance_id}"
 
     @property
@@ -87,6 +91,13 @@ class Job:
         self.message = message or self.message
         if self.timeline and self.timeline[-1][1] == label:
             return False
+        if (
+            label.startswith("progressing ")
+            and self.timeline
+            and self.timeline[-1][1].startswith("progressing ")
+        ):
+            self.timeline[-1] = (self.timeline[-1][0], label)  # a snapshot's progress: one line, updated
+            return True
         self.timeline.append((now, label))
         return True
 

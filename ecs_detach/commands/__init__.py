@@ -29,6 +29,7 @@ Command = Callable[[Any, Console], int]
 
 
 def _commands() -> dict[str, Command]:
+    from ecs_detach.commands._move import cmd_move
     from ecs_detach.commands._read import cmd_check, cmd_disks, cmd_instances, cmd_journal, cmd_snapshot_fleet
     from ecs_detach.commands._write import cmd_attach, cmd_detach
 
@@ -38,6 +39,7 @@ def _commands() -> dict[str, Command]:
         "check": cmd_check,
         "detach": cmd_detach,
         "attach": cmd_attach,
+        "move": cmd_move,
         "journal": cmd_journal,
         "snapshot-fleet": cmd_snapshot_fleet,
     }

@@ -139,6 +139,67 @@ def _common() -> _Parser:
     return common
 
 
+def _add_move(move: argparse.ArgumentParser) -> None:
+    move.add_argument("disk_id", metavar="DISK_ID", nargs="?")
+    move.add_argument("--to", metavar="ID", help="the instance to attach the disk to")
+    move.add_argument("--instance", metavar="ID", help="the source attachment (multi-attach disks)")
+    move.add_argument(
+        "--undo", metavar="OP_ID", help="move it back (the operation id of the move's AttachDisk)"
+    )
+    move.add_argument("--stop-instance", action="store_true", help="allow stopping the source if needed")
+    move.add_argument(
+        "--restart-instance", action="store_true", help="start the source again if this move stopped it"
+    )
+    move.add_argument("--stop-target", action="store_true", help="allow stopping the target if needed")
+    move.add_argument(
+        "--start-target", action="store_true", help="start the target again if this move stopped it"
+    )
+    move.add_argument("--force-stop", action="store_true", help="stop forcibly (unsaved data is lost)")
+    move.add_argument("--stopped-mode", choices=("StopCharging", "KeepCharging"), help="how to stop")
+    move.add_argument("--bootable", action="store_true", help="attach as the target's system disk")
+    move.add_argument(
+        "--password-env", type=_env_name, metavar="VAR", help="--bootable: the logon password's env variable"
+    )
+    move.add_argument("--key-pair", metavar="NAME", help="--bootable: the key pair to log on with")
+    move.add_argument("--snapshot", action="store_true", help="CreateSnapshot first (snapshots are billed)")
+    move.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    move.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
+    move.add_argument("--timeout", type=_timeout, metavar="S", help="bound each wait (default 300 s)")
+
+
+def _check_move(args: Any) -> None:
+    if args.undo:
+        if args.disk_id or args.to:
+            raise UsageError(
+                "--undo takes the disk and the instances from the journal",
+                "Give either --undo OP_ID, or DISK_ID --to INSTANCE.",
+            )
+        return
+    if not args.disk_id or not args.to:
+        raise UsageError(
+            "move needs DISK_ID and --to INSTANCE (or --undo OP_ID)",
+            "e.g. ecs-detach move d-... --to i-...",
+        )
+    args.disk_id = check_disk_id(args.disk_id)
+    args.to = check_instance_id(args.to)
+    if (args.password_env or args.key_pair) and not args.bootable:
+        raise UsageError("--password-env and --key-pair go with --bootable", "Add --bootable or drop them.")
+    if args.password_env and args.key_pair:
+        raise UsageError("give --password-env or --key-pair, not both", "Pick one logon credential.")
+    stop_flags = [
+        f for f, on in (("--force-stop", args.force_stop), ("--stopped-mode", args.stopped_mode)) if on
+    ]
+    if stop_flags and not (args.stop_instance or args.stop_target):
+        raise UsageError(
+            f"{stop_flags[0]} only applies when stopping is allowed",
+            "Add --stop-instance or --stop-target (or drop it).",
+        )
+    if args.restart_instance and not args.stop_instance:
+        raise UsageError("--restart-instance goes with --stop-instance", "Add --stop-instance or drop it.")
+    if args.start_target and not args.stop_target:
+        raise UsageError("--start-target goes with --stop-target", "Add --stop-target or drop it.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = _Parser(prog="ecs-detach", allow_abbrev=False, description="Detach ECS disks safely.")
@@ -169,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detach.add_argument(
         "--delete-with-instance", choices=("true", "false"), help="set DeleteWithInstance on the disk"
+    )
+    detach.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="CreateSnapshot of the disk first and detach once it is accomplished (snapshots are billed)",
     )
     detach.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     detach.add_argument(
@@ -205,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     attach.add_argument("--start-instance", action="store_true", help="start the instance afterwards")
     attach.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     attach.add_argument("--timeout", type=_timeout, metavar="S", help="bound each wait (default 300 s)")
+
+    _add_move(add("move", "move a disk to another instance: detach it here, attach it there (one plan)"))
 
     journal = add("journal", "what was done, with request ids (the local journal)")
     journal.add_argument("--pending", action="store_true", help="only calls whose outcome is not recorded")
@@ -249,6 +317,10 @@ def parse_args(argv: list[str]) -> Any:
                 f"{needs_stop[0]} only applies when stopping is allowed",
                 "Add --stop-instance (or drop the stop options).",
             )
+        if args.snapshot and len(args.disk_ids) > 1:
+            raise UsageError(
+                "--snapshot works with one disk at a time", "Detach the disks one by one with --snapshot."
+            )
         if args.no_wait and len(args.disk_ids) > 1:
             raise UsageError("--no-wait works with one disk at a time", "Drop --no-wait for a bulk detach.")
         if args.no_wait and args.restart_instance:
@@ -256,6 +328,8 @@ def parse_args(argv: list[str]) -> Any:
                 "--restart-instance needs the detach to finish, and --no-wait does not wait for it",
                 "Use one of the two.",
             )
+    if args.command == "move":
+        _check_move(args)
     if args.command == "attach":
         if args.password_env and args.key_pair:
             raise UsageError("give --password-env or --key-pair, not both", "Pick one logon credential.")

@@ -51,6 +51,7 @@ def _options(args: Any) -> DetachOptions:
         force_stop=args.force_stop,
         stopped_mode=args.stopped_mode,
         restart=args.restart_instance,
+        snapshot=bool(getattr(args, "snapshot", False)),
     )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
 from ecs_detach._display import Displayable
-from ecs_detach.models import Disk, Instance
+from ecs_detach.models import Disk, Instance, Snapshot, SnapshotCreated
 from ecs_detach.preconditions import Preconditions
 
 
@@ -43,6 +43,25 @@ class WorkflowClient(Protocol):
         key_pair_name: str | None = None,
         delete_with_instance: bool | None = None,
     ) -> str: ...
+
+    def create_snapshot(
+        self,
+        disk_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        retention_days: int | None = None,
+    ) -> SnapshotCreated: ...
+
+    def list_snapshots(
+        self,
+        *,
+        disk_id: str | None = None,
+        snapshot_ids: Sequence[str] | None = None,
+        status: str | None = None,
+        name: str | None = None,
+        region_id: str | None = None,
+    ) -> list[Snapshot]: ...
 
 
 class Outcome(StrEnum):
@@ -137,6 +156,7 @@ class RunResult(Displayable):
     disk: Disk | None = field(default=None, compare=False)  # the last state read
     elapsed: float = 0.0
     stopped_instance: bool = False  # this run stopped the instance (and did not start it again)
+    snapshot_id: str = ""  # the snapshot this run took first (`--snapshot`), accomplished
 
     def _text(self) -> str:
         from ecs_detach.render import result_text
@@ -170,6 +190,7 @@ class RunResult(Displayable):
             "remedy": self.remedy,
             "elapsed": round(self.elapsed, 3),
             "disk_status": self.disk.status if self.disk else None,
+            "snapshot_id": self.snapshot_id or None,
             "steps": [
                 {
                     "kind": s.kind,

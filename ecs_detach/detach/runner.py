@@ -138,6 +138,7 @@ class Runner:
         self.earlier_stopped = False  # the plan starts an instance an earlier run stopped (not started yet)
         self.mutated = False
         self.throttled = 0
+        self.snapshot_id = ""  # the snapshot taken before the detach (accomplished), if the plan takes one
 
     # -- plumbing --------------------------------------------------------------------------------------------
 
@@ -161,6 +162,7 @@ class Runner:
             disk=self.last_disk,
             elapsed=self.clock() - self.started,
             stopped_instance=self.stopped_instance,
+            snapshot_id=self.snapshot_id,
         )
 
     def stop(self, outcome: Outcome, message: str, *, code: str = "", remedy: str = "") -> RunStopped:

@@ -9,7 +9,7 @@ decide what each answer means for their step (re-read, wait, stop the run), neve
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -19,7 +19,7 @@ from ecs_detach.detach.steps import MUTATING_STEPS, StepKind, flag
 from ecs_detach.errors import ApiError
 from ecs_detach.journal import JournalRecord, Result
 
-__all__ = ["EXECUTORS", "Answer", "Secrets", "Sent", "send"]
+__all__ = ["EXECUTORS", "Answer", "Reply", "Secrets", "Sent", "send"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ class Sent:
     request_id: str = ""
     intent: JournalRecord | None = None
     error: BaseException | None = None
+    returned: Mapping[str, str] = field(default_factory=dict)  # what the answer gave besides (SnapshotId)
 
     @property
     def api_error(self) -> ApiError | None:
@@ -60,7 +61,15 @@ class Sent:
         return None
 
 
-Executor = Callable[[WorkflowClient, Mapping[str, str], Secrets], str]
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An executor's answer that carries more than the request id (CreateSnapshot: the SnapshotId)."""
+
+    request_id: str
+    returned: Mapping[str, str]
+
+
+Executor = Callable[[WorkflowClient, Mapping[str, str], Secrets], "str | Reply"]
 
 
 def _stop(client: WorkflowClient, params: Mapping[str, str], _: Secrets) -> str:
@@ -92,11 +101,19 @@ def _attach(client: WorkflowClient, params: Mapping[str, str], secrets: Secrets)
     )
 
 
+def _snapshot(client: WorkflowClient, params: Mapping[str, str], _: Secrets) -> Reply:
+    created = client.create_snapshot(
+        params["DiskId"], name=params.get("SnapshotName"), description=params.get("Description")
+    )
+    return Reply(created.request_id, {"SnapshotId": created.snapshot_id})
+
+
 EXECUTORS: Mapping[StepKind, Executor] = {
     StepKind.STOP_INSTANCE: _stop,
     StepKind.START_INSTANCE: start_again,
     StepKind.DETACH_DISK: _detach,
     StepKind.ATTACH_DISK: _attach,
+    StepKind.CREATE_SNAPSHOT: _snapshot,
 }
 
 
@@ -113,16 +130,25 @@ def send(
     when the journal cannot record it, or throttling goes on too long (`Runner.mutate`)."""
     step = MUTATING_STEPS[kind]
     execute = EXECUTORS[kind]
+    returned: dict[str, str] = {}
+
+    def call() -> str:
+        reply = execute(runner.client, params, secrets)
+        if isinstance(reply, Reply):
+            returned.update(reply.returned)
+            return reply.request_id
+        return reply
+
     request_id, intent, error = runner.mutate(
         kind,
         step.action,
-        lambda: execute(runner.client, params, secrets),
+        call,
         params=params,
         context=context,
         describe=describe,
     )
     if error is None:
-        return Sent(Answer.DONE, request_id, intent)
+        return Sent(Answer.DONE, request_id, intent, returned=returned)
     if isinstance(error, THROTTLED):
         return Sent(Answer.NOT_APPLIED, "", intent, error)
     if isinstance(error, UNSURE):

@@ -15,6 +15,7 @@ from ecs_detach.detach.runner import (
     durations_of,
 )
 from ecs_detach.detach.send import Answer, send
+from ecs_detach.detach.snapshot_run import take_snapshot
 from ecs_detach.detach.steps import detach_params
 from ecs_detach.models import INSTANCE_RUNNING
 from ecs_detach.plan import Plan, StepKind
@@ -90,6 +91,9 @@ def run_detach(runner: Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
             )
             stop_for_detach(runner, options, timeout, dur.stop)
             continue
+        if plan.has_step(StepKind.CREATE_SNAPSHOT) and not runner.snapshot_id:
+            take_snapshot(runner, plan, timeout, dur.snapshot)
+            continue  # a snapshot takes minutes: read again just before the detach
         if tries.resends > MAX_RECONCILED_RETRIES:
             raise runner.stop(
                 Outcome.FAILED,
@@ -135,6 +139,8 @@ def _send_detach(
         "delete_with_instance_before": bool(disk and disk.delete_with_instance),
         "instance_status": pre.instance.status if pre.instance else "",
     }
+    if runner.snapshot_id:
+        context["snapshot_id"] = runner.snapshot_id  # the undo screen and the journal name it
     sent = send(
         runner,
         StepKind.DETACH_DISK,
@@ -211,6 +217,8 @@ def _finish_detach(
 ) -> RunResult:
     """The detach is done: start the instance again if the plan says so, and say what became of it."""
     message = f"Disk {plan.disk_id} is detached from instance {plan.instance_id}."
+    if runner.snapshot_id:
+        message += f" Snapshot {runner.snapshot_id} was taken first (accomplished)."
     if earlier_start and not runner.stopped_instance:
         # The plan starts an instance an earlier run stopped: only if it is still Stopped, still ours
         # (the journal shows no start since), and has its system disk.

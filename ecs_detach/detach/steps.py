@@ -32,6 +32,7 @@ __all__ = [
     "api_step",
     "detach_params",
     "flag",
+    "snapshot_params",
     "start_params",
     "stop_params",
     "wait_attachment_gone_line",
@@ -52,6 +53,8 @@ class StepKind(StrEnum):
     DETACH_DISK = "detach-disk"
     WAIT_DISK_DETACHED = "wait-disk-detached"
     ATTACH_DISK = "attach-disk"
+    CREATE_SNAPSHOT = "create-snapshot"
+    WAIT_SNAPSHOT = "wait-snapshot-accomplished"
     START_INSTANCE = "start-instance"
     WAIT_INSTANCE_RUNNING = "wait-instance-running"
 
@@ -81,6 +84,7 @@ MUTATING_STEPS: Mapping[StepKind, MutatingStep] = {
         MutatingStep(StepKind.DETACH_DISK, MUTATING["DetachDisk"]),
         MutatingStep(StepKind.ATTACH_DISK, MUTATING["AttachDisk"]),
         MutatingStep(StepKind.START_INSTANCE, MUTATING["StartInstance"]),
+        MutatingStep(StepKind.CREATE_SNAPSHOT, MUTATING["CreateSnapshot"]),
     )
 }
 
@@ -117,6 +121,15 @@ def detach_params(disk_id: str, instance_id: str, options: DetachOptions) -> dic
 def start_params(instance_id: str) -> dict[str, str]:
     """StartInstance's API parameters."""
     return {"InstanceId": instance_id}
+
+
+def snapshot_params(disk_id: str, instance_id: str) -> dict[str, str]:
+    """CreateSnapshot's API parameters: a name that says who took it and a description that says why."""
+    return {
+        "DiskId": disk_id,
+        "SnapshotName": f"ecs-detach-{disk_id}",
+        "Description": f"Taken by ecs-detach before detaching {disk_id} from {instance_id or 'its instance'}",
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ecs_detach.detach.facts import FactsSource, facts_now
 from ecs_detach.detach.power import start_again
 from ecs_detach.detach.reads import aliyun_target, read_disk, read_instance
@@ -50,7 +53,16 @@ def prepare_reattach(
     )
 
 
-def run_reattach(runner: Runner, plan: Plan, *, password: str | None, key_pair_name: str | None) -> RunResult:
+def run_reattach(
+    runner: Runner,
+    plan: Plan,
+    *,
+    password: str | None,
+    key_pair_name: str | None,
+    context: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """Attach the plan's disk to the plan's instance and wait until it is attached (`context` goes to the
+    journal's AttachDisk intent: an undo's by default, a move's when a move calls it)."""
     if not plan.executable:
         return runner.result(Outcome.BLOCKED, plan.refusal)
     timeout = runner.timeout or plan.timeout
@@ -103,7 +115,7 @@ def run_reattach(runner: Runner, plan: Plan, *, password: str | None, key_pair_n
             runner,
             StepKind.ATTACH_DISK,
             attach_step.params,
-            context={"undo": True, "disk_type": disk.type},
+            context=dict(context or {"undo": True}) | {"disk_type": disk.type},
             describe=attach_step.description,
             secrets=Secrets(password=password, key_pair_name=key_pair_name),
         )

@@ -39,9 +39,18 @@ from .fleet import (
     paused_gc,
     settings_of,
 )
+from .snapshots import SnapshotStore
 
 MUTATING_ACTIONS = frozenset(
-    {"DetachDisk", "AttachDisk", "StopInstance", "StartInstance", "StopInstances", "StartInstances"}
+    {
+        "DetachDisk",
+        "AttachDisk",
+        "StopInstance",
+        "StartInstance",
+        "StopInstances",
+        "StartInstances",
+        "CreateSnapshot",
+    }
 )
 READ_ACTIONS = frozenset(
     {
@@ -50,11 +59,14 @@ READ_ACTIONS = frozenset(
         "DescribeDisks",
         "DescribeInstanceAttribute",
         "DescribeInstanceStatus",
+        "DescribeSnapshots",
     }
 )
 ACTIONS = MUTATING_ACTIONS | READ_ACTIONS
 
 MAX_PAGE_SIZE = 100
+MAX_DATA_DISKS_PER_INSTANCE = 64  # today's limit (older pages: 16)
+MAX_MULTI_ATTACHMENTS = 16  # instances one multi-attach disk may be attached to
 DEFAULT_PAGE_SIZE = 10
 MAX_IDS_PER_FILTER = 100
 MAX_TAGS = 20
@@ -292,6 +304,8 @@ class Backend:
             "StopInstances": self._stop_instances,
             "StartInstances": self._start_instances,
             "DescribeInstanceStatus": self._describe_instance_status,
+            "CreateSnapshot": self._create_snapshot,
+            "DescribeSnapshots": self._describe_snapshots,
         }
         self._load(fleet)
 
@@ -363,6 +377,8 @@ class Backend:
             pending = self._pending_entries(now)
             if pending:
                 emulator["PendingTransitions"] = pending
+            if self._snapshots.snapshots:
+                emulator["Snapshots"] = self._snapshots.dump()
             return {
                 "Regions": clone(list(self._regions.values())),
                 "Instances": clone(list(self._instances.values())),
@@ -460,6 +476,12 @@ class Backend:
         for disk in self._disks.values():
             if disk["MultiAttach"] == "Enabled":
                 self._settle_multi(disk)
+        self._snapshots = SnapshotStore(
+            now=self.now,
+            duration=lambda: self._duration("CreateSnapshot"),
+            failing_disk_ids=self._settings.failed_snapshot_disk_ids,
+        )
+        self._snapshots.load(section.get("Snapshots"))
 
     def _duration(self, action: str) -> float:
         return 0.0 if is_immediate(self.clock) else self._settings.durations[action]
@@ -493,6 +515,8 @@ class Backend:
         now = self.now()
         while self._heap and self._heap[0].due <= now:
             self._complete(heapq.heappop(self._heap))
+        if self._snapshots.tick():  # a snapshot's Progress moved: cached reads are stale
+            self._version += 1
 
     def _complete(self, t: _Transition) -> None:
         self._version += 1
@@ -919,7 +943,11 @@ class Backend:
         multi-attach disk with DeleteWithInstance (403 ``DeleteWithInstance.Conflict``) or Bootable (403
         ``InvalidOperation.CanNotAttachMultiAttachDiskAsSystemDisk``); disk not ``Available`` (a
         multi-attach disk may be ``In_use`` elsewhere) (403 ``IncorrectDiskStatus``); other zone (403
-        ``ResourcesNotInSameZone``); disk financial lock (403 ``DiskInArrears``); not portable (403).
+        ``ResourcesNotInSameZone``); the disk's category on an instance type that cannot take it (the
+        ``UnsupportedDiskCategories`` knob; 403 ``InvalidInstanceType.NotSupportDiskCategory``); a
+        multi-attach disk on 16 instances (403 ``DiskAttachedNumberExceeded``); a data disk on an instance
+        that has 64 (403 ``InstanceDiskLimitExceeded``); disk financial lock (403 ``DiskInArrears``); not
+        portable (403).
         System disk (``Bootable=true``): a data disk (400 ``InvalidDisk.DiskNotBootable``); not its
         original instance (400 ``InvalidInstance.NotOriginInstance``); instance not ``Stopped`` (400
         ``IncorrectInstanceStatus``); instance already has a system disk (403 ``InvalidDevice.InUse``);
@@ -955,6 +983,14 @@ class Backend:
             raise api_error(action, "IncorrectDiskStatus")
         if disk["ZoneId"] != instance["ZoneId"]:
             raise api_error(action, "ResourcesNotInSameZone")
+        if disk["Category"] in settings.unsupported_disk_categories.get(instance["InstanceType"], ()):
+            raise api_error(action, "InvalidInstanceType.NotSupportDiskCategory")
+        if is_multi and len(disk["Attachments"]["Attachment"]) >= MAX_MULTI_ATTACHMENTS:
+            raise api_error(action, "DiskAttachedNumberExceeded")
+        if not bootable and sum(1 for d in self._disks_on(instance_id) if d["Type"] == "data") >= (
+            MAX_DATA_DISKS_PER_INSTANCE
+        ):
+            raise api_error(action, "InstanceDiskLimitExceeded")
         if _has_lock(disk, "financial", "OperationLock"):
             raise api_error(action, "DiskInArrears")
         if not disk["Portable"]:
@@ -1008,6 +1044,30 @@ class Backend:
             disk.update({"Status": "Attaching", "InstanceId": instance_id, "Device": device})
             disk["DeleteWithInstance"] = bool(delete_with_instance)
         return {}
+
+    # ----------------------------------------------------------------------------------------------
+    # CreateSnapshot / DescribeSnapshots (``snapshots.py``)
+    # ----------------------------------------------------------------------------------------------
+
+    def _create_snapshot(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        action = "CreateSnapshot"
+        return self._snapshots.create(
+            p,
+            disk_of=lambda disk_id: self._disk(action, disk_id, self._region(action, p, region_hint)),
+            instance_of=self._instances.get,
+            region_of=lambda: self._region(action, p, region_hint),
+        )
+
+    def _describe_snapshots(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        region = self._required_region("DescribeSnapshots", p, region_hint)
+        return self._snapshots.describe(
+            p,
+            region=region,
+            attached_to=lambda disk_id: (
+                self._attached_ids(self._disks[disk_id]) if disk_id in self._disks else []
+            ),
+            paginate=lambda items: self._paginate(items, p, MAX_PAGE_SIZE),
+        )
 
     # ----------------------------------------------------------------------------------------------
     # StopInstance / StartInstance

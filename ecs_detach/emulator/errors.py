@@ -138,6 +138,21 @@ ATTACH_DISK = _catalogue(
     ErrorSpec(403, "DiskNotPortable", "The specified disk is not a portable disk."),
     ErrorSpec(403, "InstanceLockedForSecurity", "The instance is locked due to security."),
     ErrorSpec(403, "ResourcesNotInSameZone", "The specified instance and disk are not in the same zone."),
+    ErrorSpec(
+        403,
+        "InvalidInstanceType.NotSupportDiskCategory",
+        "The instance type of the specified instance does not support this disk category.",
+    ),
+    ErrorSpec(
+        403,
+        "DiskAttachedNumberExceeded",
+        "The maximum number of instances to which the disk can be attached has been reached.",
+    ),
+    ErrorSpec(
+        403,
+        "InstanceDiskLimitExceeded",
+        "The amount of the disk on instance in question reach its limits",
+    ),
     ErrorSpec(403, "DiskInArrears", "The specified disk has an overdue payment."),
     ErrorSpec(
         403,
@@ -165,6 +180,33 @@ ATTACH_DISK = _catalogue(
     ),
     ErrorSpec(404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
     ErrorSpec(404, "InvalidDiskId.NotFound", "The specified disk does not exist."),
+)
+
+# --- CreateSnapshot (its API page) -------------------------------------------------------------
+CREATE_SNAPSHOT = _catalogue(
+    ErrorSpec(404, "InvalidDiskId.NotFound", "The specified DiskId does not exist."),
+    ErrorSpec(400, "InvalidSnapshotName.Malformed", "The specified SnapshotName is wrongly formed."),
+    ErrorSpec(404, "InvalidDescription.Malformed", "The specified description is wrongly formed."),
+    ErrorSpec(
+        400,
+        "IncorrectInstanceStatus",
+        "The current status of the resource does not support this operation.",
+    ),
+    ErrorSpec(403, "IncorrectDiskStatus.CreatingSnapshot", "A previous snapshot creation is in process."),
+    ErrorSpec(403, "InstanceLockedForSecurity", "The disk attached instance is locked due to security."),
+    ErrorSpec(
+        403,
+        "IncorrectDiskStatus.NeverAttached",
+        "The specified disk has never been attached to any instance.",
+    ),
+    ErrorSpec(403, "QuotaExceed.Snapshot", "The snapshot quota exceeds."),
+    ErrorSpec(403, "DiskInArrears", "The specified operation is denied as your disk has expired."),
+    ErrorSpec(
+        400,
+        "DiskCategory.OperationNotSupported",
+        "The operation is not supported to the specified disk due to its disk category",
+    ),
+    ErrorSpec(403, "IncorrectDiskStatus", "The current disk status does not support this operation."),
 )
 
 # --- StopInstance / StartInstance -----------------------------------------------------------------
@@ -275,6 +317,7 @@ ACTION_ERRORS: dict[str, dict[str, ErrorSpec]] = {
     "StartInstances": START_INSTANCE,
     "DescribeInstances": DESCRIBE_INSTANCES,
     "DescribeDisks": DESCRIBE_DISKS,
+    "CreateSnapshot": CREATE_SNAPSHOT,
 }
 
 

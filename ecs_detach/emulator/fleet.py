@@ -113,6 +113,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "AttachDisk": 20.0,
     "StopInstance": 10.0,
     "StartInstance": 15.0,
+    "CreateSnapshot": 40.0,
 }
 DEFAULT_RATE_LIMITS: dict[str, tuple[int, float]] = {"DetachDisk": (500, 60.0)}
 DEFAULT_MAX_DETACHING_PER_INSTANCE = 8
@@ -138,6 +139,9 @@ _EMULATOR_KEYS = (
     "AccessKeys",
     "SystemDiskOrigins",
     "PendingTransitions",
+    "FailedSnapshotDiskIds",
+    "UnsupportedDiskCategories",
+    "Snapshots",
 )
 
 
@@ -176,6 +180,8 @@ class EmulatorSettings:
     max_detaching_per_instance: int = DEFAULT_MAX_DETACHING_PER_INSTANCE
     no_ephemeral_detach_instance_types: frozenset[str] = frozenset()
     base_image_missing_disk_ids: frozenset[str] = frozenset()
+    failed_snapshot_disk_ids: frozenset[str] = frozenset()
+    unsupported_disk_categories: dict[str, frozenset[str]] = field(default_factory=dict)
     rate_limits: dict[str, tuple[int, float]] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     access_keys: dict[str, AccessKey] = field(default_factory=_default_keys)
 
@@ -290,6 +296,8 @@ class EmulatorSettings:
             max_detaching_per_instance=max_detaching,
             no_ephemeral_detach_instance_types=_str_set(section, "NoEphemeralDiskDetachInstanceTypes", where),
             base_image_missing_disk_ids=_str_set(section, "BaseImageMissingDiskIds", where),
+            failed_snapshot_disk_ids=_str_set(section, "FailedSnapshotDiskIds", where),
+            unsupported_disk_categories=_categories_by_type(section, where),
             rate_limits=rate_limits,
             access_keys=keys,
         )
@@ -306,6 +314,11 @@ class EmulatorSettings:
             "MaxDetachingDisksPerInstance": self.max_detaching_per_instance,
             "NoEphemeralDiskDetachInstanceTypes": sorted(self.no_ephemeral_detach_instance_types),
             "BaseImageMissingDiskIds": sorted(self.base_image_missing_disk_ids),
+            "FailedSnapshotDiskIds": sorted(self.failed_snapshot_disk_ids),
+            "UnsupportedDiskCategories": {
+                instance_type: sorted(categories)
+                for instance_type, categories in self.unsupported_disk_categories.items()
+            },
             "RateLimits": {
                 action: {"Count": count, "PerSeconds": per}
                 for action, (count, per) in self.rate_limits.items()
@@ -479,6 +492,11 @@ def _normalize_fleet(raw: Any) -> dict[str, Any]:
     pending = _normalize_pending(section.get("PendingTransitions"), instances, disks)
     if pending:
         fleet["Emulator"]["PendingTransitions"] = pending
+    snapshots = section.get("Snapshots")
+    if snapshots is not None:
+        if not isinstance(snapshots, list):
+            raise FleetError("Emulator.Snapshots: expected a list of snapshot objects")
+        fleet["Emulator"]["Snapshots"] = clone(snapshots)  # validated by the snapshot store on install
     return fleet
 
 
@@ -1203,6 +1221,20 @@ def _non_negative(value: Any, where: str) -> float:
     ):
         raise FleetError(f"{where}: expected a number of seconds >= 0, got {value!r}")
     return float(value)
+
+
+def _categories_by_type(section: Mapping[str, Any], where: str) -> dict[str, frozenset[str]]:
+    """``UnsupportedDiskCategories``: instance type -> the disk categories it cannot take (AttachDisk)."""
+    raw = section.get("UnsupportedDiskCategories", {})
+    place = f"{where}.UnsupportedDiskCategories"
+    if not isinstance(raw, Mapping):
+        raise FleetError(f'{place}: expected an object like {{"ecs.t5-lc1m1.small": ["cloud_essd"]}}')
+    found: dict[str, frozenset[str]] = {}
+    for instance_type, categories in raw.items():
+        if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+            raise FleetError(f"{place}.{instance_type}: expected a list of disk categories")
+        found[str(instance_type)] = frozenset(categories)
+    return found
 
 
 def _str_set(section: Mapping[str, Any], key: str, where: str) -> frozenset[str]:

@@ -188,6 +188,23 @@ def test_guided_detach_journals_every_call_and_undoes_it(
     assert [("DetachDisk" in r, "AttachDisk" in r) for r in rows[:4]] == [(True, False), (False, True)] * 2
 
 
+def test_guided_detach_snapshots_first_and_moves_the_disk_and_back(
+    executed: dict[str, tuple[Any, BaseException | None]],
+) -> None:
+    notebook = _ran(executed, "02-guided-detach.ipynb")
+    planned = _shown(notebook, "if USE_EMULATOR:\n    print(nb.plan(DISK_ID, snapshot=True))")
+    assert "aliyun ecs CreateSnapshot --RegionId cn-hangzhou --DiskId d-web-01-data" in planned
+    assert "billed" in planned and "ResourcesNotInSameZone" in planned
+    described = _shown(notebook, "if USE_EMULATOR:\n    move = nb.move_plan(")
+    assert "Plan: move disk d-web-01-data / instance i-web-01" in described
+    assert "[pass] the disk and the target are in the same zone" in described
+    moved = _shown(notebook, "if USE_EMULATOR:\n    moved = nb.move(move")
+    assert "[move d-web-01-data to i-web-02] ✓ done" in moved
+    assert "done · s-" in moved and "In_use on i-web-02" in moved
+    back = _shown(notebook, "if USE_EMULATOR:\n    back = nb.move(")
+    assert "moved from i-web-02 to i-web-01" in back
+
+
 # --- 03: fleet investigation --------------------------------------------------------------------------------
 
 

@@ -149,6 +149,25 @@ async def all_regions(pilot: Pilot[int], emulator: Emulator) -> None:
     await settle(pilot)
 
 
+async def wizard_snapshot(pilot: Pilot[int], emulator: Emulator) -> None:
+    """The system disk's wizard with "snapshot first" ticked (suggested there) and the stop allowed."""
+    await wizard_stop(pilot, emulator)
+    await pilot.click("#snapshot")
+    await settle(pilot)
+    pilot.app.screen.query_one("#cancel").focus()
+    await pilot.pause()
+
+
+async def move_plan(pilot: Pilot[int], emulator: Emulator) -> None:
+    """`m` on a data disk, the target picked: both sides checked, the move's plan."""
+    await settle(pilot)
+    await go_to_disk(pilot, "web-01", "d-web-01-data")
+    await pilot.press("m")
+    await settle(pilot)
+    pilot.app.screen.dismiss("i-web-02")
+    await settle(pilot)
+
+
 # name -> (scenario, whether the app's sleep must hold the job's worker)
 SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "main": (main_screen, False),
@@ -165,6 +184,8 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "bulk-preflight": (bulk_preflight, False),
     "check": (check_report, False),
     "all-regions": (all_regions, False),
+    "wizard-snapshot": (wizard_snapshot, False),
+    "move-plan": (move_plan, False),
 }
 
 README_PICTURES = (

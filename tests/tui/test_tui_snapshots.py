@@ -36,6 +36,8 @@ AT_BOTH_SIZES = (
     "job-progress",
     "bulk-preflight",
     "help",
+    "wizard-snapshot",
+    "move-plan",
 )
 README_ONLY = ("main", "journal")
 """The README's other pictures, at the size the README shows."""

@@ -96,6 +96,7 @@ class BrowseScreen(AppScreen[None]):
         Binding("space", "mark", "Mark", show=False, id="mark"),
         Binding("D", "bulk_detach", "Detach marked", show=False, id="bulk-detach"),
         Binding("u", "undo", "Undo", id="undo"),
+        Binding("m", "move", "Move", show=False, id="move"),
         Binding("g", "pick_region", "Region", id="region"),
         Binding("a", "all_regions", "All regions", show=False, id="all-regions"),
     ]
@@ -875,6 +876,13 @@ class BrowseScreen(AppScreen[None]):
             return
         disks = [self._disks_by_id[d] for d in sorted(self.marked) if d in self._disks_by_id]
         self.ecs_app.open_bulk(disks)
+
+    def action_move(self) -> None:
+        if not self.ecs_app.writes_allowed("move"):
+            return
+        chosen = self._chosen_or_say()
+        if chosen is not None:
+            self.ecs_app.open_move(chosen.disk, chosen.instance_id, self.instances)
 
     def action_undo(self) -> None:
         if not self.ecs_app.writes_allowed("re-attach"):

@@ -157,6 +157,9 @@ class UndoScreen(AppScreen[None]):
             f" (profile {record.profile or '-'}, region {record.region or '-'}).",
             f"Disk {disk.disk_id} is now {status_text(disk.status)}.",
         ]
+        snapshot_id = record.context.get("snapshot_id")
+        if snapshot_id:
+            lines.insert(1, f"A snapshot was taken first: {snapshot_id} (accomplished before the detach).")
         ready = reattachable(disk, record.instance_id)
         if not ready and disk.is_multi_attach and record.instance_id in disk.attached_instance_ids:
             lines.append(f"– Nothing to undo: it is attached to {record.instance_id} again.")

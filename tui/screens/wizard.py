@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 STOPPED_MODES = ("", "KeepCharging", "StopCharging")
 
 
+SNAPSHOT_LABEL = "Snapshot the disk first (CreateSnapshot; billed)"
+SNAPSHOT_SUGGESTED = "Snapshot first (suggested for a system disk; billed)"
+
+
 @dataclass
 class Planned(Message):
     """Fresh preconditions and the plan for the wizard's disk (read just now, with the journal)."""
@@ -130,6 +134,8 @@ class DetachWizard(AppScreen[None]):
                         id="keep-disk",
                         value=True,
                     )
+                with Vertical(id="snapshot-section"):
+                    yield TickBox(SNAPSHOT_LABEL, id="snapshot")
                 yield Static("", id="no-plan")
                 yield Label("Plan", classes="section-title", id="plan-title")
                 yield Static("", id="plan")
@@ -149,6 +155,7 @@ class DetachWizard(AppScreen[None]):
             "#fix-section",
             "#restart-section",
             "#dwi-section",
+            "#snapshot-section",
             "#plan-title",
             "#plan",
             "#commands-title",
@@ -239,6 +246,11 @@ class DetachWizard(AppScreen[None]):
         earlier.update(plain(f"Instance {pre.instance_id} was stopped by an earlier run"))
         dwi_matters = pre.is_system_disk and not (disk is not None and disk.is_multi_attach)
         self.query_one("#dwi-section").display = dwi_matters and not self.check_only
+        offer = not self.check_only and pre.verdict in (Verdict.READY, Verdict.FIXABLE)
+        self.query_one("#snapshot-section").display = offer
+        # One line, so the steps stay in sight at 80x24; suggested for a system disk.
+        label = SNAPSHOT_SUGGESTED if pre.is_system_disk else SNAPSHOT_LABEL
+        self.query_one("#snapshot", Checkbox).label = label
         self._show_plan(plan)
 
     # --- options and plan
@@ -256,6 +268,7 @@ class DetachWizard(AppScreen[None]):
             force_stop=self.query_one("#force-stop", Checkbox).value,
             stopped_mode=mode or None,
             restart=self.query_one("#restart", Checkbox).value,
+            snapshot=self.query_one("#snapshot", Checkbox).value,
         )
         if pre is not None:
             options = effective_options(options, pre, keep_disk=keep)
