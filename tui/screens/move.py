@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Label, Static
 
 from ecs_detach.plan import StepKind
@@ -24,12 +23,12 @@ from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
 from ..widgets.toggles import TickBox
+from .base import AppScreen
 from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:
     from ecs_detach.workflow import MoveOptions, MovePlan
 
-    from ..app import EcsDetachApp
 
 CHECK_SYMBOLS = {"pass": "✓", "fail": "✗", "fixable": "↻", "unknown": "?"}
 
@@ -56,7 +55,7 @@ def move_lines(move: MovePlan) -> list[str]:
     return lines
 
 
-class MoveScreen(Screen[None]):
+class MoveScreen(AppScreen[None]):
     """The move of one disk to the instance picked: checks of both sides, the plan, Move… to confirm."""
 
     def __init__(self, disk_id: str, target_id: str, *, source_id: str | None, region_id: str | None) -> None:
@@ -67,10 +66,6 @@ class MoveScreen(Screen[None]):
         self.options = MoveOptions(target_instance_id=target_id, source_instance_id=source_id)
         self.move: MovePlan | None = None
         self.job: Any = None
-
-    @property
-    def ecs_app(self) -> EcsDetachApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)
