@@ -38,9 +38,18 @@ from .fleet import (
     paused_gc,
     settings_of,
 )
+from .guests import GUEST_COMMAND_SECONDS, Guests
 
 MUTATING_ACTIONS = frozenset(
-    {"DetachDisk", "AttachDisk", "StopInstance", "StartInstance", "StopInstances", "StartInstances"}
+    {
+        "DetachDisk",
+        "AttachDisk",
+        "StopInstance",
+        "StartInstance",
+        "StopInstances",
+        "StartInstances",
+        "RunCommand",
+    }
 )
 READ_ACTIONS = frozenset(
     {
@@ -49,6 +58,8 @@ READ_ACTIONS = frozenset(
         "DescribeDisks",
         "DescribeInstanceAttribute",
         "DescribeInstanceStatus",
+        "DescribeCloudAssistantStatus",
+        "DescribeInvocationResults",
     }
 )
 ACTIONS = MUTATING_ACTIONS | READ_ACTIONS
@@ -305,6 +316,9 @@ class Backend:
             "StopInstances": self._stop_instances,
             "StartInstances": self._start_instances,
             "DescribeInstanceStatus": self._describe_instance_status,
+            "DescribeCloudAssistantStatus": self._describe_cloud_assistant_status,
+            "RunCommand": self._run_command,
+            "DescribeInvocationResults": self._describe_invocation_results,
         }
         self._load(fleet)
 
@@ -376,6 +390,9 @@ class Backend:
             pending = self._pending_entries(now)
             if pending:
                 emulator["PendingTransitions"] = pending
+            guests = self._guests.to_section()
+            if guests:
+                emulator["Guests"] = clone(guests)
             return {
                 "Regions": clone(list(self._regions.values())),
                 "Instances": clone(list(self._instances.values())),
@@ -434,6 +451,7 @@ class Backend:
         self._disks_in = _by_region(self._disks.values())
         section = fleet.get("Emulator", {})
         self._origins: dict[str, str] = dict(section.get("SystemDiskOrigins", {}))
+        self._guests = Guests(section.get("Guests", {}), self._guest_devices, self._instance_status)
         self._heap: list[_Transition] = []
         # (disk, instance) -> transition, for attachments still attaching or detaching
         self._detaching: dict[tuple[str, str], _Transition] = {}
@@ -506,6 +524,8 @@ class Backend:
         now = self.now()
         while self._heap and self._heap[0].due <= now:
             self._complete(heapq.heappop(self._heap))
+        if self._guests.fire_due(now):
+            self._version += 1
 
     def _complete(self, t: _Transition) -> None:
         self._version += 1
@@ -909,6 +929,7 @@ class Backend:
             raise api_error(action, "DisksDetachingOnEcsExceeded")
 
         self._schedule("DetachDisk", instance_id, disk_id)
+        self._guests.on_detach(disk_id, instance_id, self.now())  # the API detaches a mounted disk too
         if is_multi:
             self._settle_multi(disk)
         else:
@@ -1212,6 +1233,43 @@ class Backend:
                 "InstanceStatus": [{"InstanceId": i["InstanceId"], "Status": i["Status"]} for i in page]
             },
         }
+
+    # ----------------------------------------------------------------------------------------------
+    # Cloud Assistant (the guests are modelled in guests.py)
+    # ----------------------------------------------------------------------------------------------
+
+    def _instance_status(self, instance_id: str) -> str | None:
+        instance = self._instances.get(instance_id)
+        return None if instance is None else str(instance["Status"])
+
+    def _guest_devices(self, instance_id: str) -> list[tuple[str, str]]:
+        """The disks the guest sees: attached (or still detaching) ones, by device name."""
+        seen = []
+        for disk in self._disks_on(instance_id):
+            if disk["MultiAttach"] != "Enabled" and disk["Status"] not in ("In_use", "Detaching"):
+                continue
+            if (disk["DiskId"], instance_id) in self._attaching:
+                continue
+            for attachment in disk["Attachments"]["Attachment"]:
+                if attachment["InstanceId"] == instance_id:
+                    seen.append((disk["DiskId"], attachment["Device"] or disk["Device"]))
+        return sorted(seen, key=lambda pair: pair[1])
+
+    def _in_region(self, region: str | None) -> Callable[[str], bool]:
+        return lambda instance_id: region is None or self._instances[instance_id]["RegionId"] == region
+
+    def _describe_cloud_assistant_status(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        region = self._required_region("DescribeCloudAssistantStatus", p, region_hint)
+        return self._guests.describe_status(p._raw, region, self._in_region(region))
+
+    def _run_command(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        region = self._required_region("RunCommand", p, region_hint)
+        seconds = 0.0 if is_immediate(self.clock) else GUEST_COMMAND_SECONDS
+        return self._guests.run_command(p._raw, self.now(), seconds, self._in_region(region))
+
+    def _describe_invocation_results(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        self._required_region("DescribeInvocationResults", p, region_hint)
+        return self._guests.describe_results(p._raw)
 
 
 def _batch_entry(

@@ -26,7 +26,8 @@ The ``Emulator`` section (every key optional; the values shown are the defaults)
       "AccessKeys": [{"AccessKeyId": "...", "AccessKeySecret": "...", "ReadOnly": false}],
       "SystemDiskOrigins": {"d-...": "i-..."},  # a detached system disk re-attaches only there
       "PendingTransitions": [{"Action": "DetachDisk", "DiskId": "d-...", "InstanceId": "i-...",
-                              "RemainingSeconds": 12.5}]
+                              "RemainingSeconds": 12.5}],
+      "Guests": {"i-...": {"OSType": "linux", "Agent": "running", "Mounts": [...]}}  # guests.py
     }
 
 A disk or instance given in a transitional status without a ``PendingTransitions`` entry finishes one full
@@ -49,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from .fields import disk_fields, instance_fields
+from .guests import GuestError, normalize_guests
 
 EMULATOR_ACCESS_KEY_ID = "LTAI5tEmulatorDemoKey"
 EMULATOR_ACCESS_KEY_SECRET = "emulator-demo-secret"
@@ -138,6 +140,7 @@ _EMULATOR_KEYS = (
     "AccessKeys",
     "SystemDiskOrigins",
     "PendingTransitions",
+    "Guests",
 )
 
 
@@ -479,6 +482,12 @@ def _normalize_fleet(raw: Any) -> dict[str, Any]:
     pending = _normalize_pending(section.get("PendingTransitions"), instances, disks)
     if pending:
         fleet["Emulator"]["PendingTransitions"] = pending
+    try:
+        guests = normalize_guests(section.get("Guests"), instances, disks)
+    except GuestError as exc:
+        raise FleetError(str(exc)) from None
+    if guests:
+        fleet["Emulator"]["Guests"] = guests
     return fleet
 
 
