@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ecs_detach._display import Displayable
@@ -19,9 +19,12 @@ from ecs_detach.detach.steps import (
     StepKind,
     api_bool,
     detach_params,
+    guest_params,
+    guest_shown,
     start_params,
     stop_params,
 )
+from ecs_detach.guest import GuestState, backup_path, command_type, unmount_script
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
 
@@ -314,6 +317,16 @@ def plan_detach(
                 "allow stopping it (--stop-instance) to go on."
             ),
         )
+    unmount = [fix for fix in pre.fixes if fix.kind is FixKind.GUEST_UNMOUNT]
+    if unmount and not opts.unmount:
+        return draft.plan(
+            executable=False,
+            refusal=(
+                f"Disk {pre.disk_id} is in use in the guest ({unmount[0].description}); allow ecs-detach to "
+                "release it first (--unmount) to go on."
+            ),
+        )
+    draft.guest_warnings()
     for fix in pre.fixes:
         draft.add_fix(fix.kind)
     draft.add_detach()
@@ -445,6 +458,8 @@ class _DetachDraft:
             )
         elif kind is FixKind.STOP_INSTANCE:
             self.add_stop()
+        elif kind is FixKind.GUEST_UNMOUNT:
+            self.add_guest_unmount()
         elif kind is FixKind.WAIT_DETACHES:
             self.steps.append(
                 PlanStep(
@@ -461,6 +476,47 @@ class _DetachDraft:
                     ),
                 )
             )
+
+    def guest_warnings(self) -> None:
+        guest = self.pre.guest
+        if guest is None:
+            return
+        if guest.state is GuestState.SKIPPED:
+            self.warnings.append(
+                f"The guest check was skipped (--skip-guest-check): if disk {self.disk_id} is mounted in the "
+                "guest, writes in flight are lost and an /etc/fstab line left behind can stop the next boot."
+            )
+        elif guest.state in (GuestState.AGENT_ABSENT, GuestState.AGENT_OFFLINE, GuestState.UNREADABLE):
+            self.warnings.append(
+                f"The guest of {self.instance_id} could not be read ({guest.detail.rstrip('.')}): check by "
+                f"hand that nothing of disk {self.disk_id} is mounted or in /etc/fstab before going on."
+            )
+
+    def add_guest_unmount(self) -> None:
+        guest = self.pre.guest
+        assert guest is not None  # the fix comes from a guest row
+        script = unmount_script(guest)
+        params = guest_params(self.instance_id, command_type(guest.os_type), script)
+        where = ", ".join(guest.mount_points) or "nothing mounted"
+        if guest.os_type == "windows":
+            description = f"Take disk {self.disk_id} offline in the guest of {self.instance_id} ({where})"
+        else:
+            fstab = (
+                f"; comment out its /etc/fstab lines (backup {backup_path(self.disk_id)})"
+                if guest.active_fstab
+                else ""
+            )
+            description = f"Unmount {where} in the guest of {self.instance_id}{fstab}"
+        step = _api_step(
+            StepKind.GUEST_UNMOUNT,
+            description,
+            f"guest: {where} released",
+            self.region,
+            params,
+            self.to,
+            shown=guest_shown(params),
+        )
+        self.steps.append(replace(step, eta_seconds=5.0))
 
     def add_stop(self) -> None:
         instance_id, opts = self.instance_id, self.opts

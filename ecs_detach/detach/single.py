@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ecs_detach.detach.guest_steps import release_in_guest
 from ecs_detach.detach.power import earlier_start_blocker, start_again, stop_for_detach
 from ecs_detach.detach.results import Outcome, RunResult, StepResult
 from ecs_detach.detach.runner import (
@@ -42,6 +43,7 @@ def run_detach(runner: Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
     # A start without a stop: the plan starts an instance an earlier run of ours stopped and left Stopped.
     earlier_start = restart and not may_stop
     runner.earlier_stopped = earlier_start
+    release_in_guest(runner, plan, options, timeout)  # the plan's guest step, before anything else
     tries = _DetachTries()
     while True:
         tries.rounds += 1

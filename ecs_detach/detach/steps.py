@@ -21,6 +21,8 @@ __all__ = [
     "api_bool",
     "detach_params",
     "flag",
+    "guest_params",
+    "guest_shown",
     "start_params",
     "stop_params",
 ]
@@ -37,6 +39,8 @@ class StepKind(StrEnum):
     ATTACH_DISK = "attach-disk"
     START_INSTANCE = "start-instance"
     WAIT_INSTANCE_RUNNING = "wait-instance-running"
+    GUEST_UNMOUNT = "guest-unmount"  # RunCommand: unmount in the guest, comment out /etc/fstab lines
+    GUEST_REMOUNT = "guest-remount"  # RunCommand (undo): restore the /etc/fstab lines, mount again
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ MUTATING_STEPS: Mapping[StepKind, MutatingStep] = {
         MutatingStep(StepKind.DETACH_DISK, "DetachDisk", reconcile_reads_disk=True),
         MutatingStep(StepKind.ATTACH_DISK, "AttachDisk", reconcile_reads_disk=True),
         MutatingStep(StepKind.START_INSTANCE, "StartInstance", reconcile_reads_disk=False),
+        MutatingStep(StepKind.GUEST_UNMOUNT, "RunCommand", reconcile_reads_disk=False),
+        MutatingStep(StepKind.GUEST_REMOUNT, "RunCommand", reconcile_reads_disk=False),
     )
 }
 
@@ -92,3 +98,13 @@ def detach_params(disk_id: str, instance_id: str, options: DetachOptions) -> dic
 def start_params(instance_id: str) -> dict[str, str]:
     """StartInstance's API parameters."""
     return {"InstanceId": instance_id}
+
+
+def guest_params(instance_id: str, command_type: str, script: str) -> dict[str, str]:
+    """RunCommand's API parameters for a guest step (the script exactly as the plan shows it)."""
+    return {"InstanceId": instance_id, "Type": command_type, "CommandContent": script}
+
+
+def guest_shown(params: Mapping[str, str]) -> dict[str, str]:
+    """A guest step's parameters as the aliyun CLI spells RunCommand's (``--InstanceId.1``)."""
+    return {("InstanceId.1" if key == "InstanceId" else key): value for key, value in params.items()}
