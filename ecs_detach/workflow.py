@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from ecs_detach.bulk import BulkItem, BulkReport, prepare_bulk, run_bulk
 from ecs_detach.detach.facts import FactsSource, emulator_facts, rate_from_section
-from ecs_detach.detach.reads import aliyun_target, inspect, prepare
+from ecs_detach.detach.reads import GuestTime, aliyun_target, inspect, prepare
 from ecs_detach.detach.results import (
     CancelToken,
     Outcome,
@@ -49,6 +49,7 @@ __all__ = [
     "BulkReport",
     "CancelToken",
     "FactsSource",
+    "GuestTime",
     "Outcome",
     "ProgressEvent",
     "RunResult",

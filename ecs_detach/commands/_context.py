@@ -12,6 +12,7 @@ from ecs_detach.commands._console import CommandError, Console
 from ecs_detach.commands._parser import UsageError
 from ecs_detach.errors import EcsError, ReadOnlyError
 from ecs_detach.journal import Journal, JournalRecord
+from ecs_detach.workflow import GuestTime
 
 if TYPE_CHECKING:
     from ecs_detach.config import UserConfig
@@ -39,6 +40,12 @@ class Context:
     @property
     def client(self) -> Any:
         return self.session.client
+
+    def guest_time(self) -> GuestTime | None:
+        """How a guest read waits for its probe: on the emulator's clock in an in-process demo."""
+        if self.clock is None or self.sleep is None:
+            return None
+        return GuestTime(sleep=self.sleep, clock=self.clock)
 
     def run_kwargs(self) -> dict[str, Any]:
         """Facts and time for the workflow: in-process demo runs on the emulator's virtual clock."""

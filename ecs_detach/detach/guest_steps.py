@@ -33,7 +33,6 @@ def release_in_guest(runner: Runner, plan: Plan, options: DetachOptions, timeout
 def _release(runner: Runner, plan: Plan, step: PlanStep, timeout: float) -> None:
     guest = plan.preconditions.guest if plan.preconditions is not None else None
     mount_points = guest.mount_points if guest is not None else ()
-    runner.emit("guest", step.description)
     context = {"disk_id": plan.disk_id, "mount_points": ",".join(mount_points), "guest_step": step.kind.value}
     sent = send(runner, step.kind, step.params, describe=step.description, context=context)
     if sent.answer is not Answer.DONE or not sent.request_id:

@@ -107,6 +107,12 @@ def run_detach(runner: Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
     )
 
 
+def _guest_check(plan: Plan) -> str:
+    """What the plan knew of the guest, for the journal: read, skipped, agent-absent, ... or off."""
+    guest = plan.preconditions.guest if plan.preconditions is not None else None
+    return guest.state.value if guest is not None else "off"
+
+
 @dataclass
 class _DetachTries:
     """What one detach run has counted so far (bounds against ping-pong and blind re-sends)."""
@@ -136,6 +142,7 @@ def _send_detach(
         "multi_attach": bool(disk and disk.is_multi_attach),
         "delete_with_instance_before": bool(disk and disk.delete_with_instance),
         "instance_status": pre.instance.status if pre.instance else "",
+        "guest_check": _guest_check(plan),
     }
     sent = send(
         runner,

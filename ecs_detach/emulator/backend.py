@@ -38,7 +38,7 @@ from .fleet import (
     paused_gc,
     settings_of,
 )
-from .guests import GUEST_COMMAND_SECONDS, Guests
+from .guests import Guests
 
 MUTATING_ACTIONS = frozenset(
     {
@@ -1264,7 +1264,7 @@ class Backend:
 
     def _run_command(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
         region = self._required_region("RunCommand", p, region_hint)
-        seconds = 0.0 if is_immediate(self.clock) else GUEST_COMMAND_SECONDS
+        seconds = self._duration("RunCommand")
         return self._guests.run_command(p._raw, self.now(), seconds, self._in_region(region))
 
     def _describe_invocation_results(self, p: _Params, region_hint: str | None) -> dict[str, Any]:

@@ -14,7 +14,8 @@ The ``Emulator`` section (every key optional; the values shown are the defaults)
 
     "Emulator": {
       "DefaultRegion": "cn-hangzhou",
-      "Durations": {"DetachDisk": 60, "AttachDisk": 20, "StopInstance": 10, "StartInstance": 15},
+      "Durations": {"DetachDisk": 60, "AttachDisk": 20, "StopInstance": 10, "StartInstance": 15,
+                    "RunCommand": 2},
       "NoHotDetachInstanceTypes": [],          # DetachDisk row 17 (and AttachDisk) on a Running instance
       "NoSystemDiskDetachInstanceTypes": [],   # row 13
       "DeletedImageIds": [],                   # row 15
@@ -115,6 +116,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "AttachDisk": 20.0,
     "StopInstance": 10.0,
     "StartInstance": 15.0,
+    "RunCommand": 2.0,  # a Cloud Assistant invocation: Running, then its result
 }
 DEFAULT_RATE_LIMITS: dict[str, tuple[int, float]] = {"DetachDisk": (500, 60.0)}
 DEFAULT_MAX_DETACHING_PER_INSTANCE = 8

@@ -23,10 +23,10 @@ first 20 characters, the virtio-blk limit), under the device name the API report
 ``vdb``); on Windows, disks are numbered in device order.
 
 Cloud Assistant (``DescribeCloudAssistantStatus``, ``RunCommand``, ``DescribeInvocationResults``) follows
-the API's parameters and shapes. An invocation is ``Running`` until ``GUEST_COMMAND_SECONDS`` of emulator
-time have passed, then the script runs against the model and the result is ``Success`` (exit 0) or
-``Failed`` (``ExitCodeNonzero``); an instance not Running, or an agent not running, ends the invocation as
-``Aborted`` with the documented ``ErrorCode``/``ErrorInfo``. ``Output`` is base64 unless
+the API's parameters and shapes. An invocation is ``Running`` until ``Durations.RunCommand`` seconds
+(2) of emulator time have passed, then the script runs against the model and the result is ``Success``
+(exit 0) or ``Failed`` (``ExitCodeNonzero``); an instance not Running, or an agent not running, ends the
+invocation as ``Aborted`` with the documented ``ErrorCode``/``ErrorInfo``. ``Output`` is base64 unless
 ``ContentEncoding=PlainText``.
 
 The guest shell runs one command a line (blank lines and ``#`` comments skipped; ``set -e`` stops at the
@@ -60,7 +60,6 @@ from typing import Any
 from .clock import iso_time
 from .errors import RECOMMEND_URL, EmulatorError, missing_parameter
 
-GUEST_COMMAND_SECONDS = 2.0
 OS_TYPES = ("linux", "windows")
 AGENT_STATES = ("running", "stopped", "absent")
 COMMAND_TYPES = ("RunShellScript", "RunPowerShellScript", "RunBatScript")

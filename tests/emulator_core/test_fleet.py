@@ -69,6 +69,7 @@ def test_a_minimal_fleet_gets_sensible_defaults() -> None:
         "AttachDisk": 20,
         "StopInstance": 10,
         "StartInstance": 15,
+        "RunCommand": 2,
     }
 
 
