@@ -23,7 +23,8 @@ from ecs_detach._display import Displayable
 from ecs_detach.detach.facts import FactsSource
 from ecs_detach.detach.history import start_blocker
 from ecs_detach.detach.power import earlier_start_blocker, start_again
-from ecs_detach.detach.reads import prepare, read_disk, read_instance, state_from
+from ecs_detach.detach.prepare import prepare
+from ecs_detach.detach.reads import read_disk, read_instance, state_from
 from ecs_detach.detach.results import CancelToken, Outcome, ProgressEvent, RunResult, WorkflowClient, pause
 from ecs_detach.detach.runner import DETACHED_STATES, Runner, RunStopped, Throttle, durations_of
 from ecs_detach.detach.single import run_detach

@@ -7,24 +7,29 @@ confirmed plan and refuses to do anything the plan did not show.
 
 from __future__ import annotations
 
-import json
-import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_detach._display import Displayable
+from ecs_detach.detach.fixes import FIXES, FixPlan
 from ecs_detach.detach.steps import (
+    DEFAULT_TIMEOUT,
     MUTATING_STEPS,
+    NO_TARGET,
+    SECRET_PLACEHOLDER,
+    AliyunTarget,
+    PlanStep,
     StepKind,
+    aliyun_command,
     api_bool,
+    api_step,
     detach_params,
-    guest_params,
-    guest_shown,
     start_params,
-    stop_params,
+    wait_attachment_gone_line,
+    wait_disk_line,
+    wait_instance_line,
 )
-from ecs_detach.guest import GuestState, backup_path, command_type, unmount_script
+from ecs_detach.guest import GuestState
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
 
@@ -38,29 +43,6 @@ __all__ = [
     "plan_detach",
     "plan_reattach",
 ]
-
-DEFAULT_TIMEOUT = 300.0  # seconds; "about a minute" is not a safe bound (design.md, safety rule 6)
-SECRET_PLACEHOLDER = "<password>"
-
-
-@dataclass(frozen=True, slots=True)
-class PlanStep:
-    kind: StepKind
-    description: str
-    expected_change: str
-    eta_seconds: float
-    aliyun: str
-    params: Mapping[str, str] = field(default_factory=dict)  # the API parameters (never a secret)
-
-    @property
-    def action(self) -> str | None:
-        """The API action this step calls (None for a wait)."""
-        step = MUTATING_STEPS.get(self.kind)
-        return step.action if step is not None else None
-
-    @property
-    def mutating(self) -> bool:
-        return self.kind in MUTATING_STEPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,110 +130,6 @@ class Plan(Displayable):
         }
 
 
-@dataclass(frozen=True, slots=True)
-class AliyunTarget:
-    """What an ``aliyun`` command needs to reach what ecs-detach reached: the profile and the endpoint.
-
-    The aliyun CLI takes ``--endpoint`` as a host (``host[:port]``) and speaks https unless told
-    ``--insecure`` (its flag for plain http), so ``http://127.0.0.1:8472`` becomes
-    ``--endpoint 127.0.0.1:8472 --insecure``.
-
-    >>> AliyunTarget("prod", "http://127.0.0.1:8472").flags()
-    ['--profile', 'prod', '--endpoint', '127.0.0.1:8472', '--insecure']
-    """
-
-    profile: str = ""
-    endpoint: str = ""  # a base URL (``https://ecs.cn-beijing.aliyuncs.com``) or a bare host
-
-    def flags(self) -> list[str]:
-        parts: list[str] = []
-        if self.profile:
-            parts += ["--profile", shlex.quote(self.profile)]
-        if self.endpoint:
-            scheme, _, rest = self.endpoint.rpartition("://")
-            host = rest.split("/", 1)[0]
-            parts += ["--endpoint", shlex.quote(host)]
-            if scheme.lower() == "http":
-                parts.append("--insecure")
-        return parts
-
-
-NO_TARGET = AliyunTarget()
-
-
-def aliyun_command(
-    action: str,
-    region_id: str,
-    params: Mapping[str, str],
-    *,
-    waiter: str = "",
-    target: AliyunTarget = NO_TARGET,
-) -> str:
-    """The equivalent aliyun CLI command line (`aliyun ecs <Action> --RegionId ... --Key value ... --profile P
-    --endpoint H`), to paste as is."""
-    parts = ["aliyun", "ecs", action]
-    if region_id:
-        parts += ["--RegionId", region_id]
-    for key, value in params.items():
-        parts += [f"--{key}", value if value == SECRET_PLACEHOLDER else shlex.quote(value)]
-    if waiter:
-        parts.append(waiter)
-    return " ".join([*parts, *target.flags()])  # where to send it last: the call reads first
-
-
-def _action(kind: StepKind) -> str:
-    return MUTATING_STEPS[kind].action
-
-
-def _api_step(
-    kind: StepKind,
-    description: str,
-    expected_change: str,
-    region_id: str,
-    params: Mapping[str, str],
-    target: AliyunTarget,
-    *,
-    shown: Mapping[str, str] | None = None,
-) -> PlanStep:
-    """A step that calls the API: its action is its step kind's, its aliyun line shows `params` (or `shown`,
-    with placeholders for what is never written down)."""
-    line = aliyun_command(_action(kind), region_id, params if shown is None else shown, target=target)
-    return PlanStep(kind, description, expected_change, 0.0, line, params)
-
-
-def _wait_disk(region_id: str, disk_id: str, target: str, timeout: float, to: AliyunTarget) -> str:
-    return aliyun_command(
-        "DescribeDisks",
-        region_id,
-        {"DiskIds": json.dumps([disk_id])},
-        waiter=f"--waiter expr='Disks.Disk[0].Status' to={target} timeout={min(int(timeout), 600)}",
-        target=to,
-    )
-
-
-def _wait_attachment_gone(
-    region_id: str, disk_id: str, instance_id: str, timeout: float, to: AliyunTarget
-) -> str:
-    expr = f"length(Disks.Disk[0].Attachments.Attachment[?InstanceId=='{instance_id}'])"
-    return aliyun_command(
-        "DescribeDisks",
-        region_id,
-        {"DiskIds": json.dumps([disk_id])},
-        waiter=f'--waiter expr="{expr}" to=0 timeout={min(int(timeout), 600)}',
-        target=to,
-    )
-
-
-def _wait_instance(region_id: str, instance_id: str, target: str, timeout: float, to: AliyunTarget) -> str:
-    return aliyun_command(
-        "DescribeInstances",
-        region_id,
-        {"InstanceIds": json.dumps([instance_id])},
-        waiter=f"--waiter expr='Instances.Instance[0].Status' to={target} timeout={min(int(timeout), 600)}",
-        target=to,
-    )
-
-
 def plan_detach(
     preconditions: Preconditions,
     options: DetachOptions | None = None,
@@ -317,15 +195,12 @@ def plan_detach(
                 "allow stopping it (--stop-instance) to go on."
             ),
         )
-    unmount = [fix for fix in pre.fixes if fix.kind is FixKind.GUEST_UNMOUNT]
-    if unmount and not opts.unmount:
-        return draft.plan(
-            executable=False,
-            refusal=(
-                f"Disk {pre.disk_id} is in use in the guest ({unmount[0].description}); allow ecs-detach to "
-                "release it first (--unmount) to go on."
-            ),
-        )
+    fixing = FixPlan(pre, opts, draft.dur, timeout, draft.to)
+    for fix in pre.fixes:  # a fix the options do not allow (e.g. an unmount without --unmount)
+        refuse = FIXES[fix.kind].refusal
+        refusal = refuse(fixing, fix) if refuse is not None else ""
+        if refusal:
+            return draft.plan(executable=False, refusal=refusal)
     draft.guest_warnings()
     for fix in pre.fixes:
         draft.add_fix(fix.kind)
@@ -379,7 +254,7 @@ class _DetachDraft:
         instance_id, region = self.instance_id, self.region
         params = start_params(instance_id)
         return [
-            _api_step(
+            api_step(
                 StepKind.START_INSTANCE,
                 f"Start instance {instance_id} again (stopped by {why})",
                 f"instance {instance_id}: Stopped → Starting",
@@ -392,7 +267,7 @@ class _DetachDraft:
                 f"Wait until instance {instance_id} is Running",
                 f"instance {instance_id}: Starting → Running",
                 self.dur.start,
-                _wait_instance(region, instance_id, "Running", self.timeout, self.to),
+                wait_instance_line(region, instance_id, "Running", self.timeout, self.to),
             ),
         ]
 
@@ -407,7 +282,10 @@ class _DetachDraft:
             "and not started again."
         )
         start = aliyun_command(
-            _action(StepKind.START_INSTANCE), self.region, start_params(instance_id), target=self.to
+            MUTATING_STEPS[StepKind.START_INSTANCE].action,
+            self.region,
+            start_params(instance_id),
+            target=self.to,
         )
         if self.pre.is_system_disk:
             if opts.restart:
@@ -431,51 +309,10 @@ class _DetachDraft:
         return True
 
     def add_fix(self, kind: FixKind) -> None:
-        region, disk_id, instance_id, dur, to = self.region, self.disk_id, self.instance_id, self.dur, self.to
-        timeout = self.timeout
-        if kind is FixKind.WAIT_DISK:
-            self.steps.append(
-                PlanStep(
-                    StepKind.WAIT_DISK_IN_USE,
-                    f"Wait until disk {disk_id} finishes attaching",
-                    f"disk {disk_id}: Attaching → In_use",
-                    dur.attach,
-                    _wait_disk(region, disk_id, "In_use", timeout, to),
-                )
-            )
-        elif kind is FixKind.WAIT_INSTANCE:
-            instance = self.pre.instance
-            status = instance.status if instance else "?"
-            settled = "Stopped" if status == "Stopping" else "Running"
-            self.steps.append(
-                PlanStep(
-                    StepKind.WAIT_INSTANCE_SETTLED,
-                    f"Wait until instance {instance_id} leaves {status}",
-                    f"instance {instance_id}: {status} → {settled}",
-                    dur.stop if settled == "Stopped" else dur.start,
-                    _wait_instance(region, instance_id, settled, timeout, to),
-                )
-            )
-        elif kind is FixKind.STOP_INSTANCE:
-            self.add_stop()
-        elif kind is FixKind.GUEST_UNMOUNT:
-            self.add_guest_unmount()
-        elif kind is FixKind.WAIT_DETACHES:
-            self.steps.append(
-                PlanStep(
-                    StepKind.WAIT_DETACHES,
-                    f"Wait until the disks already detaching from {instance_id} finish",
-                    "other disks: Detaching → Available",
-                    dur.detach,
-                    aliyun_command(
-                        "DescribeDisks",
-                        region,
-                        {"InstanceId": instance_id, "Status": "Detaching"},
-                        waiter=f"--waiter expr='TotalCount' to=0 timeout={min(int(timeout), 600)}",
-                        target=to,
-                    ),
-                )
-            )
+        """The steps (and warnings) of one rung of the fix ladder, as its spec draws them."""
+        drawn = FIXES[kind].plan_steps(FixPlan(self.pre, self.opts, self.dur, self.timeout, self.to))
+        self.steps.extend(drawn.steps)
+        self.warnings.extend(drawn.warnings)
 
     def guest_warnings(self) -> None:
         guest = self.pre.guest
@@ -492,63 +329,12 @@ class _DetachDraft:
                 f"hand that nothing of disk {self.disk_id} is mounted or in /etc/fstab before going on."
             )
 
-    def add_guest_unmount(self) -> None:
-        guest = self.pre.guest
-        assert guest is not None  # the fix comes from a guest row
-        script = unmount_script(guest)
-        params = guest_params(self.instance_id, command_type(guest.os_type), script)
-        where = ", ".join(guest.mount_points) or "nothing mounted"
-        if guest.os_type == "windows":
-            description = f"Take disk {self.disk_id} offline in the guest of {self.instance_id} ({where})"
-        else:
-            fstab = (
-                f"; comment out its /etc/fstab lines (backup {backup_path(self.disk_id)})"
-                if guest.active_fstab
-                else ""
-            )
-            description = f"Unmount {where} in the guest of {self.instance_id}{fstab}"
-        step = _api_step(
-            StepKind.GUEST_UNMOUNT,
-            description,
-            f"guest: {where} released",
-            self.region,
-            params,
-            self.to,
-            shown=guest_shown(params),
-        )
-        self.steps.append(replace(step, eta_seconds=5.0))
-
-    def add_stop(self) -> None:
-        instance_id, opts = self.instance_id, self.opts
-        params = stop_params(instance_id, opts)
-        mode = " (force: like pulling the plug, unsaved data is lost)" if opts.force_stop else ""
-        self.steps.append(
-            _api_step(
-                StepKind.STOP_INSTANCE,
-                f"Stop instance {instance_id}{mode}",
-                f"instance {instance_id}: Running → Stopping",
-                self.region,
-                params,
-                self.to,
-            )
-        )
-        self.steps.append(
-            PlanStep(
-                StepKind.WAIT_INSTANCE_STOPPED,
-                f"Wait until instance {instance_id} is Stopped",
-                f"instance {instance_id}: Stopping → Stopped",
-                self.dur.stop,
-                _wait_instance(self.region, instance_id, "Stopped", self.timeout, self.to),
-            )
-        )
-        self.warnings.append(f"Instance {instance_id} will be stopped: whatever runs on it goes down.")
-
     def add_detach(self) -> None:
         disk_id, instance_id, opts = self.disk_id, self.instance_id, self.opts
         params = detach_params(disk_id, instance_id, opts)
         after = "the attachment to " + instance_id + " is gone" if self.multi else "Detaching"
         self.steps.append(
-            _api_step(
+            api_step(
                 StepKind.DETACH_DISK,
                 f"Detach disk {disk_id} from instance {instance_id}",
                 f"disk {disk_id}: In_use → {after}",
@@ -601,14 +387,14 @@ def _detached_wait_step(
             f"Wait until disk {disk_id} is no longer attached to {instance_id}",
             f"disk {disk_id}: attachment to {instance_id} removed",
             dur.detach,
-            _wait_attachment_gone(region, disk_id, instance_id, timeout, to),
+            wait_attachment_gone_line(region, disk_id, instance_id, timeout, to),
         )
     return PlanStep(
         StepKind.WAIT_DISK_DETACHED,
         f"Wait until disk {disk_id} is Available",
         f"disk {disk_id}: Detaching → Available",
         dur.detach,
-        _wait_disk(region, disk_id, "Available", timeout, to),
+        wait_disk_line(region, disk_id, "Available", timeout, to),
     )
 
 
@@ -655,7 +441,7 @@ def plan_reattach(
     )
     api_params = {k: v for k, v in params.items() if k not in ("Password", "KeyPairName")}
     steps = [
-        _api_step(
+        api_step(
             StepKind.ATTACH_DISK,
             f"Attach disk {disk_id} to instance {instance_id}"
             + (" as its system disk" if system_disk else ""),
@@ -670,13 +456,13 @@ def plan_reattach(
             f"Wait until disk {disk_id} is In_use",
             f"disk {disk_id}: Attaching → In_use",
             dur.attach,
-            _wait_disk(region_id, disk_id, "In_use", timeout, to),
+            wait_disk_line(region_id, disk_id, "In_use", timeout, to),
         ),
     ]
     if start_after:
         start = start_params(instance_id)
         steps.append(
-            _api_step(
+            api_step(
                 StepKind.START_INSTANCE,
                 f"Start instance {instance_id}",
                 f"instance {instance_id}: Stopped → Starting",
@@ -691,7 +477,7 @@ def plan_reattach(
                 f"Wait until instance {instance_id} is Running",
                 f"instance {instance_id}: Starting → Running",
                 dur.start,
-                _wait_instance(region_id, instance_id, "Running", timeout, to),
+                wait_instance_line(region_id, instance_id, "Running", timeout, to),
             )
         )
     return Plan(

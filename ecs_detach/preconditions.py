@@ -82,11 +82,14 @@ class Verdict(StrEnum):
 
 
 class FixKind(StrEnum):
+    """A rung of the fix ladder, in the order the ladder climbs it (each one's plan steps and executor:
+    `ecs_detach.detach.fixes.FIXES`)."""
+
+    GUEST_UNMOUNT = "guest-unmount"  # release the disk in the guest (RunCommand): first, while the guest runs
     WAIT_DISK = "wait-disk"  # the disk is Attaching: wait until it is In_use
     WAIT_INSTANCE = "wait-instance"  # the instance is Starting/Stopping/Pending: wait until it settles
     STOP_INSTANCE = "stop-instance"  # StopInstance, then wait until Stopped
     WAIT_DETACHES = "wait-detaches"  # other disks are detaching from the instance: wait until they finish
-    GUEST_UNMOUNT = "guest-unmount"  # unmount in the guest, comment out /etc/fstab lines (RunCommand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,13 +396,7 @@ def _conclude(
     )
 
 
-_FIX_RANK = {
-    FixKind.GUEST_UNMOUNT: -1,  # while the guest runs: before a stop
-    FixKind.WAIT_DISK: 0,
-    FixKind.WAIT_INSTANCE: 1,
-    FixKind.STOP_INSTANCE: 2,
-    FixKind.WAIT_DETACHES: 3,
-}
+_FIX_RANK = {kind: rank for rank, kind in enumerate(FixKind)}  # the ladder climbs in FixKind's order
 
 
 def _fix_order(fix: FixStep) -> int:

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 from ecs_detach.bulk import BulkItem, BulkReport, prepare_bulk, run_bulk
 from ecs_detach.detach.facts import FactsSource, emulator_facts, rate_from_section
-from ecs_detach.detach.reads import GuestTime, aliyun_target, inspect, prepare
+from ecs_detach.detach.prepare import prepare
+from ecs_detach.detach.reads import GuestTime, aliyun_target, inspect
 from ecs_detach.detach.results import (
     CancelToken,
     Outcome,

@@ -238,3 +238,27 @@ def test_the_detach_stack_makes_mutating_calls_only_through_send() -> None:
             if isinstance(called, ast.Attribute) and called.attr in MUTATING_CALLS:
                 offences.append(f"{module} (line {node.lineno}) calls .{called.attr}()")
     assert offences == []
+
+
+def test_every_fix_kind_is_one_spec_in_ladder_order() -> None:
+    from ecs_detach.detach.fixes import FIXES
+    from ecs_detach.preconditions import FixKind
+
+    assert list(FIXES) == list(FixKind)
+    assert all(spec.kind is kind for kind, spec in FIXES.items())
+
+
+def test_nothing_branches_on_a_fix_kind() -> None:
+    """The fix ladder is written once (`detach/fixes.py`): an `if` (or a `match`) over a FixKind elsewhere
+    would be a second copy of it, which a new fix kind would have to be added to."""
+    offences = []
+    for module, path in SOURCES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            tests: list[ast.AST] = []
+            if isinstance(node, (ast.If, ast.IfExp, ast.While)):
+                tests.append(node.test)
+            elif isinstance(node, ast.Match):
+                tests.extend(case.pattern for case in node.cases)
+            if any("FixKind." in ast.unparse(test) for test in tests):
+                offences.append(f"{module} (line {node.lineno})")
+    assert offences == []

@@ -7,10 +7,9 @@ from ecs_detach.detach.reads import read_instance
 from ecs_detach.detach.results import Outcome
 from ecs_detach.detach.runner import MAX_THROTTLED, Runner
 from ecs_detach.detach.send import Answer, send
-from ecs_detach.detach.steps import start_params, stop_params
+from ecs_detach.detach.steps import StepKind, start_params, stop_params
 from ecs_detach.errors import EcsError
 from ecs_detach.models import INSTANCE_RUNNING, INSTANCE_STOPPED, INSTANCE_STOPPING
-from ecs_detach.plan import StepKind
 from ecs_detach.preconditions import DetachOptions
 
 

@@ -19,10 +19,10 @@ from ecs_detach.detach.results import (
     WorkflowClient,
     pause,
 )
+from ecs_detach.detach.steps import DEFAULT_TIMEOUT, StepKind
 from ecs_detach.errors import ApiError, EcsError, ReadOnlyError, ServerError, ThrottledError, TransportError
 from ecs_detach.journal import Journal, JournalError, JournalRecord, Result, classify, read_for_reconcile
 from ecs_detach.models import INSTANCE_TRANSITIONAL, Disk, Instance
-from ecs_detach.plan import DEFAULT_TIMEOUT, StepKind
 from ecs_detach.preconditions import DetachOptions, Durations, PlatformFacts, Preconditions, check_detach
 
 

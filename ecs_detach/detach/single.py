@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ecs_detach.detach.fixes import FIXES, FixRun
 from ecs_detach.detach.guest_steps import release_in_guest
 from ecs_detach.detach.power import earlier_start_blocker, start_again, stop_for_detach
 from ecs_detach.detach.results import Outcome, RunResult, StepResult
@@ -16,13 +17,12 @@ from ecs_detach.detach.runner import (
 )
 from ecs_detach.detach.send import Answer, send
 from ecs_detach.detach.steps import detach_params
-from ecs_detach.models import DISK_ATTACHING, INSTANCE_RUNNING
+from ecs_detach.models import INSTANCE_RUNNING
 from ecs_detach.plan import Plan, StepKind
 from ecs_detach.preconditions import (
     NOT_ATTACHED_HERE,
     DetachOptions,
     Durations,
-    FixKind,
     Preconditions,
     Verdict,
 )
@@ -43,7 +43,8 @@ def run_detach(runner: Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
     # A start without a stop: the plan starts an instance an earlier run of ours stopped and left Stopped.
     earlier_start = restart and not may_stop
     runner.earlier_stopped = earlier_start
-    release_in_guest(runner, plan, options, timeout)  # the plan's guest step, before anything else
+    guest = plan.preconditions.guest if plan.preconditions is not None else None
+    release_in_guest(runner, plan.steps, guest, options, timeout)  # the plan's guest step, first
     tries = _DetachTries()
     while True:
         tries.rounds += 1
@@ -80,7 +81,7 @@ def run_detach(runner: Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
             lead = "The state changed for the worse: " if runner.mutated else ""
             raise runner.stop(outcome, lead + pre.reason, code=pre.predicted_code or "")
         if verdict is Verdict.FIXABLE:
-            _apply_fix(runner, pre, options, may_stop=may_stop, timeout=timeout)
+            FIXES[pre.fixes[0].kind].execute(runner, FixRun(pre, options, may_stop, timeout))
             continue
         # READY: detach.
         if may_stop and not runner.stopped_instance and _running(pre):
@@ -249,37 +250,3 @@ def _running(pre: Preconditions) -> bool:
 def _detached(pre: Preconditions) -> bool:
     disk = pre.disk
     return disk is not None and pre.instance_id not in disk.attached_instance_ids
-
-
-def _apply_fix(
-    runner: Runner, pre: Preconditions, options: DetachOptions, *, may_stop: bool, timeout: float
-) -> None:
-    dur = durations_of(runner)
-    fix = pre.fixes[0]
-    if fix.kind is FixKind.WAIT_DISK:
-        runner.wait(
-            StepKind.WAIT_DISK_IN_USE,
-            f"disk {runner.disk_id}",
-            runner.disk_state(runner.disk_id, runner.instance_id),
-            lambda s: s != DISK_ATTACHING,
-            expected=dur.attach,
-            timeout=timeout,
-            target="done attaching",
-        )
-    elif fix.kind is FixKind.WAIT_INSTANCE:
-        runner.wait_instance("settled", StepKind.WAIT_INSTANCE_SETTLED, timeout, dur.stop)
-    elif fix.kind is FixKind.WAIT_DETACHES:
-        runner.emit(
-            StepKind.WAIT_DETACHES.value, f"Other disks are detaching from {runner.instance_id}; waiting"
-        )
-        runner.sleep(min(10.0, dur.detach))
-    elif fix.kind is FixKind.STOP_INSTANCE:
-        if not may_stop:
-            lead = "The state changed: " if runner.mutated else ""
-            raise runner.stop(
-                Outcome.ABORTED if runner.mutated else Outcome.BLOCKED,
-                f"{lead}instance {runner.instance_id} must now be stopped first, and the confirmed plan "
-                "did not include stopping it. Review the new plan and confirm again.",
-                code=pre.predicted_code or "",
-            )
-        stop_for_detach(runner, options, timeout, dur.stop)
