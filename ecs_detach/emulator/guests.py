@@ -232,7 +232,8 @@ def fstab_line(mount: Mapping[str, Any], device: str = "") -> str:
     if mount["FstabBy"] == "LABEL" and mount["Label"]:
         spec = f"LABEL={mount['Label']}"
     elif mount["FstabBy"] == "device":
-        spec = device or f"/dev/disk/by-id/virtio-{serial_of(mount['DiskId'])}-part{mount['Partition']}"
+        part = f"-part{mount['Partition']}" if mount["Partition"] else ""
+        spec = device or f"/dev/disk/by-id/virtio-{serial_of(mount['DiskId'])}{part}"
     else:
         spec = f"UUID={fs_uuid(mount['DiskId'], mount['Partition'])}"
     options = "defaults,nofail" if mount["Nofail"] else "defaults"
