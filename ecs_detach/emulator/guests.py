@@ -868,7 +868,7 @@ class _PowerShell:
                 for mount in self.guest["Mounts"]:
                     if mount["DiskId"] == disk_id and n > 0:
                         online = disk_id not in self.guest["OfflineDisks"]
-                        letter = mount["MountPoint"][0] if online else None
+                        letter = mount["MountPoint"][0] if online and mount["Mounted"] else None
                         rows.append(
                             {
                                 "DiskNumber": n,
