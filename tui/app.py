@@ -432,12 +432,16 @@ class EcsDetachApp(App[int]):
         followed, and an instance it stopped is named (and started again if ``options.restart``)."""
         from ecs_detach import workflow
 
+        services = self.services
+        scale = services.time_scale or 1.0
+        real = services.sleep or (lambda seconds: time.sleep(seconds / scale))
         return workflow.prepare(
             self.client_for(region_id),
             disk_id,
             options,
             facts=self.facts_source(),
-            journal=self.services.journal,
+            journal=services.journal,
+            guest_time=workflow.GuestTime(sleep=real, clock=services.clock),
         )
 
     def run_plan(self, plan: Plan, *, password: str | None = None, key_pair_name: str | None = None) -> Job:

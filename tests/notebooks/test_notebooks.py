@@ -141,7 +141,7 @@ def test_explore_shows_instances_disks_and_why_disks_are_blocked(
     assert "i-jump-01" in instances and "security" in instances and "● Running" in instances
     assert "d-web-01-data" in _shown(notebook, "INSTANCE_ID =")
     async_cell = _shown(notebook, "async with nb.async_client()")
-    assert "AsyncEcsClient" in async_cell and "37 instances and 92 disks in 3 regions" in async_cell
+    assert "AsyncEcsClient" in async_cell and "41 instances and 102 disks in 3 regions" in async_cell
     summary = _shown(notebook, "checks = nb.check_fleet(inventory)")
     assert "✓ ready" in summary and "✗ blocked" in summary and "InstanceLockedForSecurity" in summary
     blocked = _shown(notebook, "checks.blocked.table(")
