@@ -188,6 +188,20 @@ def test_guided_detach_journals_every_call_and_undoes_it(
     assert [("DetachDisk" in r, "AttachDisk" in r) for r in rows[:4]] == [(True, False), (False, True)] * 2
 
 
+def test_guided_detach_checks_the_guest_and_unmounts_before_detaching(
+    executed: dict[str, tuple[Any, BaseException | None]],
+) -> None:
+    notebook = _ran(executed, "02-guided-detach.ipynb")
+    rows = _shown(notebook, "GUEST_DISK = ")
+    assert "23.        fixable  Mounted in the guest at /data (ext4)" in rows
+    assert "24.        fixable  /etc/fstab names the disk" in rows
+    planned = _shown(notebook, "print(nb.plan(GUEST_DISK, guest=True).refusal)")
+    assert "(--unmount)" in planned and "umount /data" in planned and "# ecs-detach: &" in planned
+    released = _shown(notebook, "if USE_EMULATOR:\n    released = nb.detach(guest_plan")
+    assert "done · Disk d-files-01-data is detached" in released
+    assert "mounted now: ['/var/lib/app']" in released and "hazards: none" in released
+
+
 # --- 03: fleet investigation --------------------------------------------------------------------------------
 
 
