@@ -33,7 +33,7 @@ from ecs_detach.errors import (
     TransportError,
     error_for,
 )
-from ecs_detach.models import Disk, Instance, Region, SnapshotCreated, unwrap
+from ecs_detach.models import AgentStatus, Disk, Instance, InvocationResult, Region, SnapshotCreated, unwrap
 from ecs_detach.retry import RetryDecision, RetryPolicy, decide, parse_retry_after
 
 if TYPE_CHECKING:
@@ -666,6 +666,8 @@ class BaseEcsClient:
     def _not_found(kind: str, resource_id: str, body: Mapping[str, Any], action: str) -> NotFoundError:
         if kind == "instance":
             code, message = "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."
+        elif kind == "invocation":
+            code, message = "InvalidInvokeId.NotFound", "The specified InvokeId does not exist."
         else:
             code, message = "InvalidDiskId.NotFound", "The specified disk does not exist."
         return NotFoundError(
@@ -709,6 +711,38 @@ class BaseEcsClient:
             "ForceStop": True if force_stop else None,
             "StoppedMode": stopped_mode,
         }
+
+    @staticmethod
+    def _run_command_params(
+        instance_id: str, content: str, command_type: str, timeout: int, name: str
+    ) -> dict[str, Any]:
+        return {
+            "InstanceId.1": instance_id,
+            "Type": command_type,
+            "CommandContent": content,
+            "Timeout": timeout,
+            "Name": name or None,
+        }
+
+    @staticmethod
+    def _agent_statuses(body: Mapping[str, Any]) -> list[AgentStatus]:
+        rows = unwrap(body.get("InstanceCloudAssistantStatusSet"), "InstanceCloudAssistantStatus")
+        return [AgentStatus.from_api(row) for row in rows]
+
+    def _invocation_result(
+        self, body: Mapping[str, Any], invoke_id: str, instance_id: str
+    ) -> InvocationResult:
+        invocation = body.get("Invocation")
+        rows = unwrap(
+            invocation.get("InvocationResults") if isinstance(invocation, Mapping) else None,
+            "InvocationResult",
+        )
+        for row in rows:
+            if row.get("InstanceId") == instance_id:
+                return InvocationResult.from_api(row)
+        raise self._not_found(
+            "invocation", f"{invoke_id} on {instance_id}", body, "DescribeInvocationResults"
+        )
 
     @staticmethod
     def _detach_params(disk_id: str, instance_id: str, delete_with_instance: bool | None) -> dict[str, Any]:

@@ -93,6 +93,16 @@ def _judge_snapshot(d_id: str, _: str, disk: Disk | None, __: Instance | None) -
     )
 
 
+def _judge_guest_command(_: str, i_id: str, __: Disk | None, ___: Instance | None) -> tuple[str, str]:
+    """RunCommand acts inside the guest: neither the disk nor the instance shows whether it ran. A run reads
+    the guest again before anything more is sent; reconciling on start leaves it to the operator."""
+    return (
+        Result.UNKNOWN,
+        f"Whether the command ran in the guest of {i_id} does not show on the instance; read its invocations "
+        f"(aliyun ecs DescribeInvocations --InstanceId {i_id}) or check the guest by hand.",
+    )
+
+
 def _power_judge(verb: str, done: str, moving: str, before: str) -> Judge:
     def judge_power(_: str, i_id: str, __: Disk | None, instance: Instance | None) -> tuple[str, str]:
         if instance is None:
@@ -129,6 +139,7 @@ MUTATING: Mapping[str, MutatingAction] = {
         MutatingAction("DetachDisk", 17.0, reads_disk=True, reads_instance=False, judge=_judge_detach),
         MutatingAction("AttachDisk", 36.0, reads_disk=True, reads_instance=False, judge=_judge_attach),
         MutatingAction("CreateSnapshot", 20.0, reads_disk=True, reads_instance=False, judge=_judge_snapshot),
+        MutatingAction("RunCommand", 20.0, reads_disk=False, reads_instance=True, judge=_judge_guest_command),
     )
 }
 MUTATING_ACTIONS = frozenset(MUTATING)

@@ -38,7 +38,7 @@ from ecs_detach._core import (
 )
 from ecs_detach.credentials import CredentialSource
 from ecs_detach.errors import ApiError, EcsError
-from ecs_detach.models import Disk, Instance, Region, Snapshot, SnapshotCreated
+from ecs_detach.models import AgentStatus, Disk, Instance, InvocationResult, Region, Snapshot, SnapshotCreated
 from ecs_detach.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -493,6 +493,27 @@ class EcsClient(BaseEcsClient):
             raise self._no_snapshot(snapshot_id)
         return found[0]
 
+    # -- Cloud Assistant (the guest) ------------------------------------------------------------------------
+
+    def cloud_assistant_status(self, instance_ids: Sequence[str]) -> list[AgentStatus]:
+        """Whether the Cloud Assistant Agent is installed and online on each instance."""
+        params = {f"InstanceId.{n}": i for n, i in enumerate(instance_ids, start=1)}
+        return self._agent_statuses(self.call("DescribeCloudAssistantStatus", params))
+
+    def run_command(
+        self, instance_id: str, content: str, *, command_type: str, timeout: int = 60, name: str = ""
+    ) -> str:
+        """RunCommand on one instance (a mutation: never re-sent blindly); returns the InvokeId."""
+        body = self.call(
+            "RunCommand", self._run_command_params(instance_id, content, command_type, timeout, name)
+        )
+        return str(body.get("InvokeId", ""))
+
+    def invocation_result(self, invoke_id: str, instance_id: str) -> InvocationResult:
+        """The result of an invocation on an instance (its Output decoded)."""
+        params = {"InvokeId": invoke_id, "InstanceId": instance_id, "ContentEncoding": "Base64"}
+        return self._invocation_result(self.call("DescribeInvocationResults", params), invoke_id, instance_id)
+
 
 class AsyncEcsClient(BaseEcsClient):
     """Asynchronous ECS client: the same methods as :class:`EcsClient`, awaited (iterators are async)."""
@@ -703,6 +724,22 @@ class AsyncEcsClient(BaseEcsClient):
     ) -> str:
         body = await self.call("DetachDisk", self._detach_params(disk_id, instance_id, delete_with_instance))
         return self._request_id(body)
+
+    async def cloud_assistant_status(self, instance_ids: Sequence[str]) -> list[AgentStatus]:
+        params = {f"InstanceId.{n}": i for n, i in enumerate(instance_ids, start=1)}
+        return self._agent_statuses(await self.call("DescribeCloudAssistantStatus", params))
+
+    async def run_command(
+        self, instance_id: str, content: str, *, command_type: str, timeout: int = 60, name: str = ""
+    ) -> str:
+        params = self._run_command_params(instance_id, content, command_type, timeout, name)
+        body = await self.call("RunCommand", params)
+        return str(body.get("InvokeId", ""))
+
+    async def invocation_result(self, invoke_id: str, instance_id: str) -> InvocationResult:
+        params = {"InvokeId": invoke_id, "InstanceId": instance_id, "ContentEncoding": "Base64"}
+        body = await self.call("DescribeInvocationResults", params)
+        return self._invocation_result(body, invoke_id, instance_id)
 
     async def attach_disk(
         self,

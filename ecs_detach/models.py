@@ -398,3 +398,76 @@ class SnapshotCreated:
 
     snapshot_id: str
     request_id: str
+
+
+# --- Cloud Assistant (the guest-aware checks) ---
+
+INVOCATION_RUNNING_STATES = frozenset({"Pending", "Scheduled", "Running", "Stopping"})
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStatus:
+    """One row of DescribeCloudAssistantStatus: is the Cloud Assistant Agent there, and online."""
+
+    instance_id: str
+    online: bool  # CloudAssistantStatus "true"
+    version: str  # "" when the agent is not installed
+    os_type: str
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def installed(self) -> bool:
+        return bool(self.version)
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> AgentStatus:
+        return cls(
+            instance_id=_str(raw, "InstanceId"),
+            online=_bool(raw, "CloudAssistantStatus"),
+            version=_str(raw, "CloudAssistantVersion"),
+            os_type=_str(raw, "OSType"),
+            raw=raw,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationResult:
+    """One instance's result of a RunCommand (DescribeInvocationResults); `output` is decoded."""
+
+    invoke_id: str
+    instance_id: str
+    status: str  # InvocationStatus: Pending, Running, Success, Failed, Aborted, Invalid, Error, Timeout ...
+    output: str
+    exit_code: int
+    error_code: str
+    error_info: str
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in INVOCATION_RUNNING_STATES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "Success"
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> InvocationResult:
+        import base64
+        import binascii
+
+        encoded = _str(raw, "Output")
+        try:
+            output = base64.b64decode(encoded, validate=True).decode("utf-8", errors="replace")
+        except (binascii.Error, ValueError):
+            output = encoded
+        return cls(
+            invoke_id=_str(raw, "InvokeId"),
+            instance_id=_str(raw, "InstanceId"),
+            status=_str(raw, "InvocationStatus"),
+            output=output,
+            exit_code=_int(raw, "ExitCode"),
+            error_code=_str(raw, "ErrorCode"),
+            error_info=_str(raw, "ErrorInfo"),
+            raw=raw,
+        )

@@ -565,7 +565,16 @@ class Workbench:
         of `DetachOptions`, e.g. ``allow_stop=True``)."""
         check_keywords("check", options, DETACH_OPTIONS - {"instance_id"})
         opts = DetachOptions(instance_id=instance_id, **options)
-        return workflow.inspect(self.client, disk_id, opts, facts=self._facts_source())
+        return workflow.inspect(
+            self.client, disk_id, opts, facts=self._facts_source(), guest_time=self._guest_time()
+        )
+
+    def _guest_time(self) -> workflow.GuestTime:
+        """How a guest read (``guest_check=True``) waits for its probe: the emulator's time, or real time."""
+        sleep, clock = self._sleep(CancelToken()), self._clock()
+        if sleep is None or clock is None:
+            return workflow.GuestTime()
+        return workflow.GuestTime(sleep=sleep, clock=clock)
 
     def plan(
         self,
@@ -578,9 +587,13 @@ class Workbench:
         delete_with_instance: bool | None = None,
         snapshot: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
+        guest: bool = False,
+        unmount: bool = False,
     ) -> Plan:
         """Fresh preconditions and the plan to detach `disk_id` (nothing is sent). `snapshot=True` takes a
         snapshot of the disk first (CreateSnapshot, billed) and detaches once it is accomplished.
+        With `guest`, the guest is read through Cloud Assistant (the guest rows); with `unmount`, a disk in
+        use there is released first.
 
         Planned with the workbench's journal, as the CLI and the TUI plan: a detach an earlier, killed run
         left under way is followed, and an instance that run stopped is named in the warnings (left
@@ -592,9 +605,17 @@ class Workbench:
             force_stop=force_stop,
             restart=restart,
             snapshot=snapshot,
+            guest_check=guest,
+            unmount=unmount,
         )
         return workflow.prepare(
-            self.client, disk_id, opts, facts=self._facts_source(), timeout=timeout, journal=self.journal
+            self.client,
+            disk_id,
+            opts,
+            facts=self._facts_source(),
+            timeout=timeout,
+            journal=self.journal,
+            guest_time=self._guest_time(),
         )
 
     # -- confirmation ----------------------------------------------------------------------------------------

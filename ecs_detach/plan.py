@@ -31,6 +31,7 @@ from ecs_detach.detach.steps import (
     wait_disk_line,
     wait_instance_line,
 )
+from ecs_detach.guest import GuestState
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
 
@@ -202,6 +203,13 @@ def plan_detach(
         )
     if opts.snapshot and (refusal := snapshot_refusal(pre.disk, pre.instance)[0]):
         return draft.plan(executable=False, refusal=refusal)
+    fixing = FixPlan(pre, opts, draft.dur, timeout, draft.to)
+    for fix in pre.fixes:  # a fix the options do not allow (e.g. an unmount without --unmount)
+        refuse = FIXES[fix.kind].refusal
+        refusal = refuse(fixing, fix) if refuse is not None else ""
+        if refusal:
+            return draft.plan(executable=False, refusal=refusal)
+    draft.guest_warnings()
     for fix in pre.fixes:
         draft.add_fix(fix.kind)
     if opts.snapshot:
@@ -348,6 +356,21 @@ class _DetachDraft:
             )
         )
         self.warnings.append(BILLING_WARNING.format(disk_id=disk_id))
+
+    def guest_warnings(self) -> None:
+        guest = self.pre.guest
+        if guest is None:
+            return
+        if guest.state is GuestState.SKIPPED:
+            self.warnings.append(
+                f"The guest check was skipped (--skip-guest-check): if disk {self.disk_id} is mounted in the "
+                "guest, writes in flight are lost and an /etc/fstab line left behind can stop the next boot."
+            )
+        elif guest.state in (GuestState.AGENT_ABSENT, GuestState.AGENT_OFFLINE, GuestState.UNREADABLE):
+            self.warnings.append(
+                f"The guest of {self.instance_id} could not be read ({guest.detail.rstrip('.')}): check by "
+                f"hand that nothing of disk {self.disk_id} is mounted or in /etc/fstab before going on."
+            )
 
     def add_detach(self) -> None:
         disk_id, instance_id, opts = self.disk_id, self.instance_id, self.opts

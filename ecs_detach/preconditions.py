@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from ecs_detach._display import Displayable
+from ecs_detach.guest import GuestReport, GuestState, manual_commands
 from ecs_detach.models import (
     DISK_ATTACHING,
     DISK_AVAILABLE,
@@ -41,6 +42,8 @@ __all__ = [
     "ALREADY_DETACHED",
     "API_ORDER",
     "DETACHING_FROM_THIS",
+    "GUEST_MOUNTED",
+    "GUEST_RULES",
     "NOT_ATTACHED_HERE",
     "ROWS",
     "RULES",
@@ -82,6 +85,7 @@ class FixKind(StrEnum):
     """A rung of the fix ladder, in the order the ladder climbs it (each one's plan steps and executor:
     `ecs_detach.detach.fixes.FIXES`)."""
 
+    GUEST_UNMOUNT = "guest-unmount"  # release the disk in the guest (RunCommand): first, while the guest runs
     WAIT_DISK = "wait-disk"  # the disk is Attaching: wait until it is In_use
     WAIT_INSTANCE = "wait-instance"  # the instance is Starting/Stopping/Pending: wait until it settles
     STOP_INSTANCE = "stop-instance"  # StopInstance, then wait until Stopped
@@ -171,6 +175,9 @@ class DetachOptions:
     stopped_mode: str | None = None  # "StopCharging" | "KeepCharging" | None (the account's default)
     restart: bool = False
     snapshot: bool = False  # CreateSnapshot of the disk first, accomplished before the detach (billed)
+    unmount: bool = False  # may unmount the disk in the guest (and comment out its /etc/fstab lines)
+    guest_check: bool = False  # read the guest (Cloud Assistant) before planning
+    skip_guest_check: bool = False  # with guest_check: do not read it, report it unknown (and warn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +210,7 @@ class Preconditions(Displayable):
     predicted_code: str | None
     disk: Disk | None = field(default=None, compare=False)
     instance: Instance | None = field(default=None, compare=False)
+    guest: GuestReport | None = field(default=None, compare=False)
 
     def _text(self) -> str:
         from ecs_detach.render import report_text
@@ -240,6 +248,12 @@ class Preconditions(Displayable):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (for `--json` and notebooks)."""
+        view = self._rows_dict()
+        if self.guest is not None:
+            view["guest"] = self.guest.to_dict()
+        return view
+
+    def _rows_dict(self) -> dict[str, Any]:
         return {
             "disk_id": self.disk_id,
             "instance_id": self.instance_id,
@@ -288,12 +302,14 @@ def check_detach(
     facts: PlatformFacts | None = None,
     disk_id: str | None = None,
     region_id: str | None = None,
+    guest: GuestReport | None = None,
 ) -> Preconditions:
     """Every row of the decision table for detaching `disk` from `instance`.
 
     `disk` / `instance` are None when the read said they do not exist (pass `disk_id` then).
     `instance` must be the instance the detach targets (`resolve_instance_id`).
-    `region_id` is the region the request goes to.
+    `region_id` is the region the request goes to. With a `guest` report (what the guest does with the disk,
+    read through Cloud Assistant) the guest rows (`GUEST_RULES`) follow the API's rows.
     """
     opts = options or DetachOptions()
     d_id = disk.disk_id if disk is not None else (disk_id or "")
@@ -301,12 +317,12 @@ def check_detach(
     if instance is not None and not i_id:
         i_id = instance.instance_id
     region = region_id or (disk.region_id if disk else "") or (instance.region_id if instance else "")
-    subject = Subject(d_id, i_id, region, disk, instance, opts, facts or PlatformFacts())
+    subject = Subject(d_id, i_id, region, disk, instance, opts, facts or PlatformFacts(), guest)
     rows: dict[str, Row] = {}
-    for rule in RULES:  # in API order: a rule's `moot_when` names only rules before it
+    for rule in RULES + (GUEST_RULES if guest is not None else ()):  # `moot_when` names only earlier rules
         rows[rule.name] = _check_rule(rule, subject, rows)
     by_number = tuple(sorted(rows.values(), key=lambda row: row.number))
-    return _conclude(d_id, i_id, region, opts, by_number, disk, instance)
+    return replace(_conclude(d_id, i_id, region, opts, by_number, disk, instance), guest=guest)
 
 
 def _check_rule(rule: Rule, subject: Subject, earlier: Mapping[str, Row]) -> Row:
@@ -336,7 +352,10 @@ def _conclude(
 ) -> Preconditions:
     in_api_order = sorted(rows, key=lambda row: _RANK[row.number])
     failing = [row for row in in_api_order if row.failing]
-    predicted = failing[0].code if failing else None
+    api_failing = [
+        row for row in failing if row.code
+    ]  # the guest rows are not the API's: it never answers them
+    predicted = api_failing[0].code if api_failing else None
     fails = [row for row in in_api_order if row.status is RowStatus.FAIL]
     fixes: list[FixStep] = []
     reason = ""
@@ -366,9 +385,11 @@ def _conclude(
     else:
         verdict = Verdict.READY
         summary = f"Disk {disk_id} can be detached from {instance_id} now."
-        unknown = [row.number for row in rows if row.status is RowStatus.UNKNOWN]
+        unknown = [row.number for row in rows if row.status is RowStatus.UNKNOWN and row.code]
         if unknown:
             summary += f" (Rows {', '.join(map(str, unknown))} are unknown: the API decides.)"
+        if any(row.status is RowStatus.UNKNOWN and not row.code for row in rows):
+            summary += " The guest could not be read: check it by hand first (row 22)."
     return Preconditions(
         disk_id=disk_id,
         instance_id=instance_id,
@@ -837,6 +858,7 @@ class Subject:
     instance: Instance | None
     options: DetachOptions
     facts: PlatformFacts
+    guest: GuestReport | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1071,13 +1093,143 @@ RULES: tuple[Rule, ...] = (
         moot_when=_ATTACHED,
     ),
 )
-_BY_NAME = {rule.name: rule for rule in RULES}
+
+
+# --- The guest rows: what the operating system inside uses on the disk (read through Cloud Assistant) ---
+# The API detaches a mounted disk (writes in flight are lost, an /etc/fstab line left behind can stop the next
+# boot); these rows are ours, numbered after the API's and checked after them, with no API code.
+
+GUEST_READABLE = "guest-readable"
+GUEST_MOUNTED = "guest-not-mounted"
+GUEST_FSTAB = "guest-no-fstab"
+GUEST_MEMBER = "guest-not-member"
+
+
+def _guest(subject: Subject) -> GuestReport:
+    assert subject.guest is not None  # the guest rules run only with a report
+    return subject.guest
+
+
+def _unmount_fix(report: GuestReport) -> tuple[FixStep, ...]:
+    what = ", ".join(report.mount_points) or "its /etc/fstab lines"
+    if report.os_type == "windows":
+        description = f"take disk {report.disk_id} offline in the guest ({what})"
+    else:
+        description = f"release disk {report.disk_id} in the guest of {report.instance_id} ({what})"
+    return (FixStep(FixKind.GUEST_UNMOUNT, report.disk_id, description),)
+
+
+def _row22(report: GuestReport) -> Row:
+    state = report.state
+    if state is GuestState.READ:
+        return _make(22, RowStatus.PASS, f"Cloud Assistant read the guest of {report.instance_id}.", "")
+    if state in (GuestState.NOT_RUNNING, GuestState.NOT_NEEDED):
+        return _make(22, RowStatus.NOT_APPLICABLE, f"Not applicable: {report.detail}", "")
+    commands = "; ".join(manual_commands(report.disk_id, report.os_type))
+    remedy = f"Check the guest by hand before detaching (run in it: {commands})."
+    return _make(22, RowStatus.UNKNOWN, f"Unknown: {report.detail}", remedy)
+
+
+def _not_read(number: int, report: GuestReport) -> Row | None:
+    if report.read:
+        return None
+    return _make(number, RowStatus.NOT_APPLICABLE, "Not checked: the guest was not read (row 22).", "")
+
+
+def _row23(report: GuestReport) -> Row:
+    unread = _not_read(23, report)
+    if unread is not None:
+        return unread
+    if not report.found:
+        return _make(23, RowStatus.PASS, "The guest does not see the disk: nothing of it is mounted.", "")
+    mounted = report.mount_points
+    if not mounted:
+        return _make(23, RowStatus.PASS, "Nothing of the disk is mounted in the guest.", "")
+    where = ", ".join(mounted)
+    if report.holders:
+        held = "; ".join(str(holder) for holder in report.holders)
+        return _make(
+            23,
+            RowStatus.FAIL,
+            f"Mounted in the guest at {where}, and busy: held by {held}.",
+            "Stop what holds it (or move it elsewhere) in the guest, then check again.",
+        )
+    if report.os_type == "windows":
+        sentence = f"Online in the guest as {where} (disk {report.disk_number})."
+        remedy = "Take the disk offline first: --unmount does it (Set-Disk -IsOffline $true)."
+    else:
+        fs = ", ".join(f"{p.mount_point} ({p.fstype})" for p in report.partitions if p.mount_point in mounted)
+        sentence = f"Mounted in the guest at {fs}: detaching it now loses the writes in flight."
+        remedy = "Unmount it first: --unmount does it (umount, in the guest, by RunCommand)."
+    return _make(23, RowStatus.FIXABLE, sentence, remedy, _unmount_fix(report))
+
+
+def _row24(report: GuestReport) -> Row:
+    unread = _not_read(24, report)
+    if unread is not None:
+        return unread
+    if report.os_type == "windows":
+        return _make(24, RowStatus.NOT_APPLICABLE, "Not applicable: a Windows guest has no /etc/fstab.", "")
+    entries = report.active_fstab
+    if not entries:
+        return _make(24, RowStatus.PASS, "/etc/fstab does not name the disk.", "")
+    lines = "; ".join(
+        f"`{e.line}`" + ("" if e.nofail else " (no nofail: the next boot stops)") for e in entries
+    )
+    return _make(
+        24,
+        RowStatus.FIXABLE,
+        f"/etc/fstab names the disk: {lines}.",
+        "Comment it out first (a backup is kept): --unmount does it.",
+        _unmount_fix(report),
+    )
+
+
+def _row25(report: GuestReport) -> Row:
+    unread = _not_read(25, report)
+    if unread is not None:
+        return unread
+    steps = []
+    if report.swap:
+        devices = " ".join(report.swap)
+        steps.append(f"swap on {devices}: swapoff {devices}, then remove its /etc/fstab line")
+    for member in report.lvm:
+        device = member.split()[0]
+        steps.append(
+            f"LVM physical volume {member}: pvmove {device}, vgreduce <VG> {device}, pvremove {device} "
+            "(or unmount and vgchange -an <VG>)"
+        )
+    for member in report.raid:
+        device = member.split()[0]
+        steps.append(f"RAID member {member}: mdadm <ARRAY> --fail {device} --remove {device}")
+    if not steps:
+        return _make(25, RowStatus.PASS, "The disk is not swap, nor an LVM or RAID member.", "")
+    return _make(
+        25,
+        RowStatus.FAIL,
+        "The guest builds on the disk: " + "; ".join(steps) + ".",
+        "ecs-detach does not take a volume apart: do these steps in the guest by hand, then check again.",
+    )
+
+
+GUEST_RULES: tuple[Rule, ...] = tuple(
+    Rule(number, name, condition, 0, "", check, moot_when=_ATTACHED)
+    for number, name, condition, check in (
+        (22, GUEST_READABLE, "the guest can be read (Cloud Assistant online)", lambda s: _row22(_guest(s))),
+        (23, GUEST_MOUNTED, "a file system of the disk is mounted in the guest", lambda s: _row23(_guest(s))),
+        (24, GUEST_FSTAB, "/etc/fstab names the disk", lambda s: _row24(_guest(s))),
+        (25, GUEST_MEMBER, "the disk is swap, an LVM or a RAID member", lambda s: _row25(_guest(s))),
+    )
+)
+
+
+_BY_NAME = {rule.name: rule for rule in RULES + GUEST_RULES}
 # The decision table by number (rows 19-21 are today's API page's additions, numbered after the older 18) and
 # the order the API checks it in.
 ROWS: tuple[RowSpec, ...] = tuple(sorted((rule.spec for rule in RULES), key=lambda spec: spec.number))
 API_ORDER: tuple[int, ...] = tuple(rule.number for rule in RULES)
-_SPEC = {spec.number: spec for spec in ROWS}
-_RANK = {number: rank for rank, number in enumerate(API_ORDER)}
+_SPEC = {spec.number: spec for spec in ROWS} | {rule.number: rule.spec for rule in GUEST_RULES}
+_RANK = {number: rank for rank, number in enumerate(API_ORDER + tuple(r.number for r in GUEST_RULES))}
 # Why a rule is not applicable when an earlier one (named) fails.
 _MOOT: Mapping[str, Callable[[Subject], str]] = {
     ALREADY_DETACHED: lambda s: "Not applicable: the disk is attached nowhere.",

@@ -32,7 +32,7 @@ from __future__ import annotations
 from ecs_detach.bulk import BulkItem, BulkReport, prepare_bulk, run_bulk
 from ecs_detach.detach.facts import FactsSource, emulator_facts, facts_now, rate_from_section
 from ecs_detach.detach.prepare import prepare
-from ecs_detach.detach.reads import aliyun_target, inspect
+from ecs_detach.detach.reads import GuestTime, aliyun_target, inspect
 from ecs_detach.detach.results import (
     CancelToken,
     Outcome,
@@ -51,6 +51,7 @@ __all__ = [
     "BulkReport",
     "CancelToken",
     "FactsSource",
+    "GuestTime",
     "MoveOptions",
     "MovePlan",
     "Outcome",

@@ -13,7 +13,7 @@ import contextlib
 import sys
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -522,12 +522,23 @@ class EcsDetachApp(App[int]):
         followed, and an instance it stopped is named (and started again if ``options.restart``)."""
         from ecs_detach import workflow
 
+        services = self.services
+        scale = services.time_scale or 1.0
+        # The guest probe waits on the emulator's own clock when the app's time is a test's (its sleep may
+        # hold jobs), else in real time (the demo's scaled clock runs by itself).
+        emulator = services.emulator
+        real: Callable[[float], object] = (
+            emulator.advance
+            if emulator is not None and services.sleep is not None
+            else (lambda seconds: time.sleep(seconds / scale))
+        )
         return workflow.prepare(
             self.client_for(region_id),
             disk_id,
             options,
             facts=self.facts_source(),
-            journal=self.services.journal,
+            journal=services.journal,
+            guest_time=workflow.GuestTime(sleep=real, clock=services.clock),
         )
 
     def run_plan(self, plan: Plan, *, password: str | None = None, key_pair_name: str | None = None) -> Job:

@@ -84,6 +84,9 @@ def needs_typed_id(pre: Preconditions, plan: Plan) -> str | None:
         return pre.instance_id
     if pre.is_system_disk:
         return pre.disk_id
+    if any(step.action == "RunCommand" for step in plan.steps):  # released in the guest: the mount point
+        guest = pre.guest
+        return guest.mount_points[0] if guest is not None and guest.mount_points else pre.disk_id
     return None
 
 

@@ -11,6 +11,7 @@ from ecs_detach.commands._console import CommandError, Console
 from ecs_detach.commands._parser import UsageError
 from ecs_detach.errors import EcsError, ReadOnlyError
 from ecs_detach.journal import Journal, JournalRecord
+from ecs_detach.workflow import GuestTime
 
 if TYPE_CHECKING:
     from ecs_detach.config import UserConfig
@@ -40,6 +41,13 @@ class Context:
     def facts(self) -> FactsSource:
         """What the API does not expose, as the session knows it (`Session.facts_source`)."""
         return self.session.facts_source
+
+    def guest_time(self) -> GuestTime | None:
+        """How a guest read waits for its probe: on the emulator's clock in an in-process demo."""
+        clock, sleep = self.session.clock, self.session.sleeper()
+        if clock is None or sleep is None:
+            return None
+        return GuestTime(sleep=sleep, clock=clock)
 
     def run_kwargs(self) -> dict[str, Any]:
         """Facts and time for the workflow, from the session: in-process demo runs on the emulator's clock."""

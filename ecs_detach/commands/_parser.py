@@ -218,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = add("check", "the preconditions report for detaching a disk (sends nothing)")
     check.add_argument("disk_id", metavar="DISK_ID")
     check.add_argument("--instance", metavar="ID", help="the attachment to check (multi-attach disks)")
+    check.add_argument(
+        "--skip-guest-check", action="store_true", help="do not read the guest through Cloud Assistant"
+    )
 
     detach = add("detach", "detach one disk (or several: a bulk run), following it to Available")
     detach.add_argument("disk_ids", metavar="DISK_ID", nargs="+")
@@ -235,6 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--snapshot",
         action="store_true",
         help="CreateSnapshot of the disk first and detach once it is accomplished (snapshots are billed)",
+    )
+    detach.add_argument(
+        "--unmount",
+        action="store_true",
+        help="release the disk in the guest first (unmount it, comment out its /etc/fstab lines, a backup "
+        "kept) by Cloud Assistant RunCommand",
+    )
+    detach.add_argument(
+        "--skip-guest-check",
+        action="store_true",
+        help="do not read the guest (what it has mounted is then unknown; a warning is shown and journaled)",
     )
     detach.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     detach.add_argument(

@@ -73,9 +73,12 @@ def show_preconditions(console: Console, pre: Preconditions, *, only_failing: bo
         remedy = report_remedy(pre)
         if remedy:
             console.say(f"Remedy: {remedy}")
-    unknown = [str(row.number) for row in pre.unknown_rows]
+    unknown = [str(row.number) for row in pre.unknown_rows if row.code]
     if unknown and not only_failing:
         console.say(f"Unknown here (the API decides): rows {', '.join(unknown)}.")
+    for row in pre.unknown_rows:
+        if not row.code:  # a guest row: the API never decides it
+            console.say(f"Guest: {row.sentence} {row.remedy}")
 
 
 def preconditions_json(pre: Preconditions) -> dict[str, Any]:
@@ -87,8 +90,11 @@ def cmd_check(args: Any, console: Console) -> int:
 
     context = open_context(args, console)
     with context.session:
+        options = DetachOptions(
+            instance_id=args.instance, guest_check=True, skip_guest_check=bool(args.skip_guest_check)
+        )
         pre = workflow.inspect(
-            context.client, args.disk_id, DetachOptions(instance_id=args.instance), facts=context.facts
+            context.client, args.disk_id, options, facts=context.facts, guest_time=context.guest_time()
         )
     code = 3 if pre.verdict is Verdict.BLOCKED else 0
     show_preconditions(console, pre)

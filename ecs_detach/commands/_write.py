@@ -52,6 +52,9 @@ def _options(args: Any) -> DetachOptions:
         stopped_mode=args.stopped_mode,
         restart=args.restart_instance,
         snapshot=bool(getattr(args, "snapshot", False)),
+        unmount=bool(getattr(args, "unmount", False)),
+        guest_check=len(args.disk_ids) == 1,  # a bulk run does not read the guests
+        skip_guest_check=bool(getattr(args, "skip_guest_check", False)),
     )
 
 
@@ -62,6 +65,11 @@ def show_plan(console: Console, plan: Plan) -> None:
         console.say("Equivalent aliyun commands:")
         for command in plan.aliyun_commands:
             console.say(f"  $ {command}")
+    for step in plan.steps:
+        if step.kind is StepKind.GUEST_UNMOUNT:
+            console.say(f"Script sent to the guest ({step.params.get('Type', '')}, by RunCommand):")
+            for line in step.params.get("CommandContent", "").splitlines():
+                console.say(f"    {line}")
     for warning in plan.warnings:
         console.say(f"Warning: {warning}")
 
@@ -82,6 +90,14 @@ def _confirm_detach(args: Any, console: Console, plan: Plan) -> None:
     if args.yes:
         return
     pre = plan.preconditions
+    if plan.has_step(StepKind.GUEST_UNMOUNT):
+        guest = pre.guest if pre is not None else None
+        expected = (guest.mount_points[0] if guest is not None and guest.mount_points else "") or plan.disk_id
+        _typed_confirmation(
+            console,
+            expected,
+            f"Careful: disk {plan.disk_id} will be released in the guest of {plan.instance_id}.",
+        )
     system = pre is not None and pre.is_system_disk
     stops = plan.has_step(StepKind.STOP_INSTANCE)
     if system or stops:
@@ -170,7 +186,13 @@ def _single(context: Context, disk_id: str, options: DetachOptions, timeout: flo
 
     args, console = context.args, context.console
     plan = workflow.prepare(
-        context.client, disk_id, options, facts=context.facts, timeout=timeout, journal=context.journal
+        context.client,
+        disk_id,
+        options,
+        facts=context.facts,
+        timeout=timeout,
+        journal=context.journal,
+        guest_time=context.guest_time(),
     )
     pre = plan.preconditions
     document: dict[str, Any] = {

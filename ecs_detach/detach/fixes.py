@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ecs_detach.detach.guest_steps import release
 from ecs_detach.detach.power import stop_for_detach
 from ecs_detach.detach.results import Outcome
 from ecs_detach.detach.runner import Runner, durations_of
@@ -24,12 +25,15 @@ from ecs_detach.detach.steps import (
     StepKind,
     aliyun_command,
     api_step,
+    guest_params,
+    guest_shown,
     stop_params,
     wait_disk_line,
     wait_instance_line,
 )
+from ecs_detach.guest import backup_path, command_type, unmount_script
 from ecs_detach.models import DISK_ATTACHING
-from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions
+from ecs_detach.preconditions import DetachOptions, Durations, FixKind, FixStep, Preconditions
 
 __all__ = ["FIXES", "FixDraft", "FixPlan", "FixRun", "FixSpec"]
 
@@ -69,6 +73,60 @@ class FixSpec:
     kind: FixKind
     plan_steps: Callable[[FixPlan], FixDraft]
     execute: Callable[[Runner, FixRun], None]
+    # Why the options do not allow this fix ("" when they do): the plan is then refused with it.
+    refusal: Callable[[FixPlan, FixStep], str] | None = None
+
+
+def _refuse_unmount(fix: FixPlan, step: FixStep) -> str:
+    if fix.options.unmount:
+        return ""
+    return (
+        f"Disk {fix.pre.disk_id} is in use in the guest ({step.description}); allow ecs-detach to release it "
+        "first (--unmount) to go on."
+    )
+
+
+def _plan_guest_unmount(fix: FixPlan) -> FixDraft:
+    pre, guest = fix.pre, fix.pre.guest
+    assert guest is not None  # the fix comes from a guest row
+    params = guest_params(pre.instance_id, command_type(guest.os_type), unmount_script(guest))
+    where = ", ".join(guest.mount_points) or "nothing mounted"
+    if guest.os_type == "windows":
+        description = f"Take disk {pre.disk_id} offline in the guest of {pre.instance_id} ({where})"
+    else:
+        backup = f"; comment out its /etc/fstab lines (backup {backup_path(pre.disk_id)})"
+        description = (
+            f"Unmount {where} in the guest of {pre.instance_id}{backup if guest.active_fstab else ''}"
+        )
+    step = api_step(
+        StepKind.GUEST_UNMOUNT,
+        description,
+        f"guest: {where} released",
+        pre.region_id,
+        params,
+        fix.target,
+        shown=guest_shown(params),
+    )
+    return FixDraft(
+        (PlanStep(step.kind, step.description, step.expected_change, 5.0, step.aliyun, step.params),)
+    )
+
+
+def _guest_unmount(runner: Runner, fix: FixRun) -> None:
+    """A fresh read that still shows the disk in use in the guest (only a read with the guest does)."""
+    guest = fix.pre.guest
+    if guest is None:
+        raise runner.stop(
+            Outcome.FAILED,
+            f"Disk {runner.disk_id} must be released in the guest first, and this read has no guest report.",
+            remedy=f"Check it again (ecs-detach check {runner.disk_id}) and run the detach with --unmount.",
+        )
+    release(
+        runner,
+        _plan_guest_unmount(FixPlan(fix.pre, fix.options, Durations(), fix.timeout, AliyunTarget())).steps[0],
+        guest,
+        fix.timeout,
+    )
 
 
 def _plan_wait_disk(fix: FixPlan) -> FixDraft:
@@ -174,6 +232,7 @@ def _wait_detaches(runner: Runner, fix: FixRun) -> None:
 FIXES: Mapping[FixKind, FixSpec] = {
     spec.kind: spec
     for spec in (
+        FixSpec(FixKind.GUEST_UNMOUNT, _plan_guest_unmount, _guest_unmount, _refuse_unmount),
         FixSpec(FixKind.WAIT_DISK, _plan_wait_disk, _wait_disk),
         FixSpec(FixKind.WAIT_INSTANCE, _plan_wait_instance, _wait_instance),
         FixSpec(FixKind.STOP_INSTANCE, _plan_stop, _stop),

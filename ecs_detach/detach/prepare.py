@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from ecs_detach.detach.facts import FactsSource, facts_now
 from ecs_detach.detach.history import DOWN_STATES, earlier_stop, instance_from_journal, start_blocker
-from ecs_detach.detach.reads import aliyun_target, inspect
+from ecs_detach.detach.reads import GuestTime, aliyun_target, inspect
 from ecs_detach.detach.results import WorkflowClient
 from ecs_detach.journal import Journal
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, plan_detach
@@ -21,6 +21,7 @@ def prepare(
     facts: FactsSource = None,
     timeout: float = DEFAULT_TIMEOUT,
     journal: Journal | None = None,
+    guest_time: GuestTime | None = None,
 ) -> Plan:
     """Fresh preconditions and the plan to detach `disk_id`: what to show before asking for confirmation.
 
@@ -29,7 +30,7 @@ def prepare(
     """
     opts = options or DetachOptions()
     known = facts_now(facts)
-    pre = inspect(client, disk_id, opts, facts=known)
+    pre = inspect(client, disk_id, opts, facts=known, guest_time=guest_time)
     durations = known.durations if known is not None else None
     earlier = no_start = other = ""
     instance_id = pre.instance_id
@@ -38,7 +39,8 @@ def prepare(
     if journal is not None and instance_id:
         stop, other = earlier_stop(journal, disk_id, instance_id)
         if (stop is not None or other) and instance_id != pre.instance_id:
-            pre = inspect(client, disk_id, replace(opts, instance_id=instance_id), facts=known)
+            again = replace(opts, instance_id=instance_id)
+            pre = inspect(client, disk_id, again, facts=known, guest_time=guest_time)
         down = pre.instance is not None and pre.instance.status in DOWN_STATES
         if stop is not None:
             earlier = f"at {stop.at}, operation {stop.operation_id[:8]}"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from ecs_detach.detach.facts import FactsSource, facts_now
+from ecs_detach.detach.guest_read import GuestClient, read_guest
 from ecs_detach.detach.results import WorkflowClient
 from ecs_detach.detach.steps import AliyunTarget
 from ecs_detach.errors import NotFoundError
+from ecs_detach.guest import GuestReport, GuestState, unread_report
 from ecs_detach.models import DISK_AVAILABLE, Disk, Instance
 from ecs_detach.preconditions import DetachOptions, Preconditions, check_detach, resolve_instance_id
 
@@ -26,15 +32,57 @@ def read_instance(client: WorkflowClient, instance_id: str) -> Instance | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class GuestTime:
+    """How a guest read waits for its probe: real time, or an emulator's virtual clock in tests and demos."""
+
+    sleep: Callable[[float], object] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+
+def guest_report(
+    client: WorkflowClient,
+    disk: Disk | None,
+    instance: Instance | None,
+    options: DetachOptions,
+    when: GuestTime,
+) -> GuestReport | None:
+    """The guest read the options ask for: None without `guest_check`."""
+    if not options.guest_check:
+        return None
+    if options.skip_guest_check:
+        os_type = instance.os_type if instance is not None else ""
+        return unread_report(
+            instance.instance_id if instance else "",
+            disk.disk_id if disk else "",
+            os_type,
+            GuestState.SKIPPED,
+            "the guest check was skipped (--skip-guest-check): what the guest has mounted is not known.",
+        )
+    if not all(
+        hasattr(client, name) for name in ("cloud_assistant_status", "run_command", "invocation_result")
+    ):
+        return None  # a client without Cloud Assistant (a test double): no guest rows
+    guest_client: GuestClient = client  # type: ignore[assignment]
+    return read_guest(guest_client, disk, instance, sleep=when.sleep, clock=when.clock)
+
+
 def inspect(
-    client: WorkflowClient, disk_id: str, options: DetachOptions | None = None, *, facts: FactsSource = None
+    client: WorkflowClient,
+    disk_id: str,
+    options: DetachOptions | None = None,
+    *,
+    facts: FactsSource = None,
+    guest_time: GuestTime | None = None,
 ) -> Preconditions:
-    """Read the disk and its instance now, and check every precondition. Raises `EcsError` if reads fail."""
+    """Read the disk and its instance now (and the guest, with `guest_check`), and check every precondition.
+    Raises `EcsError` if reads fail."""
     opts = options or DetachOptions()
     disk = read_disk(client, disk_id)
     instance = read_instance(client, resolve_instance_id(disk, opts))
+    guest = guest_report(client, disk, instance, opts, guest_time or GuestTime())
     return check_detach(
-        disk, instance, opts, facts=facts_now(facts), disk_id=disk_id, region_id=client.region_id
+        disk, instance, opts, facts=facts_now(facts), disk_id=disk_id, region_id=client.region_id, guest=guest
     )
 
 

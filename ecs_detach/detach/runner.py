@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 
 from ecs_detach.detach.facts import FactsSource, facts_now
@@ -208,7 +209,9 @@ class Runner:
                     region_id=self.client.region_id,
                 )
             else:
-                pre = inspect(self.client, self.disk_id, options, facts=self.facts())
+                # The guest was read for the plan (its guest step releases the disk): not again each round.
+                no_guest = replace(options, guest_check=False)
+                pre = inspect(self.client, self.disk_id, no_guest, facts=self.facts())
         except EcsError as exc:
             raise self.read_failed(f"disk {self.disk_id}", exc) from None
         self.last_pre = pre

@@ -108,12 +108,21 @@ def _snapshot(client: WorkflowClient, params: Mapping[str, str], _: Secrets) -> 
     return Reply(created.request_id, {"SnapshotId": created.snapshot_id})
 
 
+def _run_command(client: WorkflowClient, params: Mapping[str, str], _: Secrets) -> str:
+    """A guest step: RunCommand; its "request id" is the InvokeId (the result is read by its id)."""
+    run = getattr(client, "run_command")  # noqa: B009 - an EcsClient; WorkflowClient needs no Cloud Assistant
+    invoke_id: str = run(params["InstanceId"], params["CommandContent"], command_type=params["Type"])
+    return invoke_id
+
+
 EXECUTORS: Mapping[StepKind, Executor] = {
     StepKind.STOP_INSTANCE: _stop,
     StepKind.START_INSTANCE: start_again,
     StepKind.DETACH_DISK: _detach,
     StepKind.ATTACH_DISK: _attach,
     StepKind.CREATE_SNAPSHOT: _snapshot,
+    StepKind.GUEST_UNMOUNT: _run_command,
+    StepKind.GUEST_REMOUNT: _run_command,
 }
 
 

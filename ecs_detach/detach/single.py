@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ecs_detach.detach.fixes import FIXES, FixRun
+from ecs_detach.detach.guest_steps import release_in_guest
 from ecs_detach.detach.power import earlier_start_blocker, start_again, stop_for_detach
 from ecs_detach.detach.results import Outcome, RunResult, StepResult
 from ecs_detach.detach.runner import (
@@ -43,6 +44,8 @@ def run_detach(runner: Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
     # A start without a stop: the plan starts an instance an earlier run of ours stopped and left Stopped.
     earlier_start = restart and not may_stop
     runner.earlier_stopped = earlier_start
+    guest = plan.preconditions.guest if plan.preconditions is not None else None
+    release_in_guest(runner, plan.steps, guest, options, timeout)  # the plan's guest step, first
     tries = _DetachTries()
     while True:
         tries.rounds += 1
@@ -109,6 +112,12 @@ def run_detach(runner: Runner, plan: Plan, *, allow_restart: bool) -> RunResult:
     )
 
 
+def _guest_check(plan: Plan) -> str:
+    """What the plan knew of the guest, for the journal: read, skipped, agent-absent, ... or off."""
+    guest = plan.preconditions.guest if plan.preconditions is not None else None
+    return guest.state.value if guest is not None else "off"
+
+
 @dataclass
 class _DetachTries:
     """What one detach run has counted so far (bounds against ping-pong and blind re-sends)."""
@@ -138,6 +147,7 @@ def _send_detach(
         "multi_attach": bool(disk and disk.is_multi_attach),
         "delete_with_instance_before": bool(disk and disk.delete_with_instance),
         "instance_status": pre.instance.status if pre.instance else "",
+        "guest_check": _guest_check(plan),
     }
     if runner.snapshot_id:
         context["snapshot_id"] = runner.snapshot_id  # the undo screen and the journal name it

@@ -32,6 +32,8 @@ __all__ = [
     "api_step",
     "detach_params",
     "flag",
+    "guest_params",
+    "guest_shown",
     "snapshot_params",
     "start_params",
     "stop_params",
@@ -57,6 +59,8 @@ class StepKind(StrEnum):
     WAIT_SNAPSHOT = "wait-snapshot-accomplished"
     START_INSTANCE = "start-instance"
     WAIT_INSTANCE_RUNNING = "wait-instance-running"
+    GUEST_UNMOUNT = "guest-unmount"  # RunCommand: unmount in the guest, comment out /etc/fstab lines
+    GUEST_REMOUNT = "guest-remount"  # RunCommand (undo): restore the /etc/fstab lines, mount again
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,8 @@ MUTATING_STEPS: Mapping[StepKind, MutatingStep] = {
         MutatingStep(StepKind.ATTACH_DISK, MUTATING["AttachDisk"]),
         MutatingStep(StepKind.START_INSTANCE, MUTATING["StartInstance"]),
         MutatingStep(StepKind.CREATE_SNAPSHOT, MUTATING["CreateSnapshot"]),
+        MutatingStep(StepKind.GUEST_UNMOUNT, MUTATING["RunCommand"]),
+        MutatingStep(StepKind.GUEST_REMOUNT, MUTATING["RunCommand"]),
     )
 }
 
@@ -254,3 +260,13 @@ def wait_instance_line(
         waiter=f"--waiter expr='Instances.Instance[0].Status' to={target} timeout={min(int(timeout), 600)}",
         target=to,
     )
+
+
+def guest_params(instance_id: str, command_type: str, script: str) -> dict[str, str]:
+    """RunCommand's API parameters for a guest step (the script exactly as the plan shows it)."""
+    return {"InstanceId": instance_id, "Type": command_type, "CommandContent": script}
+
+
+def guest_shown(params: Mapping[str, str]) -> dict[str, str]:
+    """A guest step's parameters as the aliyun CLI spells RunCommand's (``--InstanceId.1``)."""
+    return {("InstanceId.1" if key == "InstanceId" else key): value for key, value in params.items()}

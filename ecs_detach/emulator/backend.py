@@ -39,6 +39,7 @@ from .fleet import (
     paused_gc,
     settings_of,
 )
+from .guests import Guests
 from .snapshots import SnapshotStore
 
 MUTATING_ACTIONS = frozenset(
@@ -50,6 +51,7 @@ MUTATING_ACTIONS = frozenset(
         "StopInstances",
         "StartInstances",
         "CreateSnapshot",
+        "RunCommand",
     }
 )
 READ_ACTIONS = frozenset(
@@ -60,6 +62,8 @@ READ_ACTIONS = frozenset(
         "DescribeInstanceAttribute",
         "DescribeInstanceStatus",
         "DescribeSnapshots",
+        "DescribeCloudAssistantStatus",
+        "DescribeInvocationResults",
     }
 )
 ACTIONS = MUTATING_ACTIONS | READ_ACTIONS
@@ -306,6 +310,9 @@ class Backend:
             "DescribeInstanceStatus": self._describe_instance_status,
             "CreateSnapshot": self._create_snapshot,
             "DescribeSnapshots": self._describe_snapshots,
+            "DescribeCloudAssistantStatus": self._describe_cloud_assistant_status,
+            "RunCommand": self._run_command,
+            "DescribeInvocationResults": self._describe_invocation_results,
         }
         self._load(fleet)
 
@@ -379,6 +386,9 @@ class Backend:
                 emulator["PendingTransitions"] = pending
             if self._snapshots.snapshots:
                 emulator["Snapshots"] = self._snapshots.dump()
+            guests = self._guests.to_section()
+            if guests:
+                emulator["Guests"] = clone(guests)
             return {
                 "Regions": clone(list(self._regions.values())),
                 "Instances": clone(list(self._instances.values())),
@@ -437,6 +447,7 @@ class Backend:
         self._disks_in = _by_region(self._disks.values())
         section = fleet.get("Emulator", {})
         self._origins: dict[str, str] = dict(section.get("SystemDiskOrigins", {}))
+        self._guests = Guests(section.get("Guests", {}), self._guest_devices, self._instance_status)
         self._heap: list[_Transition] = []
         # (disk, instance) -> transition, for attachments still attaching or detaching
         self._detaching: dict[tuple[str, str], _Transition] = {}
@@ -515,7 +526,8 @@ class Backend:
         now = self.now()
         while self._heap and self._heap[0].due <= now:
             self._complete(heapq.heappop(self._heap))
-        if self._snapshots.tick():  # a snapshot's Progress moved: cached reads are stale
+        moved = self._snapshots.tick()  # a snapshot's Progress moved: cached reads are stale
+        if self._guests.fire_due(now) or moved:
             self._version += 1
 
     def _complete(self, t: _Transition) -> None:
@@ -920,6 +932,7 @@ class Backend:
             raise api_error(action, "DisksDetachingOnEcsExceeded")
 
         self._schedule("DetachDisk", instance_id, disk_id)
+        self._guests.on_detach(disk_id, instance_id, self.now())  # the API detaches a mounted disk too
         if is_multi:
             self._settle_multi(disk)
         else:
@@ -1259,6 +1272,43 @@ class Backend:
                 "InstanceStatus": [{"InstanceId": i["InstanceId"], "Status": i["Status"]} for i in page]
             },
         }
+
+    # ----------------------------------------------------------------------------------------------
+    # Cloud Assistant (the guests are modelled in guests.py)
+    # ----------------------------------------------------------------------------------------------
+
+    def _instance_status(self, instance_id: str) -> str | None:
+        instance = self._instances.get(instance_id)
+        return None if instance is None else str(instance["Status"])
+
+    def _guest_devices(self, instance_id: str) -> list[tuple[str, str]]:
+        """The disks the guest sees: attached (or still detaching) ones, by device name."""
+        seen = []
+        for disk in self._disks_on(instance_id):
+            if disk["MultiAttach"] != "Enabled" and disk["Status"] not in ("In_use", "Detaching"):
+                continue
+            if (disk["DiskId"], instance_id) in self._attaching:
+                continue
+            for attachment in disk["Attachments"]["Attachment"]:
+                if attachment["InstanceId"] == instance_id:
+                    seen.append((disk["DiskId"], attachment["Device"] or disk["Device"]))
+        return sorted(seen, key=lambda pair: pair[1])
+
+    def _in_region(self, region: str | None) -> Callable[[str], bool]:
+        return lambda instance_id: region is None or self._instances[instance_id]["RegionId"] == region
+
+    def _describe_cloud_assistant_status(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        region = self._required_region("DescribeCloudAssistantStatus", p, region_hint)
+        return self._guests.describe_status(p._raw, region, self._in_region(region))
+
+    def _run_command(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        region = self._required_region("RunCommand", p, region_hint)
+        seconds = self._duration("RunCommand")
+        return self._guests.run_command(p._raw, self.now(), seconds, self._in_region(region))
+
+    def _describe_invocation_results(self, p: _Params, region_hint: str | None) -> dict[str, Any]:
+        self._required_region("DescribeInvocationResults", p, region_hint)
+        return self._guests.describe_results(p._raw)
 
 
 def _batch_entry(

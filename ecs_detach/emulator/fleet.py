@@ -14,7 +14,8 @@ The ``Emulator`` section (every key optional; the values shown are the defaults)
 
     "Emulator": {
       "DefaultRegion": "cn-hangzhou",
-      "Durations": {"DetachDisk": 60, "AttachDisk": 20, "StopInstance": 10, "StartInstance": 15},
+      "Durations": {"DetachDisk": 60, "AttachDisk": 20, "StopInstance": 10, "StartInstance": 15,
+                    "RunCommand": 2},
       "NoHotDetachInstanceTypes": [],          # DetachDisk row 17 (and AttachDisk) on a Running instance
       "NoSystemDiskDetachInstanceTypes": [],   # row 13
       "DeletedImageIds": [],                   # row 15
@@ -26,7 +27,8 @@ The ``Emulator`` section (every key optional; the values shown are the defaults)
       "AccessKeys": [{"AccessKeyId": "...", "AccessKeySecret": "...", "ReadOnly": false}],
       "SystemDiskOrigins": {"d-...": "i-..."},  # a detached system disk re-attaches only there
       "PendingTransitions": [{"Action": "DetachDisk", "DiskId": "d-...", "InstanceId": "i-...",
-                              "RemainingSeconds": 12.5}]
+                              "RemainingSeconds": 12.5}],
+      "Guests": {"i-...": {"OSType": "linux", "Agent": "running", "Mounts": [...]}}  # guests.py
     }
 
 A disk or instance given in a transitional status without a ``PendingTransitions`` entry finishes one full
@@ -49,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from .fields import disk_fields, instance_fields
+from .guests import GuestError, normalize_guests
 
 EMULATOR_ACCESS_KEY_ID = "LTAI5tEmulatorDemoKey"
 EMULATOR_ACCESS_KEY_SECRET = "emulator-demo-secret"
@@ -114,6 +117,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "StopInstance": 10.0,
     "StartInstance": 15.0,
     "CreateSnapshot": 40.0,
+    "RunCommand": 2.0,  # a Cloud Assistant invocation: Running, then its result
 }
 DEFAULT_RATE_LIMITS: dict[str, tuple[int, float]] = {"DetachDisk": (500, 60.0)}
 DEFAULT_MAX_DETACHING_PER_INSTANCE = 8
@@ -142,6 +146,7 @@ _EMULATOR_KEYS = (
     "FailedSnapshotDiskIds",
     "UnsupportedDiskCategories",
     "Snapshots",
+    "Guests",
 )
 
 
@@ -497,6 +502,12 @@ def _normalize_fleet(raw: Any) -> dict[str, Any]:
         if not isinstance(snapshots, list):
             raise FleetError("Emulator.Snapshots: expected a list of snapshot objects")
         fleet["Emulator"]["Snapshots"] = clone(snapshots)  # validated by the snapshot store on install
+    try:
+        guests = normalize_guests(section.get("Guests"), instances, disks)
+    except GuestError as exc:
+        raise FleetError(str(exc)) from None
+    if guests:
+        fleet["Emulator"]["Guests"] = guests
     return fleet
 
 

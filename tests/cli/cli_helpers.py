@@ -92,7 +92,13 @@ def instant_fleet() -> dict[str, Any]:
     from ecs_detach.emulator.fleet import load_fleet
 
     fleet = copy.deepcopy(load_fleet("demo"))
-    fleet["Emulator"]["Durations"] = {"DetachDisk": 0, "AttachDisk": 0, "StopInstance": 0, "StartInstance": 0}
+    fleet["Emulator"]["Durations"] = {
+        "DetachDisk": 0,
+        "AttachDisk": 0,
+        "StopInstance": 0,
+        "StartInstance": 0,
+        "RunCommand": 0,
+    }
     return fleet
 
 

@@ -10,7 +10,7 @@ from cli_helpers import DEMO_SECRET, CliRunner
 
 from ecs_detach.emulator import Emulator
 from ecs_detach.emulator.fleet import load_fleet
-from ecs_detach.preconditions import RULES
+from ecs_detach.preconditions import GUEST_RULES, RULES
 
 
 def test_instances_shows_a_table_and_json_with_documented_keys(cli: CliRunner) -> None:
@@ -58,7 +58,7 @@ def test_check_of_a_blocked_disk_exits_3_with_the_predicted_code(
     data = ran.json()
     assert data["verdict"] == "blocked" and data["predicted_code"] == code and data["exit_code"] == 3
     assert data["remedy"]
-    assert len(data["rows"]) == len(RULES)
+    assert len(data["rows"]) == len(RULES) + len(GUEST_RULES)  # the API's rules and the guest's
     assert {"row", "condition", "status", "sentence", "remedy", "code", "http_status"} <= set(data["rows"][0])
 
 

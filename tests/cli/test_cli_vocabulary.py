@@ -11,7 +11,7 @@ from cli_helpers import CliRunner, HttpEmulator, Ran
 from ecs_detach import workflow
 from ecs_detach.client import EcsClient
 from ecs_detach.emulator import Emulator, ManualClock
-from ecs_detach.preconditions import ROWS, DetachOptions, Preconditions, RowStatus
+from ecs_detach.preconditions import GUEST_RULES, ROWS, DetachOptions, Preconditions, RowStatus
 from ecs_detach.vocabulary import ROLE, ROW_STATUSES, VERDICTS
 from tui import checks
 
@@ -31,7 +31,9 @@ def _report(disk_id: str, *, facts: bool = True) -> Preconditions:
     emulator = Emulator(fleet="demo", clock=ManualClock())
     with EcsClient.for_emulator(emulator) as client:
         known = workflow.emulator_facts(emulator) if facts else None
-        return workflow.inspect(client, disk_id, DetachOptions(), facts=known)
+        guest_time = workflow.GuestTime(sleep=emulator.advance, clock=emulator.now)
+        options = DetachOptions(guest_check=True)  # as `check` reads it: the guest rows too
+        return workflow.inspect(client, disk_id, options, facts=known, guest_time=guest_time)
 
 
 def _cli_row_labels(out: str) -> dict[int, str]:
@@ -52,7 +54,7 @@ def _same_labels(pre: Preconditions, ran: Ran) -> None:
         line.number: f"{line.symbol} {line.word}"
         for line in checks.checklist(pre, include_not_applicable=True)
     }
-    assert len(tui_rows) == len(ROWS) and cli_rows == tui_rows
+    assert len(tui_rows) == len(ROWS) + len(GUEST_RULES) and cli_rows == tui_rows
     assert f"Verdict: {checks.verdict_short(pre)} — " in ran.out
     banner, _ = checks.verdict_banner(pre)
     assert banner.startswith(VERDICTS[pre.verdict.value].headline)

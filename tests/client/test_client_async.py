@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 async def test_reads(aclient: AsyncEcsClient) -> None:
     regions = await aclient.describe_regions()
     assert [r.region_id for r in regions] == ["cn-hangzhou", "cn-shanghai", "ap-southeast-1"]
-    assert len(await aclient.list_instances()) == 23
+    assert len(await aclient.list_instances()) == 27
     assert (await aclient.get_instance("i-jump-01")).security_locked
     assert (await aclient.describe_instance_attribute("i-web-01")).status == "Running"
     assert (await aclient.get_disk("d-web-01-sys")).is_system
@@ -26,8 +26,8 @@ async def test_reads(aclient: AsyncEcsClient) -> None:
 
 async def test_async_pagination(aclient: AsyncEcsClient, emulator: Emulator) -> None:
     seen = [disk.disk_id async for disk in aclient.iter_disks(page_size=10)]
-    assert len(seen) == len(set(seen)) == 57
-    assert len([r for r in emulator.requests if r["action"] == "DescribeDisks"]) == 6
+    assert len(seen) == len(set(seen)) == 67
+    assert len([r for r in emulator.requests if r["action"] == "DescribeDisks"]) == 7
 
 
 async def test_detach_lifecycle_and_errors(aclient: AsyncEcsClient, emulator: Emulator) -> None:
@@ -56,7 +56,7 @@ async def test_stop_start_attach(aclient: AsyncEcsClient, emulator: Emulator) ->
 
 async def test_async_inventory_with_a_failing_region(aclient: AsyncEcsClient) -> None:
     everything = await aclient.inventory(concurrency=2)
-    assert len(everything.instances) == 37 and len(everything.disks) == 92 and everything.complete
+    assert len(everything.instances) == 41 and len(everything.disks) == 102 and everything.complete
     partial = await aclient.inventory(["ap-southeast-1", "xx-nowhere-9"])
     assert set(partial.errors) == {"xx-nowhere-9"} and len(partial.instances) == 7
 

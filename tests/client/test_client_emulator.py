@@ -77,7 +77,7 @@ def test_every_action_sends_region_id(client: EcsClient, emulator: Emulator) -> 
 
 
 def test_instances_by_region_status_and_id(client: EcsClient) -> None:
-    assert len(client.list_instances()) == 23
+    assert len(client.list_instances()) == 27
     assert {i.region_id for i in client.list_instances(region_id="cn-shanghai")} == {"cn-shanghai"}
     stopped = client.list_instances(status=INSTANCE_STOPPED)
     assert stopped and all(i.status == INSTANCE_STOPPED for i in stopped)
@@ -116,9 +116,9 @@ def test_disks_filters_and_get(client: EcsClient) -> None:
 
 def test_pagination_follows_next_token_to_the_end(client: EcsClient, emulator: Emulator) -> None:
     disks = list(client.iter_disks(page_size=10))
-    assert len(disks) == 57 and len({d.disk_id for d in disks}) == 57
+    assert len(disks) == 67 and len({d.disk_id for d in disks}) == 67
     pages = calls(emulator, "DescribeDisks")
-    assert len(pages) == 6
+    assert len(pages) == 7
     assert "NextToken" not in pages[0]["params"] and all("NextToken" in p["params"] for p in pages[1:])
     assert all(p["params"]["MaxResults"] == "10" for p in pages)
 
@@ -259,7 +259,7 @@ def test_server_errors_are_retried_for_reads(emulator: Emulator, sleeps: list[fl
     with EcsClient.for_emulator(
         emulator, sleep=sleeps.append, retry=RetryPolicy(max_attempts=8, seed=1)
     ) as client:
-        assert len(client.list_disks(page_size=10)) == 57
+        assert len(client.list_disks(page_size=10)) == 67
     assert sleeps and all(0 <= s <= 20 for s in sleeps)
     failed = [r for r in calls(emulator, "DescribeDisks") if r["status"] >= 500]
     assert len(failed) == len(sleeps)
@@ -290,7 +290,7 @@ def test_reset_connections_are_retried_for_reads(emulator: Emulator, sleeps: lis
     with EcsClient.for_emulator(
         emulator, sleep=sleeps.append, retry=RetryPolicy(max_attempts=10, seed=1)
     ) as client:
-        assert len(client.list_instances()) == 23
+        assert len(client.list_instances()) == 27
 
 
 # --- inventory and read-only --------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def test_reset_connections_are_retried_for_reads(emulator: Emulator, sleeps: lis
 def test_inventory_of_every_region(client: EcsClient) -> None:
     inventory = client.inventory(concurrency=2)
     assert inventory.regions == ("cn-hangzhou", "cn-shanghai", "ap-southeast-1")
-    assert len(inventory.instances) == 37 and len(inventory.disks) == 92 and inventory.complete
+    assert len(inventory.instances) == 41 and len(inventory.disks) == 102 and inventory.complete
     assert len(inventory.instances_in("ap-southeast-1")) == 7
 
 

@@ -38,7 +38,7 @@ def test_no_collection_runs_during_an_inventory_and_the_collector_is_back_after(
             inventory = client.inventory()
         finally:
             gc.callbacks.remove(record)
-    assert len(inventory.disks) == 92 and not inventory.errors
+    assert len(inventory.disks) == 102 and not inventory.errors
     parsing = [name for name in collections if name.startswith("ecs-inventory")]
     assert parsing == [], "the collector ran while the inventory's pages were parsed"
     assert gc.isenabled()

@@ -45,7 +45,7 @@ def test_client_over_http(served_emulator: str) -> None:
     assert session.emulator is None and session.endpoint == served_emulator
     client: EcsClient = session.client
     with client:
-        assert len(client.list_disks(page_size=10)) == 57
+        assert len(client.list_disks(page_size=10)) == 67
         assert client.detach_disk("d-web-01-data", "i-web-01")
         assert client.get_disk("d-web-01-data").status == "Detaching"
         with pytest.raises(LockedError):

@@ -36,11 +36,11 @@ def test_describe_instance_status_polls_what_a_stop_does(backend: Backend, clock
 
 def test_describe_instance_status_pages_and_zones(backend: Backend) -> None:
     everything = backend.handle("DescribeInstanceStatus", {**HZ, "PageSize": "50"})
-    assert everything["TotalCount"] == 23 and len(statuses(everything)) == 23
+    assert everything["TotalCount"] == 27 and len(statuses(everything)) == 27
     zone = backend.handle("DescribeInstanceStatus", {**HZ, "ZoneId": "cn-hangzhou-i", "PageSize": "50"})
     assert "i-db-primary" in statuses(zone) and "i-web-01" not in statuses(zone)
     second = backend.handle("DescribeInstanceStatus", {**HZ, "PageSize": "20", "PageNumber": "2"})
-    assert len(statuses(second)) == 3
+    assert len(statuses(second)) == 7
     assert error_of(backend, "DescribeInstanceStatus", {**HZ, "PageSize": "51"}).code == "InvalidParameter"
     assert error_of(backend, "DescribeInstanceStatus", {}).code == "MissingRegionId"
 

@@ -70,6 +70,7 @@ def test_a_minimal_fleet_gets_sensible_defaults() -> None:
         "StopInstance": 10,
         "StartInstance": 15,
         "CreateSnapshot": 40,
+        "RunCommand": 2,
     }
 
 

@@ -50,7 +50,7 @@ def test_the_next_test_starts_clean(ecs_emulator):
 def test_the_server_in_a_child_process(ecs_emulator_server):
     client = sdk(ecs_emulator_server)
     reply = client.describe_instance_status(models.DescribeInstanceStatusRequest(region_id="cn-hangzhou"))
-    assert reply.body.total_count == 23
+    assert reply.body.total_count == 27
     assert [r["action"] for r in ecs_emulator_server.requests] == ["DescribeInstanceStatus"]
 """
 

@@ -141,7 +141,7 @@ def test_explore_shows_instances_disks_and_why_disks_are_blocked(
     assert "i-jump-01" in instances and "security" in instances and "● Running" in instances
     assert "d-web-01-data" in _shown(notebook, "INSTANCE_ID =")
     async_cell = _shown(notebook, "async with nb.async_client()")
-    assert "AsyncEcsClient" in async_cell and "37 instances and 92 disks in 3 regions" in async_cell
+    assert "AsyncEcsClient" in async_cell and "41 instances and 102 disks in 3 regions" in async_cell
     summary = _shown(notebook, "checks = nb.check_fleet(inventory)")
     assert "✓ ready" in summary and "✗ blocked" in summary and "InstanceLockedForSecurity" in summary
     blocked = _shown(notebook, "checks.blocked.table(")
@@ -203,6 +203,20 @@ def test_guided_detach_snapshots_first_and_moves_the_disk_and_back(
     assert "done · s-" in moved and "In_use on i-web-02" in moved
     back = _shown(notebook, "if USE_EMULATOR:\n    back = nb.move(")
     assert "moved from i-web-02 to i-web-01" in back
+
+
+def test_guided_detach_checks_the_guest_and_unmounts_before_detaching(
+    executed: dict[str, tuple[Any, BaseException | None]],
+) -> None:
+    notebook = _ran(executed, "02-guided-detach.ipynb")
+    rows = _shown(notebook, "GUEST_DISK = ")
+    assert "23.        fixable  Mounted in the guest at /data (ext4)" in rows
+    assert "24.        fixable  /etc/fstab names the disk" in rows
+    planned = _shown(notebook, "print(nb.plan(GUEST_DISK, guest=True).refusal)")
+    assert "(--unmount)" in planned and "umount /data" in planned and "# ecs-detach: &" in planned
+    released = _shown(notebook, "if USE_EMULATOR:\n    released = nb.detach(guest_plan")
+    assert "done · Disk d-files-01-data is detached" in released
+    assert "mounted now: ['/var/lib/app']" in released and "hazards: none" in released
 
 
 # --- 03: fleet investigation --------------------------------------------------------------------------------

@@ -42,6 +42,19 @@ async def wizard_stop(pilot: Pilot[int], emulator: Emulator) -> None:
     await pilot.pause()
 
 
+async def wizard_unmount(pilot: Pilot[int], emulator: Emulator) -> None:
+    """A disk mounted in the guest (with an fstab line): the guest rows, the unmount ticked, its plan."""
+    await settle(pilot)
+    await go_to_disk(pilot, "files-01", "d-files-01-data")
+    await pilot.press("d")
+    await settle(pilot, 6)
+    await pilot.click("#allow-unmount")
+    await settle(pilot, 6)
+    pilot.app.screen.query_one("#wizard-checks").scroll_end(animate=False)  # the guest rows, last
+    pilot.app.screen.query_one("#cancel").focus()
+    await pilot.pause()
+
+
 async def confirm_typed(pilot: Pilot[int], emulator: Emulator) -> None:
     """The id typed (the steps must stay in sight meanwhile); the focus back on Cancel (no cursor blink)."""
     await wizard_stop(pilot, emulator)
@@ -173,6 +186,7 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "main": (main_screen, False),
     "wizard-stop": (wizard_stop, False),
     "wizard-blocked": (wizard_blocked, False),
+    "wizard-unmount": (wizard_unmount, False),
     "confirm-typed-id": (confirm_typed, False),
     "job-progress": (job_progress, True),
     "journal": (journal, False),

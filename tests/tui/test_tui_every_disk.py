@@ -121,7 +121,7 @@ async def _visit_every_disk(app: EcsDetachApp, pilot: Any, disk_ids: list[str]) 
 @pytest.mark.parametrize(
     "fleet",
     [
-        # 92 disks at ~4 s each on this shared machine: over the suite's budget, so marked slow
+        # 102 disks at ~4 s each on this shared machine: over the suite's budget, so marked slow
         pytest.param("demo", marks=pytest.mark.slow),
         "every-kind",
     ],

@@ -40,7 +40,7 @@ async def test_data_disk_detach_then_undo_from_the_journal(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert "23 instances in cn-hangzhou" in screen_text(app)
+        assert "27 instances in cn-hangzhou" in screen_text(app)
         await go_to_disk(pilot, "web-01", "d-web-01-data")
         await pilot.press("d")
         await settle(pilot)
@@ -253,7 +253,7 @@ async def test_a_failed_read_says_what_to_do(emulator: Emulator, tmp_path: Path)
         emulator.clear_faults()
         await pilot.press("r")
         await settle(pilot)
-        assert "23 instances in cn-hangzhou" in screen_text(app)
+        assert "27 instances in cn-hangzhou" in screen_text(app)
 
 
 async def test_unfinished_operations_are_reconciled_on_start(emulator: Emulator, tmp_path: Path) -> None:
@@ -303,7 +303,7 @@ async def test_all_regions_and_region_switch_show_in_the_identity_bar(
         await pilot.press("a")
         await settle(pilot)
         text = screen_text(app)
-        assert "37 instances in all regions" in text and "region ALL" in text
+        assert "41 instances in all regions" in text and "region ALL" in text
         await pilot.press("g")
         await settle(pilot)
         assert isinstance(app.screen, PickerScreen)

@@ -32,6 +32,7 @@ AT_BOTH_SIZES = (
     "check",
     "wizard-blocked",
     "wizard-stop",
+    "wizard-unmount",
     "confirm-typed-id",
     "job-progress",
     "bulk-preflight",

@@ -94,7 +94,7 @@ class DetachWizard(AppScreen[None]):
         self.region_id = region_id
         self.instance_id = instance_id
         self.check_only = check_only
-        self.options = DetachOptions(instance_id=instance_id)
+        self.options = DetachOptions(instance_id=instance_id, guest_check=True)
         self.preconditions: Preconditions | None = None
         self.plan: Plan | None = None
         self.job: Job | None = None
@@ -125,6 +125,12 @@ class DetachWizard(AppScreen[None]):
                             yield RadioChoice("default", value=True)
                             yield RadioChoice("KeepCharging")
                             yield RadioChoice("StopCharging")
+                with Vertical(id="guest-section"):
+                    yield Label("Fix: release the disk in the guest first", classes="section-title")
+                    yield TickBox(
+                        "Unmount it in the guest (its /etc/fstab lines commented out, a backup kept)",
+                        id="allow-unmount",
+                    )
                 with Vertical(id="restart-section"):
                     yield Label("", id="earlier-stop", classes="section-title")
                     yield TickBox("Start it again afterwards", id="restart")
@@ -153,6 +159,7 @@ class DetachWizard(AppScreen[None]):
     def on_mount(self) -> None:
         for section in (
             "#fix-section",
+            "#guest-section",
             "#restart-section",
             "#dwi-section",
             "#snapshot-section",
@@ -239,6 +246,9 @@ class DetachWizard(AppScreen[None]):
         self.query_one("#checklist").display = not (self.job is not None and self.job.succeeded)
         needs_stop = pre.needs_stop
         self.query_one("#fix-section").display = needs_stop and not self.check_only
+        guest = pre.guest
+        in_use = guest is not None and bool(guest.mount_points or guest.active_fstab) and not guest.holders
+        self.query_one("#guest-section").display = in_use and not self.check_only
         restart = (needs_stop or self.restart_matters) and not pre.is_system_disk
         self.query_one("#restart-section").display = restart and not self.check_only
         earlier = self.query_one("#earlier-stop", Label)
@@ -269,6 +279,7 @@ class DetachWizard(AppScreen[None]):
             stopped_mode=mode or None,
             restart=self.query_one("#restart", Checkbox).value,
             snapshot=self.query_one("#snapshot", Checkbox).value,
+            unmount=self.query_one("#allow-unmount", Checkbox).value,
         )
         if pre is not None:
             options = effective_options(options, pre, keep_disk=keep)
@@ -317,6 +328,14 @@ class DetachWizard(AppScreen[None]):
                     "confirm."
                 )
             )
+        elif not plan.executable and self.query_one("#guest-section").display and not self.check_only:
+            no_plan.display = True
+            lines.append(
+                marked(
+                    "[b]The plan needs your say-so to release the disk in the guest.[/b]\nTick “Unmount it "
+                    "in the guest” above to add the unmount to the plan; nothing is sent until you confirm."
+                )
+            )
         if plan.warnings and not in_plan:  # e.g. an instance an earlier run left Stopped: always shown
             no_plan.display = True
             lines.extend(f"⚠ {w}" for w in plan.warnings)
@@ -341,6 +360,8 @@ class DetachWizard(AppScreen[None]):
             go.disabled = False
         elif plan.has_step(StepKind.STOP_INSTANCE):
             go.label = "Stop and detach…"
+        elif plan.has_step(StepKind.GUEST_UNMOUNT):
+            go.label = "Unmount and detach…"
         elif starts and not detaches:
             go.label = "Start it again…"
         else:

@@ -1,0 +1,88 @@
+"""The guest step of a detach run: release the disk in the guest (RunCommand), read the result, and refuse
+the detach when the guest could not let go of it (a busy mount: what holds it is shown)."""
+
+from __future__ import annotations
+
+from ecs_detach.detach.guest_read import GuestClient, wait_invocation
+from ecs_detach.detach.results import Outcome
+from ecs_detach.detach.runner import Runner
+from ecs_detach.detach.send import Answer, send
+from ecs_detach.detach.steps import PlanStep, StepKind
+from ecs_detach.errors import EcsError
+from ecs_detach.guest import GuestReport, holders_script, parse_holders
+from ecs_detach.preconditions import DetachOptions, Verdict
+
+__all__ = ["GUEST_BUSY", "release", "release_in_guest"]
+
+GUEST_BUSY = "GuestBusy"
+
+
+def release_in_guest(
+    runner: Runner,
+    steps: tuple[PlanStep, ...],
+    guest: GuestReport | None,
+    options: DetachOptions,
+    timeout: float,
+) -> None:
+    """Run a confirmed plan's guest steps, before anything else: the run's later reads are of the disk and
+    instance only (the guest was read for the plan). Raises `RunStopped` when the guest did not release the
+    disk: the detach is then not sent."""
+    mine = [step for step in steps if step.kind is StepKind.GUEST_UNMOUNT]
+    if not mine or guest is None:
+        return
+    pre = runner.inspect(options)  # fresh: only a disk still attached here is released
+    if pre.verdict in (Verdict.BLOCKED, Verdict.ALREADY_DETACHED, Verdict.IN_PROGRESS):
+        return  # the run's own checks say what happens next
+    for step in mine:
+        release(runner, step, guest, timeout)
+
+
+def release(runner: Runner, step: PlanStep, guest: GuestReport, timeout: float) -> None:
+    """Send one guest step (journaled), wait for its result; raise `RunStopped` if the guest refused."""
+    disk_id, instance_id, mount_points = guest.disk_id, guest.instance_id, guest.mount_points
+    context = {"disk_id": disk_id, "mount_points": ",".join(mount_points), "guest_step": step.kind.value}
+    sent = send(runner, step.kind, step.params, describe=step.description, context=context)
+    if sent.answer is not Answer.DONE or not sent.request_id:
+        raise runner.stop(
+            Outcome.FAILED,
+            f"RunCommand to release disk {disk_id} in the guest did not go through ({sent.error}); "
+            "DetachDisk was not sent.",
+            code=getattr(sent.error, "code", "") or "RunCommand",
+            remedy=f"Check the guest by hand, then run the detach again (ecs-detach check {disk_id}).",
+        )
+    client: GuestClient = runner.client  # type: ignore[assignment]  # a plan with a guest step read the guest
+    try:
+        result = wait_invocation(
+            client, sent.request_id, instance_id, sleep=runner.sleep, clock=runner.clock, timeout=timeout
+        )
+    except EcsError as exc:
+        raise runner.read_failed(f"the result of RunCommand {sent.request_id}", exc) from None
+    if result.succeeded:
+        runner.emit("guest", f"Released in the guest of {instance_id}: {', '.join(mount_points) or 'done'}")
+        return
+    said = " ".join(result.output.strip().splitlines()[-2:]) or result.error_info or result.status
+    busy = "busy" in said
+    held = _holders(runner, client, instance_id, mount_points, timeout) if busy else ""
+    raise runner.stop(
+        Outcome.BLOCKED,
+        f"The guest of {instance_id} did not release disk {disk_id}: {said}{held} DetachDisk was not sent.",
+        code=GUEST_BUSY if busy else (result.error_code or "ExitCodeNonzero"),
+        remedy="Stop what holds it in the guest, then run the detach again.",
+    )
+
+
+def _holders(
+    runner: Runner, client: GuestClient, instance_id: str, mount_points: tuple[str, ...], timeout: float
+) -> str:
+    """What holds the mounts now (a read-only fuser probe); "" when that cannot be read."""
+    try:
+        invoke_id = client.run_command(
+            instance_id, holders_script(mount_points), command_type="RunShellScript", name="ecs-detach-probe"
+        )
+        result = wait_invocation(
+            client, invoke_id, instance_id, sleep=runner.sleep, clock=runner.clock, timeout=timeout
+        )
+    except EcsError:
+        return ""
+    holders = parse_holders(result.output)
+    return f" (held by {'; '.join(str(h) for h in holders)})" if holders else ""
