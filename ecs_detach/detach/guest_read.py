@@ -60,6 +60,14 @@ def wait_invocation(
         sleep(_POLL)
 
 
+def run_probe(client: GuestClient, instance_id: str, script: str, kind: str, timeout: float) -> str:
+    """RunCommand of a read-only probe script (it changes nothing in the guest): the one RunCommand the stack
+    sends outside the journaled `send`, since reading the guest is a read. Returns the InvokeId."""
+    return client.run_command(
+        instance_id, script, command_type=kind, timeout=int(timeout), name="ecs-detach-probe"
+    )
+
+
 def read_guest(
     client: GuestClient,
     disk: Disk | None,
@@ -110,9 +118,7 @@ def _probe(
         return unread_report(instance_id, disk_id, os_type, GuestState.AGENT_OFFLINE, detail)
     os_type = agent.os_type or os_type
     kind = command_type(os_type)
-    invoke_id = client.run_command(
-        instance_id, probe_script(os_type), command_type=kind, timeout=int(timeout), name="ecs-detach-probe"
-    )
+    invoke_id = run_probe(client, instance_id, probe_script(os_type), kind, timeout)
     result = wait_invocation(client, invoke_id, instance_id, sleep=sleep, clock=clock, timeout=timeout)
     if not result.succeeded:
         why = f"{result.error_code}: {result.error_info}" if result.error_code else f"exit {result.exit_code}"
@@ -121,9 +127,7 @@ def _probe(
     report = replace(parse_probe(instance_id, disk_id, os_type, result.output), invoke_ids=(invoke_id,))
     if report.read and report.os_type == "linux" and report.mount_points:
         script = holders_script(report.mount_points)
-        held = client.run_command(
-            instance_id, script, command_type=kind, timeout=int(timeout), name="ecs-detach-probe"
-        )
+        held = run_probe(client, instance_id, script, kind, timeout)
         holders = wait_invocation(client, held, instance_id, sleep=sleep, clock=clock, timeout=timeout)
         if holders.finished:  # fuser exits 1 when nothing holds the mount: its output still counts
             report = replace(report, holders=parse_holders(holders.output), invoke_ids=(invoke_id, held))

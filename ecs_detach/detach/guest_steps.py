@@ -3,7 +3,7 @@ the detach when the guest could not let go of it (a busy mount: what holds it is
 
 from __future__ import annotations
 
-from ecs_detach.detach.guest_read import GuestClient, wait_invocation
+from ecs_detach.detach.guest_read import GuestClient, run_probe, wait_invocation
 from ecs_detach.detach.results import Outcome
 from ecs_detach.detach.runner import Runner
 from ecs_detach.detach.send import Answer, send
@@ -76,9 +76,7 @@ def _holders(
 ) -> str:
     """What holds the mounts now (a read-only fuser probe); "" when that cannot be read."""
     try:
-        invoke_id = client.run_command(
-            instance_id, holders_script(mount_points), command_type="RunShellScript", name="ecs-detach-probe"
-        )
+        invoke_id = run_probe(client, instance_id, holders_script(mount_points), "RunShellScript", timeout)
         result = wait_invocation(
             client, invoke_id, instance_id, sleep=runner.sleep, clock=runner.clock, timeout=timeout
         )

@@ -50,7 +50,8 @@ FLEET: dict[str, Any] = {
         {"DiskId": "d-app-root", "InstanceId": "i-app", "Type": "system", "Status": "In_use"},
         {"DiskId": "d-nohot-root", "InstanceId": "i-nohot", "Type": "system", "Status": "In_use"},
     ],
-    "Emulator": {"NoHotDetachInstanceTypes": ["ecs.nohot"]},
+    # The guest probe's invocation finishes at once: this emulator's clock moves only when a test moves it.
+    "Emulator": {"NoHotDetachInstanceTypes": ["ecs.nohot"], "Durations": {"RunCommand": 0}},
 }
 SCENARIOS = {  # disk: (instance, what the plan does)
     "d-app-data": ("i-app", "detach a data disk from a Running instance"),

@@ -25,12 +25,10 @@ from ecs_detach.preconditions import DetachOptions
 from ecs_detach.session import open_client
 from ecs_detach.workflow import Outcome, emulator_facts
 
-READS = ("DescribeRegions", "DescribeInstances", "DescribeDisks", "DescribeInstanceAttribute")
-
 
 def writes(requests: list[dict[str, Any]]) -> list[str]:
-    """Every call in the log that is not a read (mutations, and anything unknown)."""
-    return [r["action"] for r in requests if r["action"] not in READS]
+    """Every call in the log that is not a read (a Describe*: mutations, RunCommand, and anything unknown)."""
+    return [r["action"] for r in requests if not r["action"].startswith("Describe")]
 
 
 def _journal_with_a_detach(emu: Emulator, path: Path) -> Journal:
