@@ -41,10 +41,27 @@ def tolerate_unencodable_output() -> None:
                 reconfigure(errors="replace")
 
 
+_LEADING_OPTIONS = {"--demo": 0, "--read-only": 0, "--profile": 1, "--region": 1, "--endpoint": 1}
+"""The options a subcommand shares with the TUI face, and how many values each takes."""
+
+
+def subcommand_first(args: list[str]) -> list[str]:
+    """``ecs-detach --demo check d-1`` as ``ecs-detach check --demo d-1``: shared options written before a
+    scripting subcommand are moved after it (each subcommand takes them), instead of being refused."""
+    i = 0
+    while i < len(args) and args[i].split("=", 1)[0] in _LEADING_OPTIONS:
+        name = args[i].split("=", 1)[0]
+        i += 1 + (_LEADING_OPTIONS[name] if "=" not in args[i] else 0)
+    if 0 < i < len(args) and args[i] in SCRIPTING_SUBCOMMANDS:
+        return [args[i], *args[:i], *args[i + 1 :]]
+    return args
+
+
 def _run_face(args: list[str]) -> int:
     from ecs_detach._startup import skip_httpx_cli
 
     skip_httpx_cli()
+    args = subcommand_first(args)
     exit_code: int
     if args and args[0] in ("--version", "-V"):
         from ecs_detach.cli_reference import package_version
