@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "GuestReport",
     "GuestState",
     "Holder",
+    "Remount",
     "backup_path",
     "command_type",
     "disk_serial",
@@ -402,6 +404,40 @@ def remount_script(report: GuestReport) -> str:
         if any(e.mount_point == mp for e in report.active_fstab)
     ]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Remount:
+    """What an undo needs to mount a disk back as our unmount found it (journaled with the DetachDisk)."""
+
+    script: str  # `remount_script` of the report the unmount was planned from
+    command_type: str  # RunShellScript | RunPowerShellScript
+    mount_points: tuple[str, ...]
+    fstab_backup: str = ""  # the copy the unmount kept ("" when no /etc/fstab line was commented out)
+
+    @classmethod
+    def of(cls, report: GuestReport) -> Remount:
+        backup = backup_path(report.disk_id) if report.active_fstab and report.os_type != "windows" else ""
+        return cls(remount_script(report), command_type(report.os_type), report.mount_points, backup)
+
+    def to_context(self) -> dict[str, str]:
+        return {
+            "remount_script": self.script,
+            "remount_type": self.command_type,
+            "unmounted": ",".join(self.mount_points),
+            "fstab_backup": self.fstab_backup,
+        }
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> Remount | None:
+        """The remount a DetachDisk record carries; None when our unmount did not precede it."""
+        script, kind = context.get("remount_script"), context.get("remount_type")
+        if not isinstance(script, str) or not script or not isinstance(kind, str) or not kind:
+            return None
+        unmounted = context.get("unmounted")
+        points = tuple(p for p in unmounted.split(",") if p) if isinstance(unmounted, str) else ()
+        backup = context.get("fstab_backup")
+        return cls(script, kind, points, backup if isinstance(backup, str) else "")
 
 
 def manual_commands(disk_id: str, os_type: str) -> tuple[str, ...]:

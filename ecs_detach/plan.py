@@ -25,13 +25,15 @@ from ecs_detach.detach.steps import (
     api_bool,
     api_step,
     detach_params,
+    guest_params,
+    guest_shown,
     snapshot_params,
     start_params,
     wait_attachment_gone_line,
     wait_disk_line,
     wait_instance_line,
 )
-from ecs_detach.guest import GuestState
+from ecs_detach.guest import GuestState, Remount
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
 
@@ -441,6 +443,28 @@ def _detached_wait_step(
     )
 
 
+def _remount_step(
+    disk_id: str, instance_id: str, region_id: str, remount: Remount, to: AliyunTarget
+) -> PlanStep:
+    """RunCommand of the remount script, shown word for word (the undo of our unmount)."""
+    params = guest_params(instance_id, remount.command_type, remount.script)
+    where = ", ".join(remount.mount_points) or f"disk {disk_id}"
+    if remount.command_type == "RunPowerShellScript":
+        description = f"Bring disk {disk_id} online again in the guest of {instance_id} ({where})"
+    else:
+        restore = " and restore its /etc/fstab line" if remount.fstab_backup else ""
+        description = f"Mount {where} back in the guest of {instance_id}{restore}"
+    return api_step(
+        StepKind.GUEST_REMOUNT,
+        description,
+        f"guest: {where} mounted again",
+        region_id,
+        params,
+        to,
+        shown=guest_shown(params),
+    )
+
+
 def plan_reattach(
     disk_id: str,
     instance_id: str,
@@ -453,8 +477,10 @@ def plan_reattach(
     durations: Durations | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     target: AliyunTarget = NO_TARGET,
+    remount: Remount | None = None,
 ) -> Plan:
-    """The steps to attach a detached disk back to its instance (undo).
+    """The steps to attach a detached disk back to its instance (undo); with `remount` (our unmount
+    preceded the detach), a last step mounts it back in the guest once it is attached (and running).
 
     For a system disk `credential` is "password" or "key-pair" (which the caller will pass; the value is
     never in a plan); without one the plan cannot run, as AttachDisk would refuse
@@ -523,6 +549,8 @@ def plan_reattach(
                 wait_instance_line(region_id, instance_id, "Running", timeout, to),
             )
         )
+    if remount is not None:
+        steps.append(_remount_step(disk_id, instance_id, region_id, remount, to))
     return Plan(
         action="reattach",
         disk_id=disk_id,

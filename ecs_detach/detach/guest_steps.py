@@ -9,12 +9,13 @@ from ecs_detach.detach.runner import Runner
 from ecs_detach.detach.send import Answer, send
 from ecs_detach.detach.steps import PlanStep, StepKind
 from ecs_detach.errors import EcsError
-from ecs_detach.guest import GuestReport, holders_script, parse_holders
+from ecs_detach.guest import GuestReport, Remount, holders_script, parse_holders
 from ecs_detach.preconditions import DetachOptions, Verdict
 
-__all__ = ["GUEST_BUSY", "release", "release_in_guest"]
+__all__ = ["GUEST_BUSY", "REMOUNT_FAILED", "mount_back", "release", "release_in_guest"]
 
 GUEST_BUSY = "GuestBusy"
+REMOUNT_FAILED = "RemountFailed"
 
 
 def release_in_guest(
@@ -58,6 +59,7 @@ def release(runner: Runner, step: PlanStep, guest: GuestReport, timeout: float) 
     except EcsError as exc:
         raise runner.read_failed(f"the result of RunCommand {sent.request_id}", exc) from None
     if result.succeeded:
+        runner.remount = Remount.of(guest)
         runner.emit("guest", f"Released in the guest of {instance_id}: {', '.join(mount_points) or 'done'}")
         return
     said = " ".join(result.output.strip().splitlines()[-2:]) or result.error_info or result.status
@@ -84,3 +86,40 @@ def _holders(
         return ""
     holders = parse_holders(result.output)
     return f" (held by {'; '.join(str(h) for h in holders)})" if holders else ""
+
+
+def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> str:
+    """The undo's guest step, once the disk is attached again: send the remount script (journaled), read
+    its result. Returns what changed ("/data mounted again"); raises `RunStopped` (FAILED, the disk stays
+    attached) with the script to run by hand when the guest did not mount it."""
+    instance_id = step.params["InstanceId"]
+    script = step.params["CommandContent"]
+    by_hand = f"Disk {disk_id} stays attached; run this in the guest of {instance_id} by hand:\n{script}"
+    context = {"disk_id": disk_id, "guest_step": step.kind.value, "undo": True}
+    sent = send(runner, step.kind, step.params, describe=step.description, context=context)
+    if sent.answer is not Answer.DONE or not sent.request_id:
+        raise runner.stop(
+            Outcome.FAILED,
+            f"Disk {disk_id} is attached to {instance_id} again, but RunCommand to mount it back did not "
+            f"go through ({sent.error}).",
+            code=getattr(sent.error, "code", "") or REMOUNT_FAILED,
+            remedy=by_hand,
+        )
+    client: GuestClient = runner.client  # type: ignore[assignment]  # a remount plan came from our unmount
+    try:
+        result = wait_invocation(
+            client, sent.request_id, instance_id, sleep=runner.sleep, clock=runner.clock, timeout=timeout
+        )
+    except EcsError as exc:
+        raise runner.read_failed(f"the result of RunCommand {sent.request_id}", exc) from None
+    if not result.succeeded:
+        said = " ".join(result.output.strip().splitlines()[-2:]) or result.error_info or result.status
+        raise runner.stop(
+            Outcome.FAILED,
+            f"Disk {disk_id} is attached to {instance_id} again, but the guest did not mount it back: {said}",
+            code=result.error_code or REMOUNT_FAILED,
+            remedy=by_hand,
+        )
+    changed = step.expected_change.removeprefix("guest: ")
+    runner.emit("guest", f"In the guest of {instance_id}: {changed}")
+    return changed

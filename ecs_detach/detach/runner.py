@@ -21,6 +21,7 @@ from ecs_detach.detach.results import (
 )
 from ecs_detach.detach.steps import DEFAULT_TIMEOUT, StepKind
 from ecs_detach.errors import ApiError, EcsError, ReadOnlyError, ServerError, ThrottledError, TransportError
+from ecs_detach.guest import Remount
 from ecs_detach.journal import Journal, JournalError, JournalRecord, Result, classify, read_for_reconcile
 from ecs_detach.models import INSTANCE_TRANSITIONAL, Disk, Instance
 from ecs_detach.preconditions import DetachOptions, Durations, PlatformFacts, Preconditions, check_detach
@@ -136,6 +137,7 @@ class Runner:
         self.last_pre: Preconditions | None = None
         self.last_disk: Disk | None = None
         self.stopped_instance = False
+        self.remount: Remount | None = None  # our unmount released the disk in the guest: how to undo it
         self.earlier_stopped = False  # the plan starts an instance an earlier run stopped (not started yet)
         self.mutated = False
         self.throttled = 0

@@ -149,6 +149,8 @@ def _send_detach(
         "instance_status": pre.instance.status if pre.instance else "",
         "guest_check": _guest_check(plan),
     }
+    if runner.remount is not None:
+        context |= runner.remount.to_context()  # the undo offers to mount it back
     if runner.snapshot_id:
         context["snapshot_id"] = runner.snapshot_id  # the undo screen and the journal name it
     sent = send(

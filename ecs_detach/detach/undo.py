@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from ecs_detach.detach.facts import FactsSource, facts_now
+from ecs_detach.detach.guest_steps import mount_back
 from ecs_detach.detach.power import start_again
 from ecs_detach.detach.reads import aliyun_target, read_disk, read_instance
 from ecs_detach.detach.results import Outcome, RunResult, WorkflowClient
 from ecs_detach.detach.runner import MAX_ROUNDS, Runner, durations_of
 from ecs_detach.detach.send import Answer, Secrets, send
 from ecs_detach.errors import EcsError
+from ecs_detach.guest import Remount
 from ecs_detach.journal import JournalRecord
 from ecs_detach.models import DISK_ATTACHING, DISK_DETACHING, INSTANCE_STOPPED, INSTANCE_TRANSITIONAL
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind, plan_reattach
@@ -25,8 +27,10 @@ def prepare_reattach(
     start_after: bool = False,
     facts: FactsSource = None,
     timeout: float = DEFAULT_TIMEOUT,
+    remount: bool = True,
 ) -> Plan:
-    """The plan to undo the DetachDisk `record` (an intent or outcome from the journal): AttachDisk back.
+    """The plan to undo the DetachDisk `record` (an intent or outcome from the journal): AttachDisk back,
+    then (`remount`, when our unmount preceded the detach) mount it back in the guest as it was.
 
     `credential` ("password" or "key-pair") says which the caller will give for a system disk.
     """
@@ -50,6 +54,7 @@ def prepare_reattach(
         durations=known.durations if known else None,
         timeout=timeout,
         target=aliyun_target(client),
+        remount=Remount.from_context(record.context) if remount else None,
     )
 
 
@@ -157,4 +162,7 @@ def run_reattach(
         runner.stopped_instance = True
         start_again(runner, timeout, dur.start, done="attached again")
         message += f" Instance {plan.instance_id} is Running."
+    remount = next((step for step in plan.steps if step.kind is StepKind.GUEST_REMOUNT), None)
+    if remount is not None:
+        message += f" In the guest: {mount_back(runner, remount, plan.disk_id, timeout)}."
     return runner.result(Outcome.DONE, message)
