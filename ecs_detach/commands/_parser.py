@@ -283,6 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     attach.add_argument("--key-pair", metavar="NAME", help="system disk: the key pair to log on with")
     attach.add_argument("--start-instance", action="store_true", help="start the instance afterwards")
+    attach.add_argument(
+        "--no-remount",
+        dest="remount",
+        action="store_false",
+        help="undo of a detach that unmounted the disk: do not mount it back in the guest (default: mount it "
+        "back and restore its /etc/fstab line)",
+    )
     attach.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     attach.add_argument("--timeout", type=_timeout, metavar="S", help="bound each wait (default 300 s)")
 

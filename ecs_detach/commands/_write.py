@@ -458,6 +458,7 @@ def cmd_attach(args: Any, console: Console) -> int:
             start_after=args.start_instance,
             facts=context.facts,
             timeout=timeout,
+            remount=args.remount,
         )
         system = any(step.params.get("Bootable") == "true" for step in plan.steps)
         if system and not args.bootable:
@@ -493,6 +494,7 @@ def cmd_attach(args: Any, console: Console) -> int:
                 password=password,
                 key_pair_name=args.key_pair,
                 start_after=args.start_instance,
+                remount=args.remount,
                 journal=context.journal,
                 on_progress=progress,
                 cancel=cancel,

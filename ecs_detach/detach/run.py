@@ -102,6 +102,7 @@ def reattach(
     password: str | None = None,
     key_pair_name: str | None = None,
     start_after: bool = False,
+    remount: bool = True,
     journal: Journal | None = None,
     facts: FactsSource = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
@@ -113,11 +114,18 @@ def reattach(
     """Undo a detach: attach the disk back to the instance the journal record names.
 
     A system disk is attached Bootable, with the password or key pair the caller gives (never journaled).
+    With `remount` (the default), a disk our unmount released is mounted back in the guest afterwards.
     """
     credential = "password" if password else "key-pair" if key_pair_name else None
     try:
         plan = prepare_reattach(
-            client, record, credential=credential, start_after=start_after, facts=facts, timeout=timeout
+            client,
+            record,
+            credential=credential,
+            start_after=start_after,
+            facts=facts,
+            timeout=timeout,
+            remount=remount,
         )
     except EcsError as exc:
         return RunResult(Outcome.FAILED, f"Could not read disk {record.disk_id}: {exc}", record.disk_id, "")

@@ -79,3 +79,43 @@ def test_an_instance_without_the_agent_reports_unknown_with_the_manual_commands(
     assert "not installed" in rows[22]["sentence"]
     assert "ls -l /dev/disk/by-id/ | grep noagent-01-data" in rows[22]["remedy"]
     assert "sudo umount" in rows[22]["remedy"]
+
+
+def detach_then_undo(
+    cli: CliRunner, http_emulator: HttpEmulator, journal: Journal, *flags: str
+) -> tuple[Any, dict[str, Any]]:
+    ran = cli("detach", "d-files-01-data", "--yes", "--unmount", *http_emulator.endpoint_args)
+    assert ran.code == 0, ran.err
+    found = journal.last_detach("d-files-01-data")
+    assert found is not None
+    undone = cli(
+        "attach", "--operation", found[0].operation_id, "--yes", *flags, *http_emulator.endpoint_args
+    )
+    files = guest(http_emulator, "i-files-01")
+    (mount,) = [m for m in files["Mounts"] if m["DiskId"] == "d-files-01-data"]
+    return undone, {"mounted": mount["Mounted"], "fstab": files["EtcFstab"]}
+
+
+def test_attach_operation_mounts_it_back_by_default(
+    cli: CliRunner, http_emulator: HttpEmulator, journal: Journal
+) -> None:
+    undone, after = detach_then_undo(cli, http_emulator, journal)
+    assert undone.code == 0, undone.err
+    assert "Mount /data back in the guest of i-files-01" in undone.out and "mount /data" in undone.out
+    assert after["mounted"] is True
+    assert any(
+        line.endswith("/data ext4 defaults 0 2") and line.startswith("UUID=") for line in after["fstab"]
+    )
+    assert sent(http_emulator, "AttachDisk", "RunCommand")[-2:] == ["AttachDisk", "RunCommand"]
+    assert [i.action for i, _ in journal.operations()][-2:] == ["AttachDisk", "RunCommand"]
+
+
+def test_attach_operation_no_remount_leaves_it_unmounted(
+    cli: CliRunner, http_emulator: HttpEmulator, journal: Journal
+) -> None:
+    undone, after = detach_then_undo(cli, http_emulator, journal, "--no-remount")
+    assert undone.code == 0, undone.err
+    assert "back in the guest" not in undone.out
+    assert after["mounted"] is False
+    assert any(line.startswith("# ecs-detach: UUID=") for line in after["fstab"])
+    assert [i.action for i, _ in journal.operations()][-1] == "AttachDisk"
