@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from ecs_detach import workflow
+from ecs_detach.guest import Remount
 from ecs_detach.journal import JournalRecord
 from ecs_detach.models import DISK_AVAILABLE, DISK_IN_USE, Disk
 from ecs_detach.plan import Plan
@@ -80,6 +81,8 @@ class UndoScreen(AppScreen[None]):
                     yield RadioChoice("password")
                 yield Input(placeholder="key pair name", id="secret")
                 yield TickBox("Start the instance afterwards", id="start-after")
+            with Vertical(id="remount-section"):
+                yield TickBox("Mount it back in the guest", value=True, id="remount")
             yield Label("Plan", classes="section-title", id="plan-title")
             yield Static("", id="plan")
             yield Label("Equivalent aliyun commands", classes="section-title", id="commands-title")
@@ -91,13 +94,20 @@ class UndoScreen(AppScreen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        for section in ("#credential-section", "#plan-title", "#plan", "#commands-title", "#commands"):
+        for section in (
+            "#credential-section",
+            "#remount-section",
+            "#plan-title",
+            "#plan",
+            "#commands-title",
+            "#commands",
+        ):
             self.query_one(section).display = False
         self.query_one("#cancel", Button).focus()
         self.find()
 
     @work(thread=True, exclusive=True, group="undo")
-    def find(self, credential: str | None = None, start_after: bool = False) -> None:
+    def find(self, credential: str | None = None, start_after: bool = False, remount: bool = True) -> None:
         app = self.ecs_app
         journal = app.services.journal
         try:
@@ -114,6 +124,7 @@ class UndoScreen(AppScreen[None]):
                 credential=credential,
                 start_after=start_after,
                 facts=app.facts_source(),
+                remount=remount,
             )
         except Exception as error:
             self.post_message(UndoFailed(error))
@@ -180,6 +191,13 @@ class UndoScreen(AppScreen[None]):
         summary.set_classes("verdict " + ("ready" if ready and plan.executable else "fixable"))
         needs_secret = disk.is_system and ready
         self.query_one("#credential-section").display = needs_secret
+        remount = Remount.from_context(record.context)
+        self.query_one("#remount-section").display = remount is not None and ready
+        if remount is not None:
+            where = ", ".join(remount.mount_points) or "its place"
+            self.query_one("#remount", Checkbox).label = f"Mount it back at {where}" + (
+                " and restore its /etc/fstab line" if remount.fstab_backup else ""
+            )
         if needs_secret and self.job is None and not self._secret():
             self.query_one("#secret", Input).focus()  # the one thing to type; nothing is sent from here
         for section in ("#plan-title", "#plan", "#commands-title", "#commands"):
@@ -200,19 +218,25 @@ class UndoScreen(AppScreen[None]):
     def _secret(self) -> str:
         return self.query_one("#secret", Input).value.strip()
 
+    def _find_again(self) -> None:
+        """Plan again with what the screen's choices say now."""
+        start_after = self.query_one("#start-after", Checkbox).value
+        self.find(self._credential(), start_after, self.query_one("#remount", Checkbox).value)
+
     @on(RadioSet.Changed, "#credential")
     @on(Checkbox.Changed, "#start-after")
+    @on(Checkbox.Changed, "#remount")
     def _options(self) -> None:
         secret = self.query_one("#secret", Input)
         password = self._credential() == "password"
         secret.password = password
         secret.placeholder = "password" if password else "key pair name"
-        self.find(self._credential(), self.query_one("#start-after", Checkbox).value)
+        self._find_again()
 
     @on(Input.Changed, "#secret")
     def _secret_changed(self) -> None:
         if self.plan is not None and self.disk is not None and self.disk.is_system:
-            self.find(self._credential(), self.query_one("#start-after", Checkbox).value)
+            self._find_again()
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
