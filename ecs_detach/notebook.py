@@ -882,10 +882,18 @@ class Workbench:
             )
         return found[0]
 
-    def undo_plan(self, disk_id: str, *, credential: str | None = None, start_after: bool = False) -> Plan:
+    def undo_plan(
+        self,
+        disk_id: str,
+        *,
+        credential: str | None = None,
+        start_after: bool = False,
+        remount: bool = True,
+    ) -> Plan:
         """The plan to attach `disk_id` back where the journal says it was detached from (nothing is sent).
 
-        For a system disk, `credential` is "password" or "key-pair" (what you will pass to `undo`)."""
+        For a system disk, `credential` is "password" or "key-pair" (what you will pass to `undo`). When our
+        unmount preceded the detach, it mounts the disk back in the guest too, unless `remount=False`."""
         record = self.last_detach(disk_id)
         return workflow.prepare_reattach(
             self.client,
@@ -893,6 +901,7 @@ class Workbench:
             credential=credential,
             start_after=start_after,
             facts=self._facts_source(),
+            remount=remount,
         )
 
     def undo(

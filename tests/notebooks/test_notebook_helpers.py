@@ -456,3 +456,15 @@ async def test_detach_async_needs_the_same_confirmation_and_reports_progress(nb:
     assert result.outcome is Outcome.DONE and _disk_status(nb, "d-web-02-data") == "Available"
     assert "disk now Available · took" in shown[-1].lines[-1]
     assert any("Waiting for disk d-web-02-data" in line for line in shown[-1].lines)
+
+
+@pytest.mark.parametrize("remount", [True, False])
+def test_undo_after_an_unmount_mounts_it_back_unless_told_not_to(
+    nb: notebook.Workbench, remount: bool
+) -> None:
+    nb.detach(nb.plan("d-files-01-data", guest=True, unmount=True), confirm="d-files-01-data")
+    undo = nb.undo_plan("d-files-01-data", remount=remount)
+    assert undo.calls == (("AttachDisk", "RunCommand") if remount else ("AttachDisk",))
+    assert nb.undo(undo, confirm="d-files-01-data").outcome is Outcome.DONE
+    guest = nb.emulator.state()["Emulator"]["Guests"]["i-files-01"]
+    assert [m["Mounted"] for m in guest["Mounts"] if m["DiskId"] == "d-files-01-data"] == [remount]
