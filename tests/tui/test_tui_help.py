@@ -3,6 +3,8 @@ nothing it says names an action no key has."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 
 import pytest
@@ -15,7 +17,10 @@ from tui.screens.help import ACTION_WORDS_BY_SCREEN, WORDS, HelpScreen, bindings
 
 
 def _tui_screens() -> set[type[Screen[object]]]:
-    """Every screen class the TUI defines (a new one without a help section fails the test below)."""
+    """Every screen class the TUI defines (a new one without a help section fails the test below): every
+    module of tui.screens is imported first, so the answer does not depend on what other tests imported."""
+    for module in pkgutil.iter_modules(tui.screens.__path__):
+        importlib.import_module(f"{tui.screens.__name__}.{module.name}")
     found: set[type[Screen[object]]] = set()
     todo = list(Screen.__subclasses__())
     while todo:

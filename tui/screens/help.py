@@ -23,6 +23,7 @@ from .browse import BrowseScreen
 from .bulk import BulkDetachScreen
 from .confirm import ConfirmScreen
 from .journal import JournalScreen
+from .move import MoveScreen
 from .operations import OperationsScreen
 from .pickers import PickerScreen
 from .undo import UndoScreen
@@ -116,6 +117,11 @@ def sections(app_class: type[App[object]]) -> tuple[HelpSection, ...]:
         HelpSection("Jobs", (OperationsScreen,)),
         HelpSection("Journal", (JournalScreen,)),
         HelpSection("Re-attach (undo)", (UndoScreen,)),
+        HelpSection(
+            "Move a disk",
+            (MoveScreen,),
+            "m on a disk: pick the target, both sides are checked; Move… confirms.",
+        ),
         HelpSection("Pick a region or profile", (PickerScreen,), "enter chooses."),
         HelpSection("This help", (HelpScreen,)),
     )
