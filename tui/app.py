@@ -319,13 +319,9 @@ class EcsDetachApp(App[int]):
     def _run_move_job(self, job_id: int, move: Any, cancel: workflow.CancelToken) -> None:
         from ecs_detach import workflow
 
-        def progress(event: workflow.ProgressEvent) -> None:
-            self.post_message(
-                JobProgress(job_id, event.phase, event.state, event.message, self.services.clock())
-            )
-
-        try:
-            result = workflow.run_move(
+        self._drive_job(
+            job_id,
+            lambda progress: workflow.run_move(
                 self.client_for(move.plan.region_id),
                 move,
                 journal=self.services.journal,
@@ -334,8 +330,24 @@ class EcsDetachApp(App[int]):
                 cancel=cancel,
                 clock=self.services.clock,
                 sleep=self._sleeper(cancel),
+            ),
+        )
+
+    def _drive_job(
+        self,
+        job_id: int,
+        start: Callable[[Callable[[workflow.ProgressEvent], None]], workflow.RunResult],
+    ) -> None:
+        """Run one job's workflow call in this worker thread: its progress and its end become messages."""
+
+        def progress(event: workflow.ProgressEvent) -> None:
+            self.post_message(
+                JobProgress(job_id, event.phase, event.state, event.message, self.services.clock())
             )
-        except Exception as error:  # run_move reports EcsErrors itself; anything else still becomes words
+
+        try:
+            result = start(progress)
+        except Exception as error:  # the workflow reports EcsErrors itself; anything else still becomes words
             title, body = error_text(error)
             self.post_message(
                 JobFinished(job_id, "failed", f"{title}: {body}", "", (), self.services.clock())
@@ -580,13 +592,9 @@ class EcsDetachApp(App[int]):
     ) -> None:
         from ecs_detach import workflow
 
-        def progress(event: workflow.ProgressEvent) -> None:
-            self.post_message(
-                JobProgress(job_id, event.phase, event.state, event.message, self.services.clock())
-            )
-
-        try:
-            result = workflow.run(
+        self._drive_job(
+            job_id,
+            lambda progress: workflow.run(
                 self.client_for(plan.region_id),
                 plan,
                 journal=self.services.journal,
@@ -597,22 +605,7 @@ class EcsDetachApp(App[int]):
                 sleep=self._sleeper(cancel),
                 password=password,
                 key_pair_name=key_pair_name,
-            )
-        except Exception as error:  # run() reports EcsErrors itself; anything else still becomes words
-            title, body = error_text(error)
-            self.post_message(
-                JobFinished(job_id, "failed", f"{title}: {body}", "", (), self.services.clock())
-            )
-            return
-        self.post_message(
-            JobFinished(
-                job_id,
-                result.outcome.value,
-                result.message,
-                result.remedy,
-                result.request_ids,
-                self.services.clock(),
-            )
+            ),
         )
 
     def run_bulk(self, plans: Sequence[Plan]) -> list[Job]:
