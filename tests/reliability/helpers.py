@@ -11,9 +11,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ecs_detach.actions import MUTATING_ACTIONS
+from ecs_detach.guest import probe_script
 from ecs_detach.journal import INTENT, OUTCOME, Journal, JournalRecord
 
-MUTATIONS = ("DetachDisk", "AttachDisk", "StopInstance", "StartInstance")
+MUTATIONS = ("DetachDisk", "AttachDisk", "StopInstance", "StartInstance")  # what changes disks and instances
+# The read-only guest probes go out as RunCommand too; they are reads (guest_read.run_probe), never journaled.
+PROBE_MARK = probe_script("linux").splitlines()[0].partition(":")[0]
 ALL_FAULT_KINDS = (
     "internal_error",
     "service_unavailable",
@@ -34,8 +38,21 @@ def applied_per(requests: Iterable[Mapping[str, Any]], action: str, param: str) 
     return Counter(str(r["params"].get(param, "")) for r in applied(requests, action))
 
 
+def is_probe(request: Mapping[str, Any]) -> bool:
+    content = str(request["params"].get("CommandContent", ""))
+    return request["action"] == "RunCommand" and content.startswith(PROBE_MARK)
+
+
 def mutation_log(requests: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [r for r in requests if r["action"] in MUTATIONS]
+    """The mutating calls received (`actions.MUTATING`: CreateSnapshot and the guest's unmount and remount
+    RunCommand included), without the read-only guest probes."""
+    return [r for r in requests if r["action"] in MUTATING_ACTIONS and not is_probe(r)]
+
+
+def mutation_key(action: str, params: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(action, disk, instance) of a mutation, from a request's params or an intent's disk / instance."""
+    disk = str(params.get("DiskId", "")) if action in ("DetachDisk", "AttachDisk", "CreateSnapshot") else ""
+    return action, disk, str(params.get("InstanceId") or params.get("InstanceId.1") or "")
 
 
 def faults_seen(requests: Iterable[Mapping[str, Any]]) -> Counter[str]:
@@ -68,17 +85,13 @@ def journal_problems(journal: Journal, requests: Sequence[Mapping[str, Any]]) ->
         if op not in intents:
             problems.append(f"outcome without an intent: {op}")
 
-    def key(action: str, params: Mapping[str, Any]) -> tuple[str, str, str]:
-        disk = str(params.get("DiskId", "")) if action in ("DetachDisk", "AttachDisk") else ""
-        return action, disk, str(params.get("InstanceId", ""))
-
     intent_count = Counter(
-        key(i.action, {"DiskId": i.disk_id, "InstanceId": i.instance_id}) for i in intents.values()
+        mutation_key(i.action, {"DiskId": i.disk_id, "InstanceId": i.instance_id}) for i in intents.values()
     )
     accepted = Counter(
-        key(r["action"], r["params"]) for r in mutation_log(requests) if r.get("status") == 200
+        mutation_key(r["action"], r["params"]) for r in mutation_log(requests) if r.get("status") == 200
     )
-    received = {key(r["action"], r["params"]) for r in mutation_log(requests)}
+    received = {mutation_key(r["action"], r["params"]) for r in mutation_log(requests)}
     for k in sorted(received):
         if intent_count[k] == 0:
             problems.append(f"a mutation reached the API without an intent: {k}")
@@ -88,7 +101,7 @@ def journal_problems(journal: Journal, requests: Sequence[Mapping[str, Any]]) ->
     ok_ids = {o.request_id for outs in outcomes.values() for o in outs if o.result == "ok"}
     # A call whose answer never reached the journal (lost, or the process died) is recorded by reconciling.
     went_through = {
-        key(o.action, {"DiskId": o.disk_id, "InstanceId": o.instance_id})
+        mutation_key(o.action, {"DiskId": o.disk_id, "InstanceId": o.instance_id})
         for outs in outcomes.values()
         for o in outs
         if o.reconciled and o.succeeded
@@ -96,7 +109,7 @@ def journal_problems(journal: Journal, requests: Sequence[Mapping[str, Any]]) ->
     for r in mutation_log(requests):
         if r.get("status") != 200 or r["request_id"] in ok_ids:
             continue
-        if key(r["action"], r["params"]) not in went_through:
+        if mutation_key(r["action"], r["params"]) not in went_through:
             problems.append(f"accepted {r['action']} {r['request_id']} has no outcome saying it took effect")
     return problems
 

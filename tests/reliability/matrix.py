@@ -1,0 +1,156 @@
+"""What every fault-matrix test shares: ``ecs-detach emulator`` served with the fault proxy in front, one CLI
+run through the proxy, and the checks read from the emulator's request log, its state and the journal.
+
+`serve` starts the emulator (transitions finish at once: ``--time-scale 0``) on a fleet and yields `Served`;
+`Served.run` resets it (or not), scripts the proxy, runs ``ecs-detach ARGV --yes --demo --endpoint PROXY
+--journal J`` in-process and returns a `Run`. The matrix files (test_fault_matrix.py,
+test_fault_matrix_paths.py) parametrize over `fault_proxy.FAULT_KINDS`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ecs_detach import commands
+from ecs_detach._core import emulator_credentials
+from ecs_detach.client import EcsClient
+from ecs_detach.journal import Journal
+from ecs_detach.models import Snapshot
+
+from .fault_proxy import FaultProxy, Rule
+from .helpers import mutation_key, mutation_log
+
+FIGURES: Counter[str] = Counter()  # printed by each matrix file's figures test (``pytest -s``)
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    journal: Journal
+    requests: list[dict[str, Any]]
+    state: dict[str, Any]
+    faults: list[tuple[str, int, str]]
+
+    def status(self, kind: str, resource_id: str) -> str:
+        key = "DiskId" if kind == "Disks" else "InstanceId"
+        return next(str(r["Status"]) for r in self.state[kind] if r[key] == resource_id)
+
+    def disk(self, disk_id: str) -> dict[str, Any]:
+        return next(d for d in self.state["Disks"] if d["DiskId"] == disk_id)
+
+    def accepted(self, action: str) -> list[Mapping[str, Any]]:
+        """The mutations of `action` the emulator applied (status 200; guest probes are not mutations)."""
+        return [r for r in mutation_log(self.requests) if r["action"] == action and r["status"] == 200]
+
+
+@dataclass
+class Served:
+    url: str
+    control: httpx.Client
+    proxy: FaultProxy
+    fleet: Mapping[str, Any]
+
+    def reset(self) -> None:
+        self.control.post("/_emulator/reset", json=dict(self.fleet)).raise_for_status()
+        self.control.delete("/_emulator/requests").raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        body: dict[str, list[dict[str, Any]]] = self.control.get("/_emulator/requests").json()
+        return body["requests"]
+
+    def state(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.control.get("/_emulator/state").json()
+        return body
+
+    def snapshots(self, disk_id: str) -> list[Snapshot]:
+        """The disk's snapshots, read straight from the emulator (the state file does not hold them)."""
+        credentials = emulator_credentials()
+        with EcsClient(credentials, "cn-hangzhou", endpoint=self.url, profile_name="demo") as client:
+            return client.list_snapshots(disk_id=disk_id)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *rules: Rule,
+        journal: Path,
+        capsys: pytest.CaptureFixture[str],
+        reset: bool = True,
+    ) -> Run:
+        """Run ``ecs-detach ARGV`` through the proxy with `rules` scripted (a fresh fleet unless `reset` is
+        False: an undo runs on what the run before it left, with the same journal)."""
+        if reset:
+            self.reset()
+            journal.unlink(missing_ok=True)
+        else:
+            self.control.delete("/_emulator/requests").raise_for_status()
+        self.proxy.script(*rules)
+        capsys.readouterr()
+        common = ["--yes", "--demo", "--endpoint", self.proxy.url, "--journal", str(journal)]
+        code = commands.main([*argv, *common])
+        captured = capsys.readouterr()
+        FIGURES["calls"] += len(self.proxy.log)
+        return Run(
+            code,
+            captured.out + captured.err,
+            Journal(journal),
+            self.requests(),
+            self.state(),
+            self.proxy.faults_applied(),
+        )
+
+
+def serve(tmp_path_factory: pytest.TempPathFactory, fleet: Mapping[str, Any]) -> Iterator[Served]:
+    """``ecs-detach emulator --time-scale 0`` on `fleet`, the proxy in front (a module fixture's body)."""
+    path = tmp_path_factory.mktemp("matrix") / "fleet.json"
+    path.write_text(json.dumps(fleet))
+    errors = path.with_name("emulator.err")
+    command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--time-scale", "0"]
+    with errors.open("w") as sink:
+        process = subprocess.Popen(
+            [*command, "--fleet", str(path)], stdout=subprocess.PIPE, stderr=sink, text=True
+        )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().strip()
+        assert first.startswith("emulator listening on http://"), first + errors.read_text()
+        url = first.removeprefix("emulator listening on ")
+        with httpx.Client(base_url=url, timeout=10) as control, FaultProxy(url) as proxy:
+            yield Served(url, control, proxy, fleet)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def applied_twice(requests: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+    """Mutations the emulator applied more than once (the same action on the same disk / instance)."""
+    accepted = Counter(
+        mutation_key(r["action"], r["params"]) for r in mutation_log(requests) if r["status"] == 200
+    )
+    return sorted(key for key, n in accepted.items() if n > 1)
+
+
+def false_successes(journal: Journal, requests: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Operations whose last word is that they took effect, with no call of theirs accepted by the API."""
+    accepted = {mutation_key(r["action"], r["params"]) for r in mutation_log(requests) if r["status"] == 200}
+    lies = []
+    for intent, outcome in journal.operations():
+        key = mutation_key(intent.action, {"DiskId": intent.disk_id, "InstanceId": intent.instance_id})
+        if outcome is not None and outcome.succeeded and key not in accepted:
+            who = key[1] or key[2]
+            lies.append(f"{intent.action} {who} recorded {outcome.result}, never accepted by the API")
+    return lies
+
+
+def no_traceback(out: str) -> None:
+    assert "Traceback" not in out and "unexpected error" not in out.lower(), out
