@@ -26,7 +26,7 @@ import pytest
 
 from .fault_proxy import APPLIED_BY, FAULT_KINDS, Rule
 from .helpers import MUTATIONS, consistency_problems, journal_problems, mutation_log
-from .matrix import FIGURES, Run, Served, applied_twice, false_successes, no_traceback, serve
+from .matrix import Run, Served, applied_twice, false_successes, no_traceback, serve
 
 FLEET: dict[str, Any] = {
     "Instances": [
@@ -90,6 +90,7 @@ CASES = [
     for action, nth in _targets(plan)
     for kind in FAULT_KINDS
 ]
+FIGURES: Counter[str] = Counter()
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +126,7 @@ def test_a_fault_on_a_mutation_leaves_the_truth(
     ran = run_plan(plan, Rule(action, nth, kind))
     FIGURES["cases"] += 1
     FIGURES[f"kind:{kind}"] += 1
+    FIGURES["calls"] += ran.calls
 
     # The fault hit the call it was scripted for; a fault after forwarding means the emulator applied it.
     assert ran.faults == [(action, nth, kind)]
