@@ -3,13 +3,15 @@ the detach when the guest could not let go of it (a busy mount: what holds it is
 
 from __future__ import annotations
 
-from ecs_detach.detach.guest_read import GuestClient, run_probe, wait_invocation
+from ecs_detach.detach.guest_read import GuestClient, read_guest, run_probe, wait_invocation
+from ecs_detach.detach.reads import read_disk, read_instance
 from ecs_detach.detach.results import Outcome
 from ecs_detach.detach.runner import Runner
-from ecs_detach.detach.send import Answer, send
+from ecs_detach.detach.send import Answer, Sent, send, settled
 from ecs_detach.detach.steps import PlanStep, StepKind
 from ecs_detach.errors import EcsError
 from ecs_detach.guest import GuestReport, Remount, holders_script, parse_holders
+from ecs_detach.journal import Result
 from ecs_detach.preconditions import DetachOptions, Verdict
 
 __all__ = ["GUEST_BUSY", "REMOUNT_FAILED", "mount_back", "release", "release_in_guest"]
@@ -43,6 +45,9 @@ def release(runner: Runner, step: PlanStep, guest: GuestReport, timeout: float) 
     disk_id, instance_id, mount_points = guest.disk_id, guest.instance_id, guest.mount_points
     context = {"disk_id": disk_id, "mount_points": ",".join(mount_points), "guest_step": step.kind.value}
     sent = send(runner, step.kind, step.params, describe=step.description, context=context)
+    if sent.answer is Answer.UNKNOWN:  # a lost answer: the guest's mounts tell, not the instance
+        _settle_lost_release(runner, sent, guest, timeout)
+        return
     if sent.answer is not Answer.DONE or not sent.request_id:
         raise runner.stop(
             Outcome.FAILED,
@@ -73,6 +78,49 @@ def release(runner: Runner, step: PlanStep, guest: GuestReport, timeout: float) 
     )
 
 
+def _mounts_now(runner: Runner, disk_id: str, instance_id: str, timeout: float) -> tuple[str, ...] | None:
+    """Where the guest has the disk mounted now (the read-only probe); None when that cannot be read."""
+    try:
+        disk, instance = read_disk(runner.client, disk_id), read_instance(runner.client, instance_id)
+    except EcsError:
+        return None
+    client: GuestClient = runner.client  # type: ignore[assignment]  # only a guest step gets here
+    report = read_guest(client, disk, instance, sleep=runner.sleep, clock=runner.clock, timeout=timeout)
+    return report.mount_points if report.read else None
+
+
+def _settle_lost_release(runner: Runner, sent: Sent, guest: GuestReport, timeout: float) -> None:
+    """The unmount's answer was lost: read the guest again. Its mounts gone: the unmount went through, the
+    run goes on. Still mounted, or unreadable: it is not sent again blind (it may not have run, have failed,
+    or still be running); the run stops before DetachDisk and says what the guest shows."""
+    disk_id, instance_id, points = guest.disk_id, guest.instance_id, guest.mount_points
+    mounted = _mounts_now(runner, disk_id, instance_id, timeout)
+    listed = ", ".join(points)
+    if mounted is not None and not set(points) & set(mounted):
+        settled(
+            runner,
+            sent,
+            Result.WENT_THROUGH,
+            f"The guest of {instance_id} no longer has {listed} mounted: the unmount went through.",
+        )
+        runner.remount = Remount.of(guest)
+        return
+    shows = (
+        f"still shows {', '.join(p for p in points if p in mounted)} mounted"
+        if mounted is not None
+        else "could not be read"
+    )
+    sentence = f"The answer to the unmount was lost and the guest of {instance_id} {shows}"
+    settled(runner, sent, Result.UNKNOWN, f"{sentence}: whether the unmount ran is unknown.")
+    raise runner.stop(
+        Outcome.FAILED,
+        f"{sentence}, so disk {disk_id} was not released: DetachDisk was not sent, and the unmount was not "
+        "sent again (it may not have run, or may still be running).",
+        code="TransportError",
+        remedy=f"Check the guest (ecs-detach check {disk_id}), then run the detach again.",
+    )
+
+
 def _holders(
     runner: Runner, client: GuestClient, instance_id: str, mount_points: tuple[str, ...], timeout: float
 ) -> str:
@@ -97,6 +145,24 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
     by_hand = f"Disk {disk_id} stays attached; run this in the guest of {instance_id} by hand:\n{script}"
     context = {"disk_id": disk_id, "guest_step": step.kind.value, "undo": True}
     sent = send(runner, step.kind, step.params, describe=step.description, context=context)
+    changed = step.expected_change.removeprefix("guest: ")
+    if sent.answer is Answer.UNKNOWN:  # a lost answer: the guest's mounts tell, never a second send
+        mounted = _mounts_now(runner, disk_id, instance_id, timeout)
+        if mounted:
+            shows = f"The guest of {instance_id} has disk {disk_id} mounted at {', '.join(mounted)}"
+            settled(runner, sent, Result.WENT_THROUGH, f"{shows}: the remount went through.")
+            runner.emit("guest", f"In the guest of {instance_id}: {changed}")
+            return changed
+        shows = "does not show it mounted" if mounted is not None else "could not be read"
+        sentence = f"The answer to the remount was lost and the guest of {instance_id} {shows}"
+        settled(runner, sent, Result.UNKNOWN, f"{sentence}: whether the remount ran is unknown.")
+        raise runner.stop(
+            Outcome.FAILED,
+            f"Disk {disk_id} is attached to {instance_id} again, but {sentence[0].lower()}{sentence[1:]}; "
+            "the remount was not sent again.",
+            code="TransportError",
+            remedy=by_hand,
+        )
     if sent.answer is not Answer.DONE or not sent.request_id:
         raise runner.stop(
             Outcome.FAILED,
@@ -120,6 +186,5 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
             code=result.error_code or REMOUNT_FAILED,
             remedy=by_hand,
         )
-    changed = step.expected_change.removeprefix("guest: ")
     runner.emit("guest", f"In the guest of {instance_id}: {changed}")
     return changed

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ecs_detach.detach.results import WorkflowClient
+from ecs_detach.detach.results import StepResult, WorkflowClient
 from ecs_detach.detach.runner import THROTTLED, UNSURE, Runner
 from ecs_detach.detach.steps import MUTATING_STEPS, StepKind, flag
 from ecs_detach.errors import ApiError
 from ecs_detach.journal import JournalRecord, Result
 
-__all__ = ["EXECUTORS", "Answer", "Reply", "Secrets", "Sent", "send"]
+__all__ = ["EXECUTORS", "Answer", "Reply", "Secrets", "Sent", "send", "settled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +171,20 @@ def send(
     if isinstance(error, ApiError):
         return Sent(Answer.REFUSED, "", intent, error)
     return Sent(Answer.NOT_SENT, "", intent, error)
+
+
+def settled(runner: Runner, sent: Sent, result: str, sentence: str) -> None:
+    """Journal what a step's own read shows of a lost answer, which the disk and the instance cannot show
+    (CreateSnapshot: the disk's snapshots; a guest step: the guest's mounts): a reconciled outcome of
+    `sent`'s intent, after the one `send` wrote. Raises `RunStopped` when the journal cannot record it."""
+    intent, journal = sent.intent, runner.journal
+    if journal is not None and intent is not None:
+        runner.record(
+            lambda: journal.outcome(intent, result, message=sentence, reconciled=True), intent.action
+        )
+    action = intent.action if intent is not None else ""
+    operation_id = intent.operation_id if intent is not None else ""
+    runner.steps.append(
+        StepResult("reconcile", sentence, action=action, operation_id=operation_id, code=result)
+    )
+    runner.emit("reconcile", sentence)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from ecs_detach.detach.results import Outcome, StepResult
 from ecs_detach.detach.runner import Runner
-from ecs_detach.detach.send import Answer, Sent, send
+from ecs_detach.detach.send import Answer, Sent, send, settled
 from ecs_detach.errors import EcsError
+from ecs_detach.journal import Result
 from ecs_detach.models import SNAPSHOT_ACCOMPLISHED, SNAPSHOT_FAILED, Snapshot
 from ecs_detach.plan import Plan, StepKind
 
@@ -97,8 +98,15 @@ def _settle(runner: Runner, plan: Plan, params: dict[str, str], sent: Sent) -> s
             code="TransportError",
             remedy="Check the disk's snapshots (aliyun ecs DescribeSnapshots), then run the detach again.",
         )
-    runner.emit("reconcile", f"The snapshot went through: {ours[0].snapshot_id}")
-    return ours[0].snapshot_id
+    snapshot = ours[0]  # the API lists newest first
+    settled(
+        runner,
+        sent,
+        Result.WENT_THROUGH,
+        f"Snapshot {snapshot.snapshot_id} ({params.get('SnapshotName', '')}) of disk {plan.disk_id} "
+        "shows up: the snapshot went through.",
+    )
+    return snapshot.snapshot_id
 
 
 def _wait_accomplished(runner: Runner, snapshot_id: str, timeout: float, expected: float) -> None:

@@ -1,0 +1,238 @@
+"""The fault matrix on the newer mutating paths: every fault kind of the proxy (fault_proxy.py) on
+
+* ``snapshot``: ``detach d-web-01-data --snapshot``: CreateSnapshot, then DetachDisk once it is accomplished;
+* ``unmount``: ``detach d-files-01-data --unmount`` (files-01: /data mounted, with an fstab line): the guest's
+  unmount RunCommand (after the read-only probes, which are reads), then DetachDisk;
+* ``remount``: after a clean ``detach --unmount``, its undo ``attach --operation OP``: AttachDisk, then the
+  remount RunCommand;
+* ``move``: ``move d-web-01-data --to i-web-02``: DetachDisk from web-01, AttachDisk to web-02.
+
+The demo fleet is served (``Durations`` 0, RunCommand included, so an invocation has finished by the first
+read). After each run the tests check, from the emulator's request log and state and from the journal: how
+many CreateSnapshot / RunCommand / AttachDisk were applied (never twice), where the disk and the guest's
+mount ended, every journal record true (an applied call has a record saying it took effect), and the exit code
+and the message. A lost answer is settled by a read of what the call changes (the disk's snapshots, the
+guest's mounts, the disk) before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecs_detach.actions import Result
+from ecs_detach.emulator.fleet import load_fleet
+from ecs_detach.journal import Journal, JournalRecord
+
+from .fault_proxy import APPLIED_BY, FAULT_KINDS, Rule
+from .helpers import consistency_problems, journal_problems, mutation_log
+from .matrix import Run, Served, applied_twice, false_successes, no_traceback, serve
+
+FLEET: dict[str, Any] = copy.deepcopy(load_fleet("demo"))
+FLEET["Emulator"]["Durations"] = dict.fromkeys(
+    ("DetachDisk", "AttachDisk", "StopInstance", "StartInstance", "CreateSnapshot", "RunCommand"), 0
+)
+GUEST = "i-files-01"
+UNMOUNTED_DISK = "d-files-01-data"
+SNAPSHOT_DISK = "d-web-01-data"
+# In a clean `detach --unmount` the unmount is the 3rd RunCommand: the probe and the holders probe go first.
+UNMOUNT_NTH = 3
+FIGURES: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve(tmp_path_factory, FLEET)
+
+
+@pytest.fixture
+def cli(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Any:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+    def run(argv: list[str], *rules: Rule, reset: bool = True) -> Run:
+        return served.run(argv, *rules, journal=tmp_path / "journal.jsonl", capsys=capsys, reset=reset)
+
+    return run
+
+
+def _mounted(ran: Run, disk_id: str) -> bool:
+    mounts = ran.state["Emulator"]["Guests"][GUEST]["Mounts"]
+    return any(m["Mounted"] for m in mounts if m["DiskId"] == disk_id)
+
+
+def _last_word(journal: Journal, action: str) -> JournalRecord | None:
+    """The latest outcome of the last `action` operation in the journal."""
+    outcomes = [outcome for intent, outcome in journal.operations() if intent.action == action]
+    return outcomes[-1] if outcomes else None
+
+
+def _the_truth_is_kept(ran: Run, action: str, nth: int, kind: str) -> None:
+    """What every case checks: the fault hit its call, nothing applied twice, the fleet consistent, every
+    journal record true and settled, no traceback."""
+    FIGURES["cases"] += 1
+    FIGURES[f"kind:{kind}"] += 1
+    FIGURES[f"exit {ran.code}"] += 1
+    FIGURES["calls"] += ran.calls
+    assert ran.faults == [(action, nth, kind)], ran.out
+    no_traceback(ran.out)
+    assert applied_twice(ran.requests) == [], ran.out
+    assert consistency_problems(ran.state) == []
+    assert journal_problems(ran.journal, ran.requests) == [], ran.out
+    assert false_successes(ran.journal, ran.requests) == []
+    assert ran.journal.pending() == []
+    assert ran.code in (0, 1), ran.out
+    FIGURES["mutations applied"] += sum(1 for r in mutation_log(ran.requests) if r["status"] == 200)
+
+
+def test_each_path_sends_the_mutations_the_matrix_faults(cli: Any) -> None:
+    snapshot = cli(["detach", SNAPSHOT_DISK, "--snapshot"])
+    assert snapshot.code == 0, snapshot.out
+    assert [r["action"] for r in mutation_log(snapshot.requests)] == ["CreateSnapshot", "DetachDisk"]
+    unmount = cli(["detach", UNMOUNTED_DISK, "--unmount"])
+    assert unmount.code == 0, unmount.out
+    calls = [r["action"] for r in unmount.requests if r["action"] in ("RunCommand", "DetachDisk")]
+    assert calls == ["RunCommand"] * UNMOUNT_NTH + ["DetachDisk"]  # two probes, the unmount, the detach
+    assert [r["action"] for r in mutation_log(unmount.requests)] == ["RunCommand", "DetachDisk"]
+    remount = _undo(cli, unmount)
+    assert remount.code == 0 and _mounted(remount, UNMOUNTED_DISK), remount.out
+    assert [r["action"] for r in mutation_log(remount.requests)][-2:] == ["AttachDisk", "RunCommand"]
+    move = cli(["move", SNAPSHOT_DISK, "--to", "i-web-02"])
+    assert move.code == 0, move.out
+    assert [r["action"] for r in mutation_log(move.requests)] == ["DetachDisk", "AttachDisk"]
+
+
+# -- snapshot first ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["CreateSnapshot", "DetachDisk"])
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_snapshot_first_takes_one_snapshot_and_detaches_only_after_it(
+    cli: Any, served: Served, action: str, kind: str
+) -> None:
+    ran = cli(["detach", SNAPSHOT_DISK, "--snapshot"], Rule(action, 1, kind))
+    _the_truth_is_kept(ran, action, 1, kind)
+    snapshots = served.snapshots(SNAPSHOT_DISK)
+    lost_before_applied = action == "CreateSnapshot" and not APPLIED_BY[kind]
+    assert len(ran.accepted("CreateSnapshot")) == len(snapshots) == (0 if lost_before_applied else 1)
+    detached = ran.accepted("DetachDisk")
+    if lost_before_applied:
+        # Nothing shows the snapshot: the run stops before the detach, and says so.
+        assert ran.code == 1, ran.out
+        assert detached == [] and ran.status("Disks", SNAPSHOT_DISK) == "In_use"
+        assert f"disk {SNAPSHOT_DISK} was not detached" in ran.out.lower(), ran.out
+        return
+    (snapshot,) = snapshots
+    assert snapshot.status == "accomplished"
+    order = [r["action"] for r in mutation_log(ran.requests) if r["status"] == 200]
+    assert order == ["CreateSnapshot", "DetachDisk"], order
+    assert ran.code == 0, ran.out
+    assert ran.status("Disks", SNAPSHOT_DISK) == "Available"
+    assert f"Snapshot {snapshot.snapshot_id} was taken first" in ran.out, ran.out
+    # The journal names the snapshot: on the DetachDisk's context, and on CreateSnapshot's last word.
+    detach_intents = [i for i, _ in ran.journal.operations() if i.action == "DetachDisk"]
+    assert {i.context.get("snapshot_id") for i in detach_intents} == {snapshot.snapshot_id}
+    created = _last_word(ran.journal, "CreateSnapshot")
+    assert created is not None and created.succeeded, created
+    if created.reconciled:
+        assert snapshot.snapshot_id in created.message, created.message
+
+
+# -- the guest's unmount -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_the_guest_unmount_reads_the_guest_before_anything_more(cli: Any, kind: str) -> None:
+    ran = cli(["detach", UNMOUNTED_DISK, "--unmount"], Rule("RunCommand", UNMOUNT_NTH, kind))
+    _the_truth_is_kept(ran, "RunCommand", UNMOUNT_NTH, kind)
+    unmounts = ran.accepted("RunCommand")
+    assert len(unmounts) == (1 if APPLIED_BY[kind] else 0)
+    released = _mounted(ran, UNMOUNTED_DISK) is False
+    assert released == APPLIED_BY[kind]
+    unmounted = _last_word(ran.journal, "RunCommand")
+    assert unmounted is not None
+    if released:
+        # The guest read after the lost answer shows /data unmounted: the run goes on, once.
+        assert ran.code == 0, ran.out
+        assert len(ran.accepted("DetachDisk")) == 1 and ran.status("Disks", UNMOUNTED_DISK) == "Available"
+        assert unmounted.succeeded, unmounted
+        detach = _last_word(ran.journal, "DetachDisk")
+        assert detach is not None and detach.context.get("unmounted") == "/data", detach
+    else:
+        # Still mounted: not re-sent blind, no DetachDisk, and the operator is told the truth.
+        assert ran.code == 1, ran.out
+        assert ran.accepted("DetachDisk") == [] and ran.status("Disks", UNMOUNTED_DISK) == "In_use"
+        assert "still shows /data mounted" in ran.out, ran.out
+        assert "DetachDisk was not sent" in ran.out, ran.out
+        assert unmounted.result == Result.UNKNOWN and unmounted.reconciled, unmounted
+        assert "/data" in unmounted.message, unmounted.message
+
+
+# -- the undo's remount ------------------------------------------------------------------------------------
+
+
+def _undo(cli: Any, detached: Run, *rules: Rule) -> Run:
+    detach = next(i for i, _ in detached.journal.operations() if i.action == "DetachDisk")
+    return cli(["attach", "--operation", detach.operation_id], *rules, reset=False)
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_the_remount_reads_the_guest_and_never_mounts_twice(cli: Any, kind: str) -> None:
+    detached = cli(["detach", UNMOUNTED_DISK, "--unmount"])
+    assert detached.code == 0, detached.out
+    ran = _undo(cli, detached, Rule("RunCommand", 1, kind))
+    _the_truth_is_kept(ran, "RunCommand", 1, kind)
+    assert len(ran.accepted("AttachDisk")) == 1
+    assert ran.disk(UNMOUNTED_DISK)["InstanceId"] == GUEST and ran.status("Disks", UNMOUNTED_DISK) == "In_use"
+    remounts = len(ran.accepted("RunCommand")) - len(detached.accepted("RunCommand"))  # one log, both runs
+    assert remounts == (1 if APPLIED_BY[kind] else 0)
+    assert _mounted(ran, UNMOUNTED_DISK) == APPLIED_BY[kind]
+    remounted = _last_word(ran.journal, "RunCommand")
+    assert remounted is not None
+    if APPLIED_BY[kind]:
+        assert ran.code == 0, ran.out
+        assert "/data mounted again" in ran.out, ran.out
+        assert remounted.succeeded, remounted
+    else:
+        # The disk stays attached; the script to run by hand is given; the journal does not claim it.
+        assert ran.code == 1, ran.out
+        assert "mount /data" in ran.out and "by hand" in ran.out, ran.out
+        assert not remounted.succeeded, remounted
+
+
+# -- a move ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["DetachDisk", "AttachDisk"])
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_either_half_of_a_move_ends_attached_once_to_the_target(
+    cli: Any, action: str, kind: str
+) -> None:
+    ran = cli(["move", SNAPSHOT_DISK, "--to", "i-web-02"], Rule(action, 1, kind))
+    _the_truth_is_kept(ran, action, 1, kind)
+    assert len(ran.accepted("DetachDisk")) == 1
+    assert len(ran.accepted("AttachDisk")) == 1
+    disk = ran.disk(SNAPSHOT_DISK)
+    attachments = [a["InstanceId"] for a in (disk.get("Attachments") or {}).get("Attachment") or []]
+    assert (disk["Status"], disk["InstanceId"]) == ("In_use", "i-web-02")
+    assert attachments in ([], ["i-web-02"])
+    assert ran.code == 0, ran.out
+    assert f"Disk {SNAPSHOT_DISK} moved from i-web-01 to i-web-02" in ran.out, ran.out
+    attached = _last_word(ran.journal, "AttachDisk")
+    assert attached is not None and attached.succeeded and attached.instance_id == "i-web-02"
+    assert attached.context.get("move_from") == "i-web-01"
+    detached = _last_word(ran.journal, "DetachDisk")
+    assert detached is not None and detached.succeeded and detached.instance_id == "i-web-01"
+
+
+def test_matrix_figures() -> None:
+    """Printed with ``pytest -s``: cases, per kind, calls through the proxy, exits."""
+    if FIGURES["cases"]:
+        print("\nfault matrix (new paths):", dict(sorted(FIGURES.items())))
