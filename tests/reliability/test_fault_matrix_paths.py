@@ -175,6 +175,19 @@ def test_a_fault_on_the_guest_unmount_reads_the_guest_before_anything_more(cli: 
         assert "/data" in unmounted.message, unmounted.message
 
 
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_the_detach_after_an_unmount_never_unmounts_twice(cli: Any, kind: str) -> None:
+    ran = cli(["detach", UNMOUNTED_DISK, "--unmount"], Rule("DetachDisk", 1, kind))
+    _the_truth_is_kept(ran, "DetachDisk", 1, kind)
+    assert len(ran.accepted("RunCommand")) == 1 and not _mounted(ran, UNMOUNTED_DISK)
+    assert len(ran.accepted("DetachDisk")) == 1, ran.out
+    assert ran.code == 0, ran.out
+    assert ran.status("Disks", UNMOUNTED_DISK) == "Available"
+    detach = _last_word(ran.journal, "DetachDisk")
+    assert detach is not None and detach.succeeded, detach
+    assert detach.context.get("unmounted") == "/data"  # the undo can mount it back
+
+
 # -- the undo's remount ------------------------------------------------------------------------------------
 
 
@@ -183,20 +196,22 @@ def _undo(cli: Any, detached: Run, *rules: Rule) -> Run:
     return cli(["attach", "--operation", detach.operation_id], *rules, reset=False)
 
 
+@pytest.mark.parametrize("action", ["AttachDisk", "RunCommand"])
 @pytest.mark.parametrize("kind", FAULT_KINDS)
-def test_a_fault_on_the_remount_reads_the_guest_and_never_mounts_twice(cli: Any, kind: str) -> None:
+def test_a_fault_on_the_undo_reattaches_once_and_never_mounts_twice(cli: Any, action: str, kind: str) -> None:
     detached = cli(["detach", UNMOUNTED_DISK, "--unmount"])
     assert detached.code == 0, detached.out
-    ran = _undo(cli, detached, Rule("RunCommand", 1, kind))
-    _the_truth_is_kept(ran, "RunCommand", 1, kind)
+    ran = _undo(cli, detached, Rule(action, 1, kind))
+    _the_truth_is_kept(ran, action, 1, kind)
     assert len(ran.accepted("AttachDisk")) == 1
     assert ran.disk(UNMOUNTED_DISK)["InstanceId"] == GUEST and ran.status("Disks", UNMOUNTED_DISK) == "In_use"
+    remount_applied = action == "AttachDisk" or APPLIED_BY[kind]
     remounts = len(ran.accepted("RunCommand")) - len(detached.accepted("RunCommand"))  # one log, both runs
-    assert remounts == (1 if APPLIED_BY[kind] else 0)
-    assert _mounted(ran, UNMOUNTED_DISK) == APPLIED_BY[kind]
+    assert remounts == (1 if remount_applied else 0)
+    assert _mounted(ran, UNMOUNTED_DISK) == remount_applied
     remounted = _last_word(ran.journal, "RunCommand")
     assert remounted is not None
-    if APPLIED_BY[kind]:
+    if remount_applied:
         assert ran.code == 0, ran.out
         assert "/data mounted again" in ran.out, ran.out
         assert remounted.succeeded, remounted
