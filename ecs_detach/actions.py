@@ -46,13 +46,15 @@ Judge = Callable[[str, str, Disk | None, Instance | None], tuple[str, str]]
 class MutatingAction:
     """A mutating API action: its read timeout (seconds, the legacy official SDK's table, ecs-api.md §1.7),
     whether settling a lost answer reads the disk and the instance, and how their state judges it
-    (`judge(disk_id, instance_id, disk, instance)` -> (result, sentence))."""
+    (`judge(disk_id, instance_id, disk, instance)` -> (result, sentence)). `settled_by` names what a run
+    reads instead when the disk and the instance cannot show it (the run's step settles it, not `judge`)."""
 
     name: str
     timeout: float
     reads_disk: bool
     reads_instance: bool
     judge: Judge
+    settled_by: str = ""
 
 
 def _judge_detach(d_id: str, i_id: str, disk: Disk | None, _: Instance | None) -> tuple[str, str]:
@@ -138,8 +140,22 @@ MUTATING: Mapping[str, MutatingAction] = {
         ),
         MutatingAction("DetachDisk", 17.0, reads_disk=True, reads_instance=False, judge=_judge_detach),
         MutatingAction("AttachDisk", 36.0, reads_disk=True, reads_instance=False, judge=_judge_attach),
-        MutatingAction("CreateSnapshot", 20.0, reads_disk=True, reads_instance=False, judge=_judge_snapshot),
-        MutatingAction("RunCommand", 20.0, reads_disk=False, reads_instance=True, judge=_judge_guest_command),
+        MutatingAction(
+            "CreateSnapshot",
+            20.0,
+            reads_disk=True,
+            reads_instance=False,
+            judge=_judge_snapshot,
+            settled_by="the disk's snapshots",
+        ),
+        MutatingAction(
+            "RunCommand",
+            20.0,
+            reads_disk=False,
+            reads_instance=True,
+            judge=_judge_guest_command,
+            settled_by="the guest",
+        ),
     )
 }
 MUTATING_ACTIONS = frozenset(MUTATING)

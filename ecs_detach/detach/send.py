@@ -160,6 +160,12 @@ def send(
         return Sent(Answer.DONE, request_id, intent, returned=returned)
     if isinstance(error, THROTTLED):
         return Sent(Answer.NOT_APPLIED, "", intent, error)
+    if isinstance(error, UNSURE) and step.api.settled_by:  # the caller reads what shows it (`settled`)
+        runner.emit(
+            "reconcile",
+            f"The outcome of {step.action} is unknown; reading {step.api.settled_by} before anything else",
+        )
+        return Sent(Answer.UNKNOWN, "", intent, error)
     if isinstance(error, UNSURE):
         disk_id = params.get("DiskId", "") if step.reconcile_reads_disk else ""
         result = runner.reconcile(intent, step.action, disk_id, params.get("InstanceId", ""))

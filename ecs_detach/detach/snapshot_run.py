@@ -91,6 +91,14 @@ def _settle(runner: Runner, plan: Plan, params: dict[str, str], sent: Sent) -> s
         raise runner.read_failed(f"the snapshots of disk {plan.disk_id}", exc) from None
     ours = [s for s in found if not since or s.creation_time >= since[:19]]
     if not ours:
+        since_said = f" since {since[:19]}" if since else ""
+        settled(
+            runner,
+            sent,
+            Result.UNKNOWN,
+            f"No snapshot {params.get('SnapshotName', '')} of disk {plan.disk_id} created{since_said} "
+            "shows up; whether CreateSnapshot took effect is unknown.",
+        )
         raise runner.stop(
             Outcome.FAILED,
             f"The answer to CreateSnapshot was lost and no snapshot of disk {plan.disk_id} taken since "
