@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from ecs_detach.errors import EcsError
+from ecs_detach.errors import EcsError, ServerError, TransportError
 from ecs_detach.guest import (
     GuestReport,
     GuestState,
@@ -62,10 +62,20 @@ def wait_invocation(
 
 def run_probe(client: GuestClient, instance_id: str, script: str, kind: str, timeout: float) -> str:
     """RunCommand of a read-only probe script (it changes nothing in the guest): the one RunCommand the stack
-    sends outside the journaled `send`, since reading the guest is a read. Returns the InvokeId."""
-    return client.run_command(
-        instance_id, script, command_type=kind, timeout=int(timeout), name="ecs-detach-probe"
-    )
+    sends outside the journaled `send`, since reading the guest is a read. Returns the InvokeId.
+
+    A lost answer (a reset, a cut reply, a 5xx, a replay) is sent again once: running a probe twice is
+    harmless, and a guest left unread would let a detach go on with its disk mounted."""
+
+    def probe() -> str:
+        return client.run_command(
+            instance_id, script, command_type=kind, timeout=int(timeout), name="ecs-detach-probe"
+        )
+
+    try:
+        return probe()
+    except (TransportError, ServerError):
+        return probe()
 
 
 def read_guest(

@@ -175,6 +175,21 @@ def test_a_fault_on_the_guest_unmount_reads_the_guest_before_anything_more(cli: 
         assert "/data" in unmounted.message, unmounted.message
 
 
+@pytest.mark.parametrize("nth", [1, 2], ids=["probe", "holders-probe"])
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_a_guest_probe_never_detaches_a_mounted_disk(cli: Any, nth: int, kind: str) -> None:
+    """The read-only probes go out as RunCommand too: a lost answer to one must not leave the guest
+    "unknown" and let the detach go on with /data still mounted (it is a read: sending it again is safe)."""
+    ran = cli(["detach", UNMOUNTED_DISK, "--unmount"], Rule("RunCommand", nth, kind))
+    _the_truth_is_kept(ran, "RunCommand", nth, kind)
+    assert ran.code == 0, ran.out
+    assert len(ran.accepted("RunCommand")) == 1 and not _mounted(ran, UNMOUNTED_DISK), ran.out
+    assert len(ran.accepted("DetachDisk")) == 1 and ran.status("Disks", UNMOUNTED_DISK) == "Available"
+    detach = _last_word(ran.journal, "DetachDisk")
+    assert detach is not None and detach.context.get("guest_check") == "read", detach
+    assert detach.context.get("unmounted") == "/data", detach
+
+
 @pytest.mark.parametrize("kind", FAULT_KINDS)
 def test_a_fault_on_the_detach_after_an_unmount_never_unmounts_twice(cli: Any, kind: str) -> None:
     ran = cli(["detach", UNMOUNTED_DISK, "--unmount"], Rule("DetachDisk", 1, kind))
