@@ -262,6 +262,32 @@ def test_a_fault_on_either_half_of_a_move_ends_attached_once_to_the_target(
     assert detached is not None and detached.succeeded and detached.instance_id == "i-web-01"
 
 
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_a_moves_snapshot_takes_one_and_moves_only_after_it(
+    cli: Any, served: Served, kind: str
+) -> None:
+    ran = cli(["move", SNAPSHOT_DISK, "--to", "i-web-02", "--snapshot"], Rule("CreateSnapshot", 1, kind))
+    _the_truth_is_kept(ran, "CreateSnapshot", 1, kind)
+    snapshots = served.snapshots(SNAPSHOT_DISK)
+    assert len(ran.accepted("CreateSnapshot")) == len(snapshots) == (1 if APPLIED_BY[kind] else 0)
+    if not APPLIED_BY[kind]:
+        assert ran.code == 1, ran.out
+        assert ran.accepted("DetachDisk") == [] and ran.accepted("AttachDisk") == []
+        assert (ran.status("Disks", SNAPSHOT_DISK), ran.disk(SNAPSHOT_DISK)["InstanceId"]) == (
+            "In_use",
+            "i-web-01",
+        )
+        return
+    assert ran.code == 0, ran.out
+    applied = [r["action"] for r in mutation_log(ran.requests) if r["status"] == 200]
+    assert applied == ["CreateSnapshot", "DetachDisk", "AttachDisk"]
+    assert (ran.status("Disks", SNAPSHOT_DISK), ran.disk(SNAPSHOT_DISK)["InstanceId"]) == (
+        "In_use",
+        "i-web-02",
+    )
+    assert f"Snapshot {snapshots[0].snapshot_id} was taken first" in ran.out, ran.out
+
+
 def test_matrix_figures() -> None:
     """Printed with ``pytest -s``: cases, per kind, calls through the proxy, exits."""
     if FIGURES["cases"]:
