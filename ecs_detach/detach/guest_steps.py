@@ -105,13 +105,9 @@ def _settle_lost_release(runner: Runner, sent: Sent, guest: GuestReport, timeout
         )
         runner.remount = Remount.of(guest)
         return
-    shows = (
-        f"still shows {', '.join(p for p in points if p in mounted)} mounted"
-        if mounted is not None
-        else "could not be read"
-    )
-    sentence = f"The answer to the unmount was lost and the guest of {instance_id} {shows}"
-    settled(runner, sent, Result.UNKNOWN, f"{sentence}: whether the unmount ran is unknown.")
+    still = ", ".join(p for p in points if p in (mounted or ()))
+    shows = f"still shows {still} mounted" if mounted is not None else ""
+    sentence = _unsettled(runner, sent, "unmount", instance_id, shows)
     raise runner.stop(
         Outcome.FAILED,
         f"{sentence}, so disk {disk_id} was not released: DetachDisk was not sent, and the unmount was not "
@@ -119,6 +115,15 @@ def _settle_lost_release(runner: Runner, sent: Sent, guest: GuestReport, timeout
         code="TransportError",
         remedy=f"Check the guest (ecs-detach check {disk_id}), then run the detach again.",
     )
+
+
+def _unsettled(runner: Runner, sent: Sent, step: str, instance_id: str, shows: str) -> str:
+    """Journal a lost guest step the guest read could not settle (`shows` what it saw; "" when the guest
+    could not be read); returns the sentence that says so."""
+    shows = shows or "could not be read"
+    sentence = f"The answer to the {step} was lost and the guest of {instance_id} {shows}"
+    settled(runner, sent, Result.UNKNOWN, f"{sentence}: whether the {step} ran is unknown.")
+    return sentence
 
 
 def _holders(
@@ -153,9 +158,8 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
             settled(runner, sent, Result.WENT_THROUGH, f"{shows}: the remount went through.")
             runner.emit("guest", f"In the guest of {instance_id}: {changed}")
             return changed
-        shows = "does not show it mounted" if mounted is not None else "could not be read"
-        sentence = f"The answer to the remount was lost and the guest of {instance_id} {shows}"
-        settled(runner, sent, Result.UNKNOWN, f"{sentence}: whether the remount ran is unknown.")
+        shows = "does not show it mounted" if mounted is not None else ""
+        sentence = _unsettled(runner, sent, "remount", instance_id, shows)
         raise runner.stop(
             Outcome.FAILED,
             f"Disk {disk_id} is attached to {instance_id} again, but {sentence[0].lower()}{sentence[1:]}; "

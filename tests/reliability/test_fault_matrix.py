@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,14 +98,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 @pytest.fixture
-def run_plan(
-    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Any:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
+def run_plan(cli: Any) -> Any:
     def run(plan: PlanCase, *rules: Rule) -> Run:
-        return served.run(["detach", *plan.args], *rules, journal=tmp_path / "journal.jsonl", capsys=capsys)
+        result: Run = cli(["detach", *plan.args], *rules)
+        return result
 
     return run
 

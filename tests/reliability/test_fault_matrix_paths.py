@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,19 +47,6 @@ FIGURES: Counter[str] = Counter()
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     yield from serve(tmp_path_factory, FLEET)
-
-
-@pytest.fixture
-def cli(
-    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Any:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-    def run(argv: list[str], *rules: Rule, reset: bool = True) -> Run:
-        return served.run(argv, *rules, journal=tmp_path / "journal.jsonl", capsys=capsys, reset=reset)
-
-    return run
 
 
 def _mounted(ran: Run, disk_id: str) -> bool:
@@ -208,7 +194,8 @@ def test_a_fault_on_the_detach_after_an_unmount_never_unmounts_twice(cli: Any, k
 
 def _undo(cli: Any, detached: Run, *rules: Rule) -> Run:
     detach = next(i for i, _ in detached.journal.operations() if i.action == "DetachDisk")
-    return cli(["attach", "--operation", detach.operation_id], *rules, reset=False)
+    undone: Run = cli(["attach", "--operation", detach.operation_id], *rules, reset=False)
+    return undone
 
 
 @pytest.mark.parametrize("action", ["AttachDisk", "RunCommand"])
