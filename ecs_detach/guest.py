@@ -35,6 +35,7 @@ __all__ = [
     "parse_holders",
     "parse_probe",
     "probe_script",
+    "remount_owed",
     "remount_script",
     "unmount_script",
     "unread_report",
@@ -438,6 +439,19 @@ class Remount:
         points = tuple(p for p in unmounted.split(",") if p) if isinstance(unmounted, str) else ()
         backup = context.get("fstab_backup")
         return cls(script, kind, points, backup if isinstance(backup, str) else "")
+
+
+def remount_owed(script: str, report: GuestReport) -> bool:
+    """Whether a fresh read of the guest (`report`) still shows what the remount `script` undoes: a mount
+    point it mounts not mounted, an /etc/fstab line our unmount commented out, or (Windows) the disk
+    offline."""
+    if report.os_type == "windows":
+        return report.offline
+    targets = [
+        words[1] for words in map(shlex.split, script.splitlines()) if len(words) == 2 and words[0] == "mount"
+    ]
+    missing = any(mp not in report.mount_points for mp in targets)
+    return missing or any(e.line.startswith(FSTAB_MARKER) for e in report.fstab)
 
 
 def manual_commands(disk_id: str, os_type: str) -> tuple[str, ...]:

@@ -3,16 +3,24 @@ the detach when the guest could not let go of it (a busy mount: what holds it is
 
 from __future__ import annotations
 
-from ecs_detach.detach.guest_read import GuestClient, run_probe, wait_invocation
+from ecs_detach.detach.guest_read import GUEST_TIMEOUT, GuestClient, read_guest, run_probe, wait_invocation
 from ecs_detach.detach.results import Outcome
 from ecs_detach.detach.runner import Runner
 from ecs_detach.detach.send import Answer, send
 from ecs_detach.detach.steps import PlanStep, StepKind
 from ecs_detach.errors import EcsError
-from ecs_detach.guest import GuestReport, Remount, holders_script, parse_holders
+from ecs_detach.guest import GuestReport, GuestState, Remount, holders_script, parse_holders, remount_owed
+from ecs_detach.models import Disk, Instance
 from ecs_detach.preconditions import DetachOptions, Verdict
 
-__all__ = ["GUEST_BUSY", "REMOUNT_FAILED", "mount_back", "release", "release_in_guest"]
+__all__ = [
+    "GUEST_BUSY",
+    "REMOUNT_FAILED",
+    "mount_back",
+    "mount_back_if_owed",
+    "release",
+    "release_in_guest",
+]
 
 GUEST_BUSY = "GuestBusy"
 REMOUNT_FAILED = "RemountFailed"
@@ -123,3 +131,39 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
     changed = step.expected_change.removeprefix("guest: ")
     runner.emit("guest", f"In the guest of {instance_id}: {changed}")
     return changed
+
+
+def mount_back_if_owed(runner: Runner, step: PlanStep, disk: Disk, instance: Instance, timeout: float) -> str:
+    """An undo run that finds the disk already attached (an earlier undo attached it, then its remount failed
+    or the run was killed): the journal's DetachDisk says our unmount preceded it (the plan's remount step);
+    a fresh read of the guest says whether the remount is still owed. Mounts it back if so. Returns what the
+    guest shows now; raises `RunStopped` when the guest cannot be read (nothing is sent then)."""
+    instance_id, disk_id = instance.instance_id, disk.disk_id
+    script = step.params["CommandContent"]
+    by_hand = f"Check the guest of {instance_id}; to mount it back by hand, run there:\n{script}"
+    client: GuestClient = runner.client  # type: ignore[assignment]  # a remount plan came from our unmount
+    report = read_guest(
+        client, disk, instance, sleep=runner.sleep, clock=runner.clock, timeout=min(timeout, GUEST_TIMEOUT)
+    )
+    if report.state is GuestState.NOT_RUNNING:
+        raise runner.stop(
+            Outcome.BLOCKED,
+            f"Disk {disk_id} is attached to {instance_id} again, but {report.detail} It is not mounted back.",
+            code="IncorrectInstanceStatus",
+            remedy=f"Start instance {instance_id}, then run the undo again to mount the disk back.",
+        )
+    if not report.read or not report.found:
+        why = report.detail or f"the guest does not show disk {disk_id}."
+        raise runner.stop(
+            Outcome.FAILED,
+            f"Disk {disk_id} is attached to {instance_id} again; whether it is mounted back in the guest is "
+            f"unknown: {why}",
+            code=REMOUNT_FAILED,
+            remedy=by_hand,
+        )
+    if not remount_owed(script, report):
+        where = ", ".join(report.mount_points) or f"disk {disk_id}"
+        state = "online" if report.os_type == "windows" else "mounted"
+        return f"{where} already {state} (nothing to mount back)"
+    runner.emit("guest", f"The guest of {instance_id} still shows disk {disk_id} as our unmount left it")
+    return mount_back(runner, step, disk_id, timeout)

@@ -9,13 +9,18 @@ there (the keys the guest-aware issue pins, plus a few of our own)::
         "Mounts": [{"DiskId": "d-...", "Partition": 1, "MountPoint": "/data", "FsType": "ext4",
                     "Fstab": true, "FstabBy": "UUID" | "LABEL" | "device", "Nofail": false,
                     "Busy": false, "Holder": {"Command": "java", "Pid": 2211, "User": "app"},
-                    "Label": "data", "Mounted": true}],  # Windows: "MountPoint": "D:"
+                    "Label": "data", "Mounted": true,
+                    "MountError": ""}],  # Windows: "MountPoint": "D:"
         "Swap": [{"DiskId": "d-...", "Partition": 1}],
         "Lvm": [{"DiskId": "d-...", "Partition": 1, "VolumeGroup": "vg_data", "LogicalVolume": "lv_data",
                  "MountPoint": "/srv"}],
         "Raid": [{"DiskId": "d-...", "Partition": 1, "Array": "md0", "Level": "raid1"}],
         "OfflineDisks": ["d-..."],                 # Windows: disks taken offline
         "EtcFstab": ["..."]}}                      # filled from Mounts when absent; edits change it
+
+A mount's ``MountError`` (a fault knob, default none) makes ``mount MOUNTPOINT`` fail with that text
+(``mount: /data: TEXT``, exit 32), as a damaged file system or a missing helper would; the state shows the key
+only when it is set, and a reset without it clears the fault.
 
 An instance the section does not name runs a Linux guest with the agent running and nothing mounted but its
 root file system. The guest sees a disk as a block device whose serial is the disk id without ``d-`` (the
@@ -193,7 +198,7 @@ def _normalize_mount(
         holder = {"Command": holder, "Pid": 4242, "User": "root"}
     if not isinstance(holder, Mapping):
         raise GuestError(f"{where}.Holder: expected a command name or {{Command, Pid, User}}")
-    return {
+    normalized = {
         "DiskId": disk_id,
         "Partition": partition,
         "MountPoint": mount_point,
@@ -210,6 +215,12 @@ def _normalize_mount(
         "Label": str(m.get("Label", "")),
         "Mounted": _flag(m, "Mounted", True, where),
     }
+    mount_error = m.get("MountError", "")
+    if not isinstance(mount_error, str):
+        raise GuestError(f"{where}.MountError: expected the text mount prints, got {mount_error!r}")
+    if mount_error:
+        normalized["MountError"] = mount_error  # kept out of the state unless set
+    return normalized
 
 
 def _normalize_member(
@@ -816,6 +827,9 @@ class _Shell:
                     self.out.append(
                         f"mount: {args[0]}: {self._device_of(mount)} already mounted on {args[0]}."
                     )
+                    return 32
+                if mount.get("MountError"):
+                    self.out.append(f"mount: {args[0]}: {mount['MountError']}")
                     return 32
                 mount["Mounted"] = True
                 return 0
