@@ -10,12 +10,14 @@ from ecs_detach.detach.send import Answer, send
 from ecs_detach.detach.steps import PlanStep, StepKind
 from ecs_detach.errors import EcsError
 from ecs_detach.guest import GuestReport, GuestState, Remount, holders_script, parse_holders, remount_owed
+from ecs_detach.journal import Journal, Result
 from ecs_detach.models import Disk, Instance
 from ecs_detach.preconditions import DetachOptions, Verdict
 
 __all__ = [
     "GUEST_BUSY",
     "REMOUNT_FAILED",
+    "earlier_unmount",
     "mount_back",
     "mount_back_if_owed",
     "release",
@@ -35,21 +37,51 @@ def release_in_guest(
 ) -> None:
     """Run a confirmed plan's guest steps, before anything else: the run's later reads are of the disk and
     instance only (the guest was read for the plan). Raises `RunStopped` when the guest did not release the
-    disk: the detach is then not sent."""
+    disk: the detach is then not sent. Without an unmount of its own, the run takes the remount of an
+    earlier run's unmount from the journal (`earlier_unmount`), so that its DetachDisk record carries it."""
     mine = [step for step in steps if step.kind is StepKind.GUEST_UNMOUNT]
-    if not mine or guest is None:
-        return
-    pre = runner.inspect(options)  # fresh: only a disk still attached here is released
-    if pre.verdict in (Verdict.BLOCKED, Verdict.ALREADY_DETACHED, Verdict.IN_PROGRESS):
-        return  # the run's own checks say what happens next
-    for step in mine:
-        release(runner, step, guest, timeout)
+    if mine and guest is not None:
+        pre = runner.inspect(options)  # fresh: only a disk still attached here is released
+        if pre.verdict not in (Verdict.BLOCKED, Verdict.ALREADY_DETACHED, Verdict.IN_PROGRESS):
+            for step in mine:  # else the run's own checks say what happens next
+                release(runner, step, guest, timeout)
+    if runner.remount is None and runner.journal is not None:
+        found = earlier_unmount(runner.journal, runner.disk_id, runner.instance_id)
+        if found is not None:  # a killed run released it: our DetachDisk carries how to mount it back
+            runner.remount, operation_id = found
+            where = ", ".join(runner.remount.mount_points) or f"disk {runner.disk_id}"
+            runner.emit(
+                "guest",
+                f"An earlier run (operation {operation_id[:8]}) released {where} in the guest of "
+                f"{runner.instance_id}; the undo of this detach mounts it back",
+            )
+
+
+def earlier_unmount(journal: Journal, disk_id: str, instance_id: str) -> tuple[Remount, str] | None:
+    """The remount an earlier run's unmount of `disk_id` left owed, with that run's operation id: its
+    RunCommand was sent (or may have been), and no DetachDisk of the disk took effect and no remount was
+    sent since (a run killed between its unmount and its DetachDisk). None when the journal shows none."""
+    found: tuple[Remount, str] | None = None
+    for intent, outcome in journal.operations():
+        if intent.instance_id != instance_id:
+            continue
+        if intent.action == "DetachDisk" and intent.disk_id == disk_id:
+            found = None if outcome is not None and outcome.succeeded else found
+        elif intent.action == "RunCommand" and intent.context.get("disk_id") == disk_id:
+            refused = outcome is not None and outcome.result in (Result.ERROR, Result.DID_NOT_HAPPEN)
+            if intent.context.get("guest_step") == StepKind.GUEST_REMOUNT.value and not refused:
+                found = None
+            elif intent.context.get("guest_step") == StepKind.GUEST_UNMOUNT.value and not refused:
+                remount = Remount.from_context(intent.context)
+                found = (remount, intent.operation_id) if remount is not None else found
+    return found
 
 
 def release(runner: Runner, step: PlanStep, guest: GuestReport, timeout: float) -> None:
     """Send one guest step (journaled), wait for its result; raise `RunStopped` if the guest refused."""
     disk_id, instance_id, mount_points = guest.disk_id, guest.instance_id, guest.mount_points
     context = {"disk_id": disk_id, "mount_points": ",".join(mount_points), "guest_step": step.kind.value}
+    context |= Remount.of(guest).to_context()  # a run killed before its DetachDisk: the next one carries it
     sent = send(runner, step.kind, step.params, describe=step.description, context=context)
     if sent.answer is not Answer.DONE or not sent.request_id:
         raise runner.stop(
