@@ -388,11 +388,12 @@ def unmount_script(report: GuestReport) -> str:
 def remount_script(report: GuestReport) -> str:
     """The undo: restore the commented /etc/fstab lines and mount again (Windows: bring the disk online)."""
     if report.os_type == "windows":
+        # By serial: the disk number read before the detach may name another disk once it is attached back.
         return "\n".join(
             [
                 f"# ecs-detach: bring disk {report.disk_id} online again",
                 "$ErrorActionPreference = 'Stop'",
-                f"Set-Disk -Number {report.disk_number} -IsOffline $false",
+                f"Get-Disk -SerialNumber '{disk_serial(report.disk_id)}' | Set-Disk -IsOffline $false",
             ]
         )
     lines = ["set -e", f"# ecs-detach: mount disk {report.disk_id} again as it was"]

@@ -43,8 +43,9 @@ first failure; ``exit N``); it knows only what the toolkit's probe and fixes use
 ``sh: line N: NAME: command not found`` with exit 127. The PowerShell side knows ``Write-Output``,
 ``Get-Disk | Select-Object Number,SerialNumber,IsOffline,OperationalStatus | ConvertTo-Json``,
 ``Get-Partition | Select-Object DiskNumber,PartitionNumber,DriveLetter | ConvertTo-Json`` and
-``Set-Disk -Number N -IsOffline $true|$false``; anything else answers PowerShell's "is not recognized" error
-(exit 1).
+``Set-Disk -Number N -IsOffline $true|$false`` and ``Get-Disk -SerialNumber 'SERIAL' | Set-Disk
+-IsOffline $true|$false`` (no such disk: "No MSFT_Disk objects found", exit 1); anything else answers
+PowerShell's "is not recognized" error (exit 1).
 
 DetachDisk of a mounted disk still succeeds (as the real API does); ``hazards`` then records what the guest
 lost (writes in flight, a dangling /etc/fstab line), and the snapshot's ``Guests`` section shows them.
@@ -893,11 +894,23 @@ class _PowerShell:
             self.out.extend(json.dumps(rows, indent=4).splitlines())
             return 0
         match = re.fullmatch(r"Set-Disk -Number ([0-9]+) -IsOffline \$(true|false)", line)
-        if match:
-            number, offline = int(match.group(1)), match.group(2) == "true"
+        by_serial = re.fullmatch(
+            r"Get-Disk -SerialNumber '([^']*)' \| Set-Disk -IsOffline \$(true|false)", line
+        )
+        found = match or by_serial
+        if found is not None:
+            offline = found.group(2) == "true"
+            if found is match:
+                number = int(found.group(1))
+                wanted = ("Set-Disk", "Number", found.group(1))
+            else:
+                serial = found.group(1)
+                number = next((n for n, (d, _) in enumerate(disks) if serial_of(d) == serial), len(disks))
+                wanted = ("Get-Disk", "SerialNumber", serial)
             if number >= len(disks):
                 self.out.append(
-                    f"Set-Disk : No MSFT_Disk objects found with property 'Number' equal to '{number}'."
+                    f"{wanted[0]} : No MSFT_Disk objects found with property '{wanted[1]}' equal to "
+                    f"'{wanted[2]}'. Verify the value of the property and retry."
                 )
                 return 1
             disk_id = disks[number][0]
