@@ -9,9 +9,17 @@ from ecs_detach.detach.runner import Runner
 from ecs_detach.detach.send import Answer, send
 from ecs_detach.detach.steps import PlanStep, StepKind
 from ecs_detach.errors import EcsError
-from ecs_detach.guest import GuestReport, GuestState, Remount, holders_script, parse_holders, remount_owed
+from ecs_detach.guest import (
+    GuestReport,
+    GuestState,
+    Remount,
+    holders_script,
+    manual_commands,
+    parse_holders,
+    remount_owed,
+)
 from ecs_detach.journal import Journal, Result
-from ecs_detach.models import Disk, Instance
+from ecs_detach.models import Disk, Instance, InvocationResult
 from ecs_detach.preconditions import DetachOptions, Verdict
 
 __all__ = [
@@ -92,12 +100,16 @@ def release(runner: Runner, step: PlanStep, guest: GuestReport, timeout: float) 
             remedy=f"Check the guest by hand, then run the detach again (ecs-detach check {disk_id}).",
         )
     client: GuestClient = runner.client  # type: ignore[assignment]  # a plan with a guest step read the guest
-    try:
-        result = wait_invocation(
-            client, sent.request_id, instance_id, sleep=runner.sleep, clock=runner.clock, timeout=timeout
-        )
-    except EcsError as exc:
-        raise runner.read_failed(f"the result of RunCommand {sent.request_id}", exc) from None
+    by_hand = "; ".join(manual_commands(disk_id, guest.os_type))
+    result = _finished(
+        runner,
+        sent.request_id,
+        instance_id,
+        timeout,
+        what=f"whether disk {disk_id} was released in the guest of {instance_id} is unknown. DetachDisk was "
+        "not sent.",
+        remedy=f"Check the guest by hand (run in it: {by_hand}), then run the detach again.",
+    )
     if result.succeeded:
         runner.remount = Remount.of(guest)
         runner.emit("guest", f"Released in the guest of {instance_id}: {', '.join(mount_points) or 'done'}")
@@ -120,7 +132,13 @@ def _holders(
     try:
         invoke_id = run_probe(client, instance_id, holders_script(mount_points), "RunShellScript", timeout)
         result = wait_invocation(
-            client, invoke_id, instance_id, sleep=runner.sleep, clock=runner.clock, timeout=timeout
+            client,
+            invoke_id,
+            instance_id,
+            sleep=runner.sleep,
+            clock=runner.clock,
+            timeout=timeout,
+            cancelled=lambda: runner.cancel.cancelled,
         )
     except EcsError:
         return ""
@@ -145,13 +163,15 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
             code=getattr(sent.error, "code", "") or REMOUNT_FAILED,
             remedy=by_hand,
         )
-    client: GuestClient = runner.client  # type: ignore[assignment]  # a remount plan came from our unmount
-    try:
-        result = wait_invocation(
-            client, sent.request_id, instance_id, sleep=runner.sleep, clock=runner.clock, timeout=timeout
-        )
-    except EcsError as exc:
-        raise runner.read_failed(f"the result of RunCommand {sent.request_id}", exc) from None
+    result = _finished(
+        runner,
+        sent.request_id,
+        instance_id,
+        timeout,
+        what=f"disk {disk_id} is attached to {instance_id} again, but whether the guest mounted it back is "
+        "unknown.",
+        remedy=by_hand,
+    )
     if not result.succeeded:
         said = " ".join(result.output.strip().splitlines()[-2:]) or result.error_info or result.status
         raise runner.stop(
@@ -175,8 +195,21 @@ def mount_back_if_owed(runner: Runner, step: PlanStep, disk: Disk, instance: Ins
     by_hand = f"Check the guest of {instance_id}; to mount it back by hand, run there:\n{script}"
     client: GuestClient = runner.client  # type: ignore[assignment]  # a remount plan came from our unmount
     report = read_guest(
-        client, disk, instance, sleep=runner.sleep, clock=runner.clock, timeout=min(timeout, GUEST_TIMEOUT)
+        client,
+        disk,
+        instance,
+        sleep=runner.sleep,
+        clock=runner.clock,
+        timeout=timeout,
+        cancelled=lambda: runner.cancel.cancelled,
     )
+    if runner.cancel.cancelled:
+        raise runner.stop(
+            Outcome.CANCELLED,
+            f"Disk {disk_id} is attached to {instance_id} again; the guest was not read (cancelled), and "
+            "nothing more was sent.",
+            remedy=f"Run the undo again to mount it back, or run this in the guest by hand:\n{script}",
+        )
     if report.state is GuestState.NOT_RUNNING:
         raise runner.stop(
             Outcome.BLOCKED,
@@ -199,3 +232,41 @@ def mount_back_if_owed(runner: Runner, step: PlanStep, disk: Disk, instance: Ins
         return f"{where} already {state} (nothing to mount back)"
     runner.emit("guest", f"The guest of {instance_id} still shows disk {disk_id} as our unmount left it")
     return mount_back(runner, step, disk_id, timeout)
+
+
+def _finished(
+    runner: Runner, invoke_id: str, instance_id: str, timeout: float, *, what: str, remedy: str
+) -> InvocationResult:
+    """The finished result of a guest step's invocation. Raises `RunStopped` when the wait was cancelled
+    (at once) or the invocation had not finished within the run's timeout (at most `GUEST_TIMEOUT`): then
+    `what` it did is unknown, and `remedy` says what to check by hand."""
+    client: GuestClient = runner.client  # type: ignore[assignment]  # a guest step came from a guest read
+    try:
+        result = wait_invocation(
+            client,
+            invoke_id,
+            instance_id,
+            sleep=runner.sleep,
+            clock=runner.clock,
+            timeout=timeout,
+            cancelled=lambda: runner.cancel.cancelled,
+        )
+    except EcsError as exc:
+        raise runner.read_failed(f"the result of RunCommand {invoke_id}", exc) from None
+    if result.finished:
+        return result
+    if runner.cancel.cancelled:
+        raise runner.stop(
+            Outcome.CANCELLED,
+            f"Stopped waiting for RunCommand {invoke_id} in the guest of {instance_id} (cancelled): its "
+            f"result was not read; {what}",
+            code="Cancelled",
+            remedy=remedy,
+        )
+    raise runner.stop(
+        Outcome.TIMED_OUT,
+        f"RunCommand {invoke_id} in the guest of {instance_id} had not finished after "
+        f"{min(timeout, GUEST_TIMEOUT):.0f} s (it is {result.status}): {what}",
+        code="GuestTimeout",
+        remedy=remedy,
+    )

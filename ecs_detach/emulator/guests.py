@@ -16,11 +16,16 @@ there (the keys the guest-aware issue pins, plus a few of our own)::
                  "MountPoint": "/srv"}],
         "Raid": [{"DiskId": "d-...", "Partition": 1, "Array": "md0", "Level": "raid1"}],
         "OfflineDisks": ["d-..."],                 # Windows: disks taken offline
+        "HangOn": "",                              # fault knob: scripts containing it never finish
         "EtcFstab": ["..."]}}                      # filled from Mounts when absent; edits change it
 
 A mount's ``MountError`` (a fault knob, default none) makes ``mount MOUNTPOINT`` fail with that text
 (``mount: /data: TEXT``, exit 32), as a damaged file system or a missing helper would; the state shows the key
 only when it is set, and a reset without it clears the fault.
+
+A guest's ``HangOn`` (a fault knob, default none) keeps every invocation whose script contains that text
+``Running`` for ever (a script that never returns, an agent that never reports): ``"HangOn": "lsblk"`` hangs
+the toolkit's probe, ``"HangOn": "umount"`` its unmount.
 
 An instance the section does not name runs a Linux guest with the agent running and nothing mounted but its
 root file system. The guest sees a disk as a block device whose serial is the disk id without ``d-`` (the
@@ -156,6 +161,11 @@ def _normalize_guest(item: Mapping[str, Any], where: str, disk_ids: Mapping[str,
     if not isinstance(fstab, list) or not all(isinstance(line, str) for line in fstab):
         raise GuestError(f"{where}.EtcFstab: expected a list of lines")
     guest["EtcFstab"] = list(fstab)
+    hang_on = item.get("HangOn", "")
+    if not isinstance(hang_on, str):
+        raise GuestError(f"{where}.HangOn: expected a piece of script text like 'umount', got {hang_on!r}")
+    if hang_on:
+        guest["HangOn"] = hang_on  # kept out of the state unless set
     guest["Backups"] = dict(item.get("Backups", {})) if isinstance(item.get("Backups"), Mapping) else {}
     guest["Hazards"] = list(item.get("Hazards", [])) if isinstance(item.get("Hazards"), list) else []
     return guest
@@ -462,7 +472,10 @@ class Guests:
                 now + duration,
                 str(params.get("Name", "")),
             )
-            if duration <= 0:
+            hang_on = self.guest(instance_id).get("HangOn")
+            if hang_on and hang_on in str(content):
+                self._invocations[key].due = float("inf")  # the HangOn knob: it never finishes
+            elif duration <= 0:
                 self._finish(self._invocations[key])
         return {"CommandId": command_id, "InvokeId": invoke_id}
 

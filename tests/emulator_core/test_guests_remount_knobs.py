@@ -10,7 +10,7 @@ from ecs_detach.emulator.backend import Backend
 from ecs_detach.emulator.clock import ManualClock
 from ecs_detach.emulator.fleet import FleetError, load_fleet
 
-from .test_guests import run
+from .test_guests import result, run
 
 ONLINE = "Get-Disk -SerialNumber '{serial}' | Set-Disk -IsOffline ${offline}"
 
@@ -71,3 +71,21 @@ def test_without_mount_error_the_state_has_no_such_key(clock: ManualClock) -> No
 def test_a_mount_error_that_is_not_text_is_refused_with_where(clock: ManualClock) -> None:
     with pytest.raises(FleetError, match=r"Emulator.Guests.i-app.Mounts\[0\].MountError"):
         load_fleet(fleet_with_mount(MountError=5))
+
+
+def test_hang_on_keeps_a_matching_invocation_running_for_ever(clock: ManualClock) -> None:
+    fleet = fleet_with_mount()
+    fleet["Emulator"]["Guests"]["i-app"]["HangOn"] = "umount"
+    backend = Backend(fleet, clock)
+    hung = run(backend, clock, "i-app", "umount /data")
+    clock.advance(10**6)
+    assert result(backend, hung["InvokeId"])["InvocationStatus"] == "Running"
+    assert run(backend, clock, "i-app", "cat /etc/fstab")["InvocationStatus"] == "Success"  # others finish
+    assert backend.snapshot()["Emulator"]["Guests"]["i-app"]["Mounts"][0]["Mounted"] is True
+
+
+def test_hang_on_that_is_not_text_is_refused_with_where() -> None:
+    fleet = fleet_with_mount()
+    fleet["Emulator"]["Guests"]["i-app"]["HangOn"] = True
+    with pytest.raises(FleetError, match=r"Emulator.Guests.i-app.HangOn"):
+        load_fleet(fleet)
