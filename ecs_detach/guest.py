@@ -35,6 +35,7 @@ __all__ = [
     "parse_holders",
     "parse_probe",
     "probe_script",
+    "remount_owed",
     "remount_script",
     "unmount_script",
     "unread_report",
@@ -387,11 +388,12 @@ def unmount_script(report: GuestReport) -> str:
 def remount_script(report: GuestReport) -> str:
     """The undo: restore the commented /etc/fstab lines and mount again (Windows: bring the disk online)."""
     if report.os_type == "windows":
+        # By serial: the disk number read before the detach may name another disk once it is attached back.
         return "\n".join(
             [
                 f"# ecs-detach: bring disk {report.disk_id} online again",
                 "$ErrorActionPreference = 'Stop'",
-                f"Set-Disk -Number {report.disk_number} -IsOffline $false",
+                f"Get-Disk -SerialNumber '{disk_serial(report.disk_id)}' | Set-Disk -IsOffline $false",
             ]
         )
     lines = ["set -e", f"# ecs-detach: mount disk {report.disk_id} again as it was"]
@@ -438,6 +440,19 @@ class Remount:
         points = tuple(p for p in unmounted.split(",") if p) if isinstance(unmounted, str) else ()
         backup = context.get("fstab_backup")
         return cls(script, kind, points, backup if isinstance(backup, str) else "")
+
+
+def remount_owed(script: str, report: GuestReport) -> bool:
+    """Whether a fresh read of the guest (`report`) still shows what the remount `script` undoes: a mount
+    point it mounts not mounted, an /etc/fstab line our unmount commented out, or (Windows) the disk
+    offline."""
+    if report.os_type == "windows":
+        return report.offline
+    targets = [
+        words[1] for words in map(shlex.split, script.splitlines()) if len(words) == 2 and words[0] == "mount"
+    ]
+    missing = any(mp not in report.mount_points for mp in targets)
+    return missing or any(e.line.startswith(FSTAB_MARKER) for e in report.fstab)
 
 
 def manual_commands(disk_id: str, os_type: str) -> tuple[str, ...]:

@@ -66,7 +66,7 @@ def show_plan(console: Console, plan: Plan) -> None:
         for command in plan.aliyun_commands:
             console.say(f"  $ {command}")
     for step in plan.steps:
-        if step.kind is StepKind.GUEST_UNMOUNT:
+        if step.kind in (StepKind.GUEST_UNMOUNT, StepKind.GUEST_REMOUNT):  # word for word, unquoted
             console.say(f"Script sent to the guest ({step.params.get('Type', '')}, by RunCommand):")
             for line in step.params.get("CommandContent", "").splitlines():
                 console.say(f"    {line}")

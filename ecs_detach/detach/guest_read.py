@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ecs_detach.errors import EcsError, ServerError, TransportError
@@ -42,6 +42,10 @@ class GuestClient(Protocol):
     def invocation_result(self, invoke_id: str, instance_id: str) -> InvocationResult: ...
 
 
+def _never() -> bool:
+    return False
+
+
 def wait_invocation(
     client: GuestClient,
     invoke_id: str,
@@ -50,12 +54,15 @@ def wait_invocation(
     sleep: Callable[[float], object] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     timeout: float = GUEST_TIMEOUT,
+    cancelled: Callable[[], bool] = _never,
 ) -> InvocationResult:
-    """Poll DescribeInvocationResults until the invocation on `instance_id` has finished (or `timeout`)."""
-    deadline = clock() + timeout
+    """Poll DescribeInvocationResults until the invocation on `instance_id` has finished, for at most
+    `timeout` (and never past `GUEST_TIMEOUT`, RunCommand's own limit), or until `cancelled()`. The result is
+    unfinished (still Running) when the wait ended first: the caller says "unknown"."""
+    deadline = clock() + min(timeout, GUEST_TIMEOUT)
     while True:
         result = client.invocation_result(invoke_id, instance_id)
-        if result.finished or clock() >= deadline:
+        if result.finished or cancelled() or clock() >= deadline:
             return result
         sleep(_POLL)
 
@@ -86,8 +93,11 @@ def read_guest(
     sleep: Callable[[float], object] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     timeout: float = GUEST_TIMEOUT,
+    cancelled: Callable[[], bool] = _never,
 ) -> GuestReport:
-    """What the guest of `instance` does with `disk`, read now (never raises `EcsError`)."""
+    """What the guest of `instance` does with `disk`, read now (never raises `EcsError`). A probe that does
+    not finish within `timeout` (at most `GUEST_TIMEOUT`), or whose wait is `cancelled()`, leaves the guest
+    unread (UNREADABLE, saying so): its rows say "unknown", with the commands to run by hand."""
     disk_id = disk.disk_id if disk is not None else ""
     instance_id = instance.instance_id if instance is not None else ""
     os_type = (instance.os_type if instance is not None else "") or "linux"
@@ -102,22 +112,42 @@ def read_guest(
         detail = f"instance {instance_id} is {instance.status}: nothing is mounted in its guest."
         return unread_report(instance_id, disk_id, os_type, GuestState.NOT_RUNNING, detail)
     try:
-        return _probe(client, disk_id, instance_id, os_type, sleep=sleep, clock=clock, timeout=timeout)
+        wait = _Wait(sleep, clock, min(timeout, GUEST_TIMEOUT), cancelled)
+        return _probe(client, disk_id, instance_id, os_type, wait)
     except EcsError as exc:
         detail = f"the guest could not be read through Cloud Assistant ({exc})."
         return unread_report(instance_id, disk_id, os_type, GuestState.UNREADABLE, detail)
 
 
-def _probe(
-    client: GuestClient,
-    disk_id: str,
-    instance_id: str,
-    os_type: str,
-    *,
-    sleep: Callable[[float], object],
-    clock: Callable[[], float],
-    timeout: float,
-) -> GuestReport:
+@dataclass(frozen=True, slots=True)
+class _Wait:
+    sleep: Callable[[float], object]
+    clock: Callable[[], float]
+    timeout: float
+    cancelled: Callable[[], bool]
+
+    def result(self, client: GuestClient, invoke_id: str, instance_id: str) -> InvocationResult:
+        return wait_invocation(
+            client,
+            invoke_id,
+            instance_id,
+            sleep=self.sleep,
+            clock=self.clock,
+            timeout=self.timeout,
+            cancelled=self.cancelled,
+        )
+
+    def unfinished(self, invoke_id: str) -> str:
+        """Why the probe `invoke_id` has no result: the wait was cancelled, or it outlived the timeout."""
+        if self.cancelled():
+            return f"the wait for the guest probe ({invoke_id}) was cancelled: the guest was not read."
+        return (
+            f"the guest probe ({invoke_id}) had not finished after {self.timeout:.0f} s: what the guest "
+            "has mounted is not known."
+        )
+
+
+def _probe(client: GuestClient, disk_id: str, instance_id: str, os_type: str, wait: _Wait) -> GuestReport:
     statuses = {s.instance_id: s for s in client.cloud_assistant_status([instance_id])}
     agent = statuses.get(instance_id)
     if agent is None or not agent.installed:
@@ -128,8 +158,10 @@ def _probe(
         return unread_report(instance_id, disk_id, os_type, GuestState.AGENT_OFFLINE, detail)
     os_type = agent.os_type or os_type
     kind = command_type(os_type)
-    invoke_id = run_probe(client, instance_id, probe_script(os_type), kind, timeout)
-    result = wait_invocation(client, invoke_id, instance_id, sleep=sleep, clock=clock, timeout=timeout)
+    invoke_id = run_probe(client, instance_id, probe_script(os_type), kind, wait.timeout)
+    result = wait.result(client, invoke_id, instance_id)
+    if not result.finished:
+        return unread_report(instance_id, disk_id, os_type, GuestState.UNREADABLE, wait.unfinished(invoke_id))
     if not result.succeeded:
         why = f"{result.error_code}: {result.error_info}" if result.error_code else f"exit {result.exit_code}"
         detail = f"the guest probe ended {result.status} ({why})."
@@ -137,8 +169,8 @@ def _probe(
     report = replace(parse_probe(instance_id, disk_id, os_type, result.output), invoke_ids=(invoke_id,))
     if report.read and report.os_type == "linux" and report.mount_points:
         script = holders_script(report.mount_points)
-        held = run_probe(client, instance_id, script, kind, timeout)
-        holders = wait_invocation(client, held, instance_id, sleep=sleep, clock=clock, timeout=timeout)
+        held = run_probe(client, instance_id, script, kind, wait.timeout)
+        holders = wait.result(client, held, instance_id)
         if holders.finished:  # fuser exits 1 when nothing holds the mount: its output still counts
             report = replace(report, holders=parse_holders(holders.output), invoke_ids=(invoke_id, held))
     return report

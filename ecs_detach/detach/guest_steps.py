@@ -3,18 +3,35 @@ the detach when the guest could not let go of it (a busy mount: what holds it is
 
 from __future__ import annotations
 
-from ecs_detach.detach.guest_read import GuestClient, read_guest, run_probe, wait_invocation
+from ecs_detach.detach.guest_read import GUEST_TIMEOUT, GuestClient, read_guest, run_probe, wait_invocation
 from ecs_detach.detach.reads import read_disk, read_instance
 from ecs_detach.detach.results import Outcome
 from ecs_detach.detach.runner import Runner
 from ecs_detach.detach.send import Answer, Sent, send, settled
 from ecs_detach.detach.steps import PlanStep, StepKind
 from ecs_detach.errors import EcsError
-from ecs_detach.guest import GuestReport, Remount, holders_script, parse_holders
-from ecs_detach.journal import Result
+from ecs_detach.guest import (
+    GuestReport,
+    GuestState,
+    Remount,
+    holders_script,
+    manual_commands,
+    parse_holders,
+    remount_owed,
+)
+from ecs_detach.journal import Journal, Result
+from ecs_detach.models import Disk, Instance, InvocationResult
 from ecs_detach.preconditions import DetachOptions, Verdict
 
-__all__ = ["GUEST_BUSY", "REMOUNT_FAILED", "mount_back", "release", "release_in_guest"]
+__all__ = [
+    "GUEST_BUSY",
+    "REMOUNT_FAILED",
+    "earlier_unmount",
+    "mount_back",
+    "mount_back_if_owed",
+    "release",
+    "release_in_guest",
+]
 
 GUEST_BUSY = "GuestBusy"
 REMOUNT_FAILED = "RemountFailed"
@@ -29,21 +46,51 @@ def release_in_guest(
 ) -> None:
     """Run a confirmed plan's guest steps, before anything else: the run's later reads are of the disk and
     instance only (the guest was read for the plan). Raises `RunStopped` when the guest did not release the
-    disk: the detach is then not sent."""
+    disk: the detach is then not sent. Without an unmount of its own, the run takes the remount of an
+    earlier run's unmount from the journal (`earlier_unmount`), so that its DetachDisk record carries it."""
     mine = [step for step in steps if step.kind is StepKind.GUEST_UNMOUNT]
-    if not mine or guest is None:
-        return
-    pre = runner.inspect(options)  # fresh: only a disk still attached here is released
-    if pre.verdict in (Verdict.BLOCKED, Verdict.ALREADY_DETACHED, Verdict.IN_PROGRESS):
-        return  # the run's own checks say what happens next
-    for step in mine:
-        release(runner, step, guest, timeout)
+    if mine and guest is not None:
+        pre = runner.inspect(options)  # fresh: only a disk still attached here is released
+        if pre.verdict not in (Verdict.BLOCKED, Verdict.ALREADY_DETACHED, Verdict.IN_PROGRESS):
+            for step in mine:  # else the run's own checks say what happens next
+                release(runner, step, guest, timeout)
+    if runner.remount is None and runner.journal is not None:
+        found = earlier_unmount(runner.journal, runner.disk_id, runner.instance_id)
+        if found is not None:  # a killed run released it: our DetachDisk carries how to mount it back
+            runner.remount, operation_id = found
+            where = ", ".join(runner.remount.mount_points) or f"disk {runner.disk_id}"
+            runner.emit(
+                "guest",
+                f"An earlier run (operation {operation_id[:8]}) released {where} in the guest of "
+                f"{runner.instance_id}; the undo of this detach mounts it back",
+            )
+
+
+def earlier_unmount(journal: Journal, disk_id: str, instance_id: str) -> tuple[Remount, str] | None:
+    """The remount an earlier run's unmount of `disk_id` left owed, with that run's operation id: its
+    RunCommand was sent (or may have been), and no DetachDisk of the disk took effect and no remount was
+    sent since (a run killed between its unmount and its DetachDisk). None when the journal shows none."""
+    found: tuple[Remount, str] | None = None
+    for intent, outcome in journal.operations():
+        if intent.instance_id != instance_id:
+            continue
+        if intent.action == "DetachDisk" and intent.disk_id == disk_id:
+            found = None if outcome is not None and outcome.succeeded else found
+        elif intent.action == "RunCommand" and intent.context.get("disk_id") == disk_id:
+            refused = outcome is not None and outcome.result in (Result.ERROR, Result.DID_NOT_HAPPEN)
+            if intent.context.get("guest_step") == StepKind.GUEST_REMOUNT.value and not refused:
+                found = None
+            elif intent.context.get("guest_step") == StepKind.GUEST_UNMOUNT.value and not refused:
+                remount = Remount.from_context(intent.context)
+                found = (remount, intent.operation_id) if remount is not None else found
+    return found
 
 
 def release(runner: Runner, step: PlanStep, guest: GuestReport, timeout: float) -> None:
     """Send one guest step (journaled), wait for its result; raise `RunStopped` if the guest refused."""
     disk_id, instance_id, mount_points = guest.disk_id, guest.instance_id, guest.mount_points
     context = {"disk_id": disk_id, "mount_points": ",".join(mount_points), "guest_step": step.kind.value}
+    context |= Remount.of(guest).to_context()  # a run killed before its DetachDisk: the next one carries it
     sent = send(runner, step.kind, step.params, describe=step.description, context=context)
     if sent.answer is Answer.UNKNOWN:  # a lost answer: the guest's mounts tell, not the instance
         _settle_lost_release(runner, sent, guest, timeout)
@@ -57,12 +104,16 @@ def release(runner: Runner, step: PlanStep, guest: GuestReport, timeout: float) 
             remedy=f"Check the guest by hand, then run the detach again (ecs-detach check {disk_id}).",
         )
     client: GuestClient = runner.client  # type: ignore[assignment]  # a plan with a guest step read the guest
-    try:
-        result = wait_invocation(
-            client, sent.request_id, instance_id, sleep=runner.sleep, clock=runner.clock, timeout=timeout
-        )
-    except EcsError as exc:
-        raise runner.read_failed(f"the result of RunCommand {sent.request_id}", exc) from None
+    by_hand = "; ".join(manual_commands(disk_id, guest.os_type))
+    result = _finished(
+        runner,
+        sent.request_id,
+        instance_id,
+        timeout,
+        what=f"whether disk {disk_id} was released in the guest of {instance_id} is unknown. DetachDisk was "
+        "not sent.",
+        remedy=f"Check the guest by hand (run in it: {by_hand}), then run the detach again.",
+    )
     if result.succeeded:
         runner.remount = Remount.of(guest)
         runner.emit("guest", f"Released in the guest of {instance_id}: {', '.join(mount_points) or 'done'}")
@@ -78,6 +129,27 @@ def release(runner: Runner, step: PlanStep, guest: GuestReport, timeout: float) 
     )
 
 
+def _holders(
+    runner: Runner, client: GuestClient, instance_id: str, mount_points: tuple[str, ...], timeout: float
+) -> str:
+    """What holds the mounts now (a read-only fuser probe); "" when that cannot be read."""
+    try:
+        invoke_id = run_probe(client, instance_id, holders_script(mount_points), "RunShellScript", timeout)
+        result = wait_invocation(
+            client,
+            invoke_id,
+            instance_id,
+            sleep=runner.sleep,
+            clock=runner.clock,
+            timeout=timeout,
+            cancelled=lambda: runner.cancel.cancelled,
+        )
+    except EcsError:
+        return ""
+    holders = parse_holders(result.output)
+    return f" (held by {'; '.join(str(h) for h in holders)})" if holders else ""
+
+
 def _mounts_now(runner: Runner, disk_id: str, instance_id: str, timeout: float) -> tuple[str, ...] | None:
     """Where the guest has the disk mounted now (the read-only probe); None when that cannot be read."""
     try:
@@ -85,7 +157,15 @@ def _mounts_now(runner: Runner, disk_id: str, instance_id: str, timeout: float) 
     except EcsError:
         return None
     client: GuestClient = runner.client  # type: ignore[assignment]  # only a guest step gets here
-    report = read_guest(client, disk, instance, sleep=runner.sleep, clock=runner.clock, timeout=timeout)
+    report = read_guest(
+        client,
+        disk,
+        instance,
+        sleep=runner.sleep,
+        clock=runner.clock,
+        timeout=timeout,
+        cancelled=lambda: runner.cancel.cancelled,
+    )
     return report.mount_points if report.read else None
 
 
@@ -175,13 +255,15 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
             code=getattr(sent.error, "code", "") or REMOUNT_FAILED,
             remedy=by_hand,
         )
-    client: GuestClient = runner.client  # type: ignore[assignment]  # a remount plan came from our unmount
-    try:
-        result = wait_invocation(
-            client, sent.request_id, instance_id, sleep=runner.sleep, clock=runner.clock, timeout=timeout
-        )
-    except EcsError as exc:
-        raise runner.read_failed(f"the result of RunCommand {sent.request_id}", exc) from None
+    result = _finished(
+        runner,
+        sent.request_id,
+        instance_id,
+        timeout,
+        what=f"disk {disk_id} is attached to {instance_id} again, but whether the guest mounted it back is "
+        "unknown.",
+        remedy=by_hand,
+    )
     if not result.succeeded:
         said = " ".join(result.output.strip().splitlines()[-2:]) or result.error_info or result.status
         raise runner.stop(
@@ -192,3 +274,90 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
         )
     runner.emit("guest", f"In the guest of {instance_id}: {changed}")
     return changed
+
+
+def mount_back_if_owed(runner: Runner, step: PlanStep, disk: Disk, instance: Instance, timeout: float) -> str:
+    """An undo run that finds the disk already attached (an earlier undo attached it, then its remount failed
+    or the run was killed): the journal's DetachDisk says our unmount preceded it (the plan's remount step);
+    a fresh read of the guest says whether the remount is still owed. Mounts it back if so. Returns what the
+    guest shows now; raises `RunStopped` when the guest cannot be read (nothing is sent then)."""
+    instance_id, disk_id = instance.instance_id, disk.disk_id
+    script = step.params["CommandContent"]
+    by_hand = f"Check the guest of {instance_id}; to mount it back by hand, run there:\n{script}"
+    client: GuestClient = runner.client  # type: ignore[assignment]  # a remount plan came from our unmount
+    report = read_guest(
+        client,
+        disk,
+        instance,
+        sleep=runner.sleep,
+        clock=runner.clock,
+        timeout=timeout,
+        cancelled=lambda: runner.cancel.cancelled,
+    )
+    if runner.cancel.cancelled:
+        raise runner.stop(
+            Outcome.CANCELLED,
+            f"Disk {disk_id} is attached to {instance_id} again; the guest was not read (cancelled), and "
+            "nothing more was sent.",
+            remedy=f"Run the undo again to mount it back, or run this in the guest by hand:\n{script}",
+        )
+    if report.state is GuestState.NOT_RUNNING:
+        raise runner.stop(
+            Outcome.BLOCKED,
+            f"Disk {disk_id} is attached to {instance_id} again, but {report.detail} It is not mounted back.",
+            code="IncorrectInstanceStatus",
+            remedy=f"Start instance {instance_id}, then run the undo again to mount the disk back.",
+        )
+    if not report.read or not report.found:
+        why = report.detail or f"the guest does not show disk {disk_id}."
+        raise runner.stop(
+            Outcome.FAILED,
+            f"Disk {disk_id} is attached to {instance_id} again; whether it is mounted back in the guest is "
+            f"unknown: {why}",
+            code=REMOUNT_FAILED,
+            remedy=by_hand,
+        )
+    if not remount_owed(script, report):
+        where = ", ".join(report.mount_points) or f"disk {disk_id}"
+        state = "online" if report.os_type == "windows" else "mounted"
+        return f"{where} already {state} (nothing to mount back)"
+    runner.emit("guest", f"The guest of {instance_id} still shows disk {disk_id} as our unmount left it")
+    return mount_back(runner, step, disk_id, timeout)
+
+
+def _finished(
+    runner: Runner, invoke_id: str, instance_id: str, timeout: float, *, what: str, remedy: str
+) -> InvocationResult:
+    """The finished result of a guest step's invocation. Raises `RunStopped` when the wait was cancelled
+    (at once) or the invocation had not finished within the run's timeout (at most `GUEST_TIMEOUT`): then
+    `what` it did is unknown, and `remedy` says what to check by hand."""
+    client: GuestClient = runner.client  # type: ignore[assignment]  # a guest step came from a guest read
+    try:
+        result = wait_invocation(
+            client,
+            invoke_id,
+            instance_id,
+            sleep=runner.sleep,
+            clock=runner.clock,
+            timeout=timeout,
+            cancelled=lambda: runner.cancel.cancelled,
+        )
+    except EcsError as exc:
+        raise runner.read_failed(f"the result of RunCommand {invoke_id}", exc) from None
+    if result.finished:
+        return result
+    if runner.cancel.cancelled:
+        raise runner.stop(
+            Outcome.CANCELLED,
+            f"Stopped waiting for RunCommand {invoke_id} in the guest of {instance_id} (cancelled): its "
+            f"result was not read; {what}",
+            code="Cancelled",
+            remedy=remedy,
+        )
+    raise runner.stop(
+        Outcome.TIMED_OUT,
+        f"RunCommand {invoke_id} in the guest of {instance_id} had not finished after "
+        f"{min(timeout, GUEST_TIMEOUT):.0f} s (it is {result.status}): {what}",
+        code="GuestTimeout",
+        remedy=remedy,
+    )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ecs_detach.detach.facts import FactsSource, facts_now
-from ecs_detach.detach.guest_steps import mount_back
+from ecs_detach.detach.guest_steps import mount_back, mount_back_if_owed
 from ecs_detach.detach.power import start_again
 from ecs_detach.detach.reads import aliyun_target, read_disk, read_instance
 from ecs_detach.detach.results import Outcome, RunResult, WorkflowClient
@@ -94,9 +94,11 @@ def run_reattach(
         if plan.instance_id in disk.attached_instance_ids and disk.status != DISK_DETACHING:
             if disk.status == DISK_ATTACHING:
                 break  # someone (perhaps us, earlier) is attaching it: follow
-            return runner.result(
-                Outcome.DONE, f"Disk {plan.disk_id} is already attached to instance {plan.instance_id}."
-            )
+            message = f"Disk {plan.disk_id} is already attached to instance {plan.instance_id}."
+            remount = next((step for step in plan.steps if step.kind is StepKind.GUEST_REMOUNT), None)
+            if remount is not None:  # an earlier undo attached it: is its remount still owed?
+                message += f" In the guest: {mount_back_if_owed(runner, remount, disk, instance, timeout)}."
+            return runner.result(Outcome.DONE, message)
         if disk.status == DISK_DETACHING and plan.instance_id in disk.attached_instance_ids:
             runner.wait_detached(timeout, dur.detach)
             continue

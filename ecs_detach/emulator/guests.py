@@ -9,13 +9,23 @@ there (the keys the guest-aware issue pins, plus a few of our own)::
         "Mounts": [{"DiskId": "d-...", "Partition": 1, "MountPoint": "/data", "FsType": "ext4",
                     "Fstab": true, "FstabBy": "UUID" | "LABEL" | "device", "Nofail": false,
                     "Busy": false, "Holder": {"Command": "java", "Pid": 2211, "User": "app"},
-                    "Label": "data", "Mounted": true}],  # Windows: "MountPoint": "D:"
+                    "Label": "data", "Mounted": true,
+                    "MountError": ""}],  # Windows: "MountPoint": "D:"
         "Swap": [{"DiskId": "d-...", "Partition": 1}],
         "Lvm": [{"DiskId": "d-...", "Partition": 1, "VolumeGroup": "vg_data", "LogicalVolume": "lv_data",
                  "MountPoint": "/srv"}],
         "Raid": [{"DiskId": "d-...", "Partition": 1, "Array": "md0", "Level": "raid1"}],
         "OfflineDisks": ["d-..."],                 # Windows: disks taken offline
+        "HangOn": "",                              # fault knob: scripts containing it never finish
         "EtcFstab": ["..."]}}                      # filled from Mounts when absent; edits change it
+
+A mount's ``MountError`` (a fault knob, default none) makes ``mount MOUNTPOINT`` fail with that text
+(``mount: /data: TEXT``, exit 32), as a damaged file system or a missing helper would; the state shows the key
+only when it is set, and a reset without it clears the fault.
+
+A guest's ``HangOn`` (a fault knob, default none) keeps every invocation whose script contains that text
+``Running`` for ever (a script that never returns, an agent that never reports): ``"HangOn": "lsblk"`` hangs
+the toolkit's probe, ``"HangOn": "umount"`` its unmount.
 
 An instance the section does not name runs a Linux guest with the agent running and nothing mounted but its
 root file system. The guest sees a disk as a block device whose serial is the disk id without ``d-`` (the
@@ -38,8 +48,9 @@ first failure; ``exit N``); it knows only what the toolkit's probe and fixes use
 ``sh: line N: NAME: command not found`` with exit 127. The PowerShell side knows ``Write-Output``,
 ``Get-Disk | Select-Object Number,SerialNumber,IsOffline,OperationalStatus | ConvertTo-Json``,
 ``Get-Partition | Select-Object DiskNumber,PartitionNumber,DriveLetter | ConvertTo-Json`` and
-``Set-Disk -Number N -IsOffline $true|$false``; anything else answers PowerShell's "is not recognized" error
-(exit 1).
+``Set-Disk -Number N -IsOffline $true|$false`` and ``Get-Disk -SerialNumber 'SERIAL' | Set-Disk
+-IsOffline $true|$false`` (no such disk: "No MSFT_Disk objects found", exit 1); anything else answers
+PowerShell's "is not recognized" error (exit 1).
 
 DetachDisk of a mounted disk still succeeds (as the real API does); ``hazards`` then records what the guest
 lost (writes in flight, a dangling /etc/fstab line), and the snapshot's ``Guests`` section shows them.
@@ -150,6 +161,11 @@ def _normalize_guest(item: Mapping[str, Any], where: str, disk_ids: Mapping[str,
     if not isinstance(fstab, list) or not all(isinstance(line, str) for line in fstab):
         raise GuestError(f"{where}.EtcFstab: expected a list of lines")
     guest["EtcFstab"] = list(fstab)
+    hang_on = item.get("HangOn", "")
+    if not isinstance(hang_on, str):
+        raise GuestError(f"{where}.HangOn: expected a piece of script text like 'umount', got {hang_on!r}")
+    if hang_on:
+        guest["HangOn"] = hang_on  # kept out of the state unless set
     guest["Backups"] = dict(item.get("Backups", {})) if isinstance(item.get("Backups"), Mapping) else {}
     guest["Hazards"] = list(item.get("Hazards", [])) if isinstance(item.get("Hazards"), list) else []
     return guest
@@ -193,7 +209,7 @@ def _normalize_mount(
         holder = {"Command": holder, "Pid": 4242, "User": "root"}
     if not isinstance(holder, Mapping):
         raise GuestError(f"{where}.Holder: expected a command name or {{Command, Pid, User}}")
-    return {
+    normalized = {
         "DiskId": disk_id,
         "Partition": partition,
         "MountPoint": mount_point,
@@ -210,6 +226,12 @@ def _normalize_mount(
         "Label": str(m.get("Label", "")),
         "Mounted": _flag(m, "Mounted", True, where),
     }
+    mount_error = m.get("MountError", "")
+    if not isinstance(mount_error, str):
+        raise GuestError(f"{where}.MountError: expected the text mount prints, got {mount_error!r}")
+    if mount_error:
+        normalized["MountError"] = mount_error  # kept out of the state unless set
+    return normalized
 
 
 def _normalize_member(
@@ -450,7 +472,10 @@ class Guests:
                 now + duration,
                 str(params.get("Name", "")),
             )
-            if duration <= 0:
+            hang_on = self.guest(instance_id).get("HangOn")
+            if hang_on and hang_on in str(content):
+                self._invocations[key].due = float("inf")  # the HangOn knob: it never finishes
+            elif duration <= 0:
                 self._finish(self._invocations[key])
         return {"CommandId": command_id, "InvokeId": invoke_id}
 
@@ -817,6 +842,9 @@ class _Shell:
                         f"mount: {args[0]}: {self._device_of(mount)} already mounted on {args[0]}."
                     )
                     return 32
+                if mount.get("MountError"):
+                    self.out.append(f"mount: {args[0]}: {mount['MountError']}")
+                    return 32
                 mount["Mounted"] = True
                 return 0
         self.out.append(f"mount: {args[0]}: special device {fields[0]} does not exist.")
@@ -879,11 +907,23 @@ class _PowerShell:
             self.out.extend(json.dumps(rows, indent=4).splitlines())
             return 0
         match = re.fullmatch(r"Set-Disk -Number ([0-9]+) -IsOffline \$(true|false)", line)
-        if match:
-            number, offline = int(match.group(1)), match.group(2) == "true"
+        by_serial = re.fullmatch(
+            r"Get-Disk -SerialNumber '([^']*)' \| Set-Disk -IsOffline \$(true|false)", line
+        )
+        found = match or by_serial
+        if found is not None:
+            offline = found.group(2) == "true"
+            if found is match:
+                number = int(found.group(1))
+                wanted = ("Set-Disk", "Number", found.group(1))
+            else:
+                serial = found.group(1)
+                number = next((n for n, (d, _) in enumerate(disks) if serial_of(d) == serial), len(disks))
+                wanted = ("Get-Disk", "SerialNumber", serial)
             if number >= len(disks):
                 self.out.append(
-                    f"Set-Disk : No MSFT_Disk objects found with property 'Number' equal to '{number}'."
+                    f"{wanted[0]} : No MSFT_Disk objects found with property '{wanted[1]}' equal to "
+                    f"'{wanted[2]}'. Verify the value of the property and retry."
                 )
                 return 1
             disk_id = disks[number][0]
