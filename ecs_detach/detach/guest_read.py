@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ecs_detach.errors import EcsError
@@ -24,10 +26,22 @@ from ecs_detach.guest import (
 )
 from ecs_detach.models import INSTANCE_RUNNING, AgentStatus, Disk, Instance, InvocationResult
 
-__all__ = ["GUEST_TIMEOUT", "GuestClient", "read_guest", "wait_invocation"]
+__all__ = [
+    "GUEST_READERS",
+    "GUEST_TIMEOUT",
+    "GuestClient",
+    "GuestReads",
+    "InstanceProbe",
+    "probe_instance",
+    "read_guest",
+    "report_from_probe",
+    "report_without_probe",
+    "wait_invocation",
+]
 
 GUEST_TIMEOUT = 60.0  # seconds a probe may take (RunCommand's own default timeout)
 _POLL = 1.0
+GUEST_READERS = 8  # instances whose guests a bulk run reads at once
 
 
 class GuestClient(Protocol):
@@ -78,6 +92,17 @@ def read_guest(
     timeout: float = GUEST_TIMEOUT,
 ) -> GuestReport:
     """What the guest of `instance` does with `disk`, read now (never raises `EcsError`)."""
+    unprobed = report_without_probe(disk, instance)
+    if unprobed is not None:
+        return unprobed
+    assert disk is not None and instance is not None  # `report_without_probe` answers for a missing one
+    probe = probe_instance(client, instance, sleep=sleep, clock=clock, timeout=timeout)
+    return report_from_probe(client, probe, disk.disk_id, sleep=sleep, clock=clock, timeout=timeout)
+
+
+def report_without_probe(disk: Disk | None, instance: Instance | None) -> GuestReport | None:
+    """The report when the guest needs no probe (the disk or instance is gone, a system disk, an instance
+    not Running); None when it must be probed."""
     disk_id = disk.disk_id if disk is not None else ""
     instance_id = instance.instance_id if instance is not None else ""
     os_type = (instance.os_type if instance is not None else "") or "linux"
@@ -91,44 +116,142 @@ def read_guest(
     if instance.status != INSTANCE_RUNNING:
         detail = f"instance {instance_id} is {instance.status}: nothing is mounted in its guest."
         return unread_report(instance_id, disk_id, os_type, GuestState.NOT_RUNNING, detail)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceProbe:
+    """One read of an instance's guest: the probe's output, good for every disk of it (the probe does not
+    depend on the disk), or why it could not be read (`state`, `detail`)."""
+
+    instance_id: str
+    os_type: str
+    state: GuestState
+    detail: str = ""
+    output: str = ""
+    invoke_id: str = ""
+
+
+def probe_instance(
+    client: GuestClient,
+    instance: Instance,
+    *,
+    sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    timeout: float = GUEST_TIMEOUT,
+) -> InstanceProbe:
+    """Is the agent there and online, and the probe's output (never raises `EcsError`)."""
+    instance_id, os_type = instance.instance_id, instance.os_type or "linux"
     try:
-        return _probe(client, disk_id, instance_id, os_type, sleep=sleep, clock=clock, timeout=timeout)
+        statuses = {s.instance_id: s for s in client.cloud_assistant_status([instance_id])}
+        agent = statuses.get(instance_id)
+        if agent is None or not agent.installed:
+            detail = f"the Cloud Assistant Agent is not installed on {instance_id}."
+            return InstanceProbe(instance_id, os_type, GuestState.AGENT_ABSENT, detail)
+        if not agent.online:
+            detail = f"the Cloud Assistant Agent on {instance_id} is not online."
+            return InstanceProbe(instance_id, os_type, GuestState.AGENT_OFFLINE, detail)
+        os_type = agent.os_type or os_type
+        kind = command_type(os_type)
+        invoke_id = run_probe(client, instance_id, probe_script(os_type), kind, timeout)
+        result = wait_invocation(client, invoke_id, instance_id, sleep=sleep, clock=clock, timeout=timeout)
     except EcsError as exc:
         detail = f"the guest could not be read through Cloud Assistant ({exc})."
-        return unread_report(instance_id, disk_id, os_type, GuestState.UNREADABLE, detail)
-
-
-def _probe(
-    client: GuestClient,
-    disk_id: str,
-    instance_id: str,
-    os_type: str,
-    *,
-    sleep: Callable[[float], object],
-    clock: Callable[[], float],
-    timeout: float,
-) -> GuestReport:
-    statuses = {s.instance_id: s for s in client.cloud_assistant_status([instance_id])}
-    agent = statuses.get(instance_id)
-    if agent is None or not agent.installed:
-        detail = f"the Cloud Assistant Agent is not installed on {instance_id}."
-        return unread_report(instance_id, disk_id, os_type, GuestState.AGENT_ABSENT, detail)
-    if not agent.online:
-        detail = f"the Cloud Assistant Agent on {instance_id} is not online."
-        return unread_report(instance_id, disk_id, os_type, GuestState.AGENT_OFFLINE, detail)
-    os_type = agent.os_type or os_type
-    kind = command_type(os_type)
-    invoke_id = run_probe(client, instance_id, probe_script(os_type), kind, timeout)
-    result = wait_invocation(client, invoke_id, instance_id, sleep=sleep, clock=clock, timeout=timeout)
+        return InstanceProbe(instance_id, os_type, GuestState.UNREADABLE, detail)
     if not result.succeeded:
         why = f"{result.error_code}: {result.error_info}" if result.error_code else f"exit {result.exit_code}"
         detail = f"the guest probe ended {result.status} ({why})."
-        return unread_report(instance_id, disk_id, os_type, GuestState.UNREADABLE, detail)
-    report = replace(parse_probe(instance_id, disk_id, os_type, result.output), invoke_ids=(invoke_id,))
-    if report.read and report.os_type == "linux" and report.mount_points:
-        script = holders_script(report.mount_points)
-        held = run_probe(client, instance_id, script, kind, timeout)
+        return InstanceProbe(instance_id, os_type, GuestState.UNREADABLE, detail)
+    return InstanceProbe(instance_id, os_type, GuestState.READ, output=result.output, invoke_id=invoke_id)
+
+
+def report_from_probe(
+    client: GuestClient,
+    probe: InstanceProbe,
+    disk_id: str,
+    *,
+    sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    timeout: float = GUEST_TIMEOUT,
+) -> GuestReport:
+    """What the probe's output says of `disk_id`; a mounted Linux disk is asked what holds its mounts (a
+    second, read-only probe). Never raises `EcsError`."""
+    instance_id, os_type = probe.instance_id, probe.os_type
+    if probe.state is not GuestState.READ:
+        return unread_report(instance_id, disk_id, os_type, probe.state, probe.detail)
+    report = replace(parse_probe(instance_id, disk_id, os_type, probe.output), invoke_ids=(probe.invoke_id,))
+    if not (report.read and report.os_type == "linux" and report.mount_points):
+        return report
+    try:
+        held = run_probe(
+            client, instance_id, holders_script(report.mount_points), command_type(os_type), timeout
+        )
         holders = wait_invocation(client, held, instance_id, sleep=sleep, clock=clock, timeout=timeout)
-        if holders.finished:  # fuser exits 1 when nothing holds the mount: its output still counts
-            report = replace(report, holders=parse_holders(holders.output), invoke_ids=(invoke_id, held))
+    except EcsError as exc:
+        detail = f"the guest could not be read through Cloud Assistant ({exc})."
+        return unread_report(instance_id, disk_id, os_type, GuestState.UNREADABLE, detail)
+    if holders.finished:  # fuser exits 1 when nothing holds the mount: its output still counts
+        report = replace(report, holders=parse_holders(holders.output), invoke_ids=(probe.invoke_id, held))
     return report
+
+
+class GuestReads:
+    """Guest reads shared by the disks of a bulk run: each instance's guest is probed once, whatever the
+    number of its disks asked about, and `read_ahead` probes several instances at once (`workers`)."""
+
+    def __init__(
+        self,
+        client: GuestClient,
+        *,
+        sleep: Callable[[float], object] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        timeout: float = GUEST_TIMEOUT,
+        workers: int = GUEST_READERS,
+    ) -> None:
+        self._client = client
+        self._sleep = sleep
+        self._clock = clock
+        self._timeout = timeout
+        self._workers = max(1, workers)
+        self._lock = threading.Lock()
+        self._probes: dict[str, Future[InstanceProbe]] = {}
+
+    def read_ahead(self, instances: Iterable[Instance]) -> None:
+        """Probe the guests of these instances now, several at once (the Running ones, each once)."""
+        todo = list({i.instance_id: i for i in instances if i.status == INSTANCE_RUNNING}.values())
+        if len(todo) <= 1:
+            for instance in todo:
+                self._probe(instance)
+            return
+        with ThreadPoolExecutor(min(self._workers, len(todo)), thread_name_prefix="ecs-detach-guest") as pool:
+            list(pool.map(self._probe, todo))
+
+    def report(self, disk: Disk | None, instance: Instance | None) -> GuestReport:
+        """What the guest of `instance` does with `disk`, from that instance's one probe (never raises
+        `EcsError`)."""
+        unprobed = report_without_probe(disk, instance)
+        if unprobed is not None:
+            return unprobed
+        assert disk is not None and instance is not None  # `report_without_probe` answers for a missing one
+        probe = self._probe(instance)
+        return report_from_probe(
+            self._client, probe, disk.disk_id, sleep=self._sleep, clock=self._clock, timeout=self._timeout
+        )
+
+    def _probe(self, instance: Instance) -> InstanceProbe:
+        """The instance's probe: sent by the first to ask; whoever asks meanwhile waits for that one."""
+        with self._lock:
+            future = self._probes.get(instance.instance_id)
+            mine = future is None
+            if future is None:
+                future = self._probes[instance.instance_id] = Future()
+        if mine:
+            try:
+                probed = probe_instance(
+                    self._client, instance, sleep=self._sleep, clock=self._clock, timeout=self._timeout
+                )
+            except BaseException as exc:  # not an API answer (a bug, Ctrl-C): whoever waits sees it too
+                future.set_exception(exc)
+                raise
+            future.set_result(probed)
+        return future.result()
