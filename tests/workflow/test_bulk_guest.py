@@ -22,7 +22,7 @@ PROBE = "# ecs-detach guest probe (read-only): block devices"
 
 
 def fleet(instances: int = 2, guests: dict[str, Any] | None = None) -> dict[str, Any]:
-    """i-0 has d-0-data mounted at /data (an fstab line) and d-0-logs not mounted; i-1.. one data disk each."""
+    """i-0: d-0-data mounted at /data (an fstab line), d-0-logs not mounted; i-1..: one data disk each."""
     ids = [f"i-{n}" for n in range(instances)]
     disks = [{"DiskId": f"d-{n}-data", "InstanceId": i, "Type": "data"} for n, i in enumerate(ids)]
     disks.append({"DiskId": "d-0-logs", "InstanceId": "i-0", "Type": "data"})
