@@ -643,9 +643,10 @@ def _guest_reads(client: WorkflowClient, items: Sequence[BulkItem], when: GuestT
     return guests
 
 
-def _instances_of(client: WorkflowClient, items: Sequence[BulkItem]) -> list[Instance]:
-    """The instances the items' data disks are attached to, read in batches (up to 100 ids a call); [] when
-    the client cannot list or a read fails (each disk's plan then reads its guest when it gets there)."""
+def _instances_of(client: WorkflowClient, items: Sequence[BulkItem]) -> list[tuple[Instance, list[str]]]:
+    """The instances the items' data disks are attached to, with those disks, read in batches (up to 100 ids
+    a call); [] when the client cannot list or a read fails (each disk's plan then reads its guest when it
+    gets there)."""
     list_disks = getattr(client, "list_disks", None)
     list_instances = getattr(client, "list_instances", None)
     if not (callable(list_disks) and callable(list_instances)):
@@ -653,19 +654,23 @@ def _instances_of(client: WorkflowClient, items: Sequence[BulkItem]) -> list[Ins
     options = {b.disk_id: b.options for b in items}
     ids = list(options)
     try:
-        wanted: list[str] = []
+        disks_of: dict[str, list[str]] = {}
         for start in range(0, len(ids), _BATCH):
             for disk in list_disks(disk_ids=ids[start : start + _BATCH]):
                 if isinstance(disk, Disk) and not disk.is_system and disk.disk_id in options:
-                    wanted.append(resolve_instance_id(disk, options[disk.disk_id]))
-        wanted = list(dict.fromkeys(i for i in wanted if i))
-        instances: list[Instance] = []
+                    instance_id = resolve_instance_id(disk, options[disk.disk_id])
+                    if instance_id:
+                        disks_of.setdefault(instance_id, []).append(disk.disk_id)
+        wanted = list(disks_of)
+        found: list[Instance] = []
         for start in range(0, len(wanted), _BATCH):
-            found = list_instances(instance_ids=wanted[start : start + _BATCH])
-            instances += [i for i in found if isinstance(i, Instance)]
+            batch = list_instances(instance_ids=wanted[start : start + _BATCH])
+            found += [i for i in batch if isinstance(i, Instance)]
     except EcsError:
         return []
-    return instances
+    return [
+        (instance, disks_of[instance.instance_id]) for instance in found if instance.instance_id in disks_of
+    ]
 
 
 def _restart_group(runner: Runner, *, stopped_by_us: bool) -> tuple[str, Outcome | None, bool]:

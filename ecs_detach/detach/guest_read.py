@@ -17,6 +17,7 @@ from ecs_detach.errors import EcsError
 from ecs_detach.guest import (
     GuestReport,
     GuestState,
+    Holder,
     command_type,
     holders_script,
     parse_holders,
@@ -96,7 +97,7 @@ def read_guest(
     if unprobed is not None:
         return unprobed
     assert disk is not None and instance is not None  # `report_without_probe` answers for a missing one
-    probe = probe_instance(client, instance, sleep=sleep, clock=clock, timeout=timeout)
+    probe = probe_instance(client, instance, (disk.disk_id,), sleep=sleep, clock=clock, timeout=timeout)
     return report_from_probe(client, probe, disk.disk_id, sleep=sleep, clock=clock, timeout=timeout)
 
 
@@ -122,7 +123,8 @@ def report_without_probe(disk: Disk | None, instance: Instance | None) -> GuestR
 @dataclass(frozen=True, slots=True)
 class InstanceProbe:
     """One read of an instance's guest: the probe's output, good for every disk of it (the probe does not
-    depend on the disk), or why it could not be read (`state`, `detail`)."""
+    depend on the disk), or why it could not be read (`state`, `detail`); and what holds the mounts of the
+    disks it was read for (one ``fuser`` probe for all of them)."""
 
     instance_id: str
     os_type: str
@@ -130,17 +132,23 @@ class InstanceProbe:
     detail: str = ""
     output: str = ""
     invoke_id: str = ""
+    held_for: tuple[str, ...] = ()  # the mount points the holders' probe asked about
+    holders: tuple[Holder, ...] = ()
+    holders_invoke: str = ""  # "" when that probe did not finish
+    holders_error: str = ""  # why that probe could not be sent or read
 
 
 def probe_instance(
     client: GuestClient,
     instance: Instance,
+    disk_ids: Sequence[str] = (),
     *,
     sleep: Callable[[float], object] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     timeout: float = GUEST_TIMEOUT,
 ) -> InstanceProbe:
-    """Is the agent there and online, and the probe's output (never raises `EcsError`)."""
+    """Is the agent there and online, the probe's output, and what holds the mounts of `disk_ids` (never
+    raises `EcsError`)."""
     instance_id, os_type = instance.instance_id, instance.os_type or "linux"
     try:
         statuses = {s.instance_id: s for s in client.cloud_assistant_status([instance_id])}
@@ -162,7 +170,43 @@ def probe_instance(
         why = f"{result.error_code}: {result.error_info}" if result.error_code else f"exit {result.exit_code}"
         detail = f"the guest probe ended {result.status} ({why})."
         return InstanceProbe(instance_id, os_type, GuestState.UNREADABLE, detail)
-    return InstanceProbe(instance_id, os_type, GuestState.READ, output=result.output, invoke_id=invoke_id)
+    probe = InstanceProbe(instance_id, os_type, GuestState.READ, output=result.output, invoke_id=invoke_id)
+    if command_type(os_type) != command_type("linux"):
+        return probe  # Windows: no mounts to ask fuser about
+    points = tuple(
+        dict.fromkeys(
+            point
+            for disk_id in disk_ids
+            for point in parse_probe(instance_id, disk_id, os_type, probe.output).mount_points
+        )
+    )
+    if not points:
+        return probe
+    holders, held, error = _read_holders(
+        client, instance_id, points, sleep=sleep, clock=clock, timeout=timeout
+    )
+    return replace(probe, held_for=points, holders=holders, holders_invoke=held, holders_error=error)
+
+
+def _read_holders(
+    client: GuestClient,
+    instance_id: str,
+    mount_points: tuple[str, ...],
+    *,
+    sleep: Callable[[float], object],
+    clock: Callable[[], float],
+    timeout: float,
+) -> tuple[tuple[Holder, ...], str, str]:
+    """What holds these mounts (a read-only ``fuser`` probe): (the holders, its InvokeId or "" when it did not
+    finish, why it could not be read or "")."""
+    try:
+        held = run_probe(client, instance_id, holders_script(mount_points), command_type("linux"), timeout)
+        result = wait_invocation(client, held, instance_id, sleep=sleep, clock=clock, timeout=timeout)
+    except EcsError as exc:
+        return (), "", f"the guest could not be read through Cloud Assistant ({exc})."
+    if not result.finished:
+        return (), "", ""
+    return parse_holders(result.output), held, ""  # fuser exits 1 when nothing holds a mount: still counts
 
 
 def report_from_probe(
@@ -174,25 +218,25 @@ def report_from_probe(
     clock: Callable[[], float] = time.monotonic,
     timeout: float = GUEST_TIMEOUT,
 ) -> GuestReport:
-    """What the probe's output says of `disk_id`; a mounted Linux disk is asked what holds its mounts (a
-    second, read-only probe). Never raises `EcsError`."""
+    """What the probe's output says of `disk_id`, with what holds its mounts (from the probe's holders read,
+    else a second read-only probe of its own). Never raises `EcsError`."""
     instance_id, os_type = probe.instance_id, probe.os_type
     if probe.state is not GuestState.READ:
         return unread_report(instance_id, disk_id, os_type, probe.state, probe.detail)
     report = replace(parse_probe(instance_id, disk_id, os_type, probe.output), invoke_ids=(probe.invoke_id,))
-    if not (report.read and report.os_type == "linux" and report.mount_points):
+    points = report.mount_points
+    if not (report.read and report.os_type == "linux" and points):
         return report
-    try:
-        held = run_probe(
-            client, instance_id, holders_script(report.mount_points), command_type(os_type), timeout
+    if set(points) <= set(probe.held_for):
+        holders = tuple(h for h in probe.holders if h.mount_point in points)
+        held, error = probe.holders_invoke, probe.holders_error
+    else:
+        holders, held, error = _read_holders(
+            client, instance_id, points, sleep=sleep, clock=clock, timeout=timeout
         )
-        holders = wait_invocation(client, held, instance_id, sleep=sleep, clock=clock, timeout=timeout)
-    except EcsError as exc:
-        detail = f"the guest could not be read through Cloud Assistant ({exc})."
-        return unread_report(instance_id, disk_id, os_type, GuestState.UNREADABLE, detail)
-    if holders.finished:  # fuser exits 1 when nothing holds the mount: its output still counts
-        report = replace(report, holders=parse_holders(holders.output), invoke_ids=(probe.invoke_id, held))
-    return report
+    if error:
+        return unread_report(instance_id, disk_id, os_type, GuestState.UNREADABLE, error)
+    return replace(report, holders=holders, invoke_ids=(probe.invoke_id, held)) if held else report
 
 
 class GuestReads:
@@ -216,15 +260,22 @@ class GuestReads:
         self._lock = threading.Lock()
         self._probes: dict[str, Future[InstanceProbe]] = {}
 
-    def read_ahead(self, instances: Iterable[Instance]) -> None:
-        """Probe the guests of these instances now, several at once (the Running ones, each once)."""
-        todo = list({i.instance_id: i for i in instances if i.status == INSTANCE_RUNNING}.values())
+    def read_ahead(self, wanted: Iterable[tuple[Instance, Sequence[str]]]) -> None:
+        """Probe now the guests of these instances (the Running ones, each once), several at once, each with
+        what holds the mounts of its disks named here (one ``fuser`` probe for all of them)."""
+        disks: dict[str, list[str]] = {}
+        instances: dict[str, Instance] = {}
+        for instance, disk_ids in wanted:
+            if instance.status == INSTANCE_RUNNING:
+                instances[instance.instance_id] = instance
+                disks.setdefault(instance.instance_id, []).extend(disk_ids)
+        todo = [(instances[i], tuple(dict.fromkeys(d))) for i, d in disks.items()]
         if len(todo) <= 1:
-            for instance in todo:
-                self._probe(instance)
+            for instance, disk_ids in todo:
+                self._probe(instance, disk_ids)
             return
         with ThreadPoolExecutor(min(self._workers, len(todo)), thread_name_prefix="ecs-detach-guest") as pool:
-            list(pool.map(self._probe, todo))
+            list(pool.map(lambda job: self._probe(*job), todo))
 
     def report(self, disk: Disk | None, instance: Instance | None) -> GuestReport:
         """What the guest of `instance` does with `disk`, from that instance's one probe (never raises
@@ -233,12 +284,12 @@ class GuestReads:
         if unprobed is not None:
             return unprobed
         assert disk is not None and instance is not None  # `report_without_probe` answers for a missing one
-        probe = self._probe(instance)
+        probe = self._probe(instance, (disk.disk_id,))
         return report_from_probe(
             self._client, probe, disk.disk_id, sleep=self._sleep, clock=self._clock, timeout=self._timeout
         )
 
-    def _probe(self, instance: Instance) -> InstanceProbe:
+    def _probe(self, instance: Instance, disk_ids: tuple[str, ...]) -> InstanceProbe:
         """The instance's probe: sent by the first to ask; whoever asks meanwhile waits for that one."""
         with self._lock:
             future = self._probes.get(instance.instance_id)
@@ -248,7 +299,12 @@ class GuestReads:
         if mine:
             try:
                 probed = probe_instance(
-                    self._client, instance, sleep=self._sleep, clock=self._clock, timeout=self._timeout
+                    self._client,
+                    instance,
+                    disk_ids,
+                    sleep=self._sleep,
+                    clock=self._clock,
+                    timeout=self._timeout,
                 )
             except BaseException as exc:  # not an API answer (a bug, Ctrl-C): whoever waits sees it too
                 future.set_exception(exc)

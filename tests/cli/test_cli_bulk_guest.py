@@ -98,7 +98,13 @@ def test_two_disks_of_one_instance_share_one_probe(cli: CliRunner, http_emulator
     )
     assert ran.code == 3, ran.err
     assert sorted(probed(http_emulator)) == ["i-files-01", "i-web-01"]
-    assert "held by java (pid 2211, user app)" in ran.out  # the busy one: what holds it, from its own read
+    # What holds the mounts: one fuser probe for both mounted disks of the instance, not one each.
+    files = [r for r in requests(http_emulator, "RunCommand") if r["params"]["InstanceId.1"] == "i-files-01"]
+    assert len(files) == 2
+    assert "fuser -vm /data" in files[1]["params"]["CommandContent"]
+    assert "fuser -vm /var/lib/app" in files[1]["params"]["CommandContent"]
+    assert "held by java (pid 2211, user app) on /var/lib/app" in ran.out  # the busy one, named
+    assert "Guest (d-files-01-data, row 23, fixable): Mounted in the guest at /data" in ran.out
     assert detached(http_emulator) == ["d-web-01-data"]
 
 
