@@ -136,3 +136,15 @@ def test_an_agentless_disk_in_a_bulk_run_is_unknown_with_the_commands_to_run_by_
         in ran.out
     )
     assert "ls -l /dev/disk/by-id/ | grep noagent-01-data" in ran.out
+
+
+def test_a_bulk_unmount_at_a_terminal_asks_for_the_number_of_disks_typed(
+    cli: CliRunner, http_emulator: HttpEmulator
+) -> None:
+    args = ("detach", "d-files-01-data", "d-web-01-data", "--unmount", *http_emulator.endpoint_args)
+    refused = cli(*args, typed="y")
+    assert refused.code == 2 and "releases disks in their guests" in refused.out + refused.err
+    assert requests(http_emulator, "DetachDisk") == [] and data_mounted(http_emulator)
+    ran = cli(*args, typed="2")
+    assert ran.code == 0, ran.err
+    assert sorted(detached(http_emulator)) == ["d-files-01-data", "d-web-01-data"]
