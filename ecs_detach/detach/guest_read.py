@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -269,13 +270,30 @@ class GuestReads:
             if instance.status == INSTANCE_RUNNING:
                 instances[instance.instance_id] = instance
                 disks.setdefault(instance.instance_id, []).extend(disk_ids)
-        todo = [(instances[i], tuple(dict.fromkeys(d))) for i, d in disks.items()]
-        if len(todo) <= 1:
-            for instance, disk_ids in todo:
-                self._probe(instance, disk_ids)
-            return
-        with ThreadPoolExecutor(min(self._workers, len(todo)), thread_name_prefix="ecs-detach-guest") as pool:
-            list(pool.map(lambda job: self._probe(*job), todo))
+        jobs: queue.SimpleQueue[tuple[Instance, tuple[str, ...]]] = queue.SimpleQueue()
+        for instance_id, disk_ids in disks.items():
+            jobs.put((instances[instance_id], tuple(dict.fromkeys(disk_ids))))
+
+        def work() -> None:
+            while True:
+                try:
+                    instance, disk_ids = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    self._probe(instance, disk_ids)
+                except Exception:  # kept in the instance's future: its disk's `report` raises it
+                    continue
+
+        # Daemon threads: Ctrl-C while the probes wait ends the command at once (a probe only reads).
+        readers = [
+            threading.Thread(target=work, name=f"ecs-detach-guest-{n}", daemon=True)
+            for n in range(min(self._workers, len(disks)))
+        ]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join()
 
     def report(self, disk: Disk | None, instance: Instance | None) -> GuestReport:
         """What the guest of `instance` does with `disk`, from that instance's one probe (never raises
