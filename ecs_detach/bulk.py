@@ -21,10 +21,11 @@ from typing import Any
 
 from ecs_detach._display import Displayable
 from ecs_detach.detach.facts import FactsSource
+from ecs_detach.detach.guest_read import GuestClient, GuestReads
 from ecs_detach.detach.history import start_blocker
 from ecs_detach.detach.power import earlier_start_blocker, start_again
 from ecs_detach.detach.prepare import prepare
-from ecs_detach.detach.reads import read_disk, read_instance, state_from
+from ecs_detach.detach.reads import GuestTime, read_disk, read_instance, state_from
 from ecs_detach.detach.results import CancelToken, Outcome, ProgressEvent, RunResult, WorkflowClient, pause
 from ecs_detach.detach.runner import DETACHED_STATES, Runner, RunStopped, Throttle, durations_of
 from ecs_detach.detach.single import run_detach
@@ -32,7 +33,7 @@ from ecs_detach.errors import EcsError, ThrottledError
 from ecs_detach.journal import Journal
 from ecs_detach.models import Disk, Instance
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind
-from ecs_detach.preconditions import DetachOptions
+from ecs_detach.preconditions import DetachOptions, resolve_instance_id
 
 __all__ = ["BulkItem", "BulkReport", "prepare_bulk", "run_bulk"]
 
@@ -581,18 +582,33 @@ def prepare_bulk(
     facts: FactsSource = None,
     timeout: float = DEFAULT_TIMEOUT,
     journal: Journal | None = None,
+    guest_time: GuestTime | None = None,
 ) -> list[Plan]:
     """A plan per disk, each with its own fresh preconditions (an unreadable disk gets a refused plan).
 
     With the `journal`, each plan resumes what an earlier, killed run of ours left, as `prepare` does: a
     detach under way is followed, and an instance that run stopped is named, and started again if `restart`.
+    Items with `guest_check` read the guests, as one disk's plan does (a disk mounted there is refused unless
+    `unmount`): each instance's guest is probed once for all of its disks, up to 8 instances at once, the
+    waits on `guest_time`.
     """
+    bulks = [BulkItem(item) if isinstance(item, str) else item for item in items]
+    when = guest_time or GuestTime()
+    guests = _guest_reads(client, bulks, when)
     plans: list[Plan] = []
-    for item in items:
-        bulk = BulkItem(item) if isinstance(item, str) else item
+    for bulk in bulks:
         try:
             plans.append(
-                prepare(client, bulk.disk_id, bulk.options, facts=facts, timeout=timeout, journal=journal)
+                prepare(
+                    client,
+                    bulk.disk_id,
+                    bulk.options,
+                    facts=facts,
+                    timeout=timeout,
+                    journal=journal,
+                    guest_time=when,
+                    guests=guests,
+                )
             )
         except EcsError as exc:
             plans.append(
@@ -611,6 +627,50 @@ def prepare_bulk(
                 )
             )
     return plans
+
+
+def _guest_reads(client: WorkflowClient, items: Sequence[BulkItem], when: GuestTime) -> GuestReads | None:
+    """The bulk run's shared guest reads (None when no item reads a guest, or the client cannot), with the
+    guests of the items' Running instances already probed, several at once."""
+    reading = [b for b in items if b.options.guest_check and not b.options.skip_guest_check]
+    if not reading or not all(
+        hasattr(client, name) for name in ("cloud_assistant_status", "run_command", "invocation_result")
+    ):
+        return None
+    guest_client: GuestClient = client  # type: ignore[assignment]
+    guests = GuestReads(guest_client, sleep=when.sleep, clock=when.clock)
+    guests.read_ahead(_instances_of(client, reading))
+    return guests
+
+
+def _instances_of(client: WorkflowClient, items: Sequence[BulkItem]) -> list[tuple[Instance, list[str]]]:
+    """The instances the items' data disks are attached to, with those disks, read in batches (up to 100 ids
+    a call); [] when the client cannot list or a read fails (each disk's plan then reads its guest when it
+    gets there)."""
+    list_disks = getattr(client, "list_disks", None)
+    list_instances = getattr(client, "list_instances", None)
+    if not (callable(list_disks) and callable(list_instances)):
+        return []
+    options = {b.disk_id: b.options for b in items}
+    ids = list(options)
+    try:
+        disks_of: dict[str, list[str]] = {}
+        for start in range(0, len(ids), _BATCH):
+            for disk in list_disks(disk_ids=ids[start : start + _BATCH]):
+                if isinstance(disk, Disk) and not disk.is_system and disk.disk_id in options:
+                    instance_id = resolve_instance_id(disk, options[disk.disk_id])
+                    if instance_id:
+                        disks_of.setdefault(instance_id, []).append(disk.disk_id)
+        wanted = list(disks_of)
+        found: list[Instance] = []
+        for start in range(0, len(wanted), _BATCH):
+            batch = list_instances(instance_ids=wanted[start : start + _BATCH])
+            found += [i for i in batch if isinstance(i, Instance)]
+    except EcsError:
+        return []
+    return [
+        (instance, disks_of[instance.instance_id]) for instance in found if instance.instance_id in disks_of
+    ]
 
 
 def _restart_group(runner: Runner, *, stopped_by_us: bool) -> tuple[str, Outcome | None, bool]:

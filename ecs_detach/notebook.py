@@ -935,7 +935,9 @@ class Workbench:
         """A plan per disk, each on fresh preconditions (nothing is sent); render with `bulk_table`.
 
         Disks given as `Disk` objects are planned in their own region (a fleet-wide list works);
-        ids are looked up in the session's region. `options`: the fields of `DetachOptions`."""
+        ids are looked up in the session's region. `options`: the fields of `DetachOptions`. With
+        ``guest_check=True`` the guests are read as `plan(guest=True)` reads one (each instance's once,
+        several at once): a disk mounted there is refused unless ``unmount=True``, which releases it first."""
         check_keywords("bulk_plan", options, DETACH_OPTIONS)
         wanted = [
             (d, self.session.region_id) if isinstance(d, str) else (d.disk_id, d.region_id) for d in disks
@@ -949,7 +951,13 @@ class Workbench:
             bench = self.in_region(region)
             for index, plan in zip(
                 indexes,
-                workflow.prepare_bulk(bench.client, items, facts=self._facts_source(), journal=self.journal),
+                workflow.prepare_bulk(
+                    bench.client,
+                    items,
+                    facts=self._facts_source(),
+                    journal=self.journal,
+                    guest_time=self._guest_time(),
+                ),
                 strict=True,
             ):
                 plans[index] = plan

@@ -534,24 +534,29 @@ class EcsDetachApp(App[int]):
         followed, and an instance it stopped is named (and started again if ``options.restart``)."""
         from ecs_detach import workflow
 
+        return workflow.prepare(
+            self.client_for(region_id),
+            disk_id,
+            options,
+            facts=self.facts_source(),
+            journal=self.services.journal,
+            guest_time=self.guest_time(),
+        )
+
+    def guest_time(self) -> workflow.GuestTime:
+        """How a guest probe waits: on the emulator's own clock when the app's time is a test's (its sleep
+        may hold jobs), else in real time (the demo's scaled clock runs by itself)."""
+        from ecs_detach import workflow
+
         services = self.services
         scale = services.time_scale or 1.0
-        # The guest probe waits on the emulator's own clock when the app's time is a test's (its sleep may
-        # hold jobs), else in real time (the demo's scaled clock runs by itself).
         emulator = services.emulator
         real: Callable[[float], object] = (
             emulator.advance
             if emulator is not None and services.sleep is not None
             else (lambda seconds: time.sleep(seconds / scale))
         )
-        return workflow.prepare(
-            self.client_for(region_id),
-            disk_id,
-            options,
-            facts=self.facts_source(),
-            journal=services.journal,
-            guest_time=workflow.GuestTime(sleep=real, clock=services.clock),
-        )
+        return workflow.GuestTime(sleep=real, clock=services.clock)
 
     def run_plan(self, plan: Plan, *, password: str | None = None, key_pair_name: str | None = None) -> Job:
         """Run a confirmed plan in a thread worker; the job is followed wherever the operator goes."""

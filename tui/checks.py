@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecs_detach.plan import Plan
-from ecs_detach.preconditions import Preconditions, Row, RowStatus, Verdict
+from ecs_detach.preconditions import FixKind, Preconditions, Row, RowStatus, Verdict
 from ecs_detach.vocabulary import ROW_STATUSES, VERDICTS, Label
 
 from .formatting import duration
@@ -100,6 +100,11 @@ def bulk_selectable(plan: Plan) -> bool:
     return pre.verdict is Verdict.READY
 
 
+def in_use_in_guest(pre: Preconditions) -> bool:
+    """The guest uses the disk and releasing it there is the fix (the wizard offers the unmount)."""
+    return any(fix.kind is FixKind.GUEST_UNMOUNT for fix in pre.fixes)
+
+
 def bulk_row(plan: Plan) -> TableRow:
     """A preflight row: disk, instance, role, the verdict in words, and what happens or why not."""
     pre = plan.preconditions
@@ -117,6 +122,9 @@ def bulk_row(plan: Plan) -> TableRow:
         verdict, what = skipped, "system disk: one at a time (d on it)"
     elif pre.needs_stop:
         verdict, what = skipped, "needs a stop first: d on it"
+    elif in_use_in_guest(pre):
+        where = ", ".join(pre.guest.mount_points) if pre.guest is not None else ""
+        verdict, what = skipped, f"in use in the guest ({where or 'mounted'}): d on it unmounts it first"
     elif pre.verdict is Verdict.IN_PROGRESS:
         verdict, what = str(VERDICTS["in-progress"]), "nothing to send"
     else:

@@ -15,7 +15,7 @@ from ecs_detach.commands._context import Context, open_context
 from ecs_detach.commands._read import preconditions_json, show_preconditions
 from ecs_detach.journal import JournalRecord
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind
-from ecs_detach.preconditions import DetachOptions, Verdict
+from ecs_detach.preconditions import GUEST_RULES, DetachOptions, RowStatus, Verdict
 from ecs_detach.tables import (
     BULK_PLAN_WIDTHS,
     BULK_RESULT_WIDTHS,
@@ -53,7 +53,7 @@ def _options(args: Any) -> DetachOptions:
         restart=args.restart_instance,
         snapshot=bool(getattr(args, "snapshot", False)),
         unmount=bool(getattr(args, "unmount", False)),
-        guest_check=len(args.disk_ids) == 1,  # a bulk run does not read the guests
+        guest_check=True,  # one disk or a bulk run: the guests are read (unless --skip-guest-check)
         skip_guest_check=bool(getattr(args, "skip_guest_check", False)),
     )
 
@@ -72,6 +72,28 @@ def show_plan(console: Console, plan: Plan) -> None:
                 console.say(f"    {line}")
     for warning in plan.warnings:
         console.say(f"Warning: {warning}")
+
+
+def show_bulk_guests(console: Console, plans: list[Plan]) -> None:
+    """Under a bulk preflight: each disk's guest rows that stand in the way or are unknown (with the commands
+    to run by hand), and the script each guest step sends, word for word."""
+    guest_rows = {rule.number for rule in GUEST_RULES}
+    for plan in plans:
+        pre = plan.preconditions
+        rows = [] if pre is None else [r for r in pre.rows if r.number in guest_rows and r.status in _SHOWN]
+        for row in rows:
+            console.say(f"Guest ({plan.disk_id}, row {row.number}, {row.status.value}): {row.sentence}")
+            if row.remedy:
+                console.say(f"    {row.remedy}")
+        for step in plan.steps:
+            if step.kind is StepKind.GUEST_UNMOUNT:
+                kind = step.params.get("Type", "")
+                console.say(f"Script sent to the guest of {plan.instance_id} for {plan.disk_id} ({kind}):")
+                for line in step.params.get("CommandContent", "").splitlines():
+                    console.say(f"    {line}")
+
+
+_SHOWN = (RowStatus.FAIL, RowStatus.FIXABLE, RowStatus.UNKNOWN)
 
 
 def _typed_confirmation(console: Console, expected: str, why: str) -> None:
@@ -271,13 +293,22 @@ def _bulk(context: Context, disk_ids: list[str], options: DetachOptions, timeout
     args, console = context.args, context.console
     items = [workflow.BulkItem(disk_id, options) for disk_id in disk_ids]
     plans = workflow.prepare_bulk(
-        context.client, items, facts=context.facts, timeout=timeout, journal=context.journal
+        context.client,
+        items,
+        facts=context.facts,
+        timeout=timeout,
+        journal=context.journal,
+        guest_time=context.guest_time(),
     )
     document: dict[str, Any] = {
         "command": "detach",
         "disk_ids": disk_ids,
         "reconciled": [record.operation_id for record in context.reconciled],
         "plans": [plan.to_dict() for plan in plans],
+        "preconditions": [
+            preconditions_json(plan.preconditions) if plan.preconditions is not None else None
+            for plan in plans
+        ],
         "report": None,
     }
 
@@ -287,6 +318,7 @@ def _bulk(context: Context, disk_ids: list[str], options: DetachOptions, timeout
         return code
 
     console.table(bulk_plans_table(plans, f"Preflight: {len(plans)} disks"), BULK_PLAN_WIDTHS)
+    show_bulk_guests(console, plans)
     runnable = [plan for plan in plans if plan.executable and not plan.nothing_to_do]
     if not runnable:
         if all(plan.nothing_to_do for plan in plans):
@@ -315,6 +347,7 @@ def _bulk(context: Context, disk_ids: list[str], options: DetachOptions, timeout
             plan
             for plan in runnable
             if plan.has_step(StepKind.STOP_INSTANCE)
+            or plan.has_step(StepKind.GUEST_UNMOUNT)
             or (plan.preconditions and plan.preconditions.is_system_disk)
         ]
         if risky:
@@ -322,7 +355,7 @@ def _bulk(context: Context, disk_ids: list[str], options: DetachOptions, timeout
             _typed_confirmation(
                 console,
                 str(len(runnable)),
-                f"This stops instances or detaches system disks ({names}).",
+                f"This stops instances, releases disks in their guests or detaches system disks ({names}).",
             )
         else:
             _yes_no(console, f"Detach {len(runnable)} disk(s)?")

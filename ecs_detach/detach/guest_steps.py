@@ -206,21 +206,6 @@ def _unsettled(runner: Runner, sent: Sent, step: str, instance_id: str, shows: s
     return sentence
 
 
-def _holders(
-    runner: Runner, client: GuestClient, instance_id: str, mount_points: tuple[str, ...], timeout: float
-) -> str:
-    """What holds the mounts now (a read-only fuser probe); "" when that cannot be read."""
-    try:
-        invoke_id = run_probe(client, instance_id, holders_script(mount_points), "RunShellScript", timeout)
-        result = wait_invocation(
-            client, invoke_id, instance_id, sleep=runner.sleep, clock=runner.clock, timeout=timeout
-        )
-    except EcsError:
-        return ""
-    holders = parse_holders(result.output)
-    return f" (held by {'; '.join(str(h) for h in holders)})" if holders else ""
-
-
 def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> str:
     """The undo's guest step, once the disk is attached again: send the remount script (journaled), read
     its result. Returns what changed ("/data mounted again"); raises `RunStopped` (FAILED, the disk stays

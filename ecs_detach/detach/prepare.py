@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ecs_detach.detach.facts import FactsSource, facts_now
+from ecs_detach.detach.guest_read import GuestReads
 from ecs_detach.detach.history import DOWN_STATES, earlier_stop, instance_from_journal, start_blocker
 from ecs_detach.detach.reads import GuestTime, aliyun_target, inspect
 from ecs_detach.detach.results import WorkflowClient
@@ -22,15 +23,17 @@ def prepare(
     timeout: float = DEFAULT_TIMEOUT,
     journal: Journal | None = None,
     guest_time: GuestTime | None = None,
+    guests: GuestReads | None = None,
 ) -> Plan:
     """Fresh preconditions and the plan to detach `disk_id`: what to show before asking for confirmation.
 
     With the `journal`, an instance an earlier (perhaps killed) run stopped and did not start again is
-    named in the plan's warnings, and started again afterwards if `restart` (a data disk).
+    named in the plan's warnings, and started again afterwards if `restart` (a data disk). `guests`: a
+    bulk run's shared guest reads (one probe per instance).
     """
     opts = options or DetachOptions()
     known = facts_now(facts)
-    pre = inspect(client, disk_id, opts, facts=known, guest_time=guest_time)
+    pre = inspect(client, disk_id, opts, facts=known, guest_time=guest_time, guests=guests)
     durations = known.durations if known is not None else None
     earlier = no_start = other = ""
     instance_id = pre.instance_id
@@ -40,7 +43,7 @@ def prepare(
         stop, other = earlier_stop(journal, disk_id, instance_id)
         if (stop is not None or other) and instance_id != pre.instance_id:
             again = replace(opts, instance_id=instance_id)
-            pre = inspect(client, disk_id, again, facts=known, guest_time=guest_time)
+            pre = inspect(client, disk_id, again, facts=known, guest_time=guest_time, guests=guests)
         down = pre.instance is not None and pre.instance.status in DOWN_STATES
         if stop is not None:
             earlier = f"at {stop.at}, operation {stop.operation_id[:8]}"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ecs_detach.detach.facts import FactsSource, facts_now
-from ecs_detach.detach.guest_read import GuestClient, read_guest
+from ecs_detach.detach.guest_read import GuestClient, GuestReads, read_guest
 from ecs_detach.detach.results import WorkflowClient
 from ecs_detach.detach.steps import AliyunTarget
 from ecs_detach.errors import NotFoundError
@@ -46,8 +46,10 @@ def guest_report(
     instance: Instance | None,
     options: DetachOptions,
     when: GuestTime,
+    guests: GuestReads | None = None,
 ) -> GuestReport | None:
-    """The guest read the options ask for: None without `guest_check`."""
+    """The guest read the options ask for: None without `guest_check`. With `guests` (a bulk run's shared
+    reads), the instance's one probe answers for every disk of it."""
     if not options.guest_check:
         return None
     if options.skip_guest_check:
@@ -63,6 +65,8 @@ def guest_report(
         hasattr(client, name) for name in ("cloud_assistant_status", "run_command", "invocation_result")
     ):
         return None  # a client without Cloud Assistant (a test double): no guest rows
+    if guests is not None:
+        return guests.report(disk, instance)
     guest_client: GuestClient = client  # type: ignore[assignment]
     return read_guest(guest_client, disk, instance, sleep=when.sleep, clock=when.clock)
 
@@ -74,13 +78,14 @@ def inspect(
     *,
     facts: FactsSource = None,
     guest_time: GuestTime | None = None,
+    guests: GuestReads | None = None,
 ) -> Preconditions:
-    """Read the disk and its instance now (and the guest, with `guest_check`), and check every precondition.
-    Raises `EcsError` if reads fail."""
+    """Read the disk and its instance now (and the guest, with `guest_check`: through `guests` when given),
+    and check every precondition. Raises `EcsError` if reads fail."""
     opts = options or DetachOptions()
     disk = read_disk(client, disk_id)
     instance = read_instance(client, resolve_instance_id(disk, opts))
-    guest = guest_report(client, disk, instance, opts, guest_time or GuestTime())
+    guest = guest_report(client, disk, instance, opts, guest_time or GuestTime(), guests)
     return check_detach(
         disk, instance, opts, facts=facts_now(facts), disk_id=disk_id, region_id=client.region_id, guest=guest
     )

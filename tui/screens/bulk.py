@@ -19,7 +19,7 @@ from ecs_detach import workflow
 from ecs_detach.plan import Plan
 from ecs_detach.preconditions import DetachOptions
 
-from ..checks import bulk_row, bulk_selectable
+from ..checks import bulk_row, bulk_selectable, in_use_in_guest
 from ..formatting import plural
 from ..rows import Column, Row
 from ..text import lines as text_lines
@@ -106,13 +106,19 @@ class BulkDetachScreen(AppScreen[None]):
             plans: list[Plan] = []
             by_region: dict[str, list[workflow.BulkItem]] = {}
             for disk_id in self.disk_ids:
-                options = DetachOptions(instance_id=self.instances.get(disk_id))
+                # The guests are read as the wizard reads one (each instance's once): a disk in use there
+                # is left alone (d on it unmounts it first).
+                options = DetachOptions(instance_id=self.instances.get(disk_id), guest_check=True)
                 item = workflow.BulkItem(disk_id, options)
                 by_region.setdefault(self.regions.get(disk_id, ""), []).append(item)
             for region, items in by_region.items():
                 client = app.client_for(region or None)
                 plans += workflow.prepare_bulk(
-                    client, items, facts=app.facts_source(), journal=app.services.journal
+                    client,
+                    items,
+                    facts=app.facts_source(),
+                    journal=app.services.journal,
+                    guest_time=app.guest_time(),
                 )
         except Exception as error:
             self.post_message(BulkFailed(error))
@@ -136,6 +142,8 @@ class BulkDetachScreen(AppScreen[None]):
             text += (
                 f" {skipped} will be left alone (see why above; d on a disk handles stops and system disks)."
             )
+        if any(p.preconditions is not None and in_use_in_guest(p.preconditions) for p in self.plans):
+            text += "\nA disk in use in its guest is left alone: d on it unmounts it first (one at a time)."
         if any(self._attachments(p.disk_id) and not self.instances.get(p.disk_id) for p in self.plans):
             text += "\nA multi-attach disk needs its instance chosen: highlight it and press i."
         # What the plans of the disks to detach warn of (an instance an earlier, killed run left Stopped...).
