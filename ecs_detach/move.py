@@ -22,7 +22,7 @@ from typing import Any
 from ecs_detach.detach.facts import FactsSource, facts_now
 from ecs_detach.detach.power import stop_for_detach
 from ecs_detach.detach.prepare import prepare
-from ecs_detach.detach.reads import aliyun_target, read_disk, read_instance
+from ecs_detach.detach.reads import GuestTime, aliyun_target, read_disk, read_instance
 from ecs_detach.detach.results import CancelToken, Outcome, ProgressEvent, RunResult, WorkflowClient
 from ecs_detach.detach.run import run
 from ecs_detach.detach.runner import Runner, RunStopped, durations_of
@@ -71,6 +71,8 @@ class MoveOptions:
     bootable: bool = False  # attach as the target's system disk (AttachDisk Bootable)
     credential: str | None = None  # "password" | "key-pair": which the caller passes to run_move
     snapshot: bool = False  # CreateSnapshot first (billed)
+    guest_check: bool = False  # read the source's guest first (Cloud Assistant), as a detach does
+    unmount: bool = False  # may unmount the disk in the source's guest (its /etc/fstab lines commented out)
 
     def detach_options(self) -> DetachOptions:
         return DetachOptions(
@@ -80,6 +82,8 @@ class MoveOptions:
             stopped_mode=self.stopped_mode,
             restart=self.restart_source,
             snapshot=self.snapshot,
+            guest_check=self.guest_check,
+            unmount=self.unmount,
         )
 
 
@@ -465,10 +469,20 @@ def prepare_move(
     facts: FactsSource = None,
     timeout: float = DEFAULT_TIMEOUT,
     journal: Journal | None = None,
+    guest_time: GuestTime | None = None,
 ) -> MovePlan:
-    """Fresh reads of both sides and the one plan of the move (nothing is sent)."""
+    """Fresh reads of both sides and the one plan of the move (nothing is sent). `guest_time` is how the
+    guest probe waits (`options.guest_check`), as for a detach."""
     known = facts_now(facts)
-    detach = prepare(client, disk_id, options.detach_options(), facts=known, timeout=timeout, journal=journal)
+    detach = prepare(
+        client,
+        disk_id,
+        options.detach_options(),
+        facts=known,
+        timeout=timeout,
+        journal=journal,
+        guest_time=guest_time,
+    )
     source_id = detach.instance_id
     if not source_id and journal is not None:
         last = journal.last_detach(disk_id)  # killed between the halves: the disk names no instance now
@@ -664,7 +678,9 @@ def run_move(
     disk_id, target_id = move.disk_id, move.target_instance_id
     if not move.executable:
         return RunResult(Outcome.BLOCKED, move.refusal, disk_id, move.source_instance_id)
-    again = prepare_move(client, disk_id, move.options, facts=facts, timeout=wait, journal=journal)
+    # Fresh reads of both sides; the guest was read for the plan (its unmount step, if any, releases it).
+    fresh = replace(move.options, guest_check=False)
+    again = prepare_move(client, disk_id, fresh, facts=facts, timeout=wait, journal=journal)
     if not again.executable:
         return RunResult(
             Outcome.BLOCKED, f"The state changed since the plan: {again.refusal}", disk_id, target_id
