@@ -274,3 +274,32 @@ async def test_a_system_disk_moves_back_bootable_with_a_password_never_shown_or_
     assert secret not in (tmp_path / "j.jsonl").read_text()
     assert seen and not any(secret in text for text in seen)
     assert not unexpected_errors(app)
+
+
+async def test_every_disk_of_a_fleet_with_every_kind_gets_a_move_screen_naming_it(tmp_path: Path) -> None:
+    from test_tui_every_disk import every_kind_fleet
+
+    emulator = Emulator(fleet=every_kind_fleet(), clock=ManualClock())
+    disk_ids = sorted(d["DiskId"] for d in emulator.state()["Disks"])
+    app = build_app(emulator, tmp_path / "journal.jsonl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for disk_id in disk_ids:
+            await palette_go_to_disk(pilot, disk_id)
+            await pilot.press("m")
+            await settle(pilot)
+            picker = app.screen
+            if not isinstance(picker, PickerScreen):  # nothing to move it to: said, and nothing opened
+                assert app.screen is app.browse, disk_id
+                continue
+            assert disk_id in screen_text(app), disk_id
+            picker.dismiss(picker._options[0][0])
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, MoveScreen) and screen.disk_id == disk_id, disk_id
+            assert f"Move {disk_id}" in screen_text(app), disk_id
+            assert app.is_running and not unexpected_errors(app), (disk_id, unexpected_errors(app))
+            await pilot.press("escape")
+            await settle(pilot, 1)
+        assert _sent(emulator) == []
+
