@@ -302,4 +302,3 @@ async def test_every_disk_of_a_fleet_with_every_kind_gets_a_move_screen_naming_i
             await pilot.press("escape")
             await settle(pilot, 1)
         assert _sent(emulator) == []
-
