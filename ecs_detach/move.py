@@ -22,7 +22,7 @@ from typing import Any
 from ecs_detach.detach.facts import FactsSource, facts_now
 from ecs_detach.detach.power import stop_for_detach
 from ecs_detach.detach.prepare import prepare
-from ecs_detach.detach.reads import aliyun_target, read_disk, read_instance
+from ecs_detach.detach.reads import GuestTime, aliyun_target, read_disk, read_instance
 from ecs_detach.detach.results import CancelToken, Outcome, ProgressEvent, RunResult, WorkflowClient
 from ecs_detach.detach.run import run
 from ecs_detach.detach.runner import Runner, RunStopped, durations_of
@@ -48,10 +48,12 @@ __all__ = [
     "prepare_move",
     "prepare_move_back",
     "run_move",
+    "system_disk_origin",
 ]
 
 MAX_DATA_DISKS = 64  # data disks per instance (today's limit; older pages said 16)
 MAX_MULTI_ATTACHMENTS = 16
+SYSTEM_DEVICE = "/dev/xvda"  # where an instance's system disk is attached
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,8 @@ class MoveOptions:
     bootable: bool = False  # attach as the target's system disk (AttachDisk Bootable)
     credential: str | None = None  # "password" | "key-pair": which the caller passes to run_move
     snapshot: bool = False  # CreateSnapshot first (billed)
+    guest_check: bool = False  # read the source's guest first (Cloud Assistant), as a detach does
+    unmount: bool = False  # may unmount the disk in the source's guest (its /etc/fstab lines commented out)
 
     def detach_options(self) -> DetachOptions:
         return DetachOptions(
@@ -78,6 +82,8 @@ class MoveOptions:
             stopped_mode=self.stopped_mode,
             restart=self.restart_source,
             snapshot=self.snapshot,
+            guest_check=self.guest_check,
+            unmount=self.unmount,
         )
 
 
@@ -164,8 +170,11 @@ def check_target(
     target_disks: Sequence[Disk],
     options: MoveOptions,
     facts: PlatformFacts | None,
+    *,
+    origin: str | None = None,
 ) -> tuple[MoveCheck, ...]:
-    """AttachDisk's rules for `disk` coming from `source_id` to `target`, in the API's order."""
+    """AttachDisk's rules for `disk` coming from `source_id` to `target`, in the API's order. `origin` is
+    the instance a system disk boots (`system_disk_origin`); None when unknown."""
     target_id = options.target_instance_id
     if target is None:
         return (
@@ -182,7 +191,7 @@ def check_target(
     checks = [_check_identity(disk, source_id, target), _check_lock(target), _check_zone(disk, target)]
     checks += _check_multi(disk, target, options)
     checks.append(_check_category(disk, target, facts))
-    checks += _check_system(disk, source_id, target, target_disks, options)
+    checks += _check_system(disk, origin, target, target_disks, options)
     checks += _check_status(disk, target, target_disks, options, facts)
     return tuple(checks)
 
@@ -286,8 +295,31 @@ def _check_category(disk: Disk, target: Instance, facts: PlatformFacts | None) -
     return _ok("category-on-type", condition, f"{target.instance_type} takes {disk.category} disks.")
 
 
+def system_disk_origin(disk: Disk | None, source_id: str, journal: Journal | None) -> str | None:
+    """The instance whose system disk `disk` is (AttachDisk boots it only there): the source while it is
+    attached there as the system device, else the newest journaled DetachDisk of it from that device.
+    None when neither says (a system disk attached elsewhere as a data disk by someone else)."""
+    if disk is None or not disk.is_system:
+        return None
+    if source_id and disk.device_on(source_id) == SYSTEM_DEVICE:
+        return source_id
+    if journal is None:
+        return None
+    origin = None
+    for intent, outcome in journal.operations():
+        if (
+            intent.action == "DetachDisk"
+            and intent.disk_id == disk.disk_id
+            and intent.context.get("device") == SYSTEM_DEVICE
+            and outcome is not None
+            and outcome.succeeded
+        ):
+            origin = intent.instance_id
+    return origin
+
+
 def _check_system(
-    disk: Disk, source_id: str, target: Instance, target_disks: Sequence[Disk], options: MoveOptions
+    disk: Disk, origin: str | None, target: Instance, target_disks: Sequence[Disk], options: MoveOptions
 ) -> list[MoveCheck]:
     if not options.bootable:
         return []
@@ -303,13 +335,13 @@ def _check_system(
                 "InvalidDisk.DiskNotBootable",
             )
         ]
-    if source_id and source_id != target.instance_id:
+    if origin is not None and origin != target.instance_id:
         return [
             MoveCheck(
                 name,
                 condition,
                 CheckStatus.FAIL,
-                f"Disk {disk.disk_id} is the system disk of {source_id}: AttachDisk attaches a system disk "
+                f"Disk {disk.disk_id} is the system disk of {origin}: AttachDisk attaches a system disk "
                 "as a system disk only to its original instance. Move it as a data disk (without "
                 "--bootable) to repair it from the target.",
                 "InvalidInstance.NotOriginInstance",
@@ -336,11 +368,22 @@ def _check_system(
                 "InvalidParameter.AllEmpty",
             )
         ]
+    if origin is None:
+        return [
+            MoveCheck(
+                name,
+                condition,
+                CheckStatus.UNKNOWN,
+                f"Unknown here whether {target.instance_id} is the instance disk {disk.disk_id} came from "
+                "(AttachDisk boots a system disk only there); the API decides.",
+            )
+        ]
     return [
         _ok(
             name,
             condition,
-            f"Attached as the system disk of {target.instance_id}, with a {options.credential}.",
+            f"Attached back as the system disk of {target.instance_id}, its own, with a "
+            f"{options.credential}.",
         )
     ]
 
@@ -426,10 +469,20 @@ def prepare_move(
     facts: FactsSource = None,
     timeout: float = DEFAULT_TIMEOUT,
     journal: Journal | None = None,
+    guest_time: GuestTime | None = None,
 ) -> MovePlan:
-    """Fresh reads of both sides and the one plan of the move (nothing is sent)."""
+    """Fresh reads of both sides and the one plan of the move (nothing is sent). `guest_time` is how the
+    guest probe waits (`options.guest_check`), as for a detach."""
     known = facts_now(facts)
-    detach = prepare(client, disk_id, options.detach_options(), facts=known, timeout=timeout, journal=journal)
+    detach = prepare(
+        client,
+        disk_id,
+        options.detach_options(),
+        facts=known,
+        timeout=timeout,
+        journal=journal,
+        guest_time=guest_time,
+    )
     source_id = detach.instance_id
     if not source_id and journal is not None:
         last = journal.last_detach(disk_id)  # killed between the halves: the disk names no instance now
@@ -450,7 +503,8 @@ def prepare_move(
         source_id = earlier[0].instance_id
         checks: tuple[MoveCheck, ...] = ()
     else:
-        checks = check_target(disk, source_id, target, target_disks, options, known)
+        origin = system_disk_origin(disk, source_id, journal)
+        checks = check_target(disk, source_id, target, target_disks, options, known, origin=origin)
     stop_target = any(c.name == "target-status" and c.status is CheckStatus.FIXABLE for c in checks)
     attach = plan_reattach(
         disk_id,
@@ -624,7 +678,9 @@ def run_move(
     disk_id, target_id = move.disk_id, move.target_instance_id
     if not move.executable:
         return RunResult(Outcome.BLOCKED, move.refusal, disk_id, move.source_instance_id)
-    again = prepare_move(client, disk_id, move.options, facts=facts, timeout=wait, journal=journal)
+    # Fresh reads of both sides; the guest was read for the plan (its unmount step, if any, releases it).
+    fresh = replace(move.options, guest_check=False)
+    again = prepare_move(client, disk_id, fresh, facts=facts, timeout=wait, journal=journal)
     if not again.executable:
         return RunResult(
             Outcome.BLOCKED, f"The state changed since the plan: {again.refusal}", disk_id, target_id

@@ -42,6 +42,7 @@ from ecs_detach.detach.results import (
     WorkflowClient,
 )
 from ecs_detach.detach.run import follow, reattach, run, run_async
+from ecs_detach.detach.send import Secrets
 from ecs_detach.detach.undo import prepare_reattach
 from ecs_detach.move import MoveOptions, MovePlan, prepare_move, prepare_move_back, run_move
 from ecs_detach.plan import Plan as Plan  # callers annotate with `workflow.Plan`
@@ -57,6 +58,7 @@ __all__ = [
     "Outcome",
     "ProgressEvent",
     "RunResult",
+    "Secrets",
     "StepResult",
     "WorkflowClient",
     "aliyun_target",

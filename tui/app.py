@@ -262,18 +262,9 @@ class EcsDetachApp(App[int]):
     def open_move(self, disk: Disk, source_id: str | None, instances: Sequence[Instance]) -> None:
         """`m`: pick the target among the region's instances (its own zone first), then the move plan."""
         from .screens.move import MoveScreen
-        from .screens.pickers import PickerScreen
+        from .screens.pickers import PickerScreen, move_target_choices, move_title
 
-        others = [i for i in instances if i.region_id == disk.region_id and i.instance_id != source_id]
-        others.sort(key=lambda i: (i.zone_id != disk.zone_id, i.name, i.instance_id))
-        choices = [
-            (
-                i.instance_id,
-                f"{i.instance_id}  {i.name}  {i.status}  {i.zone_id}"
-                + ("" if i.zone_id == disk.zone_id else "  (other zone)"),
-            )
-            for i in others
-        ]
+        choices = move_target_choices(disk, source_id, instances)
         if not choices:
             self.notify("No other instance in this region to move it to.", title="Nothing to pick")
             return
@@ -284,7 +275,7 @@ class EcsDetachApp(App[int]):
                     MoveScreen(disk.disk_id, target, source_id=source_id, region_id=disk.region_id)
                 )
 
-        self.push_screen(PickerScreen(f"Move disk {disk.disk_id} to which instance?", choices), picked)
+        self.push_screen(PickerScreen(move_title(disk, source_id), choices), picked)
 
     def prepare_move(self, disk_id: str, options: Any, region_id: str | None = None) -> Any:
         """Fresh reads of both sides and the move's plan, with the journal (call from a thread worker)."""
@@ -296,10 +287,12 @@ class EcsDetachApp(App[int]):
             options,
             facts=self.facts_source(),
             journal=self.services.journal,
+            guest_time=self.guest_time(),
         )
 
-    def run_move(self, move: Any) -> Job:
-        """Run a confirmed move in a thread worker, as a job."""
+    def run_move(self, move: Any, *, password: str | None = None) -> Job:
+        """Run a confirmed move in a thread worker, as a job. `password` goes to AttachDisk only (a move
+        that boots the target from the disk)."""
         from ecs_detach import workflow
 
         job = self.jobs.start(
@@ -311,12 +304,14 @@ class EcsDetachApp(App[int]):
         )
         cancel = workflow.CancelToken()
         self._cancels.append(cancel)
-        self._run_move_job(job.job_id, move, cancel)
+        self._run_move_job(job.job_id, move, cancel, workflow.Secrets(password=password))
         self._jobs_changed()
         return job
 
     @work(thread=True, group="jobs")
-    def _run_move_job(self, job_id: int, move: Any, cancel: workflow.CancelToken) -> None:
+    def _run_move_job(
+        self, job_id: int, move: Any, cancel: workflow.CancelToken, secrets: workflow.Secrets
+    ) -> None:
         from ecs_detach import workflow
 
         self._drive_job(
@@ -330,6 +325,7 @@ class EcsDetachApp(App[int]):
                 cancel=cancel,
                 clock=self.services.clock,
                 sleep=self._sleeper(cancel),
+                password=secrets.password,
             ),
         )
 
@@ -569,7 +565,8 @@ class EcsDetachApp(App[int]):
         )
         cancel = workflow.CancelToken()
         self._cancels.append(cancel)
-        self._run_job(job.job_id, plan, cancel, password, key_pair_name)
+        # The secrets go to the worker masked: its description (repr of its arguments) is logged.
+        self._run_job(job.job_id, plan, cancel, workflow.Secrets(password, key_pair_name))
         self._jobs_changed()
         return job
 
@@ -592,8 +589,7 @@ class EcsDetachApp(App[int]):
         job_id: int,
         plan: Plan,
         cancel: workflow.CancelToken,
-        password: str | None,
-        key_pair_name: str | None,
+        secrets: workflow.Secrets,
     ) -> None:
         from ecs_detach import workflow
 
@@ -608,8 +604,8 @@ class EcsDetachApp(App[int]):
                 cancel=cancel,
                 clock=self.services.clock,
                 sleep=self._sleeper(cancel),
-                password=password,
-                key_pair_name=key_pair_name,
+                password=secrets.password,
+                key_pair_name=secrets.key_pair_name,
             ),
         )
 

@@ -19,6 +19,7 @@ __all__ = [
     "LOCAL_DISK_CATEGORIES",
     "SNAPSHOT_RULES",
     "SnapshotRule",
+    "snapshot_blocker",
     "snapshot_refusal",
 ]
 
@@ -73,19 +74,28 @@ SNAPSHOT_RULES: tuple[SnapshotRule, ...] = (
 )
 
 
+def snapshot_blocker(disk: Disk | None, instance: Instance | None) -> tuple[str, str]:
+    """(why, code) of the first rule that fails, e.g. ("disk d-1 is a local disk (...)...", code), or
+    ("", "") when the API can snapshot the disk; a screen words it its own way around `why`."""
+    if disk is None:
+        return "", ""
+    for rule in SNAPSHOT_RULES:
+        why = rule.check(disk, instance)
+        if why:
+            return why, rule.code
+    return "", ""
+
+
 def snapshot_refusal(disk: Disk | None, instance: Instance | None) -> tuple[str, str]:
     """(sentence, code) of the first rule that fails, or ("", "") when the API can snapshot the disk.
 
     An instance that is Starting or Stopping is not a refusal: the plan waits for it to settle first.
     """
-    if disk is None:
+    why, code = snapshot_blocker(disk, instance)
+    if not why:
         return "", ""
-    for rule in SNAPSHOT_RULES:
-        sentence = rule.check(disk, instance)
-        if sentence:
-            return (
-                f"A snapshot cannot be taken first: {sentence} (the API answers {rule.code}). Detach "
-                "without --snapshot, or back the data up another way.",
-                rule.code,
-            )
-    return "", ""
+    return (
+        f"A snapshot cannot be taken first: {why} (the API answers {code}). Detach without --snapshot, or "
+        "back the data up another way.",
+        code,
+    )

@@ -940,8 +940,10 @@ class Backend:
             disk["DeleteWithInstance"] = (
                 delete_with_instance if delete_with_instance is not None else disk["Type"] == "system"
             )
-        if disk["Type"] == "system" or ephemeral:  # both attach back only to the instance they came from
+        if ephemeral:  # attaches back only to the instance it came from
             self._origins[disk_id] = instance_id
+        elif disk["Type"] == "system":  # boots only the instance it was first detached from, even after a
+            self._origins.setdefault(disk_id, instance_id)  # stay on another one as a data disk
         return {}
 
     # ----------------------------------------------------------------------------------------------

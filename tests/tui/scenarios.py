@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input
 from tui_helpers import click_header, go_to_disk, settle, type_text
 
 from ecs_detach.emulator import Emulator
@@ -181,6 +182,44 @@ async def move_plan(pilot: Pilot[int], emulator: Emulator) -> None:
     await settle(pilot)
 
 
+def repaired_elsewhere(app: EcsDetachApp, emulator: Emulator) -> None:
+    """d-web-01-sys moved to i-web-02 as a data disk (to repair it there), as the journal records it:
+    i-web-01 is Stopped, without a system disk."""
+    from ecs_detach import workflow
+
+    services = app.services
+    kw = {"facts": services.facts, "journal": services.journal}
+    options = workflow.MoveOptions("i-web-02", allow_stop_source=True)
+    away = workflow.prepare_move(services.client, "d-web-01-sys", options, **kw)
+    result = workflow.run_move(services.client, away, clock=emulator.now, sleep=emulator.advance, **kw)
+    assert result.outcome is workflow.Outcome.DONE, result.message
+
+
+async def move_bootable(pilot: Pilot[int], emulator: Emulator) -> None:
+    """`m` on a system disk repaired on another instance, back to its own: boot it from the disk, with the
+    logon password typed (masked) and the source's stop allowed."""
+    app = pilot.app
+    assert isinstance(app, EcsDetachApp)
+    await settle(pilot)
+    repaired_elsewhere(app, emulator)
+    await pilot.press("r")
+    await settle(pilot)
+    await go_to_disk(pilot, "web-02", "d-web-01-sys")
+    await pilot.press("m")
+    await settle(pilot)
+    app.screen.dismiss("i-web-01")
+    await settle(pilot)
+    screen = app.screen
+    screen.query_one("#move-stop-source", Checkbox).value = True
+    await settle(pilot)
+    screen.query_one("#move-bootable", Checkbox).value = True
+    await settle(pilot)
+    screen.query_one("#move-password", Input).focus()
+    await type_text(pilot, "Sup3r-Secret!")
+    screen.query_one("#cancel").focus()
+    await settle(pilot)
+
+
 # name -> (scenario, whether the app's sleep must hold the job's worker)
 SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "main": (main_screen, False),
@@ -200,6 +239,7 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "all-regions": (all_regions, False),
     "wizard-snapshot": (wizard_snapshot, False),
     "move-plan": (move_plan, False),
+    "move-bootable": (move_bootable, False),
 }
 
 README_PICTURES = (

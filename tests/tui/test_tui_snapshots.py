@@ -39,6 +39,7 @@ AT_BOTH_SIZES = (
     "help",
     "wizard-snapshot",
     "move-plan",
+    "move-bootable",
 )
 README_ONLY = ("main", "journal")
 """The README's other pictures, at the size the README shows."""

@@ -1,9 +1,9 @@
-"""A small modal screen: pick one of a list (region, profile)."""
+"""A small modal screen: pick one of a list (region, profile, the target or source of a move)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,6 +14,34 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from ..text import plain
+
+if TYPE_CHECKING:
+    from ecs_detach.models import Disk, Instance
+
+
+def move_target_choices(
+    disk: Disk, source_id: str | None, instances: Sequence[Instance]
+) -> list[tuple[str, str]]:
+    """The instances `disk` can be moved to, its own zone first: of its region, neither the source nor an
+    instance it is attached to already (a multi-attach disk). Each as (id, one short line)."""
+    taken = {source_id, *disk.attached_instance_ids}
+    others = [i for i in instances if i.region_id == disk.region_id and i.instance_id not in taken]
+    others.sort(key=lambda i: (i.zone_id != disk.zone_id, i.name, i.instance_id))
+    return [
+        (
+            i.instance_id,
+            f"{i.instance_id}  {i.name}  {i.status}"
+            + ("" if i.zone_id == disk.zone_id else f"  {i.zone_id} (other zone)"),
+        )
+        for i in others
+    ]
+
+
+def move_title(disk: Disk, source_id: str | None) -> str:
+    """The target picker's question: which disk, and from which instance (a multi-attach disk has several)."""
+    where = f" from {source_id}" if source_id else ""
+    kind = "multi-attach disk" if disk.is_multi_attach else f"{disk.type} disk"
+    return f"Move {kind} {disk.disk_id}{where} to which instance?"
 
 
 class PickerScreen(ModalScreen[str | None]):

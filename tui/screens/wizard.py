@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Label, RadioSet, Static
 
+from ecs_detach.detach.snapshot import snapshot_blocker
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.plan import Plan, StepKind
 from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
@@ -40,6 +41,30 @@ STOPPED_MODES = ("", "KeepCharging", "StopCharging")
 
 SNAPSHOT_LABEL = "Snapshot the disk first (CreateSnapshot; billed)"
 SNAPSHOT_SUGGESTED = "Snapshot first (suggested for a system disk; billed)"
+SNAPSHOT_REFUSED = "Snapshot first: not possible now (why below)"
+
+
+def snapshot_note(pre: Preconditions) -> str:
+    """Why CreateSnapshot would be refused for this disk now ("" when it would not): shown under the
+    option, which is then disabled (the move screen shows the same)."""
+    why, code = snapshot_blocker(pre.disk, pre.instance)
+    return f"No snapshot now: {why} (CreateSnapshot would answer {code})." if why else ""
+
+
+def unmount_offered(pre: Preconditions) -> bool:
+    """Whether to offer the guest unmount: the guest was read and has the disk mounted (or in /etc/fstab),
+    and nothing holds it that an unmount cannot release (LVM, RAID)."""
+    guest = pre.guest
+    return guest is not None and bool(guest.mount_points or guest.active_fstab) and not guest.holders
+
+
+def show_snapshot_option(box: Checkbox, why: Static, note: str, label: str) -> None:
+    """The snapshot box with `label`, or disabled with the reason below it (`note`); a box already
+    ticked stays free to untick."""
+    box.disabled = bool(note) and not box.value
+    box.label = SNAPSHOT_REFUSED if note else label
+    why.display = bool(note)
+    why.update(plain(note))
 
 
 @dataclass
@@ -142,6 +167,7 @@ class DetachWizard(AppScreen[None]):
                     )
                 with Vertical(id="snapshot-section"):
                     yield TickBox(SNAPSHOT_LABEL, id="snapshot")
+                    yield Static("", id="snapshot-why", classes="option-why")
                 yield Static("", id="no-plan")
                 yield Label("Plan", classes="section-title", id="plan-title")
                 yield Static("", id="plan")
@@ -246,9 +272,7 @@ class DetachWizard(AppScreen[None]):
         self.query_one("#checklist").display = not (self.job is not None and self.job.succeeded)
         needs_stop = pre.needs_stop
         self.query_one("#fix-section").display = needs_stop and not self.check_only
-        guest = pre.guest
-        in_use = guest is not None and bool(guest.mount_points or guest.active_fstab) and not guest.holders
-        self.query_one("#guest-section").display = in_use and not self.check_only
+        self.query_one("#guest-section").display = unmount_offered(pre) and not self.check_only
         restart = (needs_stop or self.restart_matters) and not pre.is_system_disk
         self.query_one("#restart-section").display = restart and not self.check_only
         earlier = self.query_one("#earlier-stop", Label)
@@ -260,7 +284,12 @@ class DetachWizard(AppScreen[None]):
         self.query_one("#snapshot-section").display = offer
         # One line, so the steps stay in sight at 80x24; suggested for a system disk.
         label = SNAPSHOT_SUGGESTED if pre.is_system_disk else SNAPSHOT_LABEL
-        self.query_one("#snapshot", Checkbox).label = label
+        show_snapshot_option(
+            self.query_one("#snapshot", Checkbox),
+            self.query_one("#snapshot-why", Static),
+            snapshot_note(pre),
+            label,
+        )
         self._show_plan(plan)
 
     # --- options and plan
@@ -336,6 +365,11 @@ class DetachWizard(AppScreen[None]):
                     "in the guest” above to add the unmount to the plan; nothing is sent until you confirm."
                 )
             )
+        elif not plan.executable and plan.refusal and not self.check_only:  # e.g. no snapshot possible now
+            no_plan.display = True
+            note = snapshot_note(pre) if plan.options.snapshot else ""
+            why = f"{note} Untick “Snapshot first” to detach without one." if note else plan.refusal
+            lines.append(marked("[b]Nothing to run.[/b] $why", why=why))
         if plan.warnings and not in_plan:  # e.g. an instance an earlier run left Stopped: always shown
             no_plan.display = True
             lines.extend(f"⚠ {w}" for w in plan.warnings)
