@@ -52,7 +52,9 @@ def test_describe_disks_shape(backend: Backend) -> None:
         ]
     }
     assert disk["OperationLocks"] == {"OperationLock": []}
-    assert disk["Tags"] == {"Tag": []}
+    assert disk["Tags"] == {
+        "Tag": [{"TagKey": "app", "TagValue": "web"}, {"TagKey": "env", "TagValue": "prod"}]
+    }
     json.dumps(body)  # plain JSON all the way down
 
 
