@@ -285,6 +285,25 @@ def server_filters(query: Query, view: str = "instances") -> ApiFilters:
     return params
 
 
+TAG_FILTER_LIMIT = 1000
+"""The API filters by tag only while at most this many resources carry the tags asked (its reference:
+"the resource count cannot exceed 1,000"; beyond that it says to use ListTagResources)."""
+
+
+def within_tag_limit(params: ApiFilters, query: Query, rows: Sequence[Row]) -> ApiFilters:
+    """``params`` without ``Tag`` when ``rows`` (the listing read last) already hold ``TAG_FILTER_LIMIT``
+    rows or more that carry every tag asked: past that the API's answer is not to be trusted, so the
+    screen filters by tag itself (it reads the whole listing, as without the filter)."""
+    if "Tag" not in params:
+        return params
+    tag_terms = tuple(
+        t for t in query.terms if t.field == TAG_FIELD and not t.negate and not t.text.endswith("=")
+    )
+    if len(filter_rows(rows, Query(terms=tag_terms))) < TAG_FILTER_LIMIT:
+        return params
+    return {key: value for key, value in params.items() if key != "Tag"}
+
+
 def describe_api_filters(params: ApiFilters) -> str:
     """``Status=Available, Tag env=prod``: what the API was asked to filter, for the status line."""
     parts: list[str] = []

@@ -21,7 +21,14 @@ from ecs_detach.emulator import Emulator, ManualClock
 from ecs_detach.emulator.generate import generate_fleet
 from ecs_detach.models import Disk, Instance
 from tui.app import EcsDetachApp
-from tui.filtering import describe_api_filters, filter_rows, parse_query, server_filters
+from tui.filtering import (
+    TAG_FILTER_LIMIT,
+    describe_api_filters,
+    filter_rows,
+    parse_query,
+    server_filters,
+    within_tag_limit,
+)
 from tui.rows import disk_row, instance_row
 from tui.screens.browse import BrowseScreen
 
@@ -104,6 +111,17 @@ def test_the_disk_terms_the_api_applies_exactly(text: str, expected: dict[str, A
     assert server_filters(parse_query(text), "disks") == expected
 
 
+def test_a_tag_carried_by_1000_rows_or_more_is_left_to_the_screen() -> None:
+    """The API filters by tag only up to 1,000 resources: past that, the listing is read whole."""
+    tagged = [
+        instance_row(_instance({"env": "prod"}, InstanceId=f"i-{n}"), 0) for n in range(TAG_FILTER_LIMIT)
+    ]
+    query = parse_query("tag:env=prod status:running")
+    params = server_filters(query)
+    assert within_tag_limit(params, query, tagged[:-1]) == params
+    assert within_tag_limit(params, query, tagged) == {"Status": "Running"}
+
+
 # --- the API and the screen keep the same rows, on random fleets
 
 _TAG_KEYS = ("env", "Env", "team")
@@ -179,12 +197,12 @@ def test_the_api_filter_then_the_screen_keeps_what_the_screen_alone_keeps(
 # --- the screen of a large region
 
 
-def _large_fleet() -> dict[str, Any]:
-    """1,000 instances and 2,000 disks in one region (a large region: 2,000 rows or more), some disks
-    tagged."""
+def _large_fleet(every: int = 7) -> dict[str, Any]:
+    """1,000 instances and 2,000 disks in one region (a large region: 2,000 rows or more); each
+    ``every``-th disk is tagged env=prod or env=Prod."""
     fleet = generate_fleet(instances=1000, disks=2000, regions=1)
     for n, disk in enumerate(fleet["Disks"]):
-        if n % 7 == 0:
+        if n % every == 0:
             disk["Tags"] = {"Tag": [{"TagKey": "env", "TagValue": "prod" if n % 2 else "Prod"}]}
     return fleet
 
@@ -301,3 +319,22 @@ async def test_a_tag_filter_of_instances_is_sent_with_describe_instances(tmp_pat
         await pilot.press("slash", "escape")
         await settle(pilot)
         assert len(screen.instances) == 1000
+
+
+@pytest.mark.anyio
+async def test_a_tag_on_more_disks_than_the_api_filters_by_is_filtered_on_the_screen(tmp_path: Path) -> None:
+    emulator = Emulator(fleet=_large_fleet(every=1), clock=ManualClock())  # every disk tagged
+    every = EcsClient.for_emulator(emulator).list_disks()
+    prod = sorted(d.disk_id for d in every if ("env", "prod") in d.tags)
+    assert len(prod) >= TAG_FILTER_LIMIT
+    app = build_app(emulator, tmp_path / "journal.jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browse(app)
+        await pilot.press("2")
+        await settle(pilot)
+        since = len(emulator.requests)
+        await _filter(pilot, "tag:env=prod")
+        assert _describes(emulator, "DescribeDisks", since) == []
+        assert _disk_view_keys(screen) == prod
+        assert "the API's filter" not in screen_text(app)

@@ -24,6 +24,7 @@ from ..filtering import (
     known_fields,
     parse_query,
     server_filters,
+    within_tag_limit,
 )
 from ..formatting import error_text, plural
 from ..messages import FilteredDisksLoaded, FleetLoaded, FleetPage, FleetPatched, LoadFailed, RefreshThrottled
@@ -917,12 +918,14 @@ class BrowseScreen(AppScreen[None]):
         query = parse_query(self.filters["instances"], known_fields(self._instance_rows))
         # Already filtered by the API, the listing may look small: its filter still follows the text.
         wanted = server_filters(query) if (large or self._api_filters) and not self.all_regions else {}
+        wanted = within_tag_limit(wanted, query, self._instance_rows)
         if wanted != self._api_filters:
             self._api_filters = wanted
             self.load(stream=False)
         disk_query = parse_query(self.filters["disks"], known_fields(self._disk_rows))
         asked = large or bool(self._disk_api_filters)
         wanted = server_filters(disk_query, "disks") if asked and not self.all_regions else {}
+        wanted = within_tag_limit(wanted, disk_query, self._disk_rows)
         if wanted == self._disk_api_filters:
             return
         self._disk_api_filters = wanted
