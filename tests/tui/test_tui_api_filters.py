@@ -338,3 +338,34 @@ async def test_a_tag_on_more_disks_than_the_api_filters_by_is_filtered_on_the_sc
         assert _describes(emulator, "DescribeDisks", since) == []
         assert _disk_view_keys(screen) == prod
         assert "the API's filter" not in screen_text(app)
+
+
+@pytest.mark.anyio
+async def test_clearing_a_disk_filter_the_slow_cadence_read_alone_reads_the_whole_listing(
+    tmp_path: Path,
+) -> None:
+    """The filtered view stood in for the whole listing on the slow cadence: esc reads it all again; a disk
+    marked in the filtered view stays marked and chosen."""
+    emulator = Emulator(fleet=_large_fleet(), clock=ManualClock())
+    app = _live_app(emulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browse(app)
+        await pilot.press("2")
+        await settle(pilot)
+        await _filter(pilot, "status:available")
+        await pilot.press("space")  # mark the first available disk
+        await settle(pilot)
+        (marked,) = screen.marked
+        assert screen.disk(marked).status == "Available"  # type: ignore[union-attr]
+        emulator.advance(31)
+        screen.poll_refresh()  # the filtered disks only
+        await settle(pilot)
+        since = len(emulator.requests)
+        await pilot.press("slash", "escape")
+        await settle(pilot)
+        assert len(_describes(emulator, "DescribeDisks", since)) == 4  # every disk, 500 a page
+        assert _describes(emulator, "DescribeInstances", since)
+        assert len(_disk_view_keys(screen)) == 2000
+        assert screen.marked == {marked}
+        assert "reading every disk again" not in screen_text(app)
