@@ -256,6 +256,11 @@ def disk_rows(
 # --- detail
 
 
+def tags_text(tags: Iterable[tuple[str, str]]) -> str:
+    """``app=web, env=prod``: as a ``tag:`` filter term names them (a key without a value alone)."""
+    return ", ".join(f"{key}={value}" if value else key for key, value in tags) or "none"
+
+
 def instance_details(instance: Instance) -> list[tuple[str, str]]:
     locks = [
         f"{reason}: {msg}" if msg else reason
@@ -272,6 +277,7 @@ def instance_details(instance: Instance) -> list[tuple[str, str]]:
         ("OS", instance.os_type or "-"),
         ("Charge", instance.charge_type or "-"),
         ("Locks", "; ".join(locks) if locks else "none"),
+        ("Tags", tags_text(instance.tags)),
     ]
 
 
@@ -296,6 +302,7 @@ def disk_details(disk: Disk) -> list[tuple[str, str]]:
         ("Zone", disk.zone_id),
         ("Attached at", disk.attached_time or "-"),
         ("Detached at", disk.detached_time or "-"),
+        ("Tags", tags_text(disk.tags)),
     ]
 
 

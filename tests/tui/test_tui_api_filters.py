@@ -29,7 +29,7 @@ from tui.filtering import (
     server_filters,
     within_tag_limit,
 )
-from tui.rows import disk_row, instance_row
+from tui.rows import disk_details, disk_row, instance_details, instance_row
 from tui.screens.browse import BrowseScreen
 
 REGION = "cn-hangzhou"
@@ -62,6 +62,13 @@ def test_a_tag_term_is_known_in_every_view_and_keeps_spaces_in_quotes() -> None:
     query = parse_query('tag:"cost center=R&D 1"', row.fields)
     assert query.problems == () and filter_rows([row], query) == [row]
     assert filter_rows([row], 'tag:"cost center"') == [row]
+
+
+def test_the_detail_pane_shows_the_tags_as_a_tag_term_names_them() -> None:
+    assert dict(instance_details(_instance({"env": "prod", "Team": "Storage"})))["Tags"] == (
+        "env=prod, Team=Storage"
+    )
+    assert dict(disk_details(Disk({"DiskId": "d-1"})))["Tags"] == "none"
 
 
 def test_a_tag_term_without_a_key_says_what_works() -> None:
