@@ -138,6 +138,15 @@ class _ApiView:
         return f"{type(self).__name__}({shown})"
 
 
+def _tags(raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """``(key, value)`` pairs of ``{"Tags": {"Tag": [{"TagKey": ..., "TagValue": ...}]}}``, as spelled."""
+    return tuple(
+        (_str(tag, "TagKey"), _str(tag, "TagValue"))
+        for tag in unwrap(raw.get("Tags"), "Tag")
+        if isinstance(tag, Mapping) and tag.get("TagKey")
+    )
+
+
 def _lock_values(raw: Mapping[str, Any], inner: str, key: str) -> tuple[str, ...]:
     return tuple(
         _str(lock, key) for lock in unwrap(raw.get("OperationLocks"), inner) if isinstance(lock, Mapping)
@@ -160,6 +169,7 @@ class Instance(_ApiView):
         "charge_type",
         "lock_reasons",
         "lock_messages",
+        "tags",
     )
 
     @property
@@ -207,6 +217,11 @@ class Instance(_ApiView):
         return _lock_values(self.raw, "LockReason", "LockMsg")
 
     @property
+    def tags(self) -> tuple[tuple[str, str], ...]:
+        """``(key, value)`` pairs, case kept: the API's ``Tag.N.Key`` / ``Tag.N.Value`` match exactly."""
+        return _tags(self.raw)
+
+    @property
     def security_locked(self) -> bool:
         return any(reason.lower() == "security" for reason in self.lock_reasons)
 
@@ -239,6 +254,7 @@ class Disk(_ApiView):
         "image_id",
         "attached_time",
         "detached_time",
+        "tags",
     )
 
     @property
@@ -313,6 +329,11 @@ class Disk(_ApiView):
     @property
     def image_id(self) -> str:
         return _str(self.raw, "ImageId")
+
+    @property
+    def tags(self) -> tuple[tuple[str, str], ...]:
+        """``(key, value)`` pairs, case kept: the API's ``Tag.N.Key`` / ``Tag.N.Value`` match exactly."""
+        return _tags(self.raw)
 
     @property
     def attached_time(self) -> str:

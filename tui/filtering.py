@@ -8,6 +8,9 @@ Query language (every term must match, case-insensitive):
 - ``-word`` / ``!status:running``  negation of any term
 - ``size:>100``      a number compared (``>``, ``>=``, ``<``, ``<=``) with a numeric field
 - ``"two words"``    quotes keep spaces in one term
+- ``tag:env=prod``   a tag, key and value matched exactly and case-sensitive (as the API's ``Tag.N`` filter
+  does, so that in a large region the API and the screen keep the same rows); ``tag:env`` any value of the
+  key; ``tag:"cost center=R&D"`` with spaces; the first ``=`` ends the key
 
 A term that cannot match is not silently dropped or left to empty the table: :func:`parse_query` reports
 unknown fields and comparisons that are not numbers (``Query.problems``), so the UI can say so.
@@ -20,6 +23,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from .rows import FIELD_SEPARATOR, Row
 
@@ -37,6 +41,8 @@ FIELD_ALIASES = {
 
 
 COMPARISONS = (">=", "<=", ">", "<")
+TAG_FIELD = "tag"
+"""``tag:KEY=VALUE`` / ``tag:KEY``: every row has tags (maybe none), so the field is known in every view."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,12 @@ def parse_query(text: str, known_fields: Iterable[str] = ()) -> Query:
                 exact = sep == "="
                 token = value
                 break
+        if field_name == TAG_FIELD:
+            if token.startswith("="):
+                problems.append(f"“{original}”: a tag term names its key: tag:KEY or tag:KEY=VALUE")
+            else:  # the case is kept: tags match exactly
+                terms.append(Term(text=token, field=TAG_FIELD, exact=True, negate=negate))
+            continue
         if field_name is not None and known and field_name not in known:
             unknown.append(field_name)
             problems.append(f"“{original}”: no field {field_name} here (fields: {', '.join(sorted(known))})")
@@ -136,8 +148,15 @@ def fuzzy_pattern(needle: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
+def _tag_matches(term: Term, row: Row) -> bool:
+    key, has_value, value = term.text.partition("=")
+    return any(k == key and (not has_value or v == value) for k, v in row.tags)
+
+
 def _term_matches(term: Term, row: Row) -> bool:
-    if term.field is None:
+    if term.field == TAG_FIELD:
+        hit = _tag_matches(term, row)
+    elif term.field is None:
         if term.text in row.haystack:
             hit = True
         elif row.fields_text and FIELD_SEPARATOR not in term.text:
@@ -174,28 +193,125 @@ def known_fields(rows: Sequence[Row]) -> frozenset[str]:
 # --- what the API can filter itself (issue 18: a large region reads less)
 
 INSTANCE_STATUSES = ("Pending", "Running", "Starting", "Stopping", "Stopped")
+DISK_STATUSES = ("In_use", "Available", "Attaching", "Detaching", "Creating", "ReIniting")
+"""DescribeDisks ``Status`` values (besides ``All``)."""
+DISK_CATEGORIES = (
+    "cloud",
+    "cloud_efficiency",
+    "cloud_ssd",
+    "cloud_essd",
+    "cloud_auto",
+    "cloud_essd_entry",
+    "cloud_regional_disk_auto",
+    "elastic_ephemeral_disk_standard",
+    "elastic_ephemeral_disk_premium",
+    "local_ssd_pro",
+    "local_hdd_pro",
+    "ephemeral",
+    "ephemeral_ssd",
+)
+"""DescribeDisks ``Category`` values (besides ``all``): a category the API does not know is never sent."""
+MAX_API_TAGS = 20
+"""DescribeInstances / DescribeDisks take ``Tag.1`` to ``Tag.20``."""
+
+ApiFilters = dict[str, Any]
+"""Describe* parameters: ``{"Status": "Available", "Tag": [{"Key": "env", "Value": "prod"}]}``."""
 
 
-def server_filters(query: Query) -> dict[str, str]:
-    """The DescribeInstances parameters that select what the instances filter keeps, from the terms the
-    API applies exactly as the screen would: a status named whole (``status:running``, ``status=Stopped``)
-    and a zone given with ``=``. Negated terms, partial values and the rest stay the screen's; a field
-    named twice is left to the screen. (Disks are always read whole: an instance's disks and its disk
-    count must not depend on the filter.)"""
-    params: dict[str, str] = {}
-    asked: set[str] = set()
+def _whole(term: Term, values: Sequence[str]) -> str | None:
+    """The API's spelling of the value the term names whole (``status:running`` or ``status=Running``)."""
+    return next((value for value in values if value.lower() == term.text), None)
+
+
+def _instance_filter(term: Term) -> tuple[str, Any] | None:
+    if term.field == "status":
+        value = _whole(term, INSTANCE_STATUSES)
+        return None if value is None else ("Status", value)
+    if term.field == "zone" and term.exact:
+        return ("ZoneId", term.text)
+    return None
+
+
+def _disk_filter(term: Term) -> tuple[str, Any] | None:
+    """The DescribeDisks parameter for one term of the all-disks filter, when the API keeps exactly the
+    disks the screen would (``multiattach:no`` is not sent: the API's ``Disabled`` leaves out shared
+    disks the screen shows as "no"; a category named in part could be several)."""
+    if term.field == "status":
+        value = _whole(term, DISK_STATUSES)
+        return None if value is None else ("Status", value)
+    if term.field in ("type", "role"):
+        value = _whole(term, ("system", "data"))
+        return None if value is None else ("DiskType", value)
+    if term.field == "category" and term.exact:
+        value = _whole(term, DISK_CATEGORIES)
+        return None if value is None else ("Category", value)
+    if term.field == "zone" and term.exact:
+        return ("ZoneId", term.text)
+    if term.field == "portable" and term.text in ("yes", "no"):
+        return ("Portable", term.text == "yes")
+    if term.field == "multiattach" and term.text == "yes":
+        return ("MultiAttach", "Enabled")
+    return None
+
+
+def server_filters(query: Query, view: str = "instances") -> ApiFilters:
+    """The DescribeInstances (``view`` "instances") or DescribeDisks ("disks") parameters that select what
+    the view's filter keeps, from the terms the API applies exactly as the screen would: a status named
+    whole (``status:running``, ``status=Stopped``), a zone given with ``=``, a tag (``tag:env=prod``,
+    ``tag:env``: ``Tag.N.Key`` / ``Tag.N.Value``, up to 20, all of them must match), and for disks their
+    role, category, portability and multi-attach. Negated terms, partial values and the rest stay the
+    screen's; a field named twice is left to the screen. The screen still applies the whole filter to
+    what the API sends, so a parameter may only ever keep more, never less."""
+    one_term = _instance_filter if view == "instances" else _disk_filter
+    by_field: dict[str, list[Term]] = {}
+    tags: list[dict[str, str]] = []
     for term in query.terms:
-        name = {"status": "Status", "zone": "ZoneId"}.get(term.field or "")
-        if name is None or term.negate or term.compare:
+        if term.negate or term.compare or term.field is None:
             continue
-        if name in asked:
-            params.pop(name, None)
-            continue
-        asked.add(name)
-        if name == "Status":
-            whole = next((s for s in INSTANCE_STATUSES if s.lower() == term.text), None)
-            if whole is not None:
-                params[name] = whole
-        elif term.exact:
-            params[name] = term.text
+        if term.field == "tag":
+            key, has_value, value = term.text.partition("=")
+            if has_value and not value:
+                continue  # an empty value: the API's meaning of an empty Tag.N.Value is not the screen's
+            tags.append({"Key": key, "Value": value} if has_value else {"Key": key})
+        else:
+            by_field.setdefault("type" if term.field == "role" else term.field, []).append(term)
+    params: ApiFilters = {}
+    for terms in by_field.values():
+        found = one_term(terms[0]) if len(terms) == 1 else None
+        if found is not None:
+            params[found[0]] = found[1]
+    if tags:
+        params["Tag"] = tags[:MAX_API_TAGS]  # more would be refused; fewer only keeps more rows
     return params
+
+
+TAG_FILTER_LIMIT = 1000
+"""The API filters by tag only while at most this many resources carry the tags asked (its reference:
+"the resource count cannot exceed 1,000"; beyond that it says to use ListTagResources)."""
+
+
+def within_tag_limit(params: ApiFilters, query: Query, rows: Sequence[Row]) -> ApiFilters:
+    """``params`` without ``Tag`` when ``rows`` (the listing read last) already hold ``TAG_FILTER_LIMIT``
+    rows or more that carry every tag asked: past that the API's answer is not to be trusted, so the
+    screen filters by tag itself (it reads the whole listing, as without the filter)."""
+    if "Tag" not in params:
+        return params
+    tag_terms = tuple(
+        t for t in query.terms if t.field == TAG_FIELD and not t.negate and not t.text.endswith("=")
+    )
+    if len(filter_rows(rows, Query(terms=tag_terms))) < TAG_FILTER_LIMIT:
+        return params
+    return {key: value for key, value in params.items() if key != "Tag"}
+
+
+def describe_api_filters(params: ApiFilters) -> str:
+    """``Status=Available, Tag env=prod``: what the API was asked to filter, for the status line."""
+    parts: list[str] = []
+    for key, value in params.items():
+        if key == "Tag":
+            parts.extend(
+                f"Tag {tag['Key']}={tag['Value']}" if "Value" in tag else f"Tag {tag['Key']}" for tag in value
+            )
+        else:
+            parts.append(f"{key}={str(value).lower() if isinstance(value, bool) else value}")
+    return ", ".join(parts)

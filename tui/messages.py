@@ -40,6 +40,17 @@ class FleetPatched(Message):
 
 
 @dataclass
+class FilteredDisksLoaded(Message):
+    """The all-disks view's own listing, read with the DescribeDisks parameters the API filters by (a large
+    region); the whole listing, which the instances view uses, is not touched. ``error``: the read failed."""
+
+    generation: int
+    filters: Mapping[str, object]
+    disks: Sequence[Disk] = ()
+    error: BaseException | None = None
+
+
+@dataclass
 class RefreshThrottled(Message):
     """The API answered Throttling (after the client's own retries): the refresh slows down."""
 

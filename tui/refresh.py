@@ -171,7 +171,7 @@ def read_listing(
     client: Any,
     on_page: Callable[[ListingPage], bool],
     *,
-    instance_filters: Mapping[str, str] | None = None,
+    instance_filters: Mapping[str, Any] | None = None,
     known: tuple[Mapping[str, Instance], Mapping[str, Disk]] | None = None,
 ) -> tuple[list[Instance], list[Disk]]:
     """Every instance (or those ``instance_filters`` select: ``Status``, ``ZoneId``) and every disk of the
@@ -230,3 +230,12 @@ def read_listing(
         instances = pool.submit(chain, "instances")
         disks = pool.submit(chain, "disks")
         return instances.result(), disks.result()
+
+
+def read_filtered_disks(client: Any, filters: Mapping[str, Any]) -> list[Disk]:
+    """The region's disks that ``filters`` (DescribeDisks parameters: ``Status``, ``Category``, ``Tag``…)
+    select, every page: the all-disks view's own listing when the API filters it. A separate read: the
+    instances view keeps the whole listing (each instance's disks and its disk count)."""
+    with gc_paused():
+        replies = client.disk_pages(page_size=DISK_PAGE, **dict(filters))
+        return [disk for page, _total in replies for disk in page]

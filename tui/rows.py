@@ -41,12 +41,21 @@ class Row:
     fields_text: str = ""
     """The fields joined by NUL (``FIELD_SEPARATOR``): one regular-expression search finds a fuzzy match
     within a single field, instead of a Python loop over every field of every row."""
+    tags: tuple[tuple[str, str], ...] = ()
+    """The object's tags, case kept: a ``tag:`` term matches them exactly, as the API does."""
 
 
 FIELD_SEPARATOR = "\x00"
 
 
-def make_row(key: str, cells: Sequence[str], fields: Mapping[str, str], *, transitional: bool = False) -> Row:
+def make_row(
+    key: str,
+    cells: Sequence[str],
+    fields: Mapping[str, str],
+    *,
+    transitional: bool = False,
+    tags: tuple[tuple[str, str], ...] = (),
+) -> Row:
     normalised = {name: value.lower() for name, value in fields.items()}
     haystack = " ".join(normalised.values())
     return Row(
@@ -56,6 +65,7 @@ def make_row(key: str, cells: Sequence[str], fields: Mapping[str, str], *, trans
         haystack=haystack,
         transitional=transitional,
         fields_text=FIELD_SEPARATOR.join(normalised.values()),
+        tags=tags,
     )
 
 
@@ -111,7 +121,9 @@ def instance_row(instance: Instance, disk_count: int | None, *, with_region: boo
     }
     if with_region:
         cells.insert(0, instance.region_id)
-    return make_row(instance.instance_id, cells, fields, transitional=instance.transitional)
+    return make_row(
+        instance.instance_id, cells, fields, transitional=instance.transitional, tags=instance.tags
+    )
 
 
 def instance_columns(*, with_region: bool = False) -> tuple[Column, ...]:
@@ -184,7 +196,7 @@ def disk_row(
     }
     if with_instance:
         cells.insert(2, ",".join(attached) or "-")
-    return make_row(disk.disk_id, cells, fields, transitional=disk.transitional)
+    return make_row(disk.disk_id, cells, fields, transitional=disk.transitional, tags=disk.tags)
 
 
 def disk_columns(*, with_instance: bool = False) -> tuple[Column, ...]:
@@ -244,6 +256,11 @@ def disk_rows(
 # --- detail
 
 
+def tags_text(tags: Iterable[tuple[str, str]]) -> str:
+    """``app=web, env=prod``: as a ``tag:`` filter term names them (a key without a value alone)."""
+    return ", ".join(f"{key}={value}" if value else key for key, value in tags) or "none"
+
+
 def instance_details(instance: Instance) -> list[tuple[str, str]]:
     locks = [
         f"{reason}: {msg}" if msg else reason
@@ -260,6 +277,7 @@ def instance_details(instance: Instance) -> list[tuple[str, str]]:
         ("OS", instance.os_type or "-"),
         ("Charge", instance.charge_type or "-"),
         ("Locks", "; ".join(locks) if locks else "none"),
+        ("Tags", tags_text(instance.tags)),
     ]
 
 
@@ -284,6 +302,7 @@ def disk_details(disk: Disk) -> list[tuple[str, str]]:
         ("Zone", disk.zone_id),
         ("Attached at", disk.attached_time or "-"),
         ("Detached at", disk.detached_time or "-"),
+        ("Tags", tags_text(disk.tags)),
     ]
 
 

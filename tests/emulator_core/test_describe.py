@@ -52,7 +52,9 @@ def test_describe_disks_shape(backend: Backend) -> None:
         ]
     }
     assert disk["OperationLocks"] == {"OperationLock": []}
-    assert disk["Tags"] == {"Tag": []}
+    assert disk["Tags"] == {
+        "Tag": [{"TagKey": "app", "TagValue": "web"}, {"TagKey": "env", "TagValue": "prod"}]
+    }
     json.dumps(body)  # plain JSON all the way down
 
 
@@ -354,3 +356,42 @@ def test_booleans_parse_case_insensitively(backend: Backend) -> None:
 def test_unknown_action(backend: Backend) -> None:
     error = error_of(backend, "DeleteEverything", {})
     assert (error.status, error.code) == (404, "InvalidAction.NotFound")
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "expected"),
+    [
+        ("DescribeDisks", {"Tag.1.Key": "team", "Tag.1.Value": "dba"}, "db"),
+        ("DescribeDisks", {"Tag.1.Key": "env", "Tag.1.Value": "prod"}, "web db"),
+        # every tag must match (AND); a key without a value: any value
+        (
+            "DescribeDisks",
+            {"Tag.1.Key": "env", "Tag.1.Value": "prod", "Tag.2.Key": "app", "Tag.2.Value": "web"},
+            "web",
+        ),
+        ("DescribeDisks", {"Tag.1.Key": "app", "Tag.2.Key": "team"}, "db"),
+        ("DescribeDisks", {"Tag.1.Key": "team", "Tag.1.Value": "storage", "Tag.2.Key": "env"}, ""),
+        # exact and case-sensitive, keys and values
+        ("DescribeDisks", {"Tag.1.Key": "env", "Tag.1.Value": "Prod"}, ""),
+        ("DescribeDisks", {"Tag.1.Key": "Env", "Tag.1.Value": "prod"}, ""),
+        ("DescribeDisks", {"Tag.1.Key": "env", "Tag.1.Value": "pro"}, ""),
+        ("DescribeInstances", {"Tag.1.Key": "env", "Tag.1.Value": "prod", "Tag.2.Key": "app"}, "web"),
+        ("DescribeInstances", {"Tag.1.Key": "env", "Tag.1.Value": "PROD"}, ""),
+        ("DescribeInstances", {"Tag.1.Key": "app", "Tag.1.Value": "web", "Tag.20.Key": "env"}, "web"),
+    ],
+)
+def test_tag_filters_match_every_tag_exactly_on_both_actions(
+    backend: Backend, action: str, params: dict[str, str], expected: str
+) -> None:
+    """``expected``: which demo resources, by the ``app`` tag they carry (the demo's web ones are env=prod
+    in cn-hangzhou; its db disks app=db, env=prod, team=dba; the db instances have no tags)."""
+    body = describe(backend, action, RegionId="cn-hangzhou", PageSize="100", **params)
+    found = disk_ids(body) if action == "DescribeDisks" else instance_ids(body)
+    if not expected:
+        assert found == []
+        return
+    prefixes = {"web": ("d-web-0", "i-web-0"), "db": ("d-db-primary-", "d-db-replica-")}
+    wanted = tuple(p for name in expected.split() for p in prefixes[name])
+    every = describe(backend, action, RegionId="cn-hangzhou", PageSize="100")
+    listed = disk_ids(every) if action == "DescribeDisks" else instance_ids(every)
+    assert found == [f for f in listed if f.startswith(wanted)] != []

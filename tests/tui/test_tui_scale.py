@@ -308,10 +308,10 @@ async def test_a_large_region_asks_the_api_to_filter_and_reads_everything_when_c
         assert asked.get("Status") == "Stopped"
         assert {i.instance_id for i in screen.instances} == stopped and 0 < len(stopped) < 1000
         assert len(screen.disks) == 2000  # disks are always read whole
-        assert "read with Status=Stopped" in screen_text(app)
+        assert "read by the API's filter: Status=Stopped" in screen_text(app)
         await pilot.press("slash", "escape")
         await settle(pilot)
-        assert len(screen.instances) == 1000 and "read with" not in screen_text(app)
+        assert len(screen.instances) == 1000 and "the API's filter" not in screen_text(app)
 
 
 async def test_a_read_again_keeps_what_did_not_change_and_takes_what_did(tmp_path: Path) -> None:

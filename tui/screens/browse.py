@@ -17,11 +17,28 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label
 from ecs_detach.errors import ThrottledError
 from ecs_detach.models import Disk, Instance
 
-from ..filtering import filter_rows, known_fields, parse_query, server_filters
+from ..filtering import (
+    ApiFilters,
+    describe_api_filters,
+    filter_rows,
+    known_fields,
+    parse_query,
+    server_filters,
+    within_tag_limit,
+)
 from ..formatting import error_text, plural
-from ..messages import FleetLoaded, FleetPage, FleetPatched, LoadFailed, RefreshThrottled
+from ..messages import FilteredDisksLoaded, FleetLoaded, FleetPage, FleetPatched, LoadFailed, RefreshThrottled
 from ..policy import FAST_REFRESH_SECONDS
-from ..refresh import ListingPage, MovingIds, Read, RefreshState, moving_ids, patched, read_listing
+from ..refresh import (
+    ListingPage,
+    MovingIds,
+    Read,
+    RefreshState,
+    moving_ids,
+    patched,
+    read_filtered_disks,
+    read_listing,
+)
 from ..rows import (
     MARK,
     Row,
@@ -69,6 +86,26 @@ class _PendingPages:
     pages_total: int = 0
     posted: bool = False
     """A ``FleetPage`` is on its way, or the screen takes the pages after its next frame: more join them."""
+
+
+@dataclass
+class _FilteredDisks:
+    """The all-disks view's own listing, read with the DescribeDisks parameters the API filters by
+    (``filters`` empty: none, the view shows the whole listing)."""
+
+    filters: ApiFilters = field(default_factory=dict)
+    disks: list[Disk] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    by_id: dict[str, Disk] = field(default_factory=dict)
+
+
+def _filtered_disks(filters: ApiFilters, disks: Sequence[Disk], marked: set[str]) -> _FilteredDisks:
+    return _FilteredDisks(
+        dict(filters),
+        list(disks),
+        disk_rows(disks, marked=marked, with_instance=True),
+        {d.disk_id: d for d in disks},
+    )
 
 
 WIDE_ENOUGH_FOR_DETAILS = 160
@@ -135,8 +172,17 @@ class BrowseScreen(AppScreen[None]):
         self._status = ""
         self._pending = _PendingPages()
         self._pending_lock = threading.Lock()
-        self._api_filters: dict[str, str] = {}
+        self._api_filters: ApiFilters = {}
         """What DescribeInstances is asked to filter (a large region, an instances filter it can apply)."""
+        self._disk_api_filters: ApiFilters = {}
+        """What DescribeDisks is asked to filter for the all-disks view (a large region); the whole listing,
+        which the instances view uses, is never read with them."""
+        self._filtered = _FilteredDisks()
+        self._filtered_generation = 0
+        self._reading_filtered = False
+        self._whole_stale = False
+        """The slow cadence read the all-disks view's filtered disks instead of the whole listing: the
+        instances view reads it again when shown."""
         self._filter_pending = False
         self._disks_shown_for: str | None = None
         """The instance whose disks ``#instance-disks`` lists for the fleet last loaded."""
@@ -218,6 +264,8 @@ class BrowseScreen(AppScreen[None]):
             self._instance_rows, self._disk_rows = [], []
             self._instances_by_id, self._disks_by_id, self._disks_by_instance = {}, {}, {}
             self._pages_read, self._pages_total = 0, 0
+            self._drop_filtered()
+            self._disk_api_filters = {}
         self._read_listing(self._generation, stream)
 
     @work(thread=True, exclusive=True, group="load")
@@ -327,6 +375,10 @@ class BrowseScreen(AppScreen[None]):
         self._disks_by_instance = disks_by_instance(self.disks)
         self.marked &= set(self._disks_by_id)
         self._instance_rows, self._disk_rows = self._rows_again(before)
+        # Every disk was read: the screen's filter keeps the rows the API's would (filter_rows), so the
+        # all-disks view shows the whole listing until its slow cadence reads the filtered disks again.
+        self._filtered = _FilteredDisks()
+        self._whole_stale = False
         if len(self._instance_rows) + len(self._disk_rows) >= LARGE_FLEET_ROWS:
             # A 10,000-instance fleet is millions of long-lived objects: every full collection walked them
             # all (0.2-0.8 s, a frozen keystroke). Freeze what is alive now, so collections see only what
@@ -423,14 +475,17 @@ class BrowseScreen(AppScreen[None]):
 
     def poll_refresh(self) -> None:
         """Read what is due now (the app's timer calls this; tests call it after moving the clock)."""
-        if self._reading or self._reading_moving or not self.loaded:
+        if self._reading or self._reading_moving or self._reading_filtered or not self.loaded:
             if self.loaded:
                 self._show_status()
             return
         now = self.ecs_app.services.clock()
         moving = self._moving()
         due = self._refresh.next_read(now, moving=bool(moving))
-        if due is Read.FULL:
+        if due is Read.FULL and self.view == "disks" and self._disk_api_filters:
+            self._whole_stale = True  # the instances view reads the whole listing again when shown
+            self._read_filtered()
+        elif due is Read.FULL:
             self.load(stream=False)
         elif due is Read.MOVING:
             self._reading_moving = True
@@ -448,9 +503,13 @@ class BrowseScreen(AppScreen[None]):
 
     def _moving(self, extra: Sequence[tuple[str, str | None]] = ()) -> MovingIds:
         followed = [(job.disk_id, job.instance_id) for job in self.ecs_app.jobs.active]
+        disks = self.disks
+        if self._filtered.filters:  # the filtered listing may be the fresher one
+            filtered = self._filtered.by_id
+            disks = [*self._filtered.disks, *(d for d in self.disks if d.disk_id not in filtered)]
         return moving_ids(
             self.instances,
-            self.disks,
+            disks,
             [*followed, *extra],
             default_region=self.ecs_app.services.client.region_id,
         )
@@ -496,8 +555,9 @@ class BrowseScreen(AppScreen[None]):
         self._instances_by_id = {i.instance_id: i for i in self.instances}
         self._disks_by_id = {d.disk_id: d for d in self.disks}
         self._disks_by_instance = disks_by_instance(self.disks)
-        self.marked &= set(self._disks_by_id)
-        changed = bool(message.gone_instances or message.gone_disks)
+        self.marked &= set(self._disks_by_id) | set(self._filtered.by_id)
+        changed = self._patch_filtered(message)
+        changed = changed or bool(message.gone_instances or message.gone_disks)
         old_instances = {row.key: row for row in self._instance_rows}
         instance_rows_now: list[Row] = []
         for instance in self.instances:
@@ -527,10 +587,69 @@ class BrowseScreen(AppScreen[None]):
         else:
             self._show_status()
 
+    def _patch_filtered(self, message: FleetPatched) -> bool:
+        """A read by id applied to the all-disks view's filtered listing too (to the disks it holds)."""
+        mine = self._filtered
+        fresh = [d for d in message.disks if d.disk_id in mine.by_id]
+        gone = [d for d in message.gone_disks if d in mine.by_id]
+        if not mine.filters or not (fresh or gone):
+            return False
+        self._filtered = _filtered_disks(mine.filters, patched(mine.disks, fresh, gone), self.marked)  # type: ignore[arg-type]
+        return True
+
+    # --- the all-disks view read by the API's filter (a large region)
+
+    def _read_filtered(self) -> None:
+        self._filtered_generation += 1
+        self._reading_filtered = True
+        self._read_filtered_disks(self._filtered_generation, dict(self._disk_api_filters))
+
+    def _drop_filtered(self) -> None:
+        """The all-disks view shows the whole listing again; a filtered read in flight is dropped."""
+        self._filtered = _FilteredDisks()
+        self._filtered_generation += 1
+        self._reading_filtered = False
+
+    @work(thread=True, exclusive=True, group="filtered-disks")
+    def _read_filtered_disks(self, generation: int, filters: ApiFilters) -> None:
+        try:
+            disks = read_filtered_disks(self.ecs_app.services.client, filters)
+        except Exception as error:  # a notification, never a traceback
+            self.post_message(FilteredDisksLoaded(generation, filters, error=error))
+            return
+        self.post_message(FilteredDisksLoaded(generation, filters, disks))
+
+    @on(FilteredDisksLoaded)
+    def _filtered_disks_loaded(self, message: FilteredDisksLoaded) -> None:
+        if message.generation != self._filtered_generation:
+            return  # an older filter's, or the filter was cleared
+        self._reading_filtered = False
+        now = self.ecs_app.services.clock()
+        if message.error is not None:
+            if isinstance(message.error, ThrottledError):
+                self._refresh = self._refresh.throttled(now, full=True)
+            else:
+                self._refresh = self._refresh.failed(now)
+            title, body = error_text(message.error)
+            self.notify(body, title=f"Could not read the disks: {title}", severity="warning", timeout=10)
+            return
+        self._refresh = self._refresh.read_full(now)
+        disks = sorted(message.disks, key=lambda d: (d.region_id, d.disk_id))
+        self._filtered = _filtered_disks(dict(message.filters), disks, self.marked)
+        if self.view == "disks":
+            self._show_tables()
+
+    @property
+    def _all_disk_rows(self) -> list[Row]:
+        """The all-disks view's rows: its filtered listing's, or the whole listing's."""
+        return self._filtered.rows if self._filtered.filters else self._disk_rows
+
     # --- showing
 
     def _rebuild_disk_rows(self) -> None:
         self._disk_rows = disk_rows(self.disks, marked=self.marked, with_instance=True)
+        if self._filtered.filters:
+            self._filtered.rows = disk_rows(self._filtered.disks, marked=self.marked, with_instance=True)
 
     def _show_tables(self, *, keep_cursor: bool = True) -> None:
         if self.view == "instances":
@@ -539,7 +658,7 @@ class BrowseScreen(AppScreen[None]):
             table = self.query_one("#instances", RowTable)
             noun = "instance"
         else:
-            rows = self._disk_rows
+            rows = self._all_disk_rows
             columns = disk_columns(with_instance=True)
             table = self.query_one("#all-disks", RowTable)
             noun = "disk"
@@ -552,7 +671,7 @@ class BrowseScreen(AppScreen[None]):
         self._update_status(noun, len(shown), len(rows), query.problems, in_table)
 
     def _update_status_only(self) -> None:
-        rows = self._instance_rows if self.view == "instances" else self._disk_rows
+        rows = self._instance_rows if self.view == "instances" else self._all_disk_rows
         query = parse_query(self.filter_text, known_fields(rows))
         table = self.query_one("#instances" if self.view == "instances" else "#all-disks", RowTable)
         shown = len(filter_rows(rows, query)) if self.filter_text else len(rows)
@@ -564,9 +683,11 @@ class BrowseScreen(AppScreen[None]):
     ) -> None:
         scope = "all regions" if self.all_regions else self.ecs_app.services.client.region_id
         parts = [f"{plural(total, noun)} in {scope}"]
-        if self._api_filters and noun == "instance":
-            asked = ", ".join(f"{key}={value}" for key, value in self._api_filters.items())
-            parts[0] += f" read with {asked} (the API filters them)"
+        asked = self._api_filters if noun == "instance" else self._filtered.filters
+        if asked:
+            parts[0] += f" read by the API's filter: {describe_api_filters(asked)}"
+        if noun == "instance" and self._whole_stale:
+            parts.append("reading every disk again (the disks view read only its filter's)")
         if self.filter_text:
             parts.append(f"filter “{self.filter_text}”: {shown} match")
         if in_table < shown:
@@ -640,10 +761,13 @@ class BrowseScreen(AppScreen[None]):
     def current_disk(self) -> Disk | None:
         table_id = "#instance-disks" if self.view == "instances" else "#all-disks"
         key = self.query_one(table_id, RowTable).current_key
-        return self._disks_by_id.get(key) if key else None
+        if not key:
+            return None
+        return self.disk(key) if self.view == "disks" else self._disks_by_id.get(key)
 
     def disk(self, disk_id: str) -> Disk | None:
-        return self._disks_by_id.get(disk_id)
+        """The disk by id: from the all-disks view's filtered listing when it holds it (read later)."""
+        return self._filtered.by_id.get(disk_id) or self._disks_by_id.get(disk_id)
 
     def instance(self, instance_id: str) -> Instance | None:
         return self._instances_by_id.get(instance_id)
@@ -705,7 +829,7 @@ class BrowseScreen(AppScreen[None]):
         """Put the cursor (and the focus) on a disk, from the command palette: in the instances view under
         its instance (the one shown, for a multi-attach disk on it), else in the all-disks view; a filter
         that hides it is cleared, and that is said."""
-        disk = self._disks_by_id.get(disk_id)
+        disk = self.disk(disk_id)
         if disk is None:
             self.notify(
                 f"Disk {disk_id} is not in the list any more (r reads the fleet again).", title="Go to disk"
@@ -741,6 +865,7 @@ class BrowseScreen(AppScreen[None]):
             box.value = ""
             box.display = False
         self._show_tables()
+        self._read_less()
 
     # --- actions
 
@@ -755,6 +880,8 @@ class BrowseScreen(AppScreen[None]):
             box.display = bool(self.filter_text)
         self.refresh_bindings()
         self.query_one("#views", ContentSwitcher).current = f"{view}-view"
+        if view == "instances" and self._whole_stale and not self._reading:
+            self.load(stream=False)  # the disks view's filtered reads stood in for the whole listing
         self._show_tables()
         target = "#instances" if view == "instances" else "#all-disks"
         self.query_one(target, RowTable).focus()
@@ -783,15 +910,33 @@ class BrowseScreen(AppScreen[None]):
         self._show_tables()
 
     def _read_less(self) -> None:
-        """A large region: the instances filter's terms the API applies are sent with the next full read
-        (now, in the background); clearing them reads the whole listing again."""
-        query = parse_query(self.filters["instances"], known_fields(self._instance_rows))
+        """A large region: each view's filter terms the API applies are sent with its next read (now, in
+        the background): the instances filter's with the whole listing's DescribeInstances, the all-disks
+        filter's with a separate DescribeDisks for that view alone (the instances view needs every disk).
+        Clearing them reads the whole listing again."""
         large = len(self._instance_rows) + len(self._disk_rows) >= LARGE_FLEET_ROWS
+        query = parse_query(self.filters["instances"], known_fields(self._instance_rows))
         # Already filtered by the API, the listing may look small: its filter still follows the text.
         wanted = server_filters(query) if (large or self._api_filters) and not self.all_regions else {}
+        wanted = within_tag_limit(wanted, query, self._instance_rows)
         if wanted != self._api_filters:
             self._api_filters = wanted
             self.load(stream=False)
+        disk_query = parse_query(self.filters["disks"], known_fields(self._disk_rows))
+        asked = large or bool(self._disk_api_filters)
+        wanted = server_filters(disk_query, "disks") if asked and not self.all_regions else {}
+        wanted = within_tag_limit(wanted, disk_query, self._disk_rows)
+        if wanted == self._disk_api_filters:
+            return
+        self._disk_api_filters = wanted
+        self._drop_filtered()
+        if wanted:
+            self._read_filtered()
+            return
+        if self._whole_stale and not self._reading:
+            self.load(stream=False)
+        if self.view == "disks":
+            self._show_tables()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -874,7 +1019,7 @@ class BrowseScreen(AppScreen[None]):
         if not self.marked:
             self.notify("Mark disks with space first, then press D.", title="Nothing marked")
             return
-        disks = [self._disks_by_id[d] for d in sorted(self.marked) if d in self._disks_by_id]
+        disks = [disk for d in sorted(self.marked) if (disk := self.disk(d)) is not None]
         self.ecs_app.open_bulk(disks)
 
     def action_move(self) -> None:

@@ -44,7 +44,7 @@ WORDS: dict[str, str] = {
     "app.focus_previous": "previous table, box or button",
     "screen.copy_text": "copy the selected text",
     # browse
-    "filter": "filter: text, field:value, field=value, -negate",
+    "filter": "filter: text, field:value, field=value, tag:KEY=VALUE (exact), -negate",
     "clear_filter": "clear the filter",
     "view('instances')": "instances, each with its disks below",
     "view('disks')": "every disk of the region",
