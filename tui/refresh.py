@@ -155,8 +155,8 @@ INSTANCE_PAGE = 100
 """DescribeInstances' largest page."""
 DISK_PAGE = 500
 """DescribeDisks' largest page: a region's disks in a fifth of the round trips."""
-DISKS_HOLD_SECONDS = 1.0
-"""The longest the disks chain waits for ``disks_after`` (the screen painting its first rows)."""
+REST_HOLD_SECONDS = 1.0
+"""The longest a listing read waits for ``rest_after`` (the screen painting its first rows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +175,7 @@ def read_listing(
     *,
     instance_filters: Mapping[str, str] | None = None,
     known: tuple[Mapping[str, Instance], Mapping[str, Disk]] | None = None,
-    disks_after: threading.Event | None = None,
+    rest_after: threading.Event | None = None,
 ) -> tuple[list[Instance], list[Disk]]:
     """Every instance (or those ``instance_filters`` select: ``Status``, ``ZoneId``) and every disk of the
     client's region; the two chains of pages run at once (the disks' from the moment the first page of
@@ -186,9 +186,9 @@ def read_listing(
     ``known``: the objects shown now, by id. A page's object equal to the known one is replaced by it, so
     a read again of a listing that barely moved holds one copy of it, not two, while it runs.
 
-    ``disks_after``: the disks chain also waits for this event (at most ``DISKS_HOLD_SECONDS``), so that
-    parsing disk pages of 500 does not compete with the screen painting its first rows. With two disks an
-    instance, the instances chain is the longer one (n/100 pages against 2n/500): all rows come no later.
+    ``rest_after``: after the first page of instances, both chains wait for this event (at most
+    ``REST_HOLD_SECONDS``): parsing the next pages (disk pages of 500 are 1.4 MB of JSON) would compete
+    for the process with the screen painting its first rows. All rows come later by that wait only.
 
     Every object is packed (``packed()``: the reply kept as compact JSON bytes) as its page comes: a
     region's listing is held for as long as it is shown, and its replies' dicts were most of the
@@ -204,8 +204,8 @@ def read_listing(
             return pages_of(kind)
         finally:
             first_instances.set()  # a failed or empty instances chain does not hold the disks back
-            if kind == "instances" and disks_after is not None and not read["instances"]:
-                disks_after.set()  # no page for the screen to paint: nothing to wait for
+            if kind == "instances" and rest_after is not None and not read["instances"]:
+                rest_after.set()  # no page for the screen to paint: nothing to wait for
 
     def pages_of(kind: str) -> list[Any]:
         if kind == "instances":
@@ -214,8 +214,8 @@ def read_listing(
             )
         else:
             first_instances.wait()
-            if disks_after is not None:
-                disks_after.wait(timeout=DISKS_HOLD_SECONDS)
+            if rest_after is not None:
+                rest_after.wait(timeout=REST_HOLD_SECONDS)
             if stopped.is_set():
                 return []
             replies = client.disk_pages(page_size=DISK_PAGE)
@@ -239,6 +239,9 @@ def read_listing(
                 if stopped.is_set() or not on_page(progress):
                     stopped.set()
                     break
+            if kind == "instances" and read[kind] == 1 and rest_after is not None:
+                first_instances.set()
+                rest_after.wait(timeout=REST_HOLD_SECONDS)
             first_instances.set()
         return items
 

@@ -178,7 +178,6 @@ async def test_the_first_page_shows_at_once_and_the_operator_can_filter_while_it
         assert screen.filter_text == wanted.instance_id
 
 
-
 class _HeldFirstPage(EcsClient):
     """Its first page of instances waits until the screen's on_mount began (``gate``): the page comes
     while the screen is being shown, after its widgets were built."""
@@ -219,6 +218,7 @@ async def test_the_first_frame_shows_a_first_page_that_came_while_the_screen_mou
         await settle(pilot)
         assert len(browse(app).instances) == 300
     assert rows_in_frames and rows_in_frames[0] == 100, rows_in_frames[:5]
+
 
 # --- the pure parts
 
@@ -304,24 +304,39 @@ def test_read_listing_asks_for_disks_once_the_first_page_of_instances_came() -> 
     assert client.events.index("instances shown") < client.events.index("disks asked")
 
 
+class _HeldRest(threading.Event):
+    """An event that notes each thread that starts waiting for it."""
 
-def test_read_listing_holds_the_disks_until_the_screen_painted_its_first_rows() -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Semaphore(0)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiting.release()
+        return super().wait(timeout)
+
+
+def test_read_listing_reads_no_more_until_the_screen_painted_its_first_rows() -> None:
     emulator = Emulator(fleet=_fleet(350, 600), clock=ManualClock())
-    client = _OrderedClient.for_emulator(emulator)
-    client.events = []
-    painted = threading.Event()
+    client = EcsClient.for_emulator(emulator)
+    painted = _HeldRest()
+    pages: list[ListingPage] = []
+    done: list[tuple[list[Instance], list[Disk]]] = []
 
-    def on_page(page: ListingPage) -> bool:
-        if page.instances:
-            client.events.append("instances shown")
-            if page.pages_read == 3:
-                client.events.append("painted")
-                painted.set()
-        return True
+    def read() -> None:
+        done.append(read_listing(client, lambda page: pages.append(page) is None, rest_after=painted))
 
-    instances, disks = read_listing(client, on_page, disks_after=painted)
-    assert len(instances) == 350 and len(disks) == 600
-    assert client.events.index("painted") < client.events.index("disks asked")
+    reading = threading.Thread(target=read)
+    reading.start()
+    try:
+        for _ in range(2):  # both chains, the instances' after its first page
+            assert painted.waiting.acquire(timeout=30)
+        assert len(pages) == 1 and len(_describes(emulator)) == 1
+    finally:
+        painted.set()
+        reading.join(timeout=30)
+    instances, disks = done[0]
+    assert len(instances) == 350 and len(disks) == 600 and len(pages) == 6
 
 
 class _FailingInstances(EcsClient):
@@ -334,7 +349,7 @@ def test_a_failed_instances_chain_does_not_hold_the_disks() -> None:
     client = _FailingInstances.for_emulator(emulator)
     painted = threading.Event()  # never set by a screen: there is nothing to paint
     with pytest.raises(RuntimeError, match="instances unreadable"):
-        read_listing(client, lambda page: True, disks_after=painted)
+        read_listing(client, lambda page: True, rest_after=painted)
     assert painted.is_set()
 
 
@@ -352,6 +367,7 @@ def test_the_listing_is_held_packed_and_a_read_again_keeps_what_did_not_change()
     kept = [d for d in disks_again if known[1][d.disk_id] is d]
     assert len(kept) == len(disks) - 1
     assert next(d for d in disks_again if d.disk_id == moved.disk_id).status != moved.status
+
 
 def test_read_listing_holds_the_collector_off_while_pages_come() -> None:
     import gc

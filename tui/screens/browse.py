@@ -140,8 +140,8 @@ class BrowseScreen(AppScreen[None]):
         self._status = ""
         self._pending = _PendingPages()
         self._pending_lock = threading.Lock()
-        self._disks_after = threading.Event()
-        """Set once a streamed read's first rows are painted: its disks chain waits for it (read_listing)."""
+        self._rest_after = threading.Event()
+        """Set once a streamed read's first rows are painted: the rest of the read waits for it."""
         self._first_page: asyncio.Event | None = None
         """Set (from the reading thread) when the first read has a page to show, or ended."""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -231,8 +231,8 @@ class BrowseScreen(AppScreen[None]):
             stream = not self.loaded or self._loaded_scope != self._scope
         self._generation += 1
         self._reading = True
-        self._disks_after.set()  # an older read's disks wait no longer
-        self._disks_after = threading.Event()
+        self._rest_after.set()  # an older read waits no longer
+        self._rest_after = threading.Event()
         if stream:  # nothing shown so far belongs to what is read now
             with self._pending_lock:
                 self._pending = _PendingPages()
@@ -242,10 +242,10 @@ class BrowseScreen(AppScreen[None]):
             self._instance_rows, self._disk_rows = [], []
             self._instances_by_id, self._disks_by_id, self._disks_by_instance = {}, {}, {}
             self._pages_read, self._pages_total = 0, 0
-        self._read_listing(self._generation, stream, self._disks_after)
+        self._read_listing(self._generation, stream, self._rest_after)
 
     @work(thread=True, exclusive=True, group="load")
-    def _read_listing(self, generation: int, stream: bool, disks_after: threading.Event) -> None:
+    def _read_listing(self, generation: int, stream: bool, rest_after: threading.Event) -> None:
         client = self.ecs_app.services.client
         try:
             if self.all_regions:
@@ -258,7 +258,7 @@ class BrowseScreen(AppScreen[None]):
                 lambda page: self._page_read(generation, page, stream),
                 instance_filters=self._api_filters,
                 known=None if stream else (self._instances_by_id, self._disks_by_id),
-                disks_after=disks_after if stream else None,
+                rest_after=rest_after if stream else None,
             )
             self.post_message(FleetLoaded(instances, disks, False))
         except ThrottledError:
@@ -315,7 +315,7 @@ class BrowseScreen(AppScreen[None]):
         if first:  # the first page: the operator can move, filter and check from now on
             self.instances, self.disks = self._streamed_instances, self._streamed_disks
             self.loaded = True
-            self.call_after_refresh(self._disks_after.set)  # the disks chain waits for these rows
+            self.call_after_refresh(self._rest_after.set)  # the rest of the read waits for these rows
         table = self.query_one("#instances" if self.view == "instances" else "#all-disks", RowTable)
         if first or table.row_count < ROW_LIMIT:
             self._show_tables()  # rows still fit in the table
