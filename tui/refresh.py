@@ -142,7 +142,7 @@ def unchanged_kept(page: Sequence[Instance] | Sequence[Disk], known: Mapping[str
     out: list[Any] = []
     for item in page:
         old = known.get(_key(item))
-        out.append(old if old is not None and old.raw == item.raw else item)
+        out.append(old if old is not None and old.same_reply(item) else item)
     return out
 
 
@@ -155,6 +155,8 @@ INSTANCE_PAGE = 100
 """DescribeInstances' largest page."""
 DISK_PAGE = 500
 """DescribeDisks' largest page: a region's disks in a fifth of the round trips."""
+REST_HOLD_SECONDS = 1.0
+"""The longest a listing read waits for ``rest_after`` (the screen painting its first rows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +175,7 @@ def read_listing(
     *,
     instance_filters: Mapping[str, Any] | None = None,
     known: tuple[Mapping[str, Instance], Mapping[str, Disk]] | None = None,
+    rest_after: threading.Event | None = None,
 ) -> tuple[list[Instance], list[Disk]]:
     """Every instance (or those ``instance_filters`` select: ``Status``, ``ZoneId``) and every disk of the
     client's region; the two chains of pages run at once (the disks' from the moment the first page of
@@ -181,7 +184,15 @@ def read_listing(
     the read (a newer one started): then what was read so far is returned.
 
     ``known``: the objects shown now, by id. A page's object equal to the known one is replaced by it, so
-    a read again of a listing that barely moved holds one copy of it, not two, while it runs."""
+    a read again of a listing that barely moved holds one copy of it, not two, while it runs.
+
+    ``rest_after``: after the first page of instances, both chains wait for this event (at most
+    ``REST_HOLD_SECONDS``): parsing the next pages (disk pages of 500 are 1.4 MB of JSON) would compete
+    for the process with the screen painting its first rows. All rows come later by that wait only.
+
+    Every object is packed (``packed()``: the reply kept as compact JSON bytes) as its page comes: a
+    region's listing is held for as long as it is shown, and its replies' dicts were most of the
+    screen's memory."""
     lock = threading.Lock()
     totals = {"instances": 0, "disks": 0}
     read = {"instances": 0, "disks": 0}
@@ -193,6 +204,8 @@ def read_listing(
             return pages_of(kind)
         finally:
             first_instances.set()  # a failed or empty instances chain does not hold the disks back
+            if kind == "instances" and rest_after is not None and not read["instances"]:
+                rest_after.set()  # no page for the screen to paint: nothing to wait for
 
     def pages_of(kind: str) -> list[Any]:
         if kind == "instances":
@@ -201,11 +214,16 @@ def read_listing(
             )
         else:
             first_instances.wait()
+            if rest_after is not None:
+                rest_after.wait(timeout=REST_HOLD_SECONDS)
+            if stopped.is_set():
+                return []
             replies = client.disk_pages(page_size=DISK_PAGE)
         size = INSTANCE_PAGE if kind == "instances" else DISK_PAGE
         items: list[Any] = []
         shown: Mapping[str, Any] = {} if known is None else known[0 if kind == "instances" else 1]
         for page, total_count in replies:
+            page = [item.packed() for item in page]
             if shown:
                 page = unchanged_kept(page, shown)
             items.extend(page)
@@ -221,6 +239,9 @@ def read_listing(
                 if stopped.is_set() or not on_page(progress):
                     stopped.set()
                     break
+            if kind == "instances" and read[kind] == 1 and rest_after is not None:
+                first_instances.set()
+                rest_after.wait(timeout=REST_HOLD_SECONDS)
             first_instances.set()
         return items
 

@@ -77,3 +77,34 @@ def test_models_are_immutable_values() -> None:
     assert disk != Instance.from_api(DISK_RAW)
     assert repr(disk).startswith("Disk(disk_id='d-bp1data0001', name='logs', type='data'")
     assert pickle.loads(pickle.dumps(disk)) == disk and copy.deepcopy(disk) == disk
+
+
+def _every_field(view: Disk | Instance) -> dict[str, object]:
+    """Every public field and property of a view, and (for a disk) the device on each instance."""
+    names = [name for name in dir(type(view)) if not name.startswith("_") and name not in {"raw", "packed"}]
+    values = {name: getattr(view, name) for name in names if not callable(getattr(view, name))}
+    if isinstance(view, Disk):
+        values["device_on"] = [view.device_on(i) for i in ("i-bp1web01", "i-bp1web02", view.instance_id)]
+    return values
+
+
+def test_a_packed_view_keeps_every_field_and_the_whole_reply() -> None:
+    from ecs_detach.client import EcsClient
+    from ecs_detach.emulator import Emulator, ManualClock
+
+    client = EcsClient.for_emulator(Emulator(fleet="demo", clock=ManualClock()))
+    views: list[Disk | Instance] = [Disk.from_api(DISK_RAW)]
+    views += [disk for page, _ in client.disk_pages(page_size=100) for disk in page]
+    views += [instance for page, _ in client.instance_pages(page_size=100) for instance in page]
+    assert len(views) > 20
+    for view in views:
+        packed = view.packed()
+        assert _every_field(packed) == _every_field(view), view
+        assert packed.raw == view.raw and packed.raw is not view.raw
+        assert packed == view and hash(packed) == hash(view) and repr(packed) == repr(view)
+        assert packed.same_reply(view) and view.same_reply(packed) and packed.packed() is packed
+        assert pickle.loads(pickle.dumps(packed)) == view
+        with pytest.raises(FrozenInstanceError):
+            packed.status = "Available"  # type: ignore[misc]
+    changed = Disk.from_api({**DISK_RAW, "Description": "moved"}).packed()
+    assert changed == views[0] and not changed.same_reply(views[0].packed())

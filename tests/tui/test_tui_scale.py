@@ -7,6 +7,7 @@ timer does the same in real time); the calls are counted from the emulator's req
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,6 +178,48 @@ async def test_the_first_page_shows_at_once_and_the_operator_can_filter_while_it
         assert screen.filter_text == wanted.instance_id
 
 
+class _HeldFirstPage(EcsClient):
+    """Its first page of instances waits until the screen's on_mount began (``gate``): the page comes
+    while the screen is being shown, after its widgets were built."""
+
+    gate = threading.Event()
+
+    def instance_pages(self, **kw: Any) -> Iterator[tuple[list[Instance], int]]:
+        pages = super().instance_pages(**kw)
+        self.gate.wait(timeout=30)
+        yield from pages
+
+
+async def test_the_first_frame_shows_a_first_page_that_came_while_the_screen_mounted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = Emulator(fleet=_fleet(300, 600), clock=ManualClock())
+    app = _live_app(emulator, tmp_path)
+    _HeldFirstPage.gate = threading.Event()
+    app.services = app.services.with_client(_HeldFirstPage.for_emulator(emulator))
+    mount = BrowseScreen.on_mount
+
+    async def mounting(self: BrowseScreen) -> None:
+        _HeldFirstPage.gate.set()
+        shown = mount(self)
+        if inspect.isawaitable(shown):
+            await shown
+
+    rows_in_frames: list[int] = []
+    paint = BrowseScreen._compositor_refresh
+
+    def painted(self: BrowseScreen) -> None:
+        paint(self)
+        rows_in_frames.append(self.query_one("#instances", RowTable).row_count)
+
+    monkeypatch.setattr(BrowseScreen, "on_mount", mounting)
+    monkeypatch.setattr(BrowseScreen, "_compositor_refresh", painted)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert len(browse(app).instances) == 300
+    assert rows_in_frames and rows_in_frames[0] == 100, rows_in_frames[:5]
+
+
 # --- the pure parts
 
 
@@ -259,6 +302,71 @@ def test_read_listing_asks_for_disks_once_the_first_page_of_instances_came() -> 
     instances, disks = read_listing(client, on_page)
     assert len(instances) == 250 and len(disks) == 600
     assert client.events.index("instances shown") < client.events.index("disks asked")
+
+
+class _HeldRest(threading.Event):
+    """An event that notes each thread that starts waiting for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Semaphore(0)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiting.release()
+        return super().wait(timeout)
+
+
+def test_read_listing_reads_no_more_until_the_screen_painted_its_first_rows() -> None:
+    emulator = Emulator(fleet=_fleet(350, 600), clock=ManualClock())
+    client = EcsClient.for_emulator(emulator)
+    painted = _HeldRest()
+    pages: list[ListingPage] = []
+    done: list[tuple[list[Instance], list[Disk]]] = []
+
+    def read() -> None:
+        done.append(read_listing(client, lambda page: pages.append(page) is None, rest_after=painted))
+
+    reading = threading.Thread(target=read)
+    reading.start()
+    try:
+        for _ in range(2):  # both chains, the instances' after its first page
+            assert painted.waiting.acquire(timeout=30)
+        assert len(pages) == 1 and len(_describes(emulator)) == 1
+    finally:
+        painted.set()
+        reading.join(timeout=30)
+    instances, disks = done[0]
+    assert len(instances) == 350 and len(disks) == 600 and len(pages) == 6
+
+
+class _FailingInstances(EcsClient):
+    def instance_pages(self, **kw: Any) -> Iterator[tuple[list[Instance], int]]:
+        raise RuntimeError("instances unreadable")
+
+
+def test_a_failed_instances_chain_does_not_hold_the_disks() -> None:
+    emulator = Emulator(fleet=_fleet(50, 100), clock=ManualClock())
+    client = _FailingInstances.for_emulator(emulator)
+    painted = threading.Event()  # never set by a screen: there is nothing to paint
+    with pytest.raises(RuntimeError, match="instances unreadable"):
+        read_listing(client, lambda page: True, rest_after=painted)
+    assert painted.is_set()
+
+
+def test_the_listing_is_held_packed_and_a_read_again_keeps_what_did_not_change() -> None:
+    emulator = Emulator(fleet=_fleet(120, 240), clock=ManualClock())
+    client = EcsClient.for_emulator(emulator)
+    instances, disks = read_listing(client, lambda page: True)
+    assert all(view._packed is not None for view in [*instances, *disks])
+    assert instances[0].raw == client.get_instance(instances[0].instance_id).raw
+    moved = next(d for d in disks if not d.is_system and d.instance_id)
+    client.detach_disk(moved.disk_id, moved.instance_id)
+    known = ({i.instance_id: i for i in instances}, {d.disk_id: d for d in disks})
+    again, disks_again = read_listing(client, lambda page: True, known=known)
+    assert sum(known[0][i.instance_id] is i for i in again) >= len(instances) - 1
+    kept = [d for d in disks_again if known[1][d.disk_id] is d]
+    assert len(kept) == len(disks) - 1
+    assert next(d for d in disks_again if d.disk_id == moved.disk_id).status != moved.status
 
 
 def test_read_listing_holds_the_collector_off_while_pages_come() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import threading
 from collections.abc import Sequence
@@ -112,6 +114,9 @@ WIDE_ENOUGH_FOR_DETAILS = 160
 """Terminals at least this wide show the detail pane from the start (i toggles it anywhere)."""
 POLL_SECONDS = 0.5
 """How often (real time) the screen asks its refresh state what is due, and says how old the data is."""
+FIRST_PAGE_WAIT_SECONDS = 0.25
+"""How long the screen's first frame waits for the first page of the first read (real time): a page that
+comes within it is in the first frame, instead of after Textual's start-up frames (issue 18)."""
 LARGE_FLEET_ROWS = 2000
 """From this many rows (instances + disks), a filter keystroke is applied after the messages already queued
 are handled (keys typed meanwhile join that one rebuild), rather than at once."""
@@ -172,6 +177,11 @@ class BrowseScreen(AppScreen[None]):
         self._status = ""
         self._pending = _PendingPages()
         self._pending_lock = threading.Lock()
+        self._rest_after = threading.Event()
+        """Set once a streamed read's first rows are painted: the rest of the read waits for it."""
+        self._first_page: asyncio.Event | None = None
+        """Set (from the reading thread) when the first read has a page to show, or ended."""
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._api_filters: ApiFilters = {}
         """What DescribeInstances is asked to filter (a large region, an instances filter it can apply)."""
         self._disk_api_filters: ApiFilters = {}
@@ -207,6 +217,7 @@ class BrowseScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         # The first read starts before the widgets are built (issue 18): its first page comes while they
         # are, and on_mount shows it, so the first frame has rows.
+        self._loop, self._first_page = asyncio.get_running_loop(), asyncio.Event()
         self.load()
         # What the first screen does not show is built when first asked for: the all-disks view (2) by
         # _ensure_disks_view, the filter box (/) by _ensure_filter_box.
@@ -235,9 +246,12 @@ class BrowseScreen(AppScreen[None]):
         await self.mount(box, before="#status-line")
         return box
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.query_one(DetailPane).reveal(self.app.size.width >= WIDE_ENOUGH_FOR_DETAILS)
         self.query_one("#instances", RowTable).focus()
+        if self._first_page is not None:  # Textual's first frame comes after this handler: with rows
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._first_page.wait(), FIRST_PAGE_WAIT_SECONDS)
         self._fleet_page(FleetPage(self._generation))  # the pages read while the widgets were built
         if self.ecs_app.live_refresh:
             self.set_interval(POLL_SECONDS, self.poll_refresh)
@@ -248,6 +262,14 @@ class BrowseScreen(AppScreen[None]):
     def _scope(self) -> tuple[str, bool]:
         return (self.ecs_app.services.client.region_id, self.all_regions)
 
+    def _signal_first_page(self) -> None:
+        """From the reading thread: the first read has a page to show, or it ended (on_mount waits)."""
+        first, loop = self._first_page, self._loop
+        if first is None or loop is None or first.is_set():
+            return
+        with contextlib.suppress(RuntimeError):  # the app is closing: its loop is gone
+            loop.call_soon_threadsafe(first.set)
+
     def load(self, *, stream: bool | None = None) -> None:
         """Read the whole listing: streamed page by page (the first one shown at once) for a first read or
         a new region, else in the background and applied when complete."""
@@ -255,6 +277,8 @@ class BrowseScreen(AppScreen[None]):
             stream = not self.loaded or self._loaded_scope != self._scope
         self._generation += 1
         self._reading = True
+        self._rest_after.set()  # an older read waits no longer
+        self._rest_after = threading.Event()
         if stream:  # nothing shown so far belongs to what is read now
             with self._pending_lock:
                 self._pending = _PendingPages()
@@ -266,10 +290,10 @@ class BrowseScreen(AppScreen[None]):
             self._pages_read, self._pages_total = 0, 0
             self._drop_filtered()
             self._disk_api_filters = {}
-        self._read_listing(self._generation, stream)
+        self._read_listing(self._generation, stream, self._rest_after)
 
     @work(thread=True, exclusive=True, group="load")
-    def _read_listing(self, generation: int, stream: bool) -> None:
+    def _read_listing(self, generation: int, stream: bool, rest_after: threading.Event) -> None:
         client = self.ecs_app.services.client
         try:
             if self.all_regions:
@@ -282,12 +306,15 @@ class BrowseScreen(AppScreen[None]):
                 lambda page: self._page_read(generation, page, stream),
                 instance_filters=self._api_filters,
                 known=None if stream else (self._instances_by_id, self._disks_by_id),
+                rest_after=rest_after if stream else None,
             )
             self.post_message(FleetLoaded(instances, disks, False))
         except ThrottledError:
             self.post_message(RefreshThrottled(full=True))
         except Exception as error:  # every failure becomes a notification, never a traceback
             self.post_message(LoadFailed(error))
+        finally:
+            self._signal_first_page()
 
     def _page_read(self, generation: int, page: ListingPage, stream: bool) -> bool:
         """Called by the reading thread after each page; False stops the read (a newer one started)."""
@@ -309,6 +336,7 @@ class BrowseScreen(AppScreen[None]):
                 wake, pending.posted = not pending.posted, True
             if wake:
                 self.post_message(FleetPage(generation))
+                self._signal_first_page()
         return True
 
     @on(FleetPage)
@@ -335,6 +363,7 @@ class BrowseScreen(AppScreen[None]):
         if first:  # the first page: the operator can move, filter and check from now on
             self.instances, self.disks = self._streamed_instances, self._streamed_disks
             self.loaded = True
+            self.call_after_refresh(self._rest_after.set)  # the rest of the read waits for these rows
         table = self.query_one("#instances" if self.view == "instances" else "#all-disks", RowTable)
         if first or table.row_count < ROW_LIMIT:
             self._show_tables()  # rows still fit in the table
