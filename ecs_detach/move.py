@@ -73,6 +73,7 @@ class MoveOptions:
     snapshot: bool = False  # CreateSnapshot first (billed)
     guest_check: bool = False  # read the source's guest first (Cloud Assistant), as a detach does
     unmount: bool = False  # may unmount the disk in the source's guest (its /etc/fstab lines commented out)
+    skip_guest_check: bool = False  # with guest_check: do not read it, report it unknown (and warn)
 
     def detach_options(self) -> DetachOptions:
         return DetachOptions(
@@ -84,6 +85,7 @@ class MoveOptions:
             snapshot=self.snapshot,
             guest_check=self.guest_check,
             unmount=self.unmount,
+            skip_guest_check=self.skip_guest_check,
         )
 
 

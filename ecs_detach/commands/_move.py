@@ -20,6 +20,7 @@ from ecs_detach.commands._write import (
     _report_result,
     _typed_confirmation,
     _yes_no,
+    confirm_guest_release,
     show_plan,
 )
 from ecs_detach.journal import JournalRecord
@@ -43,6 +44,9 @@ def _options(args: Any, password: str | None) -> Any:
         bootable=args.bootable,
         credential="password" if password else "key-pair" if args.key_pair else None,
         snapshot=args.snapshot,
+        guest_check=True,  # the source's guest, as a detach reads it
+        unmount=args.unmount,
+        skip_guest_check=args.skip_guest_check,
     )
 
 
@@ -68,6 +72,7 @@ def _confirm(args: Any, console: Console, move: Any) -> None:
     if args.yes:
         return
     plan = move.plan
+    confirm_guest_release(console, move.detach)
     reasons = []
     pre = plan.preconditions
     if pre is not None and pre.is_system_disk:
@@ -108,6 +113,7 @@ def cmd_move(args: Any, console: Console) -> int:
                 facts=context.facts,
                 timeout=timeout,
                 journal=context.journal,
+                guest_time=context.guest_time(),
             )
         document: dict[str, Any] = {"command": "move", "plan": move.to_dict(), "result": None}
 

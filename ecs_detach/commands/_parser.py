@@ -162,6 +162,17 @@ def _add_move(move: argparse.ArgumentParser) -> None:
     )
     move.add_argument("--key-pair", metavar="NAME", help="--bootable: the key pair to log on with")
     move.add_argument("--snapshot", action="store_true", help="CreateSnapshot first (snapshots are billed)")
+    move.add_argument(
+        "--unmount",
+        action="store_true",
+        help="release the disk in the source's guest first (unmount it, comment out its /etc/fstab lines, a "
+        "backup kept) by Cloud Assistant RunCommand",
+    )
+    move.add_argument(
+        "--skip-guest-check",
+        action="store_true",
+        help="do not read the source's guest (what it has mounted is then unknown; a warning is shown)",
+    )
     move.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     move.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
     move.add_argument("--timeout", type=_timeout, metavar="S", help="bound each wait (default 300 s)")

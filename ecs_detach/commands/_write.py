@@ -108,18 +108,24 @@ def _yes_no(console: Console, question: str) -> None:
         raise CommandError(2, NOT_CONFIRMED)
 
 
+def confirm_guest_release(console: Console, plan: Plan) -> None:
+    """A plan that releases the disk in the guest: the operator types its mount point (else the disk id)."""
+    if not plan.has_step(StepKind.GUEST_UNMOUNT):
+        return
+    guest = plan.preconditions.guest if plan.preconditions is not None else None
+    expected = (guest.mount_points[0] if guest is not None and guest.mount_points else "") or plan.disk_id
+    _typed_confirmation(
+        console,
+        expected,
+        f"Careful: disk {plan.disk_id} will be released in the guest of {plan.instance_id}.",
+    )
+
+
 def _confirm_detach(args: Any, console: Console, plan: Plan) -> None:
     if args.yes:
         return
     pre = plan.preconditions
-    if plan.has_step(StepKind.GUEST_UNMOUNT):
-        guest = pre.guest if pre is not None else None
-        expected = (guest.mount_points[0] if guest is not None and guest.mount_points else "") or plan.disk_id
-        _typed_confirmation(
-            console,
-            expected,
-            f"Careful: disk {plan.disk_id} will be released in the guest of {plan.instance_id}.",
-        )
+    confirm_guest_release(console, plan)
     system = pre is not None and pre.is_system_disk
     stops = plan.has_step(StepKind.STOP_INSTANCE)
     if system or stops:
