@@ -605,7 +605,7 @@ class Workbench:
             force_stop=force_stop,
             restart=restart,
             snapshot=snapshot,
-            guest_check=guest,
+            guest_check=guest or unmount,
             unmount=unmount,
         )
         return workflow.prepare(
@@ -790,10 +790,14 @@ class Workbench:
         stop_target: bool = False,
         start_target: bool = False,
         snapshot: bool = False,
+        guest: bool = False,
+        unmount: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> workflow.MovePlan:
         """Both sides read and checked, and the one plan that moves `disk_id` to instance `to` (DetachDisk
-        here, AttachDisk there; nothing is sent). `move.describe()` shows the checks and the steps."""
+        here, AttachDisk there; nothing is sent). `move.describe()` shows the checks and the steps. With
+        `guest`, the source's guest is read as `plan(..., guest=True)` reads it; with `unmount`, a disk
+        mounted there is released first."""
         options = workflow.MoveOptions(
             target_instance_id=to,
             allow_stop_source=allow_stop_source,
@@ -801,9 +805,17 @@ class Workbench:
             stop_target=stop_target,
             start_target=start_target,
             snapshot=snapshot,
+            guest_check=guest or unmount,
+            unmount=unmount,
         )
         return workflow.prepare_move(
-            self.client, disk_id, options, facts=self._facts_source(), timeout=timeout, journal=self.journal
+            self.client,
+            disk_id,
+            options,
+            facts=self._facts_source(),
+            timeout=timeout,
+            journal=self.journal,
+            guest_time=self._guest_time(),
         )
 
     def move(

@@ -1,5 +1,5 @@
 """`move` reads the source's guest as `detach` does: a disk mounted there is refused (exit 3, nothing sent)
-unless --unmount, which releases it before the DetachDisk half; --skip-guest-check moves it without reading."""
+unless --unmount, which releases it before the DetachDisk half; --skip-guest-check moves it unread."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The notebook's bulk helpers read the guests when asked (``guest_check=True``), on the workbench's time:
-a disk mounted in its guest is refused (nothing sent for it); ``unmount=True`` releases it first."""
+"""The notebook reads the guests when asked (``guest_check=True`` for bulk, ``guest=True`` for a move), on
+the workbench's time: a disk mounted in its guest is refused (nothing sent for it); ``unmount=True`` releases
+it first."""
 
 from __future__ import annotations
 
@@ -54,3 +55,18 @@ def test_bulk_plan_with_unmount_releases_the_disk_before_its_detach(nb: notebook
     assert report.ok, report.summary()
     assert sorted(detached(nb)) == ["d-files-01-data", "d-web-01-data"] and not data_mounted(nb)
     assert nb.emulator.state()["Emulator"]["Guests"]["i-files-01"]["Hazards"] == []
+
+
+def test_move_plan_with_the_guest_read_refuses_the_mounted_disk(nb: notebook.Workbench) -> None:
+    move = nb.move_plan("d-files-01-data", "i-web-02", guest=True)
+    assert not move.executable and "--unmount" in move.refusal
+    assert data_mounted(nb) and detached(nb) == []
+
+
+def test_move_plan_with_unmount_releases_it_before_the_move(nb: notebook.Workbench) -> None:
+    move = nb.move_plan("d-files-01-data", "i-web-02", unmount=True)
+    result = nb.move(move, confirm="d-files-01-data")
+    assert result.outcome is Outcome.DONE, result
+    assert detached(nb) == ["d-files-01-data"] and not data_mounted(nb)
+    disk = nb.client.get_disk("d-files-01-data")
+    assert disk.status == "In_use" and disk.attached_instance_ids == ("i-web-02",)
