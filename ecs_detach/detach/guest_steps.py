@@ -19,7 +19,7 @@ from ecs_detach.guest import (
     parse_holders,
     remount_owed,
 )
-from ecs_detach.journal import Journal, Result
+from ecs_detach.journal import Journal, JournalError, Result
 from ecs_detach.models import Disk, Instance, InvocationResult
 from ecs_detach.preconditions import DetachOptions, Verdict
 
@@ -71,7 +71,11 @@ def earlier_unmount(journal: Journal, disk_id: str, instance_id: str) -> tuple[R
     RunCommand was sent (or may have been), and no DetachDisk of the disk took effect and no remount was
     sent since (a run killed between its unmount and its DetachDisk). None when the journal shows none."""
     found: tuple[Remount, str] | None = None
-    for intent, outcome in journal.operations():
+    try:
+        operations = journal.operations()
+    except JournalError:
+        return None  # unreadable: the run's first intent says so, before anything is sent
+    for intent, outcome in operations:
         if intent.instance_id != instance_id:
             continue
         if intent.action == "DetachDisk" and intent.disk_id == disk_id:
