@@ -139,15 +139,7 @@ def _holders(
     """What holds the mounts now (a read-only fuser probe); "" when that cannot be read."""
     try:
         invoke_id = run_probe(client, instance_id, holders_script(mount_points), "RunShellScript", timeout)
-        result = wait_invocation(
-            client,
-            invoke_id,
-            instance_id,
-            sleep=runner.sleep,
-            clock=runner.clock,
-            timeout=timeout,
-            cancelled=lambda: runner.cancel.cancelled,
-        )
+        result = _wait(runner, client, invoke_id, instance_id, timeout)
     except EcsError:
         return ""
     holders = parse_holders(result.output)
@@ -160,16 +152,7 @@ def _mounts_now(runner: Runner, disk_id: str, instance_id: str, timeout: float) 
         disk, instance = read_disk(runner.client, disk_id), read_instance(runner.client, instance_id)
     except EcsError:
         return None
-    client: GuestClient = runner.client  # type: ignore[assignment]  # only a guest step gets here
-    report = read_guest(
-        client,
-        disk,
-        instance,
-        sleep=runner.sleep,
-        clock=runner.clock,
-        timeout=timeout,
-        cancelled=lambda: runner.cancel.cancelled,
-    )
+    report = _read_guest(runner, disk, instance, timeout)
     return report.mount_points if report.read else None
 
 
@@ -208,6 +191,35 @@ def _unsettled(runner: Runner, sent: Sent, step: str, instance_id: str, shows: s
     sentence = f"The answer to the {step} was lost and the guest of {instance_id} {shows}"
     settled(runner, sent, Result.UNKNOWN, f"{sentence}: whether the {step} ran is unknown.")
     return sentence
+
+
+def _read_guest(runner: Runner, disk: Disk | None, instance: Instance | None, timeout: float) -> GuestReport:
+    """The guest read again on the run's time, its wait cancelled with the run."""
+    client: GuestClient = runner.client  # type: ignore[assignment]  # only a guest step gets here
+    return read_guest(
+        client,
+        disk,
+        instance,
+        sleep=runner.sleep,
+        clock=runner.clock,
+        timeout=timeout,
+        cancelled=lambda: runner.cancel.cancelled,
+    )
+
+
+def _wait(
+    runner: Runner, client: GuestClient, invoke_id: str, instance_id: str, timeout: float
+) -> InvocationResult:
+    """A guest invocation's result on the run's time, its wait cancelled with the run."""
+    return wait_invocation(
+        client,
+        invoke_id,
+        instance_id,
+        sleep=runner.sleep,
+        clock=runner.clock,
+        timeout=timeout,
+        cancelled=lambda: runner.cancel.cancelled,
+    )
 
 
 def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> str:
@@ -273,16 +285,7 @@ def mount_back_if_owed(runner: Runner, step: PlanStep, disk: Disk, instance: Ins
     instance_id, disk_id = instance.instance_id, disk.disk_id
     script = step.params["CommandContent"]
     by_hand = f"Check the guest of {instance_id}; to mount it back by hand, run there:\n{script}"
-    client: GuestClient = runner.client  # type: ignore[assignment]  # a remount plan came from our unmount
-    report = read_guest(
-        client,
-        disk,
-        instance,
-        sleep=runner.sleep,
-        clock=runner.clock,
-        timeout=timeout,
-        cancelled=lambda: runner.cancel.cancelled,
-    )
+    report = _read_guest(runner, disk, instance, timeout)
     if runner.cancel.cancelled:
         raise runner.stop(
             Outcome.CANCELLED,
@@ -322,15 +325,7 @@ def _finished(
     `what` it did is unknown, and `remedy` says what to check by hand."""
     client: GuestClient = runner.client  # type: ignore[assignment]  # a guest step came from a guest read
     try:
-        result = wait_invocation(
-            client,
-            invoke_id,
-            instance_id,
-            sleep=runner.sleep,
-            clock=runner.clock,
-            timeout=timeout,
-            cancelled=lambda: runner.cancel.cancelled,
-        )
+        result = _wait(runner, client, invoke_id, instance_id, timeout)
     except EcsError as exc:
         raise runner.read_failed(f"the result of RunCommand {invoke_id}", exc) from None
     if result.finished:
