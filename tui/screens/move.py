@@ -172,7 +172,7 @@ class MoveScreen(AppScreen[None]):
             yield Static("", id="move-snapshot-why", classes="option-why")
             yield TickBox("Stop the source instance (the detach needs it)", id="move-stop-source")
             yield TickBox(
-                "Unmount it in the source's guest (its /etc/fstab lines commented out, a backup kept)",
+                "Unmount it in the source's guest (its fstab lines commented out, backed up)",
                 id="move-unmount",
             )
             yield TickBox("Stop the target instance (the attach needs it)", id="move-stop-target")
