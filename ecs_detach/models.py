@@ -229,6 +229,7 @@ class Instance(_ApiView):
         "OSType",
         "InstanceChargeType",
         "OperationLocks",
+        "Tags",
     )
     _shared_keys = frozenset(
         {"Status", "InstanceType", "RegionId", "ZoneId", "ImageId", "OSType", "InstanceChargeType"}
@@ -281,7 +282,7 @@ class Instance(_ApiView):
     @property
     def tags(self) -> tuple[tuple[str, str], ...]:
         """``(key, value)`` pairs, case kept: the API's ``Tag.N.Key`` / ``Tag.N.Value`` match exactly."""
-        return _tags(self.raw)
+        return _tags(self._data)
 
     @property
     def security_locked(self) -> bool:
@@ -338,6 +339,7 @@ class Disk(_ApiView):
         "ImageId",
         "AttachedTime",
         "DetachedTime",
+        "Tags",
     )
     _shared_keys = frozenset(
         {
@@ -429,7 +431,7 @@ class Disk(_ApiView):
     @property
     def tags(self) -> tuple[tuple[str, str], ...]:
         """``(key, value)`` pairs, case kept: the API's ``Tag.N.Key`` / ``Tag.N.Value`` match exactly."""
-        return _tags(self.raw)
+        return _tags(self._data)
 
     @property
     def attached_time(self) -> str:
