@@ -511,7 +511,10 @@ class Journal:
             )
             self._read = done
             skipped += done.skipped
-            return [*done.records, *_parse(fresh[whole:], self.path, skipped, first=done.lines + 1)]
+            # A last line without its newline is read if it is whole; else it may still be being written (by
+            # another thread or process): not corrupt until a newline follows it.
+            tail = _parse(fresh[whole:], self.path, [], first=done.lines + 1)
+            return [*done.records, *tail]
 
     def _read_rotated(self, path: Path, skipped: list[str], skip: set[bytes]) -> list[JournalRecord]:
         try:

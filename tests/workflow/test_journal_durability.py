@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -276,3 +277,18 @@ def test_two_reconcilers_at_once_settle_each_intent_once(make_env: EnvFactory) -
     assert sorted(len(batch) for batch in settled) == [0, 1]
     outcomes = [r for r in env.journal.records() if r.kind == "outcome"]
     assert len(outcomes) == 1 and outcomes[0].result == Result.DID_NOT_HAPPEN
+
+
+def test_a_last_line_still_being_written_is_not_called_corrupt(tmp_path: Path) -> None:
+    """A reader racing a writer sees the record's first bytes without its newline: no warning, no record;
+    once the rest is written, the record is read."""
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path)
+    journal.intent("DetachDisk", disk_id="d-1", instance_id="i-1")
+    line = path.read_bytes()
+    path.write_bytes(line + line[:40])  # a second record half written
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JournalWarning)
+        assert len(journal.records()) == 1
+    path.write_bytes(line + line)
+    assert len(journal.records()) == 2 and journal.skipped == ()
