@@ -78,17 +78,35 @@ POLL = 0.002
 _frame = asyncio.Event()
 
 
+_shown: dict[str, Any] = {}
+"""``_shown["text"] = "web-0001"``: the first frame whose text has it sets ``_shown["at"]`` to (wall, main
+thread CPU, process CPU) at the moment the frame was handed to the terminal."""
+
+
 def _count_frames() -> None:
-    """Note every compositor refresh (the frame a terminal would be sent; headless skips only the write)."""
+    """Note every compositor refresh (the frame a terminal would be sent; headless skips only the write),
+    and the first frame that carries ``_shown["text"]``."""
+    from textual.app import App
     from textual.screen import Screen
 
     original = Screen._compositor_refresh
+    original_display = App._display
+    main_cpu = _main_thread_cpu()
 
     def refreshed(self: Screen[Any]) -> None:
         original(self)
         _frame.set()
 
+    def displayed(self: App[Any], screen: Screen[Any], renderable: Any) -> None:
+        handed = (time.perf_counter(), main_cpu(), time.process_time())
+        original_display(self, screen, renderable)
+        wanted = _shown.get("text")
+        shown = renderable is not None and not self._batch_count and "at" not in _shown
+        if wanted and shown and wanted in renderable.render_segments(self.console):
+            _shown["at"] = handed
+
     Screen._compositor_refresh = refreshed  # type: ignore[method-assign]
+    App._display = displayed  # type: ignore[method-assign]
 
 
 async def _painted(pilot: Any) -> float:
@@ -446,7 +464,9 @@ def child_scale(source: str, keys: str) -> dict[str, Any]:
 
     emulated = _Served(source) if source.startswith("http") else _InProcess(source)
     services = emulated.services
-    starting = next(iter(services.client.instance_pages(page_size=10)))[0][0].instance_id
+    first_page = next(iter(services.client.instance_pages(page_size=10)))[0]
+    starting = first_page[0].instance_id
+    _shown["text"] = first_page[1].instance_id  # the second row: the detail pane shows only the first
     services.client.start_instance(starting)
     emulated.set_latency(SCALE_LATENCY_MS)
     emulated.clear_log()
@@ -471,10 +491,8 @@ def child_scale(source: str, keys: str) -> dict[str, Any]:
             screen = app.browse
             table = screen.query_one("#instances", RowTable)
             await _until(lambda: table.row_count > 0)
-            _frame.clear()  # the next frame shows it (pages keep coming: the screen is never quiet)
-            await _frame.wait()
-            first = time.perf_counter()
-            first_cpu = (main_cpu(), time.process_time())
+            await _until(lambda: "at" in _shown)
+            first, *first_cpu = _shown["at"]
             first_bytes = received[0]
             first_calls = emulated.describes()
             await _until(lambda: screen.loaded and not screen._pages_total and not screen._reading)
