@@ -87,29 +87,32 @@ class MovingIds:
         return bool(self.instances or self.disks)
 
 
-def moving_ids(
-    instances: Iterable[Instance],
-    disks: Iterable[Disk],
-    followed: Iterable[tuple[str, str | None]],
-    *,
-    default_region: str,
+def transitional_ids(
+    instances: Iterable[Instance], disks: Iterable[Disk], *, default_region: str
 ) -> MovingIds:
-    """Transitional instances and disks, and the (disk, instance) pairs jobs follow, grouped by region."""
+    """The transitional instances and disks, grouped by region: a walk of the whole listing, so the screen
+    does it once per listing, not on every poll."""
     by_instance: dict[str, list[str]] = {}
     by_disk: dict[str, list[str]] = {}
-    regions: dict[str, str] = {}
     for instance in instances:
-        regions[instance.instance_id] = instance.region_id or default_region
         if instance.transitional:
-            by_instance.setdefault(regions[instance.instance_id], []).append(instance.instance_id)
+            by_instance.setdefault(instance.region_id or default_region, []).append(instance.instance_id)
     for disk in disks:
-        regions[disk.disk_id] = disk.region_id or default_region
         if disk.transitional:
-            by_disk.setdefault(regions[disk.disk_id], []).append(disk.disk_id)
+            by_disk.setdefault(disk.region_id or default_region, []).append(disk.disk_id)
+    return MovingIds(by_instance, by_disk)
+
+
+def with_followed(
+    moving: MovingIds, followed: Iterable[tuple[str, str | None]], region_of: Callable[[str], str]
+) -> MovingIds:
+    """``moving`` and the (disk, instance) pairs jobs follow, each in the region ``region_of`` says."""
+    by_instance = {region: list(ids) for region, ids in moving.instances.items()}
+    by_disk = {region: list(ids) for region, ids in moving.disks.items()}
     for disk_id, instance_id in followed:
-        _add(by_disk, regions.get(disk_id, default_region), disk_id)
+        _add(by_disk, region_of(disk_id), disk_id)
         if instance_id:
-            _add(by_instance, regions.get(instance_id, default_region), instance_id)
+            _add(by_instance, region_of(instance_id), instance_id)
     return MovingIds(by_instance, by_disk)
 
 

@@ -8,6 +8,7 @@ timer does the same in real time); the calls are counted from the emulator's req
 from __future__ import annotations
 
 import inspect
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,17 @@ from ecs_detach.emulator.generate import generate_fleet
 from ecs_detach.models import Disk, Instance
 from tui.app import EcsDetachApp
 from tui.filtering import parse_query, server_filters
-from tui.refresh import MAX_SLOWDOWN, ListingPage, Read, RefreshState, moving_ids, patched, read_listing
+from tui.refresh import (
+    MAX_SLOWDOWN,
+    ListingPage,
+    MovingIds,
+    Read,
+    RefreshState,
+    patched,
+    read_listing,
+    transitional_ids,
+    with_followed,
+)
 from tui.screens.browse import BrowseScreen
 from tui.widgets.tables import RowTable
 
@@ -250,10 +261,15 @@ def test_moving_ids_are_the_transitional_ones_and_those_jobs_follow() -> None:
         Disk.from_api({"DiskId": "d-1", "Status": "Detaching", "RegionId": "r1"}),
         Disk.from_api({"DiskId": "d-2", "Status": "In_use", "RegionId": "r2"}),
     ]
-    moving = moving_ids(instances, disks, [("d-2", "i-2"), ("d-1", None)], default_region="r0")
+    regions = {"i-1": "r1", "i-2": "r1", "d-1": "r1", "d-2": "r2"}
+    transitional = transitional_ids(instances, disks, default_region="r0")
+    assert transitional == MovingIds({"r1": ["i-1"]}, {"r1": ["d-1"]})
+    moving = with_followed(transitional, [("d-2", "i-2"), ("d-1", None)], lambda i: regions.get(i, "r0"))
     assert moving.instances == {"r1": ["i-1", "i-2"]}
     assert moving.disks == {"r1": ["d-1"], "r2": ["d-2"]}
-    assert not moving_ids(instances[1:], disks[1:], [], default_region="r0")
+    assert transitional.instances == {"r1": ["i-1"]}  # the listing's own ids are not changed by a job's
+    assert not transitional_ids(instances[1:], disks[1:], default_region="r0")
+    assert with_followed(MovingIds({}, {}), [("d-9", None)], lambda i: "r0").disks == {"r0": ["d-9"]}
 
 
 def test_a_read_by_id_replaces_in_place_and_drops_what_is_gone() -> None:
@@ -440,3 +456,45 @@ async def test_a_read_again_keeps_what_did_not_change_and_takes_what_did(tmp_pat
         assert screen.instance(moved.instance_id) is not moved
         assert screen.instance(moved.instance_id).status == "Stopped"  # type: ignore[union-attr]
         assert len(screen.instances) == 300 and len(screen.disks) == 600
+
+
+async def test_the_poll_follows_what_moves_as_the_listing_changes(tmp_path: Path) -> None:
+    """What the fast cadence reads by id is worked out once per listing: a full read that brings a newly
+    moving instance, and a read by id that finds it settled, each change what the next poll asks for."""
+    fleet = _fleet(300, 600)
+    fleet["Emulator"]["Durations"]["StopInstance"] = 10
+    emulator = Emulator(fleet=fleet, clock=ManualClock())
+    app = _live_app(emulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browse(app)
+
+        async def read_by_id() -> list[list[str]]:
+            """The poll due after 2 s (what the app's timer does), and what it read by id."""
+            emulator.advance(2)
+            since = len(emulator.requests)
+            screen.poll_refresh()
+            await settle(pilot)
+            return [
+                _ids(r["params"]["InstanceIds"])
+                for r in _describes(emulator, since)
+                if "InstanceIds" in r["params"]
+            ]
+
+        assert await read_by_id() == []  # nothing moves: nothing read by id
+        stopping = screen.instances[3].instance_id
+        EcsClient.for_emulator(emulator).stop_instance(stopping)  # another tool stops it
+        await pilot.press("r")  # the whole listing again: it is Stopping there
+        await settle(pilot)
+        assert screen.instance(stopping).status == "Stopping"  # type: ignore[union-attr]
+        assert await read_by_id() == [[stopping]]
+        assert screen.instance(stopping).status == "Stopping"  # type: ignore[union-attr]  # unchanged
+        emulator.advance(8)
+        assert await read_by_id() == [[stopping]]
+        assert screen.instance(stopping).status == "Stopped"  # type: ignore[union-attr]  # settled
+        assert await read_by_id() == []  # settled: no longer followed
+
+
+def _ids(value: Any) -> list[str]:
+    """``InstanceIds`` as the request log holds it: the JSON array the client sent, or a list."""
+    return list(json.loads(value)) if isinstance(value, str) else list(value)

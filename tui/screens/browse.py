@@ -36,10 +36,11 @@ from ..refresh import (
     MovingIds,
     Read,
     RefreshState,
-    moving_ids,
     patched,
     read_filtered_disks,
     read_listing,
+    transitional_ids,
+    with_followed,
 )
 from ..rows import (
     MARK,
@@ -197,6 +198,9 @@ class BrowseScreen(AppScreen[None]):
         self._disks_shown_for: str | None = None
         """The instance whose disks ``#instance-disks`` lists for the fleet last loaded."""
         self.loaded = False
+        self._transitional: tuple[tuple[object, ...], tuple[int, int], MovingIds] | None = None
+        """The listing walked last (its lists and the filtered listing, the lists' lengths: a streamed
+        read extends them) and its transitional ids."""
 
     @property
     def filter_text(self) -> str:
@@ -532,16 +536,31 @@ class BrowseScreen(AppScreen[None]):
 
     def _moving(self, extra: Sequence[tuple[str, str | None]] = ()) -> MovingIds:
         followed = [(job.disk_id, job.instance_id) for job in self.ecs_app.jobs.active]
+        return with_followed(self._listing_transitional(), [*followed, *extra], self._region_of)
+
+    def _listing_transitional(self) -> MovingIds:
+        """The listing's transitional instances and disks, walked again only when the listing changed: the
+        poll asks every half second, and at 10,000 instances the walk took 40 ms of the screen's thread."""
+        lists = (self.instances, self.disks, self._filtered)
+        sizes = (len(self.instances), len(self.disks))
+        memo = self._transitional
+        if memo is not None and memo[1] == sizes and all(a is b for a, b in zip(memo[0], lists, strict=True)):
+            return memo[2]
         disks = self.disks
         if self._filtered.filters:  # the filtered listing may be the fresher one
             filtered = self._filtered.by_id
             disks = [*self._filtered.disks, *(d for d in self.disks if d.disk_id not in filtered)]
-        return moving_ids(
-            self.instances,
-            disks,
-            [*followed, *extra],
-            default_region=self.ecs_app.services.client.region_id,
-        )
+        found = transitional_ids(self.instances, disks, default_region=self._default_region)
+        self._transitional = (lists, sizes, found)
+        return found
+
+    @property
+    def _default_region(self) -> str:
+        return self.ecs_app.services.client.region_id
+
+    def _region_of(self, resource_id: str) -> str:
+        found: Instance | Disk | None = self._instances_by_id.get(resource_id) or self.disk(resource_id)
+        return (found.region_id if found is not None else "") or self._default_region
 
     @work(thread=True, exclusive=True, group="moving")
     def _read_moving(self, moving: MovingIds) -> None:
@@ -573,6 +592,9 @@ class BrowseScreen(AppScreen[None]):
         self._reading_moving = False
         self._refresh = self._refresh.read_moving(self.ecs_app.services.clock())
         if self._pages_total:  # a streamed read is still filling the listing: it brings these too
+            return
+        if self._patch_changes_nothing(message):
+            self._show_status()
             return
         touched_disks = {d.disk_id for d in message.disks} | set(message.gone_disks)
         touched_instances = {i.instance_id for i in message.instances} | set(message.gone_instances)
@@ -615,6 +637,26 @@ class BrowseScreen(AppScreen[None]):
             self.ecs_app.fleet_changed(self.instances, self.disks)
         else:
             self._show_status()
+
+    def _patch_changes_nothing(self, message: FleetPatched) -> bool:
+        """The read by id found each object as the listing holds it (the usual case: an instance still
+        Starting). Then nothing is rebuilt: applying it must cost what was read, not the whole listing (at
+        10,000 instances the rebuild held the screen ~150 ms every 2 s while anything moved)."""
+        if any(i in self._instances_by_id for i in message.gone_instances):
+            return False
+        if any(d in self._disks_by_id or d in self._filtered.by_id for d in message.gone_disks):
+            return False
+        for instance in message.instances:
+            known = self._instances_by_id.get(instance.instance_id)
+            if known is None or not known.same_reply(instance):
+                return False
+        for disk in message.disks:
+            whole, filtered = self._disks_by_id.get(disk.disk_id), self._filtered.by_id.get(disk.disk_id)
+            if whole is None or not whole.same_reply(disk):
+                return False
+            if filtered is not None and not filtered.same_reply(disk):
+                return False
+        return True
 
     def _patch_filtered(self, message: FleetPatched) -> bool:
         """A read by id applied to the all-disks view's filtered listing too (to the disks it holds)."""
