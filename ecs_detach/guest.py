@@ -23,6 +23,7 @@ __all__ = [
     "FSTAB_MARKER",
     "FstabEntry",
     "GuestPartition",
+    "GuestReadInterrupted",
     "GuestReport",
     "GuestState",
     "Holder",
@@ -453,6 +454,32 @@ def remount_owed(script: str, report: GuestReport) -> bool:
     ]
     missing = any(mp not in report.mount_points for mp in targets)
     return missing or any(e.line.startswith(FSTAB_MARKER) for e in report.fstab)
+
+
+class GuestReadInterrupted(KeyboardInterrupt):
+    """Ctrl-C while the guest was being read for a plan: nothing was changed, and the guest was not read, so
+    what it does with these disks is not known. Still a `KeyboardInterrupt` (whoever does not ask stops as
+    for any Ctrl-C); a face that asks says what is left unknown and what to run by hand."""
+
+    def __init__(self, instance_id: str, disk_ids: tuple[str, ...], os_type: str) -> None:
+        self.instance_id, self.disk_ids, self.os_type = instance_id, disk_ids, _os(os_type)
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        disks = ", ".join(self.disk_ids) or "its disks"
+        state = "online" if self.os_type == "windows" else "mounted or in /etc/fstab"
+        return (
+            f"interrupted (Ctrl-C) while reading the guest of {self.instance_id}: nothing was changed, and "
+            f"the guest was not read, so whether {disks} is {state} there is not known"
+        )
+
+    @property
+    def remedy(self) -> str:
+        by_hand = "; ".join(
+            command for disk_id in self.disk_ids[:1] for command in manual_commands(disk_id, self.os_type)
+        )
+        return f"Run the command again to read it, or check the guest by hand (run in it: {by_hand})."
 
 
 def manual_commands(disk_id: str, os_type: str) -> tuple[str, ...]:
