@@ -28,6 +28,7 @@ __all__ = [
     "GuestState",
     "Holder",
     "Remount",
+    "RemountWords",
     "backup_path",
     "command_type",
     "disk_serial",
@@ -38,6 +39,7 @@ __all__ = [
     "probe_script",
     "remount_owed",
     "remount_script",
+    "remount_words",
     "unmount_script",
     "unread_report",
 ]
@@ -441,6 +443,38 @@ class Remount:
         points = tuple(p for p in unmounted.split(",") if p) if isinstance(unmounted, str) else ()
         backup = context.get("fstab_backup")
         return cls(script, kind, points, backup if isinstance(backup, str) else "")
+
+
+@dataclass(frozen=True, slots=True)
+class RemountWords:
+    """How the undo's guest step is told: Linux mounts a disk back, Windows brings it online again."""
+
+    state: str  # "mounted" | "online"
+    again: str  # "mounted again" | "online again"
+    verb: str  # "mount it back" | "bring it online"
+    verbed: str  # "mounted it back" | "brought it online"
+    nothing: str  # "nothing to mount back" | "nothing to bring online"
+    back: str  # "mounted back" | "online again"
+
+
+_MOUNT_WORDS = RemountWords(
+    "mounted", "mounted again", "mount it back", "mounted it back", "nothing to mount back", "mounted back"
+)
+_ONLINE_WORDS = RemountWords(
+    "online",
+    "online again",
+    "bring it online",
+    "brought it online",
+    "nothing to bring online",
+    "online again",
+)
+
+
+def remount_words(os_or_command_type: str) -> RemountWords:
+    """The words for the remount of a guest: an OS type ("windows") or a RunCommand type
+    ("RunPowerShellScript") says which."""
+    windows = os_or_command_type.lower() in ("windows", command_type("windows").lower())
+    return _ONLINE_WORDS if windows else _MOUNT_WORDS
 
 
 def remount_owed(script: str, report: GuestReport) -> bool:

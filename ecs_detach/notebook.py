@@ -905,7 +905,8 @@ class Workbench:
         """The plan to attach `disk_id` back where the journal says it was detached from (nothing is sent).
 
         For a system disk, `credential` is "password" or "key-pair" (what you will pass to `undo`). When our
-        unmount preceded the detach, it mounts the disk back in the guest too, unless `remount=False`."""
+        unmount preceded the detach, it mounts the disk back in the guest too (Windows: brings it online
+        again), unless `remount=False`."""
         record = self.last_detach(disk_id)
         return workflow.prepare_reattach(
             self.client,
