@@ -64,3 +64,38 @@ def test_api_filters_work_in_snake_case_and_in_the_api_spelling(nb: notebook.Wor
     assert {r["portable"] for r in portable_false.to_records()} == {False}
     zone = nb.client.list_instances()[0].zone_id
     assert len(nb.instances(zone_id=zone)) == len(nb.instances(ZoneId=zone)) < len(nb.instances())
+
+
+# -- one name for "read the guest": guest_check= everywhere (guest= kept one release, deprecated) ---------------
+
+
+def _guest_rows(plan: Any) -> dict[int, str]:
+    plan = getattr(plan, "plan", plan)  # a MovePlan: its one plan
+    assert plan.preconditions is not None
+    return {row.number: row.status.value for row in plan.preconditions.rows if row.number >= 22}
+
+
+def test_plan_and_move_plan_read_the_guest_with_guest_check_as_check_and_bulk_plan_do(
+    nb: notebook.Workbench,
+) -> None:
+    checked = nb.check("d-files-01-data", guest_check=True)
+    (bulk,) = nb.bulk_plan(["d-files-01-data"], guest_check=True)
+    planned = nb.plan("d-files-01-data", guest_check=True)
+    moved = nb.move_plan("d-files-01-data", "i-web-02", guest_check=True)
+    assert checked.row(23).status.value == "fixable"
+    assert _guest_rows(planned) == _guest_rows(bulk) == _guest_rows(moved)
+    assert _guest_rows(planned)[23] == "fixable" and not planned.executable  # mounted: refused
+    assert not moved.executable and "unmount" in moved.plan.refusal
+
+
+@pytest.mark.parametrize("helper", ["plan", "move_plan"])
+def test_the_old_guest_keyword_still_works_and_warns_with_the_new_name(
+    nb: notebook.Workbench, helper: str
+) -> None:
+    args: tuple[str, ...] = ("d-files-01-data",) if helper == "plan" else ("d-files-01-data", "i-web-02")
+    with pytest.warns(DeprecationWarning, match=rf"nb\.{helper}\(guest=\) is deprecated: use guest_check="):
+        old = getattr(nb, helper)(*args, guest=True)
+    new = getattr(nb, helper)(*args, guest_check=True)
+    assert _guest_rows(old) == _guest_rows(new) and _guest_rows(new)[23] == "fixable"
+    assert getattr(old, "plan", old).refusal == getattr(new, "plan", new).refusal
+
