@@ -70,6 +70,17 @@ def test_ctrl_c_during_the_plan_time_guest_read_says_the_guest_was_not_read_exit
     assert demo_journal.operations() == []
 
 
+def test_ctrl_c_during_a_moves_guest_read_says_the_same(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, demo_journal: Journal
+) -> None:
+    hung_demo(monkeypatch)
+    ctrl_c_while_polling(monkeypatch)
+    ran = cli("move", "d-files-01-data", "--to", "i-web-02", "--demo", "--yes", "--unmount")
+    assert ran.code == 4, ran.err
+    assert "while reading the guest of i-files-01" in ran.err and "the guest was not read" in ran.err
+    assert demo_journal.operations() == []
+
+
 def test_ctrl_c_during_a_bulk_runs_guest_reads_says_which_guests_were_not_read(
     cli: CliRunner, monkeypatch: pytest.MonkeyPatch, demo_journal: Journal
 ) -> None:
