@@ -515,6 +515,9 @@ class GuestReadInterrupted(KeyboardInterrupt):
         )
         return f"Run the command again to read it, or check the guest by hand (run in it: {by_hand})."
 
+    def _render_traceback_(self) -> list[str]:  # IPython's hook: a notebook shows what is left, no traceback
+        return [f"{type(self).__name__}: {self.message}.", self.remedy]
+
 
 def manual_commands(disk_id: str, os_type: str) -> tuple[str, ...]:
     """What an operator runs by hand in the guest when the toolkit cannot read it."""

@@ -99,3 +99,37 @@ def test_the_old_guest_keyword_still_works_and_warns_with_the_new_name(
     assert _guest_rows(old) == _guest_rows(new) and _guest_rows(new)[23] == "fixable"
     assert getattr(old, "plan", old).refusal == getattr(new, "plan", new).refusal
 
+
+
+def test_ctrl_c_during_the_plans_guest_read_says_in_jupyter_what_is_left_unknown(tmp_path: Path) -> None:
+    import copy
+    import signal
+
+    from ecs_detach.client import EcsClient
+    from ecs_detach.emulator.fleet import load_fleet
+    from ecs_detach.guest import GuestReadInterrupted
+
+    fleet = copy.deepcopy(load_fleet("demo"))
+    fleet["Emulator"]["Guests"]["i-files-01"]["HangOn"] = "lsblk"
+    bench = notebook.connect(clock=ManualClock(), journal_path=tmp_path / "journal.jsonl", fleet=fleet)
+    real = EcsClient.invocation_result
+    polled: list[str] = []
+
+    def invocation_result(self: EcsClient, invoke_id: str, instance_id: str) -> Any:
+        polled.append(invoke_id)
+        if len(polled) == 2:
+            signal.raise_signal(signal.SIGINT)  # the kernel is interrupted while the probe is polled
+        return real(self, invoke_id, instance_id)
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(EcsClient, "invocation_result", invocation_result)
+            with pytest.raises(KeyboardInterrupt) as caught:  # never let a plain one stop the test run
+                bench.plan("d-files-01-data", guest_check=True)
+        assert [r["action"] for r in bench.emulator.requests if r["action"] == "DetachDisk"] == []
+    finally:
+        bench.close()
+    assert isinstance(caught.value, GuestReadInterrupted), repr(caught.value)
+    shown = caught.value._render_traceback_()
+    assert len(shown) == 2 and "the guest was not read" in shown[0] and "i-files-01" in shown[0]
+    assert "ls -l /dev/disk/by-id/ | grep files-01-data" in shown[1]
