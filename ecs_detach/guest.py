@@ -495,17 +495,21 @@ class GuestReadInterrupted(KeyboardInterrupt):
     what it does with these disks is not known. Still a `KeyboardInterrupt` (whoever does not ask stops as
     for any Ctrl-C); a face that asks says what is left unknown and what to run by hand."""
 
-    def __init__(self, instance_id: str, disk_ids: tuple[str, ...], os_type: str) -> None:
-        self.instance_id, self.disk_ids, self.os_type = instance_id, disk_ids, _os(os_type)
+    def __init__(self, instance_ids: tuple[str, ...], disk_ids: tuple[str, ...], os_type: str) -> None:
+        self.instance_ids, self.disk_ids, self.os_type = instance_ids, disk_ids, _os(os_type)
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
+        several = len(self.instance_ids) > 1
+        guests = f"guest{'s' if several else ''} of {', '.join(self.instance_ids) or 'the instance'}"
         disks = ", ".join(self.disk_ids) or "its disks"
+        verb = "are" if len(self.disk_ids) > 1 else "is"
         state = "online" if self.os_type == "windows" else "mounted or in /etc/fstab"
         return (
-            f"interrupted (Ctrl-C) while reading the guest of {self.instance_id}: nothing was changed, and "
-            f"the guest was not read, so whether {disks} is {state} there is not known"
+            f"interrupted (Ctrl-C) while reading the {guests}: nothing was changed, and the "
+            f"guest{'s were' if several else ' was'} not read, so whether {disks} {verb} {state} there is "
+            "not known"
         )
 
     @property

@@ -353,7 +353,7 @@ class GuestReads:
         unread = [i for i in instances if i not in done] or list(instances)
         first = instances[unread[0]]
         disk_ids = tuple(d for i in unread for d in dict.fromkeys(disks[i]))
-        return GuestReadInterrupted(", ".join(unread), disk_ids, first.os_type)
+        return GuestReadInterrupted(tuple(unread), disk_ids, first.os_type)
 
     def report(self, disk: Disk | None, instance: Instance | None) -> GuestReport:
         """What the guest of `instance` does with `disk`, from that instance's one probe (never raises

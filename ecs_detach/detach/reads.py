@@ -83,7 +83,7 @@ def guest_report(
     except KeyboardInterrupt:  # Ctrl-C while the probe runs: say the guest was not read
         os_type = instance.os_type if instance is not None else ""
         raise GuestReadInterrupted(
-            instance.instance_id if instance else "", (disk.disk_id,) if disk else (), os_type
+            (instance.instance_id,) if instance else (), (disk.disk_id,) if disk else (), os_type
         ) from None
 
 

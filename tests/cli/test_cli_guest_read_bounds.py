@@ -5,6 +5,7 @@ bounds it."""
 from __future__ import annotations
 
 import copy
+import re
 import signal
 from typing import Any
 
@@ -41,8 +42,9 @@ def ctrl_c_while_polling(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     polled: list[str] = []
 
     def invocation_result(self: EcsClient, invoke_id: str, instance_id: str) -> Any:
-        polled.append(invoke_id)
-        if len(polled) == 3:
+        if instance_id == "i-files-01":  # the hung probe (a bulk run polls the others' at the same time)
+            polled.append(invoke_id)
+        if instance_id == "i-files-01" and len(polled) == 3:
             signal.raise_signal(signal.SIGINT)
         return real(self, invoke_id, instance_id)
 
@@ -88,8 +90,9 @@ def test_ctrl_c_during_a_bulk_runs_guest_reads_says_which_guests_were_not_read(
     ctrl_c_while_polling(monkeypatch)
     ran = cli("detach", "d-files-01-data", "d-web-01-data", "--demo", "--yes")
     assert ran.code == 4, ran.err
-    assert "interrupted (Ctrl-C) while reading the guest of i-files-01" in ran.err
-    assert "the guest was not read" in ran.err and "Traceback" not in ran.err
+    # i-files-01's probe hangs; i-web-01's may or may not have finished when Ctrl-C lands.
+    assert "interrupted (Ctrl-C) while reading the guest" in ran.err and "i-files-01" in ran.err
+    assert re.search(r" not read, so whether [^\n]*d-files-01-data", ran.err) and "Traceback" not in ran.err
     assert demo_journal.operations() == []
 
 
