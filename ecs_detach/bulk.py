@@ -593,7 +593,7 @@ def prepare_bulk(
     waits on `guest_time`.
     """
     bulks = [BulkItem(item) if isinstance(item, str) else item for item in items]
-    when = guest_time or GuestTime()
+    when = (guest_time or GuestTime()).bounded(timeout)  # each guest read, too, within --timeout
     guests = _guest_reads(client, bulks, when)
     plans: list[Plan] = []
     for bulk in bulks:
@@ -638,7 +638,7 @@ def _guest_reads(client: WorkflowClient, items: Sequence[BulkItem], when: GuestT
     ):
         return None
     guest_client: GuestClient = client  # type: ignore[assignment]
-    guests = GuestReads(guest_client, sleep=when.sleep, clock=when.clock)
+    guests = GuestReads(guest_client, sleep=when.sleep, clock=when.clock, timeout=when.timeout)
     guests.read_ahead(_instances_of(client, reading))
     return guests
 

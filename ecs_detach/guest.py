@@ -23,10 +23,12 @@ __all__ = [
     "FSTAB_MARKER",
     "FstabEntry",
     "GuestPartition",
+    "GuestReadInterrupted",
     "GuestReport",
     "GuestState",
     "Holder",
     "Remount",
+    "RemountWords",
     "backup_path",
     "command_type",
     "disk_serial",
@@ -37,6 +39,7 @@ __all__ = [
     "probe_script",
     "remount_owed",
     "remount_script",
+    "remount_words",
     "unmount_script",
     "unread_report",
 ]
@@ -442,6 +445,38 @@ class Remount:
         return cls(script, kind, points, backup if isinstance(backup, str) else "")
 
 
+@dataclass(frozen=True, slots=True)
+class RemountWords:
+    """How the undo's guest step is told: Linux mounts a disk back, Windows brings it online again."""
+
+    state: str  # "mounted" | "online"
+    again: str  # "mounted again" | "online again"
+    verb: str  # "mount it back" | "bring it online"
+    verbed: str  # "mounted it back" | "brought it online"
+    nothing: str  # "nothing to mount back" | "nothing to bring online"
+    back: str  # "mounted back" | "online again"
+
+
+_MOUNT_WORDS = RemountWords(
+    "mounted", "mounted again", "mount it back", "mounted it back", "nothing to mount back", "mounted back"
+)
+_ONLINE_WORDS = RemountWords(
+    "online",
+    "online again",
+    "bring it online",
+    "brought it online",
+    "nothing to bring online",
+    "online again",
+)
+
+
+def remount_words(os_or_command_type: str) -> RemountWords:
+    """The words for the remount of a guest: an OS type ("windows") or a RunCommand type
+    ("RunPowerShellScript") says which."""
+    windows = os_or_command_type.lower() in ("windows", command_type("windows").lower())
+    return _ONLINE_WORDS if windows else _MOUNT_WORDS
+
+
 def remount_owed(script: str, report: GuestReport) -> bool:
     """Whether a fresh read of the guest (`report`) still shows what the remount `script` undoes: a mount
     point it mounts not mounted, an /etc/fstab line our unmount commented out, or (Windows) the disk
@@ -453,6 +488,39 @@ def remount_owed(script: str, report: GuestReport) -> bool:
     ]
     missing = any(mp not in report.mount_points for mp in targets)
     return missing or any(e.line.startswith(FSTAB_MARKER) for e in report.fstab)
+
+
+class GuestReadInterrupted(KeyboardInterrupt):
+    """Ctrl-C while the guest was being read for a plan: nothing was changed, and the guest was not read, so
+    what it does with these disks is not known. Still a `KeyboardInterrupt` (whoever does not ask stops as
+    for any Ctrl-C); a face that asks says what is left unknown and what to run by hand."""
+
+    def __init__(self, instance_ids: tuple[str, ...], disk_ids: tuple[str, ...], os_type: str) -> None:
+        self.instance_ids, self.disk_ids, self.os_type = instance_ids, disk_ids, _os(os_type)
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        several = len(self.instance_ids) > 1
+        guests = f"guest{'s' if several else ''} of {', '.join(self.instance_ids) or 'the instance'}"
+        disks = ", ".join(self.disk_ids) or "its disks"
+        verb = "are" if len(self.disk_ids) > 1 else "is"
+        state = "online" if self.os_type == "windows" else "mounted or in /etc/fstab"
+        return (
+            f"interrupted (Ctrl-C) while reading the {guests}: nothing was changed, and the "
+            f"guest{'s were' if several else ' was'} not read, so whether {disks} {verb} {state} there is "
+            "not known"
+        )
+
+    @property
+    def remedy(self) -> str:
+        by_hand = "; ".join(
+            command for disk_id in self.disk_ids[:1] for command in manual_commands(disk_id, self.os_type)
+        )
+        return f"Run the command again to read it, or check the guest by hand (run in it: {by_hand})."
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook: a notebook shows what is left, no traceback
+        return [f"{type(self).__name__}: {self.message}.", self.remedy]
 
 
 def manual_commands(disk_id: str, os_type: str) -> tuple[str, ...]:

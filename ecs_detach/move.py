@@ -584,6 +584,24 @@ def _stop_steps(detach: Plan, options: MoveOptions) -> tuple[PlanStep, ...]:
     )
 
 
+def _between_halves_warning(detach: Plan, target: str, source_id: str) -> str:
+    """Where the disk is between the halves: Available, or (a multi-attach disk) still attached to its
+    other instances; and where it stays if the attach fails."""
+    disk = detach.preconditions.disk if detach.preconditions is not None else None
+    others = [i for i in (disk.attached_instance_ids if disk else ()) if i not in (source_id, target)]
+    back = f"attach it to {target} or back to {source_id or 'its source'}"
+    if disk is not None and disk.is_multi_attach and others:
+        return (
+            f"Between the two halves disk {detach.disk_id} is still attached to {', '.join(others)} only "
+            f"(multi-attach: the detach removes only its attachment to {source_id}); if the attach fails it "
+            f"stays attached there, and the result says how to {back}."
+        )
+    return (
+        f"Between the two halves disk {detach.disk_id} is attached nowhere (Available); if the attach "
+        f"fails it stays Available, and the result says how to {back}."
+    )
+
+
 def _combined(
     detach: Plan,
     attach: Plan,
@@ -622,15 +640,8 @@ def _combined(
             f"Disk {detach.disk_id} is already detached from {source_id} (an earlier run): only the attach "
             "to the target is left.",
         )
-    warnings += (
-        []
-        if resumed == "attached"
-        else [
-            f"Between the two halves disk {detach.disk_id} is attached nowhere (Available); if the attach "
-            f"fails it stays Available, and the result says how to attach it to {target} or back to "
-            f"{source_id or 'its source'}."
-        ]
-    )
+    if resumed != "attached":
+        warnings.append(_between_halves_warning(detach, target, source_id))
     steps = () if resumed else detach.steps
     return Plan(
         action="move",

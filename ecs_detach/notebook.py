@@ -35,6 +35,7 @@ import re
 import sys
 import tempfile
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -155,6 +156,19 @@ def _filters(helper: str, given: Mapping[str, Any], accepted: Mapping[str, str])
     """`given` with every keyword checked and spelled as the client takes it."""
     check_keywords(helper, given, accepted)
     return {accepted[name]: value for name, value in given.items()}
+
+
+def _guest_check(helper: str, guest_check: bool, guest: bool | None) -> bool:
+    """`guest_check=`, or the old `guest=` (kept one release, with a DeprecationWarning naming the new)."""
+    if guest is None:
+        return guest_check
+    warnings.warn(
+        f"nb.{helper}(guest=) is deprecated: use guest_check= (the name check() and bulk_plan() take); "
+        "guest= goes in the next release",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return guest or guest_check
 
 
 def check_keywords(helper: str, given: Iterable[str], accepted: Collection[str]) -> None:
@@ -587,13 +601,15 @@ class Workbench:
         delete_with_instance: bool | None = None,
         snapshot: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
-        guest: bool = False,
+        guest_check: bool = False,
         unmount: bool = False,
+        guest: bool | None = None,
     ) -> Plan:
         """Fresh preconditions and the plan to detach `disk_id` (nothing is sent). `snapshot=True` takes a
         snapshot of the disk first (CreateSnapshot, billed) and detaches once it is accomplished.
-        With `guest`, the guest is read through Cloud Assistant (the guest rows); with `unmount`, a disk in
-        use there is released first.
+        With `guest_check`, the guest is read through Cloud Assistant (the guest rows), as `check` and
+        `bulk_plan` read it; with `unmount`, a disk in use there is released first. (`guest=` is the old
+        name of `guest_check=`: it still works, with a DeprecationWarning.)
 
         Planned with the workbench's journal, as the CLI and the TUI plan: a detach an earlier, killed run
         left under way is followed, and an instance that run stopped is named in the warnings (left
@@ -605,7 +621,7 @@ class Workbench:
             force_stop=force_stop,
             restart=restart,
             snapshot=snapshot,
-            guest_check=guest or unmount,
+            guest_check=_guest_check("plan", guest_check, guest) or unmount,
             unmount=unmount,
         )
         return workflow.prepare(
@@ -790,14 +806,16 @@ class Workbench:
         stop_target: bool = False,
         start_target: bool = False,
         snapshot: bool = False,
-        guest: bool = False,
+        guest_check: bool = False,
         unmount: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
+        guest: bool | None = None,
     ) -> workflow.MovePlan:
         """Both sides read and checked, and the one plan that moves `disk_id` to instance `to` (DetachDisk
         here, AttachDisk there; nothing is sent). `move.describe()` shows the checks and the steps. With
-        `guest`, the source's guest is read as `plan(..., guest=True)` reads it; with `unmount`, a disk
-        mounted there is released first."""
+        `guest_check`, the source's guest is read as `plan(..., guest_check=True)` reads it; with `unmount`,
+        a disk mounted there is released first. (`guest=` is the old name of `guest_check=`: it still
+        works, with a DeprecationWarning.)"""
         options = workflow.MoveOptions(
             target_instance_id=to,
             allow_stop_source=allow_stop_source,
@@ -805,7 +823,7 @@ class Workbench:
             stop_target=stop_target,
             start_target=start_target,
             snapshot=snapshot,
-            guest_check=guest or unmount,
+            guest_check=_guest_check("move_plan", guest_check, guest) or unmount,
             unmount=unmount,
         )
         return workflow.prepare_move(
@@ -905,7 +923,8 @@ class Workbench:
         """The plan to attach `disk_id` back where the journal says it was detached from (nothing is sent).
 
         For a system disk, `credential` is "password" or "key-pair" (what you will pass to `undo`). When our
-        unmount preceded the detach, it mounts the disk back in the guest too, unless `remount=False`."""
+        unmount preceded the detach, it mounts the disk back in the guest too (Windows: brings it online
+        again), unless `remount=False`."""
         record = self.last_detach(disk_id)
         return workflow.prepare_reattach(
             self.client,

@@ -33,7 +33,7 @@ from ecs_detach.detach.steps import (
     wait_disk_line,
     wait_instance_line,
 )
-from ecs_detach.guest import GuestState, Remount
+from ecs_detach.guest import GuestState, Remount, remount_words
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
 
@@ -457,7 +457,7 @@ def _remount_step(
     return api_step(
         StepKind.GUEST_REMOUNT,
         description,
-        f"guest: {where} mounted again",
+        f"guest: {where} {remount_words(remount.command_type).again}",
         region_id,
         params,
         to,

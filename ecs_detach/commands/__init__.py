@@ -16,6 +16,7 @@ from typing import Any
 
 from ecs_detach.commands._console import CommandError, Console
 from ecs_detach.commands._parser import UsageError, parse_args
+from ecs_detach.guest import GuestReadInterrupted
 
 __all__ = ["EXIT_BAD_USAGE", "EXIT_BLOCKED", "EXIT_FAILED", "EXIT_OK", "EXIT_TIMED_OUT", "main"]
 
@@ -83,6 +84,8 @@ def main(argv: list[str]) -> int:
             return fail(EXIT_BAD_USAGE, str(exc), exc.remedy)
         except CommandError as exc:
             return fail(exc.exit_code, str(exc), exc.remedy, exc.error_code)
+        except GuestReadInterrupted as exc:  # the wait for a guest probe, stopped: as any stopped wait
+            return fail(EXIT_TIMED_OUT, exc.message, exc.remedy, "Interrupted")
         except KeyboardInterrupt:
             return fail(EXIT_FAILED, "interrupted (Ctrl-C) before anything was changed")
         except BrokenPipeError:

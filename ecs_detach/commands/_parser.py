@@ -299,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="remount",
         action="store_false",
         help="undo of a detach that unmounted the disk: do not mount it back in the guest (default: mount it "
-        "back and restore its /etc/fstab line)",
+        "back and restore its /etc/fstab line; on Windows, bring it online again)",
     )
     attach.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     attach.add_argument("--timeout", type=_timeout, metavar="S", help="bound each wait (default 300 s)")

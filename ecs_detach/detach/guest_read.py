@@ -16,6 +16,7 @@ from typing import Protocol
 
 from ecs_detach.errors import EcsError, ServerError, TransportError
 from ecs_detach.guest import (
+    GuestReadInterrupted,
     GuestReport,
     GuestState,
     Holder,
@@ -336,10 +337,23 @@ class GuestReads:
             threading.Thread(target=work, name=f"ecs-detach-guest-{n}", daemon=True)
             for n in range(min(self._workers, len(disks)))
         ]
-        for reader in readers:
-            reader.start()
-        for reader in readers:
-            reader.join()
+        try:
+            for reader in readers:
+                reader.start()
+            for reader in readers:
+                reader.join()
+        except KeyboardInterrupt:  # Ctrl-C: name a guest not read yet (nothing was changed)
+            raise self._interrupted(instances, disks) from None
+
+    def _interrupted(
+        self, instances: dict[str, Instance], disks: dict[str, list[str]]
+    ) -> GuestReadInterrupted:
+        with self._lock:
+            done = {i for i, f in self._probes.items() if f.done()}
+        unread = [i for i in instances if i not in done] or list(instances)
+        first = instances[unread[0]]
+        disk_ids = tuple(d for i in unread for d in dict.fromkeys(disks[i]))
+        return GuestReadInterrupted(tuple(unread), disk_ids, first.os_type)
 
     def report(self, disk: Disk | None, instance: Instance | None) -> GuestReport:
         """What the guest of `instance` does with `disk`, from that instance's one probe (never raises

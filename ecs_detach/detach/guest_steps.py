@@ -18,6 +18,7 @@ from ecs_detach.guest import (
     manual_commands,
     parse_holders,
     remount_owed,
+    remount_words,
 )
 from ecs_detach.journal import Journal, JournalError, Result
 from ecs_detach.models import Disk, Instance, InvocationResult
@@ -228,6 +229,7 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
     attached) with the script to run by hand when the guest did not mount it."""
     instance_id = step.params["InstanceId"]
     script = step.params["CommandContent"]
+    words = remount_words(step.params.get("Type", ""))
     by_hand = f"Disk {disk_id} stays attached; run this in the guest of {instance_id} by hand:\n{script}"
     context = {"disk_id": disk_id, "guest_step": step.kind.value, "undo": True}
     sent = send(runner, step.kind, step.params, describe=step.description, context=context)
@@ -235,11 +237,11 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
     if sent.answer is Answer.UNKNOWN:  # a lost answer: the guest's mounts tell, never a second send
         mounted = _mounts_now(runner, disk_id, instance_id, timeout)
         if mounted:
-            shows = f"The guest of {instance_id} has disk {disk_id} mounted at {', '.join(mounted)}"
+            shows = f"The guest of {instance_id} has disk {disk_id} {words.state} at {', '.join(mounted)}"
             settled(runner, sent, Result.WENT_THROUGH, f"{shows}: the remount went through.")
             runner.emit("guest", f"In the guest of {instance_id}: {changed}")
             return changed
-        shows = "does not show it mounted" if mounted is not None else ""
+        shows = f"does not show it {words.state}" if mounted is not None else ""
         sentence = _unsettled(runner, sent, "remount", instance_id, shows)
         raise runner.stop(
             Outcome.FAILED,
@@ -251,7 +253,7 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
     if sent.answer is not Answer.DONE or not sent.request_id:
         raise runner.stop(
             Outcome.FAILED,
-            f"Disk {disk_id} is attached to {instance_id} again, but RunCommand to mount it back did not "
+            f"Disk {disk_id} is attached to {instance_id} again, but RunCommand to {words.verb} did not "
             f"go through ({sent.error}).",
             code=getattr(sent.error, "code", "") or REMOUNT_FAILED,
             remedy=by_hand,
@@ -261,15 +263,15 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
         sent.request_id,
         instance_id,
         timeout,
-        what=f"disk {disk_id} is attached to {instance_id} again, but whether the guest mounted it back is "
-        "unknown.",
+        what=f"disk {disk_id} is attached to {instance_id} again, but whether the guest {words.verbed} "
+        "is unknown.",
         remedy=by_hand,
     )
     if not result.succeeded:
         said = " ".join(result.output.strip().splitlines()[-2:]) or result.error_info or result.status
         raise runner.stop(
             Outcome.FAILED,
-            f"Disk {disk_id} is attached to {instance_id} again, but the guest did not mount it back: {said}",
+            f"Disk {disk_id} is attached to {instance_id} again, but the guest did not {words.verb}: {said}",
             code=result.error_code or REMOUNT_FAILED,
             remedy=by_hand,
         )
@@ -284,35 +286,35 @@ def mount_back_if_owed(runner: Runner, step: PlanStep, disk: Disk, instance: Ins
     guest shows now; raises `RunStopped` when the guest cannot be read (nothing is sent then)."""
     instance_id, disk_id = instance.instance_id, disk.disk_id
     script = step.params["CommandContent"]
-    by_hand = f"Check the guest of {instance_id}; to mount it back by hand, run there:\n{script}"
+    words = remount_words(step.params.get("Type", ""))
+    by_hand = f"Check the guest of {instance_id}; to {words.verb} by hand, run there:\n{script}"
     report = _read_guest(runner, disk, instance, timeout)
     if runner.cancel.cancelled:
         raise runner.stop(
             Outcome.CANCELLED,
             f"Disk {disk_id} is attached to {instance_id} again; the guest was not read (cancelled), and "
             "nothing more was sent.",
-            remedy=f"Run the undo again to mount it back, or run this in the guest by hand:\n{script}",
+            remedy=f"Run the undo again to {words.verb}, or run this in the guest by hand:\n{script}",
         )
     if report.state is GuestState.NOT_RUNNING:
         raise runner.stop(
             Outcome.BLOCKED,
-            f"Disk {disk_id} is attached to {instance_id} again, but {report.detail} It is not mounted back.",
+            f"Disk {disk_id} is attached to {instance_id} again, but {report.detail} It is not {words.back}.",
             code="IncorrectInstanceStatus",
-            remedy=f"Start instance {instance_id}, then run the undo again to mount the disk back.",
+            remedy=f"Start instance {instance_id}, then run the undo again to {words.verb}.",
         )
     if not report.read or not report.found:
         why = report.detail or f"the guest does not show disk {disk_id}."
         raise runner.stop(
             Outcome.FAILED,
-            f"Disk {disk_id} is attached to {instance_id} again; whether it is mounted back in the guest is "
+            f"Disk {disk_id} is attached to {instance_id} again; whether it is {words.back} in the guest is "
             f"unknown: {why}",
             code=REMOUNT_FAILED,
             remedy=by_hand,
         )
     if not remount_owed(script, report):
         where = ", ".join(report.mount_points) or f"disk {disk_id}"
-        state = "online" if report.os_type == "windows" else "mounted"
-        return f"{where} already {state} (nothing to mount back)"
+        return f"{where} already {words.state} ({words.nothing})"
     runner.emit("guest", f"The guest of {instance_id} still shows disk {disk_id} as our unmount left it")
     return mount_back(runner, step, disk_id, timeout)
 

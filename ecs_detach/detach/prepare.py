@@ -33,6 +33,7 @@ def prepare(
     """
     opts = options or DetachOptions()
     known = facts_now(facts)
+    guest_time = (guest_time or GuestTime()).bounded(timeout)  # the guest read, too, within --timeout
     pre = inspect(client, disk_id, opts, facts=known, guest_time=guest_time, guests=guests)
     durations = known.durations if known is not None else None
     earlier = no_start = other = ""

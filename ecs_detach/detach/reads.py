@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ecs_detach.detach.facts import FactsSource, facts_now
-from ecs_detach.detach.guest_read import GuestClient, GuestReads, read_guest
+from ecs_detach.detach.guest_read import GUEST_TIMEOUT, GuestClient, GuestReads, read_guest
 from ecs_detach.detach.results import WorkflowClient
 from ecs_detach.detach.steps import AliyunTarget
 from ecs_detach.errors import NotFoundError
-from ecs_detach.guest import GuestReport, GuestState, unread_report
+from ecs_detach.guest import GuestReadInterrupted, GuestReport, GuestState, unread_report
 from ecs_detach.models import DISK_AVAILABLE, Disk, Instance
 from ecs_detach.preconditions import DetachOptions, Preconditions, check_detach, resolve_instance_id
 
@@ -34,10 +34,16 @@ def read_instance(client: WorkflowClient, instance_id: str) -> Instance | None:
 
 @dataclass(frozen=True, slots=True)
 class GuestTime:
-    """How a guest read waits for its probe: real time, or an emulator's virtual clock in tests and demos."""
+    """How a guest read waits for its probe: real time, or an emulator's virtual clock in tests and demos; for
+    at most `timeout` (a plan bounds it by the run's own timeout; never past RunCommand's 60 s)."""
 
     sleep: Callable[[float], object] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    timeout: float = GUEST_TIMEOUT
+
+    def bounded(self, timeout: float) -> GuestTime:
+        """These waits, bounded by `timeout` too (a run's ``--timeout``)."""
+        return replace(self, timeout=min(self.timeout, timeout))
 
 
 def guest_report(
@@ -65,10 +71,20 @@ def guest_report(
         hasattr(client, name) for name in ("cloud_assistant_status", "run_command", "invocation_result")
     ):
         return None  # a client without Cloud Assistant (a test double): no guest rows
-    if guests is not None:
-        return guests.report(disk, instance)
-    guest_client: GuestClient = client  # type: ignore[assignment]
-    return read_guest(guest_client, disk, instance, sleep=when.sleep, clock=when.clock)
+    try:
+        if guests is not None:
+            return guests.report(disk, instance)
+        guest_client: GuestClient = client  # type: ignore[assignment]
+        return read_guest(
+            guest_client, disk, instance, sleep=when.sleep, clock=when.clock, timeout=when.timeout
+        )
+    except GuestReadInterrupted:
+        raise
+    except KeyboardInterrupt:  # Ctrl-C while the probe runs: say the guest was not read
+        os_type = instance.os_type if instance is not None else ""
+        raise GuestReadInterrupted(
+            (instance.instance_id,) if instance else (), (disk.disk_id,) if disk else (), os_type
+        ) from None
 
 
 def inspect(

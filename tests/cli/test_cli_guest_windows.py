@@ -31,7 +31,7 @@ def test_a_windows_data_disk_goes_offline_and_comes_back_online_with_its_drive_l
     undone = cli("attach", "--operation", found[0].operation_id, "--yes", *http_emulator.endpoint_args)
     assert undone.code == 0, undone.err
     assert "Bring disk d-win-01-data online again in the guest of i-win-01 (D:)" in undone.err  # progress
-    assert "In the guest: D: mounted again." in undone.out
+    assert "In the guest: D: online again." in undone.out and "mounted again" not in undone.text
     assert "    Get-Disk -SerialNumber 'win-01-data' | Set-Disk -IsOffline $false" in undone.out.splitlines()
     assert win_guest(http_emulator)["OfflineDisks"] == []
     checked = cli("check", "d-win-01-data", "--json", *http_emulator.endpoint_args)

@@ -1,4 +1,4 @@
-"""The notebook reads the guests when asked (``guest_check=True`` for bulk, ``guest=True`` for a move), on
+"""The notebook reads the guests when asked (``guest_check=True``, for bulk and for a move), on
 the workbench's time: a disk mounted in its guest is refused (nothing sent for it); ``unmount=True`` releases
 it first."""
 
@@ -58,7 +58,7 @@ def test_bulk_plan_with_unmount_releases_the_disk_before_its_detach(nb: notebook
 
 
 def test_move_plan_with_the_guest_read_refuses_the_mounted_disk(nb: notebook.Workbench) -> None:
-    move = nb.move_plan("d-files-01-data", "i-web-02", guest=True)
+    move = nb.move_plan("d-files-01-data", "i-web-02", guest_check=True)
     assert not move.executable and "--unmount" in move.refusal
     assert data_mounted(nb) and detached(nb) == []
 

@@ -462,7 +462,7 @@ async def test_detach_async_needs_the_same_confirmation_and_reports_progress(nb:
 def test_undo_after_an_unmount_mounts_it_back_unless_told_not_to(
     nb: notebook.Workbench, remount: bool
 ) -> None:
-    nb.detach(nb.plan("d-files-01-data", guest=True, unmount=True), confirm="d-files-01-data")
+    nb.detach(nb.plan("d-files-01-data", guest_check=True, unmount=True), confirm="d-files-01-data")
     undo = nb.undo_plan("d-files-01-data", remount=remount)
     assert undo.calls == (("AttachDisk", "RunCommand") if remount else ("AttachDisk",))
     assert nb.undo(undo, confirm="d-files-01-data").outcome is Outcome.DONE

@@ -64,3 +64,72 @@ def test_api_filters_work_in_snake_case_and_in_the_api_spelling(nb: notebook.Wor
     assert {r["portable"] for r in portable_false.to_records()} == {False}
     zone = nb.client.list_instances()[0].zone_id
     assert len(nb.instances(zone_id=zone)) == len(nb.instances(ZoneId=zone)) < len(nb.instances())
+
+
+# -- one name for "read the guest": guest_check= everywhere (guest= kept one release, deprecated) ---------------
+
+
+def _guest_rows(plan: Any) -> dict[int, str]:
+    plan = getattr(plan, "plan", plan)  # a MovePlan: its one plan
+    assert plan.preconditions is not None
+    return {row.number: row.status.value for row in plan.preconditions.rows if row.number >= 22}
+
+
+def test_plan_and_move_plan_read_the_guest_with_guest_check_as_check_and_bulk_plan_do(
+    nb: notebook.Workbench,
+) -> None:
+    checked = nb.check("d-files-01-data", guest_check=True)
+    (bulk,) = nb.bulk_plan(["d-files-01-data"], guest_check=True)
+    planned = nb.plan("d-files-01-data", guest_check=True)
+    moved = nb.move_plan("d-files-01-data", "i-web-02", guest_check=True)
+    assert checked.row(23).status.value == "fixable"
+    assert _guest_rows(planned) == _guest_rows(bulk) == _guest_rows(moved)
+    assert _guest_rows(planned)[23] == "fixable" and not planned.executable  # mounted: refused
+    assert not moved.executable and "unmount" in moved.plan.refusal
+
+
+@pytest.mark.parametrize("helper", ["plan", "move_plan"])
+def test_the_old_guest_keyword_still_works_and_warns_with_the_new_name(
+    nb: notebook.Workbench, helper: str
+) -> None:
+    args: tuple[str, ...] = ("d-files-01-data",) if helper == "plan" else ("d-files-01-data", "i-web-02")
+    with pytest.warns(DeprecationWarning, match=rf"nb\.{helper}\(guest=\) is deprecated: use guest_check="):
+        old = getattr(nb, helper)(*args, guest=True)
+    new = getattr(nb, helper)(*args, guest_check=True)
+    assert _guest_rows(old) == _guest_rows(new) and _guest_rows(new)[23] == "fixable"
+    assert getattr(old, "plan", old).refusal == getattr(new, "plan", new).refusal
+
+
+
+def test_ctrl_c_during_the_plans_guest_read_says_in_jupyter_what_is_left_unknown(tmp_path: Path) -> None:
+    import copy
+    import signal
+
+    from ecs_detach.client import EcsClient
+    from ecs_detach.emulator.fleet import load_fleet
+    from ecs_detach.guest import GuestReadInterrupted
+
+    fleet = copy.deepcopy(load_fleet("demo"))
+    fleet["Emulator"]["Guests"]["i-files-01"]["HangOn"] = "lsblk"
+    bench = notebook.connect(clock=ManualClock(), journal_path=tmp_path / "journal.jsonl", fleet=fleet)
+    real = EcsClient.invocation_result
+    polled: list[str] = []
+
+    def invocation_result(self: EcsClient, invoke_id: str, instance_id: str) -> Any:
+        polled.append(invoke_id)
+        if len(polled) == 2:
+            signal.raise_signal(signal.SIGINT)  # the kernel is interrupted while the probe is polled
+        return real(self, invoke_id, instance_id)
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(EcsClient, "invocation_result", invocation_result)
+            with pytest.raises(KeyboardInterrupt) as caught:  # never let a plain one stop the test run
+                bench.plan("d-files-01-data", guest_check=True)
+        assert [r["action"] for r in bench.emulator.requests if r["action"] == "DetachDisk"] == []
+    finally:
+        bench.close()
+    assert isinstance(caught.value, GuestReadInterrupted), repr(caught.value)
+    shown = caught.value._render_traceback_()
+    assert len(shown) == 2 and "the guest was not read" in shown[0] and "i-files-01" in shown[0]
+    assert "ls -l /dev/disk/by-id/ | grep files-01-data" in shown[1]

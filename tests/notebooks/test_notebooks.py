@@ -212,7 +212,7 @@ def test_guided_detach_checks_the_guest_and_unmounts_before_detaching(
     rows = _shown(notebook, "GUEST_DISK = ")
     assert "23.        fixable  Mounted in the guest at /data (ext4)" in rows
     assert "24.        fixable  /etc/fstab names the disk" in rows
-    planned = _shown(notebook, "print(nb.plan(GUEST_DISK, guest=True).refusal)")
+    planned = _shown(notebook, "print(nb.plan(GUEST_DISK, guest_check=True).refusal)")
     assert "(--unmount)" in planned and "umount /data" in planned and "# ecs-detach: &" in planned
     released = _shown(notebook, "if USE_EMULATOR:\n    released = nb.detach(guest_plan")
     assert "done · Disk d-files-01-data is detached" in released

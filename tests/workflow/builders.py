@@ -25,6 +25,7 @@ def instance(status: str = "Running", **fields: Any) -> Instance:
 
 
 def disk(status: str = "In_use", type: str = "data", **fields: Any) -> Disk:
+    """A disk as DescribeDisks answers; `fields` override any key (e.g. ``Device="/dev/vdb"``)."""
     raw: dict[str, Any] = {
         "DiskId": "d-data",
         "DiskName": "data",
@@ -38,9 +39,12 @@ def disk(status: str = "In_use", type: str = "data", **fields: Any) -> Disk:
         "DiskChargeType": "PostPaid",
     }
     if status in ("In_use", "Detaching", "Attaching"):
+        # As ECS names them: the system disk is /dev/xvda, data disks /dev/xvdb on. Nothing may depend on
+        # it (the API's Type says which disk is the system disk), but a test should not look unreal.
+        device = "/dev/xvda" if type == "system" else "/dev/xvdb"
         raw["InstanceId"] = "i-web"
-        raw["Device"] = "/dev/xvdb"
-        raw["Attachments"] = {"Attachment": [{"InstanceId": "i-web", "Device": "/dev/xvdb"}]}
+        raw["Device"] = device
+        raw["Attachments"] = {"Attachment": [{"InstanceId": "i-web", "Device": device}]}
     locks = fields.pop("locks", ())
     if locks:
         raw["OperationLocks"] = {"OperationLock": [{"LockReason": reason} for reason in locks]}

@@ -83,5 +83,5 @@ def test_a_windows_detach_and_undo_rerun_brings_it_online(make_env: EnvFactory) 
     assert guest_state(env)["OfflineDisks"] == ["d-app-data"]  # attached, still offline
     _, again = undo(env, record, remount=True)
     assert again.outcome is workflow.Outcome.DONE, again.message
-    assert again.message.endswith("In the guest: D: mounted again.")
+    assert again.message.endswith("In the guest: D: online again.")
     assert guest_state(env)["OfflineDisks"] == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ecs_detach.models import Disk, Instance
 from ecs_detach.plan import Plan, StepKind, plan_detach, plan_reattach
 from ecs_detach.preconditions import DetachOptions, Durations, PlatformFacts, check_detach
@@ -99,3 +101,38 @@ def test_reattach_of_a_system_disk_needs_a_credential_and_never_shows_it() -> No
     assert plan.calls == ("AttachDisk", "StartInstance")
     assert "--Bootable true --Password <password>" in plan.aliyun_commands[0]
     assert "Password" not in plan.steps[0].params
+
+
+def _on(device: str, **fields: Any) -> Disk:
+    """A disk attached to i-web at `device` (its Device and its attachment both say so)."""
+    attachment = {"Attachment": [{"InstanceId": "i-web", "Device": device}]}
+    return disk(Device=device, Attachments=attachment, **fields)
+
+
+def _shape(plan: Plan) -> tuple[Any, ...]:
+    return (plan.executable, plan.refusal, plan.warnings, [s.kind for s in plan.steps], plan.aliyun_commands)
+
+
+def test_the_builders_attach_a_system_disk_where_ecs_does() -> None:
+    assert disk(type="system").device_on("i-web") == "/dev/xvda"
+    assert disk().device_on("i-web") == "/dev/xvdb"
+
+
+@pytest.mark.parametrize("device", ["/dev/xvdb", "/dev/vda", "/dev/nvme0n1", ""])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"allow_stop": True}, {"allow_stop": True, "restart": True, "delete_with_instance": False}],
+)
+def test_the_api_s_type_says_which_is_the_system_disk_never_its_device_name(
+    device: str, options: dict[str, Any]
+) -> None:
+    """Every warning, step and refusal of a plan is the same wherever the disk is attached: a system disk
+    (Type=system) at any device name plans as at /dev/xvda, a data disk at /dev/xvda as at /dev/xvdb."""
+    for kind, usual in (("system", "/dev/xvda"), ("data", "/dev/xvdb")):
+        for status in ("Running", "Stopped"):
+            where = _plan(_on(device, type=kind), instance(status), **options)
+            assert _shape(where) == _shape(_plan(_on(usual, type=kind), instance(status), **options))
+    system_at_b = _plan(_on("/dev/xvdb", type="system"), instance("Stopped"), allow_stop=True)
+    assert any("is the system disk" in w for w in system_at_b.warnings)
+    data_at_a = _plan(_on("/dev/xvda", type="data"), instance("Stopped"), allow_stop=True)
+    assert not any("system disk" in w for w in data_at_a.warnings) and data_at_a.executable
