@@ -19,6 +19,8 @@ class FleetLoaded(Message):
     all_regions: bool = False
     region_errors: Mapping[str, str] = field(default_factory=dict)
     """Regions that could not be read in an all-regions view, with the reason."""
+    instance_filters: Mapping[str, object] = field(default_factory=dict)
+    """The DescribeInstances parameters the read was narrowed by (none: the whole listing)."""
 
 
 @dataclass

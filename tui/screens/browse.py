@@ -21,6 +21,7 @@ from ecs_detach.models import Disk, Instance
 
 from ..filtering import (
     ApiFilters,
+    TagCounts,
     describe_api_filters,
     filter_rows,
     known_fields,
@@ -189,6 +190,8 @@ class BrowseScreen(AppScreen[None]):
         which the instances view uses, is never read with them."""
         self._filtered = _FilteredDisks()
         self._filtered_generation = 0
+        self._tag_counts: dict[str, TagCounts] = {}
+        """Each view's tag counts from its last read no API filter narrowed, in this region (issue 18)."""
         self._reading_filtered = False
         self._whole_stale = False
         """The slow cadence read the all-disks view's filtered disks instead of the whole listing: the
@@ -290,6 +293,7 @@ class BrowseScreen(AppScreen[None]):
             self._pages_read, self._pages_total = 0, 0
             self._drop_filtered()
             self._disk_api_filters = {}
+            self._tag_counts = {}
         self._read_listing(self._generation, stream, self._rest_after)
 
     @work(thread=True, exclusive=True, group="load")
@@ -301,14 +305,15 @@ class BrowseScreen(AppScreen[None]):
                 errors = {region: str(err) for region, err in dict(inventory.errors).items()}
                 self.post_message(FleetLoaded(inventory.instances, inventory.disks, True, errors))
                 return
+            filters = dict(self._api_filters)
             instances, disks = read_listing(
                 client,
                 lambda page: self._page_read(generation, page, stream),
-                instance_filters=self._api_filters,
+                instance_filters=filters,
                 known=None if stream else (self._instances_by_id, self._disks_by_id),
                 rest_after=rest_after if stream else None,
             )
-            self.post_message(FleetLoaded(instances, disks, False))
+            self.post_message(FleetLoaded(instances, disks, False, instance_filters=filters))
         except ThrottledError:
             self.post_message(RefreshThrottled(full=True))
         except Exception as error:  # every failure becomes a notification, never a traceback
@@ -404,6 +409,9 @@ class BrowseScreen(AppScreen[None]):
         self._disks_by_instance = disks_by_instance(self.disks)
         self.marked &= set(self._disks_by_id)
         self._instance_rows, self._disk_rows = self._rows_again(before)
+        if not message.instance_filters:
+            self._tag_counts["instances"] = TagCounts.of(self._instance_rows)
+        self._tag_counts["disks"] = TagCounts.of(self._disk_rows)  # the whole listing's disks: never narrowed
         # Every disk was read: the screen's filter keeps the rows the API's would (filter_rows), so the
         # all-disks view shows the whole listing until its slow cadence reads the filtered disks again.
         self._filtered = _FilteredDisks()
@@ -947,14 +955,14 @@ class BrowseScreen(AppScreen[None]):
         query = parse_query(self.filters["instances"], known_fields(self._instance_rows))
         # Already filtered by the API, the listing may look small: its filter still follows the text.
         wanted = server_filters(query) if (large or self._api_filters) and not self.all_regions else {}
-        wanted = within_tag_limit(wanted, query, self._instance_rows)
+        wanted = within_tag_limit(wanted, query, self._tag_counts.get("instances", TagCounts()))
         if wanted != self._api_filters:
             self._api_filters = wanted
             self.load(stream=False)
         disk_query = parse_query(self.filters["disks"], known_fields(self._disk_rows))
         asked = large or bool(self._disk_api_filters)
         wanted = server_filters(disk_query, "disks") if asked and not self.all_regions else {}
-        wanted = within_tag_limit(wanted, disk_query, self._disk_rows)
+        wanted = within_tag_limit(wanted, disk_query, self._tag_counts.get("disks", TagCounts()))
         if wanted == self._disk_api_filters:
             return
         self._disk_api_filters = wanted
