@@ -53,6 +53,15 @@ class FilteredDisksLoaded(Message):
 
 
 @dataclass
+class FilteredDisksPage(Message):
+    """Pages of a streamed filtered read of the all-disks view are waiting to be shown (as ``FleetPage``
+    for the whole listing); ``FilteredDisksLoaded`` ends the read."""
+
+    generation: int
+    filters: Mapping[str, object]
+
+
+@dataclass
 class RefreshThrottled(Message):
     """The API answered Throttling (after the client's own retries): the refresh slows down."""
 
