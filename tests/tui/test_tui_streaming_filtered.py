@@ -129,3 +129,28 @@ def test_read_listing_with_disk_filters_reads_only_those_disks() -> None:
     assert instances == [] and disks and all(d.category == "cloud_ssd" for d in disks)
     assert {r["action"] for r in emulator.requests} == {"DescribeDisks"}
     assert pages == [1]  # about 300 disks: one page, and no page of instances counted
+
+
+async def test_the_all_regions_view_holds_its_listing_packed_and_a_read_again_keeps_what_did_not_change(
+    tmp_path: Path,
+) -> None:
+    """The all-regions read holds replies packed as the single-region listing does (memory at scale), and
+    its slow-cadence read again keeps the objects that did not change (one copy, rows not rebuilt)."""
+    emulator = Emulator(fleet=generate_fleet(instances=300, disks=600, regions=3), clock=ManualClock())
+    app = build_app(emulator, tmp_path / "journal.jsonl")
+    app.live_refresh = True
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browse(app)
+        await pilot.press("a")
+        await settle(pilot)
+        assert screen.all_regions and len(screen.instances) == 300 and len(screen.disks) == 600
+        assert all(view._packed is not None for view in [*screen.instances, *screen.disks])
+        before = {i.instance_id: i for i in screen.instances}
+        rows_before = {row.key: row for row in screen._instance_rows}
+        emulator.advance(31)
+        screen.poll_refresh()
+        await settle(pilot)
+        assert all(before[i.instance_id] is i for i in screen.instances)
+        assert all(rows_before[row.key] is row for row in screen._instance_rows)  # not built again
+        assert "300 instances in all regions" in screen_text(app)

@@ -48,6 +48,7 @@ from ..refresh import (
     moving_ids,
     patched,
     read_listing,
+    unchanged_kept,
 )
 from ..rows import (
     MARK,
@@ -327,9 +328,7 @@ class BrowseScreen(AppScreen[None]):
         client = self.ecs_app.services.client
         try:
             if self.all_regions:
-                inventory = client.inventory()
-                errors = {region: str(err) for region, err in dict(inventory.errors).items()}
-                self.post_message(FleetLoaded(inventory.instances, inventory.disks, True, errors))
+                self._read_all_regions(stream)
                 return
             filters = dict(self._api_filters)
             instances, disks = read_listing(
@@ -346,6 +345,18 @@ class BrowseScreen(AppScreen[None]):
             self.post_message(LoadFailed(error))
         finally:
             self._signal_first_page()
+
+    def _read_all_regions(self, stream: bool) -> None:
+        """From the reading thread: every region's listing, held packed as the single-region one is; a read
+        again keeps the objects shown whose reply did not change (one copy, their rows not built again)."""
+        inventory = self.ecs_app.services.client.inventory(packed=True)
+        instances: list[Instance] = list(inventory.instances)
+        disks: list[Disk] = list(inventory.disks)
+        if not stream:
+            instances = unchanged_kept(instances, self._instances_by_id)
+            disks = unchanged_kept(disks, self._disks_by_id)
+        errors = {region: str(err) for region, err in dict(inventory.errors).items()}
+        self.post_message(FleetLoaded(instances, disks, True, errors))
 
     def _page_read(self, generation: int, page: ListingPage, stream: bool) -> bool:
         """Called by the reading thread after each page; False stops the read (a newer one started)."""
