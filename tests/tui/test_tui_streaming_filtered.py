@@ -16,6 +16,7 @@ from tui_helpers import SIZE, browse, build_app, screen_text, settle, type_text
 from ecs_detach.client import EcsClient
 from ecs_detach.emulator import Emulator, ManualClock
 from ecs_detach.emulator.generate import generate_fleet
+from ecs_detach.errors import ServerError
 from ecs_detach.models import Disk
 from tui.filtering import filter_rows, parse_query
 from tui.refresh import read_listing
@@ -37,6 +38,17 @@ class _GatedFilteredDisks(EcsClient):
             yield page
             if filtered and number == 0:  # before the next page is asked for
                 self.gate.wait(timeout=30)
+
+
+class _FailingAfterFirstPage(EcsClient):
+    """A filtered listing of disks answers its first page, then the service fails."""
+
+    def disk_pages(self, **kw: Any) -> Iterator[tuple[list[Disk], int]]:
+        filtered = "Category" in kw
+        for number, page in enumerate(super().disk_pages(**kw)):
+            yield page
+            if filtered and number == 0:
+                raise ServerError("InternalError", "The request processing has failed.", "R-1", 500)
 
 
 def _fleet() -> dict[str, Any]:
@@ -154,3 +166,30 @@ async def test_the_all_regions_view_holds_its_listing_packed_and_a_read_again_ke
         assert all(before[i.instance_id] is i for i in screen.instances)
         assert all(rows_before[row.key] is row for row in screen._instance_rows)  # not built again
         assert "300 instances in all regions" in screen_text(app)
+
+
+async def test_a_filtered_read_that_fails_midway_shows_the_whole_listing_filtered_on_screen(
+    tmp_path: Path,
+) -> None:
+    """Its first page was shown; the rest failed: the view does not pass a part off as the filter's
+    result, it shows the whole listing's disks the filter keeps (read already) and says what failed."""
+    emulator = Emulator(fleet=_fleet(), clock=ManualClock())
+    essd = sorted(
+        d.disk_id for d in EcsClient.for_emulator(emulator).list_disks() if d.category == "cloud_essd"
+    )
+    app = build_app(emulator, tmp_path / "journal.jsonl")
+    app.services = app.services.with_client(_FailingAfterFirstPage.for_emulator(emulator))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browse(app)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "category=cloud_essd")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert sorted(_view_keys(screen)) == essd
+        text = screen_text(app)
+        assert "loading" not in text and "read by the API's filter" not in text
+        notes = [n.title + " " + n.message for n in app._notifications]
+        assert any(note.startswith("Could not read the disks") for note in notes), notes

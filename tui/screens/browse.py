@@ -760,8 +760,10 @@ class BrowseScreen(AppScreen[None]):
                 self._refresh = self._refresh.failed(now)
             title, body = error_text(message.error)
             self.notify(body, title=f"Could not read the disks: {title}", severity="warning", timeout=10)
-            if streamed and self.view == "disks":
-                self._show_tables()  # the pages read stay shown, "loading" goes
+            if streamed:  # a part is not the filter's result: the whole listing, filtered on screen
+                self._filtered = _FilteredDisks()
+                if self.view == "disks":
+                    self._show_tables()
             return
         self._refresh = self._refresh.read_full(now)
         disks = sorted(message.disks, key=lambda d: (d.region_id, d.disk_id))
