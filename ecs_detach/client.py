@@ -396,11 +396,19 @@ class EcsClient(BaseEcsClient):
         return Disk.from_api(items[0])
 
     def inventory(
-        self, regions: Sequence[str] | None = None, *, concurrency: int = DEFAULT_CONCURRENCY
+        self,
+        regions: Sequence[str] | None = None,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        packed: bool = False,
     ) -> Inventory:
         """Instances and disks of every region (or those given); each region's instance pages and disk pages
         are two chains fetched concurrently with the others', on at most ``concurrency`` threads. A failing
-        region is reported in ``errors`` beside the others' results."""
+        region is reported in ``errors`` beside the others' results.
+
+        ``packed``: each object packed as its page comes (``packed()``, the reply kept as compact JSON
+        bytes), for a caller that holds the inventory (the TUI's all-regions view): the same objects in
+        about a sixth of the memory of their replies' dicts, a page of dicts alive at a time per chain."""
         from concurrent.futures import ThreadPoolExecutor
 
         names = list(regions) if regions is not None else [r.region_id for r in self.describe_regions()]
@@ -409,9 +417,12 @@ class EcsClient(BaseEcsClient):
         def fetch(unit: tuple[str, str]) -> list[Any] | EcsError:
             region, kind = unit
             try:
-                if kind == "instances":
-                    return self.list_instances(region_id=region)
-                return self.list_disks(region_id=region, page_size=INVENTORY_DISK_PAGE)
+                items: Iterator[Instance] | Iterator[Disk] = (
+                    self.iter_instances(region_id=region)
+                    if kind == "instances"
+                    else self.iter_disks(region_id=region, page_size=INVENTORY_DISK_PAGE)
+                )
+                return [item.packed() for item in items] if packed else list(items)
             except EcsError as exc:
                 return exc
 
@@ -683,10 +694,14 @@ class AsyncEcsClient(BaseEcsClient):
         return Disk.from_api(items[0])
 
     async def inventory(
-        self, regions: Sequence[str] | None = None, *, concurrency: int = DEFAULT_CONCURRENCY
+        self,
+        regions: Sequence[str] | None = None,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        packed: bool = False,
     ) -> Inventory:
         """Instances and disks of every region: each region's instance pages and disk pages are two chains,
-        at most ``concurrency`` chains in flight at once."""
+        at most ``concurrency`` chains in flight at once; ``packed`` as for :meth:`EcsClient.inventory`."""
         import anyio
 
         names = list(regions) if regions is not None else [r.region_id for r in await self.describe_regions()]
@@ -697,10 +712,12 @@ class AsyncEcsClient(BaseEcsClient):
             region, kind = unit
             async with limiter:
                 try:
-                    if kind == "instances":
-                        fetched[unit] = await self.list_instances(region_id=region)
-                    else:
-                        fetched[unit] = await self.list_disks(region_id=region, page_size=INVENTORY_DISK_PAGE)
+                    items: AsyncIterator[Instance] | AsyncIterator[Disk] = (
+                        self.iter_instances(region_id=region)
+                        if kind == "instances"
+                        else self.iter_disks(region_id=region, page_size=INVENTORY_DISK_PAGE)
+                    )
+                    fetched[unit] = [item.packed() if packed else item async for item in items]
                 except EcsError as exc:
                     fetched[unit] = exc
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -148,14 +149,14 @@ def fuzzy_pattern(needle: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
-def _tag_matches(term: Term, row: Row) -> bool:
+def _tags_match(term: Term, tags: Iterable[tuple[str, str]]) -> bool:
     key, has_value, value = term.text.partition("=")
-    return any(k == key and (not has_value or v == value) for k, v in row.tags)
+    return any(k == key and (not has_value or v == value) for k, v in tags)
 
 
 def _term_matches(term: Term, row: Row) -> bool:
     if term.field == TAG_FIELD:
-        hit = _tag_matches(term, row)
+        hit = _tags_match(term, row.tags)
     elif term.field is None:
         if term.text in row.haystack:
             hit = True
@@ -290,16 +291,41 @@ TAG_FILTER_LIMIT = 1000
 "the resource count cannot exceed 1,000"; beyond that it says to use ListTagResources)."""
 
 
-def within_tag_limit(params: ApiFilters, query: Query, rows: Sequence[Row]) -> ApiFilters:
-    """``params`` without ``Tag`` when ``rows`` (the listing read last) already hold ``TAG_FILTER_LIMIT``
-    rows or more that carry every tag asked: past that the API's answer is not to be trusted, so the
-    screen filters by tag itself (it reads the whole listing, as without the filter)."""
+@dataclass(frozen=True, slots=True)
+class TagCounts:
+    """How many resources of a view's whole listing carry each set of tags, from its last read that no API
+    filter narrowed: what a tag filter is judged by against ``TAG_FILTER_LIMIT``. ``known`` False: no such
+    read yet (a first read still coming, a new region read with a filter)."""
+
+    by_tags: Mapping[tuple[tuple[str, str], ...], int] = field(default_factory=dict)
+    known: bool = False
+
+    @classmethod
+    def of(cls, rows: Iterable[Row]) -> TagCounts:
+        """The counts of a whole listing's rows (many resources share a set of tags: few entries)."""
+        return cls(Counter(row.tags for row in rows), known=True)
+
+    def carrying(self, terms: Sequence[Term]) -> int:
+        """How many resources carry every tag the ``terms`` name."""
+        return sum(
+            count for tags, count in self.by_tags.items() if all(_tags_match(term, tags) for term in terms)
+        )
+
+
+def within_tag_limit(params: ApiFilters, query: Query, counts: TagCounts) -> ApiFilters:
+    """``params`` without ``Tag`` when the whole listing (``counts``) holds ``TAG_FILTER_LIMIT`` resources
+    or more that carry every tag asked, or when its count is not known yet: past that the API's answer is
+    not to be trusted, so the screen filters by tag itself (the other parameters are still sent).
+
+    The count is the whole listing's, not that of the rows read last: a read the API narrowed (say to
+    ``Status=Running``) may hold 400 of the tag's 1,500 carriers, and the API counts the tag's limit
+    among all of them."""
     if "Tag" not in params:
         return params
     tag_terms = tuple(
         t for t in query.terms if t.field == TAG_FIELD and not t.negate and not t.text.endswith("=")
     )
-    if len(filter_rows(rows, Query(terms=tag_terms))) < TAG_FILTER_LIMIT:
+    if counts.known and counts.carrying(tag_terms) < TAG_FILTER_LIMIT:
         return params
     return {key: value for key, value in params.items() if key != "Tag"}
 

@@ -19,6 +19,8 @@ class FleetLoaded(Message):
     all_regions: bool = False
     region_errors: Mapping[str, str] = field(default_factory=dict)
     """Regions that could not be read in an all-regions view, with the reason."""
+    instance_filters: Mapping[str, object] = field(default_factory=dict)
+    """The DescribeInstances parameters the read was narrowed by (none: the whole listing)."""
 
 
 @dataclass
@@ -48,6 +50,15 @@ class FilteredDisksLoaded(Message):
     filters: Mapping[str, object]
     disks: Sequence[Disk] = ()
     error: BaseException | None = None
+
+
+@dataclass
+class FilteredDisksPage(Message):
+    """Pages of a streamed filtered read of the all-disks view are waiting to be shown (as ``FleetPage``
+    for the whole listing); ``FilteredDisksLoaded`` ends the read."""
+
+    generation: int
+    filters: Mapping[str, object]
 
 
 @dataclass

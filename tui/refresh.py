@@ -177,14 +177,19 @@ def read_listing(
     on_page: Callable[[ListingPage], bool],
     *,
     instance_filters: Mapping[str, Any] | None = None,
+    disk_filters: Mapping[str, Any] | None = None,
     known: tuple[Mapping[str, Instance], Mapping[str, Disk]] | None = None,
     rest_after: threading.Event | None = None,
 ) -> tuple[list[Instance], list[Disk]]:
-    """Every instance (or those ``instance_filters`` select: ``Status``, ``ZoneId``) and every disk of the
-    client's region; the two chains of pages run at once (the disks' from the moment the first page of
-    instances came: the first rows shown are instances, and nothing else competes with their page for the
-    process), and ``on_page`` is called after each page (from either thread). It returns False to stop
+    """Every instance (or those ``instance_filters`` select: ``Status``, ``ZoneId``, ``Tag``) and every disk
+    of the client's region; the two chains of pages run at once (the disks' from the moment the first page
+    of instances came: the first rows shown are instances, and nothing else competes with their page for
+    the process), and ``on_page`` is called after each page (from either thread). It returns False to stop
     the read (a newer one started): then what was read so far is returned.
+
+    ``disk_filters`` (DescribeDisks parameters: ``Status``, ``Category``, ``Tag``...): the disks they
+    select and no instances, one chain (the all-disks view's own listing when the API filters it; the
+    instances view keeps the whole listing, each instance's disks and its disk count).
 
     ``known``: the objects shown now, by id. A page's object equal to the known one is replaced by it, so
     a read again of a listing that barely moved holds one copy of it, not two, while it runs.
@@ -197,10 +202,13 @@ def read_listing(
     region's listing is held for as long as it is shown, and its replies' dicts were most of the
     screen's memory."""
     lock = threading.Lock()
-    totals = {"instances": 0, "disks": 0}
-    read = {"instances": 0, "disks": 0}
+    kinds = ("disks",) if disk_filters is not None else ("instances", "disks")
+    totals = dict.fromkeys(kinds, 0)
+    read = dict.fromkeys(kinds, 0)
     stopped = threading.Event()
     first_instances = threading.Event()
+    if "instances" not in kinds:
+        first_instances.set()  # no page of instances to wait for
 
     def chain(kind: str) -> list[Any]:
         try:
@@ -221,7 +229,7 @@ def read_listing(
                 rest_after.wait(timeout=REST_HOLD_SECONDS)
             if stopped.is_set():
                 return []
-            replies = client.disk_pages(page_size=DISK_PAGE)
+            replies = client.disk_pages(page_size=DISK_PAGE, **dict(disk_filters or {}))
         size = INSTANCE_PAGE if kind == "instances" else DISK_PAGE
         items: list[Any] = []
         shown: Mapping[str, Any] = {} if known is None else known[0 if kind == "instances" else 1]
@@ -250,16 +258,7 @@ def read_listing(
 
     # The collector is held off while the pages come, as for an inventory (gc_paused): its full
     # collections walked every object read so far, 70-180 ms each at 2,000 instances, frames held up.
-    with gc_paused(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecs-listing") as pool:
-        instances = pool.submit(chain, "instances")
-        disks = pool.submit(chain, "disks")
-        return instances.result(), disks.result()
-
-
-def read_filtered_disks(client: Any, filters: Mapping[str, Any]) -> list[Disk]:
-    """The region's disks that ``filters`` (DescribeDisks parameters: ``Status``, ``Category``, ``Tag``…)
-    select, every page: the all-disks view's own listing when the API filters it. A separate read: the
-    instances view keeps the whole listing (each instance's disks and its disk count)."""
-    with gc_paused():
-        replies = client.disk_pages(page_size=DISK_PAGE, **dict(filters))
-        return [disk for page, _total in replies for disk in page]
+    with gc_paused(), ThreadPoolExecutor(max_workers=len(kinds), thread_name_prefix="ecs-listing") as pool:
+        chains = {kind: pool.submit(chain, kind) for kind in kinds}
+        instances = chains["instances"].result() if "instances" in chains else []
+        return instances, chains["disks"].result()

@@ -23,6 +23,7 @@ from ecs_detach.models import Disk, Instance
 from tui.app import EcsDetachApp
 from tui.filtering import (
     TAG_FILTER_LIMIT,
+    TagCounts,
     describe_api_filters,
     filter_rows,
     parse_query,
@@ -125,8 +126,13 @@ def test_a_tag_carried_by_1000_rows_or_more_is_left_to_the_screen() -> None:
     ]
     query = parse_query("tag:env=prod status:running")
     params = server_filters(query)
-    assert within_tag_limit(params, query, tagged[:-1]) == params
-    assert within_tag_limit(params, query, tagged) == {"Status": "Running"}
+    assert within_tag_limit(params, query, TagCounts.of(tagged[:-1])) == params
+    assert within_tag_limit(params, query, TagCounts.of(tagged)) == {"Status": "Running"}
+    # every tag asked must be carried: env=prod on 1,000 rows but team=core on none of them is sent
+    both = parse_query("tag:env=prod tag:team=core")
+    assert within_tag_limit(server_filters(both), both, TagCounts.of(tagged)) == server_filters(both)
+    # no whole listing counted yet (a first read still coming): the screen filters by tag itself
+    assert within_tag_limit(params, query, TagCounts()) == {"Status": "Running"}
 
 
 # --- the API and the screen keep the same rows, on random fleets
@@ -376,3 +382,37 @@ async def test_clearing_a_disk_filter_the_slow_cadence_read_alone_reads_the_whol
         assert len(_disk_view_keys(screen)) == 2000
         assert screen.marked == {marked}
         assert "reading every disk again" not in screen_text(app)
+
+
+def _narrowed_fleet() -> dict[str, Any]:
+    """1,500 instances (and 1,500 disks: a large region), every one tagged team=core, only 400 Running:
+    a read narrowed to Status=Running holds fewer than 1,000 of the tag's carriers."""
+    fleet = generate_fleet(instances=1500, disks=1500, regions=1)
+    for n, instance in enumerate(fleet["Instances"]):
+        instance["Tags"] = {"Tag": [{"TagKey": "team", "TagValue": "core"}]}
+        instance["Status"] = "Running" if n < 400 else "Stopped"
+    return fleet
+
+
+@pytest.mark.anyio
+async def test_a_tag_is_counted_in_the_whole_listing_not_in_a_read_the_api_narrowed(tmp_path: Path) -> None:
+    """The API filters by tag only up to 1,000 resources carrying it: the count is the whole listing's
+    (its last read without an API filter), not the Status=Running read's 400."""
+    emulator = Emulator(fleet=_narrowed_fleet(), clock=ManualClock())
+    app = build_app(emulator, tmp_path / "journal.jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browse(app)
+        await _filter(pilot, "status:running")
+        assert len(screen.instances) == 400  # read by the API's Status filter
+        since = len(emulator.requests)
+        await pilot.press("slash", "end")
+        await type_text(pilot, " tag:team=core")
+        await pilot.press("enter")
+        await settle(pilot)
+        asked = _describes(emulator, "DescribeInstances", since)
+        assert not any("Tag.1.Key" in p for p in asked), asked
+        text = screen_text(app)
+        assert "read by the API's filter: Status=Running" in text and "Tag team" not in text
+        query = parse_query(screen.filters["instances"], screen._instance_rows[0].fields)
+        assert len(filter_rows(screen._instance_rows, query)) == 400

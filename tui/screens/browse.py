@@ -21,6 +21,7 @@ from ecs_detach.models import Disk, Instance
 
 from ..filtering import (
     ApiFilters,
+    TagCounts,
     describe_api_filters,
     filter_rows,
     known_fields,
@@ -29,7 +30,15 @@ from ..filtering import (
     within_tag_limit,
 )
 from ..formatting import error_text, plural
-from ..messages import FilteredDisksLoaded, FleetLoaded, FleetPage, FleetPatched, LoadFailed, RefreshThrottled
+from ..messages import (
+    FilteredDisksLoaded,
+    FilteredDisksPage,
+    FleetLoaded,
+    FleetPage,
+    FleetPatched,
+    LoadFailed,
+    RefreshThrottled,
+)
 from ..policy import FAST_REFRESH_SECONDS
 from ..refresh import (
     ListingPage,
@@ -37,9 +46,9 @@ from ..refresh import (
     Read,
     RefreshState,
     patched,
-    read_filtered_disks,
     read_listing,
     transitional_ids,
+    unchanged_kept,
     with_followed,
 )
 from ..rows import (
@@ -90,6 +99,19 @@ class _PendingPages:
     posted: bool = False
     """A ``FleetPage`` is on its way, or the screen takes the pages after its next frame: more join them."""
 
+    def add(
+        self, page: ListingPage, instance_rows: list[Row], disk_rows: list[Row], index: dict[str, list[Disk]]
+    ) -> bool:
+        """One page more (under the screen's lock); True when the screen is to be woken for it."""
+        self.instances.extend(page.instances)
+        self.disks.extend(page.disks)
+        self.instance_rows.extend(instance_rows)
+        self.disk_rows.extend(disk_rows)
+        merge_disk_index(self.disk_index, index)
+        self.pages_read, self.pages_total = page.pages_read, page.pages_total
+        wake, self.posted = not self.posted, True
+        return wake
+
 
 @dataclass
 class _FilteredDisks:
@@ -100,6 +122,9 @@ class _FilteredDisks:
     disks: list[Disk] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     by_id: dict[str, Disk] = field(default_factory=dict)
+    pages_read: int = 0
+    pages_total: int = 0
+    """While a streamed read fills it: pages read and expected (0: not streaming)."""
 
 
 def _filtered_disks(filters: ApiFilters, disks: Sequence[Disk], marked: set[str]) -> _FilteredDisks:
@@ -175,7 +200,8 @@ class BrowseScreen(AppScreen[None]):
         self._pages_read = 0
         self._pages_total = 0
         """While a streamed read fills the listing: pages read and expected (0: not streaming)."""
-        self._status = ""
+        self._status: tuple[str, ...] = ()
+        """What ``_update_status`` said, part by part."""
         self._pending = _PendingPages()
         self._pending_lock = threading.Lock()
         self._rest_after = threading.Event()
@@ -189,7 +215,11 @@ class BrowseScreen(AppScreen[None]):
         """What DescribeDisks is asked to filter for the all-disks view (a large region); the whole listing,
         which the instances view uses, is never read with them."""
         self._filtered = _FilteredDisks()
+        self._filtered_pending = _PendingPages()
+        """Pages of the all-disks view's streamed filtered read not shown yet (under ``_pending_lock``)."""
         self._filtered_generation = 0
+        self._tag_counts: dict[str, TagCounts] = {}
+        """Each view's tag counts from its last read no API filter narrowed, in this region (issue 18)."""
         self._reading_filtered = False
         self._whole_stale = False
         """The slow cadence read the all-disks view's filtered disks instead of the whole listing: the
@@ -198,9 +228,9 @@ class BrowseScreen(AppScreen[None]):
         self._disks_shown_for: str | None = None
         """The instance whose disks ``#instance-disks`` lists for the fleet last loaded."""
         self.loaded = False
-        self._transitional: tuple[tuple[object, ...], tuple[int, int], MovingIds] | None = None
-        """The listing walked last (its lists and the filtered listing, the lists' lengths: a streamed
-        read extends them) and its transitional ids."""
+        self._transitional: tuple[tuple[object, ...], tuple[int, ...], MovingIds] | None = None
+        """The listing walked last (its lists and the filtered listing, their lengths) and its
+        transitional ids."""
 
     @property
     def filter_text(self) -> str:
@@ -294,6 +324,7 @@ class BrowseScreen(AppScreen[None]):
             self._pages_read, self._pages_total = 0, 0
             self._drop_filtered()
             self._disk_api_filters = {}
+            self._tag_counts = {}
         self._read_listing(self._generation, stream, self._rest_after)
 
     @work(thread=True, exclusive=True, group="load")
@@ -301,24 +332,35 @@ class BrowseScreen(AppScreen[None]):
         client = self.ecs_app.services.client
         try:
             if self.all_regions:
-                inventory = client.inventory()
-                errors = {region: str(err) for region, err in dict(inventory.errors).items()}
-                self.post_message(FleetLoaded(inventory.instances, inventory.disks, True, errors))
+                self._read_all_regions(stream)
                 return
+            filters = dict(self._api_filters)
             instances, disks = read_listing(
                 client,
                 lambda page: self._page_read(generation, page, stream),
-                instance_filters=self._api_filters,
+                instance_filters=filters,
                 known=None if stream else (self._instances_by_id, self._disks_by_id),
                 rest_after=rest_after if stream else None,
             )
-            self.post_message(FleetLoaded(instances, disks, False))
+            self.post_message(FleetLoaded(instances, disks, False, instance_filters=filters))
         except ThrottledError:
             self.post_message(RefreshThrottled(full=True))
         except Exception as error:  # every failure becomes a notification, never a traceback
             self.post_message(LoadFailed(error))
         finally:
             self._signal_first_page()
+
+    def _read_all_regions(self, stream: bool) -> None:
+        """From the reading thread: every region's listing, held packed as the single-region one is; a read
+        again keeps the objects shown whose reply did not change (one copy, their rows not built again)."""
+        inventory = self.ecs_app.services.client.inventory(packed=True)
+        instances: list[Instance] = list(inventory.instances)
+        disks: list[Disk] = list(inventory.disks)
+        if not stream:
+            instances = unchanged_kept(instances, self._instances_by_id)
+            disks = unchanged_kept(disks, self._disks_by_id)
+        errors = {region: str(err) for region, err in dict(inventory.errors).items()}
+        self.post_message(FleetLoaded(instances, disks, True, errors))
 
     def _page_read(self, generation: int, page: ListingPage, stream: bool) -> bool:
         """Called by the reading thread after each page; False stops the read (a newer one started)."""
@@ -330,14 +372,7 @@ class BrowseScreen(AppScreen[None]):
             more_rows = disk_rows(page.disks, marked=self.marked, with_instance=True)
             index = disks_by_instance(page.disks)
             with self._pending_lock:
-                pending = self._pending
-                pending.instances.extend(page.instances)
-                pending.disks.extend(page.disks)
-                pending.instance_rows.extend(rows)
-                pending.disk_rows.extend(more_rows)
-                merge_disk_index(pending.disk_index, index)
-                pending.pages_read, pending.pages_total = page.pages_read, page.pages_total
-                wake, pending.posted = not pending.posted, True
+                wake = self._pending.add(page, rows, more_rows, index)
             if wake:
                 self.post_message(FleetPage(generation))
                 self._signal_first_page()
@@ -408,6 +443,9 @@ class BrowseScreen(AppScreen[None]):
         self._disks_by_instance = disks_by_instance(self.disks)
         self.marked &= set(self._disks_by_id)
         self._instance_rows, self._disk_rows = self._rows_again(before)
+        if not message.instance_filters:
+            self._tag_counts["instances"] = TagCounts.of(self._instance_rows)
+        self._tag_counts["disks"] = TagCounts.of(self._disk_rows)  # the whole listing's disks: never narrowed
         # Every disk was read: the screen's filter keeps the rows the API's would (filter_rows), so the
         # all-disks view shows the whole listing until its slow cadence reads the filtered disks again.
         self._filtered = _FilteredDisks()
@@ -517,7 +555,7 @@ class BrowseScreen(AppScreen[None]):
         due = self._refresh.next_read(now, moving=bool(moving))
         if due is Read.FULL and self.view == "disks" and self._disk_api_filters:
             self._whole_stale = True  # the instances view reads the whole listing again when shown
-            self._read_filtered()
+            self._read_filtered(stream=False)
         elif due is Read.FULL:
             self.load(stream=False)
         elif due is Read.MOVING:
@@ -542,7 +580,7 @@ class BrowseScreen(AppScreen[None]):
         """The listing's transitional instances and disks, walked again only when the listing changed: the
         poll asks every half second, and at 10,000 instances the walk took 40 ms of the screen's thread."""
         lists = (self.instances, self.disks, self._filtered)
-        sizes = (len(self.instances), len(self.disks))
+        sizes = (len(self.instances), len(self.disks), len(self._filtered.disks))  # streamed reads extend
         memo = self._transitional
         if memo is not None and memo[1] == sizes and all(a is b for a, b in zip(memo[0], lists, strict=True)):
             return memo[2]
@@ -663,17 +701,21 @@ class BrowseScreen(AppScreen[None]):
         mine = self._filtered
         fresh = [d for d in message.disks if d.disk_id in mine.by_id]
         gone = [d for d in message.gone_disks if d in mine.by_id]
-        if not mine.filters or not (fresh or gone):
-            return False
+        if not mine.filters or mine.pages_total or not (fresh or gone):
+            return False  # none of its disks, or its streamed read still fills it (and brings these too)
         self._filtered = _filtered_disks(mine.filters, patched(mine.disks, fresh, gone), self.marked)  # type: ignore[arg-type]
         return True
 
     # --- the all-disks view read by the API's filter (a large region)
 
-    def _read_filtered(self) -> None:
+    def _read_filtered(self, *, stream: bool) -> None:
+        """Read the all-disks view's filtered listing: streamed page by page (the first one shown at once)
+        for a new filter, else in the background and applied when complete (the slow cadence)."""
         self._filtered_generation += 1
         self._reading_filtered = True
-        self._read_filtered_disks(self._filtered_generation, dict(self._disk_api_filters))
+        with self._pending_lock:
+            self._filtered_pending = _PendingPages()
+        self._read_filtered_disks(self._filtered_generation, dict(self._disk_api_filters), stream)
 
     def _drop_filtered(self) -> None:
         """The all-disks view shows the whole listing again; a filtered read in flight is dropped."""
@@ -682,19 +724,76 @@ class BrowseScreen(AppScreen[None]):
         self._reading_filtered = False
 
     @work(thread=True, exclusive=True, group="filtered-disks")
-    def _read_filtered_disks(self, generation: int, filters: ApiFilters) -> None:
+    def _read_filtered_disks(self, generation: int, filters: ApiFilters, stream: bool) -> None:
+        known: tuple[dict[str, Instance], dict[str, Disk]] | None = None
+        if not stream:  # a read again holds one copy of what did not change
+            known = ({}, dict(self._filtered.by_id))
         try:
-            disks = read_filtered_disks(self.ecs_app.services.client, filters)
+            _none, disks = read_listing(
+                self.ecs_app.services.client,
+                lambda page: self._filtered_page_read(generation, filters, page, stream),
+                disk_filters=filters,
+                known=known,
+            )
         except Exception as error:  # a notification, never a traceback
             self.post_message(FilteredDisksLoaded(generation, filters, error=error))
             return
         self.post_message(FilteredDisksLoaded(generation, filters, disks))
+
+    def _filtered_page_read(
+        self, generation: int, filters: ApiFilters, page: ListingPage, stream: bool
+    ) -> bool:
+        """The reading thread's ``_page_read`` for the filtered read: False stops it (a newer one started)."""
+        if generation != self._filtered_generation:
+            return False
+        if stream:
+            rows = disk_rows(page.disks, marked=self.marked, with_instance=True)
+            with self._pending_lock:
+                wake = self._filtered_pending.add(page, [], rows, {})
+            if wake:
+                self.post_message(FilteredDisksPage(generation, filters))
+        return True
+
+    @on(FilteredDisksPage)
+    def _filtered_disks_page(self, message: FilteredDisksPage) -> None:
+        if message.generation != self._filtered_generation or not self._reading_filtered:
+            return  # an older filter's, or the read ended (FilteredDisksLoaded brought everything)
+        with self._pending_lock:
+            pending = self._filtered_pending
+            if not pending.pages_read:
+                return
+            self._filtered_pending = _PendingPages(posted=True)  # later pages wait for the next frame
+        mine = self._filtered
+        if not mine.pages_total:  # the first page: the view shows the filtered listing from now on
+            mine = self._filtered = _FilteredDisks(dict(message.filters))
+        mine.disks.extend(pending.disks)
+        mine.rows.extend(pending.disk_rows)
+        mine.by_id.update((d.disk_id, d) for d in pending.disks)
+        mine.pages_read, mine.pages_total = pending.pages_read, pending.pages_total
+        if self.view == "disks":
+            table = self.query_one("#all-disks", RowTable)
+            if table.row_count < ROW_LIMIT or len(mine.rows) == len(pending.disk_rows):
+                self._show_tables()
+            else:
+                self._update_status_only()
+        self.call_after_refresh(self._next_filtered_pages, message)
+
+    def _next_filtered_pages(self, message: FilteredDisksPage) -> None:
+        """After a frame: show the filtered pages that came meanwhile, or let the reading thread wake us."""
+        with self._pending_lock:
+            waiting = bool(self._filtered_pending.pages_read)
+            if not waiting:
+                self._filtered_pending.posted = False
+        if waiting:
+            self._filtered_disks_page(message)
 
     @on(FilteredDisksLoaded)
     def _filtered_disks_loaded(self, message: FilteredDisksLoaded) -> None:
         if message.generation != self._filtered_generation:
             return  # an older filter's, or the filter was cleared
         self._reading_filtered = False
+        streamed = self._filtered.pages_total
+        self._filtered.pages_total = 0
         now = self.ecs_app.services.clock()
         if message.error is not None:
             if isinstance(message.error, ThrottledError):
@@ -703,12 +802,19 @@ class BrowseScreen(AppScreen[None]):
                 self._refresh = self._refresh.failed(now)
             title, body = error_text(message.error)
             self.notify(body, title=f"Could not read the disks: {title}", severity="warning", timeout=10)
+            if streamed:  # a part is not the filter's result: the whole listing, filtered on screen
+                self._filtered = _FilteredDisks()
+                if self.view == "disks":
+                    self._show_tables()
             return
         self._refresh = self._refresh.read_full(now)
         disks = sorted(message.disks, key=lambda d: (d.region_id, d.disk_id))
         self._filtered = _filtered_disks(dict(message.filters), disks, self.marked)
         if self.view == "disks":
-            self._show_tables()
+            # Streamed pages came in the API's order: the sorted rows start at the top unless the
+            # operator moved the cursor meanwhile.
+            from_top = bool(streamed) and self.query_one("#all-disks", RowTable).cursor_row <= 0
+            self._show_tables(keep_cursor=not from_top)
 
     @property
     def _all_disk_rows(self) -> list[Row]:
@@ -775,16 +881,19 @@ class BrowseScreen(AppScreen[None]):
             parts.append(f"{plural(jobs, 'job')} running (o: operations)")
         if self.region_errors:
             parts.append(f"{plural(len(self.region_errors), 'region')} unreadable")
-        self._status = " · ".join(parts)
+        self._status = tuple(parts)
         self._show_status()
         for box in self.query("#filter").results(Input):  # what cannot match is also said at the box itself
             box.border_subtitle = plain("; ".join(problems)) if problems else None
 
     def _show_status(self) -> None:
         """The status line: what ``_update_status`` said, and how far the read is or how old it is."""
-        parts = [self._status] if self._status else []
-        if self._pages_total:
-            parts.append(f"loading {self._pages_read} of {plural(self._pages_total, 'page')}")
+        parts = list(self._status)
+        read, total = self._pages_read, self._pages_total
+        if self.view == "disks" and self._filtered.pages_total:  # the view's own filtered read
+            read, total = self._filtered.pages_read, self._filtered.pages_total
+        if total:  # beside the count it qualifies, where a narrow terminal still shows it
+            parts.insert(1, f"loading {read} of {plural(total, 'page')}")
         elif self.ecs_app.live_refresh:
             age = self._refresh.age(self.ecs_app.services.clock())
             if age is not None:
@@ -989,20 +1098,20 @@ class BrowseScreen(AppScreen[None]):
         query = parse_query(self.filters["instances"], known_fields(self._instance_rows))
         # Already filtered by the API, the listing may look small: its filter still follows the text.
         wanted = server_filters(query) if (large or self._api_filters) and not self.all_regions else {}
-        wanted = within_tag_limit(wanted, query, self._instance_rows)
+        wanted = within_tag_limit(wanted, query, self._tag_counts.get("instances", TagCounts()))
         if wanted != self._api_filters:
             self._api_filters = wanted
             self.load(stream=False)
         disk_query = parse_query(self.filters["disks"], known_fields(self._disk_rows))
         asked = large or bool(self._disk_api_filters)
         wanted = server_filters(disk_query, "disks") if asked and not self.all_regions else {}
-        wanted = within_tag_limit(wanted, disk_query, self._disk_rows)
+        wanted = within_tag_limit(wanted, disk_query, self._tag_counts.get("disks", TagCounts()))
         if wanted == self._disk_api_filters:
             return
         self._disk_api_filters = wanted
         self._drop_filtered()
         if wanted:
-            self._read_filtered()
+            self._read_filtered(stream=True)
             return
         if self._whole_stale and not self._reading:
             self.load(stream=False)
