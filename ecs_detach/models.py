@@ -414,11 +414,10 @@ class Disk(_ApiView):
 
     @property
     def attachments(self) -> tuple[Attachment, ...]:
-        return tuple(
-            Attachment.from_api(a)
-            for a in unwrap(self._data.get("Attachments"), "Attachment")
-            if isinstance(a, Mapping)
-        )
+        return tuple(Attachment.from_api(a) for a in self._attachment_replies())
+
+    def _attachment_replies(self) -> list[Mapping[str, Any]]:
+        return [a for a in unwrap(self._data.get("Attachments"), "Attachment") if isinstance(a, Mapping)]
 
     @property
     def lock_reasons(self) -> tuple[str, ...]:
@@ -452,15 +451,17 @@ class Disk(_ApiView):
     @property
     def attached_instance_ids(self) -> tuple[str, ...]:
         """Every instance the disk is attached to (one for a plain disk, several for a multi-attach disk)."""
-        ids = [a.instance_id for a in self.attachments if a.instance_id]
+        # Read from the replies, not through Attachment objects: the browse screen asks this of every disk
+        # on each full read (at 20,000 disks, building them was most of the read's time on its thread).
+        ids = [found for found in (_str(a, "InstanceId") for a in self._attachment_replies()) if found]
         if self.instance_id and self.instance_id not in ids:
             ids.insert(0, self.instance_id)
         return tuple(ids)
 
     def device_on(self, instance_id: str) -> str:
-        for attachment in self.attachments:
-            if attachment.instance_id == instance_id:
-                return attachment.device
+        for attachment in self._attachment_replies():
+            if _str(attachment, "InstanceId") == instance_id:
+                return _str(attachment, "Device")
         return self.device if self.instance_id == instance_id else ""
 
     @property

@@ -55,7 +55,6 @@ from ..rows import (
     MARK,
     Row,
     disk_columns,
-    disk_counts,
     disk_details,
     disk_row,
     disk_rows,
@@ -484,7 +483,7 @@ class BrowseScreen(AppScreen[None]):
         """The rows of both views for the listing now; a row whose object is the one it was built from (a
         read again kept what did not change) and whose disk count or mark is the same is kept, not built
         again: a refresh of a large region holds one set of rows."""
-        counts = disk_counts(self.disks)
+        counts = {instance_id: len(mine) for instance_id, mine in self._disks_by_instance.items()}
         width = len(instance_columns(with_region=self.all_regions))
         instances: list[Row] = []
         for instance in self.instances:
