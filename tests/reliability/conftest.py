@@ -1,14 +1,36 @@
-"""The fault matrix's CLI runner, for any module that defines a ``served`` fixture (`matrix.serve`)."""
+"""The reliability tests' served emulator, and the fault matrix's CLI runner.
+
+A module that uses ``server`` (or ``served``) defines ``FLEET``, and ``TIME_SCALE`` for the emulator's
+``--time-scale`` if it needs one; the server is started once a module and reset by each test.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .fault_proxy import Rule
+from .fault_proxy import FaultProxy, Rule
+from .helpers import Server, serve_emulator
 from .matrix import Run, Served
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``ecs-detach emulator`` on the module's ``FLEET``, served in a subprocess for the module's tests."""
+    folder = tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2])
+    time_scale = getattr(request.module, "TIME_SCALE", None)
+    with serve_emulator(folder, request.module.FLEET, time_scale) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def served(server: Server) -> Iterator[Served]:
+    """The module's `server` with the fault proxy in front (the fault matrix)."""
+    with FaultProxy(server.url) as proxy:
+        yield Served(server, proxy)
 
 
 @pytest.fixture

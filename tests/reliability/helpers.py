@@ -7,9 +7,19 @@ and instance ended. The journal says what ecs-detach promised to record.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 from ecs_detach.actions import MUTATING_ACTIONS
 from ecs_detach.guest import probe_script
@@ -158,3 +168,97 @@ def consistency_problems(state: Mapping[str, Any]) -> list[str]:
     problems += [f"{owner} has {n} system disks" for owner, n in system_disks.items() if n > 1]
     problems += [f"device {dev} used {n} times on {owner}" for (owner, dev), n in devices.items() if n > 1]
     return problems
+
+
+# --- the served emulator and the CLI against it ---------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """``ecs-detach emulator`` served in a subprocess on `fleet`, read and driven through its control API."""
+
+    url: str
+    control: httpx.Client
+    fleet: Mapping[str, Any]
+
+    def reset(self) -> None:
+        """The fleet as it started; the request log, the rate limits and the faults afresh."""
+        self.control.post("/_emulator/reset", json=dict(self.fleet)).raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        body: dict[str, list[dict[str, Any]]] = self.control.get("/_emulator/requests").json()
+        return body["requests"]
+
+    def state(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.control.get("/_emulator/state").json()
+        return body
+
+    def guest(self, instance_id: str) -> dict[str, Any]:
+        section: dict[str, Any] = self.state()["Emulator"]["Guests"][instance_id]
+        return section
+
+    def now(self) -> float:
+        return float(self.control.get("/_emulator/health").json()["now"])
+
+    def advance(self, seconds: float) -> None:
+        self.control.post("/_emulator/clock", json={"advance_seconds": max(0.0, seconds)}).raise_for_status()
+
+
+@contextmanager
+def serve_emulator(
+    folder: Path, fleet: Mapping[str, Any], time_scale: float | None = None
+) -> Iterator[Server]:
+    """``ecs-detach emulator --port 0`` on `fleet` (written to `folder`), ``--time-scale`` if given. Its
+    stderr goes to a file (a chatty server never blocks on a full pipe), shown if it does not start."""
+    path = folder / "fleet.json"
+    path.write_text(json.dumps(fleet))
+    errors = folder / "emulator.err"
+    command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--fleet", str(path)]
+    if time_scale is not None:
+        command += ["--time-scale", str(time_scale)]
+    with errors.open("w") as sink:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=sink, text=True)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().strip()
+        assert first.startswith("emulator listening on http://"), first + errors.read_text()
+        url = first.removeprefix("emulator listening on ")
+        with httpx.Client(base_url=url, timeout=10) as control:
+            yield Server(url, control, fleet)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class CliProcess:
+    """``ecs-detach ARGV --yes --demo --endpoint URL --journal J`` in a subprocess of its own, against a
+    served emulator, with HOME and the state directory in `home` and this tree on PYTHONPATH."""
+
+    def __init__(self, url: str, home: Path) -> None:
+        self.journal_path = home / "journal.jsonl"
+        self.common = ["--yes", "--demo", "--endpoint", url, "--journal", str(self.journal_path)]
+        self.env = {
+            "HOME": str(home),
+            "XDG_STATE_HOME": str(home / "state"),
+            "PATH": "",
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        }
+
+    def run(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        """The command to its end; never a traceback."""
+        ran = self._run("-m", "ecs_detach.cli", *argv)
+        assert "Traceback" not in ran.stderr, ran.stderr
+        return ran
+
+    def killed(self, script: str, *argv: str) -> None:
+        """``python -c SCRIPT ARGV...``: a script that runs the CLI and SIGKILLs itself at some point."""
+        ran = self._run("-c", script, *argv)
+        assert ran.returncode == -signal.SIGKILL, ran.stdout + ran.stderr
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, *args, *self.common]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, env=self.env)
+
+    @property
+    def journal(self) -> Journal:
+        return Journal(self.journal_path)

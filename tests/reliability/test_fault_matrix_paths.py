@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,8 +29,9 @@ from ecs_detach.journal import Journal, JournalRecord
 
 from .fault_proxy import APPLIED_BY, FAULT_KINDS, Rule
 from .helpers import consistency_problems, journal_problems, mutation_log
-from .matrix import Run, Served, applied_twice, false_successes, no_traceback, serve
+from .matrix import Run, Served, applied_twice, false_successes, no_traceback
 
+TIME_SCALE = 0  # the served emulator's transitions finish at once
 FLEET: dict[str, Any] = copy.deepcopy(load_fleet("demo"))
 FLEET["Emulator"]["Durations"] = dict.fromkeys(
     ("DetachDisk", "AttachDisk", "StopInstance", "StartInstance", "CreateSnapshot", "RunCommand"), 0
@@ -42,11 +42,6 @@ SNAPSHOT_DISK = "d-web-01-data"
 # In a clean `detach --unmount` the unmount is the 3rd RunCommand: the probe and the holders probe go first.
 UNMOUNT_NTH = 3
 FIGURES: Counter[str] = Counter()
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    yield from serve(tmp_path_factory, FLEET)
 
 
 def _mounted(ran: Run, disk_id: str) -> bool:
