@@ -80,7 +80,7 @@ def _accepted_on(ran: Run, action: str, disk_id: str) -> int:
     )
 
 
-def _the_truth_is_kept(ran: Run, action: str, nth: int, kind: str) -> None:
+def _the_truth_is_kept(ran: Run, action: str, nth: int, kind: str, codes: tuple[int, ...] = (0, 1)) -> None:
     """What every case checks: the fault hit its call, nothing applied twice, the fleet consistent, every
     journal record true and settled, no traceback."""
     FIGURES["cases"] += 1
@@ -94,7 +94,7 @@ def _the_truth_is_kept(ran: Run, action: str, nth: int, kind: str) -> None:
     assert journal_problems(ran.journal, ran.requests) == [], ran.out
     assert false_successes(ran.journal, ran.requests) == []
     assert ran.journal.pending() == []
-    assert ran.code in (0, 1), ran.out
+    assert ran.code in codes, ran.out
     FIGURES["mutations applied"] += sum(1 for r in mutation_log(ran.requests) if r["status"] == 200)
 
 
@@ -390,6 +390,46 @@ def test_a_fault_on_a_move_unmount_moves_once_or_stops_before_the_detach(
     attached = _last_word(ran.journal, "AttachDisk")
     assert attached is not None and attached.succeeded and attached.instance_id == "i-web-02", attached
     assert attached.context.get("move_from") == GUEST
+
+
+# -- the probes of a bulk run and a move --------------------------------------------------------------------
+
+PROBED = {
+    "bulk": ["detach", UNMOUNTED_DISK, SECOND_DISK],
+    "move": ["move", UNMOUNTED_DISK, "--to", "i-web-02"],
+    "bulk-unmount": BULK,
+    "move-unmount": MOVE_UNMOUNT,
+}
+
+
+@pytest.mark.parametrize("nth", [1, 2], ids=["probe", "holders-probe"])
+@pytest.mark.parametrize("plan", PROBED)
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_a_bulk_or_move_probe_never_detaches_a_mounted_disk(
+    cli: Any, plan: str, nth: int, kind: str
+) -> None:
+    """A lost answer to a read-only probe of files-01 (read once for both disks of a bulk run): without
+    --unmount nothing is sent (exit 3); with it, each disk is released once and then detached once."""
+    ran = cli(PROBED[plan], Rule("RunCommand", nth, kind))
+    _the_truth_is_kept(ran, "RunCommand", nth, kind, codes=(0, 3))
+    disks = [UNMOUNTED_DISK, SECOND_DISK] if plan.startswith("bulk") else [UNMOUNTED_DISK]
+    if not plan.endswith("unmount"):
+        assert ran.code == 3, ran.out
+        assert [r for r in mutation_log(ran.requests) if r["status"] == 200] == []
+        assert all(_mounted(ran, d) and ran.disk(d)["InstanceId"] == GUEST for d in disks), ran.out
+        assert "Mounted in the guest at /data" in ran.out, ran.out
+        return
+    assert ran.code == 0, ran.out
+    for disk_id in disks:
+        assert _accepted_on(ran, "RunCommand", disk_id) == 1 and not _mounted(ran, disk_id), (
+            disk_id,
+            ran.out,
+        )
+        assert _accepted_on(ran, "DetachDisk", disk_id) == 1, (disk_id, ran.out)
+        detach = _last_word(ran.journal, "DetachDisk", disk_id)
+        assert detach is not None and detach.context.get("unmounted") == MOUNT_POINTS[disk_id], detach
+    where = "i-web-02" if plan == "move-unmount" else ""
+    assert [ran.disk(d)["InstanceId"] for d in disks] == [where] * len(disks), ran.out
 
 
 def test_matrix_figures() -> None:
