@@ -351,6 +351,14 @@ def test_a_fault_in_a_bulk_unmount_run_releases_and_detaches_each_disk_once(
     if not stuck:
         assert ran.code == 0, ran.out
         assert "2 of 2 disk(s) detached" in ran.out, ran.out
+        return
+    # The operator runs the bulk again: it releases and detaches only what is left, once.
+    again = cli(BULK, reset=False)
+    assert again.code == 0, again.out
+    assert applied_twice(again.requests) == [] and journal_problems(again.journal, again.requests) == []
+    for disk_id in MOUNT_POINTS:
+        assert _accepted_on(again, "RunCommand", disk_id) == _accepted_on(again, "DetachDisk", disk_id) == 1
+        assert not _mounted(again, disk_id) and again.status("Disks", disk_id) == "Available"
 
 
 # -- a move with an unmount --------------------------------------------------------------------------------
@@ -378,6 +386,17 @@ def test_a_fault_on_a_move_unmount_moves_once_or_stops_before_the_detach(
         assert (disk["Status"], disk["InstanceId"]) == ("In_use", GUEST)
         assert "still shows /data mounted" in ran.out and "DetachDisk was not sent" in ran.out, ran.out
         assert unmounted.result == Result.UNKNOWN and unmounted.reconciled, unmounted
+        again = cli(MOVE_UNMOUNT, reset=False)  # run again: the unmount is sent (once in all), then the move
+        assert again.code == 0, again.out
+        assert [r["action"] for r in mutation_log(again.requests) if r["status"] == 200] == [
+            "RunCommand",
+            "DetachDisk",
+            "AttachDisk",
+        ]
+        assert (
+            ran.disk(UNMOUNTED_DISK)["InstanceId"] == GUEST
+            and again.disk(UNMOUNTED_DISK)["InstanceId"] == "i-web-02"
+        )
         return
     assert ran.code == 0, ran.out
     assert unmounted.succeeded, unmounted
