@@ -210,31 +210,30 @@ def operate(
 def _toggle(op: Operator, client: EcsClient, kw: dict[str, Any], disk_id: str, home: str) -> None:
     """One workflow: detach the disk if it is attached at home, re-attach it if it is Available; run again
     (from a fresh read) after a failure from an injected fault, until the disk is where the workflow takes
-    it. At most `MAX_ATTEMPTS` reads: past that, the workflow did not end, an error."""
+    it. At most `MAX_ATTEMPTS` attempts: past that, the workflow did not end, an error."""
     kind = ""
     for _ in range(MAX_ATTEMPTS):
         try:
             disk = client.get_disk(disk_id)
-        except (ApiError, TransportError) as exc:
+            op.reads += 1
+            attached = disk.status == DISK_IN_USE and home in disk.attached_instance_ids
+            available = disk.status == DISK_AVAILABLE
+            if kind and (available if kind == "detach" else attached):
+                op.ended[kind] += 1  # the goal was reached by an earlier run whose answer was lost
+                return
+            if not (attached or available):
+                kw["sleep"](TRANSITION_WAIT)  # a transition under way: read again once it is due
+                continue
+            kind = kind or ("detach" if attached else "re-attach")
+            started = time.monotonic()
+            result = _run_workflow(op, client, kw, disk_id, home, kind)
+        except (ApiError, TransportError) as exc:  # a read (the disk's, the plan's) failed past its retries
             code = exc.code if isinstance(exc, ApiError) else "TransportError"
             if code not in INJECTED_CODES:
                 op.other_errors.append(f"{disk_id}: read failed: {exc}")
                 return
             op.injected[f"read {code}"] += 1
             continue
-        op.reads += 1
-        attached = disk.status == DISK_IN_USE and home in disk.attached_instance_ids
-        available = disk.status == DISK_AVAILABLE
-        if kind and (available if kind == "detach" else attached):
-            op.ended[kind] += 1  # the goal was reached by an earlier run whose answer was lost
-            return
-        if not (attached or available):
-            kw["sleep"](TRANSITION_WAIT)  # a transition under way: read again once it is due
-            continue
-        kind = kind or ("detach" if attached else "re-attach")
-        started = time.monotonic()
-        try:
-            result = _run_workflow(op, client, kw, disk_id, home, kind)
         except EcsError as exc:
             op.other_errors.append(f"{disk_id}: {type(exc).__name__}: {exc}")
             return
