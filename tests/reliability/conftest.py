@@ -1,7 +1,7 @@
 """The reliability tests' served emulator, and the fault matrix's CLI runner.
 
 A module that uses ``server`` (or ``served``) defines ``FLEET``, and ``TIME_SCALE`` for the emulator's
-``--time-scale`` if it needs one; the server is started once a module and reset by each test.
+``--time-scale`` (1 unless set); the server is started once a module and reset by each test.
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ from .matrix import Run, Served
 
 
 @pytest.fixture(scope="module")
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     """``ecs-detach emulator`` on the module's ``FLEET``, served in a subprocess for the module's tests."""
-    folder = tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2])
-    time_scale = getattr(request.module, "TIME_SCALE", None)
-    with serve_emulator(folder, request.module.FLEET, time_scale) as served:
+    with serve_emulator(request.module.FLEET, getattr(request.module, "TIME_SCALE", 1.0)) as served:
         yield served
 
 

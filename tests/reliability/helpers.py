@@ -7,7 +7,6 @@ and instance ended. The journal says what ecs-detach promised to record.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -19,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from ecs_detach.actions import MUTATING_ACTIONS
+from ecs_detach.emulator.testing import EcsEmulatorServer
 from ecs_detach.guest import probe_script
 from ecs_detach.journal import INTENT, OUTCOME, Journal, JournalRecord
 
@@ -175,59 +173,42 @@ def consistency_problems(state: Mapping[str, Any]) -> list[str]:
 
 @dataclass
 class Server:
-    """``ecs-detach emulator`` served in a subprocess on `fleet`, read and driven through its control API."""
+    """``ecs-detach emulator`` in a child process (`EcsEmulatorServer`, the project's pytest plugin's), on
+    `fleet`, read and driven through its control API."""
 
-    url: str
-    control: httpx.Client
+    process: EcsEmulatorServer
     fleet: Mapping[str, Any]
+
+    @property
+    def url(self) -> str:
+        return self.process.url
 
     def reset(self) -> None:
         """The fleet as it started; the request log, the rate limits and the faults afresh."""
-        self.control.post("/_emulator/reset", json=dict(self.fleet)).raise_for_status()
+        self.process.reset(self.fleet)
 
     def requests(self) -> list[dict[str, Any]]:
-        body: dict[str, list[dict[str, Any]]] = self.control.get("/_emulator/requests").json()
-        return body["requests"]
+        return self.process.requests
 
     def state(self) -> dict[str, Any]:
-        body: dict[str, Any] = self.control.get("/_emulator/state").json()
-        return body
+        return self.process.state()
 
     def guest(self, instance_id: str) -> dict[str, Any]:
         section: dict[str, Any] = self.state()["Emulator"]["Guests"][instance_id]
         return section
 
     def now(self) -> float:
-        return float(self.control.get("/_emulator/health").json()["now"])
+        return self.process.advance(0)
 
     def advance(self, seconds: float) -> None:
-        self.control.post("/_emulator/clock", json={"advance_seconds": max(0.0, seconds)}).raise_for_status()
+        self.process.advance(max(0.0, seconds))
 
 
 @contextmanager
-def serve_emulator(
-    folder: Path, fleet: Mapping[str, Any], time_scale: float | None = None
-) -> Iterator[Server]:
-    """``ecs-detach emulator --port 0`` on `fleet` (written to `folder`), ``--time-scale`` if given. Its
-    stderr goes to a file (a chatty server never blocks on a full pipe), shown if it does not start."""
-    path = folder / "fleet.json"
-    path.write_text(json.dumps(fleet))
-    errors = folder / "emulator.err"
-    command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--fleet", str(path)]
-    if time_scale is not None:
-        command += ["--time-scale", str(time_scale)]
-    with errors.open("w") as sink:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=sink, text=True)
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline().strip()
-        assert first.startswith("emulator listening on http://"), first + errors.read_text()
-        url = first.removeprefix("emulator listening on ")
-        with httpx.Client(base_url=url, timeout=10) as control:
-            yield Server(url, control, fleet)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def serve_emulator(fleet: Mapping[str, Any], time_scale: float = 1.0) -> Iterator[Server]:
+    """``ecs-detach emulator`` on `fleet`, its clock at `time_scale` (0: transitions finish at once)."""
+    with EcsEmulatorServer(fleet, time_scale=time_scale) as process:
+        yield Server(process, fleet)
 
 
 class CliProcess:
