@@ -2,7 +2,7 @@
 
     python benchmarks/soak.py [--seconds 60 | --workflows N] [--clients 8] [--fault-rate 0.2] [--json]
 
-Starts the real command (``python -m ecs_detach.cli emulator --port 0``) on a generated fleet, its virtual
+Starts ``ecs-detach emulator`` in a child process (``EcsEmulatorServer``) on a generated fleet, its virtual
 time running ``--time-scale`` (200) times real time, with ``--fault-rate`` injected faults of every kind
 (500, 503, throttling with and without retry-after, connection reset, reply lost after the action). Then
 ``--clients`` threads, each an operator with its own client and journal and six disks of its own instances,
@@ -26,14 +26,12 @@ import argparse
 import itertools
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ import httpx
 from ecs_detach import workflow
 from ecs_detach.client import EcsClient, emulator_credentials
 from ecs_detach.emulator.generate import generate_fleet
+from ecs_detach.emulator.testing import EcsEmulatorServer
 from ecs_detach.errors import ApiError, EcsError, TransportError
 from ecs_detach.journal import Journal, JournalRecord
 from ecs_detach.models import DISK_AVAILABLE, DISK_IN_USE
@@ -67,30 +66,6 @@ TRANSITION_WAIT = 5.0  # virtual seconds between reads of a disk in transition
 
 
 # --- the emulator ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def served_emulator(fleet: Mapping[str, Any], time_scale: float) -> Iterator[str]:
-    """``ecs-detach emulator --port 0`` on ``fleet`` in a subprocess; yields its URL."""
-    with tempfile.TemporaryDirectory(prefix="ecs-soak-") as tmp:
-        path = Path(tmp) / "fleet.json"
-        path.write_text(json.dumps(fleet))
-        errors = (Path(tmp) / "emulator.err").open("w")
-        command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--fleet", str(path)]
-        process = subprocess.Popen(
-            [*command, "--time-scale", str(time_scale)], stdout=subprocess.PIPE, stderr=errors, text=True
-        )
-        try:
-            assert process.stdout is not None
-            first = process.stdout.readline().strip()
-            if not first.startswith("emulator listening on "):
-                errors.flush()
-                raise SystemExit(f"soak: the emulator did not start: {first} {Path(errors.name).read_text()}")
-            yield first.removeprefix("emulator listening on ")
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
-            errors.close()
 
 
 class RequestLog:
@@ -380,7 +355,8 @@ def soak(
     data = [
         (d["DiskId"], d["InstanceId"]) for d in fleet["Disks"] if d["Type"] == "data" and d.get("InstanceId")
     ]
-    with served_emulator(fleet, time_scale) as url:
+    with EcsEmulatorServer(fleet, time_scale=time_scale) as server:
+        url = server.url
         control = httpx.Client(base_url=url, timeout=30)
         facts = facts_from_fleet(control.get("/_emulator/state").json())
         operators = []
