@@ -9,10 +9,12 @@
 * ``bulk-unmount``: ``detach d-files-01-data d-files-01-app --unmount`` (both mounted on files-01, one
   instance at a time): for each disk in turn its unmount RunCommand, then its DetachDisk;
 * ``move-unmount``: ``move d-files-01-data --to i-web-02 --unmount``: the unmount RunCommand in files-01,
-  DetachDisk from files-01, AttachDisk to web-02.
+  DetachDisk from files-01, AttachDisk to web-02;
+* the two read-only probes of a bulk run and of a move of files-01's disks, with and without ``--unmount``.
 
 The demo fleet is served (``Durations`` 0, RunCommand included, so an invocation has finished by the first
-read). After each run the tests check, from the emulator's request log and state and from the journal: how
+read; /var/lib/app not busy, so that a bulk ``--unmount`` can release both disks). After each run the tests
+check, from the emulator's request log and state and from the journal: how
 many CreateSnapshot / RunCommand / AttachDisk were applied (never twice), where the disk and the guest's
 mount ended, every journal record true (an applied call has a record saying it took effect), and the exit code
 and the message. A lost answer is settled by a read of what the call changes (the disk's snapshots, the
