@@ -3,6 +3,9 @@
 The emulator is the witness: its request log says which mutations reached the state machine (status 200,
 including a ``lost_response`` fault, which is applied and then dropped), and its state says where every disk
 and instance ended. The journal says what ecs-detach promised to record.
+
+`serve_emulator` / `Server` is the one served ``ecs-detach emulator`` of these tests (conftest's ``server``
+fixture), and `CliProcess` runs the CLI against it in a process of its own (to be killed, or to start fresh).
 """
 
 from __future__ import annotations
