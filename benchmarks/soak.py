@@ -1,13 +1,16 @@
 """Soak: concurrent operators detach and re-attach disks against ``ecs-detach emulator`` under faults.
 
-    python benchmarks/soak.py [--seconds 60] [--clients 8] [--fault-rate 0.2] [--seed 1] [--json]
+    python benchmarks/soak.py [--seconds 60 | --workflows N] [--clients 8] [--fault-rate 0.2] [--json]
 
-Starts the real command (``python -m ecs_detach.cli emulator --port 0``) on a generated fleet, its virtual
+Starts ``ecs-detach emulator`` in a child process (``EcsEmulatorServer``) on a generated fleet, its virtual
 time running ``--time-scale`` (200) times real time, with ``--fault-rate`` injected faults of every kind
 (500, 503, throttling with and without retry-after, connection reset, reply lost after the action). Then
-``--clients`` threads, each an operator with its own client and journal and its own instances, loop for
-``--seconds``: read a disk, detach it through the workflow if it is attached, re-attach it (undo, from the
-journal) if it is not. A monitor collects the emulator's request log as it goes.
+``--clients`` threads, each an operator with its own client and journal and six disks of its own instances,
+work through their disks in turn, for ``--seconds`` or for exactly ``--workflows`` workflows in all (the
+test suite's mode: no count depends on the machine's speed). A workflow toggles one disk: it detaches it
+through the workflow if it is attached, re-attaches it (undo, from the journal) if it is Available, and runs
+again from a fresh read after a failure an injected fault caused, until the disk is where it takes it. A
+monitor collects the emulator's request log as it goes.
 
 At the end the faults stop, virtual time moves on until every transition is over, and the state is checked:
 every disk's attachments agree with every instance's (the API's per-instance view equals the disks that name
@@ -23,14 +26,12 @@ import argparse
 import itertools
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ import httpx
 from ecs_detach import workflow
 from ecs_detach.client import EcsClient, emulator_credentials
 from ecs_detach.emulator.generate import generate_fleet
+from ecs_detach.emulator.testing import EcsEmulatorServer
 from ecs_detach.errors import ApiError, EcsError, TransportError
 from ecs_detach.journal import Journal, JournalRecord
 from ecs_detach.models import DISK_AVAILABLE, DISK_IN_USE
@@ -59,33 +61,11 @@ INJECTED_CODES = frozenset(
     {"InternalError", "ServiceUnavailable", "Throttling", "Throttling.User", "TransportError", "Throttled"}
 )
 DATA_DISKS_PER_CLIENT = 6
+MAX_ATTEMPTS = 20  # reads of one workflow before it counts as not ended
+TRANSITION_WAIT = 5.0  # virtual seconds between reads of a disk in transition
 
 
 # --- the emulator ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def served_emulator(fleet: Mapping[str, Any], time_scale: float) -> Iterator[str]:
-    """``ecs-detach emulator --port 0`` on ``fleet`` in a subprocess; yields its URL."""
-    with tempfile.TemporaryDirectory(prefix="ecs-soak-") as tmp:
-        path = Path(tmp) / "fleet.json"
-        path.write_text(json.dumps(fleet))
-        errors = (Path(tmp) / "emulator.err").open("w")
-        command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--fleet", str(path)]
-        process = subprocess.Popen(
-            [*command, "--time-scale", str(time_scale)], stdout=subprocess.PIPE, stderr=errors, text=True
-        )
-        try:
-            assert process.stdout is not None
-            first = process.stdout.readline().strip()
-            if not first.startswith("emulator listening on "):
-                errors.flush()
-                raise SystemExit(f"soak: the emulator did not start: {first} {Path(errors.name).read_text()}")
-            yield first.removeprefix("emulator listening on ")
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
-            errors.close()
 
 
 class RequestLog:
@@ -136,7 +116,8 @@ class Operator:
     name: str
     disks: list[tuple[str, str]]  # (disk id, its home instance)
     journal: Journal
-    outcomes: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)  # every run of a workflow, by kind and outcome
+    ended: Counter[str] = field(default_factory=Counter)  # workflows that reached their goal, by kind
     injected: Counter[str] = field(default_factory=Counter)
     other_errors: list[str] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)
@@ -158,7 +139,23 @@ def _injected(result: RunResult) -> bool:
     )
 
 
-def operate(op: Operator, url: str, facts: PlatformFacts, scale: float, deadline: float, seed: int) -> None:
+def workflow_share(workflows: int, clients: int, n: int) -> int:
+    """Operator `n`'s share of `workflows`: even shares, the first ones one more when they do not divide."""
+    return workflows // clients + (n < workflows % clients)
+
+
+def operate(
+    op: Operator,
+    url: str,
+    facts: PlatformFacts,
+    scale: float,
+    seed: int,
+    *,
+    deadline: float | None = None,
+    workflows: int | None = None,
+) -> None:
+    """Work until `deadline` (monotonic seconds) or for exactly `workflows` workflows, whichever is given."""
+
     def sleep(seconds: float) -> None:
         time.sleep(max(0.0, seconds) / scale)
 
@@ -175,46 +172,68 @@ def operate(op: Operator, url: str, facts: PlatformFacts, scale: float, deadline
     )
     kw: dict[str, Any] = {"journal": op.journal, "facts": facts, "clock": clock, "sleep": sleep}
     try:
-        for disk_id, home in itertools.cycle(op.disks):
-            if time.monotonic() >= deadline:
+        for n, (disk_id, home) in enumerate(itertools.cycle(op.disks)):
+            if (deadline is not None and time.monotonic() >= deadline) or n == workflows:
                 return
-            started = time.monotonic()
-            try:
-                disk = client.get_disk(disk_id)
-                op.reads += 1
-                if disk.status == DISK_IN_USE and home in disk.attached_instance_ids:
-                    options = DetachOptions(allow_stop=True, restart=True)
-                    plan = workflow.prepare(client, disk_id, options, facts=facts, journal=op.journal)
-                    result = workflow.run(client, plan, **kw)
-                    kind = "detach"
-                elif disk.status == DISK_AVAILABLE:
-                    last = op.journal.last_detach(disk_id, rotated=True)
-                    record = last[0] if last else _detach_record(disk_id, home)
-                    result = workflow.reattach(client, record, **kw)
-                    kind = "re-attach"
-                else:
-                    continue  # a transition under way: come back to it
-            except (ApiError, TransportError) as exc:
-                code = exc.code if isinstance(exc, ApiError) else "TransportError"
-                if code in INJECTED_CODES:
-                    op.injected[f"read {code}"] += 1
-                else:
-                    op.other_errors.append(f"{disk_id}: read failed: {exc}")
-                continue
-            except EcsError as exc:
-                op.other_errors.append(f"{disk_id}: {type(exc).__name__}: {exc}")
-                continue
-            op.durations.append(time.monotonic() - started)
-            op.outcomes[f"{kind} {result.outcome.value}"] += 1
-            if not result.ok:
-                if _injected(result):
-                    op.injected[f"{kind} {result.outcome.value}"] += 1
-                else:
-                    op.other_errors.append(f"{disk_id} {kind}: {result.outcome.value}: {result.message}")
+            _toggle(op, client, kw, disk_id, home)
     except Exception as exc:  # a bug: never hidden
         op.other_errors.append(f"crashed: {type(exc).__name__}: {exc}")
     finally:
         client.close()
+
+
+def _toggle(op: Operator, client: EcsClient, kw: dict[str, Any], disk_id: str, home: str) -> None:
+    """One workflow: detach the disk if it is attached at home, re-attach it if it is Available; run again
+    (from a fresh read) after a failure from an injected fault, until the disk is where the workflow takes
+    it. At most `MAX_ATTEMPTS` attempts: past that, the workflow did not end, an error."""
+    kind = ""
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            disk = client.get_disk(disk_id)
+            op.reads += 1
+            attached = disk.status == DISK_IN_USE and home in disk.attached_instance_ids
+            available = disk.status == DISK_AVAILABLE
+            if kind and (available if kind == "detach" else attached):
+                op.ended[kind] += 1  # the goal was reached by an earlier run whose answer was lost
+                return
+            if not (attached or available):
+                kw["sleep"](TRANSITION_WAIT)  # a transition under way: read again once it is due
+                continue
+            kind = kind or ("detach" if attached else "re-attach")
+            started = time.monotonic()
+            result = _run_workflow(op, client, kw, disk_id, home, kind)
+        except (ApiError, TransportError) as exc:  # a read (the disk's, the plan's) failed past its retries
+            code = exc.code if isinstance(exc, ApiError) else "TransportError"
+            if code not in INJECTED_CODES:
+                op.other_errors.append(f"{disk_id}: read failed: {exc}")
+                return
+            op.injected[f"read {code}"] += 1
+            continue
+        except EcsError as exc:
+            op.other_errors.append(f"{disk_id}: {type(exc).__name__}: {exc}")
+            return
+        op.durations.append(time.monotonic() - started)
+        op.outcomes[f"{kind} {result.outcome.value}"] += 1
+        if result.ok:
+            op.ended[kind] += 1
+            return
+        if not _injected(result):
+            op.other_errors.append(f"{disk_id} {kind}: {result.outcome.value}: {result.message}")
+            return
+        op.injected[f"{kind} {result.outcome.value}"] += 1
+    op.other_errors.append(f"{disk_id} {kind or 'workflow'}: did not end in {MAX_ATTEMPTS} attempts")
+
+
+def _run_workflow(
+    op: Operator, client: EcsClient, kw: dict[str, Any], disk_id: str, home: str, kind: str
+) -> RunResult:
+    if kind == "detach":
+        options = DetachOptions(allow_stop=True, restart=True)
+        plan = workflow.prepare(client, disk_id, options, facts=kw["facts"], journal=op.journal)
+        return workflow.run(client, plan, **kw)
+    last = op.journal.last_detach(disk_id, rotated=True)
+    record = last[0] if last else _detach_record(disk_id, home)
+    return workflow.reattach(client, record, **kw)
 
 
 def _detach_record(disk_id: str, instance_id: str) -> JournalRecord:
@@ -288,54 +307,78 @@ def double_detaches(entries: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-# --- main -----------------------------------------------------------------------------------------
+# --- the run -------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--seconds", type=float, default=60.0, help="how long the operators work (60)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent operators (8)")
-    parser.add_argument("--fault-rate", type=float, default=0.2, help="share of calls that fail (0.2)")
-    parser.add_argument("--time-scale", type=float, default=200.0, help="virtual seconds per real one (200)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    args = parser.parse_args(argv)
+@dataclass
+class Soak:
+    """What a soak run leaves: the figures, and (for a test to judge) the operators, their journals, the
+    request log and the final state."""
 
-    instances = args.clients * 4
-    fleet = generate_fleet(instances=instances, disks=instances * 5, regions=1, seed=args.seed)
+    figures: dict[str, Any]
+    operators: list[Operator]
+    entries: list[dict[str, Any]]
+    state: dict[str, Any]
+
+
+def soak_fleet(clients: int, seed: int) -> dict[str, Any]:
+    """A generated fleet of four instances an operator, all in one zone, Running, unlocked, hot-detachable."""
+    instances = clients * 4
+    fleet = generate_fleet(instances=instances, disks=instances * 5, regions=1, seed=seed)
     fleet["Regions"] = [{"RegionId": "cn-hangzhou"}]
     for item in (*fleet["Instances"], *fleet["Disks"]):
         item["RegionId"] = "cn-hangzhou"
         item["ZoneId"] = "cn-hangzhou-h"
-    for instance in fleet["Instances"]:  # every operator's instances Running, unlocked, hot-detachable
+    for instance in fleet["Instances"]:
         instance.update(Status="Running", InstanceType="ecs.g7.large")
         instance.pop("OperationLocks", None)
     fleet["Emulator"] = {"DefaultRegion": "cn-hangzhou", "RateLimits": {}}
+    return fleet
+
+
+def soak(
+    journals: Path,
+    *,
+    clients: int = 8,
+    fault_rate: float = 0.2,
+    time_scale: float = 200.0,
+    seed: int = 1,
+    seconds: float | None = None,
+    workflows: int | None = None,
+) -> Soak:
+    """Run the operators for `seconds`, or for exactly `workflows` workflows in all (spread over the
+    operators, the first ones taking one more when they do not divide evenly); journals go to `journals`."""
+    if (seconds is None) == (workflows is None):
+        raise ValueError("give seconds or workflows, not both")
+    fleet = soak_fleet(clients, seed)
     homes = [i["InstanceId"] for i in fleet["Instances"]]
     data = [
         (d["DiskId"], d["InstanceId"]) for d in fleet["Disks"] if d["Type"] == "data" and d.get("InstanceId")
     ]
-
-    with (
-        tempfile.TemporaryDirectory(prefix="ecs-soak-journals-") as tmp,
-        served_emulator(fleet, args.time_scale) as url,
-    ):
+    with EcsEmulatorServer(fleet, time_scale=time_scale) as server:
+        url = server.url
         control = httpx.Client(base_url=url, timeout=30)
         facts = facts_from_fleet(control.get("/_emulator/state").json())
         operators = []
-        for n in range(args.clients):
-            mine = set(homes[n :: args.clients])
+        for n in range(clients):
+            mine = set(homes[n::clients])
             disks = [d for d in data if d[1] in mine][:DATA_DISKS_PER_CLIENT]
-            operators.append(Operator(f"op{n}", disks, Journal(Path(tmp) / f"op{n}.jsonl")))
+            operators.append(Operator(f"op{n}", disks, Journal(journals / f"op{n}.jsonl")))
         control.post(
-            "/_emulator/faults", json={"rate": args.fault_rate, "kinds": FAULT_KINDS, "seed": args.seed}
+            "/_emulator/faults", json={"rate": fault_rate, "kinds": FAULT_KINDS, "seed": seed}
         ).raise_for_status()
         log = RequestLog(control).start()
         started = time.monotonic()
-        deadline = started + args.seconds
+        deadline = None if seconds is None else started + seconds
+        shares = [
+            None if workflows is None else workflow_share(workflows, clients, n) for n in range(clients)
+        ]
         threads = [
             threading.Thread(
-                target=operate, args=(op, url, facts, args.time_scale, deadline, args.seed + n), name=op.name
+                target=operate,
+                args=(op, url, facts, time_scale, seed + n),
+                kwargs={"deadline": deadline, "workflows": shares[n]},
+                name=op.name,
             )
             for n, op in enumerate(operators)
         ]
@@ -352,27 +395,42 @@ def main(argv: list[str] | None = None) -> int:
             per_instance = {i: {d.disk_id for d in reader.list_disks(instance_id=i)} for i in homes}
         pending = [f"{op.name}: {r.action} {r.disk_id}" for op in operators for r in op.journal.pending()]
         control.close()
+    problems = (
+        consistency_problems(state, per_instance)
+        + double_detaches(log.entries)
+        + [f"journal: intent without an outcome: {p}" for p in pending]
+    )
+    figures = _figures(operators, log, elapsed, problems, clients=clients, fault_rate=fault_rate)
+    return Soak(figures, operators, log.entries, state)
 
+
+def _figures(
+    operators: list[Operator],
+    log: RequestLog,
+    elapsed: float,
+    problems: list[str],
+    *,
+    clients: int,
+    fault_rate: float,
+) -> dict[str, Any]:
     entries = log.entries
     faults = Counter(str(e["fault"]) for e in entries if e.get("fault"))
     applied = Counter(
         e["action"] for e in entries if e.get("status") == 200 and e["action"] in ("DetachDisk", "AttachDisk")
     )
     outcomes = sum((op.outcomes for op in operators), Counter())
+    ended = sum((op.ended for op in operators), Counter())
     injected = sum((op.injected for op in operators), Counter())
     errors = [f"{op.name}: {e}" for op in operators for e in op.other_errors]
     durations = [d for op in operators for d in op.durations]
-    problems = (
-        consistency_problems(state, per_instance)
-        + double_detaches(entries)
-        + [f"journal: intent without an outcome: {p}" for p in pending]
-    )
-    figures = {
+    return {
         "seconds": round(elapsed, 1),
-        "clients": args.clients,
-        "fault_rate": args.fault_rate,
-        "workflows": sum(outcomes.values()),
-        "workflows_per_second": round(sum(outcomes.values()) / elapsed, 1),
+        "clients": clients,
+        "fault_rate": fault_rate,
+        "workflows": sum(ended.values()),
+        "workflows_per_second": round(sum(ended.values()) / elapsed, 1),
+        "ended": dict(sorted(ended.items())),
+        "runs": sum(outcomes.values()),
         "outcomes": dict(sorted(outcomes.items())),
         "api_calls": log.last_seq,
         "api_calls_per_second": round(log.last_seq / elapsed, 1),
@@ -388,22 +446,55 @@ def main(argv: list[str] | None = None) -> int:
         "problems": problems,
         "ok": not errors and not problems,
     }
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--seconds", type=float, help="how long the operators work (60 unless --workflows)")
+    length.add_argument("--workflows", type=int, help="exactly this many workflows in all, however long")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent operators (8)")
+    parser.add_argument("--fault-rate", type=float, default=0.2, help="share of calls that fail (0.2)")
+    parser.add_argument("--time-scale", type=float, default=200.0, help="virtual seconds per real one (200)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    seconds = args.seconds if args.seconds is not None or args.workflows is not None else 60.0
+    with tempfile.TemporaryDirectory(prefix="ecs-soak-journals-") as tmp:
+        figures = soak(
+            Path(tmp),
+            clients=args.clients,
+            fault_rate=args.fault_rate,
+            time_scale=args.time_scale,
+            seed=args.seed,
+            seconds=seconds,
+            workflows=args.workflows,
+        ).figures
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
         print(f"soak: {figures['clients']} clients, {figures['seconds']} s, fault rate {args.fault_rate}")
         print(
             f"  workflows      {figures['workflows']} ({figures['workflows_per_second']}/s): "
-            f"{figures['outcomes']}"
+            f"{figures['ended']}; {figures['runs']} runs: {figures['outcomes']}"
         )
+        faults = figures["faults_injected"]
         print(f"  API calls      {figures['api_calls']} ({figures['api_calls_per_second']}/s), "
-              f"faults injected {sum(faults.values())}: {figures['faults_injected']}")  # fmt: skip
-        print(f"  applied        {figures['applied']}; log entries missed by the monitor: {log.missed}")
+              f"faults injected {sum(faults.values())}: {faults}")  # fmt: skip
+        print(f"  applied        {figures['applied']}; log entries missed: {figures['log_entries_missed']}")
         print(
             f"  workflow time  p50 {figures['workflow_seconds_p50']} s, "
             f"p95 {figures['workflow_seconds_p95']} s"
         )
-        print(f"  failures from injected faults: {sum(injected.values())} {figures['injected_failures']}")
+        injected, errors, problems = (
+            figures["injected_failures"],
+            figures["other_errors"],
+            figures["problems"],
+        )
+        print(f"  failures from injected faults: {sum(injected.values())} {injected}")
         print(f"  other errors   {len(errors)}" + "".join(f"\n    {e}" for e in errors[:20]))
         print(
             f"  consistency    {'ok' if not problems else 'PROBLEMS'}"

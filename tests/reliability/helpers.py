@@ -3,15 +3,26 @@
 The emulator is the witness: its request log says which mutations reached the state machine (status 200,
 including a ``lost_response`` fault, which is applied and then dropped), and its state says where every disk
 and instance ended. The journal says what ecs-detach promised to record.
+
+`serve_emulator` / `Server` is the one served ``ecs-detach emulator`` of these tests (conftest's ``server``
+fixture), and `CliProcess` runs the CLI against it in a process of its own (to be killed, or to start fresh).
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ecs_detach.actions import MUTATING_ACTIONS
+from ecs_detach.emulator.testing import EcsEmulatorServer
 from ecs_detach.guest import probe_script
 from ecs_detach.journal import INTENT, OUTCOME, Journal, JournalRecord
 
@@ -158,3 +169,80 @@ def consistency_problems(state: Mapping[str, Any]) -> list[str]:
     problems += [f"{owner} has {n} system disks" for owner, n in system_disks.items() if n > 1]
     problems += [f"device {dev} used {n} times on {owner}" for (owner, dev), n in devices.items() if n > 1]
     return problems
+
+
+# --- the served emulator and the CLI against it ---------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """``ecs-detach emulator`` in a child process (`EcsEmulatorServer`, the project's pytest plugin's), on
+    `fleet`, read and driven through its control API."""
+
+    process: EcsEmulatorServer
+    fleet: Mapping[str, Any]
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def reset(self) -> None:
+        """The fleet as it started; the request log, the rate limits and the faults afresh."""
+        self.process.reset(self.fleet)
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.process.requests
+
+    def state(self) -> dict[str, Any]:
+        return self.process.state()
+
+    def guest(self, instance_id: str) -> dict[str, Any]:
+        section: dict[str, Any] = self.state()["Emulator"]["Guests"][instance_id]
+        return section
+
+    def now(self) -> float:
+        return self.process.advance(0)
+
+    def advance(self, seconds: float) -> None:
+        self.process.advance(max(0.0, seconds))
+
+
+@contextmanager
+def serve_emulator(fleet: Mapping[str, Any], time_scale: float = 1.0) -> Iterator[Server]:
+    """``ecs-detach emulator`` on `fleet`, its clock at `time_scale` (0: transitions finish at once)."""
+    with EcsEmulatorServer(fleet, time_scale=time_scale) as process:
+        yield Server(process, fleet)
+
+
+class CliProcess:
+    """``ecs-detach ARGV --yes --demo --endpoint URL --journal J`` in a subprocess of its own, against a
+    served emulator, with HOME and the state directory in `home` and this tree on PYTHONPATH."""
+
+    def __init__(self, url: str, home: Path) -> None:
+        self.journal_path = home / "journal.jsonl"
+        self.common = ["--yes", "--demo", "--endpoint", url, "--journal", str(self.journal_path)]
+        self.env = {
+            "HOME": str(home),
+            "XDG_STATE_HOME": str(home / "state"),
+            "PATH": "",
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        }
+
+    def run(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        """The command to its end; never a traceback."""
+        ran = self._run("-m", "ecs_detach.cli", *argv)
+        assert "Traceback" not in ran.stderr, ran.stderr
+        return ran
+
+    def killed(self, script: str, *argv: str) -> None:
+        """``python -c SCRIPT ARGV...``: a script that runs the CLI and SIGKILLs itself at some point."""
+        ran = self._run("-c", script, *argv)
+        assert ran.returncode == -signal.SIGKILL, ran.stdout + ran.stderr
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, *args, *self.common]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, env=self.env)
+
+    @property
+    def journal(self) -> Journal:
+        return Journal(self.journal_path)

@@ -1,24 +1,21 @@
 """What every fault-matrix test shares: ``ecs-detach emulator`` served with the fault proxy in front, one CLI
 run through the proxy, and the checks read from the emulator's request log, its state and the journal.
 
-`serve` starts the emulator (transitions finish at once: ``--time-scale 0``) on a fleet and yields `Served`;
-`Served.run` resets it (or not), scripts the proxy, runs ``ecs-detach ARGV --yes --demo --endpoint PROXY
---journal J`` in-process and returns a `Run`. The matrix files (test_fault_matrix.py,
-test_fault_matrix_paths.py) parametrize over `fault_proxy.FAULT_KINDS`.
+The ``served`` fixture (conftest.py) is the module's served emulator (its ``FLEET``; the matrix files set
+``TIME_SCALE = 0``: transitions finish at once) with the proxy in front; `Served.run` resets it (or not),
+scripts the proxy, runs ``ecs-detach ARGV --yes --demo --endpoint PROXY --journal J`` in-process and returns
+a `Run`. The matrix files (test_fault_matrix.py, test_fault_matrix_paths.py) parametrize over
+`fault_proxy.FAULT_KINDS`.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ecs_detach import commands
@@ -28,7 +25,7 @@ from ecs_detach.journal import Journal
 from ecs_detach.models import Snapshot
 
 from .fault_proxy import FaultProxy, Rule
-from .helpers import mutation_key, mutation_log
+from .helpers import Server, mutation_key, mutation_log
 
 
 @dataclass
@@ -55,27 +52,15 @@ class Run:
 
 @dataclass
 class Served:
-    url: str
-    control: httpx.Client
+    """The served emulator with the fault proxy in front."""
+
+    server: Server
     proxy: FaultProxy
-    fleet: Mapping[str, Any]
-
-    def reset(self) -> None:
-        self.control.post("/_emulator/reset", json=dict(self.fleet)).raise_for_status()
-        self.control.delete("/_emulator/requests").raise_for_status()
-
-    def requests(self) -> list[dict[str, Any]]:
-        body: dict[str, list[dict[str, Any]]] = self.control.get("/_emulator/requests").json()
-        return body["requests"]
-
-    def state(self) -> dict[str, Any]:
-        body: dict[str, Any] = self.control.get("/_emulator/state").json()
-        return body
 
     def snapshots(self, disk_id: str) -> list[Snapshot]:
         """The disk's snapshots, read straight from the emulator (the state file does not hold them)."""
         credentials = emulator_credentials()
-        with EcsClient(credentials, "cn-hangzhou", endpoint=self.url, profile_name="demo") as client:
+        with EcsClient(credentials, "cn-hangzhou", endpoint=self.server.url, profile_name="demo") as client:
             return client.list_snapshots(disk_id=disk_id)
 
     def run(
@@ -89,7 +74,7 @@ class Served:
         """Run ``ecs-detach ARGV`` through the proxy with `rules` scripted (a fresh fleet unless `reset` is
         False: an undo runs on what the run before it left, with the same journal and request log)."""
         if reset:
-            self.reset()
+            self.server.reset()
             journal.unlink(missing_ok=True)
         self.proxy.script(*rules)
         capsys.readouterr()
@@ -100,33 +85,11 @@ class Served:
             code,
             captured.out + captured.err,
             Journal(journal),
-            self.requests(),
-            self.state(),
+            self.server.requests(),
+            self.server.state(),
             self.proxy.faults_applied(),
             len(self.proxy.log),
         )
-
-
-def serve(tmp_path_factory: pytest.TempPathFactory, fleet: Mapping[str, Any]) -> Iterator[Served]:
-    """``ecs-detach emulator --time-scale 0`` on `fleet`, the proxy in front (a module fixture's body)."""
-    path = tmp_path_factory.mktemp("matrix") / "fleet.json"
-    path.write_text(json.dumps(fleet))
-    errors = path.with_name("emulator.err")
-    command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--time-scale", "0"]
-    with errors.open("w") as sink:
-        process = subprocess.Popen(
-            [*command, "--fleet", str(path)], stdout=subprocess.PIPE, stderr=sink, text=True
-        )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline().strip()
-        assert first.startswith("emulator listening on http://"), first + errors.read_text()
-        url = first.removeprefix("emulator listening on ")
-        with httpx.Client(base_url=url, timeout=10) as control, FaultProxy(url) as proxy:
-            yield Served(url, control, proxy, fleet)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def applied_twice(requests: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:

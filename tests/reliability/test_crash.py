@@ -11,18 +11,15 @@ DetachDisk per disk, one StopInstance per instance).
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ecs_detach import workflow
@@ -32,7 +29,7 @@ from ecs_detach.plan import StepKind
 from ecs_detach.preconditions import DetachOptions, facts_from_fleet
 from ecs_detach.workflow import Outcome
 
-from .helpers import applied, applied_per, journal_problems
+from .helpers import CliProcess, Server, applied, applied_per, journal_problems
 
 DRIVER = Path(__file__).with_name("crash_driver.py")
 SEED = 4242
@@ -53,6 +50,7 @@ FLEET: dict[str, Any] = {
     # The guest probe's invocation finishes at once: this emulator's clock moves only when a test moves it.
     "Emulator": {"NoHotDetachInstanceTypes": ["ecs.nohot"], "Durations": {"RunCommand": 0}},
 }
+TIME_SCALE = 0.001  # the served emulator's clock moves when a test moves it (``Server.advance``)
 SCENARIOS = {  # disk: (instance, what the plan does)
     "d-app-data": ("i-app", "detach a data disk from a Running instance"),
     "d-sys-root": ("i-sys", "stop, detach the system disk (left Stopped)"),
@@ -84,51 +82,6 @@ def crash_points() -> list[tuple[str, str]]:
     rng = random.Random(SEED)
     drawn = [(disk, f"event:{rng.randint(2, 14)}") for disk in rng.sample(sorted(SCENARIOS), 3)]
     return FIXED_POINTS + drawn
-
-
-@dataclass
-class Server:
-    url: str
-    control: httpx.Client
-
-    def reset(self) -> None:
-        self.control.post("/_emulator/reset", json=FLEET).raise_for_status()
-
-    def requests(self) -> list[dict[str, Any]]:
-        body: dict[str, list[dict[str, Any]]] = self.control.get("/_emulator/requests").json()
-        return body["requests"]
-
-    def state(self) -> dict[str, Any]:
-        body: dict[str, Any] = self.control.get("/_emulator/state").json()
-        return body
-
-    def now(self) -> float:
-        return float(self.control.get("/_emulator/health").json()["now"])
-
-    def advance(self, seconds: float) -> None:
-        self.control.post("/_emulator/clock", json={"advance_seconds": max(0.0, seconds)}).raise_for_status()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    fleet = tmp_path_factory.mktemp("crash") / "fleet.json"
-    fleet.write_text(json.dumps(FLEET))
-    command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--time-scale", "0.001"]
-    errors = fleet.with_name("emulator.err")
-    with errors.open("w") as sink:  # a file, not a pipe: a chatty server can never block on a full pipe
-        process = subprocess.Popen(
-            [*command, "--fleet", str(fleet)], stdout=subprocess.PIPE, stderr=sink, text=True
-        )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline().strip()
-        assert first.startswith("emulator listening on http://"), first + errors.read_text()
-        url = first.removeprefix("emulator listening on ")
-        with httpx.Client(base_url=url, timeout=10) as control:
-            yield Server(url, control)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @dataclass
@@ -264,29 +217,14 @@ def test_the_cli_killed_around_its_detach_reconciles_on_the_next_command(
     """``ecs-detach detach`` killed just before / just after its DetachDisk; the next ``ecs-detach detach``
     reconciles the journal first (reading the disk), then does only what is left."""
     server.reset()
-    journal_path = tmp_path / "journal.jsonl"
-    common = ["--yes", "--demo", "--endpoint", server.url, "--journal", str(journal_path)]
-    env = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"), "PATH": ""}
-    killed = subprocess.run(
-        [sys.executable, "-c", CLI_KILLED, when, "detach", "d-app-data", *common],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert [r.action for r in Journal(journal_path).pending()] == ["DetachDisk"]
+    cli = CliProcess(server.url, tmp_path)
+    cli.killed(CLI_KILLED, when, "detach", "d-app-data")
+    assert [r.action for r in cli.journal.pending()] == ["DetachDisk"]
     server.advance(61)  # a detach that went through has finished: the next command need not wait
-    again = subprocess.run(
-        [sys.executable, "-m", "ecs_detach.cli", "detach", "d-app-data", "--no-wait", *common],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    again = cli.run("detach", "d-app-data", "--no-wait")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "reconciling" in again.stderr and "Traceback" not in again.stderr
-    journal = Journal(journal_path)
+    assert "reconciling" in again.stderr
+    journal = cli.journal
     assert journal.pending() == []
     outcomes = Counter(r.operation_id for r in journal.records() if r.kind == "outcome")
     assert set(outcomes.values()) == {1}

@@ -5,10 +5,16 @@
   unmount RunCommand (after the read-only probes, which are reads), then DetachDisk;
 * ``remount``: after a clean ``detach --unmount``, its undo ``attach --operation OP``: AttachDisk, then the
   remount RunCommand;
-* ``move``: ``move d-web-01-data --to i-web-02``: DetachDisk from web-01, AttachDisk to web-02.
+* ``move``: ``move d-web-01-data --to i-web-02``: DetachDisk from web-01, AttachDisk to web-02;
+* ``bulk-unmount``: ``detach d-files-01-data d-files-01-app --unmount`` (both mounted on files-01, one
+  instance at a time): for each disk in turn its unmount RunCommand, then its DetachDisk;
+* ``move-unmount``: ``move d-files-01-data --to i-web-02 --unmount``: the unmount RunCommand in files-01,
+  DetachDisk from files-01, AttachDisk to web-02;
+* the two read-only probes of a bulk run and of a move of files-01's disks, with and without ``--unmount``.
 
 The demo fleet is served (``Durations`` 0, RunCommand included, so an invocation has finished by the first
-read). After each run the tests check, from the emulator's request log and state and from the journal: how
+read; /var/lib/app not busy, so that a bulk ``--unmount`` can release both disks). After each run the tests
+check, from the emulator's request log and state and from the journal: how
 many CreateSnapshot / RunCommand / AttachDisk were applied (never twice), where the disk and the guest's
 mount ended, every journal record true (an applied call has a record saying it took effect), and the exit code
 and the message. A lost answer is settled by a read of what the call changes (the disk's snapshots, the
@@ -19,7 +25,6 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,23 +35,25 @@ from ecs_detach.journal import Journal, JournalRecord
 
 from .fault_proxy import APPLIED_BY, FAULT_KINDS, Rule
 from .helpers import consistency_problems, journal_problems, mutation_log
-from .matrix import Run, Served, applied_twice, false_successes, no_traceback, serve
+from .matrix import Run, Served, applied_twice, false_successes, no_traceback
 
+TIME_SCALE = 0  # the served emulator's transitions finish at once
 FLEET: dict[str, Any] = copy.deepcopy(load_fleet("demo"))
 FLEET["Emulator"]["Durations"] = dict.fromkeys(
     ("DetachDisk", "AttachDisk", "StopInstance", "StartInstance", "CreateSnapshot", "RunCommand"), 0
 )
 GUEST = "i-files-01"
 UNMOUNTED_DISK = "d-files-01-data"
+SECOND_DISK = "d-files-01-app"  # /var/lib/app, also on files-01; here not busy, so --unmount can release it
+MOUNT_POINTS = {UNMOUNTED_DISK: "/data", SECOND_DISK: "/var/lib/app"}
+for _mount in FLEET["Emulator"]["Guests"][GUEST]["Mounts"]:
+    _mount["Busy"] = False
+BULK = ["detach", UNMOUNTED_DISK, SECOND_DISK, "--unmount"]
+MOVE_UNMOUNT = ["move", UNMOUNTED_DISK, "--to", "i-web-02", "--unmount"]
 SNAPSHOT_DISK = "d-web-01-data"
 # In a clean `detach --unmount` the unmount is the 3rd RunCommand: the probe and the holders probe go first.
 UNMOUNT_NTH = 3
 FIGURES: Counter[str] = Counter()
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    yield from serve(tmp_path_factory, FLEET)
 
 
 def _mounted(ran: Run, disk_id: str) -> bool:
@@ -54,13 +61,28 @@ def _mounted(ran: Run, disk_id: str) -> bool:
     return any(m["Mounted"] for m in mounts if m["DiskId"] == disk_id)
 
 
-def _last_word(journal: Journal, action: str) -> JournalRecord | None:
-    """The latest outcome of the last `action` operation in the journal."""
-    outcomes = [outcome for intent, outcome in journal.operations() if intent.action == action]
+def _last_word(journal: Journal, action: str, disk_id: str = "") -> JournalRecord | None:
+    """The latest outcome of the last `action` operation in the journal (on `disk_id`, if given: a guest
+    step's RunCommand names its disk in the context)."""
+    outcomes = [
+        outcome
+        for intent, outcome in journal.operations()
+        if intent.action == action and disk_id in ("", intent.disk_id, intent.context.get("disk_id"))
+    ]
     return outcomes[-1] if outcomes else None
 
 
-def _the_truth_is_kept(ran: Run, action: str, nth: int, kind: str) -> None:
+def _accepted_on(ran: Run, action: str, disk_id: str) -> int:
+    """How many `action` calls on `disk_id` the emulator applied (a RunCommand by its script's disk)."""
+    return sum(
+        1
+        for r in ran.accepted(action)
+        if r["params"].get("DiskId") == disk_id
+        or f"disk {disk_id} " in str(r["params"].get("CommandContent"))
+    )
+
+
+def _the_truth_is_kept(ran: Run, action: str, nth: int, kind: str, codes: tuple[int, ...] = (0, 1)) -> None:
     """What every case checks: the fault hit its call, nothing applied twice, the fleet consistent, every
     journal record true and settled, no traceback."""
     FIGURES["cases"] += 1
@@ -74,7 +96,7 @@ def _the_truth_is_kept(ran: Run, action: str, nth: int, kind: str) -> None:
     assert journal_problems(ran.journal, ran.requests) == [], ran.out
     assert false_successes(ran.journal, ran.requests) == []
     assert ran.journal.pending() == []
-    assert ran.code in (0, 1), ran.out
+    assert ran.code in codes, ran.out
     FIGURES["mutations applied"] += sum(1 for r in mutation_log(ran.requests) if r["status"] == 200)
 
 
@@ -93,6 +115,19 @@ def test_each_path_sends_the_mutations_the_matrix_faults(cli: Any) -> None:
     move = cli(["move", SNAPSHOT_DISK, "--to", "i-web-02"])
     assert move.code == 0, move.out
     assert [r["action"] for r in mutation_log(move.requests)] == ["DetachDisk", "AttachDisk"]
+    bulk = cli(BULK)
+    assert bulk.code == 0, bulk.out
+    sent = [(r["action"], r["params"].get("DiskId", "")) for r in mutation_log(bulk.requests)]
+    assert sent == [
+        ("RunCommand", ""),
+        ("DetachDisk", UNMOUNTED_DISK),
+        ("RunCommand", ""),
+        ("DetachDisk", SECOND_DISK),
+    ]
+    assert [r["action"] for r in bulk.requests if r["action"] == "RunCommand"] == ["RunCommand"] * 4
+    moved = cli(MOVE_UNMOUNT)
+    assert moved.code == 0, moved.out
+    assert [r["action"] for r in mutation_log(moved.requests)] == ["RunCommand", "DetachDisk", "AttachDisk"]
 
 
 # -- snapshot first ----------------------------------------------------------------------------------------
@@ -273,6 +308,149 @@ def test_a_fault_on_a_moves_snapshot_takes_one_and_moves_only_after_it(
         "i-web-02",
     )
     assert f"Snapshot {snapshots[0].snapshot_id} was taken first" in ran.out, ran.out
+
+
+# -- a bulk run's unmounts ---------------------------------------------------------------------------------
+
+# The faulted call of the bulk run, and the disk it is for: the two probes go first (RunCommand 1 and 2),
+# then each disk's unmount and DetachDisk in turn.
+BULK_SLOTS = {
+    "unmount-1": ("RunCommand", UNMOUNT_NTH, UNMOUNTED_DISK),
+    "unmount-2": ("RunCommand", UNMOUNT_NTH + 1, SECOND_DISK),
+    "detach-1": ("DetachDisk", 1, UNMOUNTED_DISK),
+    "detach-2": ("DetachDisk", 2, SECOND_DISK),
+}
+
+
+@pytest.mark.parametrize("slot", BULK_SLOTS)
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_in_a_bulk_unmount_run_releases_and_detaches_each_disk_once(
+    cli: Any, slot: str, kind: str
+) -> None:
+    action, nth, faulted = BULK_SLOTS[slot]
+    ran = cli(BULK, Rule(action, nth, kind))
+    _the_truth_is_kept(ran, action, nth, kind)
+    stuck = action == "RunCommand" and not APPLIED_BY[kind]  # an unmount that never reached the guest
+    for disk_id, mount_point in MOUNT_POINTS.items():
+        held = stuck and disk_id == faulted
+        assert _accepted_on(ran, "RunCommand", disk_id) == (0 if held else 1), (disk_id, ran.out)
+        assert _mounted(ran, disk_id) == held, (disk_id, ran.out)
+        assert _accepted_on(ran, "DetachDisk", disk_id) == (0 if held else 1), (disk_id, ran.out)
+        assert ran.status("Disks", disk_id) == ("In_use" if held else "Available"), (disk_id, ran.out)
+        unmounted = _last_word(ran.journal, "RunCommand", disk_id)
+        assert unmounted is not None, (disk_id, ran.out)
+        if held:
+            # The other disk goes on; this one is not detached, and the operator and the journal say why.
+            assert not unmounted.succeeded and unmounted.result == Result.UNKNOWN, unmounted
+            assert ran.code == 1, ran.out
+            assert f"still shows {mount_point} mounted" in ran.out, ran.out
+            assert _last_word(ran.journal, "DetachDisk", disk_id) is None
+            continue
+        assert unmounted.succeeded, (disk_id, unmounted)
+        detach = _last_word(ran.journal, "DetachDisk", disk_id)
+        assert detach is not None and detach.succeeded, (disk_id, detach)
+        assert detach.context.get("unmounted") == mount_point, detach  # the undo can mount it back
+    if not stuck:
+        assert ran.code == 0, ran.out
+        assert "2 of 2 disk(s) detached" in ran.out, ran.out
+        return
+    # The operator runs the bulk again: it releases and detaches only what is left, once.
+    again = cli(BULK, reset=False)
+    assert again.code == 0, again.out
+    assert applied_twice(again.requests) == [] and journal_problems(again.journal, again.requests) == []
+    for disk_id in MOUNT_POINTS:
+        assert _accepted_on(again, "RunCommand", disk_id) == _accepted_on(again, "DetachDisk", disk_id) == 1
+        assert not _mounted(again, disk_id) and again.status("Disks", disk_id) == "Available"
+
+
+# -- a move with an unmount --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "nth"), [("RunCommand", UNMOUNT_NTH), ("DetachDisk", 1), ("AttachDisk", 1)]
+)
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_a_move_unmount_moves_once_or_stops_before_the_detach(
+    cli: Any, action: str, nth: int, kind: str
+) -> None:
+    ran = cli(MOVE_UNMOUNT, Rule(action, nth, kind))
+    _the_truth_is_kept(ran, action, nth, kind)
+    stuck = action == "RunCommand" and not APPLIED_BY[kind]
+    disk = ran.disk(UNMOUNTED_DISK)
+    assert len(ran.accepted("RunCommand")) == (0 if stuck else 1), ran.out
+    assert _mounted(ran, UNMOUNTED_DISK) == stuck, ran.out
+    unmounted = _last_word(ran.journal, "RunCommand", UNMOUNTED_DISK)
+    assert unmounted is not None
+    if stuck:
+        # Still mounted: neither half is sent, the disk stays where it was, the operator is told why.
+        assert ran.code == 1, ran.out
+        assert ran.accepted("DetachDisk") == [] and ran.accepted("AttachDisk") == []
+        assert (disk["Status"], disk["InstanceId"]) == ("In_use", GUEST)
+        assert "still shows /data mounted" in ran.out and "DetachDisk was not sent" in ran.out, ran.out
+        assert unmounted.result == Result.UNKNOWN and unmounted.reconciled, unmounted
+        again = cli(MOVE_UNMOUNT, reset=False)  # run again: the unmount is sent (once in all), then the move
+        assert again.code == 0, again.out
+        assert [r["action"] for r in mutation_log(again.requests) if r["status"] == 200] == [
+            "RunCommand",
+            "DetachDisk",
+            "AttachDisk",
+        ]
+        assert (
+            ran.disk(UNMOUNTED_DISK)["InstanceId"] == GUEST
+            and again.disk(UNMOUNTED_DISK)["InstanceId"] == "i-web-02"
+        )
+        return
+    assert ran.code == 0, ran.out
+    assert unmounted.succeeded, unmounted
+    assert len(ran.accepted("DetachDisk")) == 1 and len(ran.accepted("AttachDisk")) == 1
+    assert (disk["Status"], disk["InstanceId"]) == ("In_use", "i-web-02")
+    assert f"Disk {UNMOUNTED_DISK} moved from {GUEST} to i-web-02" in ran.out, ran.out
+    detached = _last_word(ran.journal, "DetachDisk")
+    assert detached is not None and detached.succeeded and detached.instance_id == GUEST, detached
+    assert detached.context.get("unmounted") == "/data", detached
+    attached = _last_word(ran.journal, "AttachDisk")
+    assert attached is not None and attached.succeeded and attached.instance_id == "i-web-02", attached
+    assert attached.context.get("move_from") == GUEST
+
+
+# -- the probes of a bulk run and a move --------------------------------------------------------------------
+
+PROBED = {
+    "bulk": ["detach", UNMOUNTED_DISK, SECOND_DISK],
+    "move": ["move", UNMOUNTED_DISK, "--to", "i-web-02"],
+    "bulk-unmount": BULK,
+    "move-unmount": MOVE_UNMOUNT,
+}
+
+
+@pytest.mark.parametrize("nth", [1, 2], ids=["probe", "holders-probe"])
+@pytest.mark.parametrize("plan", PROBED)
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_a_bulk_or_move_probe_never_detaches_a_mounted_disk(
+    cli: Any, plan: str, nth: int, kind: str
+) -> None:
+    """A lost answer to a read-only probe of files-01 (read once for both disks of a bulk run): without
+    --unmount nothing is sent (exit 3); with it, each disk is released once and then detached once."""
+    ran = cli(PROBED[plan], Rule("RunCommand", nth, kind))
+    _the_truth_is_kept(ran, "RunCommand", nth, kind, codes=(0, 3))
+    disks = [UNMOUNTED_DISK, SECOND_DISK] if plan.startswith("bulk") else [UNMOUNTED_DISK]
+    if not plan.endswith("unmount"):
+        assert ran.code == 3, ran.out
+        assert [r for r in mutation_log(ran.requests) if r["status"] == 200] == []
+        assert all(_mounted(ran, d) and ran.disk(d)["InstanceId"] == GUEST for d in disks), ran.out
+        assert "Mounted in the guest at /data" in ran.out, ran.out
+        return
+    assert ran.code == 0, ran.out
+    for disk_id in disks:
+        assert _accepted_on(ran, "RunCommand", disk_id) == 1 and not _mounted(ran, disk_id), (
+            disk_id,
+            ran.out,
+        )
+        assert _accepted_on(ran, "DetachDisk", disk_id) == 1, (disk_id, ran.out)
+        detach = _last_word(ran.journal, "DetachDisk", disk_id)
+        assert detach is not None and detach.context.get("unmounted") == MOUNT_POINTS[disk_id], detach
+    where = "i-web-02" if plan == "move-unmount" else ""
+    assert [ran.disk(d)["InstanceId"] for d in disks] == [where] * len(disks), ran.out
 
 
 def test_matrix_figures() -> None:

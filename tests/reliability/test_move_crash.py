@@ -7,21 +7,13 @@ The emulator is the real ``ecs-detach emulator``, its transitions instant (the C
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from ecs_detach.journal import Journal
-
-from .helpers import applied_per, consistency_problems, journal_problems
+from .helpers import CliProcess, Server, applied_per, consistency_problems, journal_problems
 
 FLEET: dict[str, Any] = {
     "Instances": [
@@ -70,77 +62,24 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-class Server:
-    def __init__(self, url: str, control: httpx.Client) -> None:
-        self.url, self.control = url, control
-
-    def reset(self) -> None:
-        self.control.post("/_emulator/reset", json=FLEET).raise_for_status()
-
-    def requests(self) -> list[dict[str, Any]]:
-        body: dict[str, list[dict[str, Any]]] = self.control.get("/_emulator/requests").json()
-        return body["requests"]
-
-    def state(self) -> dict[str, Any]:
-        body: dict[str, Any] = self.control.get("/_emulator/state").json()
-        return body
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    fleet = tmp_path_factory.mktemp("move-crash") / "fleet.json"
-    fleet.write_text(json.dumps(FLEET))
-    command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0"]
-    errors = fleet.with_name("emulator.err")
-    with errors.open("w") as sink:
-        process = subprocess.Popen(
-            [*command, "--fleet", str(fleet)], stdout=subprocess.PIPE, stderr=sink, text=True
-        )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline().strip()
-        assert first.startswith("emulator listening on http://"), first + errors.read_text()
-        with httpx.Client(base_url=first.removeprefix("emulator listening on "), timeout=10) as control:
-            yield Server(str(control.base_url).rstrip("/"), control)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 @pytest.mark.parametrize("when", ["between", "before", "after"])
 def test_a_move_killed_between_its_halves_reconciles_to_one_consistent_state(
     server: Server, tmp_path: Path, when: str
 ) -> None:
     server.reset()
-    journal_path = tmp_path / "journal.jsonl"
-    common = ["--to", "i-dst", "--yes", "--demo", "--endpoint", server.url, "--journal", str(journal_path)]
-    env = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"), "PATH": ""}
-    killed = subprocess.run(
-        [sys.executable, "-c", MOVE_KILLED, when, "move", "d-src-data", *common],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
-    pending = [r.action for r in Journal(journal_path).pending()]
+    cli = CliProcess(server.url, tmp_path)
+    cli.killed(MOVE_KILLED, when, "move", "d-src-data", "--to", "i-dst")
+    pending = [r.action for r in cli.journal.pending()]
     assert pending == ([] if when == "between" else ["AttachDisk"])
-    again = subprocess.run(
-        [sys.executable, "-m", "ecs_detach.cli", "move", "d-src-data", *common],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    again = cli.run("move", "d-src-data", "--to", "i-dst")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "Traceback" not in again.stderr
     assert "moved from i-src to i-dst" in again.stdout
     disk = next(d for d in server.state()["Disks"] if d["DiskId"] == "d-src-data")
     assert (disk["Status"], disk["InstanceId"]) == ("In_use", "i-dst")
     requests = server.requests()
     assert applied_per(requests, "DetachDisk", "DiskId") == {"d-src-data": 1}
     assert applied_per(requests, "AttachDisk", "DiskId") == {"d-src-data": 1}
-    journal = Journal(journal_path)
+    journal = cli.journal
     assert journal.pending() == []
     outcomes = Counter(r.operation_id for r in journal.records() if r.kind == "outcome")
     assert set(outcomes.values()) == {1}

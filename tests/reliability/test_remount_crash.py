@@ -11,21 +11,12 @@ real time).
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from ecs_detach.journal import Journal
-
-from .helpers import applied_per, consistency_problems, journal_problems
+from .helpers import CliProcess, Server, applied_per, consistency_problems, journal_problems
 
 FLEET: dict[str, Any] = {
     "Instances": [{"InstanceId": "i-app", "Status": "Running", "InstanceType": "ecs.g7.large"}],
@@ -87,70 +78,9 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-class Server:
-    def __init__(self, url: str, control: httpx.Client) -> None:
-        self.url, self.control = url, control
-
-    def reset(self) -> None:
-        self.control.post("/_emulator/reset", json=FLEET).raise_for_status()
-
-    def requests(self) -> list[dict[str, Any]]:
-        body: dict[str, list[dict[str, Any]]] = self.control.get("/_emulator/requests").json()
-        return body["requests"]
-
-    def state(self) -> dict[str, Any]:
-        body: dict[str, Any] = self.control.get("/_emulator/state").json()
-        return body
-
-    def guest(self) -> dict[str, Any]:
-        section: dict[str, Any] = self.state()["Emulator"]["Guests"]["i-app"]
-        return section
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    fleet = tmp_path_factory.mktemp("remount-crash") / "fleet.json"
-    fleet.write_text(json.dumps(FLEET))
-    command = [sys.executable, "-m", "ecs_detach.cli", "emulator", "--port", "0", "--fleet", str(fleet)]
-    errors = fleet.with_name("emulator.err")
-    with errors.open("w") as sink:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=sink, text=True)
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline().strip()
-        assert first.startswith("emulator listening on http://"), first + errors.read_text()
-        with httpx.Client(base_url=first.removeprefix("emulator listening on "), timeout=10) as control:
-            yield Server(str(control.base_url).rstrip("/"), control)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-class Cli:
-    def __init__(self, server: Server, tmp_path: Path) -> None:
-        self.journal_path = tmp_path / "journal.jsonl"
-        self.common = ["--yes", "--demo", "--endpoint", server.url, "--journal", str(self.journal_path)]
-        self.env = {
-            "HOME": str(tmp_path),
-            "XDG_STATE_HOME": str(tmp_path / "state"),
-            "PATH": "",
-            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-        }
-
-    def run(self, *argv: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "ecs_detach.cli", *argv, *self.common]
-        ran = subprocess.run(command, capture_output=True, text=True, timeout=120, env=self.env)
-        assert "Traceback" not in ran.stderr, ran.stderr
-        return ran
-
-    def killed(self, when: str, *argv: str) -> None:
-        command = [sys.executable, "-c", KILLED, when, *argv, *self.common]
-        ran = subprocess.run(command, capture_output=True, text=True, timeout=120, env=self.env)
-        assert ran.returncode == -signal.SIGKILL, ran.stdout + ran.stderr
-
-    @property
-    def journal(self) -> Journal:
-        return Journal(self.journal_path)
+class Cli(CliProcess):
+    def killed_at(self, when: str, *argv: str) -> None:
+        self.killed(KILLED, when, *argv)
 
     def last_detach(self) -> Any:
         found = self.journal.last_detach("d-app-data")
@@ -172,18 +102,18 @@ def test_an_undo_killed_before_its_remount_ended_mounts_back_on_the_next_run(
     server: Server, tmp_path: Path, when: str
 ) -> None:
     server.reset()
-    before = list(server.guest()["EtcFstab"])
-    cli = Cli(server, tmp_path)
+    before = list(server.guest("i-app")["EtcFstab"])
+    cli = Cli(server.url, tmp_path)
     detached = cli.run("detach", "d-app-data", "--unmount")
     assert detached.returncode == 0, detached.stdout + detached.stderr
     operation = cli.last_detach().operation_id
-    cli.killed(when, "attach", "--operation", operation)
+    cli.killed_at(when, "attach", "--operation", operation)
     again = cli.run("attach", "--operation", operation)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Disk d-app-data is already attached to instance i-app. In the guest: /data " in again.stdout
     done = "already mounted (nothing to mount back)" if when == "after-remount-sent" else "mounted again"
     assert done in again.stdout
-    guest = server.guest()
+    guest = server.guest("i-app")
     assert guest["Mounts"][0]["Mounted"] is True
     assert guest["EtcFstab"] == before
     assert_consistent(server, cli)
@@ -194,10 +124,10 @@ def test_a_detach_killed_after_its_unmount_leaves_the_remount_to_the_next_runs_r
     server: Server, tmp_path: Path, when: str
 ) -> None:
     server.reset()
-    before = list(server.guest()["EtcFstab"])
-    cli = Cli(server, tmp_path)
-    cli.killed(when, "detach", "d-app-data", "--unmount")
-    assert server.guest()["Mounts"][0]["Mounted"] is False
+    before = list(server.guest("i-app")["EtcFstab"])
+    cli = Cli(server.url, tmp_path)
+    cli.killed_at(when, "detach", "d-app-data", "--unmount")
+    assert server.guest("i-app")["Mounts"][0]["Mounted"] is False
     detached = cli.run("detach", "d-app-data")  # the guest no longer shows the mount: no --unmount needed
     assert detached.returncode == 0, detached.stdout + detached.stderr
     record = cli.last_detach()
@@ -205,7 +135,7 @@ def test_a_detach_killed_after_its_unmount_leaves_the_remount_to_the_next_runs_r
     undone = cli.run("attach", "--operation", record.operation_id)
     assert undone.returncode == 0, undone.stdout + undone.stderr
     assert "Mount /data back in the guest of i-app" in undone.stdout
-    guest = server.guest()
+    guest = server.guest("i-app")
     assert guest["Mounts"][0]["Mounted"] is True
     assert guest["EtcFstab"] == before
     assert guest["Hazards"] == []
