@@ -39,6 +39,7 @@ from ecs_detach.models import (
 )
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, PlanStep, StepKind, plan_reattach
 from ecs_detach.preconditions import DetachOptions, PlatformFacts
+from ecs_detach.wording import Worded, Words
 
 __all__ = [
     "MoveCheck",
@@ -132,6 +133,10 @@ class MovePlan:
     @property
     def refusal(self) -> str:
         return self.plan.refusal
+
+    def refusal_in(self, words: Words) -> str:
+        """The refusal with any choice it names worded as a face names it (see `Plan.refusal_in`)."""
+        return self.plan.refusal_in(words)
 
     @property
     def disk_id(self) -> str:
@@ -597,6 +602,7 @@ def _combined(
     warnings = [] if resumed == "attached" else list(detach.warnings)
     warnings += list(attach.warnings)
     refusal = ""
+    said: Worded | None = None  # the refusal as data, when it names a choice
     if resumed == "attached":
         warnings.append(
             f"Disk {detach.disk_id} is already attached to {target} (an earlier run of this move, from "
@@ -609,6 +615,8 @@ def _combined(
         )
     elif not detach.executable:
         refusal = f"Source {detach.instance_id or source_id}: {detach.refusal}"
+        if detach.refusal_worded is not None:
+            said = detach.refusal_worded.after(f"Source {detach.instance_id or source_id}: ")
     elif detach.nothing_to_do and not resumed:
         refusal = (
             f"Disk {detach.disk_id} is attached nowhere and no earlier detach of it is journaled; "
@@ -645,6 +653,7 @@ def _combined(
         options=detach.options,
         preconditions=detach.preconditions,
         timeout=detach.timeout,
+        refusal_worded=said,
     )
 
 

@@ -30,6 +30,7 @@ from textual.worker import WorkerFailed
 
 from ecs_detach.models import Disk, Instance
 
+from .checks import TUI_WORDS
 from .formatting import error_text
 from .jobs import Job, JobBoard
 from .messages import JobFinished, JobProgress, RegionsLoaded
@@ -354,7 +355,7 @@ class EcsDetachApp(App[int]):
                 job_id,
                 result.outcome.value,
                 result.message,
-                result.remedy,
+                result.remedy_in(TUI_WORDS),
                 result.request_ids,
                 self.services.clock(),
             )
@@ -672,7 +673,7 @@ class EcsDetachApp(App[int]):
                         result_id,
                         result.outcome.value,
                         result.message,
-                        result.remedy,
+                        result.remedy_in(TUI_WORDS),
                         result.request_ids,
                         self.services.clock(),
                     )

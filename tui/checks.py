@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ecs_detach.plan import Plan
 from ecs_detach.preconditions import FixKind, Preconditions, Row, RowStatus, Verdict
 from ecs_detach.vocabulary import ROW_STATUSES, VERDICTS, Label
+from ecs_detach.wording import Choice, Words
 
 from .formatting import duration
 from .rows import Row as TableRow
@@ -26,6 +27,26 @@ VERDICT_CSS = {
     Verdict.BLOCKED: "blocked",
     Verdict.ALREADY_DETACHED: "neutral",
     Verdict.IN_PROGRESS: "neutral",
+}
+
+
+# How the TUI names each choice a core sentence asks for (the CLI names a flag): the wizard's controls.
+TUI_WORDS: Words = {
+    Choice.UNMOUNT: "the “Unmount it in the guest” option",
+    Choice.STOP_INSTANCE: "the “Stop the instance” option, or s",
+    Choice.SKIP_GUEST_CHECK: "a choice only the command line offers: the TUI always reads the guest",
+    Choice.CHECK_AGAIN: "c on the disk",
+}
+# The move screen's own boxes; the bulk screen has none, so it points to the wizard (d on the disk).
+MOVE_WORDS: Words = {
+    **TUI_WORDS,
+    Choice.UNMOUNT: "the “Unmount it in the source's guest” option",
+    Choice.STOP_INSTANCE: "the “Stop the source instance” option",
+}
+BULK_WORDS: Words = {
+    **TUI_WORDS,
+    Choice.UNMOUNT: "the wizard's unmount (d on the disk)",
+    Choice.STOP_INSTANCE: "the wizard's stop (d on the disk)",
 }
 
 
@@ -51,14 +72,14 @@ def checklist(pre: Preconditions, *, include_not_applicable: bool = False) -> li
 
 def _line(row: Row) -> ChecklistLine:
     symbol, word = ROW_SYMBOLS[row.status]
-    remedy = row.remedy if row.failing or row.status is RowStatus.UNKNOWN else ""
+    remedy = row.remedy_in(TUI_WORDS) if row.failing or row.status is RowStatus.UNKNOWN else ""
     code = row.code if row.failing else ""
     return ChecklistLine(symbol, word, row.number, row.sentence, remedy, code)
 
 
 def verdict_banner(pre: Preconditions) -> tuple[str, str]:
     """(text, css class) for the verdict, e.g. ``("✗ BLOCKED — Instance ... is locked ...", "blocked")``."""
-    detail = pre.reason or pre.summary
+    detail = pre.reason_in(TUI_WORDS) or pre.summary
     if pre.verdict is Verdict.FIXABLE:
         detail = "; then ".join(fix.description for fix in pre.fixes)
     return f"{VERDICTS[pre.verdict.value].headline} — {detail}", VERDICT_CSS[pre.verdict]
@@ -111,13 +132,13 @@ def bulk_row(plan: Plan) -> TableRow:
     role = pre.disk.type if pre is not None and pre.disk is not None else "?"
     skipped = str(Label(VERDICTS["fixable"].symbol, "skipped"))
     if pre is None:
-        verdict, what = str(Label(VERDICTS["blocked"].symbol, "unreadable")), plan.refusal
+        verdict, what = str(Label(VERDICTS["blocked"].symbol, "unreadable")), plan.refusal_in(BULK_WORDS)
     elif bulk_selectable(plan):
         verdict, what = str(VERDICTS["ready"]), f"DetachDisk, then wait ~{duration(plan.eta_seconds)}"
     elif plan.nothing_to_do:
         verdict, what = str(VERDICTS["already-detached"]), "nothing to do"
     elif pre.verdict is Verdict.BLOCKED:
-        verdict, what = str(VERDICTS["blocked"]), pre.reason
+        verdict, what = str(VERDICTS["blocked"]), pre.reason_in(BULK_WORDS)
     elif pre.is_system_disk:
         verdict, what = skipped, "system disk: one at a time (d on it)"
     elif pre.needs_stop:

@@ -24,6 +24,7 @@ from ecs_detach.models import INSTANCE_RUNNING
 from ecs_detach.plan import StepKind
 from ecs_detach.preconditions import Verdict
 
+from ..checks import MOVE_WORDS
 from ..formatting import error_text
 from ..text import plain
 from ..widgets.footer import KeyFooter
@@ -241,7 +242,7 @@ class MoveScreen(AppScreen[None]):
                 )
                 verdict.set_classes("verdict ready")
             else:
-                verdict.update(plain(f"✗ blocked — {move.refusal}"))
+                verdict.update(plain(f"✗ blocked — {move.refusal_in(MOVE_WORDS)}"))
                 verdict.set_classes("verdict blocked")
         warnings = [f"⚠ {w}" for w in move.plan.warnings] if move.executable else []
         self.query_one("#move-plan", Static).update(plain("\n".join([*move_lines(move), "", *warnings])))

@@ -21,7 +21,7 @@ from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.plan import Plan, StepKind
 from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
 
-from ..checks import checklist, needs_typed_id, plan_lines, verdict_banner
+from ..checks import TUI_WORDS, checklist, needs_typed_id, plan_lines, verdict_banner
 from ..formatting import duration, error_text, status_text
 from ..jobs import Job, job_banner
 from ..text import lines as text_lines
@@ -368,7 +368,9 @@ class DetachWizard(AppScreen[None]):
         elif not plan.executable and plan.refusal and not self.check_only:  # e.g. no snapshot possible now
             no_plan.display = True
             note = snapshot_note(pre) if plan.options.snapshot else ""
-            why = f"{note} Untick “Snapshot first” to detach without one." if note else plan.refusal
+            why = plan.refusal_in(TUI_WORDS)
+            if note:
+                why = f"{note} Untick “Snapshot first” to detach without one."
             lines.append(marked("[b]Nothing to run.[/b] $why", why=why))
         if plan.warnings and not in_plan:  # e.g. an instance an earlier run left Stopped: always shown
             no_plan.display = True
