@@ -39,7 +39,7 @@ from ecs_detach.models import (
 )
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, PlanStep, StepKind, plan_reattach
 from ecs_detach.preconditions import DetachOptions, PlatformFacts
-from ecs_detach.wording import Worded, Words
+from ecs_detach.wording import CLI_WORDS, Worded, Words, worded
 
 __all__ = [
     "MoveCheck",
@@ -106,10 +106,21 @@ class MoveCheck:
     status: CheckStatus
     sentence: str
     code: str = ""
+    worded: Worded | None = None  # the sentence as data when it names a choice (`sentence`: the CLI's words)
 
     @property
     def failing(self) -> bool:
         return self.status is CheckStatus.FAIL
+
+    @classmethod
+    def naming(
+        cls, name: str, condition: str, status: CheckStatus, said: Worded, code: str = ""
+    ) -> MoveCheck:
+        """A check whose sentence names a choice: each face words it (`sentence_in`)."""
+        return cls(name, condition, status, said.say(CLI_WORDS), code, said)
+
+    def sentence_in(self, words: Words) -> str:
+        return self.worded.say(words) if self.worded is not None else self.sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,13 +355,17 @@ def _check_system(
         ]
     if origin is not None and origin != target.instance_id:
         return [
-            MoveCheck(
+            MoveCheck.naming(
                 name,
                 condition,
                 CheckStatus.FAIL,
-                f"Disk {disk.disk_id} is the system disk of {origin}: AttachDisk attaches a system disk "
-                "as a system disk only to its original instance. Move it as a data disk (without "
-                "--bootable) to repair it from the target.",
+                worded(
+                    "Disk {disk} is the system disk of {origin}: AttachDisk attaches a system disk as a "
+                    "system disk only to its original instance. Move it as a data disk (without "
+                    "{bootable}) to repair it from the target.",
+                    disk=disk.disk_id,
+                    origin=origin,
+                ),
                 "InvalidInstance.NotOriginInstance",
             )
         ]
@@ -428,12 +443,17 @@ def _check_status(
             )
         else:
             checks.append(
-                MoveCheck(
+                MoveCheck.naming(
                     "target-status",
                     condition,
                     CheckStatus.FAIL,
-                    f"Instance {target_id} is {status}; {why} needs it Stopped. Allow stopping it "
-                    "(--stop-target) to go on.",
+                    worded(
+                        "Instance {target} is {status}; {why} needs it Stopped. Allow stopping it "
+                        "({stop_target}) to go on.",
+                        target=target_id,
+                        status=status,
+                        why=why,
+                    ),
                     "IncorrectInstanceStatus",
                 )
             )
@@ -610,9 +630,10 @@ def _combined(
         )
     elif failing:
         first = failing[0]
-        refusal = f"Target {target}: {first.sentence}" + (
-            f" (the API answers {first.code})" if first.code else ""
-        )
+        answers = f" (the API answers {first.code})" if first.code else ""
+        refusal = f"Target {target}: {first.sentence}{answers}"
+        if first.worded is not None:
+            said = first.worded.after(f"Target {target}: ").then(answers)
     elif not detach.executable:
         refusal = f"Source {detach.instance_id or source_id}: {detach.refusal}"
         if detach.refusal_worded is not None:

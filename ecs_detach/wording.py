@@ -24,6 +24,8 @@ class Choice(StrEnum):
     STOP_INSTANCE = "stop_instance"  # allow stopping the instance (DetachOptions.allow_stop)
     SKIP_GUEST_CHECK = "skip_guest_check"  # do not read the guest (DetachOptions.skip_guest_check)
     CHECK_AGAIN = "check_again"  # read the disk again and check every precondition
+    STOP_TARGET = "stop_target"  # a move may stop its target instance (MoveOptions.stop_target)
+    BOOTABLE = "bootable"  # a move attaches a system disk as the target's system disk (MoveOptions.bootable)
 
 
 Words = Mapping[Choice, str]
@@ -34,6 +36,8 @@ CLI_WORDS: Words = {
     Choice.STOP_INSTANCE: "--stop-instance",
     Choice.SKIP_GUEST_CHECK: "--skip-guest-check",
     Choice.CHECK_AGAIN: "ecs-detach check {disk}",
+    Choice.STOP_TARGET: "--stop-target",
+    Choice.BOOTABLE: "--bootable",
 }
 
 
@@ -57,6 +61,10 @@ class Worded:
     def after(self, text: str) -> Worded:
         """This sentence with plain `text` before it (e.g. a row's sentence before its remedy)."""
         return Worded((text, *self.parts), self.disk_id) if text else self
+
+    def then(self, text: str) -> Worded:
+        """This sentence with plain `text` after it."""
+        return Worded((*self.parts, text), self.disk_id) if text else self
 
 
 _CHOICES = {choice.value: choice for choice in Choice}

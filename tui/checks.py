@@ -36,12 +36,16 @@ TUI_WORDS: Words = {
     Choice.STOP_INSTANCE: "the “Stop the instance” option, or s",
     Choice.SKIP_GUEST_CHECK: "a choice only the command line offers: the TUI always reads the guest",
     Choice.CHECK_AGAIN: "c on the disk",
+    Choice.STOP_TARGET: "the move's “Stop the target instance” option",
+    Choice.BOOTABLE: "the move's “Boot the target from it” option",
 }
 # The move screen's own boxes; the bulk screen has none, so it points to the wizard (d on the disk).
 MOVE_WORDS: Words = {
     **TUI_WORDS,
     Choice.UNMOUNT: "the “Unmount it in the source's guest” option",
     Choice.STOP_INSTANCE: "the “Stop the source instance” option",
+    Choice.STOP_TARGET: "the “Stop the target instance” option",
+    Choice.BOOTABLE: "the “Boot the target from it” option",
 }
 BULK_WORDS: Words = {
     **TUI_WORDS,

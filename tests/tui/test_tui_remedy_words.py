@@ -95,6 +95,23 @@ async def test_the_move_screens_refusal_names_its_stop_box(
         assert _flags(screen_text(app)) == []
 
 
+async def test_the_move_screens_target_check_names_its_stop_box(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await _move(pilot, app, "db-primary", "d-db-primary-data", "i-metal-01")
+        text = re.sub(r"\s+", " ", str(screen.query_one("#move-plan", Static).render()))
+        assert "needs it Stopped. Allow stopping it (the “Stop the target instance” option) to go on." in text
+        verdict = str(screen.query_one("#verdict", Static).render())
+        assert (
+            "(the “Stop the target instance” option) to go on. (the API answers IncorrectInstanceStatus)"
+            in (verdict)
+        )
+        assert _flags(screen_text(app)) == []
+
+
 def test_every_choice_has_tui_words_without_a_flag() -> None:
     from ecs_detach.wording import CLI_WORDS, Choice
     from tui.checks import TUI_WORDS

@@ -108,7 +108,7 @@ def move_lines(move: MovePlan) -> list[str]:
     passed = [c for c in move.checks if c.status.value == "pass" and c.name in PASSED_IN_SHORT]
     lines = [f"✓ the target: {', '.join(PASSED_IN_SHORT[c.name] for c in passed)}."] if passed else []
     lines += [
-        f"{CHECK_SYMBOLS.get(c.status.value, '?')} {c.condition}: {c.sentence}"
+        f"{CHECK_SYMBOLS.get(c.status.value, '?')} {c.condition}: {c.sentence_in(MOVE_WORDS)}"
         for c in move.checks
         if c not in passed
     ]
