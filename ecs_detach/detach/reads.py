@@ -32,12 +32,18 @@ def read_instance(client: WorkflowClient, instance_id: str) -> Instance | None:
         return None
 
 
+def _not_cancelled() -> bool:
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class GuestTime:
-    """How a guest read waits for its probe: real time, or an emulator's virtual clock in tests and demos."""
+    """How a guest read waits for its probe: real time, or an emulator's virtual clock in tests and demos;
+    `cancelled` ends the wait early (the guest is then reported not read, and nothing more is sent)."""
 
     sleep: Callable[[float], object] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    cancelled: Callable[[], bool] = _not_cancelled
 
 
 def guest_report(
@@ -68,7 +74,9 @@ def guest_report(
     if guests is not None:
         return guests.report(disk, instance)
     guest_client: GuestClient = client  # type: ignore[assignment]
-    return read_guest(guest_client, disk, instance, sleep=when.sleep, clock=when.clock)
+    return read_guest(
+        guest_client, disk, instance, sleep=when.sleep, clock=when.clock, cancelled=when.cancelled
+    )
 
 
 def inspect(
