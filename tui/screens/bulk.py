@@ -205,8 +205,11 @@ class BulkDetachScreen(AppScreen[None]):
             ),
             "",
         ]
-        where = (lambda p: f" ({p.region_id})") if len(regions) > 1 else (lambda p: "")
-        lines += [f"• DetachDisk {p.disk_id} from {p.instance_id}{where(p)}" for p in ready]
+        several = len(regions) > 1
+        lines += [
+            f"• DetachDisk {p.disk_id} from {p.instance_id}" + (f" ({p.region_id})" if several else "")
+            for p in ready
+        ]
         lines += [
             "",
             "Disks on the same instance go one after another; each is re-checked just before its call.",
