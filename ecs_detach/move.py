@@ -39,7 +39,7 @@ from ecs_detach.models import (
 )
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, PlanStep, StepKind, plan_reattach
 from ecs_detach.preconditions import DetachOptions, PlatformFacts
-from ecs_detach.wording import CLI_WORDS, Worded, Words, worded
+from ecs_detach.wording import CLI_WORDS, Choice, Worded, Words, worded
 
 __all__ = [
     "MoveCheck",
@@ -780,15 +780,19 @@ def _between_halves(
     except EcsError:
         disk = None
     where = _where(disk)
-    remedy = (
-        f"Attach it to {target_id}: ecs-detach attach {disk_id} --instance {target_id}; or put it back: "
-        f"ecs-detach attach {disk_id} --instance {source}."
+    remedy = worded(
+        "Attach it to {target}: {attach}; or put it back: {put_back}.",
+        disk_id=disk_id,
+        target=target_id,
+        attach=(Choice.ATTACH, target_id),
+        put_back=(Choice.PUT_BACK, source),
     )
     return replace(
         failed,
         message=f"Disk {disk_id} was detached from {source} but the attach to {target_id} did not finish: "
         f"{failed.message} The disk is {where}.",
-        remedy=remedy,
+        remedy=remedy.say(CLI_WORDS),
+        remedy_worded=remedy,
         steps=(*(detached.steps if detached else ()), *failed.steps),
         snapshot_id=detached.snapshot_id if detached else "",
         disk=disk or failed.disk,

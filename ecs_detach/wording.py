@@ -26,10 +26,16 @@ class Choice(StrEnum):
     CHECK_AGAIN = "check_again"  # read the disk again and check every precondition
     STOP_TARGET = "stop_target"  # a move may stop its target instance (MoveOptions.stop_target)
     BOOTABLE = "bootable"  # a move attaches a system disk as the target's system disk (MoveOptions.bootable)
+    ATTACH = "attach"  # attach the (Available) disk to an instance, named with the choice
+    PUT_BACK = "put_back"  # attach the disk back to the instance it was detached from (the undo)
 
 
 Words = Mapping[Choice, str]
-"""How one face names each choice; ``{disk}`` in a name is the sentence's disk id."""
+"""How one face names each choice; ``{disk}`` in a name is the sentence's disk id, ``{instance}`` the
+instance the choice is made for (see :data:`Pick`)."""
+
+Pick = tuple[Choice, str]
+"""A choice made for one instance, e.g. ``(Choice.ATTACH, "i-web-02")``."""
 
 CLI_WORDS: Words = {
     Choice.UNMOUNT: "--unmount",
@@ -38,6 +44,8 @@ CLI_WORDS: Words = {
     Choice.CHECK_AGAIN: "ecs-detach check {disk}",
     Choice.STOP_TARGET: "--stop-target",
     Choice.BOOTABLE: "--bootable",
+    Choice.ATTACH: "ecs-detach attach {disk} --instance {instance}",
+    Choice.PUT_BACK: "ecs-detach attach {disk} --instance {instance}",
 }
 
 
@@ -45,18 +53,30 @@ CLI_WORDS: Words = {
 class Worded:
     """A sentence as pieces: plain text, and the choices it names (each face fills those in)."""
 
-    parts: tuple[str | Choice, ...]
+    parts: tuple[str | Choice | Pick, ...]
     disk_id: str = ""
 
     def say(self, words: Words) -> str:
         """The sentence with each choice named by `words`."""
-        return "".join(
-            words[part].format(disk=self.disk_id) if isinstance(part, Choice) else part for part in self.parts
-        )
+        return "".join(self._said(part, words) for part in self.parts)
+
+    def _said(self, part: str | Choice | Pick, words: Words) -> str:
+        if isinstance(part, Choice):
+            return words[part].format(disk=self.disk_id, instance="")
+        if isinstance(part, tuple):
+            choice, instance_id = part
+            return words[choice].format(disk=self.disk_id, instance=instance_id)
+        return part
 
     @property
     def choices(self) -> tuple[Choice, ...]:
-        return tuple(part for part in self.parts if isinstance(part, Choice))
+        named: list[Choice] = []
+        for part in self.parts:
+            if isinstance(part, Choice):  # first: a Choice is a str too (StrEnum)
+                named.append(part)
+            elif isinstance(part, tuple):
+                named.append(part[0])
+        return tuple(named)
 
     def after(self, text: str) -> Worded:
         """This sentence with plain `text` before it (e.g. a row's sentence before its remedy)."""
@@ -70,19 +90,19 @@ class Worded:
 _CHOICES = {choice.value: choice for choice in Choice}
 
 
-def worded(template: str, *, disk_id: str = "", **values: str) -> Worded:
+def worded(template: str, *, disk_id: str = "", **values: str | Pick) -> Worded:
     """`template` with ``{unmount}``-style places for choices and ``{name}`` places for `values`; a value
-    is kept as plain text (never read as a template), so ids and mount points cannot break it."""
-    parts: list[str | Choice] = []
+    is plain text (never read as a template, so ids and mount points cannot break it) or a `Pick`."""
+    parts: list[str | Choice | Pick] = []
     for literal, name, _spec, _conversion in string.Formatter().parse(template):
         if literal:
             parts.append(literal)
         if name is None:
             continue
-        if name in _CHOICES:
-            parts.append(_CHOICES[name])
-        elif name in values:
+        if name in values:  # a value given wins over a choice's place of the same name
             parts.append(values[name])
+        elif name in _CHOICES:
+            parts.append(_CHOICES[name])
         else:
             raise KeyError(f"template place {{{name}}} is neither a choice nor a given value")
     return Worded(tuple(parts), disk_id)

@@ -26,3 +26,9 @@ def test_a_value_is_plain_text_even_with_braces_and_a_prefix_stays_plain() -> No
 def test_a_place_that_is_neither_a_choice_nor_a_value_is_an_error_naming_it() -> None:
     with pytest.raises(KeyError, match="unmout"):
         worded("Use {unmout}.")
+
+
+def test_a_choice_made_for_an_instance_names_it_in_each_face() -> None:
+    said = worded("Put it back: {back}.", disk_id="d-1", back=(Choice.PUT_BACK, "i-1"))
+    assert said.say(CLI_WORDS) == "Put it back: ecs-detach attach d-1 --instance i-1."
+    assert said.choices == (Choice.PUT_BACK,)

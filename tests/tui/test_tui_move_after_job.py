@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from textual.widgets import Static
-from tui_helpers import SIZE, go_to_disk, settle
+from tui_helpers import SIZE, go_to_disk, screen_text, settle
 
 from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
@@ -67,3 +67,11 @@ async def test_after_a_failed_attach_the_screen_says_the_disk_is_attached_nowher
         assert "Read again just now: disk d-web-01-data is Available, attached to no instance." in text
         assert "A new move from here (Esc, then m on the disk) would go like this:" in text
         assert "Detach disk d-web-01-data from instance i-web-01" not in text
+        # What to do, in this screen's keys (the CLI's result names `ecs-detach attach ... --instance`).
+        (job,) = app.jobs.jobs
+        assert job.remedy == (
+            "Attach it to i-web-02: m on the disk, then i-web-02; or put it back: u on the disk (it attaches "
+            "it back to i-web-01)."
+        )
+        card = " ".join(screen_text(app).split())
+        assert "ecs-detach attach" not in card and "m on the disk, then i-web-02" in card
