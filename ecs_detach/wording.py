@@ -26,6 +26,7 @@ class Choice(StrEnum):
     CHECK_AGAIN = "check_again"  # read the disk again and check every precondition
     STOP_TARGET = "stop_target"  # a move may stop its target instance (MoveOptions.stop_target)
     BOOTABLE = "bootable"  # a move attaches a system disk as the target's system disk (MoveOptions.bootable)
+    SNAPSHOT = "snapshot"  # take a snapshot before the detach (DetachOptions.snapshot)
     ATTACH = "attach"  # attach the (Available) disk to an instance, named with the choice
     PUT_BACK = "put_back"  # attach the disk back to the instance it was detached from (the undo)
 
@@ -44,6 +45,7 @@ CLI_WORDS: Words = {
     Choice.CHECK_AGAIN: "ecs-detach check {disk}",
     Choice.STOP_TARGET: "--stop-target",
     Choice.BOOTABLE: "--bootable",
+    Choice.SNAPSHOT: "--snapshot",
     Choice.ATTACH: "ecs-detach attach {disk} --instance {instance}",
     Choice.PUT_BACK: "ecs-detach attach {disk} --instance {instance}",
 }

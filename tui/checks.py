@@ -38,6 +38,7 @@ TUI_WORDS: Words = {
     Choice.CHECK_AGAIN: "c on the disk",
     Choice.STOP_TARGET: "the move's “Stop the target instance” option",
     Choice.BOOTABLE: "the move's “Boot the target from it” option",
+    Choice.SNAPSHOT: "the “Snapshot first” option",
     Choice.ATTACH: "m on the disk, then {instance}",
     Choice.PUT_BACK: "u on the disk (it attaches it back to {instance})",
 }

@@ -118,3 +118,28 @@ def test_every_choice_has_tui_words_without_a_flag() -> None:
 
     assert set(TUI_WORDS) == set(Choice) == set(CLI_WORDS)
     assert [c for c in Choice if _flags(TUI_WORDS[c])] == []
+
+
+async def test_a_failed_snapshot_says_to_untick_snapshot_first_not_the_flag(
+    make_app: Callable[..., EcsDetachApp], emulator: Emulator
+) -> None:
+    state = emulator.state()
+    state["Emulator"]["FailedSnapshotDiskIds"] = ["d-web-01-data"]  # its CreateSnapshot ends "failed"
+    emulator.reset(state)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "web-01", "d-web-01-data")
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.click("#snapshot")
+        await settle(pilot)
+        await pilot.click("#go")
+        await settle(pilot)
+        await pilot.press("tab", "enter")
+        await settle(pilot, 8)
+        (job,) = app.jobs.jobs
+        assert job.outcome == "failed" and "was not detached" in job.message
+        expected = "run the detach again (or without the “Snapshot first” option)."
+        assert job.remedy.endswith(expected)
+        assert _flags(" ".join(screen_text(app).split())) == []
