@@ -39,6 +39,7 @@ from ecs_detach.models import (
 )
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, PlanStep, StepKind, plan_reattach
 from ecs_detach.preconditions import DetachOptions, PlatformFacts
+from ecs_detach.wording import CLI_WORDS, Choice, Worded, Words, worded
 
 __all__ = [
     "MoveCheck",
@@ -105,10 +106,21 @@ class MoveCheck:
     status: CheckStatus
     sentence: str
     code: str = ""
+    worded: Worded | None = None  # the sentence as data when it names a choice (`sentence`: the CLI's words)
 
     @property
     def failing(self) -> bool:
         return self.status is CheckStatus.FAIL
+
+    @classmethod
+    def naming(
+        cls, name: str, condition: str, status: CheckStatus, said: Worded, code: str = ""
+    ) -> MoveCheck:
+        """A check whose sentence names a choice: each face words it (`sentence_in`)."""
+        return cls(name, condition, status, said.say(CLI_WORDS), code, said)
+
+    def sentence_in(self, words: Words) -> str:
+        return self.worded.say(words) if self.worded is not None else self.sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +144,10 @@ class MovePlan:
     @property
     def refusal(self) -> str:
         return self.plan.refusal
+
+    def refusal_in(self, words: Words) -> str:
+        """The refusal with any choice it names worded as a face names it (see `Plan.refusal_in`)."""
+        return self.plan.refusal_in(words)
 
     @property
     def disk_id(self) -> str:
@@ -339,13 +355,17 @@ def _check_system(
         ]
     if origin is not None and origin != target.instance_id:
         return [
-            MoveCheck(
+            MoveCheck.naming(
                 name,
                 condition,
                 CheckStatus.FAIL,
-                f"Disk {disk.disk_id} is the system disk of {origin}: AttachDisk attaches a system disk "
-                "as a system disk only to its original instance. Move it as a data disk (without "
-                "--bootable) to repair it from the target.",
+                worded(
+                    "Disk {disk} is the system disk of {origin}: AttachDisk attaches a system disk as a "
+                    "system disk only to its original instance. Move it as a data disk (without "
+                    "{bootable}) to repair it from the target.",
+                    disk=disk.disk_id,
+                    origin=origin,
+                ),
                 "InvalidInstance.NotOriginInstance",
             )
         ]
@@ -423,12 +443,17 @@ def _check_status(
             )
         else:
             checks.append(
-                MoveCheck(
+                MoveCheck.naming(
                     "target-status",
                     condition,
                     CheckStatus.FAIL,
-                    f"Instance {target_id} is {status}; {why} needs it Stopped. Allow stopping it "
-                    "(--stop-target) to go on.",
+                    worded(
+                        "Instance {target} is {status}; {why} needs it Stopped. Allow stopping it "
+                        "({stop_target}) to go on.",
+                        target=target_id,
+                        status=status,
+                        why=why,
+                    ),
                     "IncorrectInstanceStatus",
                 )
             )
@@ -615,6 +640,7 @@ def _combined(
     warnings = [] if resumed == "attached" else list(detach.warnings)
     warnings += list(attach.warnings)
     refusal = ""
+    said: Worded | None = None  # the refusal as data, when it names a choice
     if resumed == "attached":
         warnings.append(
             f"Disk {detach.disk_id} is already attached to {target} (an earlier run of this move, from "
@@ -622,11 +648,14 @@ def _combined(
         )
     elif failing:
         first = failing[0]
-        refusal = f"Target {target}: {first.sentence}" + (
-            f" (the API answers {first.code})" if first.code else ""
-        )
+        answers = f" (the API answers {first.code})" if first.code else ""
+        refusal = f"Target {target}: {first.sentence}{answers}"
+        if first.worded is not None:
+            said = first.worded.after(f"Target {target}: ").then(answers)
     elif not detach.executable:
         refusal = f"Source {detach.instance_id or source_id}: {detach.refusal}"
+        if detach.refusal_worded is not None:
+            said = detach.refusal_worded.after(f"Source {detach.instance_id or source_id}: ")
     elif detach.nothing_to_do and not resumed:
         refusal = (
             f"Disk {detach.disk_id} is attached nowhere and no earlier detach of it is journaled; "
@@ -656,6 +685,7 @@ def _combined(
         options=detach.options,
         preconditions=detach.preconditions,
         timeout=detach.timeout,
+        refusal_worded=said,
     )
 
 
@@ -761,15 +791,19 @@ def _between_halves(
     except EcsError:
         disk = None
     where = _where(disk)
-    remedy = (
-        f"Attach it to {target_id}: ecs-detach attach {disk_id} --instance {target_id}; or put it back: "
-        f"ecs-detach attach {disk_id} --instance {source}."
+    remedy = worded(
+        "Attach it to {target}: {attach}; or put it back: {put_back}.",
+        disk_id=disk_id,
+        target=target_id,
+        attach=(Choice.ATTACH, target_id),
+        put_back=(Choice.PUT_BACK, source),
     )
     return replace(
         failed,
         message=f"Disk {disk_id} was detached from {source} but the attach to {target_id} did not finish: "
         f"{failed.message} The disk is {where}.",
-        remedy=remedy,
+        remedy=remedy.say(CLI_WORDS),
+        remedy_worded=remedy,
         steps=(*(detached.steps if detached else ()), *failed.steps),
         snapshot_id=detached.snapshot_id if detached else "",
         disk=disk or failed.disk,

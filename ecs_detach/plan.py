@@ -36,6 +36,7 @@ from ecs_detach.detach.steps import (
 from ecs_detach.guest import GuestState, Remount, remount_words
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, Preconditions, Verdict
+from ecs_detach.wording import CLI_WORDS, Worded, Words, worded
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -63,6 +64,11 @@ class Plan(Displayable):
     options: DetachOptions = field(default_factory=DetachOptions)
     preconditions: Preconditions | None = field(default=None, compare=False)
     timeout: float = DEFAULT_TIMEOUT
+    refusal_worded: Worded | None = field(default=None, compare=False)  # `refusal` as data (names a choice)
+
+    def refusal_in(self, words: Words) -> str:
+        """Why the plan cannot run, with any choice it names worded as a face names it (flag, control)."""
+        return self.refusal_worded.say(words) if self.refusal_worded is not None else self.refusal
 
     def _text(self) -> str:
         from ecs_detach.render import plan_text
@@ -198,9 +204,11 @@ def plan_detach(
         )
         return draft.plan(
             executable=False,
-            refusal=(
-                f"Instance {pre.instance_id} must be stopped first ({why} cannot be detached while it runs); "
-                "allow stopping it (--stop-instance) to go on."
+            refusal=worded(
+                "Instance {instance} must be stopped first ({why} cannot be detached while it runs); "
+                "allow stopping it ({stop_instance}) to go on.",
+                instance=pre.instance_id,
+                why=why,
             ),
         )
     if opts.snapshot and (refusal := snapshot_refusal(pre.disk, pre.instance)[0]):
@@ -208,9 +216,9 @@ def plan_detach(
     fixing = FixPlan(pre, opts, draft.dur, timeout, draft.to)
     for fix in pre.fixes:  # a fix the options do not allow (e.g. an unmount without --unmount)
         refuse = FIXES[fix.kind].refusal
-        refusal = refuse(fixing, fix) if refuse is not None else ""
-        if refusal:
-            return draft.plan(executable=False, refusal=refusal)
+        not_allowed = refuse(fixing, fix) if refuse is not None else None
+        if not_allowed is not None:
+            return draft.plan(executable=False, refusal=not_allowed)
     draft.guest_warnings()
     for fix in pre.fixes:
         draft.add_fix(fix.kind)
@@ -243,7 +251,8 @@ class _DetachDraft:
         self.warnings: list[str] = []
         self.steps: list[PlanStep] = []
 
-    def plan(self, *, executable: bool, refusal: str = "", nothing: bool = False) -> Plan:
+    def plan(self, *, executable: bool, refusal: str | Worded = "", nothing: bool = False) -> Plan:
+        said = refusal if isinstance(refusal, Worded) else None
         return Plan(
             action="detach",
             disk_id=self.disk_id,
@@ -252,11 +261,12 @@ class _DetachDraft:
             steps=tuple(self.steps),
             warnings=tuple(self.warnings),
             executable=executable,
-            refusal=refusal,
+            refusal=said.say(CLI_WORDS) if said is not None else str(refusal),
             nothing_to_do=nothing,
             options=self.opts,
             preconditions=self.pre,
             timeout=self.timeout,
+            refusal_worded=said,
         )
 
     def detached_wait(self) -> PlanStep:

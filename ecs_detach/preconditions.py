@@ -37,6 +37,7 @@ from ecs_detach.models import (
     Disk,
     Instance,
 )
+from ecs_detach.wording import CLI_WORDS, Worded, Words, worded
 
 __all__ = [
     "ALREADY_DETACHED",
@@ -190,10 +191,15 @@ class Row:
     code: str
     http_status: int
     fix: tuple[FixStep, ...] = ()
+    remedy_worded: Worded | None = None  # the remedy as data, when it names a choice (`remedy`: CLI words)
 
     @property
     def failing(self) -> bool:
         return self.status in (RowStatus.FAIL, RowStatus.FIXABLE)
+
+    def remedy_in(self, words: Words) -> str:
+        """The remedy with its choice named as a face names it (the CLI's flag, the TUI's control)."""
+        return self.remedy_worded.say(words) if self.remedy_worded is not None else self.remedy
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +217,11 @@ class Preconditions(Displayable):
     disk: Disk | None = field(default=None, compare=False)
     instance: Instance | None = field(default=None, compare=False)
     guest: GuestReport | None = field(default=None, compare=False)
+    reason_worded: Worded | None = field(default=None, compare=False)  # `reason` as data (see Row.worded)
+
+    def reason_in(self, words: Words) -> str:
+        """Why the detach is blocked, with any choice it names worded as a face names it."""
+        return self.reason_worded.say(words) if self.reason_worded is not None else self.reason
 
     def _text(self) -> str:
         from ecs_detach.render import report_text
@@ -359,6 +370,7 @@ def _conclude(
     fails = [row for row in in_api_order if row.status is RowStatus.FAIL]
     fixes: list[FixStep] = []
     reason = ""
+    reason_worded: Worded | None = None
     if disk is not None and disk.status == DISK_AVAILABLE and not disk.attached_instance_ids:
         verdict = Verdict.ALREADY_DETACHED
         summary = f"Disk {disk_id} is already detached (attached to no instance): there is nothing to do."
@@ -372,6 +384,8 @@ def _conclude(
         verdict = Verdict.BLOCKED
         first = fails[0]
         reason = f"{first.sentence} {first.remedy}".strip()
+        if first.remedy_worded is not None:
+            reason_worded = first.remedy_worded.after(f"{first.sentence} ")
         summary = f"Detaching {disk_id} is blocked: {reason}"
     elif failing:
         verdict = Verdict.FIXABLE
@@ -403,6 +417,7 @@ def _conclude(
         predicted_code=predicted,
         disk=disk,
         instance=instance,
+        reason_worded=reason_worded,
     )
 
 
@@ -413,8 +428,13 @@ def _fix_order(fix: FixStep) -> int:
     return _FIX_RANK[fix.kind]
 
 
-def _make(number: int, status: RowStatus, sentence: str, remedy: str, fix: tuple[FixStep, ...] = ()) -> Row:
+def _make(
+    number: int, status: RowStatus, sentence: str, remedy: str | Worded, fix: tuple[FixStep, ...] = ()
+) -> Row:
     spec = _SPEC[number]
+    if isinstance(remedy, Worded):
+        text = remedy.say(CLI_WORDS)
+        return Row(number, spec.condition, status, sentence, text, spec.code, spec.http_status, fix, remedy)
     return Row(number, spec.condition, status, sentence, remedy, spec.code, spec.http_status, fix)
 
 
@@ -1156,11 +1176,11 @@ def _row23(report: GuestReport) -> Row:
         )
     if report.os_type == "windows":
         sentence = f"Online in the guest as {where} (disk {report.disk_number})."
-        remedy = "Take the disk offline first: --unmount does it (Set-Disk -IsOffline $true)."
+        remedy = worded("Take the disk offline first: {unmount} does it (Set-Disk -IsOffline $true).")
     else:
         fs = ", ".join(f"{p.mount_point} ({p.fstype})" for p in report.partitions if p.mount_point in mounted)
         sentence = f"Mounted in the guest at {fs}: detaching it now loses the writes in flight."
-        remedy = "Unmount it first: --unmount does it (umount, in the guest, by RunCommand)."
+        remedy = worded("Unmount it first: {unmount} does it (umount, in the guest, by RunCommand).")
     return _make(23, RowStatus.FIXABLE, sentence, remedy, _unmount_fix(report))
 
 
@@ -1180,7 +1200,7 @@ def _row24(report: GuestReport) -> Row:
         24,
         RowStatus.FIXABLE,
         f"/etc/fstab names the disk: {lines}.",
-        "Comment it out first (a backup is kept): --unmount does it.",
+        worded("Comment it out first (a backup is kept): {unmount} does it."),
         _unmount_fix(report),
     )
 

@@ -30,6 +30,7 @@ from textual.worker import WorkerFailed
 
 from ecs_detach.models import Disk, Instance
 
+from .checks import TUI_WORDS
 from .formatting import error_text
 from .jobs import Job, JobBoard
 from .messages import JobFinished, JobProgress, RegionsLoaded
@@ -354,7 +355,7 @@ class EcsDetachApp(App[int]):
                 job_id,
                 result.outcome.value,
                 result.message,
-                result.remedy,
+                result.remedy_in(TUI_WORDS),
                 result.request_ids,
                 self.services.clock(),
             )
@@ -523,11 +524,19 @@ class EcsDetachApp(App[int]):
             return client
         return client.with_region(region_id)
 
-    def prepare_plan(self, disk_id: str, options: DetachOptions, region_id: str | None = None) -> Plan:
+    def prepare_plan(
+        self,
+        disk_id: str,
+        options: DetachOptions,
+        region_id: str | None = None,
+        *,
+        cancel: workflow.CancelToken | None = None,
+    ) -> Plan:
         """Fresh reads, every precondition and the plan, with the journal (call from a thread worker).
 
         The workflow's one way to plan, as the CLI's: a detach an earlier, killed run left under way is
-        followed, and an instance it stopped is named (and started again if ``options.restart``)."""
+        followed, and an instance it stopped is named (and started again if ``options.restart``).
+        ``cancel`` stops the wait for the guest's probe (the guest is then reported not read)."""
         from ecs_detach import workflow
 
         return workflow.prepare(
@@ -536,23 +545,25 @@ class EcsDetachApp(App[int]):
             options,
             facts=self.facts_source(),
             journal=self.services.journal,
-            guest_time=self.guest_time(),
+            guest_time=self.guest_time(cancel),
         )
 
-    def guest_time(self) -> workflow.GuestTime:
+    def guest_time(self, cancel: workflow.CancelToken | None = None) -> workflow.GuestTime:
         """How a guest probe waits: on the emulator's own clock when the app's time is a test's (its sleep
-        may hold jobs), else in real time (the demo's scaled clock runs by itself)."""
+        may hold jobs), else in real time (the demo's scaled clock runs by itself), waking at once when
+        `cancel` is cancelled."""
         from ecs_detach import workflow
 
         services = self.services
         scale = services.time_scale or 1.0
         emulator = services.emulator
+        token = cancel if cancel is not None else workflow.CancelToken()
         real: Callable[[float], object] = (
             emulator.advance
             if emulator is not None and services.sleep is not None
-            else (lambda seconds: time.sleep(seconds / scale))
+            else (lambda seconds: token.wait(seconds / scale))
         )
-        return workflow.GuestTime(sleep=real, clock=services.clock)
+        return workflow.GuestTime(sleep=real, clock=services.clock, cancelled=lambda: token.cancelled)
 
     def run_plan(self, plan: Plan, *, password: str | None = None, key_pair_name: str | None = None) -> Job:
         """Run a confirmed plan in a thread worker; the job is followed wherever the operator goes."""
@@ -672,7 +683,7 @@ class EcsDetachApp(App[int]):
                         result_id,
                         result.outcome.value,
                         result.message,
-                        result.remedy,
+                        result.remedy_in(TUI_WORDS),
                         result.request_ids,
                         self.services.clock(),
                     )

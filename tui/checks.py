@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ecs_detach.plan import Plan
 from ecs_detach.preconditions import FixKind, Preconditions, Row, RowStatus, Verdict
 from ecs_detach.vocabulary import ROW_STATUSES, VERDICTS, Label
+from ecs_detach.wording import Choice, Words
 
 from .formatting import duration
 from .rows import Row as TableRow
@@ -26,6 +27,33 @@ VERDICT_CSS = {
     Verdict.BLOCKED: "blocked",
     Verdict.ALREADY_DETACHED: "neutral",
     Verdict.IN_PROGRESS: "neutral",
+}
+
+
+# How the TUI names each choice a core sentence asks for (the CLI names a flag): the wizard's controls.
+TUI_WORDS: Words = {
+    Choice.UNMOUNT: "the “Unmount it in the guest” option",
+    Choice.STOP_INSTANCE: "the “Stop the instance” option, or s",
+    Choice.SKIP_GUEST_CHECK: "a choice only the command line offers: the TUI always reads the guest",
+    Choice.CHECK_AGAIN: "c on the disk",
+    Choice.STOP_TARGET: "the move's “Stop the target instance” option",
+    Choice.BOOTABLE: "the move's “Boot the target from it” option",
+    Choice.SNAPSHOT: "the “Snapshot first” option",
+    Choice.ATTACH: "m on the disk, then {instance}",
+    Choice.PUT_BACK: "u on the disk (it attaches it back to {instance})",
+}
+# The move screen's own boxes; the bulk screen has none, so it points to the wizard (d on the disk).
+MOVE_WORDS: Words = {
+    **TUI_WORDS,
+    Choice.UNMOUNT: "the “Unmount it in the source's guest” option",
+    Choice.STOP_INSTANCE: "the “Stop the source instance” option",
+    Choice.STOP_TARGET: "the “Stop the target instance” option",
+    Choice.BOOTABLE: "the “Boot the target from it” option",
+}
+BULK_WORDS: Words = {
+    **TUI_WORDS,
+    Choice.UNMOUNT: "the wizard's unmount (d on the disk)",
+    Choice.STOP_INSTANCE: "the wizard's stop (d on the disk)",
 }
 
 
@@ -51,14 +79,14 @@ def checklist(pre: Preconditions, *, include_not_applicable: bool = False) -> li
 
 def _line(row: Row) -> ChecklistLine:
     symbol, word = ROW_SYMBOLS[row.status]
-    remedy = row.remedy if row.failing or row.status is RowStatus.UNKNOWN else ""
+    remedy = row.remedy_in(TUI_WORDS) if row.failing or row.status is RowStatus.UNKNOWN else ""
     code = row.code if row.failing else ""
     return ChecklistLine(symbol, word, row.number, row.sentence, remedy, code)
 
 
 def verdict_banner(pre: Preconditions) -> tuple[str, str]:
     """(text, css class) for the verdict, e.g. ``("✗ BLOCKED — Instance ... is locked ...", "blocked")``."""
-    detail = pre.reason or pre.summary
+    detail = pre.reason_in(TUI_WORDS) or pre.summary
     if pre.verdict is Verdict.FIXABLE:
         detail = "; then ".join(fix.description for fix in pre.fixes)
     return f"{VERDICTS[pre.verdict.value].headline} — {detail}", VERDICT_CSS[pre.verdict]
@@ -106,18 +134,28 @@ def in_use_in_guest(pre: Preconditions) -> bool:
 
 
 def bulk_row(plan: Plan) -> TableRow:
-    """A preflight row: disk, instance, role, the verdict in words, and what happens or why not."""
+    """A preflight row: disk, instance, role, the verdict in words, and what happens or why not; its
+    ``standing`` field says which way it goes (see :data:`BULK_STANDINGS`)."""
     pre = plan.preconditions
     role = pre.disk.type if pre is not None and pre.disk is not None else "?"
     skipped = str(Label(VERDICTS["fixable"].symbol, "skipped"))
+    standing = "wizard"
     if pre is None:
-        verdict, what = str(Label(VERDICTS["blocked"].symbol, "unreadable")), plan.refusal
+        verdict, what = str(Label(VERDICTS["blocked"].symbol, "unreadable")), plan.refusal_in(BULK_WORDS)
+        standing = "refused"
     elif bulk_selectable(plan):
         verdict, what = str(VERDICTS["ready"]), f"DetachDisk, then wait ~{duration(plan.eta_seconds)}"
+        standing = "ready"
     elif plan.nothing_to_do:
         verdict, what = str(VERDICTS["already-detached"]), "nothing to do"
+        standing = "nothing"
+    elif _instance_to_choose(pre):
+        on = ", ".join(pre.disk.attached_instance_ids) if pre.disk is not None else ""
+        verdict, what = skipped, f"multi-attach (on {on}): press i to choose the instance to detach it from"
+        standing = "choose"
     elif pre.verdict is Verdict.BLOCKED:
-        verdict, what = str(VERDICTS["blocked"]), pre.reason
+        verdict, what = str(VERDICTS["blocked"]), pre.reason_in(BULK_WORDS)
+        standing = "refused"
     elif pre.is_system_disk:
         verdict, what = skipped, "system disk: one at a time (d on it)"
     elif pre.needs_stop:
@@ -127,7 +165,36 @@ def bulk_row(plan: Plan) -> TableRow:
         verdict, what = skipped, f"in use in the guest ({where or 'mounted'}): d on it unmounts it first"
     elif pre.verdict is Verdict.IN_PROGRESS:
         verdict, what = str(VERDICTS["in-progress"]), "nothing to send"
+        standing = "nothing"
     else:
         verdict, what = verdict_short(pre), pre.summary
     cells = (plan.disk_id, plan.instance_id or "-", role, verdict, what)
-    return make_row(plan.disk_id, cells, {"disk": plan.disk_id, "verdict": verdict})
+    return make_row(plan.disk_id, cells, {"disk": plan.disk_id, "verdict": verdict, "standing": standing})
+
+
+BULK_STANDINGS = {
+    "ready": "can be detached now",
+    "refused": "would be refused (why above)",
+    "wizard": "left for the wizard (d on it: a stop, a system disk or an unmount)",
+    "choose": "needs its instance chosen (i on it: a multi-attach disk)",
+    "nothing": "need nothing sent",
+}
+"""Which way each preflight row goes, in the words of the screen's summary."""
+
+
+def bulk_summary(rows: list[TableRow]) -> str:
+    """One sentence: how many marked disks go each way, e.g. "0 of 5 can be detached now: 3 would be
+    refused (why above), 1 left for the wizard (...)"."""
+    counts = {standing: 0 for standing in BULK_STANDINGS}
+    for row in rows:
+        counts[row.fields["standing"]] += 1
+    text = f"{counts['ready']} of {len(rows)} {BULK_STANDINGS['ready']}"
+    rest = [f"{counts[s]} {words}" for s, words in BULK_STANDINGS.items() if s != "ready" and counts[s]]
+    return text + (": " + "; ".join(rest) if rest else "") + "."
+
+
+def _instance_to_choose(pre: Preconditions) -> bool:
+    """A multi-attach disk on several instances with none chosen: the operator picks one (i), so it is
+    not refused."""
+    disk = pre.disk
+    return disk is not None and len(disk.attached_instance_ids) > 1 and not pre.instance_id

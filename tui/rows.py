@@ -30,6 +30,9 @@ class Column:
     shrink: int = 0
     """The level at which the column is narrowed (cut with …), before the columns of that priority are
     given up; 0: never narrowed."""
+    fill: bool = False
+    """The column may be as wide as its widest cell, past the usual cap: it takes the room the others
+    leave (a sentence, such as a bulk row's reason), and is narrowed to fit (``shrink``)."""
 
 
 @dataclass(frozen=True, slots=True)

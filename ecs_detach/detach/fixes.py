@@ -34,6 +34,7 @@ from ecs_detach.detach.steps import (
 from ecs_detach.guest import backup_path, command_type, unmount_script
 from ecs_detach.models import DISK_ATTACHING
 from ecs_detach.preconditions import DetachOptions, Durations, FixKind, FixStep, Preconditions
+from ecs_detach.wording import Worded, worded
 
 __all__ = ["FIXES", "FixDraft", "FixPlan", "FixRun", "FixSpec"]
 
@@ -73,16 +74,18 @@ class FixSpec:
     kind: FixKind
     plan_steps: Callable[[FixPlan], FixDraft]
     execute: Callable[[Runner, FixRun], None]
-    # Why the options do not allow this fix ("" when they do): the plan is then refused with it.
-    refusal: Callable[[FixPlan, FixStep], str] | None = None
+    # Why the options do not allow this fix (None when they do): the plan is then refused with it.
+    refusal: Callable[[FixPlan, FixStep], Worded | None] | None = None
 
 
-def _refuse_unmount(fix: FixPlan, step: FixStep) -> str:
+def _refuse_unmount(fix: FixPlan, step: FixStep) -> Worded | None:
     if fix.options.unmount:
-        return ""
-    return (
-        f"Disk {fix.pre.disk_id} is in use in the guest ({step.description}); allow ecs-detach to release it "
-        "first (--unmount) to go on."
+        return None
+    return worded(
+        "Disk {disk} is in use in the guest ({what}); allow ecs-detach to release it first ({unmount}) "
+        "to go on.",
+        disk=fix.pre.disk_id,
+        what=step.description,
     )
 
 
@@ -119,7 +122,9 @@ def _guest_unmount(runner: Runner, fix: FixRun) -> None:
         raise runner.stop(
             Outcome.FAILED,
             f"Disk {runner.disk_id} must be released in the guest first, and this read has no guest report.",
-            remedy=f"Check it again (ecs-detach check {runner.disk_id}) and run the detach with --unmount.",
+            remedy=worded(
+                "Check it again ({check_again}) and run the detach with {unmount}.", disk_id=runner.disk_id
+            ),
         )
     release(
         runner,

@@ -32,14 +32,20 @@ def read_instance(client: WorkflowClient, instance_id: str) -> Instance | None:
         return None
 
 
+def _not_cancelled() -> bool:
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class GuestTime:
     """How a guest read waits for its probe: real time, or an emulator's virtual clock in tests and demos; for
-    at most `timeout` (a plan bounds it by the run's own timeout; never past RunCommand's 60 s)."""
+    at most `timeout` (a plan bounds it by the run's own timeout; never past RunCommand's 60 s); `cancelled`
+    ends the wait early (the guest is then reported not read, and nothing more is sent)."""
 
     sleep: Callable[[float], object] = time.sleep
     clock: Callable[[], float] = time.monotonic
     timeout: float = GUEST_TIMEOUT
+    cancelled: Callable[[], bool] = _not_cancelled
 
     def bounded(self, timeout: float) -> GuestTime:
         """These waits, bounded by `timeout` too (a run's ``--timeout``)."""
@@ -76,7 +82,13 @@ def guest_report(
             return guests.report(disk, instance)
         guest_client: GuestClient = client  # type: ignore[assignment]
         return read_guest(
-            guest_client, disk, instance, sleep=when.sleep, clock=when.clock, timeout=when.timeout
+            guest_client,
+            disk,
+            instance,
+            sleep=when.sleep,
+            clock=when.clock,
+            timeout=when.timeout,
+            cancelled=when.cancelled,
         )
     except GuestReadInterrupted:
         raise

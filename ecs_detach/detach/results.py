@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ecs_detach._display import Displayable
 from ecs_detach.models import Disk, Instance, Snapshot, SnapshotCreated
 from ecs_detach.preconditions import Preconditions
+from ecs_detach.wording import Worded, Words
 
 
 class WorkflowClient(Protocol):
@@ -157,6 +158,11 @@ class RunResult(Displayable):
     elapsed: float = 0.0
     stopped_instance: bool = False  # this run stopped the instance (and did not start it again)
     snapshot_id: str = ""  # the snapshot this run took first (`--snapshot`), accomplished
+    remedy_worded: Worded | None = field(default=None, compare=False)  # `remedy` as data (names a choice)
+
+    def remedy_in(self, words: Words) -> str:
+        """What to do, with any choice it names worded as a face names it (the CLI's flag, the TUI's key)."""
+        return self.remedy_worded.say(words) if self.remedy_worded is not None else self.remedy
 
     def _text(self) -> str:
         from ecs_detach.render import result_text

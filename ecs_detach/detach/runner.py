@@ -25,6 +25,7 @@ from ecs_detach.guest import Remount
 from ecs_detach.journal import Journal, JournalError, JournalRecord, Result, classify, read_for_reconcile
 from ecs_detach.models import INSTANCE_TRANSITIONAL, Disk, Instance
 from ecs_detach.preconditions import DetachOptions, Durations, PlatformFacts, Preconditions, check_detach
+from ecs_detach.wording import CLI_WORDS, Worded
 
 
 class Throttle:
@@ -152,7 +153,10 @@ class Runner:
         if self.on_progress is not None:
             self.on_progress(ProgressEvent(phase, message, self.disk_id, self.instance_id, **kw))
 
-    def result(self, outcome: Outcome, message: str, *, code: str = "", remedy: str = "") -> RunResult:
+    def result(
+        self, outcome: Outcome, message: str, *, code: str = "", remedy: str | Worded = ""
+    ) -> RunResult:
+        said = remedy if isinstance(remedy, Worded) else None
         return RunResult(
             outcome=outcome,
             message=message,
@@ -160,15 +164,18 @@ class Runner:
             instance_id=self.instance_id,
             steps=tuple(self.steps),
             code=code,
-            remedy=remedy,
+            remedy=said.say(CLI_WORDS) if said is not None else str(remedy),
             preconditions=self.last_pre,
             disk=self.last_disk,
             elapsed=self.clock() - self.started,
             stopped_instance=self.stopped_instance,
             snapshot_id=self.snapshot_id,
+            remedy_worded=said,
         )
 
-    def stop(self, outcome: Outcome, message: str, *, code: str = "", remedy: str = "") -> RunStopped:
+    def stop(
+        self, outcome: Outcome, message: str, *, code: str = "", remedy: str | Worded = ""
+    ) -> RunStopped:
         note = _stopped_note(self)
         if note and note not in message:
             message += note  # an early end after our stop never hides that the instance is down

@@ -15,6 +15,7 @@ from ecs_detach.errors import EcsError
 from ecs_detach.journal import Result
 from ecs_detach.models import SNAPSHOT_ACCOMPLISHED, SNAPSHOT_FAILED, Snapshot
 from ecs_detach.plan import Plan, StepKind
+from ecs_detach.wording import worded
 
 __all__ = ["snapshot_state", "take_snapshot"]
 
@@ -137,5 +138,5 @@ def _wait_accomplished(runner: Runner, snapshot_id: str, timeout: float, expecte
             f"Snapshot {snapshot_id} is {state}: disk {runner.disk_id} was not detached (nothing was sent "
             "after CreateSnapshot).",
             code="SnapshotFailed",
-            remedy="Delete the failed snapshot, then run the detach again (or without --snapshot).",
+            remedy=worded("Delete the failed snapshot, then run the detach again (or without {snapshot})."),
         )

@@ -149,6 +149,33 @@ async def bulk_preflight(pilot: Pilot[int], emulator: Emulator) -> None:
     await settle(pilot)
 
 
+MIXED_MARKS = ("d-files-01-data", "d-cluster-shared", "d-bigdata-01-hdd1", "d-erp-01-data", "d-jump-01-data")
+"""A disk mounted in its guest, a multi-attach disk, a local disk, a subscription disk (cn-shanghai) and a
+locked instance's disk: none of them can go in a bulk run as it is."""
+
+
+async def mark_in_all_regions(pilot: Pilot[int], disk_ids: tuple[str, ...]) -> None:
+    """Every region's disks in one list (a, then 2), the disks marked (space on each), then D."""
+    await settle(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+    table = pilot.app.screen.query_one("#all-disks", RowTable)
+    for disk_id in disk_ids:
+        table.select_key(disk_id)
+        await pilot.press("space")
+    await pilot.press("D")
+    await settle(pilot, 6)
+
+
+async def bulk_mixed(pilot: Pilot[int], emulator: Emulator) -> None:
+    """The five kinds of disk no bulk run takes as they are, marked together (the local disk highlighted)."""
+    await mark_in_all_regions(pilot, MIXED_MARKS)
+    pilot.app.screen.query_one("#bulk-table").focus()
+    await settle(pilot)
+
+
 async def check_report(pilot: Pilot[int], emulator: Emulator) -> None:
     """``c`` on a system disk of a running instance: the report of every rule, nothing sent."""
     await settle(pilot)
@@ -235,6 +262,7 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "all-disks": (all_disks, False),
     "all-disks-sorted": (all_disks_sorted, False),
     "bulk-preflight": (bulk_preflight, False),
+    "bulk-mixed": (bulk_mixed, False),
     "check": (check_report, False),
     "all-regions": (all_regions, False),
     "wizard-snapshot": (wizard_snapshot, False),

@@ -197,9 +197,12 @@ async def test_the_move_reads_the_guest_and_offers_the_unmount_only_where_it_is_
         await settle(pilot, 8)
         (job,) = app.jobs.jobs
         assert job.succeeded, job.message
-        sent = _sent(emulator, "RunCommand")  # the guest's probe, then its unmount, then the move
+        # The guest's probe, then its unmount, then the move (and the read-only probe of the read after it).
+        sent = _sent(emulator, "RunCommand")
         assert sent.count("RunCommand") >= 2 and sent.index("RunCommand") < sent.index("DetachDisk")
-        assert sent[sent.index("DetachDisk") - 1 :] == ["RunCommand", "DetachDisk", "AttachDisk"]
+        moved = sent.index("AttachDisk") + 1
+        assert sent[sent.index("DetachDisk") - 1 : moved] == ["RunCommand", "DetachDisk", "AttachDisk"]
+        assert set(sent[moved:]) <= {"RunCommand"}
         assert _disk(emulator, "d-files-01-data")["InstanceId"] == "i-web-02"
 
 

@@ -36,6 +36,7 @@ AT_BOTH_SIZES = (
     "confirm-typed-id",
     "job-progress",
     "bulk-preflight",
+    "bulk-mixed",
     "help",
     "wizard-snapshot",
     "move-plan",

@@ -19,7 +19,7 @@ from ecs_detach import workflow
 from ecs_detach.plan import Plan
 from ecs_detach.preconditions import DetachOptions
 
-from ..checks import bulk_row, bulk_selectable, in_use_in_guest
+from ..checks import bulk_row, bulk_selectable, bulk_summary, in_use_in_guest
 from ..formatting import plural
 from ..rows import Column, Row
 from ..text import lines as text_lines
@@ -39,14 +39,17 @@ BULK_COLUMNS = (
     Column("instance", "Instance", priority=1),
     Column("role", "Role", priority=2),
     Column("verdict", "Preflight", priority=1),
-    Column("what", "What happens / why not", priority=3, shrink=3),
+    Column("what", "What happens / why not", priority=3, shrink=3, fill=True),
 )
 
 
 def row_detail(row: Row) -> Text:
     """The highlighted row in full, wrapped under the table: a reason is often longer than its column."""
     disk, instance, role, verdict, what = row.cells
-    text = Text.assemble((disk, "bold"), f" ({role}) on ", (instance, "bold"), f" — {verdict}: ")
+    if instance == "-":  # a multi-attach disk whose instance is not chosen yet
+        text = Text.assemble((disk, "bold"), f" ({role}, no instance chosen) — {verdict}: ")
+    else:
+        text = Text.assemble((disk, "bold"), f" ({role}) on ", (instance, "bold"), f" — {verdict}: ")
     text.append(what)
     return text
 
@@ -136,16 +139,9 @@ class BulkDetachScreen(AppScreen[None]):
         self.query_one("#bulk-table", RowTable).show_rows(BULK_COLUMNS, list(self._rows.values()))
         self._show_detail()
         ready = [p for p in self.plans if bulk_selectable(p)]
-        skipped = len(self.plans) - len(ready)
-        text = f"{len(ready)} of {len(self.plans)} can be detached now."
-        if skipped:
-            text += (
-                f" {skipped} will be left alone (see why above; d on a disk handles stops and system disks)."
-            )
+        text = bulk_summary(list(self._rows.values()))
         if any(p.preconditions is not None and in_use_in_guest(p.preconditions) for p in self.plans):
             text += "\nA disk in use in its guest is left alone: d on it unmounts it first (one at a time)."
-        if any(self._attachments(p.disk_id) and not self.instances.get(p.disk_id) for p in self.plans):
-            text += "\nA multi-attach disk needs its instance chosen: highlight it and press i."
         # What the plans of the disks to detach warn of (an instance an earlier, killed run left Stopped...).
         for warning in dict.fromkeys(w for p in ready for w in p.warnings):
             text += f"\n⚠ {warning}"
@@ -199,15 +195,21 @@ class BulkDetachScreen(AppScreen[None]):
         ready = [p for p in self.plans if bulk_selectable(p)]
         if not ready or self.started or not self.ecs_app.writes_allowed("detach the marked disks"):
             return
+        regions = sorted({p.region_id for p in ready})
         lines: list[str | Content] = [
             marked(
-                "Profile [b]$profile[/b] · region [b]$region[/b]",
+                "Profile [b]$profile[/b] · $word [b]$region[/b]",
                 profile=self.ecs_app.services.profile,
-                region=ready[0].region_id,
+                word="regions" if len(regions) > 1 else "region",
+                region=", ".join(regions),
             ),
             "",
         ]
-        lines += [f"• DetachDisk {p.disk_id} from {p.instance_id}" for p in ready]
+        several = len(regions) > 1
+        lines += [
+            f"• DetachDisk {p.disk_id} from {p.instance_id}" + (f" ({p.region_id})" if several else "")
+            for p in ready
+        ]
         lines += [
             "",
             "Disks on the same instance go one after another; each is re-checked just before its call.",

@@ -24,6 +24,7 @@ from ecs_detach.models import INSTANCE_RUNNING
 from ecs_detach.plan import StepKind
 from ecs_detach.preconditions import Verdict
 
+from ..checks import MOVE_WORDS
 from ..formatting import error_text
 from ..text import plain
 from ..widgets.footer import KeyFooter
@@ -107,7 +108,7 @@ def move_lines(move: MovePlan) -> list[str]:
     passed = [c for c in move.checks if c.status.value == "pass" and c.name in PASSED_IN_SHORT]
     lines = [f"✓ the target: {', '.join(PASSED_IN_SHORT[c.name] for c in passed)}."] if passed else []
     lines += [
-        f"{CHECK_SYMBOLS.get(c.status.value, '?')} {c.condition}: {c.sentence}"
+        f"{CHECK_SYMBOLS.get(c.status.value, '?')} {c.condition}: {c.sentence_in(MOVE_WORDS)}"
         for c in move.checks
         if c not in passed
     ]
@@ -119,6 +120,26 @@ def move_lines(move: MovePlan) -> list[str]:
         eta = f" (~{step.eta_seconds:.0f} s)" if step.eta_seconds else ""
         lines.append(f"{number}. {step.description}{eta}")
     return lines
+
+
+def after_job_lines(move: MovePlan, succeeded: bool) -> list[str]:
+    """Once the move's job has ended: where the disk is now (the fresh read of `move`), then what is
+    left (pure). After a failure, what a new move would do from here (its checks and steps)."""
+    pre = move.detach.preconditions
+    disk = pre.disk if pre is not None else None
+    if disk is None:
+        where = f"Read again just now: disk {move.disk_id} was not found."
+    elif disk.attached_instance_ids:
+        where = (
+            f"Read again just now: disk {disk.disk_id} is {disk.status} on "
+            f"{', '.join(disk.attached_instance_ids)}."
+        )
+    else:
+        where = f"Read again just now: disk {disk.disk_id} is {disk.status}, attached to no instance."
+    if succeeded:
+        return [where, "", "Nothing left to do: the move went through. Esc goes back to the list."]
+    again = "A new move from here (Esc, then m on the disk) would go like this:"
+    return [where, "", again, *move_lines(move)]
 
 
 def source_blocked(move: MovePlan) -> bool:
@@ -154,6 +175,7 @@ class MoveScreen(AppScreen[None]):
         )
         self.move: MovePlan | None = None
         self.job: Any = None
+        self._rechecked = False  # read again once the job has ended
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)
@@ -184,7 +206,7 @@ class MoveScreen(AppScreen[None]):
                     id="move-password",
                 )
                 yield Static("", id="password-problem")
-            yield Label("Checks and plan", classes="section-title")
+            yield Label("Checks and plan", classes="section-title", id="move-plan-title")
             yield Static("", id="move-plan")
         with Horizontal(classes="wizard-actions"):
             yield Button("Cancel", id="cancel", variant="primary")
@@ -231,8 +253,15 @@ class MoveScreen(AppScreen[None]):
         if message.options != self.options:
             return  # a newer plan is on its way
         move = self.move = message.move
-        self._show_title(move)
         self._show_options(move)
+        if self.job is not None and not self.job.active:  # the fresh reads after the job: where it is now
+            lines = after_job_lines(move, self.job.succeeded)
+            self.query_one("#move-plan-title", Label).update("Where the disk is now")
+            self.query_one("#move-plan", Static).update(plain("\n".join(lines)))
+            self._update_go()
+            self.refresh_bindings()
+            return
+        self._show_title(move)
         verdict = self.query_one("#verdict", Static)
         if self.job is None:
             if move.executable:
@@ -241,7 +270,7 @@ class MoveScreen(AppScreen[None]):
                 )
                 verdict.set_classes("verdict ready")
             else:
-                verdict.update(plain(f"✗ blocked — {move.refusal}"))
+                verdict.update(plain(f"✗ blocked — {move.refusal_in(MOVE_WORDS)}"))
                 verdict.set_classes("verdict blocked")
         warnings = [f"⚠ {w}" for w in move.plan.warnings] if move.executable else []
         self.query_one("#move-plan", Static).update(plain("\n".join([*move_lines(move), "", *warnings])))
@@ -421,3 +450,7 @@ class MoveScreen(AppScreen[None]):
             self.query_one("#verdict", Static).set_classes(
                 f"verdict {'ready' if self.job.succeeded else 'blocked'}"
             )
+            if not self._rechecked:
+                self._rechecked = True
+                self.query_one("#move-plan", Static).update("Reading the disk again…")
+                self.check()  # the plan shown was made before the job: show where the disk is now

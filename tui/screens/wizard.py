@@ -20,8 +20,9 @@ from ecs_detach.detach.snapshot import snapshot_blocker
 from ecs_detach.models import INSTANCE_STOPPED, INSTANCE_STOPPING
 from ecs_detach.plan import Plan, StepKind
 from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
+from ecs_detach.workflow import CancelToken
 
-from ..checks import checklist, needs_typed_id, plan_lines, verdict_banner
+from ..checks import TUI_WORDS, checklist, needs_typed_id, plan_lines, verdict_banner
 from ..formatting import duration, error_text, status_text
 from ..jobs import Job, job_banner
 from ..text import lines as text_lines
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     pass
 
 STOPPED_MODES = ("", "KeepCharging", "StopCharging")
+
+READING = "Reading the disk, its instance and its guest… (Esc stops the wait)"
 
 
 SNAPSHOT_LABEL = "Snapshot the disk first (CreateSnapshot; billed)"
@@ -78,6 +81,10 @@ class Planned(Message):
     plan: Plan
     restart_matters: bool
     """Whether "start it again" changes what the plan sends (e.g. an instance an earlier run stopped)."""
+    read: CancelToken | None = None
+    """The read's cancel: only the latest read's answer is shown."""
+    stopped: bool = False
+    """The operator stopped the wait for the guest (Esc): the guest was not read."""
 
 
 @dataclass
@@ -105,7 +112,7 @@ class DetachWizard(AppScreen[None]):
     """Check → fix → plan → confirm → follow, for one disk on one instance."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "back", "Back"),
         Binding("r", "recheck", "Check again"),
         Binding("s", "allow_stop", "Allow the stop", id="allow-stop"),
         Binding("o", "app.operations", "Jobs"),
@@ -126,6 +133,8 @@ class DetachWizard(AppScreen[None]):
         self.restart_matters = False
         self._keep_disk = True
         self._rechecked = False
+        self._read_cancel: CancelToken | None = None
+        """The wait of the read under way (the guest's probe can take a minute): Esc cancels it."""
 
     # --- layout
 
@@ -133,7 +142,7 @@ class DetachWizard(AppScreen[None]):
         yield IdentityBar(self.ecs_app.identity)
         verb = "Check" if self.check_only else "Detach"
         yield Label(plain(f"{verb} disk {self.disk_id}"), id="wizard-title", classes="pane-title")
-        yield Static("Reading the disk and its instance…", id="verdict", classes="verdict neutral")
+        yield Static(READING, id="verdict", classes="verdict neutral")
         yield Vertical(id="progress")
         with Horizontal(id="wizard-columns"):
             with VerticalScroll(id="wizard-checks"):
@@ -205,30 +214,46 @@ class DetachWizard(AppScreen[None]):
     def check(self) -> None:
         """Read again and plan with the current options (the Go button waits for the new plan)."""
         self.query_one("#go", Button).disabled = True
-        self._plan_in_worker(self.options, self._keep_disk)
+        if self._read_cancel is not None:
+            self._read_cancel.cancel()  # a read for older options: its answer is dropped anyway
+        self._read_cancel = CancelToken()
+        self._plan_in_worker(self.options, self._keep_disk, self._read_cancel)
 
     @work(thread=True, exclusive=True, group="check")
-    def _plan_in_worker(self, requested: DetachOptions, keep_disk: bool) -> None:
+    def _plan_in_worker(self, requested: DetachOptions, keep_disk: bool, cancel: CancelToken) -> None:
         app = self.ecs_app
+        region = self.region_id
         try:
-            plan = app.prepare_plan(self.disk_id, requested, self.region_id)
+            plan = app.prepare_plan(self.disk_id, requested, region, cancel=cancel)
             pre = plan.preconditions
             options = requested
             if pre is not None:
                 options = effective_options(requested, pre, keep_disk=keep_disk)
                 if options != requested:
-                    plan = app.prepare_plan(self.disk_id, options, self.region_id)
+                    plan = app.prepare_plan(self.disk_id, options, region, cancel=cancel)
             restart_matters = False
             if _restart_may_matter(plan):
                 other = replace(options, restart=not options.restart)
-                restart_matters = app.prepare_plan(self.disk_id, other, self.region_id).calls != plan.calls
+                again = app.prepare_plan(self.disk_id, other, region, cancel=cancel)
+                restart_matters = again.calls != plan.calls
         except Exception as error:
             self.post_message(CheckFailed(error))
             return
-        self.post_message(Planned(requested, options, plan, restart_matters))
+        self.post_message(Planned(requested, options, plan, restart_matters, cancel, cancel.cancelled))
+
+    def action_back(self) -> None:
+        """Esc: while the disk and its guest are being read, stop the wait (the guest is then not read, and
+        nothing is sent); else back to the list."""
+        reading = self._read_cancel
+        if reading is not None and not reading.cancelled and self.job is None:
+            reading.cancel()
+            self.query_one("#verdict", Static).update("Stopping the wait for the guest…")
+            return
+        self.app.pop_screen()
 
     @on(CheckFailed)
     def _check_failed(self, message: CheckFailed) -> None:
+        self._read_cancel = None  # the read is over: Esc goes back again
         title, body = error_text(message.error)
         self.query_one("#verdict", Static).update(plain(f"✗ Could not check: {title}\n{body}"))
         self.plan = None  # never confirm a plan the latest reads could not back
@@ -237,8 +262,9 @@ class DetachWizard(AppScreen[None]):
 
     @on(Planned)
     def _planned(self, message: Planned) -> None:
-        if message.requested != self.options:
-            return  # the options changed since: a newer plan is on its way
+        if message.requested != self.options or message.read is not self._read_cancel:
+            return  # the options changed since, or the operator read again: a newer plan is on its way
+        self._read_cancel = None  # the read is over: Esc goes back again
         plan = message.plan
         pre = plan.preconditions
         if pre is None:
@@ -291,6 +317,20 @@ class DetachWizard(AppScreen[None]):
             label,
         )
         self._show_plan(plan)
+        if message.stopped:
+            self._show_stopped(pre)
+
+    def _show_stopped(self, pre: Preconditions) -> None:
+        """The operator stopped the wait for the guest: say it was not read, and offer no detach on it."""
+        banner = self.query_one("#verdict", Static)
+        banner.update(
+            plain(
+                f"? GUEST NOT READ — you stopped the wait for the guest of {pre.instance_id} (Esc); nothing "
+                "was sent. r reads it again, Esc goes back."
+            )
+        )
+        banner.set_classes("verdict fixable")
+        self.query_one("#go", Button).disabled = True
 
     # --- options and plan
 
@@ -368,7 +408,9 @@ class DetachWizard(AppScreen[None]):
         elif not plan.executable and plan.refusal and not self.check_only:  # e.g. no snapshot possible now
             no_plan.display = True
             note = snapshot_note(pre) if plan.options.snapshot else ""
-            why = f"{note} Untick “Snapshot first” to detach without one." if note else plan.refusal
+            why = plan.refusal_in(TUI_WORDS)
+            if note:
+                why = f"{note} Untick “Snapshot first” to detach without one."
             lines.append(marked("[b]Nothing to run.[/b] $why", why=why))
         if plan.warnings and not in_plan:  # e.g. an instance an earlier run left Stopped: always shown
             no_plan.display = True
@@ -417,7 +459,7 @@ class DetachWizard(AppScreen[None]):
 
     def action_recheck(self) -> None:
         if self.job is None:
-            self.query_one("#verdict", Static).update("Reading the disk and its instance…")
+            self.query_one("#verdict", Static).update(READING)
             self.check()
 
     @on(Button.Pressed, "#cancel")

@@ -50,7 +50,10 @@ def column_widths(columns: Sequence[Column], rows: Sequence[Row]) -> list[int]:
         for index, cell in enumerate(row.cells):
             if len(cell) > widths[index]:
                 widths[index] = len(cell)
-    return [min(width, MAX_COLUMN_WIDTH) for width in widths]
+    return [
+        width if column.fill else min(width, MAX_COLUMN_WIDTH)
+        for column, width in zip(columns, widths, strict=True)
+    ]
 
 
 MIN_SHRUNK_WIDTH = 10
