@@ -220,7 +220,7 @@ def _ok(name: str, condition: str, sentence: str) -> MoveCheck:
 
 def _check_identity(disk: Disk, source_id: str, target: Instance) -> MoveCheck:
     condition = "the target is another instance"
-    if target.instance_id == source_id or target.instance_id in disk.attached_instance_ids:
+    if target.instance_id in disk.attached_instance_ids:
         return MoveCheck(
             "target-other",
             condition,
@@ -228,6 +228,16 @@ def _check_identity(disk: Disk, source_id: str, target: Instance) -> MoveCheck:
             f"Disk {disk.disk_id} is already attached to {target.instance_id}.",
             "IncorrectDiskStatus",
         )
+    if target.instance_id == source_id:  # detached from it (a move that failed after its first half)
+        said = worded(
+            "Disk {disk} is no longer attached to {source}, which it was detached from: putting it back "
+            "is not a move: {put_back}.",
+            disk_id=disk.disk_id,
+            disk=disk.disk_id,
+            source=source_id,
+            put_back=(Choice.PUT_BACK, source_id),
+        )
+        return MoveCheck.naming("target-other", condition, CheckStatus.FAIL, said)
     return _ok("target-other", condition, f"{target.instance_id} is not the source.")
 
 
