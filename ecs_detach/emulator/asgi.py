@@ -239,10 +239,7 @@ class EmulatorApp:
                 ),
                 control=False,
             )
-        if reply.delay > 0:
-            import anyio
-
-            await anyio.sleep(reply.delay)
+        await reply.wait_out()
         if reply.drop_connection:
             await _drop(send)
             return

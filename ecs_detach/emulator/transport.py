@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-import anyio
 import httpx
 
 from ecs_detach.emulator.asgi import ControlApi
@@ -54,8 +53,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         reply = self._answer(request, await request.aread())
-        if reply.delay > 0:
-            await anyio.sleep(reply.delay)
+        await reply.wait_out()
         return self._to_httpx(request, reply)
 
     def close(self) -> None:
