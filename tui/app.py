@@ -13,13 +13,14 @@ import contextlib
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual._context import active_message_pump
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -458,20 +459,50 @@ class EcsDetachApp(App[int]):
         follow-up go on. Only when the app's own loop failed, or errors keep coming, does it end: exit code
         1 and one line, the details in the error log."""
         failure = error.error if isinstance(error, WorkerFailed) else error
-        self.unexpected_errors.append(failure)
-        saved = self._save_error_details(failure)
         node = active_message_pump.get(None)
-        if not self.is_running or node is self or len(self.unexpected_errors) > MAX_SURVIVED_ERRORS:
-            line = f"ecs-detach stopped on an unexpected error: {one_line(failure)}"
-            line += f" (details: {saved})" if saved else ""
-            self.exit_line = line  # printed by tui.launch once the terminal is back (Rich would wrap it)
-            self.exit(return_code=1)
-            if self._exception is None:  # as Textual's own method: a test run raises it, a pilot wakes
-                self._exception = failure if isinstance(failure, Exception) else error
-                self._exception_event.set()
-            self._close_messages_no_wait()  # the failed loop may be the app's: it ends now
+        if not self.is_running or node is self:
+            self._stop_on(failure, error, self._record_unexpected(failure))
             return
         broken = None if isinstance(error, WorkerFailed) else _screen_of(node)
+        self._survive(failure, broken, error)
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Textual runs every key binding's action in the app's own loop, so a bug in a screen's action
+        would end the app: it closes that screen instead, as a bug in the screen's own loop does."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
+            if not self.is_running:
+                raise
+            self._survive(error, _screen_of(default_namespace), error)
+            return True
+
+    def _record_unexpected(self, failure: BaseException) -> Path | None:
+        self.unexpected_errors.append(failure)
+        return self._save_error_details(failure)
+
+    def _stop_on(self, failure: BaseException, error: Exception, saved: Path | None) -> None:
+        """End the app on an error it cannot survive: exit code 1 and one line after the terminal is back."""
+        line = f"ecs-detach stopped on an unexpected error: {one_line(failure)}"
+        line += f" (details: {saved})" if saved else ""
+        self.exit_line = line  # printed by tui.launch once the terminal is back (Rich would wrap it)
+        self.exit(return_code=1)
+        if self._exception is None:  # as Textual's own method: a test run raises it, a pilot wakes
+            self._exception = failure if isinstance(failure, Exception) else error
+            self._exception_event.set()
+        self._close_messages_no_wait()  # the failed loop may be the app's: it ends now
+
+    def _survive(self, failure: BaseException, broken: Screen[Any] | None, error: Exception) -> None:
+        """Close ``broken`` (None: nothing to close) and say what happened; the app and its jobs go on."""
+        saved = self._record_unexpected(failure)
+        if len(self.unexpected_errors) > MAX_SURVIVED_ERRORS:
+            self._stop_on(failure, error, saved)
+            return
         if broken is not None:
             self.call_later(self._close_broken, broken)
         where = "This screen was closed; nothing more was sent. " if broken is not None else ""
@@ -493,6 +524,8 @@ class EcsDetachApp(App[int]):
         while len(self.screen_stack) > 1 and self.screen_stack[-1] is not broken:
             self.pop_screen()
         if isinstance(broken, BrowseScreen) or len(self.screen_stack) == 1:
+            if not broken._result_callbacks:  # the first screen was never pushed, and Textual pops one
+                broken._push_result_callback(broken, None)
             self.switch_screen(BrowseScreen())
         else:
             self.pop_screen()

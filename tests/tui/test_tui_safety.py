@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from textual.binding import Binding, BindingType
@@ -25,6 +25,7 @@ from tui_helpers import (
 from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
 from tui.launch import exit_code
+from tui.screens.browse import BrowseScreen
 from tui.screens.undo import UndoScreen
 from tui.screens.wizard import DetachWizard
 from tui.widgets.tables import RowTable
@@ -144,6 +145,9 @@ class _AppWithBugs(EcsDetachApp):
         self.push_screen(_BrokenScreen())
 
     def action_broken_app(self) -> None:
+        self.call_later(self._bug)  # in the app's own message loop, which then stops
+
+    def _bug(self) -> None:
         raise RuntimeError("a bug in the app itself\nsecond line never shown")
 
 
@@ -169,6 +173,79 @@ async def test_an_unexpected_error_in_a_screen_closes_it_and_the_app_goes_on(
         await settle(pilot)
         assert isinstance(app.screen, DetachWizard)
     assert [type(e) for e in app.unexpected_errors] == [KeyError]
+
+
+class _BrowseWithABug(BrowseScreen):
+    """The browse screen with two keys that reach a bug: in its own message loop (a callback), and in an
+    action (which Textual runs in the app's loop, as every key binding)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f9", "bug_in_a_callback", "Bug in a callback"),
+        Binding("f10", "bug_in_an_action", "Bug in an action"),
+    ]
+
+    def action_bug_in_a_callback(self) -> None:
+        self.call_later(self._bug)
+
+    def action_bug_in_an_action(self) -> None:
+        self._bug()
+
+    def _bug(self) -> None:
+        raise KeyError("a bug in the browse screen")
+
+
+class _AppWithABrowseBug(EcsDetachApp):
+    def get_default_screen(self) -> Screen[Any]:
+        return _BrowseWithABug()
+
+
+@pytest.mark.parametrize("key", ["f9", "f10"])
+async def test_an_unexpected_error_in_the_browse_screen_brings_a_fresh_one(
+    make_app: Callable[..., EcsDetachApp], tmp_path: Path, key: str
+) -> None:
+    app = make_app(app_class=_AppWithABrowseBug)
+    app.services.error_log = tmp_path / "errors.log"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = browse(app)
+        await pilot.press(key)
+        await settle(pilot, 3)
+        assert app.is_running and app._exception is None
+        assert app.screen is browse(app) and app.screen is not first  # a fresh one
+        (note,) = [n for n in app._notifications if n.title == "Unexpected error"]
+        assert "KeyError: 'a bug in the browse screen'" in note.message
+        assert "This screen was closed; nothing more was sent." in note.message
+        assert "Traceback" in (tmp_path / "errors.log").read_text()
+        await go_to_disk(pilot, "web-01", "d-web-01-data")  # the fresh screen lists the fleet again
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, DetachWizard)
+    assert [type(e) for e in app.unexpected_errors] == [KeyError]
+
+
+async def test_an_unexpected_error_in_a_screens_action_closes_that_screen(
+    make_app: Callable[..., EcsDetachApp], tmp_path: Path
+) -> None:
+    app = make_app()
+    app.services.error_log = tmp_path / "errors.log"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "web-01", "d-web-01-data")
+        await pilot.press("c")
+        await settle(pilot)
+        wizard = app.screen
+        assert isinstance(wizard, DetachWizard)
+
+        def bug() -> None:
+            raise KeyError("a bug in the wizard's action")
+
+        wizard.action_bug = bug  # type: ignore[attr-defined]
+        await app.run_action("bug", wizard)  # as a key binding of the wizard would
+        await settle(pilot)
+        assert app.is_running and app._exception is None
+        assert app.screen is browse(app)
+        (note,) = [n for n in app._notifications if n.title == "Unexpected error"]
+        assert 'KeyError: "a bug in the wizard\'s action"' in note.message
 
 
 async def test_an_error_the_app_cannot_survive_exits_1_with_one_line(
