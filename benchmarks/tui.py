@@ -452,6 +452,26 @@ def _bytes_received(client: Any) -> list[int]:
     return count
 
 
+def _first_round_trip(client: Any, action: str) -> dict[str, float]:
+    """``{"sent": t, "answered": t}`` (perf_counter) of the client's first ``action`` request: the page
+    latency the first row waits for, as the client saw it (the emulator's work and the knob's delay)."""
+    times: dict[str, float] = {}
+
+    def sent(request: Any) -> None:
+        if "sent" not in times and request.headers.get("x-acs-action") == action:
+            times["sent"] = time.perf_counter()
+
+    def answered(response: Any) -> None:
+        if "sent" in times and "answered" not in times:
+            times["answered"] = time.perf_counter()
+
+    http = getattr(client, "_http", None)
+    if http is not None:
+        http.event_hooks["request"] = [*http.event_hooks["request"], sent]
+        http.event_hooks["response"] = [*http.event_hooks["response"], answered]
+    return times
+
+
 async def _until(condition: Any) -> float:
     while not condition():
         await asyncio.sleep(POLL)
@@ -480,6 +500,7 @@ def child_scale(source: str, keys: str) -> dict[str, Any]:
     original_read = browse.read_listing
     main_cpu = _main_thread_cpu()
     received = _bytes_received(services.client)
+    round_trip = _first_round_trip(services.client, "DescribeInstances")
 
     def noted_read(*args: Any, **kw: Any) -> Any:  # when the first read is sent (from the reading thread)
         read_started.append((time.perf_counter(), main_cpu(), time.process_time()))
@@ -521,6 +542,7 @@ def child_scale(source: str, keys: str) -> dict[str, Any]:
                 first_row_cpu_from_read=first_cpu[0] - read_started[0][1],
                 first_row_calls=first_calls,
                 first_row_bytes=first_bytes,
+                first_page_round_trip=round_trip["answered"] - round_trip["sent"],
                 all_rows=every - created,
                 instances=len(screen.instances),
                 disks=len(screen.disks),
@@ -555,7 +577,8 @@ def _scale_row(size: int, where: str, tui: dict[str, Any], floor: dict[str, Any]
         f"{tui['first_row_cpu_from_read'] * 1000:.0f} / {tui['first_row_cpu'] * 1000:.0f}"
         f" / {tui['first_row_process_cpu'] * 1000:.0f} vs {floor['first_row_cpu'] * 1000:.0f}"
         f" = {cpu_ratio:.2f}x",
-        f"{tui['first_row_calls']} / {tui['first_row_bytes'] / 1024:.0f} KiB",
+        f"{tui['first_row_calls']} / {tui['first_row_bytes'] / 1024:.0f} KiB"
+        f" / {tui['first_page_round_trip'] * 1000:.0f} ms",
         f"{tui['all_rows']:.1f} / {chain:.1f}",
         f"{tui['watch_calls']} = {loads:.1f}"
         + (f" ({verdict(loads <= 4)})" if size == WATCH_GOAL_SIZE else "")
@@ -594,7 +617,7 @@ def main_scale(sizes: list[int], keys: str, *, in_process: bool) -> int:
                 "first row ms from the first read (goal <= 50 + 150) / from the app's start",
                 "first row CPU ms: main thread from the read / from the app's start / process;"
                 " vs the minimal app's main thread to its first row = ratio",
-                "Describe calls / bytes before the first row",
+                "Describe calls / bytes before the first row / the first page's round trip",
                 "all rows s / floor s (longest chain of pages x 50 ms)",
                 "Describe calls in 1 min watching, one Starting = full loads"
                 f" (goal at {WATCH_GOAL_SIZE:,}: <= 4); the screen's thread's CPU in that minute",
