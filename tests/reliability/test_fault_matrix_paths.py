@@ -11,6 +11,9 @@
 * ``move-unmount``: ``move d-files-01-data --to i-web-02 --unmount``: the unmount RunCommand in files-01,
   DetachDisk from files-01, AttachDisk to web-02;
 * the two read-only probes of a bulk run and of a move of files-01's disks, with and without ``--unmount``.
+* ``bulk-undo``: after a clean ``bulk-unmount``, its undo: ``attach --operation OP`` of each disk's
+  DetachDisk in turn, each an AttachDisk then the remount RunCommand; and the remount of an undo run again
+  after a remount lost before it reached the guest (the run reads the guest first, then sends what is owed).
 
 The demo fleet is served (``Durations`` 0, RunCommand included, so an invocation has finished by the first
 read; /var/lib/app not busy, so that a bulk ``--unmount`` can release both disks). After each run the tests
@@ -33,8 +36,8 @@ from ecs_detach.actions import Result
 from ecs_detach.emulator.fleet import load_fleet
 
 from .fault_proxy import APPLIED_BY, FAULT_KINDS, Rule
-from .helpers import journal_problems, last_word, mutation_log
-from .matrix import Served, applied_twice, the_truth_is_kept, undo
+from .helpers import consistency_problems, journal_problems, last_word, mutation_log
+from .matrix import Run, Served, applied_twice, false_successes, the_truth_is_kept, undo
 
 TIME_SCALE = 0  # the served emulator's transitions finish at once
 FLEET: dict[str, Any] = copy.deepcopy(load_fleet("demo"))
@@ -400,6 +403,146 @@ def test_a_fault_on_a_bulk_or_move_probe_never_detaches_a_mounted_disk(
         assert detach is not None and detach.context.get("unmounted") == MOUNT_POINTS[disk_id], detach
     where = "i-web-02" if plan == "move-unmount" else ""
     assert [ran.disk(d)["InstanceId"] for d in disks] == [where] * len(disks), ran.out
+
+
+# -- the undo of a bulk run -------------------------------------------------------------------------------
+
+# A bulk `detach --unmount` journals one DetachDisk per disk; its undo is `attach --operation OP` of each in
+# turn: AttachDisk, then the remount RunCommand (the first RunCommand of that run: no probe goes before it).
+BULK_UNDO_SLOTS = {
+    "attach-1": (UNMOUNTED_DISK, "AttachDisk"),
+    "remount-1": (UNMOUNTED_DISK, "RunCommand"),
+    "attach-2": (SECOND_DISK, "AttachDisk"),
+    "remount-2": (SECOND_DISK, "RunCommand"),
+}
+FSTAB_BEFORE = list(FLEET["Emulator"]["Guests"][GUEST]["EtcFstab"])
+
+
+def _remounts(ran: Run, detached: Run, disk_id: str) -> int:
+    """The guest scripts for `disk_id` applied since the bulk run `detached` (one log, every run since)."""
+    return ran.accepted_on("RunCommand", disk_id) - detached.accepted_on("RunCommand", disk_id)
+
+
+def _remount_words(ran: Run, disk_id: str) -> list[str]:
+    """The last word of each remount the undos of `disk_id` journaled, oldest first."""
+    return [
+        outcome.result if outcome is not None else ""
+        for intent, outcome in ran.journal.operations()
+        if intent.action == "RunCommand"
+        and intent.context.get("disk_id") == disk_id
+        and intent.context.get("undo")
+    ]
+
+
+def _undone_once(ran: Run, detached: Run, disk_id: str) -> None:
+    """The disk ends as the bulk run found it: attached once to its instance, mounted once (fstab line back),
+    every call of its undo journaled as what the emulator did."""
+    assert ran.accepted_on("AttachDisk", disk_id) == 1 and _remounts(ran, detached, disk_id) == 1, disk_id
+    assert ran.disk(disk_id)["InstanceId"] == GUEST and ran.status("Disks", disk_id) == "In_use"
+    assert ran.mounted(GUEST, disk_id), (disk_id, ran.out)
+    fstab = ran.state["Emulator"]["Guests"][GUEST]["EtcFstab"]
+    assert [line for line in fstab if MOUNT_POINTS[disk_id] in line.split()] == [
+        line for line in FSTAB_BEFORE if MOUNT_POINTS[disk_id] in line.split()
+    ], fstab
+    attached = last_word(ran.journal, "AttachDisk", disk_id)
+    assert attached is not None and attached.succeeded, (disk_id, attached)
+    assert _remount_words(ran, disk_id)[-1] in (Result.OK, Result.WENT_THROUGH), (disk_id, ran.out)
+    assert applied_twice(ran.requests) == [] and consistency_problems(ran.state) == []
+    assert journal_problems(ran.journal, ran.requests) == [] and ran.journal.pending() == []
+    assert false_successes(ran.journal, ran.requests) == []
+
+
+def test_a_bulk_undo_sends_the_mutations_the_matrix_faults(cli: Any) -> None:
+    bulk = cli(BULK)
+    assert bulk.code == 0, bulk.out
+    before = bulk
+    for disk_id in MOUNT_POINTS:
+        undone = undo(cli, bulk, disk_id=disk_id)
+        assert undone.code == 0, undone.out
+        sent = mutation_log(undone.requests)[len(mutation_log(before.requests)) :]
+        assert [(r["action"], r["params"].get("DiskId", "")) for r in sent] == [
+            ("AttachDisk", disk_id),
+            ("RunCommand", ""),
+        ]
+        assert f"mount disk {disk_id} again" in sent[1]["params"]["CommandContent"]
+        commands = [r for r in undone.requests[len(before.requests) :] if r["action"] == "RunCommand"]
+        assert commands == [sent[1]]  # the remount is the run's first RunCommand
+        before = undone
+    assert [before.mounted(GUEST, d) for d in MOUNT_POINTS] == [True, True]
+    assert before.state["Emulator"]["Guests"][GUEST]["EtcFstab"] == FSTAB_BEFORE
+
+
+@pytest.mark.parametrize("slot", BULK_UNDO_SLOTS)
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_in_a_bulk_undo_reattaches_and_remounts_each_disk_once(
+    cli: Any, slot: str, kind: str
+) -> None:
+    faulted, action = BULK_UNDO_SLOTS[slot]
+    bulk = cli(BULK)
+    assert bulk.code == 0, bulk.out
+    ran = bulk
+    for disk_id, mount_point in MOUNT_POINTS.items():
+        if disk_id != faulted:
+            ran = undo(cli, bulk, disk_id=disk_id)
+            assert ran.code == 0 and ran.faults == [], ran.out
+            continue
+        ran = undo(cli, bulk, Rule(action, 1, kind), disk_id=disk_id)
+        the_truth_is_kept(ran, action, 1, kind, figures=FIGURES)
+        assert ran.accepted_on("AttachDisk", disk_id) == 1, ran.out
+        assert ran.disk(disk_id)["InstanceId"] == GUEST and ran.status("Disks", disk_id) == "In_use"
+        remount_applied = action == "AttachDisk" or APPLIED_BY[kind]
+        assert _remounts(ran, bulk, disk_id) == (1 if remount_applied else 0), ran.out
+        assert ran.mounted(GUEST, disk_id) == remount_applied, ran.out
+        # The journal's last word on each call of this undo is what the emulator did.
+        attached = last_word(ran.journal, "AttachDisk", disk_id)
+        assert attached is not None and attached.succeeded, attached
+        remounted = last_word(ran.journal, "RunCommand", disk_id)
+        assert remounted is not None and remounted.succeeded == remount_applied, remounted
+        if remount_applied:
+            assert ran.code == 0, ran.out
+            assert f"{mount_point} mounted again" in ran.out, ran.out
+            continue
+        # Not run in the guest (the answer never came, the guest read shows it unmounted): unknown, not a
+        # success; the operator is given the script, and runs the same undo again.
+        assert ran.code == 1, ran.out
+        assert f"mount {mount_point}" in ran.out and "by hand" in ran.out, ran.out
+        assert remounted.result == Result.UNKNOWN and remounted.reconciled, remounted
+        ran = undo(cli, bulk, disk_id=disk_id)
+        assert ran.code == 0 and ran.faults == [], ran.out
+        assert "already attached" in ran.out and f"{mount_point} mounted again" in ran.out, ran.out
+        assert _remount_words(ran, disk_id) == [Result.UNKNOWN, Result.OK], ran.out  # the first not rewritten
+    for disk_id in MOUNT_POINTS:  # after both undos (and a run again): each disk as the bulk run found it
+        _undone_once(ran, bulk, disk_id)
+    assert ran.state["Emulator"]["Guests"][GUEST]["EtcFstab"] == FSTAB_BEFORE
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_a_fault_on_the_rerun_of_a_bulk_undo_still_remounts_once(cli: Any, kind: str) -> None:
+    """The run again after a remount that never reached the guest: it reads the guest (a probe, RunCommand
+    1), then sends the remount still owed (RunCommand 2); a fault on that one is settled by the guest too."""
+    bulk = cli(BULK)
+    assert bulk.code == 0, bulk.out
+    failed = undo(cli, bulk, Rule("RunCommand", 1, "reset_before"), disk_id=UNMOUNTED_DISK)
+    assert failed.code == 1 and not failed.mounted(GUEST, UNMOUNTED_DISK), failed.out
+    ran = undo(cli, bulk, Rule("RunCommand", 2, kind), disk_id=UNMOUNTED_DISK)
+    the_truth_is_kept(ran, "RunCommand", 2, kind, figures=FIGURES)
+    assert ran.accepted_on("AttachDisk", UNMOUNTED_DISK) == 1, ran.out  # never a second AttachDisk
+    assert _remounts(ran, bulk, UNMOUNTED_DISK) == (1 if APPLIED_BY[kind] else 0), ran.out
+    assert ran.mounted(GUEST, UNMOUNTED_DISK) == APPLIED_BY[kind], ran.out
+    words = _remount_words(ran, UNMOUNTED_DISK)
+    if APPLIED_BY[kind]:
+        assert ran.code == 0 and "/data mounted again" in ran.out, ran.out
+        assert words[0] == Result.UNKNOWN and words[1] in (Result.OK, Result.WENT_THROUGH), words
+    else:
+        assert ran.code == 1 and "by hand" in ran.out, ran.out
+        assert words == [Result.UNKNOWN, Result.UNKNOWN], words
+        ran = undo(cli, bulk, disk_id=UNMOUNTED_DISK)
+        assert ran.code == 0 and "/data mounted again" in ran.out, ran.out
+    ran = undo(cli, bulk, disk_id=SECOND_DISK)
+    assert ran.code == 0, ran.out
+    for disk_id in MOUNT_POINTS:
+        _undone_once(ran, bulk, disk_id)
+    assert ran.state["Emulator"]["Guests"][GUEST]["EtcFstab"] == FSTAB_BEFORE
 
 
 def test_matrix_figures() -> None:
