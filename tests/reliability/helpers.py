@@ -134,6 +134,17 @@ def journal_problems(journal: Journal, requests: Sequence[Mapping[str, Any]]) ->
     return problems
 
 
+def last_word(journal: Journal, action: str, disk_id: str = "") -> JournalRecord | None:
+    """The latest outcome of the last `action` operation in the journal (on `disk_id`, if given: a guest
+    step's RunCommand names its disk in the context)."""
+    outcomes = [
+        outcome
+        for intent, outcome in journal.operations()
+        if intent.action == action and disk_id in ("", intent.disk_id, intent.context.get("disk_id"))
+    ]
+    return outcomes[-1] if outcomes else None
+
+
 def consistency_problems(state: Mapping[str, Any]) -> list[str]:
     """Disks and instances agree: every attachment names an existing instance of the same region, a disk's
     status matches whether it is attached, at most one system disk per instance, no device used twice."""

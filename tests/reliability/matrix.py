@@ -25,7 +25,7 @@ from ecs_detach.journal import Journal
 from ecs_detach.models import Snapshot
 
 from .fault_proxy import FaultProxy, Rule
-from .helpers import Server, mutation_key, mutation_log
+from .helpers import Server, consistency_problems, journal_problems, mutation_key, mutation_log
 
 
 @dataclass
@@ -48,6 +48,20 @@ class Run:
     def accepted(self, action: str) -> list[Mapping[str, Any]]:
         """The mutations of `action` the emulator applied (status 200; guest probes are not mutations)."""
         return [r for r in mutation_log(self.requests) if r["action"] == action and r["status"] == 200]
+
+    def accepted_on(self, action: str, disk_id: str) -> int:
+        """How many `action` calls on `disk_id` the emulator applied (a RunCommand by its script's disk)."""
+        return sum(
+            1
+            for r in self.accepted(action)
+            if r["params"].get("DiskId") == disk_id
+            or f"disk {disk_id} " in str(r["params"].get("CommandContent"))
+        )
+
+    def mounted(self, guest: str, disk_id: str) -> bool:
+        """Whether the guest of instance `guest` has the disk mounted (the emulator's guest state)."""
+        mounts = self.state["Emulator"]["Guests"][guest]["Mounts"]
+        return any(m["Mounted"] for m in mounts if m["DiskId"] == disk_id)
 
 
 @dataclass
@@ -116,3 +130,33 @@ def false_successes(journal: Journal, requests: Sequence[Mapping[str, Any]]) -> 
 
 def no_traceback(out: str) -> None:
     assert "Traceback" not in out and "unexpected error" not in out.lower(), out
+
+
+def the_truth_is_kept(
+    ran: Run, action: str, nth: int, kind: str, *, figures: Counter[str], codes: tuple[int, ...] = (0, 1)
+) -> None:
+    """What every case checks: the fault hit its call, nothing applied twice, the fleet consistent, every
+    journal record true and settled, no traceback; the case counted in the module's `figures`."""
+    figures["cases"] += 1
+    figures[f"kind:{kind}"] += 1
+    figures[f"exit {ran.code}"] += 1
+    figures["calls"] += ran.calls
+    assert ran.faults == [(action, nth, kind)], ran.out
+    no_traceback(ran.out)
+    assert applied_twice(ran.requests) == [], ran.out
+    assert consistency_problems(ran.state) == []
+    assert journal_problems(ran.journal, ran.requests) == [], ran.out
+    assert false_successes(ran.journal, ran.requests) == []
+    assert ran.journal.pending() == []
+    assert ran.code in codes, ran.out
+    figures["mutations applied"] += sum(1 for r in mutation_log(ran.requests) if r["status"] == 200)
+
+
+def undo(cli: Any, detached: Run, *rules: Rule, disk_id: str = "") -> Run:
+    """``ecs-detach attach --operation OP`` on what `detached` left (no reset): the undo of its DetachDisk
+    (of `disk_id`, if given: a bulk run journals one per disk), with `rules` scripted."""
+    detach = next(
+        i for i, _ in detached.journal.operations() if i.action == "DetachDisk" and disk_id in ("", i.disk_id)
+    )
+    undone: Run = cli(["attach", "--operation", detach.operation_id], *rules, reset=False)
+    return undone
