@@ -39,6 +39,7 @@ class Choice(StrEnum):
     CONFIGURE_CREDENTIALS = "configure_credentials"  # where to read how credentials are configured
     WRITES = "writes"  # turn read-only mode off (ReadOnlyError)
     RECONCILE = "reconcile"  # settle the journal's pending calls by reading the live state
+    JOURNAL = "journal"  # point ecs-detach at another journal file (JournalError)
 
 
 Words = Mapping[Choice, str]
@@ -67,6 +68,7 @@ CLI_WORDS: Words = {
     Choice.CONFIGURE_CREDENTIALS: "configure them (see --help) or use --demo",
     Choice.WRITES: "Start without --read-only",
     Choice.RECONCILE: "Run `ecs-detach journal`",
+    Choice.JOURNAL: "--journal PATH in the CLI and the TUI, journal_path= in the notebooks",
 }
 
 

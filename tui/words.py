@@ -32,6 +32,7 @@ TUI_WORDS: Words = {
     ),
     Choice.WRITES: "Turn writes on with ctrl+w",
     Choice.RECONCILE: "Start the TUI again",  # it reconciles the journal when it starts
+    Choice.JOURNAL: "journal = PATH in ecs-detach's config.toml, then start the TUI again",
 }
 # The move screen's own boxes; the bulk screen has none, so it points to the wizard (d on the disk).
 MOVE_WORDS: Words = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from ecs_detach.errors import (
     remedy_for,
     remedy_worded_for,
 )
+from ecs_detach.journal import JournalError, JournalPathError
 from ecs_detach.retry import RetryPolicy
 from tui.app import EcsDetachApp
 from tui.checks import checklist
@@ -237,6 +239,8 @@ def test_no_error_remedy_names_a_flag_in_the_tui_and_the_cli_keeps_its_words() -
         TransportError("no answer", action="DetachDisk", outcome_unknown=True),
         ReadOnlyError("DetachDisk"),
         CredentialsError("no AccessKey found"),
+        JournalError("the disk is full"),
+        JournalPathError("the journal path is a directory"),
     ]
     in_tui = [s.say(TUI_WORDS) for s in said.values()]
     in_tui += [f"{e.message_in(TUI_WORDS)} {e.remedy_in(TUI_WORDS)}" for e in errors]
@@ -311,3 +315,22 @@ def test_a_snapshot_the_api_would_refuse_says_to_untick_the_box_in_the_tui(emula
         "Detach without the “Snapshot first” option, or back the data up another way."
     )
     assert _flags(said.say(TUI_WORDS)) == []
+
+
+async def test_a_journal_that_cannot_be_used_says_to_set_it_in_config_toml_not_a_flag(
+    make_app: Callable[..., EcsDetachApp], tmp_path: Path
+) -> None:
+    """The TUI takes no --journal: its journal is config.toml's ``journal`` (the CLI keeps its flag)."""
+    (tmp_path / "journal.jsonl").mkdir()  # where make_app's journal is: a directory, not a file
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "web-01", "d-web-01-data")
+        await pilot.press("d")  # the wizard reads the journal too (an earlier run of this detach)
+        await settle(pilot)
+        notices = [n for n in _notices(app) if "journal" in n]
+        assert len(notices) == 2  # on start (the reconcile), and the wizard's check
+        assert any(
+            "journal = PATH in ecs-detach's config.toml, then start the TUI again" in n for n in notices
+        ), notices
+        assert _flags(" ".join(notices)) == []
