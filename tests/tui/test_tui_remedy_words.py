@@ -334,3 +334,25 @@ async def test_a_journal_that_cannot_be_used_says_to_set_it_in_config_toml_not_a
             "journal = PATH in ecs-detach's config.toml, then start the TUI again" in n for n in notices
         ), notices
         assert _flags(" ".join(notices)) == []
+
+
+async def test_an_unmount_refused_in_the_guest_says_c_on_the_disk_not_the_check_command(
+    make_app: Callable[..., EcsDetachApp], emulator: Emulator
+) -> None:
+    app = make_app(client=_client(emulator, retry=RetryPolicy(max_attempts=1)))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "files-01", "d-files-01-data")
+        await pilot.press("d")
+        await settle(pilot, 6)
+        await pilot.click("#allow-unmount")
+        await settle(pilot, 6)
+        emulator.set_faults(rate=1, kinds=["throttling"], actions=["RunCommand"])  # Cloud Assistant says no
+        await pilot.click("#go")
+        await settle(pilot)
+        await pilot.press(*"/data", "enter")
+        await settle(pilot, 8)
+        (job,) = app.jobs.jobs
+        assert job.outcome == "failed" and "DetachDisk was not sent" in job.message
+        assert job.remedy == "Check the guest by hand, then run the detach again (c on the disk)."
+        assert _flags(" ".join(_notices(app))) == []
