@@ -29,6 +29,7 @@ class Choice(StrEnum):
     SNAPSHOT = "snapshot"  # take a snapshot before the detach (DetachOptions.snapshot)
     ATTACH = "attach"  # attach the (Available) disk to an instance, named with the choice
     PUT_BACK = "put_back"  # attach the disk back to the instance it was detached from (the undo)
+    ATTACH_ANEW = "attach_anew"  # attach a disk no journaled detach took anywhere, named with the instance
     # The session's settings, named by the errors' remedies (``ecs_detach.errors``) and the runs' reconcile.
     REGION = "region"  # the region the session reads and acts in
     REAL_REGION = "real_region"  # how to give a well-formed region id instead of a malformed one
@@ -59,6 +60,7 @@ CLI_WORDS: Words = {
     Choice.SNAPSHOT: "--snapshot",
     Choice.ATTACH: "ecs-detach attach {disk} --instance {instance}",
     Choice.PUT_BACK: "ecs-detach attach {disk} --instance {instance}",
+    Choice.ATTACH_ANEW: "attach it with `ecs-detach attach {disk} --instance {instance}`",
     Choice.REGION: "--region",
     Choice.REAL_REGION: "pass a real region id, e.g. --region cn-hangzhou",
     Choice.PROFILE: "--profile",

@@ -19,6 +19,10 @@ TUI_WORDS: Words = {
     Choice.SNAPSHOT: "the “Snapshot first” option",
     Choice.ATTACH: "m on the disk, then {instance}",
     Choice.PUT_BACK: "u on the disk (it attaches it back to {instance})",
+    Choice.ATTACH_ANEW: (
+        "the TUI attaches only a disk it detached, so attach it to {instance} in the ECS console or from "
+        "the command line"
+    ),
     # The session's settings: picked in the app (g, P) or, for the endpoint, when the TUI starts.
     Choice.REGION: "the region picker, g",
     Choice.REAL_REGION: "pick one with the region picker, g",

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from textual.containers import VerticalScroll
 from textual.widgets import Static
-from tui_helpers import SIZE, go_to_disk, screen_text, settle
+from tui_helpers import SIZE, go_to_disk, palette_go_to_disk, screen_text, settle
 
 from ecs_detach.client import EcsClient
 from ecs_detach.credentials import Credentials
@@ -356,3 +356,29 @@ async def test_an_unmount_refused_in_the_guest_says_c_on_the_disk_not_the_check_
         assert job.outcome == "failed" and "DetachDisk was not sent" in job.message
         assert job.remedy == "Check the guest by hand, then run the detach again (c on the disk)."
         assert _flags(" ".join(_notices(app))) == []
+
+
+async def test_moving_a_disk_attached_nowhere_says_where_to_attach_it_not_the_attach_command(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await palette_go_to_disk(pilot, "d-spare-01")  # Available, and no detach of it journaled
+        await pilot.press("m")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        picker.dismiss("i-web-02")
+        await settle(pilot, 6)
+        screen = app.screen
+        assert isinstance(screen, MoveScreen) and screen.move is not None
+        verdict = " ".join(str(screen.query_one("#verdict", Static).render()).split())
+        assert verdict == (
+            "✗ blocked — Disk d-spare-01 is attached nowhere and no earlier detach of it is journaled; "
+            "the TUI attaches only a disk it detached, so attach it to i-web-02 in the ECS console or from "
+            "the command line."
+        )
+        cli = "attach it with `ecs-detach attach d-spare-01 --instance i-web-02`."  # the CLI's, as before
+        assert screen.move.refusal.endswith(cli)
+        assert _flags(screen_text(app)) == []
