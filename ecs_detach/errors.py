@@ -17,11 +17,15 @@ EcsError                              root: anything the client raises on purpos
 
 ``error_for(code, message, ...)`` picks the class for a code in one place; ``remedy_for(code)`` gives the
 one-line advice. ``str(error)`` is a single line and never contains a secret (the client scrubs messages
-before raising).
-This module imports only the standard library.
+before raising). A remedy that names a setting (the region, the profile, the endpoint, the demo) is kept as a
+:class:`~ecs_detach.wording.Worded` too (``remedy_worded``): ``remedy`` is the command line's words, and
+``remedy_in(words)`` / ``message_in(words)`` give another face's (the TUI has keys, not flags).
+This module imports only the standard library and ``ecs_detach.wording`` (itself standard library only).
 """
 
 from __future__ import annotations
+
+from ecs_detach.wording import CLI_WORDS, Worded, Words, worded
 
 __all__ = [
     "ApiError",
@@ -39,6 +43,7 @@ __all__ = [
     "error_for",
     "kind_for",
     "remedy_for",
+    "remedy_worded_for",
 ]
 
 
@@ -51,15 +56,29 @@ class EcsError(Exception):
     """Root of every error the client raises on purpose."""
 
     remedy: str = ""
+    remedy_worded: Worded | None = (
+        None  # `remedy` as data, when it names a setting (`remedy`: the CLI's words)
+    )
 
-    def __init__(self, message: str, *, remedy: str = "", limit: int = 400) -> None:
+    def __init__(self, message: str, *, remedy: str | Worded = "", limit: int = 400) -> None:
         super().__init__(_one_line(message, limit))
-        if remedy:
+        if isinstance(remedy, Worded):
+            self.remedy_worded = remedy
+            self.remedy = remedy.say(CLI_WORDS)
+        elif remedy:
             self.remedy = remedy
 
     @property
     def message(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+    def message_in(self, words: Words) -> str:
+        """The message with any setting it names worded as a face names it (most messages name none)."""
+        return self.message
+
+    def remedy_in(self, words: Words) -> str:
+        """The remedy with any setting it names worded as a face names it (the CLI's flag, the TUI's key)."""
+        return self.remedy_worded.say(words) if self.remedy_worded is not None else self.remedy
 
     def __str__(self) -> str:
         return self.message
@@ -99,7 +118,7 @@ class ApiError(EcsError):
         text = f"{prefix}{self.code}: {self.api_message or 'no message'}"
         if detail:
             text += f" ({', '.join(detail)})"
-        super().__init__(text, remedy=remedy_for(self.code, self.http_status, action=action))
+        super().__init__(text, remedy=remedy_worded_for(self.code, self.http_status, action=action))
 
     def __reduce__(self) -> tuple[object, ...]:
         return (
@@ -171,13 +190,16 @@ class TransportError(EcsError):
         self.action = action
         self.endpoint = endpoint
         self.outcome_unknown = outcome_unknown
+        remedy: str | Worded
         if outcome_unknown:
             remedy = (
                 f"The outcome of {action or 'the call'} is unknown: read the resource's current state "
                 "before retrying (ecs-detach reconciles this for you)."
             )
         else:
-            remedy = "Check the network, the endpoint (--endpoint) and any proxy settings, then try again."
+            remedy = worded(
+                "Check the network, the endpoint ({endpoint}) and any proxy settings, then try again."
+            )
         super().__init__(message, remedy=remedy)
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -197,7 +219,7 @@ class ReadOnlyError(EcsError):
         self.action = action
         super().__init__(
             f"read-only mode: {action} was refused before anything was sent",
-            remedy="Start without --read-only (a protected profile: arm writes by typing the profile name).",
+            remedy=worded("{writes} (a protected profile: arm writes by typing the profile name)."),
         )
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -216,19 +238,23 @@ class CredentialsError(EcsError):
         self.problem = _one_line(problem, 600).rstrip(". ")
         super().__init__(
             f"{self.problem}. {CREDENTIALS_HOWTO}",
-            remedy="Configure credentials as above, or try everything without an account: ecs-detach --demo.",
+            remedy=worded("Configure credentials as above, or try everything without an account: {demo}."),
             limit=1200,
         )
+
+    def message_in(self, words: Words) -> str:
+        return _one_line(f"{self.problem}. {_HOWTO.say(words)}", 1200)
 
     def __reduce__(self) -> tuple[object, ...]:
         return (CredentialsError, (self.problem,))
 
 
-CREDENTIALS_HOWTO = (
+_HOWTO = worded(
     "To configure credentials, set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or add a "
     "profile with `aliyun configure` (~/.aliyun/config.json) or to ~/.alibabacloud/credentials.ini and pick "
-    "it with --profile; or try everything without an account: ecs-detach --demo."
+    "it with {profile}; or try everything without an account: {demo}."
 )
+CREDENTIALS_HOWTO = _HOWTO.say(CLI_WORDS)
 
 # --- code → kind --------------------------------------------------------------------------------------------
 
@@ -403,11 +429,9 @@ def error_for(
 _REMEDIES: dict[str, str] = {
     # DetachDisk decision table (design.md), in its order.
     "InvalidParameter": "A required parameter (DiskId or InstanceId) was missing or empty: pass both ids.",
-    "InvalidRegionId.MalFormed": (
-        "The region id is not valid: pass a real region id, e.g. --region cn-hangzhou."
-    ),
-    "InvalidInstanceId.NotFound": "No such instance in this region: check the id and the region (--region).",
-    "InvalidDiskId.NotFound": "No such disk in this region: check the id and the region (--region).",
+    "InvalidRegionId.MalFormed": ("The region id is not valid: {real_region}."),
+    "InvalidInstanceId.NotFound": "No such instance in this region: check the id and the region ({region}).",
+    "InvalidDiskId.NotFound": "No such disk in this region: check the id and the region ({region}).",
     "InstanceLockedForSecurity": (
         "The instance is locked for security reasons; nothing can change it until Alibaba Cloud lifts the"
         " lock (see the instance's OperationLocks, open a ticket)."
@@ -499,7 +523,7 @@ _REMEDIES: dict[str, str] = {
         "The signature was refused: the AccessKey secret is probably wrong; re-check your credentials."
     ),
     "IncompleteSignature": "The request signature was incomplete: re-check your credentials configuration.",
-    "InvalidAccessKeyId.NotFound": "The AccessKey ID is unknown: re-check your credentials (--profile).",
+    "InvalidAccessKeyId.NotFound": "The AccessKey ID is unknown: re-check your credentials ({profile}).",
     "InvalidAccessKeyId.Inactive": (
         "The AccessKey is disabled: enable it or use another key in the RAM console."
     ),
@@ -521,12 +545,12 @@ _REMEDIES: dict[str, str] = {
     "Forbidden.SubUser": "This sub-user is not authorized: ask the account owner for the permission.",
     "Forbidden.RiskControl": "Refused by risk control: confirm the account in the console, then retry.",
     "InvalidSecurityToken.Expired": "The STS token has expired: refresh your temporary credentials.",
-    "InvalidCredentials": "No usable credentials: configure them (see --help) or use --demo.",
+    "InvalidCredentials": "No usable credentials: {configure_credentials}.",
     "Unauthorized.EmptyRegion": "The account has no available region for this resource type.",
     "MissingParameter": "A required parameter was missing: this is a bug in the caller; report it.",
-    "InvalidApi.NotFound": "The API action is not known to this endpoint: check --endpoint.",
-    "InvalidAction.NotFound": "The API action is not known to this endpoint: check --endpoint.",
-    "UnsupportedHTTPMethod": "The endpoint refused the HTTP method: check --endpoint.",
+    "InvalidApi.NotFound": "The API action is not known to this endpoint: {check_endpoint}.",
+    "InvalidAction.NotFound": "The API action is not known to this endpoint: {check_endpoint}.",
+    "UnsupportedHTTPMethod": "The endpoint refused the HTTP method: {check_endpoint}.",
     "DryRunOperation": "The dry run passed: the real call would be accepted.",
     "InternalError": (
         "The service failed internally: for a change, read the resource's state before retrying."
@@ -535,15 +559,15 @@ _REMEDIES: dict[str, str] = {
     "ServiceUnavailable": "The service is temporarily unavailable: retry in a moment.",
     "ServiceUnavailable.RegionMaintaining": "The region is under maintenance: retry later.",
     "LimitedOperation.ServiceUnavailable": "The operation is temporarily limited: retry later.",
-    "InvalidRegionId.NotFound": "No such region: list regions and pick one (--region).",
+    "InvalidRegionId.NotFound": "No such region: list regions and pick one ({region}).",
 }
 
 _REMEDY_BY_KIND: dict[type[ApiError], str] = {
-    NotFoundError: "Check the id and the region (--region).",
+    NotFoundError: "Check the id and the region ({region}).",
     IncorrectStateError: "The resource's state does not allow this now: check its status, fix it or wait.",
     LockedError: "The resource is locked: nothing can change it until the lock is lifted.",
     ThrottledError: "Requests are being throttled: wait a little and retry.",
-    AuthError: "Check your credentials and RAM permissions (--profile).",
+    AuthError: "Check your credentials and RAM permissions ({profile}).",
     ServerError: "The service failed: retry later; for a change, read the resource's state first.",
     InvalidParameterError: "The request was invalid: check the ids and options given.",
     ApiError: "See the API message; check the resource in the console.",
@@ -552,11 +576,12 @@ _REMEDY_BY_KIND: dict[type[ApiError], str] = {
 
 def remedy_for(code: str, http_status: int = 0, *, action: str = "") -> str:
     """One line telling an operator what to do about an API error code (`action`: the call refused, which
-    names the RAM permission to grant)."""
-    remedy = _REMEDIES.get(code) or _REMEDY_BY_KIND[kind_for(code, http_status)]
-    if "{permission}" in remedy:
-        permission = (
-            f"ecs:{action}" if action else "the ecs: permission of the refused call (the error names it)"
-        )
-        remedy = remedy.replace("{permission}", permission)
-    return remedy
+    names the RAM permission to grant), in the command line's words."""
+    return remedy_worded_for(code, http_status, action=action).say(CLI_WORDS)
+
+
+def remedy_worded_for(code: str, http_status: int = 0, *, action: str = "") -> Worded:
+    """`remedy_for`'s sentence as data: each face names the settings it mentions (region, profile, ...)."""
+    template = _REMEDIES.get(code) or _REMEDY_BY_KIND[kind_for(code, http_status)]
+    permission = f"ecs:{action}" if action else "the ecs: permission of the refused call (the error names it)"
+    return worded(template, permission=permission)

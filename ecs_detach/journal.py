@@ -57,6 +57,7 @@ from ecs_detach.models import (
     Disk,
     Instance,
 )
+from ecs_detach.wording import CLI_WORDS, worded
 
 __all__ = [
     "INTENT",
@@ -88,19 +89,20 @@ class JournalWarning(UserWarning):
 class JournalError(EcsError):
     """The journal cannot be read or written. While an intent cannot be recorded, nothing is sent."""
 
-    remedy = (
+    remedy_worded = worded(
         "Free some space on the journal's file system, or point ecs-detach at another journal file "
-        "(--journal PATH in the CLI and the TUI, journal_path= in the notebooks)."
+        "({journal})."
     )
+    remedy = remedy_worded.say(CLI_WORDS)
 
 
 class JournalPathError(JournalError):
     """The journal's path is not a file ecs-detach can use (a device, a directory, a path it cannot open)."""
 
-    remedy = (
-        "Give the path of a regular file that ecs-detach may create and append to: --journal PATH in the "
-        "CLI and the TUI, journal_path= in the notebooks."
+    remedy_worded = worded(
+        "Give the path of a regular file that ecs-detach may create and append to: {journal}."
     )
+    remedy = remedy_worded.say(CLI_WORDS)
 
 
 _OTHER_HOST_AGE = 3600.0  # an intent from another host is judged only once it is this old (seconds)

@@ -667,10 +667,13 @@ def _combined(
         if detach.refusal_worded is not None:
             said = detach.refusal_worded.after(f"Source {detach.instance_id or source_id}: ")
     elif detach.nothing_to_do and not resumed:
-        refusal = (
-            f"Disk {detach.disk_id} is attached nowhere and no earlier detach of it is journaled; "
-            f"attach it with `ecs-detach attach {detach.disk_id} --instance {target}`."
+        said = worded(
+            "Disk {disk} is attached nowhere and no earlier detach of it is journaled; {attach_anew}.",
+            disk_id=detach.disk_id,
+            disk=detach.disk_id,
+            attach_anew=(Choice.ATTACH_ANEW, target),
         )
+        refusal = said.say(CLI_WORDS)
     elif not attach.executable:
         refusal = f"Target {target}: {attach.refusal}"
     if resumed == "detached":

@@ -29,6 +29,18 @@ class Choice(StrEnum):
     SNAPSHOT = "snapshot"  # take a snapshot before the detach (DetachOptions.snapshot)
     ATTACH = "attach"  # attach the (Available) disk to an instance, named with the choice
     PUT_BACK = "put_back"  # attach the disk back to the instance it was detached from (the undo)
+    ATTACH_ANEW = "attach_anew"  # attach a disk no journaled detach took anywhere, named with the instance
+    # The session's settings, named by the errors' remedies (``ecs_detach.errors``) and the runs' reconcile.
+    REGION = "region"  # the region the session reads and acts in
+    REAL_REGION = "real_region"  # how to give a well-formed region id instead of a malformed one
+    PROFILE = "profile"  # the credentials profile the session signs with
+    ENDPOINT = "endpoint"  # the API endpoint the session talks to
+    CHECK_ENDPOINT = "check_endpoint"  # look at that endpoint (an action or method it refuses)
+    DEMO = "demo"  # the built-in emulator: everything, without an account
+    CONFIGURE_CREDENTIALS = "configure_credentials"  # where to read how credentials are configured
+    WRITES = "writes"  # turn read-only mode off (ReadOnlyError)
+    RECONCILE = "reconcile"  # settle the journal's pending calls by reading the live state
+    JOURNAL = "journal"  # point ecs-detach at another journal file (JournalError)
 
 
 Words = Mapping[Choice, str]
@@ -48,6 +60,17 @@ CLI_WORDS: Words = {
     Choice.SNAPSHOT: "--snapshot",
     Choice.ATTACH: "ecs-detach attach {disk} --instance {instance}",
     Choice.PUT_BACK: "ecs-detach attach {disk} --instance {instance}",
+    Choice.ATTACH_ANEW: "attach it with `ecs-detach attach {disk} --instance {instance}`",
+    Choice.REGION: "--region",
+    Choice.REAL_REGION: "pass a real region id, e.g. --region cn-hangzhou",
+    Choice.PROFILE: "--profile",
+    Choice.ENDPOINT: "--endpoint",
+    Choice.CHECK_ENDPOINT: "check --endpoint",
+    Choice.DEMO: "ecs-detach --demo",
+    Choice.CONFIGURE_CREDENTIALS: "configure them (see --help) or use --demo",
+    Choice.WRITES: "Start without --read-only",
+    Choice.RECONCILE: "Run `ecs-detach journal`",
+    Choice.JOURNAL: "--journal PATH in the CLI and the TUI, journal_path= in the notebooks",
 }
 
 

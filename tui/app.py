@@ -31,7 +31,6 @@ from textual.worker import WorkerFailed
 
 from ecs_detach.models import Disk, Instance
 
-from .checks import TUI_WORDS
 from .formatting import error_text
 from .jobs import Job, JobBoard
 from .messages import JobFinished, JobProgress, RegionsLoaded
@@ -40,6 +39,7 @@ from .screens.browse import BrowseScreen
 from .services import Services
 from .text import escape_markup, marked, plain
 from .widgets.identity import Identity, IdentityBar
+from .words import TUI_WORDS
 
 if TYPE_CHECKING:
     from ecs_detach import workflow

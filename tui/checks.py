@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from ecs_detach.plan import Plan
 from ecs_detach.preconditions import FixKind, Preconditions, Row, RowStatus, Verdict
 from ecs_detach.vocabulary import ROW_STATUSES, VERDICTS, Label
-from ecs_detach.wording import Choice, Words
 
 from .formatting import duration
 from .rows import Row as TableRow
 from .rows import make_row
+from .words import BULK_WORDS, TUI_WORDS
 
 # The vocabulary's labels, keyed by the enums; the css class of each verdict's banner.
 ROW_SYMBOLS = {
@@ -27,33 +27,6 @@ VERDICT_CSS = {
     Verdict.BLOCKED: "blocked",
     Verdict.ALREADY_DETACHED: "neutral",
     Verdict.IN_PROGRESS: "neutral",
-}
-
-
-# How the TUI names each choice a core sentence asks for (the CLI names a flag): the wizard's controls.
-TUI_WORDS: Words = {
-    Choice.UNMOUNT: "the “Unmount it in the guest” option",
-    Choice.STOP_INSTANCE: "the “Stop the instance” option, or s",
-    Choice.SKIP_GUEST_CHECK: "a choice only the command line offers: the TUI always reads the guest",
-    Choice.CHECK_AGAIN: "c on the disk",
-    Choice.STOP_TARGET: "the move's “Stop the target instance” option",
-    Choice.BOOTABLE: "the move's “Boot the target from it” option",
-    Choice.SNAPSHOT: "the “Snapshot first” option",
-    Choice.ATTACH: "m on the disk, then {instance}",
-    Choice.PUT_BACK: "u on the disk (it attaches it back to {instance})",
-}
-# The move screen's own boxes; the bulk screen has none, so it points to the wizard (d on the disk).
-MOVE_WORDS: Words = {
-    **TUI_WORDS,
-    Choice.UNMOUNT: "the “Unmount it in the source's guest” option",
-    Choice.STOP_INSTANCE: "the “Stop the source instance” option",
-    Choice.STOP_TARGET: "the “Stop the target instance” option",
-    Choice.BOOTABLE: "the “Boot the target from it” option",
-}
-BULK_WORDS: Words = {
-    **TUI_WORDS,
-    Choice.UNMOUNT: "the wizard's unmount (d on the disk)",
-    Choice.STOP_INSTANCE: "the wizard's stop (d on the disk)",
 }
 
 

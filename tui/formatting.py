@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from ecs_detach.errors import EcsError
 from ecs_detach.models import (
     DISK_ATTACHING,
     DISK_AVAILABLE,
@@ -19,6 +20,8 @@ from ecs_detach.models import (
     INSTANCE_STOPPED,
     INSTANCE_STOPPING,
 )
+
+from .words import TUI_WORDS
 
 _STATUS_SYMBOLS = {
     INSTANCE_RUNNING: "●",
@@ -83,9 +86,13 @@ def plural(count: int, word: str, plural_word: str | None = None) -> str:
 
 
 def error_text(error: BaseException) -> tuple[str, str]:
-    """(title, body) for a notification: the error in one line and the remedy, never a traceback."""
-    message = str(error) or type(error).__name__
-    remedy = str(getattr(error, "remedy", "") or "")
+    """(title, body) for a notification: the error in one line and the remedy, never a traceback; a setting
+    they name (the region, the profile, ...) is named in the TUI's words: its keys, not the CLI's flags."""
+    if isinstance(error, EcsError):
+        message, remedy = error.message_in(TUI_WORDS) or type(error).__name__, error.remedy_in(TUI_WORDS)
+    else:
+        message = str(error) or type(error).__name__
+        remedy = str(getattr(error, "remedy", "") or "")
     code = str(getattr(error, "code", "") or "")
     title = code or type(error).__name__
     if not hasattr(error, "remedy"):

@@ -51,7 +51,7 @@ class Services:
         masked = getattr(credentials, "masked_key_id", None)
         key = str(getattr(credentials, "access_key_id", "") or "")
         endpoint = str(getattr(client, "endpoint", "") or "")
-        if self.demo:
+        if self.demo and self.emulator is not None:  # a demo on a served emulator shows its URL
             endpoint = "in-process emulator"
         return Identity(
             profile=self.profile,

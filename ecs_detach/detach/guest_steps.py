@@ -23,6 +23,7 @@ from ecs_detach.guest import (
 from ecs_detach.journal import Journal, JournalError, Result
 from ecs_detach.models import Disk, Instance, InvocationResult
 from ecs_detach.preconditions import DetachOptions, Verdict
+from ecs_detach.wording import worded
 
 __all__ = [
     "GUEST_BUSY",
@@ -106,7 +107,9 @@ def release(runner: Runner, step: PlanStep, guest: GuestReport, timeout: float) 
             f"RunCommand to release disk {disk_id} in the guest did not go through ({sent.error}); "
             "DetachDisk was not sent.",
             code=getattr(sent.error, "code", "") or "RunCommand",
-            remedy=f"Check the guest by hand, then run the detach again (ecs-detach check {disk_id}).",
+            remedy=worded(
+                "Check the guest by hand, then run the detach again ({check_again}).", disk_id=disk_id
+            ),
         )
     client: GuestClient = runner.client  # type: ignore[assignment]  # a plan with a guest step read the guest
     by_hand = "; ".join(manual_commands(disk_id, guest.os_type))
@@ -181,7 +184,7 @@ def _settle_lost_release(runner: Runner, sent: Sent, guest: GuestReport, timeout
         f"{sentence}, so disk {disk_id} was not released: DetachDisk was not sent, and the unmount was not "
         "sent again (it may not have run, or may still be running).",
         code="TransportError",
-        remedy=f"Check the guest (ecs-detach check {disk_id}), then run the detach again.",
+        remedy=worded("Check the guest ({check_again}), then run the detach again.", disk_id=disk_id),
     )
 
 

@@ -59,7 +59,10 @@ def stop_for_detach(runner: Runner, options: DetachOptions, timeout: float, expe
         if error.code == "IncorrectInstanceStatus":
             return  # it moved between our read and the call; the next round sees where it is
         raise runner.stop(
-            Outcome.FAILED, f"StopInstance was refused: {error}", code=error.code, remedy=error.remedy
+            Outcome.FAILED,
+            f"StopInstance was refused: {error}",
+            code=error.code,
+            remedy=error.remedy_worded or error.remedy,
         )
     if sent.answer is Answer.NOT_SENT:
         raise runner.stop(Outcome.FAILED, f"StopInstance was not sent: {sent.error}")
@@ -104,7 +107,7 @@ def start_again(runner: Runner, timeout: float, expected: float, *, done: str = 
                 Outcome.FAILED,
                 f"{lead} StartInstance was refused: {error}",
                 code=error.code,
-                remedy=error.remedy,
+                remedy=error.remedy_worded or error.remedy,
             )
         if sent.answer is Answer.NOT_SENT:
             raise runner.stop(Outcome.FAILED, f"{lead} StartInstance was not sent: {sent.error}")

@@ -25,7 +25,7 @@ from ecs_detach.guest import Remount
 from ecs_detach.journal import Journal, JournalError, JournalRecord, Result, classify, read_for_reconcile
 from ecs_detach.models import INSTANCE_TRANSITIONAL, Disk, Instance
 from ecs_detach.preconditions import DetachOptions, Durations, PlatformFacts, Preconditions, check_detach
-from ecs_detach.wording import CLI_WORDS, Worded
+from ecs_detach.wording import CLI_WORDS, Worded, worded
 
 
 class Throttle:
@@ -193,7 +193,9 @@ class Runner:
 
     def read_failed(self, what: str, exc: EcsError) -> RunStopped:
         code = exc.code if isinstance(exc, ApiError) else str(getattr(exc, "kind", ""))
-        return self.stop(Outcome.FAILED, f"Could not read {what}: {exc}", code=code, remedy=exc.remedy)
+        return self.stop(
+            Outcome.FAILED, f"Could not read {what}: {exc}", code=code, remedy=exc.remedy_worded or exc.remedy
+        )
 
     def back_off(self) -> None:
         """Wait out a running back-off for throttling (before a read that precedes a mutation)."""
@@ -269,7 +271,7 @@ class Runner:
                     Outcome.FAILED,
                     f"{action} was not sent: its intent could not be journaled first. {exc}",
                     code="JournalError",
-                    remedy=exc.remedy,
+                    remedy=exc.remedy_worded or exc.remedy,
                 ) from None
         sent = self.clock()
         try:
@@ -292,7 +294,7 @@ class Runner:
                     Outcome.FAILED,
                     f"{action} was throttled {self.throttled} times; nothing was applied. Try again later.",
                     code=exc.code,
-                    remedy=exc.remedy,
+                    remedy=exc.remedy_worded or exc.remedy,
                 ) from None
             return "", intent, exc
         except TransportError as exc:
@@ -356,7 +358,7 @@ class Runner:
                 f"{exc} Once the journal is writable, run `ecs-detach journal --reconcile` (the TUI "
                 "reconciles it when it starts) to record what became of it.",
                 code="JournalError",
-                remedy=exc.remedy,
+                remedy=exc.remedy_worded or exc.remedy,
             ) from None
 
     def reconcile(self, intent: JournalRecord | None, action: str, disk_id: str, instance_id: str) -> str:
@@ -378,7 +380,7 @@ class Runner:
                         f"The outcome of {action} is unknown and the state cannot be read ({exc}); "
                         "whether it went through is unknown. Nothing more was sent.",
                         code="TransportError",
-                        remedy="Run `ecs-detach journal` later: pending calls are reconciled on start.",
+                        remedy=worded("{reconcile} later: pending calls are reconciled on start."),
                     ) from None
                 self.sleep(delay)
                 delay = min(delay * 2, 10.0)

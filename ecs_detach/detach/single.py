@@ -215,7 +215,7 @@ def _send_detach(
             Outcome.FAILED,
             f"DetachDisk was refused: {error}",
             code=error.code,
-            remedy=error.remedy,
+            remedy=error.remedy_worded or error.remedy,
         )
     raise runner.stop(
         Outcome.FAILED,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ecs_detach.models import DISK_AVAILABLE, DISK_IN_USE, Disk, Instance
+from ecs_detach.wording import Worded, worded
 
 __all__ = [
     "BILLING_WARNING",
@@ -86,16 +87,21 @@ def snapshot_blocker(disk: Disk | None, instance: Instance | None) -> tuple[str,
     return "", ""
 
 
-def snapshot_refusal(disk: Disk | None, instance: Instance | None) -> tuple[str, str]:
-    """(sentence, code) of the first rule that fails, or ("", "") when the API can snapshot the disk.
+def snapshot_refusal(disk: Disk | None, instance: Instance | None) -> tuple[Worded | None, str]:
+    """(sentence, code) of the first rule that fails, or (None, "") when the API can snapshot the disk; the
+    sentence names the snapshot choice as data (each face words it: ``--snapshot``, the TUI's box).
 
     An instance that is Starting or Stopping is not a refusal: the plan waits for it to settle first.
     """
     why, code = snapshot_blocker(disk, instance)
     if not why:
-        return "", ""
+        return None, ""
     return (
-        f"A snapshot cannot be taken first: {why} (the API answers {code}). Detach without --snapshot, or "
-        "back the data up another way.",
+        worded(
+            "A snapshot cannot be taken first: {why} (the API answers {code}). Detach without {snapshot}, or "
+            "back the data up another way.",
+            why=why,
+            code=code,
+        ),
         code,
     )

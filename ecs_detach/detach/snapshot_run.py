@@ -77,7 +77,7 @@ def _settle(runner: Runner, plan: Plan, params: dict[str, str], sent: Sent) -> s
             Outcome.BLOCKED if blocked else Outcome.FAILED,
             f"CreateSnapshot was refused: {error}. Disk {plan.disk_id} was not detached.",
             code=error.code,
-            remedy=error.remedy,
+            remedy=error.remedy_worded or error.remedy,
         )
     if sent.answer is Answer.NOT_SENT:
         raise runner.stop(

@@ -138,7 +138,10 @@ def run_reattach(
             )
         if (error := sent.api_error) is not None:
             raise runner.stop(
-                Outcome.FAILED, f"AttachDisk was refused: {error}", code=error.code, remedy=error.remedy
+                Outcome.FAILED,
+                f"AttachDisk was refused: {error}",
+                code=error.code,
+                remedy=error.remedy_worded or error.remedy,
             )
         if sent.answer is Answer.NOT_SENT:
             raise runner.stop(Outcome.FAILED, f"AttachDisk was not sent: {sent.error}")

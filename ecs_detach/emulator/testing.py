@@ -26,11 +26,12 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ecs_detach.emulator import (
     DEFAULT_REGION,
@@ -55,6 +56,8 @@ ENV_VARS = (
     "ALIBABA_CLOUD_ENDPOINT",
 )
 _START_TIMEOUT = 30.0
+_STDERR_KEPT = 16 * 1024
+"""How much of the server's stderr is kept (its end) for the message when it does not start."""
 
 
 @dataclass(frozen=True)
@@ -134,14 +137,22 @@ class EcsEmulatorServer:
             self._fleet_json = None
             argv += ["--fleet", str(fleet)]
         self._process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
         )
-        assert self._process.stdout is not None
+        assert self._process.stdout is not None and self._process.stderr is not None
+        # Its stderr is read as it comes, so a server that logs a lot never blocks on a full pipe.
+        self._stderr = _Tail(self._process.stderr, _STDERR_KEPT, "ecs-emulator-stderr")
         first = self._process.stdout.readline().strip()
         prefix = "emulator listening on "
         if not first.startswith(prefix):
             self._process.kill()
-            _, err = self._process.communicate(timeout=_START_TIMEOUT)
+            self._process.wait(timeout=_START_TIMEOUT)
+            err = self._stderr.text(timeout=_START_TIMEOUT)
             raise RuntimeError(f"the emulator server did not start: {(first + ' ' + err).strip()}")
         self.url = first.removeprefix(prefix)
         # The rest of its output (the banner, "emulator stopped") is read and dropped, so it never blocks.
@@ -193,6 +204,7 @@ class EcsEmulatorServer:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        self._stderr.text(timeout=10)  # read to its end (the process has exited), then closed
         if self._process.stderr is not None:
             self._process.stderr.close()
 
@@ -204,6 +216,36 @@ class EcsEmulatorServer:
 
     def __repr__(self) -> str:
         return f"EcsEmulatorServer(url={self.url!r})"
+
+
+class _Tail:
+    """A stream read to its end on a thread, keeping its last `limit` characters (the writer never blocks)."""
+
+    def __init__(self, stream: IO[str], limit: int, name: str) -> None:
+        self._chunks: deque[str] = deque()
+        self._size = 0
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._drain, args=(stream,), name=name, daemon=True)
+        self._thread.start()
+
+    def _drain(self, stream: IO[str]) -> None:
+        try:
+            while chunk := stream.read(4096):
+                with self._lock:
+                    self._chunks.append(chunk)
+                    self._size += len(chunk)
+                    while self._size - len(self._chunks[0]) >= self._limit:
+                        self._size -= len(self._chunks.popleft())
+        except (OSError, ValueError):  # closed under it: what was read is kept
+            pass
+
+    def text(self, timeout: float) -> str:
+        """What was kept, once the stream has ended (or after `timeout` seconds, what was kept by then)."""
+        self._thread.join(timeout)
+        with self._lock:
+            kept = "".join(self._chunks)
+        return kept[-self._limit :]
 
 
 @contextmanager

@@ -12,10 +12,13 @@ import pytest
 from textual.pilot import Pilot
 from tui_helpers import browse, go_to_disk, screen_text, settle, type_text
 
+from ecs_detach.client import EcsClient
+from ecs_detach.credentials import Credentials
 from tui.app import EcsDetachApp
 from tui.rows import Column
 from tui.screens.bulk import BulkDetachScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.services import Services
 from tui.widgets.identity import Identity, identity_line
 from tui.widgets.tables import RowTable, fit_columns
 
@@ -64,6 +67,15 @@ async def test_all_regions_keeps_the_endpoint_in_the_identity_bar(
         await settle(pilot)
         bar = _lines(app)[0]
         assert "ALL" in bar and "in-process emulator" in bar and "WRITES ARMED" in bar
+
+
+def test_a_demo_on_a_served_emulator_shows_its_endpoint_not_in_process() -> None:
+    """`--demo --endpoint URL` talks to that URL: the bar says so (errors point at the endpoint shown)."""
+    client = EcsClient(
+        Credentials("LTAI5tEmulatorDemoKey", "s"), "cn-hangzhou", endpoint="http://127.0.0.1:8470"
+    )
+    identity = Services(client=client, profile="demo", demo=True).identity(read_only=False)
+    assert identity.endpoint == "http://127.0.0.1:8470" and identity.demo
 
 
 def test_the_identity_line_gives_up_words_before_facts() -> None:

@@ -31,12 +31,14 @@ def build_app(
     sleep: Callable[[float], object] | None = None,
     profile: str = "demo",
     app_class: type[EcsDetachApp] = EcsDetachApp,
+    client: EcsClient | None = None,
 ) -> EcsDetachApp:
-    """The app as ``ecs-detach --demo`` builds it, with a manual clock and a journal in ``journal_path``."""
+    """The app as ``ecs-detach --demo`` builds it, with a manual clock and a journal in ``journal_path``
+    (`client`: another client on the emulator, e.g. aimed at a region it does not have, or with a bad key)."""
     counter = itertools.count(1)
     journal = Journal(journal_path, clock=emulator.now, new_id=lambda: f"op-{next(counter):04d}")
     services = Services(
-        client=EcsClient.for_emulator(emulator),
+        client=client if client is not None else EcsClient.for_emulator(emulator),
         profile=profile,
         demo=True,
         protected=protected,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ecs_detach.models import Disk, Instance
 from ecs_detach.move import CheckStatus, MoveCheck, MoveOptions, check_target
 from ecs_detach.wording import CLI_WORDS
-from tui.checks import MOVE_WORDS
+from tui.words import MOVE_WORDS
 
 SOURCE = Instance.from_api(
     {"InstanceId": "i-web-01", "Status": "Running", "ZoneId": "cn-hangzhou-h", "RegionId": "cn-hangzhou"}

@@ -24,13 +24,13 @@ from ecs_detach.models import INSTANCE_RUNNING
 from ecs_detach.plan import StepKind
 from ecs_detach.preconditions import Verdict
 
-from ..checks import MOVE_WORDS
 from ..formatting import error_text
 from ..text import plain
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
 from ..widgets.toggles import TickBox
+from ..words import MOVE_WORDS
 from .base import AppScreen
 from .confirm import ConfirmScreen
 from .pickers import PickerScreen

@@ -22,7 +22,7 @@ from ecs_detach.plan import Plan, StepKind
 from ecs_detach.preconditions import DetachOptions, Preconditions, Verdict
 from ecs_detach.workflow import CancelToken
 
-from ..checks import TUI_WORDS, checklist, needs_typed_id, plan_lines, verdict_banner
+from ..checks import checklist, needs_typed_id, plan_lines, verdict_banner
 from ..formatting import duration, error_text, status_text
 from ..jobs import Job, job_banner
 from ..text import lines as text_lines
@@ -31,6 +31,7 @@ from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
 from ..widgets.toggles import RadioChoice, TickBox
+from ..words import TUI_WORDS
 from .base import AppScreen
 from .confirm import ConfirmScreen
 
