@@ -56,9 +56,8 @@ class EcsError(Exception):
     """Root of every error the client raises on purpose."""
 
     remedy: str = ""
-    remedy_worded: Worded | None = (
-        None  # `remedy` as data, when it names a setting (`remedy`: the CLI's words)
-    )
+    # `remedy` as data, when it names a setting (`remedy` itself is the CLI's words).
+    remedy_worded: Worded | None = None
 
     def __init__(self, message: str, *, remedy: str | Worded = "", limit: int = 400) -> None:
         super().__init__(_one_line(message, limit))

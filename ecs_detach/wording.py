@@ -70,7 +70,7 @@ CLI_WORDS: Words = {
     Choice.CONFIGURE_CREDENTIALS: "configure them (see --help) or use --demo",
     Choice.WRITES: "Start without --read-only",
     Choice.RECONCILE: "Run `ecs-detach journal`",
-    Choice.JOURNAL: "--journal PATH in the CLI and the TUI, journal_path= in the notebooks",
+    Choice.JOURNAL: "--journal PATH (or journal = PATH in config.toml), journal_path= in the notebooks",
 }
 
 

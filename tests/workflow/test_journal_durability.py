@@ -117,6 +117,8 @@ def test_a_device_is_refused_before_anything_is_read_or_written(device: str) -> 
     with pytest.raises(JournalError, match="not a regular file") as refused:
         journal.intent("DetachDisk", disk_id="d-1", instance_id="i-1")
     assert "--journal" in refused.value.remedy
+    assert "the TUI" not in refused.value.remedy  # the TUI takes no --journal: its words say config.toml
+    assert "journal = PATH in config.toml" in refused.value.remedy
 
 
 def test_a_directory_is_refused_with_its_path(tmp_path: Path) -> None:
