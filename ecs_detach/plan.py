@@ -65,10 +65,17 @@ class Plan(Displayable):
     preconditions: Preconditions | None = field(default=None, compare=False)
     timeout: float = DEFAULT_TIMEOUT
     refusal_worded: Worded | None = field(default=None, compare=False)  # `refusal` as data (names a choice)
+    warnings_worded: tuple[Worded, ...] = field(default=(), compare=False)
+    """The `warnings` that name a choice, as data (the others are every face's plain text)."""
 
     def refusal_in(self, words: Words) -> str:
         """Why the plan cannot run, with any choice it names worded as a face names it (flag, control)."""
         return self.refusal_worded.say(words) if self.refusal_worded is not None else self.refusal
+
+    def warnings_in(self, words: Words) -> tuple[str, ...]:
+        """The warnings, with any choice they name worded as a face names it."""
+        said = {w.say(CLI_WORDS): w for w in self.warnings_worded}  # by its text: a replace() keeps it true
+        return tuple(said[text].say(words) if text in said else text for text in self.warnings)
 
     def _text(self) -> str:
         from ecs_detach.render import plan_text
@@ -248,7 +255,7 @@ class _DetachDraft:
         self.multi = pre.disk is not None and pre.disk.is_multi_attach
         instance = pre.instance
         self.earlier_stopped = bool(stopped_earlier) and instance is not None and instance.status in _DOWN
-        self.warnings: list[str] = []
+        self.warnings: list[str | Worded] = []
         self.steps: list[PlanStep] = []
 
     def plan(self, *, executable: bool, refusal: str | Worded = "", nothing: bool = False) -> Plan:
@@ -259,7 +266,7 @@ class _DetachDraft:
             instance_id=self.instance_id,
             region_id=self.region,
             steps=tuple(self.steps),
-            warnings=tuple(self.warnings),
+            warnings=tuple(w.say(CLI_WORDS) if isinstance(w, Worded) else w for w in self.warnings),
             executable=executable,
             refusal=said.say(CLI_WORDS) if said is not None else str(refusal),
             nothing_to_do=nothing,
@@ -267,6 +274,7 @@ class _DetachDraft:
             preconditions=self.pre,
             timeout=self.timeout,
             refusal_worded=said,
+            warnings_worded=tuple(w for w in self.warnings if isinstance(w, Worded)),
         )
 
     def detached_wait(self) -> PlanStep:
@@ -323,8 +331,12 @@ class _DetachDraft:
             return False
         if not opts.restart:
             self.warnings.append(
-                f"Instance {instance_id} is left Stopped: this plan does not start it. Start it with "
-                f"`{start}` (or ask for a restart: --restart-instance / DetachOptions(restart=True))."
+                worded(
+                    "Instance {instance_id} is left Stopped: this plan does not start it. Start it with "
+                    "`{start}` (or ask for a restart: {restart}).",
+                    instance_id=instance_id,
+                    start=start,
+                )
             )
             return False
         self.steps.extend(self.start_steps("an earlier run"))

@@ -41,6 +41,7 @@ class Choice(StrEnum):
     WRITES = "writes"  # turn read-only mode off (ReadOnlyError)
     RECONCILE = "reconcile"  # settle the journal's pending calls by reading the live state
     JOURNAL = "journal"  # point ecs-detach at another journal file (JournalError)
+    RESTART = "restart"  # start the instance again after the detach (DetachOptions.restart)
 
 
 Words = Mapping[Choice, str]
@@ -60,6 +61,7 @@ CLI_WORDS: Words = {
     Choice.SNAPSHOT: "--snapshot",
     Choice.ATTACH: "ecs-detach attach {disk} --instance {instance}",
     Choice.PUT_BACK: "ecs-detach attach {disk} --instance {instance}",
+    Choice.RESTART: "--restart-instance / DetachOptions(restart=True)",
     Choice.ATTACH_ANEW: "attach it with `ecs-detach attach {disk} --instance {instance}`",
     Choice.REGION: "--region",
     Choice.REAL_REGION: "pass a real region id, e.g. --region cn-hangzhou",

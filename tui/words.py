@@ -37,6 +37,7 @@ TUI_WORDS: Words = {
     Choice.WRITES: "Turn writes on with ctrl+w",
     Choice.RECONCILE: "Start the TUI again",  # it reconciles the journal when it starts
     Choice.JOURNAL: "journal = PATH in ecs-detach's config.toml, then start the TUI again",
+    Choice.RESTART: "the “Start it again afterwards” option",
 }
 # The move screen's own boxes; the bulk screen has none, so it points to the wizard (d on the disk).
 MOVE_WORDS: Words = {
@@ -45,9 +46,11 @@ MOVE_WORDS: Words = {
     Choice.STOP_INSTANCE: "the “Stop the source instance” option",
     Choice.STOP_TARGET: "the “Stop the target instance” option",
     Choice.BOOTABLE: "the “Boot the target from it” option",
+    Choice.RESTART: "the wizard's “Start it again afterwards” (d on the disk; a move does not start it)",
 }
 BULK_WORDS: Words = {
     **TUI_WORDS,
     Choice.UNMOUNT: "the wizard's unmount (d on the disk)",
     Choice.STOP_INSTANCE: "the wizard's stop (d on the disk)",
+    Choice.RESTART: "the wizard's “Start it again afterwards” (d on the disk; a bulk run starts nothing)",
 }

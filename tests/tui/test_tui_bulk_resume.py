@@ -83,6 +83,8 @@ async def test_the_bulk_preflight_names_the_instance_a_killed_run_stopped(
         assert "✓ ready" in text and "1 of 1 can be detached now." in text
         assert f"⚠ Instance {INSTANCE} was stopped by an earlier ecs-detach run (at " in text
         assert f"⚠ Instance {INSTANCE} is left Stopped" in text and START in text
+        assert "the wizard's “Start it again afterwards” (d on the disk; a bulk run starts nothing)" in text
+        assert "--restart-instance" not in text
 
         await pilot.click("#go")
         await settle(pilot)

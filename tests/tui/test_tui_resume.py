@@ -98,6 +98,9 @@ async def test_the_wizard_follows_the_killed_runs_detach_and_starts_the_instance
         # the plan's warnings, on screen
         assert f"⚠ Instance {INSTANCE} was stopped by an earlier ecs-detach run (at " in text
         assert LEFT_STOPPED in text
+        # the restart it names is the wizard's box, not the command line's flag
+        assert "(or ask for a restart: the “Start it again afterwards” option)" in text
+        assert "--restart-instance" not in text and "DetachOptions" not in text
         go = wizard.query_one("#go", Button)
         assert str(go.label) == "Follow it" and not go.disabled
         assert wizard.plan is not None and wizard.plan.calls == ()

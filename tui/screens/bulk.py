@@ -27,6 +27,7 @@ from ..text import marked, plain
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.tables import RowTable
+from ..words import BULK_WORDS
 from .base import AppScreen
 from .confirm import ConfirmScreen
 from .pickers import PickerScreen
@@ -143,7 +144,7 @@ class BulkDetachScreen(AppScreen[None]):
         if any(p.preconditions is not None and in_use_in_guest(p.preconditions) for p in self.plans):
             text += "\nA disk in use in its guest is left alone: d on it unmounts it first (one at a time)."
         # What the plans of the disks to detach warn of (an instance an earlier, killed run left Stopped...).
-        for warning in dict.fromkeys(w for p in ready for w in p.warnings):
+        for warning in dict.fromkeys(w for p in ready for w in p.warnings_in(BULK_WORDS)):
             text += f"\n⚠ {warning}"
         self.query_one("#bulk-summary", Static).update(plain(text))
         go = self.query_one("#go", Button)

@@ -272,7 +272,7 @@ class MoveScreen(AppScreen[None]):
             else:
                 verdict.update(plain(f"✗ blocked — {move.refusal_in(MOVE_WORDS)}"))
                 verdict.set_classes("verdict blocked")
-        warnings = [f"⚠ {w}" for w in move.plan.warnings] if move.executable else []
+        warnings = [f"⚠ {w}" for w in move.plan.warnings_in(MOVE_WORDS)] if move.executable else []
         self.query_one("#move-plan", Static).update(plain("\n".join([*move_lines(move), "", *warnings])))
         self._update_go()
         self.refresh_bindings()

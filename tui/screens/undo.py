@@ -28,6 +28,7 @@ from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
 from ..widgets.toggles import RadioChoice, TickBox
+from ..words import TUI_WORDS
 from .base import AppScreen
 from .confirm import ConfirmScreen
 
@@ -204,7 +205,7 @@ class UndoScreen(AppScreen[None]):
             self.query_one(section).display = ready
         body = plan_lines(plan)
         body.append(f"ETA about {duration(plan.eta_seconds)}")
-        body.extend(f"⚠ {w}" for w in plan.warnings)
+        body.extend(f"⚠ {w}" for w in plan.warnings_in(TUI_WORDS))
         self.query_one("#plan", Static).update(plain("\n".join(body)))
         self.query_one("#commands", Static).update(plain("\n".join(plan.aliyun_commands)))
         go = self.query_one("#go", Button)
@@ -258,7 +259,7 @@ class UndoScreen(AppScreen[None]):
                 ),
                 "",
                 *plan_lines(plan),
-                *[f"⚠ {w}" for w in plan.warnings],
+                *[f"⚠ {w}" for w in plan.warnings_in(TUI_WORDS)],
             ]
         )
         self.app.push_screen(

@@ -415,14 +415,14 @@ class DetachWizard(AppScreen[None]):
             lines.append(marked("[b]Nothing to run.[/b] $why", why=why))
         if plan.warnings and not in_plan:  # e.g. an instance an earlier run left Stopped: always shown
             no_plan.display = True
-            lines.extend(f"⚠ {w}" for w in plan.warnings)
+            lines.extend(f"⚠ {w}" for w in plan.warnings_in(TUI_WORDS))
         no_plan.update(text_lines(lines))
         if in_plan:
             body = plan_lines(plan)
             body.append(
                 f"ETA about {duration(plan.eta_seconds)} (each wait gives up after {duration(plan.timeout)})"
             )
-            body.extend(f"⚠ {w}" for w in plan.warnings)
+            body.extend(f"⚠ {w}" for w in plan.warnings_in(TUI_WORDS))
             self.query_one("#plan", Static).update(plain("\n".join(body)))
             self.query_one("#commands", Static).update(plain("\n".join(plan.aliyun_commands)))
         if self.check_only or self.job is not None:
@@ -494,7 +494,7 @@ class DetachWizard(AppScreen[None]):
             *plan_lines(plan),
         ]
         if plan.warnings:
-            body_lines += ["", *[f"⚠ {w}" for w in plan.warnings]]
+            body_lines += ["", *[f"⚠ {w}" for w in plan.warnings_in(TUI_WORDS)]]
         title, label = "Detach this disk?", "Detach"
         if typed and typed == pre.instance_id:
             title, label = "Stop the instance and detach?", "Stop and detach"
