@@ -126,14 +126,24 @@ def patched(
     current: Sequence[Instance] | Sequence[Disk],
     fresh: Sequence[Instance] | Sequence[Disk],
     gone: Iterable[str],
+    by_id: Mapping[str, Instance | Disk] | None = None,
 ) -> list[Instance] | list[Disk]:
     """``current`` with each object of ``fresh`` put in place of the one with its id (a new id is added at
-    the end), and the ids in ``gone`` removed: a read by id applied to the listing, order kept."""
+    the end), and the ids in ``gone`` removed: a read by id applied to the listing, order kept.
+
+    ``by_id``: ``current``'s objects by id, when the caller has them. Then the objects to replace are found
+    by identity, and no id of the listing is read (at 30,000 objects that was most of the cost)."""
     fresh_by_id = {_key(item): item for item in fresh}
     removed = set(gone) - set(fresh_by_id)
-    out = [fresh_by_id.pop(_key(item), item) for item in current if _key(item) not in removed]
-    out.extend(fresh_by_id.values())
-    return out  # type: ignore[return-value]
+    if by_id is None:
+        out = [fresh_by_id.pop(_key(item), item) for item in current if _key(item) not in removed]
+        out.extend(fresh_by_id.values())
+        return out  # type: ignore[return-value]
+    replaced = {id(by_id[key]): item for key, item in fresh_by_id.items() if key in by_id}
+    dropped = {id(by_id[key]) for key in removed if key in by_id}
+    kept = [replaced.get(id(item), item) for item in current if id(item) not in dropped]
+    kept.extend(item for key, item in fresh_by_id.items() if key not in by_id)
+    return kept  # type: ignore[return-value]
 
 
 def _key(item: Instance | Disk) -> str:

@@ -17,7 +17,8 @@ from ecs_detach.emulator import Emulator, ManualClock
 from ecs_detach.emulator.generate import generate_fleet
 from ecs_detach.models import Disk
 from tui.filtering import filter_rows, fuzzy_match, parse_query
-from tui.rows import Row, disks_by_instance, disks_of, make_row
+from tui.refresh import patched
+from tui.rows import Row, disks_by_instance, disks_of, make_row, patch_disk_index
 from tui.screens.browse import LARGE_FLEET_ROWS
 from tui.widgets.tables import ROW_LIMIT, RowTable
 
@@ -82,6 +83,37 @@ def test_disks_by_instance_gives_what_disks_of_gives_for_every_instance() -> Non
     for instance_id in ("i-1", "i-2"):
         assert index[instance_id] == disks_of(disks, instance_id)
     assert [d.disk_id for d in index["i-1"]] == ["d-1", "d-2", "d-3"]
+
+
+_INSTANCES = st.sampled_from(["i-1", "i-2", "i-3"])
+_DEVICES = st.sampled_from(["/dev/xvda", "/dev/xvdb", "/dev/xvdc"])
+# A disk as a read finds it: attached to up to two instances (multi-attach), or to none.
+_DISK_READ = st.tuples(
+    st.sampled_from([f"d-{n}" for n in range(6)]),
+    st.lists(st.tuples(_INSTANCES, _DEVICES), max_size=2, unique_by=lambda a: a[0]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(_DISK_READ, max_size=6, unique_by=lambda d: d[0]),
+    st.lists(_DISK_READ, max_size=3, unique_by=lambda d: d[0]),
+    st.sets(st.sampled_from([f"d-{n}" for n in range(6)]), max_size=2),
+)
+def test_a_read_by_id_patches_the_disk_index_as_a_new_index_would_be(
+    listed: list[tuple[str, list[tuple[str, str]], bool]],
+    read: list[tuple[str, list[tuple[str, str]], bool]],
+    gone: set[str],
+) -> None:
+    before = [_disk(disk_id, *attached, system=system) for disk_id, attached, system in listed]
+    fresh = [_disk(disk_id, *attached, system=system) for disk_id, attached, system in read]
+    gone -= {d.disk_id for d in fresh}  # a disk read is not gone
+    index = disks_by_instance(before)
+    patch_disk_index(index, {d.disk_id: d for d in before}, fresh, gone)
+    after = patched(before, fresh, gone)
+    assert index == disks_by_instance(after)
+    assert patched(before, fresh, gone, {d.disk_id: d for d in before}) == after
 
 
 @pytest.fixture

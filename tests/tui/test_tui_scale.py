@@ -272,11 +272,19 @@ def test_moving_ids_are_the_transitional_ones_and_those_jobs_follow() -> None:
     assert with_followed(MovingIds({}, {}), [("d-9", None)], lambda i: "r0").disks == {"r0": ["d-9"]}
 
 
-def test_a_read_by_id_replaces_in_place_and_drops_what_is_gone() -> None:
-    old = [Instance.from_api({"InstanceId": f"i-{n}", "Status": "Running"}) for n in range(3)]
-    fresh = [Instance.from_api({"InstanceId": "i-1", "Status": "Stopping"})]
-    out = patched(old, fresh, {"i-2"})
-    assert [(i.instance_id, i.status) for i in out] == [("i-0", "Running"), ("i-1", "Stopping")]
+@pytest.mark.parametrize("by_id", [False, True])
+def test_a_read_by_id_replaces_in_place_and_drops_what_is_gone(by_id: bool) -> None:
+    old = [Instance.from_api({"InstanceId": f"i-{n}", "Status": "Running"}) for n in range(4)]
+    fresh = [Instance.from_api({"InstanceId": i, "Status": "Stopping"}) for i in ("i-1", "i-9")]
+    known = {i.instance_id: i for i in old} if by_id else None
+    out = patched(old, fresh, {"i-2", "i-9"}, known)  # i-9 is read: it is new, not gone
+    assert [(i.instance_id, i.status) for i in out] == [
+        ("i-0", "Running"),
+        ("i-1", "Stopping"),
+        ("i-3", "Running"),
+        ("i-9", "Stopping"),
+    ]
+    assert out[0] is old[0] and out[1] is fresh[0]
 
 
 def test_read_listing_reports_each_page_and_stops_when_told() -> None:

@@ -63,6 +63,8 @@ from ..rows import (
     instance_details,
     instance_row,
     merge_disk_index,
+    patch_disk_index,
+    rows_patched,
 )
 from ..text import plain
 from ..widgets.detail import DetailPane
@@ -638,35 +640,39 @@ class BrowseScreen(AppScreen[None]):
         for disk in [*message.disks, *(self._disks_by_id.get(d) for d in touched_disks)]:
             if disk is not None:
                 touched_instances.update(disk.attached_instance_ids)
-        self.instances = patched(self.instances, message.instances, message.gone_instances)  # type: ignore[assignment]
-        self.disks = patched(self.disks, message.disks, message.gone_disks)  # type: ignore[assignment]
-        self._instances_by_id = {i.instance_id: i for i in self.instances}
-        self._disks_by_id = {d.disk_id: d for d in self.disks}
-        self._disks_by_instance = disks_by_instance(self.disks)
-        self.marked &= set(self._disks_by_id) | set(self._filtered.by_id)
-        changed = self._patch_filtered(message)
+        self.instances = patched(  # type: ignore[assignment]
+            self.instances, message.instances, message.gone_instances, self._instances_by_id
+        )
+        self.disks = patched(self.disks, message.disks, message.gone_disks, self._disks_by_id)  # type: ignore[assignment]
+        # The indexes and rows are patched, not built again: at 10,000 instances that cost ~0.3 s.
+        gone_instances = set(message.gone_instances) - {i.instance_id for i in message.instances}
+        gone_disks = set(message.gone_disks) - {d.disk_id for d in message.disks}
+        patch_disk_index(self._disks_by_instance, self._disks_by_id, message.disks, gone_disks)
+
+        def instance_row_now(instance: Instance) -> Row:
+            count = len(self._disks_by_instance.get(instance.instance_id, ()))
+            return instance_row(instance, count, with_region=self.all_regions)
+
+        def disk_row_now(disk: Disk) -> Row:
+            return disk_row(disk, marked=disk.disk_id in self.marked, with_instance=True)
+
+        instance_rows_now, instances_changed = rows_patched(
+            self.instances, self._instance_rows, self._instances_by_id, touched_instances, instance_row_now
+        )
+        disk_rows_now, disks_changed = rows_patched(
+            self.disks, self._disk_rows, self._disks_by_id, touched_disks, disk_row_now
+        )
+        for instance_id in gone_instances:
+            self._instances_by_id.pop(instance_id, None)
+        self._instances_by_id.update((i.instance_id, i) for i in message.instances)
+        for disk_id in gone_disks:
+            self._disks_by_id.pop(disk_id, None)
+        self._disks_by_id.update((d.disk_id, d) for d in message.disks)
+        self.marked -= {
+            m for m in self.marked if m not in self._disks_by_id and m not in self._filtered.by_id
+        }
+        changed = self._patch_filtered(message) or instances_changed or disks_changed
         changed = changed or bool(message.gone_instances or message.gone_disks)
-        old_instances = {row.key: row for row in self._instance_rows}
-        instance_rows_now: list[Row] = []
-        for instance in self.instances:
-            old = old_instances.get(instance.instance_id)
-            if old is None or instance.instance_id in touched_instances:
-                count = len(self._disks_by_instance.get(instance.instance_id, ()))
-                row = instance_row(instance, count, with_region=self.all_regions)
-                changed = changed or row != old
-            else:
-                row = old
-            instance_rows_now.append(row)
-        old_disks = {row.key: row for row in self._disk_rows}
-        disk_rows_now: list[Row] = []
-        for disk in self.disks:
-            old = old_disks.get(disk.disk_id)
-            if old is None or disk.disk_id in touched_disks:
-                row = disk_row(disk, marked=disk.disk_id in self.marked, with_instance=True)
-                changed = changed or row != old
-            else:
-                row = old
-            disk_rows_now.append(row)
         self._instance_rows, self._disk_rows = instance_rows_now, disk_rows_now
         if changed:  # what is shown moved: the tables again, the cursor, marks and filter kept
             self._disks_shown_for = None
