@@ -288,8 +288,8 @@ def show_undos(context: Context, results: Sequence[RunResult], *, name_disks: bo
         context.console.say(undo.line(name_disk=name_disks))
     if undos and context.in_process_demo:
         context.console.say(
-            "  (the in-process demo's state lasts one command: there the next command starts afresh; "
-            "against a served emulator, with --endpoint, or a real account, the undo acts on what this did)"
+            "  (--demo starts every command from the demo fleet afresh, so there the undo finds nothing to "
+            "undo; on a served emulator (--endpoint URL) or a real account it undoes what this command did)"
         )
     return undos
 

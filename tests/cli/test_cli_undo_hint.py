@@ -193,3 +193,11 @@ def test_a_system_disks_undo_asks_for_the_logon_credential(
     assert undone.code == 0, undone.err
     disk = _disk(http_emulator, "d-web-01-sys")
     assert disk["Status"] == "In_use" and disk["InstanceId"] == "i-web-01"
+
+
+def test_the_in_process_demo_says_its_undo_starts_afresh(cli: CliRunner) -> None:
+    ran = cli("detach", "d-web-01-data", "--demo", "--yes")
+    assert ran.code == 0, ran.err
+    (line,) = _undo_lines(ran.out)
+    assert line.startswith("Undo: ecs-detach attach --operation ") and " --demo (" in line
+    assert "--demo starts every command from the demo fleet afresh" in ran.out
