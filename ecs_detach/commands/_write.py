@@ -17,7 +17,7 @@ from ecs_detach.commands._console import CommandError, Console, Progress, run_in
 from ecs_detach.commands._context import Context, open_context
 from ecs_detach.commands._read import preconditions_json, show_preconditions
 from ecs_detach.guest import Remount, remount_words
-from ecs_detach.journal import JournalRecord
+from ecs_detach.journal import JournalRecord, took_effect
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind
 from ecs_detach.preconditions import GUEST_RULES, DetachOptions, RowStatus, Verdict
 from ecs_detach.tables import (
@@ -243,12 +243,7 @@ def undo_of(
     effect is moved back; else its DetachDisk that took effect is attached back (and mounted back in the
     guest when our unmount preceded it). None when neither went through (or whether it did is unknown).
     The command ends with `flags` (`session_flags`)."""
-    mine = {step.operation_id for step in result.steps if step.operation_id}
-    done = [
-        intent
-        for intent, outcome in operations
-        if intent.operation_id in mine and outcome is not None and outcome.succeeded
-    ]
+    done = took_effect(operations, result.operation_ids)
     moved = [intent for intent in done if intent.action == "AttachDisk" and intent.context.get("move_from")]
     if moved:
         intent = moved[-1]
