@@ -40,7 +40,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +73,7 @@ __all__ = [
     "classify",
     "default_journal_path",
     "scrub_params",
+    "took_effect",
 ]
 
 INTENT = "intent"
@@ -805,6 +806,18 @@ def _operations(records: list[JournalRecord]) -> list[tuple[JournalRecord, Journ
         else:
             outcomes[record.operation_id] = record
     return [(intent, outcomes.get(op)) for op, intent in intents.items()]
+
+
+def took_effect(
+    operations: Iterable[tuple[JournalRecord, JournalRecord | None]], operation_ids: Collection[str]
+) -> list[JournalRecord]:
+    """The intents among `operation_ids` whose latest outcome in `operations` (`Journal.operations`) says
+    they took effect, oldest first: what a run's undo can take back."""
+    return [
+        intent
+        for intent, outcome in operations
+        if intent.operation_id in operation_ids and outcome is not None and outcome.succeeded
+    ]
 
 
 def _last_detach(

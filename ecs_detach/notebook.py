@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ecs_detach import workflow
-from ecs_detach.journal import Journal, JournalRecord
+from ecs_detach.journal import Journal, JournalRecord, took_effect
 from ecs_detach.models import Disk, Instance, Region
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind
 from ecs_detach.preconditions import (
@@ -718,8 +718,20 @@ class Workbench:
         if result.elapsed:
             clock = f" of {DEMO_TIME}" if self.demo_time else ""
             tail += f" · took {result.elapsed:.0f} s{clock}"
-        progress.finish(f"{outcome_label(result.outcome.value)}: {result.message}{tail}")
+        progress.finish(
+            f"{outcome_label(result.outcome.value)}: {result.message}{tail}{self._undo_hint(result)}"
+        )
         return result
+
+    def _undo_hint(self, result: RunResult) -> str:
+        """How to undo a run whose DetachDisk took effect (the journal says so), in this notebook's API; ""
+        for anything else (nothing detached, or a move: the disk is attached elsewhere now)."""
+        done = took_effect(self.journal.operations(), result.operation_ids)
+        detached = [intent for intent in done if intent.action == "DetachDisk"]
+        if not detached or any(intent.action == "AttachDisk" for intent in done):
+            return ""
+        disk = detached[-1].disk_id
+        return f" · undo: nb.undo(nb.undo_plan({disk!r}), confirm={disk!r})"
 
     def _run(self, plan: Plan, *, timeout: float | None, **secrets: str | None) -> RunResult:
         def work(token: CancelToken, report: Callable[[ProgressEvent], None]) -> RunResult:

@@ -67,6 +67,7 @@ class Plan(Displayable):
     refusal_worded: Worded | None = field(default=None, compare=False)  # `refusal` as data (names a choice)
     warnings_worded: tuple[Worded, ...] = field(default=(), compare=False)
     """The `warnings` that name a choice, as data (the others are every face's plain text)."""
+    undoes: str = ""  # a reattach: the journal's operation id of the DetachDisk it undoes ("" when none)
 
     def refusal_in(self, words: Words) -> str:
         """Why the plan cannot run, with any choice it names worded as a face names it (flag, control)."""
@@ -500,9 +501,11 @@ def plan_reattach(
     timeout: float = DEFAULT_TIMEOUT,
     target: AliyunTarget = NO_TARGET,
     remount: Remount | None = None,
+    undoes: str = "",
 ) -> Plan:
     """The steps to attach a detached disk back to its instance (undo); with `remount` (our unmount
     preceded the detach), a last step mounts it back in the guest once it is attached (and running).
+    `undoes` is the journal's operation id of that DetachDisk (what running the undo again names).
 
     For a system disk `credential` is "password" or "key-pair" (which the caller will pass; the value is
     never in a plan); without one the plan cannot run, as AttachDisk would refuse
@@ -584,4 +587,5 @@ def plan_reattach(
         refusal=refusal,
         nothing_to_do=False,
         timeout=timeout,
+        undoes=undoes,
     )

@@ -108,6 +108,8 @@ RESULT_STEP_COLUMNS = (
     Column("What happened", "message", lambda s: s.message),
     Column("Call", "action", lambda s: s.action or "-"),
     Column("Request id", "request_id", lambda s: s.request_id or "-"),
+    # The journal's id, as `journal_table` shows it (the same 12-character prefix where room is short).
+    Column("Operation", "operation_id", lambda s: s.operation_id or "-", compact=lambda t: t[:12]),
     Column("Result", "code", lambda s: s.code or "-"),
 )
 

@@ -24,6 +24,7 @@ class Choice(StrEnum):
     STOP_INSTANCE = "stop_instance"  # allow stopping the instance (DetachOptions.allow_stop)
     SKIP_GUEST_CHECK = "skip_guest_check"  # do not read the guest (DetachOptions.skip_guest_check)
     CHECK_AGAIN = "check_again"  # read the disk again and check every precondition
+    UNDO_AGAIN = "undo_again"  # run the same undo again (it sends only what is still owed): its operation
     STOP_TARGET = "stop_target"  # a move may stop its target instance (MoveOptions.stop_target)
     BOOTABLE = "bootable"  # a move attaches a system disk as the target's system disk (MoveOptions.bootable)
     SNAPSHOT = "snapshot"  # take a snapshot before the detach (DetachOptions.snapshot)
@@ -46,7 +47,7 @@ class Choice(StrEnum):
 
 Words = Mapping[Choice, str]
 """How one face names each choice; ``{disk}`` in a name is the sentence's disk id, ``{instance}`` the
-instance the choice is made for (see :data:`Pick`)."""
+instance the choice is made for (see :data:`Pick`), ``{operation}`` the journal's operation it is about."""
 
 Pick = tuple[Choice, str]
 """A choice made for one instance, e.g. ``(Choice.ATTACH, "i-web-02")``."""
@@ -56,6 +57,8 @@ CLI_WORDS: Words = {
     Choice.STOP_INSTANCE: "--stop-instance",
     Choice.SKIP_GUEST_CHECK: "--skip-guest-check",
     Choice.CHECK_AGAIN: "ecs-detach check {disk}",
+    Choice.UNDO_AGAIN: "run the same undo again, which is safe (ecs-detach attach --operation {operation}: "
+    "it reads the guest first and sends the remount only if it is still owed), or ",
     Choice.STOP_TARGET: "--stop-target",
     Choice.BOOTABLE: "--bootable",
     Choice.SNAPSHOT: "--snapshot",
@@ -82,6 +85,7 @@ class Worded:
 
     parts: tuple[str | Choice | Pick, ...]
     disk_id: str = ""
+    operation_id: str = ""  # the journal's operation the sentence is about ("" when none)
 
     def say(self, words: Words) -> str:
         """The sentence with each choice named by `words`."""
@@ -89,10 +93,10 @@ class Worded:
 
     def _said(self, part: str | Choice | Pick, words: Words) -> str:
         if isinstance(part, Choice):
-            return words[part].format(disk=self.disk_id, instance="")
+            return words[part].format(disk=self.disk_id, instance="", operation=self.operation_id)
         if isinstance(part, tuple):
             choice, instance_id = part
-            return words[choice].format(disk=self.disk_id, instance=instance_id)
+            return words[choice].format(disk=self.disk_id, instance=instance_id, operation=self.operation_id)
         return part
 
     @property
@@ -107,17 +111,17 @@ class Worded:
 
     def after(self, text: str) -> Worded:
         """This sentence with plain `text` before it (e.g. a row's sentence before its remedy)."""
-        return Worded((text, *self.parts), self.disk_id) if text else self
+        return Worded((text, *self.parts), self.disk_id, self.operation_id) if text else self
 
     def then(self, text: str) -> Worded:
         """This sentence with plain `text` after it."""
-        return Worded((*self.parts, text), self.disk_id) if text else self
+        return Worded((*self.parts, text), self.disk_id, self.operation_id) if text else self
 
 
 _CHOICES = {choice.value: choice for choice in Choice}
 
 
-def worded(template: str, *, disk_id: str = "", **values: str | Pick) -> Worded:
+def worded(template: str, *, disk_id: str = "", operation_id: str = "", **values: str | Pick) -> Worded:
     """`template` with ``{unmount}``-style places for choices and ``{name}`` places for `values`; a value
     is plain text (never read as a template, so ids and mount points cannot break it) or a `Pick`."""
     parts: list[str | Choice | Pick] = []
@@ -132,4 +136,4 @@ def worded(template: str, *, disk_id: str = "", **values: str | Pick) -> Worded:
             parts.append(_CHOICES[name])
         else:
             raise KeyError(f"template place {{{name}}} is neither a choice nor a given value")
-    return Worded(tuple(parts), disk_id)
+    return Worded(tuple(parts), disk_id, operation_id)

@@ -22,6 +22,7 @@ from ecs_detach.commands._write import (
     _yes_no,
     confirm_guest_release,
     show_plan,
+    show_undos,
 )
 from ecs_detach.journal import JournalRecord
 from ecs_detach.plan import DEFAULT_TIMEOUT, StepKind
@@ -115,10 +116,12 @@ def cmd_move(args: Any, console: Console) -> int:
                 journal=context.journal,
                 guest_time=context.guest_time(),
             )
-        document: dict[str, Any] = {"command": "move", "plan": move.to_dict(), "result": None}
+        document: dict[str, Any] = {"command": "move", "plan": move.to_dict(), "result": None, "undo": []}
 
         def finish(code: int, result: Any = None) -> int:
             document["result"] = result.to_dict() if result is not None else None
+            if result is not None:
+                document["undo"] = [undo.to_dict() for undo in show_undos(context, [result])]
             document["exit_code"] = code
             console.emit_json(document)
             return code

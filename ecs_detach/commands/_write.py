@@ -8,12 +8,16 @@ progress; Ctrl-C stops the wait, never the operation.
 from __future__ import annotations
 
 import os
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ecs_detach.commands._console import CommandError, Console, Progress, run_in_worker, seconds_text
 from ecs_detach.commands._context import Context, open_context
 from ecs_detach.commands._read import preconditions_json, show_preconditions
-from ecs_detach.journal import JournalRecord
+from ecs_detach.guest import Remount, remount_words
+from ecs_detach.journal import JournalRecord, took_effect
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind
 from ecs_detach.preconditions import GUEST_RULES, DetachOptions, RowStatus, Verdict
 from ecs_detach.tables import (
@@ -25,9 +29,10 @@ from ecs_detach.tables import (
     plan_table,
 )
 from ecs_detach.vocabulary import DEMO_TIME
+from ecs_detach.wording import CLI_WORDS, Choice, Words
 from ecs_detach.workflow import CancelToken, Outcome, RunResult
 
-__all__ = ["cmd_attach", "cmd_detach"]
+__all__ = ["Undo", "cmd_attach", "cmd_detach", "show_undos", "undo_of"]
 
 NOT_CONFIRMED = "not confirmed: nothing was sent"
 
@@ -160,6 +165,7 @@ def _report_result(
     no_wait: bool,
     interrupted: bool,
     demo_time: bool = False,
+    words: Words = CLI_WORDS,
 ) -> int:
     code = result.exit_code
     request_ids = ", ".join(result.request_ids)
@@ -181,15 +187,106 @@ def _report_result(
             console.say(f"  request ids: {request_ids}")
         return code
     if result.outcome is Outcome.CANCELLED:
-        console.error(result.message, result.remedy or f"Check it later: ecs-detach check {result.disk_id}")
+        console.error(
+            result.message, result.remedy_in(words) or f"Check it later: ecs-detach check {result.disk_id}"
+        )
         return 4
     if request_ids:
         console.note(f"  request ids so far: {request_ids}")
-    remedy = result.remedy
+    remedy = result.remedy_in(words)
     if not remedy and result.outcome is Outcome.FAILED:
         remedy = f"Check the disk's state (ecs-detach check {result.disk_id}) before trying again."
     console.error(result.message, remedy)
     return code
+
+
+@dataclass(frozen=True, slots=True)
+class Undo:
+    """How to undo what one run did to one disk: the command that takes it back, with the journal's
+    operation id (``attach --operation`` for a detach, ``move --undo`` for a move), and what it does."""
+
+    disk_id: str
+    operation_id: str
+    command: tuple[str, ...]
+    does: str
+
+    def line(self, *, name_disk: bool = False) -> str:
+        who = f" {self.disk_id}" if name_disk else ""
+        return f"Undo{who}: {shlex.join(self.command)} ({self.does})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "disk_id": self.disk_id,
+            "operation_id": self.operation_id,
+            "command": list(self.command),
+            "does": self.does,
+        }
+
+
+def session_flags(args: Any) -> tuple[str, ...]:
+    """The options that chose this command's emulator, profile, endpoint and journal: a command it names
+    (an undo) repeats them, so that it acts where this one did and finds its operation in the same journal."""
+    flags = ["--demo"] if getattr(args, "demo", False) else []
+    for option in ("profile", "endpoint", "journal"):
+        value = getattr(args, option, None)
+        if value:
+            flags += [f"--{option}", str(value)]
+    return tuple(flags)
+
+
+def undo_of(
+    result: RunResult,
+    operations: Sequence[tuple[JournalRecord, JournalRecord | None]],
+    flags: Sequence[str] = (),
+) -> Undo | None:
+    """The undo of `result`'s run as the journal (`operations`) recorded it: a move's AttachDisk that took
+    effect is moved back; else its DetachDisk that took effect is attached back (and mounted back in the
+    guest when our unmount preceded it). None when neither went through (or whether it did is unknown).
+    The command ends with `flags` (`session_flags`)."""
+    done = took_effect(operations, result.operation_ids)
+    moved = [intent for intent in done if intent.action == "AttachDisk" and intent.context.get("move_from")]
+    if moved:
+        intent = moved[-1]
+        source = intent.context["move_from"]
+        back = ("ecs-detach", "move", "--undo", intent.operation_id, *flags)
+        return Undo(intent.disk_id, intent.operation_id, back, f"moves it back to {source}")
+    detached = [intent for intent in done if intent.action == "DetachDisk"]
+    if not detached:
+        return None
+    intent = detached[-1]
+    command: tuple[str, ...] = ("ecs-detach", "attach", "--operation", intent.operation_id, *flags)
+    does = f"re-attaches it to {intent.instance_id}"
+    if intent.context.get("disk_type") == "system":  # AttachDisk needs a logon credential, never journaled
+        command += ("--bootable",)
+        does += " as its system disk, once it is Stopped; add --password-env VAR or --key-pair NAME"
+    remount = Remount.from_context(intent.context)
+    if remount is not None:
+        where = ", ".join(remount.mount_points) or "the disk"
+        does += f", then in the guest: {where} {remount_words(remount.command_type).back}"
+    return Undo(intent.disk_id, intent.operation_id, command, does)
+
+
+def undo_words(args: Any) -> Words:
+    """The CLI's words, with the undo to run again carrying this command's `session_flags` (exact)."""
+    flags = shlex.join(session_flags(args)).replace("{", "{{").replace("}", "}}")
+    again = CLI_WORDS[Choice.UNDO_AGAIN].replace(
+        "{operation}", "{operation} " + flags if flags else "{operation}"
+    )
+    return {**CLI_WORDS, Choice.UNDO_AGAIN: again}
+
+
+def show_undos(context: Context, results: Sequence[RunResult], *, name_disks: bool = False) -> list[Undo]:
+    """Say how to undo each run of `results` that changed something (one line each), from the journal."""
+    operations, flags = context.journal.operations(), session_flags(context.args)
+    undos = [undo for undo in (undo_of(r, operations, flags) for r in results) if undo is not None]
+    for undo in undos:
+        context.console.say(undo.line(name_disk=name_disks))
+    if undos and context.in_process_demo:
+        context.console.say(
+            "  (--demo starts every command from the demo fleet afresh, so there the undo finds nothing to "
+            "undo; on a served emulator (--endpoint URL) or a real account it undoes what this command did)"
+        )
+    return undos
 
 
 def cmd_detach(args: Any, console: Console) -> int:
@@ -231,10 +328,13 @@ def _single(context: Context, disk_id: str, options: DetachOptions, timeout: flo
         "preconditions": preconditions_json(pre) if pre is not None else None,
         "plan": plan.to_dict(),
         "result": None,
+        "undo": [],
     }
 
     def finish(code: int, result: RunResult | None = None) -> int:
         document["result"] = result.to_dict() if result is not None else None
+        if result is not None:
+            document["undo"] = [undo.to_dict() for undo in show_undos(context, [result])]
         document["exit_code"] = code
         console.emit_json(document)
         return code
@@ -316,6 +416,7 @@ def _bulk(context: Context, disk_ids: list[str], options: DetachOptions, timeout
             for plan in plans
         ],
         "report": None,
+        "undo": [],
     }
 
     def finish(code: int) -> int:
@@ -396,6 +497,7 @@ def _bulk(context: Context, disk_ids: list[str], options: DetachOptions, timeout
         if interrupted:
             remedy = "Waiting was stopped (Ctrl-C); the operations go on in the cloud. " + remedy
         console.error(f"{done} of {total} disk(s) done; not done: {failed}", remedy)
+    document["undo"] = [undo.to_dict() for undo in show_undos(context, report.results, name_disks=True)]
     return finish(code)
 
 
@@ -544,6 +646,7 @@ def cmd_attach(args: Any, console: Console) -> int:
             progress,
             console,
         )
+        words = undo_words(args)
         code = _report_result(
             console,
             result,
@@ -551,8 +654,9 @@ def cmd_attach(args: Any, console: Console) -> int:
             no_wait=False,
             interrupted=interrupted,
             demo_time=context.in_process_demo,
+            words=words,
         )
-        document["result"] = result.to_dict()
+        document["result"] = result.to_dict() | {"remedy": result.remedy_in(words)}
         document["exit_code"] = code
         console.emit_json(document)
         return code

@@ -23,7 +23,7 @@ from ecs_detach.guest import (
 from ecs_detach.journal import Journal, JournalError, Result
 from ecs_detach.models import Disk, Instance, InvocationResult
 from ecs_detach.preconditions import DetachOptions, Verdict
-from ecs_detach.wording import worded
+from ecs_detach.wording import Worded, worded
 
 __all__ = [
     "GUEST_BUSY",
@@ -226,14 +226,33 @@ def _wait(
     )
 
 
-def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> str:
+def _again_or_by_hand(disk_id: str, instance_id: str, script: str, undoes: str) -> str | Worded:
+    """What to do when the remount's result is not known to be a success: run the same undo again (the
+    DetachDisk `undoes` names: it reads the guest, and sends the remount only if still owed), or run the
+    script in the guest by hand."""
+    by_hand = f"run this in the guest of {instance_id} by hand:\n{script}"
+    if not undoes:
+        return f"Disk {disk_id} stays attached; {by_hand}"
+    return worded(
+        "Disk {disk} stays attached; {undo_again}{by_hand}",
+        disk_id=disk_id,
+        operation_id=undoes,
+        disk=disk_id,
+        by_hand=by_hand,
+    )
+
+
+def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float, undoes: str = "") -> str:
     """The undo's guest step, once the disk is attached again: send the remount script (journaled), read
     its result. Returns what changed ("/data mounted again"); raises `RunStopped` (FAILED, the disk stays
-    attached) with the script to run by hand when the guest did not mount it."""
+    attached) with the script to run by hand when the guest did not mount it; when whether it did is
+    unknown (a lost answer, a refused or unfinished RunCommand), also with the same undo to run again (the
+    operation `undoes`)."""
     instance_id = step.params["InstanceId"]
     script = step.params["CommandContent"]
     words = remount_words(step.params.get("Type", ""))
     by_hand = f"Disk {disk_id} stays attached; run this in the guest of {instance_id} by hand:\n{script}"
+    again = _again_or_by_hand(disk_id, instance_id, script, undoes)
     context = {"disk_id": disk_id, "guest_step": step.kind.value, "undo": True}
     sent = send(runner, step.kind, step.params, describe=step.description, context=context)
     changed = step.expected_change.removeprefix("guest: ")
@@ -251,7 +270,7 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
             f"Disk {disk_id} is attached to {instance_id} again, but {sentence[0].lower()}{sentence[1:]}; "
             "the remount was not sent again.",
             code="TransportError",
-            remedy=by_hand,
+            remedy=again,
         )
     if sent.answer is not Answer.DONE or not sent.request_id:
         raise runner.stop(
@@ -259,7 +278,7 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
             f"Disk {disk_id} is attached to {instance_id} again, but RunCommand to {words.verb} did not "
             f"go through ({sent.error}).",
             code=getattr(sent.error, "code", "") or REMOUNT_FAILED,
-            remedy=by_hand,
+            remedy=again,
         )
     result = _finished(
         runner,
@@ -268,7 +287,7 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
         timeout,
         what=f"disk {disk_id} is attached to {instance_id} again, but whether the guest {words.verbed} "
         "is unknown.",
-        remedy=by_hand,
+        remedy=again,
     )
     if not result.succeeded:
         said = " ".join(result.output.strip().splitlines()[-2:]) or result.error_info or result.status
@@ -282,7 +301,9 @@ def mount_back(runner: Runner, step: PlanStep, disk_id: str, timeout: float) -> 
     return changed
 
 
-def mount_back_if_owed(runner: Runner, step: PlanStep, disk: Disk, instance: Instance, timeout: float) -> str:
+def mount_back_if_owed(
+    runner: Runner, step: PlanStep, disk: Disk, instance: Instance, timeout: float, undoes: str = ""
+) -> str:
     """An undo run that finds the disk already attached (an earlier undo attached it, then its remount failed
     or the run was killed): the journal's DetachDisk says our unmount preceded it (the plan's remount step);
     a fresh read of the guest says whether the remount is still owed. Mounts it back if so. Returns what the
@@ -319,11 +340,11 @@ def mount_back_if_owed(runner: Runner, step: PlanStep, disk: Disk, instance: Ins
         where = ", ".join(report.mount_points) or f"disk {disk_id}"
         return f"{where} already {words.state} ({words.nothing})"
     runner.emit("guest", f"The guest of {instance_id} still shows disk {disk_id} as our unmount left it")
-    return mount_back(runner, step, disk_id, timeout)
+    return mount_back(runner, step, disk_id, timeout, undoes)
 
 
 def _finished(
-    runner: Runner, invoke_id: str, instance_id: str, timeout: float, *, what: str, remedy: str
+    runner: Runner, invoke_id: str, instance_id: str, timeout: float, *, what: str, remedy: str | Worded
 ) -> InvocationResult:
     """The finished result of a guest step's invocation. Raises `RunStopped` when the wait was cancelled
     (at once) or the invocation had not finished within the run's timeout (at most `GUEST_TIMEOUT`): then

@@ -186,6 +186,11 @@ class RunResult(Displayable):
     def request_ids(self) -> tuple[str, ...]:
         return tuple(step.request_id for step in self.steps if step.request_id)
 
+    @property
+    def operation_ids(self) -> tuple[str, ...]:
+        """The journal's operation ids of the calls this run made (or reconciled), in order."""
+        return tuple(dict.fromkeys(step.operation_id for step in self.steps if step.operation_id))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "outcome": self.outcome.value,

@@ -55,6 +55,7 @@ def prepare_reattach(
         timeout=timeout,
         target=aliyun_target(client),
         remount=Remount.from_context(record.context) if remount else None,
+        undoes=record.operation_id,
     )
 
 
@@ -97,7 +98,8 @@ def run_reattach(
             message = f"Disk {plan.disk_id} is already attached to instance {plan.instance_id}."
             remount = next((step for step in plan.steps if step.kind is StepKind.GUEST_REMOUNT), None)
             if remount is not None:  # an earlier undo attached it: is its remount still owed?
-                message += f" In the guest: {mount_back_if_owed(runner, remount, disk, instance, timeout)}."
+                owed = mount_back_if_owed(runner, remount, disk, instance, timeout, plan.undoes)
+                message += f" In the guest: {owed}."
             return runner.result(Outcome.DONE, message)
         if disk.status == DISK_DETACHING and plan.instance_id in disk.attached_instance_ids:
             runner.wait_detached(timeout, dur.detach)
@@ -169,5 +171,5 @@ def run_reattach(
         message += f" Instance {plan.instance_id} is Running."
     remount = next((step for step in plan.steps if step.kind is StepKind.GUEST_REMOUNT), None)
     if remount is not None:
-        message += f" In the guest: {mount_back(runner, remount, plan.disk_id, timeout)}."
+        message += f" In the guest: {mount_back(runner, remount, plan.disk_id, timeout, plan.undoes)}."
     return runner.result(Outcome.DONE, message)

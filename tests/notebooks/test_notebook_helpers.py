@@ -468,3 +468,37 @@ def test_undo_after_an_unmount_mounts_it_back_unless_told_not_to(
     assert nb.undo(undo, confirm="d-files-01-data").outcome is Outcome.DONE
     guest = nb.emulator.state()["Emulator"]["Guests"]["i-files-01"]
     assert [m["Mounted"] for m in guest["Mounts"] if m["DiskId"] == "d-files-01-data"] == [remount]
+
+
+def test_a_detach_shows_its_operation_id_and_says_how_to_undo_it_in_the_notebook(
+    nb: notebook.Workbench,
+) -> None:
+    shown: list[Recorder] = []
+
+    def factory(title: str) -> Recorder:
+        shown.append(Recorder(title))
+        return shown[-1]
+
+    nb.progress_factory = factory
+    result = nb.detach(nb.plan("d-web-01-data"), confirm="d-web-01-data")
+    [(intent, _)] = nb.journal.operations()
+    assert intent.operation_id in str(result) and intent.operation_id in result._repr_html_()
+    hint = "undo: nb.undo(nb.undo_plan('d-web-01-data'), confirm='d-web-01-data')"
+    assert shown[-1].lines[-1].endswith(hint) and "ecs-detach" not in shown[-1].lines[-1]
+    undone = nb.undo(nb.undo_plan("d-web-01-data"), confirm="d-web-01-data")  # the hint, as written
+    assert undone.outcome is Outcome.DONE and "undo:" not in shown[-1].lines[-1]
+    assert nb.client.get_disk("d-web-01-data").attached_instance_ids == ("i-web-01",)
+
+
+def test_a_detach_that_did_not_go_through_names_no_undo_in_the_notebook(nb: notebook.Workbench) -> None:
+    shown: list[Recorder] = []
+
+    def factory(title: str) -> Recorder:
+        shown.append(Recorder(title))
+        return shown[-1]
+
+    nb.progress_factory = factory
+    nb.emulator.set_faults(rate=1.0, kinds=["internal_error"], actions=["DetachDisk"])
+    result = nb.detach(nb.plan("d-web-01-data"), confirm="d-web-01-data")
+    assert result.outcome is Outcome.FAILED
+    assert "undo" not in shown[-1].lines[-1]

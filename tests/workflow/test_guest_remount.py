@@ -88,3 +88,25 @@ def test_a_failed_remount_says_what_to_run_by_hand_and_the_disk_stays_attached(m
     assert "run this in the guest of i-app by hand" in result.remedy and "mount /data" in result.remedy
     (disk,) = [d for d in env.emu.state()["Disks"] if d["DiskId"] == "d-app-data"]
     assert disk["Status"] == "In_use" and disk["InstanceId"] == "i-app"
+
+
+def test_a_lost_remount_names_the_same_undo_again_where_a_face_can_run_it(make_env: EnvFactory) -> None:
+    from ecs_detach.wording import CLI_WORDS
+    from tui.words import TUI_WORDS
+
+    env = make_env(fleet(MOUNTED))
+    record = detached_after_unmount(env)
+    env.emu.set_faults(rate=1.0, kinds=["internal_error"], actions=["RunCommand"])
+    plan, result = undo(env, record, remount=True)
+    assert plan.undoes == record.operation_id
+    assert result.outcome is workflow.Outcome.FAILED and "the remount was not sent again" in result.message
+    cli = result.remedy_in(CLI_WORDS)
+    assert cli == result.remedy and cli.startswith(
+        "Disk d-app-data stays attached; run the same undo again, which is safe (ecs-detach attach "
+        f"--operation {record.operation_id}: it reads the guest first"
+    )
+    assert "or run this in the guest of i-app by hand:\n" in cli and cli.endswith("mount /data")
+    # The TUI's u re-attaches only an Available disk: there the script by hand is the way, as before.
+    tui = result.remedy_in(TUI_WORDS)
+    assert tui.startswith("Disk d-app-data stays attached; run this in the guest of i-app by hand:\n")
+    assert "ecs-detach" not in tui.split("\n", 1)[0]
