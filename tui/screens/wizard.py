@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Label, RadioSet, Static
@@ -30,6 +30,7 @@ from ..text import marked, plain
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
+from ..widgets.signposted import SignpostedScroll
 from ..widgets.toggles import RadioChoice, TickBox
 from .base import AppScreen
 from .confirm import ConfirmScreen
@@ -145,10 +146,10 @@ class DetachWizard(AppScreen[None]):
         yield Static(READING, id="verdict", classes="verdict neutral")
         yield Vertical(id="progress")
         with Horizontal(id="wizard-columns"):
-            with VerticalScroll(id="wizard-checks"):
-                yield Label("Preconditions (every DetachDisk rule that applies)", classes="section-title")
+            with SignpostedScroll(id="wizard-checks"):
+                yield Label("Preconditions (what needs you first)", classes="section-title")
                 yield Static("", id="checklist", classes="checklist")
-            with VerticalScroll(id="wizard-plan"):
+            with SignpostedScroll(id="wizard-plan"):
                 with Vertical(id="fix-section"):
                     yield Label("Fix: stop the instance first", classes="section-title")
                     yield TickBox("Stop the instance (its workloads go down)", id="allow-stop")
@@ -162,7 +163,7 @@ class DetachWizard(AppScreen[None]):
                 with Vertical(id="guest-section"):
                     yield Label("Fix: release the disk in the guest first", classes="section-title")
                     yield TickBox(
-                        "Unmount it in the guest (its /etc/fstab lines commented out, a backup kept)",
+                        "Unmount it in the guest (/etc/fstab lines commented out)",
                         id="allow-unmount",
                     )
                 with Vertical(id="restart-section"):
@@ -188,7 +189,7 @@ class DetachWizard(AppScreen[None]):
             if self.check_only:
                 yield Label("A check sends nothing. Back on the list, d starts a detach.", classes="hint")
             else:
-                yield Label("tab moves between buttons and options · enter presses", classes="hint")
+                yield Label("tab moves on · enter presses", classes="hint")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -286,7 +287,7 @@ class DetachWizard(AppScreen[None]):
         table.add_column(no_wrap=True)
         table.add_column(justify="right", no_wrap=True)
         table.add_column(ratio=1)
-        for line in checklist(pre):
+        for line in checklist(pre, important_first=True):
             sentence = Text(line.sentence)
             if line.code:
                 sentence.append(f" ({line.code})", style="dim")
