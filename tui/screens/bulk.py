@@ -99,7 +99,9 @@ class BulkDetachScreen(AppScreen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        # The table has the focus: ↑↓ move between the disks at once and i acts on the one highlighted
+        # (enter there sends nothing; Detach… is a tab away and asks to confirm).
+        self.query_one("#bulk-table", RowTable).focus()
         self.prepare()
 
     @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
