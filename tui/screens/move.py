@@ -285,6 +285,8 @@ class MoveScreen(AppScreen[None]):
             kind = " (multi-attach)" if disk.is_multi_attach else f" ({disk.type} disk)"
         source = move.source_instance_id
         where = f" from {source}" if source else ""
+        if source and disk is not None and source not in disk.attached_instance_ids:
+            where = f" (detached from {source})"  # an earlier run detached it (the journal says where from)
         self.query_one("#move-title", Label).update(
             plain(f"Move {move.disk_id}{kind}{where} to {move.target_instance_id}")
         )
