@@ -295,8 +295,11 @@ class DetachWizard(AppScreen[None]):
                 sentence.append(f"\n→ {line.remedy}", style="italic")
             table.add_row(f"{line.symbol} {line.word}", f"{line.number}.", sentence)
         self.query_one("#checklist", Static).update(table)
-        # After a detach that went through, the fresh reads say "already detached": that is no failure.
-        self.query_one("#checklist").display = not (self.job is not None and self.job.succeeded)
+        # After a detach that went through, the fresh reads say "already detached": that is no failure. The
+        # checklist's pane goes (no empty pane under its title), the plan's takes the width.
+        done = self.job is not None and self.job.succeeded
+        self.query_one("#wizard-checks").display = not done
+        self.query_one("#wizard-columns").set_class(done, "-done")
         needs_stop = pre.needs_stop
         self.query_one("#fix-section").display = needs_stop and not self.check_only
         self.query_one("#guest-section").display = unmount_offered(pre) and not self.check_only
@@ -427,6 +430,7 @@ class DetachWizard(AppScreen[None]):
             self.query_one("#commands", Static).update(plain("\n".join(plan.aliyun_commands)))
         if self.check_only or self.job is not None:
             go.disabled = True
+            go.display = not (self.check_only or (job is not None and job.succeeded))  # nothing left to press
             return
         go.disabled = not plan.executable or plan.nothing_to_do
         go.display = not (blocked or plan.nothing_to_do)
