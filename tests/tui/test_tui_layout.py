@@ -278,3 +278,25 @@ async def test_the_wizard_at_80x24_shows_the_guest_first_and_signposts_the_rest(
         assert "↓ more below" not in screen_text(app)
         assert "18. 0 disk(s) detaching from the instance" in _flat(app)  # the last row, by number
         assert "Detach…" in screen_text(app)
+
+
+def _left_column(app: EcsDetachApp) -> str:
+    """The wizard's checklist pane at 120x36 (left of the plan pane's border), with every blank removed: a
+    word folded onto the next line reads whole."""
+    return "".join("".join(line.split("▏")[0].split()) for line in _lines(app))
+
+
+@pytest.mark.parametrize(
+    ("instance", "disk", "word"),
+    [
+        ("batch-03", "d-batch-03-scratch", "(InvalidOperation.DiskDetachingFromThisEcs)"),
+        ("files-01", "d-files-01-data", "`UUID=5a4d7ba4-60c4-4734-8718-9524fde2ed95"),
+    ],
+)
+async def test_a_word_longer_than_the_checklist_column_is_folded_not_cut(
+    make_app: Callable[..., EcsDetachApp], instance: str, disk: str, word: str
+) -> None:
+    app = make_app()
+    async with app.run_test(size=LARGE) as pilot:
+        await _wizard(pilot, instance, disk)
+        assert word in _left_column(app)

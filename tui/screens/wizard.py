@@ -286,7 +286,8 @@ class DetachWizard(AppScreen[None]):
         table = Table(box=None, show_header=False, padding=(0, 1, 0, 0), expand=True)
         table.add_column(no_wrap=True)
         table.add_column(justify="right", no_wrap=True)
-        table.add_column(ratio=1)
+        # A code or an fstab line longer than the column is folded onto the next line, not cut.
+        table.add_column(ratio=1, overflow="fold")
         for line in checklist(pre, important_first=True):
             sentence = Text(line.sentence)
             if line.code:
