@@ -1,6 +1,7 @@
 """`m` on a disk just detached (still listed under its instance): the picker says where it was detached from
 and offers that instance too; choosing it shows the move screen's refusal, which names u (putting it back is
-the undo's to do), whole, at 80x24 and 120x36."""
+the undo's to do), whole, at 80x24 and 120x36. Like any target no option can change, it offers no option and
+no greyed Move… button."""
 
 from __future__ import annotations
 
@@ -70,3 +71,31 @@ async def test_m_back_to_the_instance_it_was_detached_from_names_u(
         assert "ecs-detach" not in text.replace("ecs-detach profile", "")  # no CLI command on screen
         assert "--" not in text
         assert screen.query_one("#go").disabled
+        # Nothing on this screen can turn the refusal round: no option, no greyed Move… button.
+        assert "Snapshot the disk first" not in text and "Move…" not in text
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+async def test_a_target_no_option_can_change_offers_no_option_nor_a_dead_button(
+    make_app: Callable[..., EcsDetachApp], size: tuple[int, int]
+) -> None:
+    """A move to an instance locked for security is refused whatever is ticked: nothing is offered."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "web-01", "d-web-01-data")
+        await pilot.press("m")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        ids = [value for value, _ in picker._options]
+        picker.query_one(OptionList).highlighted = ids.index("i-jump-01")
+        await pilot.press("enter")
+        await settle(pilot, 6)
+        screen = app.screen
+        assert isinstance(screen, MoveScreen)
+        text = _flat(app)
+        assert "✗ blocked" in text and "locked for security" in text
+        for option in ("#move-snapshot", "#move-stop-source", "#move-unmount", "#move-stop-target"):
+            assert not screen.query_one(option).display, option
+        assert "Move…" not in text
