@@ -264,18 +264,17 @@ class EcsDetachApp(App[int]):
     def open_move(self, disk: Disk, source_id: str | None, instances: Sequence[Instance]) -> None:
         """`m`: pick the target among the region's instances (its own zone first), then the move plan."""
         from .screens.move import MoveScreen
-        from .screens.pickers import PickerScreen, move_target_choices, move_title
+        from .screens.pickers import PickerScreen, move_source, move_target_choices, move_title
 
         choices = move_target_choices(disk, source_id, instances)
         if not choices:
             self.notify("No other instance in this region to move it to.", title="Nothing to pick")
             return
+        source = move_source(disk, source_id)
 
         def picked(target: str | None) -> None:
             if target:
-                self.push_screen(
-                    MoveScreen(disk.disk_id, target, source_id=source_id, region_id=disk.region_id)
-                )
+                self.push_screen(MoveScreen(disk.disk_id, target, source_id=source, region_id=disk.region_id))
 
         self.push_screen(PickerScreen(move_title(disk, source_id), choices), picked)
 

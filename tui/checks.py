@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecs_detach.plan import Plan
-from ecs_detach.preconditions import FixKind, Preconditions, Row, RowStatus, Verdict
+from ecs_detach.preconditions import GUEST_RULES, FixKind, Preconditions, Row, RowStatus, Verdict
 from ecs_detach.vocabulary import ROW_STATUSES, VERDICTS, Label
 
 from .formatting import duration
@@ -40,14 +40,26 @@ class ChecklistLine:
     code: str
 
 
-def checklist(pre: Preconditions, *, include_not_applicable: bool = False) -> list[ChecklistLine]:
-    """One line per decision-table row (skipping the rows that do not apply, unless asked)."""
-    lines = []
-    for row in pre.rows:
-        if row.status is RowStatus.NOT_APPLICABLE and not include_not_applicable:
-            continue
-        lines.append(_line(row))
-    return lines
+GUEST_ROWS = frozenset(rule.number for rule in GUEST_RULES)
+"""The rows read in the guest (mounted, /etc/fstab, swap/LVM/RAID): the wizard shows them near the top."""
+
+
+def checklist(
+    pre: Preconditions, *, include_not_applicable: bool = False, important_first: bool = False
+) -> list[ChecklistLine]:
+    """One line per decision-table row (skipping the rows that do not apply, unless asked), in the table's
+    order; `important_first` puts first the rows that need the operator (failing or unknown), then the guest's
+    rows, then the passing rest, each group by number (the wizard: what decides stays above the fold)."""
+    rows = [row for row in pre.rows if include_not_applicable or row.status is not RowStatus.NOT_APPLICABLE]
+    if important_first:
+        rows.sort(key=_importance)
+    return [_line(row) for row in rows]
+
+
+def _importance(row: Row) -> int:
+    if row.status not in (RowStatus.PASS, RowStatus.NOT_APPLICABLE):
+        return 0
+    return 1 if row.number in GUEST_ROWS else 2
 
 
 def _line(row: Row) -> ChecklistLine:

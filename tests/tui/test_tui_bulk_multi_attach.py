@@ -50,3 +50,29 @@ async def test_the_instance_of_a_multi_attach_disk_is_chosen_in_the_preflight(
         await pilot.press("tab", "enter")
         await settle(pilot, 8)
     assert _attached_to(emulator, "d-cluster-shared") == ["i-cluster-node-1"]
+
+
+async def test_arrows_and_i_work_as_soon_as_the_preflight_opens(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    """No tab first: ↓ moves to the multi-attach disk's row and i opens its instance picker."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "cluster-node-1", "d-cluster-node-1-sys")
+        await pilot.press("space", "space", "D")  # the system disk and the multi-attach disk below it
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BulkDetachScreen)
+        table = screen.query_one("#bulk-table", RowTable)
+        assert table.row_keys == ["d-cluster-node-1-sys", "d-cluster-shared"]
+        await pilot.press("down")
+        await settle(pilot, 1)
+        assert "d-cluster-shared (data, no instance chosen)" in screen_text(app)  # its detail, highlighted
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, PickerScreen)
+        assert "Detach d-cluster-shared from which instance?" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and screen.instances == {}

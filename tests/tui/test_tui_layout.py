@@ -142,9 +142,18 @@ async def test_the_checklist_shows_its_sentences_at_80x24(make_app: Callable[...
         await _wizard(pilot, "jump-01", "d-jump-01-data", "c")
         text = _flat(app)
         assert "BLOCKED" in text
+        assert "5. Instance i-jump-01 is locked for security reasons" in text  # what refuses it, first
+        assert "23. Nothing of the disk is mounted in the guest." in text
+        assert "q Quit" in _lines(app)[-1]
+        await pilot.press("tab")  # the rest of the list, by keyboard
+        assert app.focused is not None and app.focused.id == "wizard-checks"
+        for _ in range(12):
+            if "Disk d-jump-01-data exists (In_use)." in _flat(app):
+                break
+            await pilot.press("down")
+        text = _flat(app)
         assert "Instance i-jump-01 exists (Running)." in text
         assert "Disk d-jump-01-data exists (In_use)." in text
-        assert "q Quit" in _lines(app)[-1]
 
 
 async def test_the_stop_case_shows_the_fix_and_the_steps_at_80x24(
@@ -240,3 +249,66 @@ async def test_a_locked_disk_shows_its_lock(
         assert "Locks" in _header(app, "Disk ID")
         (row,) = [line for line in _lines(app) if "d-web-03-archive" in line]
         assert "⚠ financial" in row and "In_use" in row
+
+
+def _visible(app: EcsDetachApp, *pieces: str) -> list[str]:
+    """The pieces not on the terminal right now (each must sit whole on one screen line)."""
+    lines = _lines(app)
+    return [piece for piece in pieces if not any(piece in line for line in lines)]
+
+
+GUEST_LINES = (
+    "23. Mounted in the guest at /data",
+    "24. /etc/fstab names the disk",
+    "22. Cloud Assistant read the guest",
+)
+
+
+async def test_the_wizard_shows_the_guest_rows_and_its_button_at_120x36(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=LARGE) as pilot:
+        await _wizard(pilot, "files-01", "d-files-01-data")
+        assert _visible(app, *GUEST_LINES, "Unmount it in the guest (/etc/fstab lines commented out)") == []
+        await pilot.click("#allow-unmount")
+        await settle(pilot)
+        assert _visible(app, *GUEST_LINES, "Unmount and detach…") == []
+
+
+async def test_the_wizard_at_80x24_shows_the_guest_first_and_signposts_the_rest(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await _wizard(pilot, "files-01", "d-files-01-data")
+        assert _visible(app, *GUEST_LINES, "↓ more below: tab here, then ↓ or PgDn") == []
+        await pilot.press("tab")  # from Cancel (focused first) round to the checklist
+        assert app.focused is not None and app.focused.id == "wizard-checks"
+        await pilot.press("end")
+        await settle(pilot)
+        assert "↓ more below" not in screen_text(app)
+        assert "18. 0 disk(s) detaching from the instance" in _flat(app)  # the last row, by number
+        assert "Detach…" in screen_text(app)
+
+
+def _left_column(app: EcsDetachApp) -> str:
+    """The wizard's checklist pane at 120x36 (left of the plan pane's border), with every blank removed: a
+    word folded onto the next line reads whole."""
+    return "".join("".join(line.split("▏")[0].split()) for line in _lines(app))
+
+
+@pytest.mark.parametrize(
+    ("instance", "disk", "word"),
+    [
+        ("batch-03", "d-batch-03-scratch", "(InvalidOperation.DiskDetachingFromThisEcs)"),
+        ("files-01", "d-files-01-data", "`UUID=5a4d7ba4-60c4-4734-8718-9524fde2ed95"),
+    ],
+)
+async def test_a_word_longer_than_the_checklist_column_is_folded_not_cut(
+    make_app: Callable[..., EcsDetachApp], instance: str, disk: str, word: str
+) -> None:
+    app = make_app()
+    async with app.run_test(size=LARGE) as pilot:
+        await _wizard(pilot, instance, disk)
+        assert word in _left_column(app)

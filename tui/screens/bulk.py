@@ -68,6 +68,7 @@ class BulkFailed(Message):
 class BulkDetachScreen(AppScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
+        Binding("d", "wizard", "Wizard", id="bulk-wizard"),
         Binding("i", "pick_instance", "Instance (multi-attach)", id="pick-instance"),
         Binding("o", "app.operations", "Jobs"),
     ]
@@ -87,6 +88,8 @@ class BulkDetachScreen(AppScreen[None]):
         self.plans: list[Plan] = []
         self._rows: dict[str, Row] = {}
         self.started = False
+        self._read_again = False
+        """The wizard was opened from here (d): the preflight is read again when the screen is back."""
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)
@@ -100,7 +103,9 @@ class BulkDetachScreen(AppScreen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        # The table has the focus: ↑↓ move between the disks at once and i acts on the one highlighted
+        # (enter there sends nothing; Detach… is a tab away and asks to confirm).
+        self.query_one("#bulk-table", RowTable).focus()
         self.prepare()
 
     @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
@@ -150,6 +155,7 @@ class BulkDetachScreen(AppScreen[None]):
         go = self.query_one("#go", Button)
         go.label = f"Detach {plural(len(ready), 'disk')}…"
         go.disabled = not ready or self.started
+        self.refresh_bindings()  # i only with a multi-attach disk among the marked
 
     @on(DataTable.RowHighlighted, "#bulk-table")
     def _show_detail(self) -> None:
@@ -164,6 +170,34 @@ class BulkDetachScreen(AppScreen[None]):
         if disk is None or not disk.is_multi_attach:
             return []
         return list(disk.attached_instance_ids)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pick_instance":
+            return any(self._attachments(p.disk_id) for p in self.plans) and not self.started
+        return True
+
+    def action_wizard(self) -> None:
+        """d: the wizard on the highlighted disk (what the rows left for it say), with the instance chosen;
+        the preflight is read again on the way back."""
+        disk_id = self.query_one("#bulk-table", RowTable).current_key
+        plan = next((p for p in self.plans if p.disk_id == disk_id), None)
+        disk = plan.preconditions.disk if plan is not None and plan.preconditions is not None else None
+        if plan is None or disk is None:
+            self.notify("No disk read to open the wizard on.", title="Wizard")
+            return
+        instance_id = self.instances.get(disk.disk_id) or plan.instance_id or None
+        if instance_id is None and self._attachments(disk.disk_id):
+            self.notify("Choose the instance to detach it from first: i.", title="Wizard")
+            return
+        self._read_again = True
+        self.ecs_app.open_wizard(disk, instance_id)
+
+    def on_screen_resume(self) -> None:
+        if self._read_again and not self.started:
+            self._read_again = False
+            self.query_one("#go", Button).disabled = True
+            self.query_one("#bulk-summary", Static).update(plain("Checking every disk again (fresh reads)…"))
+            self.prepare()
 
     def action_pick_instance(self) -> None:
         """Choose which attachment of the highlighted multi-attach disk the bulk run detaches."""

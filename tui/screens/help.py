@@ -80,6 +80,7 @@ WORDS: dict[str, str] = {
     "allow_stop": "allow the stop the fix needs (then set its options)",
     "cancel": "cancel (Cancel has the focus)",
     "pick_instance": "the instance to detach a multi-attach disk from",
+    "wizard": "the detach wizard on the highlighted disk (a stop, a system disk, an unmount)",
     "pick_source": "the instance a multi-attach disk moves from (it stays on the others)",
     "refresh_jobs": "refresh now",
     "reload": "read the journal again",

@@ -148,6 +148,18 @@ def source_blocked(move: MovePlan) -> bool:
     return pre is not None and pre.verdict is Verdict.BLOCKED and not move.resumed
 
 
+TARGET_FOR_GOOD = frozenset({"target-exists", "target-other", "target-unlocked", "same-zone"})
+"""Target checks no option of the move changes (no stop, unmount, snapshot or boot makes them pass)."""
+
+
+def refused_for_good(move: MovePlan) -> bool:
+    """Whether the move is refused whatever the options: its source refuses for good, or its target fails a
+    check no option changes (another instance, a lock, the zone; or the instance the disk was detached
+    from, which is the undo's to put back)."""
+    failed = {c.name for c in move.checks if c.status.value == "fail"}
+    return source_blocked(move) or bool(failed & TARGET_FOR_GOOD)
+
+
 def target_needs_stop(move: MovePlan) -> bool:
     """Whether stopping the (Running) target is what its status check asks for."""
     target = move.target
@@ -285,6 +297,8 @@ class MoveScreen(AppScreen[None]):
             kind = " (multi-attach)" if disk.is_multi_attach else f" ({disk.type} disk)"
         source = move.source_instance_id
         where = f" from {source}" if source else ""
+        if source and disk is not None and source not in disk.attached_instance_ids:
+            where = f" (detached from {source})"  # an earlier run detached it (the journal says where from)
         self.query_one("#move-title", Label).update(
             plain(f"Move {move.disk_id}{kind}{where} to {move.target_instance_id}")
         )
@@ -292,7 +306,7 @@ class MoveScreen(AppScreen[None]):
     def _show_options(self, move: MovePlan) -> None:
         """Offer only what can change this plan; the snapshot says why where the API would refuse it."""
         pre = move.detach.preconditions
-        blocked = source_blocked(move) or self.job is not None
+        blocked = refused_for_good(move) or self.job is not None
         snapshot, why = (
             self.query_one("#move-snapshot", Checkbox),
             self.query_one("#move-snapshot-why", Static),
@@ -333,7 +347,7 @@ class MoveScreen(AppScreen[None]):
         ready = move is not None and move.executable and move.options == self.options
         go = self.query_one("#go", Button)
         go.disabled = not ready or bool(problem) or self.job is not None
-        go.display = move is None or not source_blocked(move)
+        go.display = move is None or not refused_for_good(move)
 
     @on(Input.Changed, "#move-password")
     def _password_changed(self) -> None:

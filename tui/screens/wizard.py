@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Label, RadioSet, Static
@@ -30,6 +30,7 @@ from ..text import marked, plain
 from ..widgets.footer import KeyFooter
 from ..widgets.identity import IdentityBar
 from ..widgets.jobcard import JobCard
+from ..widgets.signposted import SignpostedScroll
 from ..widgets.toggles import RadioChoice, TickBox
 from ..words import TUI_WORDS
 from .base import AppScreen
@@ -146,10 +147,10 @@ class DetachWizard(AppScreen[None]):
         yield Static(READING, id="verdict", classes="verdict neutral")
         yield Vertical(id="progress")
         with Horizontal(id="wizard-columns"):
-            with VerticalScroll(id="wizard-checks"):
-                yield Label("Preconditions (every DetachDisk rule that applies)", classes="section-title")
+            with SignpostedScroll(id="wizard-checks"):
+                yield Label("Preconditions (what needs you first)", classes="section-title")
                 yield Static("", id="checklist", classes="checklist")
-            with VerticalScroll(id="wizard-plan"):
+            with SignpostedScroll(id="wizard-plan"):
                 with Vertical(id="fix-section"):
                     yield Label("Fix: stop the instance first", classes="section-title")
                     yield TickBox("Stop the instance (its workloads go down)", id="allow-stop")
@@ -163,7 +164,7 @@ class DetachWizard(AppScreen[None]):
                 with Vertical(id="guest-section"):
                     yield Label("Fix: release the disk in the guest first", classes="section-title")
                     yield TickBox(
-                        "Unmount it in the guest (its /etc/fstab lines commented out, a backup kept)",
+                        "Unmount it in the guest (/etc/fstab lines commented out)",
                         id="allow-unmount",
                     )
                 with Vertical(id="restart-section"):
@@ -189,7 +190,7 @@ class DetachWizard(AppScreen[None]):
             if self.check_only:
                 yield Label("A check sends nothing. Back on the list, d starts a detach.", classes="hint")
             else:
-                yield Label("tab moves between buttons and options · enter presses", classes="hint")
+                yield Label("tab moves on · enter presses", classes="hint")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -286,8 +287,9 @@ class DetachWizard(AppScreen[None]):
         table = Table(box=None, show_header=False, padding=(0, 1, 0, 0), expand=True)
         table.add_column(no_wrap=True)
         table.add_column(justify="right", no_wrap=True)
-        table.add_column(ratio=1)
-        for line in checklist(pre):
+        # A code or an fstab line longer than the column is folded onto the next line, not cut.
+        table.add_column(ratio=1, overflow="fold")
+        for line in checklist(pre, important_first=True):
             sentence = Text(line.sentence)
             if line.code:
                 sentence.append(f" ({line.code})", style="dim")
@@ -295,8 +297,11 @@ class DetachWizard(AppScreen[None]):
                 sentence.append(f"\n→ {line.remedy}", style="italic")
             table.add_row(f"{line.symbol} {line.word}", f"{line.number}.", sentence)
         self.query_one("#checklist", Static).update(table)
-        # After a detach that went through, the fresh reads say "already detached": that is no failure.
-        self.query_one("#checklist").display = not (self.job is not None and self.job.succeeded)
+        # After a detach that went through, the fresh reads say "already detached": that is no failure. The
+        # checklist's pane goes (no empty pane under its title), the plan's takes the width.
+        done = self.job is not None and self.job.succeeded
+        self.query_one("#wizard-checks").display = not done
+        self.query_one("#wizard-columns").set_class(done, "-done")
         needs_stop = pre.needs_stop
         self.query_one("#fix-section").display = needs_stop and not self.check_only
         self.query_one("#guest-section").display = unmount_offered(pre) and not self.check_only
@@ -427,6 +432,7 @@ class DetachWizard(AppScreen[None]):
             self.query_one("#commands", Static).update(plain("\n".join(plan.aliyun_commands)))
         if self.check_only or self.job is not None:
             go.disabled = True
+            go.display = not (self.check_only or (job is not None and job.succeeded))  # nothing left to press
             return
         go.disabled = not plan.executable or plan.nothing_to_do
         go.display = not (blocked or plan.nothing_to_do)
