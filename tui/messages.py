@@ -9,13 +9,15 @@ from textual.message import Message
 
 from ecs_detach.models import Disk, Instance, Region
 
+from .rows import Listing
+
 
 @dataclass
 class FleetLoaded(Message):
-    """A fresh read of instances and disks (one region, or all of them)."""
+    """A fresh read of instances and disks (one region, or all of them), sorted and indexed by the reading
+    thread."""
 
-    instances: Sequence[Instance]
-    disks: Sequence[Disk]
+    listing: Listing
     all_regions: bool = False
     region_errors: Mapping[str, str] = field(default_factory=dict)
     """Regions that could not be read in an all-regions view, with the reason."""

@@ -228,6 +228,31 @@ def _disk_order(instance_id: str) -> Callable[[Disk], tuple[bool, str, str]]:
     return lambda d: (not d.is_system, d.device_on(instance_id) or "~", d.disk_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A listing read whole, as the browse screen holds it: sorted, by id, and each instance's disks."""
+
+    instances: list[Instance]
+    disks: list[Disk]
+    instances_by_id: dict[str, Instance]
+    disks_by_id: dict[str, Disk]
+    disks_by_instance: dict[str, list[Disk]]
+
+
+def listing_of(instances: Iterable[Instance], disks: Iterable[Disk]) -> Listing:
+    """The :class:`Listing` of a read, built by the reading thread: at 10,000 instances it was half of
+    what applying a full read held the screen's thread for (the disk index most of it)."""
+    ordered_instances = sorted(instances, key=lambda i: (i.region_id, i.name, i.instance_id))
+    ordered_disks = sorted(disks, key=lambda d: (d.region_id, d.disk_id))
+    return Listing(
+        ordered_instances,
+        ordered_disks,
+        {i.instance_id: i for i in ordered_instances},
+        {d.disk_id: d for d in ordered_disks},
+        disks_by_instance(ordered_disks),
+    )
+
+
 def disks_by_instance(disks: Iterable[Disk]) -> dict[str, list[Disk]]:
     """Every instance's disks as :func:`disks_of` gives them, from one pass over the fleet (so moving the
     cursor over a 20,000-disk fleet does not scan every disk again)."""

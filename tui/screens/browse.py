@@ -62,6 +62,7 @@ from ..rows import (
     instance_columns,
     instance_details,
     instance_row,
+    listing_of,
     merge_disk_index,
     patch_disk_index,
     rows_patched,
@@ -343,7 +344,7 @@ class BrowseScreen(AppScreen[None]):
                 known=None if stream else (self._instances_by_id, self._disks_by_id),
                 rest_after=rest_after if stream else None,
             )
-            self.post_message(FleetLoaded(instances, disks, False, instance_filters=filters))
+            self.post_message(FleetLoaded(listing_of(instances, disks), False, instance_filters=filters))
         except ThrottledError:
             self.post_message(RefreshThrottled(full=True))
         except Exception as error:  # every failure becomes a notification, never a traceback
@@ -361,7 +362,7 @@ class BrowseScreen(AppScreen[None]):
             instances = unchanged_kept(instances, self._instances_by_id)
             disks = unchanged_kept(disks, self._disks_by_id)
         errors = {region: str(err) for region, err in dict(inventory.errors).items()}
-        self.post_message(FleetLoaded(instances, disks, True, errors))
+        self.post_message(FleetLoaded(listing_of(instances, disks), True, errors))
 
     def _page_read(self, generation: int, page: ListingPage, stream: bool) -> bool:
         """Called by the reading thread after each page; False stops the read (a newer one started)."""
@@ -435,14 +436,13 @@ class BrowseScreen(AppScreen[None]):
         self._refresh = self._refresh.read_full(self.ecs_app.services.clock())
         self._disks_shown_for = None
         before = self._shown_rows()
-        self.instances = sorted(message.instances, key=lambda i: (i.region_id, i.name, i.instance_id))
-        self.disks = sorted(message.disks, key=lambda d: (d.region_id, d.disk_id))
+        listing = message.listing
+        self.instances, self.disks = listing.instances, listing.disks
         self.all_regions = message.all_regions
         self.region_errors = dict(message.region_errors)
-        self._instances_by_id = {i.instance_id: i for i in self.instances}
-        self._disks_by_id = {d.disk_id: d for d in self.disks}
-        self._disks_by_instance = disks_by_instance(self.disks)
-        self.marked &= set(self._disks_by_id)
+        self._instances_by_id, self._disks_by_id = listing.instances_by_id, listing.disks_by_id
+        self._disks_by_instance = listing.disks_by_instance
+        self.marked -= {m for m in self.marked if m not in self._disks_by_id}
         self._instance_rows, self._disk_rows = self._rows_again(before)
         if not message.instance_filters:
             self._tag_counts["instances"] = TagCounts.of(self._instance_rows)
@@ -595,7 +595,7 @@ class BrowseScreen(AppScreen[None]):
 
     @property
     def _default_region(self) -> str:
-        return self.ecs_app.services.client.region_id
+        return str(self.ecs_app.services.client.region_id)
 
     def _region_of(self, resource_id: str) -> str:
         found: Instance | Disk | None = self._instances_by_id.get(resource_id) or self.disk(resource_id)
