@@ -14,6 +14,7 @@ from tui_helpers import browse, go_to_disk, screen_text, settle, type_text
 
 from ecs_detach.client import EcsClient
 from ecs_detach.credentials import Credentials
+from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
 from tui.rows import Column
 from tui.screens.bulk import BulkDetachScreen
@@ -312,3 +313,24 @@ async def test_a_word_longer_than_the_checklist_column_is_folded_not_cut(
     async with app.run_test(size=LARGE) as pilot:
         await _wizard(pilot, instance, disk)
         assert word in _left_column(app)
+
+
+def _right_column(app: EcsDetachApp) -> str:
+    """The wizard's plan pane at 120x36 (right of the checklist pane's border), with every blank removed."""
+    return "".join("".join(line.split("▏", 1)[1].split()) for line in _lines(app) if "▏" in line)
+
+
+async def test_a_check_that_needs_a_stop_shows_what_d_would_do(
+    make_app: Callable[..., EcsDetachApp], emulator: Emulator
+) -> None:
+    """c on a system disk of a Running instance: the right-hand pane is not empty but shows the plan d would
+    run once the stop is allowed, its steps and commands, and nothing is sent."""
+    app = make_app()
+    async with app.run_test(size=LARGE) as pilot:
+        await _wizard(pilot, "web-01", "d-web-01-sys", "c")
+        right = _right_column(app)
+        assert "Whatdwoulddo,onceyouallowthestop" in right
+        assert "1.Stopinstancei-web-01" in right and "3.Detachdiskd-web-01-sys" in right
+        assert "aliyunecsStopInstance" in right and "aliyunecsDetachDisk" in right
+        assert "Stop and detach…" not in screen_text(app)  # a check offers no button that sends
+        assert not any(r["action"] in {"StopInstance", "DetachDisk"} for r in emulator.requests)
