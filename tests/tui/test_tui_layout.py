@@ -334,3 +334,25 @@ async def test_a_check_that_needs_a_stop_shows_what_d_would_do(
         assert "aliyunecsStopInstance" in right and "aliyunecsDetachDisk" in right
         assert "Stop and detach…" not in screen_text(app)  # a check offers no button that sends
         assert not any(r["action"] in {"StopInstance", "DetachDisk"} for r in emulator.requests)
+
+
+async def test_the_bulk_table_keeps_what_happens_at_80x24_beside_a_wide_verdict(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    """A disk already detaching ("◐ already detaching", the widest verdict) marked with a ready one: at
+    80x24 the table still says what happens to each disk (the role, said again under the table, goes
+    first)."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "batch-03", "d-batch-03-data")
+        await pilot.press("space", "space")  # the data disk, then the scratch disk (Detaching)
+        assert browse(app).marked == {"d-batch-03-data", "d-batch-03-scratch"}
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, BulkDetachScreen)
+        assert "What happens" in _header(app, "Disk")
+        rows = {line.split()[0]: line for line in _lines(app) if " i-batch-03 " in line and " — " not in line}
+        assert "◐ already detaching" in rows["d-batch-03-scratch"]
+        assert "nothing to send" in rows["d-batch-03-scratch"]
+        assert "✓ ready" in rows["d-batch-03-data"] and "DetachDisk" in rows["d-batch-03-data"]
