@@ -11,6 +11,7 @@ from tui_helpers import go_to_disk, screen_text, settle
 
 from tui.app import EcsDetachApp
 from tui.screens.bulk import BulkDetachScreen
+from tui.screens.operations import OperationsScreen
 from tui.screens.wizard import DetachWizard
 from tui.widgets.tables import RowTable
 
@@ -63,8 +64,24 @@ async def test_i_is_offered_only_when_a_marked_disk_is_multi_attach(
     async with app.run_test(size=SMALL) as pilot:
         await _bulk(pilot, "web-02", "d-web-02-data", 1)
         footer = screen_text(app).splitlines()[-1]
-        assert "i Instance" not in footer and "d Wizard" in footer
+        assert "i Choose instance" not in footer and "d Wizard" in footer
         await pilot.press("escape")
         await settle(pilot)
         await _bulk(pilot, "cluster-node-1", "d-cluster-shared", 1)  # with d-web-02-data, still marked
-        assert "i Instance (multi-attach)" in screen_text(app).splitlines()[-1]
+        assert "i Choose instance" in screen_text(app).splitlines()[-1]
+
+
+async def test_the_footer_at_80x24_keeps_back_wizard_instance_and_jobs(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    """With a multi-attach disk marked, every key the bulk screen offers fits the 80x24 footer whole: o
+    (the jobs) was cut at the edge since d joined it."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await _bulk(pilot, "cluster-node-1", "d-cluster-shared", 1)
+        footer = screen_text(app).splitlines()[-1]
+        keys = ("esc Back", "d Wizard", "i Choose instance", "o Jobs", "q Quit")
+        assert [key for key in keys if key not in footer] == [], footer
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, OperationsScreen)

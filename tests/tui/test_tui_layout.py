@@ -14,6 +14,7 @@ from tui_helpers import browse, go_to_disk, screen_text, settle, type_text
 
 from ecs_detach.client import EcsClient
 from ecs_detach.credentials import Credentials
+from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
 from tui.rows import Column
 from tui.screens.bulk import BulkDetachScreen
@@ -312,3 +313,46 @@ async def test_a_word_longer_than_the_checklist_column_is_folded_not_cut(
     async with app.run_test(size=LARGE) as pilot:
         await _wizard(pilot, instance, disk)
         assert word in _left_column(app)
+
+
+def _right_column(app: EcsDetachApp) -> str:
+    """The wizard's plan pane at 120x36 (right of the checklist pane's border), with every blank removed."""
+    return "".join("".join(line.split("▏", 1)[1].split()) for line in _lines(app) if "▏" in line)
+
+
+async def test_a_check_that_needs_a_stop_shows_what_d_would_do(
+    make_app: Callable[..., EcsDetachApp], emulator: Emulator
+) -> None:
+    """c on a system disk of a Running instance: the right-hand pane is not empty but shows the plan d would
+    run once the stop is allowed, its steps and commands, and nothing is sent."""
+    app = make_app()
+    async with app.run_test(size=LARGE) as pilot:
+        await _wizard(pilot, "web-01", "d-web-01-sys", "c")
+        right = _right_column(app)
+        assert "Whatdwoulddo,onceyouallowthestop" in right
+        assert "1.Stopinstancei-web-01" in right and "3.Detachdiskd-web-01-sys" in right
+        assert "aliyunecsStopInstance" in right and "aliyunecsDetachDisk" in right
+        assert "Stop and detach…" not in screen_text(app)  # a check offers no button that sends
+        assert not any(r["action"] in {"StopInstance", "DetachDisk"} for r in emulator.requests)
+
+
+async def test_the_bulk_table_keeps_what_happens_at_80x24_beside_a_wide_verdict(
+    make_app: Callable[..., EcsDetachApp],
+) -> None:
+    """A disk already detaching ("◐ already detaching", the widest verdict) marked with a ready one: at
+    80x24 the table still says what happens to each disk (the role, said again under the table, goes
+    first)."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await go_to_disk(pilot, "batch-03", "d-batch-03-data")
+        await pilot.press("space", "space")  # the data disk, then the scratch disk (Detaching)
+        assert browse(app).marked == {"d-batch-03-data", "d-batch-03-scratch"}
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, BulkDetachScreen)
+        assert "What happens" in _header(app, "Disk")
+        rows = {line.split()[0]: line for line in _lines(app) if " i-batch-03 " in line and " — " not in line}
+        assert "◐ already detaching" in rows["d-batch-03-scratch"]
+        assert "nothing to send" in rows["d-batch-03-scratch"]
+        assert "✓ ready" in rows["d-batch-03-data"] and "DetachDisk" in rows["d-batch-03-data"]

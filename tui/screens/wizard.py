@@ -87,6 +87,9 @@ class Planned(Message):
     """The read's cancel: only the latest read's answer is shown."""
     stopped: bool = False
     """The operator stopped the wait for the guest (Esc): the guest was not read."""
+    would: Plan | None = None
+    """A check whose plan waits for the operator's say-so (a stop, an unmount): the plan d would run once
+    it is given (shown, never run)."""
 
 
 @dataclass
@@ -99,6 +102,32 @@ def effective_options(options: DetachOptions, pre: Preconditions, *, keep_disk: 
     multi-attach) while the box is ticked, unset otherwise."""
     dwi_matters = pre.is_system_disk and not (pre.disk is not None and pre.disk.is_multi_attach)
     return replace(options, delete_with_instance=False if dwi_matters and keep_disk else None)
+
+
+def fixes_allowed(options: DetachOptions, pre: Preconditions) -> DetachOptions:
+    """The options with the say-so the detach wizard asks for given: the stop the instance needs, the
+    unmount it offers (what a check shows d would do)."""
+    return replace(
+        options,
+        allow_stop=options.allow_stop or pre.needs_stop,
+        unmount=options.unmount or unmount_offered(pre),
+    )
+
+
+def would_title(plan: Plan, would: Plan | None) -> str:
+    """The plan pane's title on a check, naming the say-so the plan shown needs, e.g. "What d would do,
+    once you allow the stop"."""
+    if would is None:
+        return "What d would do"
+    given = [
+        word
+        for word, now, then in (
+            ("the stop", plan.options.allow_stop, would.options.allow_stop),
+            ("the unmount", plan.options.unmount, would.options.unmount),
+        )
+        if then and not now
+    ]
+    return "What d would do" + (f", once you allow {' and '.join(given)}" if given else "")
 
 
 def _restart_may_matter(plan: Plan) -> bool:
@@ -238,10 +267,15 @@ class DetachWizard(AppScreen[None]):
                 other = replace(options, restart=not options.restart)
                 again = app.prepare_plan(self.disk_id, other, region, cancel=cancel)
                 restart_matters = again.calls != plan.calls
+            would = None
+            if self.check_only and pre is not None and not plan.executable and not cancel.cancelled:
+                allowed = fixes_allowed(options, pre)
+                if allowed != options:
+                    would = app.prepare_plan(self.disk_id, allowed, region, cancel=cancel)
         except Exception as error:
             self.post_message(CheckFailed(error))
             return
-        self.post_message(Planned(requested, options, plan, restart_matters, cancel, cancel.cancelled))
+        self.post_message(Planned(requested, options, plan, restart_matters, cancel, cancel.cancelled, would))
 
     def action_back(self) -> None:
         """Esc: while the disk and its guest are being read, stop the wait (the guest is then not read, and
@@ -322,7 +356,7 @@ class DetachWizard(AppScreen[None]):
             snapshot_note(pre),
             label,
         )
-        self._show_plan(plan)
+        self._show_plan(plan, message.would)
         if message.stopped:
             self._show_stopped(pre)
 
@@ -362,14 +396,20 @@ class DetachWizard(AppScreen[None]):
             self.options = options
             self.check()  # plan again, from fresh reads (the plan may start an instance, or stop one)
 
-    def _show_plan(self, plan: Plan) -> None:
+    def _show_plan(self, plan: Plan, would: Plan | None = None) -> None:
+        """The plan for the options ticked; on a check, the plan d would run (`would`, when the plan waits
+        for a say-so), read-only under its own title."""
         pre = plan.preconditions
         if pre is None:
             return
         self.plan = plan
         go = self.query_one("#go", Button)
         blocked = pre.verdict is Verdict.BLOCKED
-        in_plan = bool(plan.steps) and not blocked
+        runnable = would if would is not None and would.executable else None
+        shown = runnable or plan
+        in_plan = bool(shown.steps) and not blocked
+        if self.check_only:
+            self.query_one("#plan-title", Label).update(plain(would_title(plan, runnable)))
         for section in ("#plan-title", "#plan", "#commands-title", "#commands"):
             self.query_one(section).display = in_plan
         no_plan = self.query_one("#no-plan", Static)
@@ -418,18 +458,20 @@ class DetachWizard(AppScreen[None]):
             if note:
                 why = f"{note} Untick “Snapshot first” to detach without one."
             lines.append(marked("[b]Nothing to run.[/b] $why", why=why))
+        elif self.check_only and would is not None and not would.executable and would.refusal:
+            no_plan.display = True
+            lines.append(marked("[b]Nothing d could run.[/b] $why", why=would.refusal_in(TUI_WORDS)))
         if plan.warnings and not in_plan:  # e.g. an instance an earlier run left Stopped: always shown
             no_plan.display = True
             lines.extend(f"⚠ {w}" for w in plan.warnings_in(TUI_WORDS))
         no_plan.update(text_lines(lines))
         if in_plan:
-            body = plan_lines(plan)
-            body.append(
-                f"ETA about {duration(plan.eta_seconds)} (each wait gives up after {duration(plan.timeout)})"
-            )
-            body.extend(f"⚠ {w}" for w in plan.warnings_in(TUI_WORDS))
+            body = plan_lines(shown)
+            eta, timeout = duration(shown.eta_seconds), duration(shown.timeout)
+            body.append(f"ETA about {eta} (each wait gives up after {timeout})")
+            body.extend(f"⚠ {w}" for w in shown.warnings_in(TUI_WORDS))
             self.query_one("#plan", Static).update(plain("\n".join(body)))
-            self.query_one("#commands", Static).update(plain("\n".join(plan.aliyun_commands)))
+            self.query_one("#commands", Static).update(plain("\n".join(shown.aliyun_commands)))
         if self.check_only or self.job is not None:
             go.disabled = True
             go.display = not (self.check_only or (job is not None and job.succeeded))  # nothing left to press
