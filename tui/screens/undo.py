@@ -236,6 +236,7 @@ class UndoScreen(AppScreen[None]):
         self.query_one("#plan", Static).update(plain("\n".join(body)))
         self.query_one("#commands", Static).update(plain("\n".join(plan.aliyun_commands)))
         go = self.query_one("#go", Button)
+        go.display = True
         go.disabled = not ready or self.job is not None or (not plan.executable and not disk.is_system)
         if disk.is_system and not self._secret():
             go.disabled = True
@@ -278,6 +279,7 @@ class UndoScreen(AppScreen[None]):
         go = self.query_one("#go", Button)
         go.label = f"{words.verb.capitalize()}…"
         go.disabled = not now.owed or self.job is not None or not plan.executable
+        go.display = now.owed  # nothing to send: no greyed button
 
     def _credential(self) -> str:
         return "password" if self.query_one("#credential", RadioSet).pressed_index == 1 else "key-pair"
