@@ -28,6 +28,8 @@ __all__ = [
     "GuestState",
     "Holder",
     "Remount",
+    "RemountNow",
+    "RemountState",
     "RemountWords",
     "backup_path",
     "command_type",
@@ -37,6 +39,7 @@ __all__ = [
     "parse_holders",
     "parse_probe",
     "probe_script",
+    "remount_now",
     "remount_owed",
     "remount_script",
     "remount_words",
@@ -483,11 +486,73 @@ def remount_owed(script: str, report: GuestReport) -> bool:
     offline."""
     if report.os_type == "windows":
         return report.offline
-    targets = [
+    missing = any(mp not in report.mount_points for mp in _mounted_by(script))
+    return missing or any(e.line.startswith(FSTAB_MARKER) for e in report.fstab)
+
+
+class RemountState(StrEnum):
+    """What a fresh read of the guest says about a remount an undo owes, once the disk is attached again."""
+
+    OWED = "owed"  # the guest still shows what our unmount left: mount it back
+    DONE = "done"  # the guest has it back (mounted, its /etc/fstab line restored): nothing is owed
+    NOT_RUNNING = "not-running"  # the instance is not Running: nothing can be mounted
+    UNKNOWN = "unknown"  # the guest could not be read, or does not show the disk
+
+
+@dataclass(frozen=True, slots=True)
+class RemountNow:
+    """A remount `script` (its RunCommand `command_type`) against a fresh read of the guest (`report`):
+    whether it is still owed, and the words to say so (`remount_now` decides)."""
+
+    state: RemountState
+    script: str
+    command_type: str
+    report: GuestReport
+
+    @property
+    def owed(self) -> bool:
+        return self.state is RemountState.OWED
+
+    @property
+    def words(self) -> RemountWords:
+        return remount_words(self.command_type)
+
+    @property
+    def where(self) -> str:
+        """Where the guest has the disk now ("/data"), or the disk."""
+        return ", ".join(self.report.mount_points) or f"disk {self.report.disk_id}"
+
+    @property
+    def why_unknown(self) -> str:
+        return self.report.detail or f"the guest does not show disk {self.report.disk_id}."
+
+    @property
+    def what_is_owed(self) -> str:
+        """What the guest still shows of our unmount: "/data is not mounted in the guest"."""
+        if self.report.os_type == "windows":
+            return f"disk {self.report.disk_id} is offline in the guest"
+        missing = [mp for mp in _mounted_by(self.script) if mp not in self.report.mount_points]
+        if missing:
+            return f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not mounted in the guest"
+        return "its /etc/fstab line is still commented out in the guest"
+
+
+def _mounted_by(script: str) -> list[str]:
+    """The mount points a remount script mounts (its `mount MOUNTPOINT` lines)."""
+    return [
         words[1] for words in map(shlex.split, script.splitlines()) if len(words) == 2 and words[0] == "mount"
     ]
-    missing = any(mp not in report.mount_points for mp in targets)
-    return missing or any(e.line.startswith(FSTAB_MARKER) for e in report.fstab)
+
+
+def remount_now(script: str, command_type: str, report: GuestReport) -> RemountNow:
+    """Whether the remount `script` is still owed, by a fresh read of the guest (`report`)."""
+    if report.state is GuestState.NOT_RUNNING:
+        state = RemountState.NOT_RUNNING
+    elif not report.read or not report.found:
+        state = RemountState.UNKNOWN
+    else:
+        state = RemountState.OWED if remount_owed(script, report) else RemountState.DONE
+    return RemountNow(state, script, command_type, report)
 
 
 class GuestReadInterrupted(KeyboardInterrupt):

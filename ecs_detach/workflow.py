@@ -43,7 +43,7 @@ from ecs_detach.detach.results import (
 )
 from ecs_detach.detach.run import follow, reattach, run, run_async
 from ecs_detach.detach.send import Secrets
-from ecs_detach.detach.undo import prepare_reattach
+from ecs_detach.detach.undo import prepare_reattach, read_remount
 from ecs_detach.move import MoveOptions, MovePlan, prepare_move, prepare_move_back, run_move
 from ecs_detach.plan import Plan as Plan  # callers annotate with `workflow.Plan`
 
@@ -72,6 +72,7 @@ __all__ = [
     "prepare_move_back",
     "prepare_reattach",
     "rate_from_section",
+    "read_remount",
     "reattach",
     "run",
     "run_async",

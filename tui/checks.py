@@ -5,9 +5,10 @@ Nothing here does I/O or knows Textual; the wizard and the bulk screen render wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ecs_detach.plan import Plan
+from ecs_detach.plan import Plan, PlanStep
 from ecs_detach.preconditions import GUEST_RULES, FixKind, Preconditions, Row, RowStatus, Verdict
 from ecs_detach.vocabulary import ROW_STATUSES, VERDICTS, Label
 
@@ -83,8 +84,13 @@ def verdict_short(pre: Preconditions) -> str:
 
 def plan_lines(plan: Plan) -> list[str]:
     """The plan's steps as numbered lines, with the expected change and the ETA of each."""
+    return step_lines(plan.steps)
+
+
+def step_lines(steps: Sequence[PlanStep]) -> list[str]:
+    """`steps` as numbered lines, with the expected change and the ETA of each."""
     lines = []
-    for index, step in enumerate(plan.steps, 1):
+    for index, step in enumerate(steps, 1):
         eta = f", ~{duration(step.eta_seconds)}" if step.eta_seconds else ""
         lines.append(f"{index}. {step.description}  ({step.expected_change}{eta})")
     return lines

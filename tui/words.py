@@ -14,7 +14,10 @@ TUI_WORDS: Words = {
     Choice.STOP_INSTANCE: "the “Stop the instance” option, or s",
     Choice.SKIP_GUEST_CHECK: "a choice only the command line offers: the TUI always reads the guest",
     Choice.CHECK_AGAIN: "c on the disk",
-    Choice.UNDO_AGAIN: "",  # u re-attaches an Available disk only: a remount still owed is done by hand
+    Choice.UNDO_AGAIN: (
+        "press u on the disk again, which is safe (it reads the guest first and mounts it back only if it is "
+        "still owed), or "
+    ),
     Choice.STOP_TARGET: "the move's “Stop the target instance” option",
     Choice.BOOTABLE: "the move's “Boot the target from it” option",
     Choice.SNAPSHOT: "the “Snapshot first” option",

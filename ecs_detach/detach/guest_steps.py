@@ -12,12 +12,12 @@ from ecs_detach.detach.steps import PlanStep, StepKind
 from ecs_detach.errors import EcsError
 from ecs_detach.guest import (
     GuestReport,
-    GuestState,
     Remount,
+    RemountState,
     holders_script,
     manual_commands,
     parse_holders,
-    remount_owed,
+    remount_now,
     remount_words,
 )
 from ecs_detach.journal import Journal, JournalError, Result
@@ -312,7 +312,7 @@ def mount_back_if_owed(
     script = step.params["CommandContent"]
     words = remount_words(step.params.get("Type", ""))
     by_hand = f"Check the guest of {instance_id}; to {words.verb} by hand, run there:\n{script}"
-    report = _read_guest(runner, disk, instance, timeout)
+    now = remount_now(script, step.params.get("Type", ""), _read_guest(runner, disk, instance, timeout))
     if runner.cancel.cancelled:
         raise runner.stop(
             Outcome.CANCELLED,
@@ -320,25 +320,24 @@ def mount_back_if_owed(
             "nothing more was sent.",
             remedy=f"Run the undo again to {words.verb}, or run this in the guest by hand:\n{script}",
         )
-    if report.state is GuestState.NOT_RUNNING:
+    if now.state is RemountState.NOT_RUNNING:
         raise runner.stop(
             Outcome.BLOCKED,
-            f"Disk {disk_id} is attached to {instance_id} again, but {report.detail} It is not {words.back}.",
+            f"Disk {disk_id} is attached to {instance_id} again, but {now.report.detail} It is not "
+            f"{words.back}.",
             code="IncorrectInstanceStatus",
             remedy=f"Start instance {instance_id}, then run the undo again to {words.verb}.",
         )
-    if not report.read or not report.found:
-        why = report.detail or f"the guest does not show disk {disk_id}."
+    if now.state is RemountState.UNKNOWN:
         raise runner.stop(
             Outcome.FAILED,
             f"Disk {disk_id} is attached to {instance_id} again; whether it is {words.back} in the guest is "
-            f"unknown: {why}",
+            f"unknown: {now.why_unknown}",
             code=REMOUNT_FAILED,
             remedy=by_hand,
         )
-    if not remount_owed(script, report):
-        where = ", ".join(report.mount_points) or f"disk {disk_id}"
-        return f"{where} already {words.state} ({words.nothing})"
+    if not now.owed:
+        return f"{now.where} already {words.state} ({words.nothing})"
     runner.emit("guest", f"The guest of {instance_id} still shows disk {disk_id} as our unmount left it")
     return mount_back(runner, step, disk_id, timeout, undoes)
 

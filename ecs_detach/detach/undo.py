@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from ecs_detach.detach.facts import FactsSource, facts_now
+from ecs_detach.detach.guest_read import GuestClient, read_guest
 from ecs_detach.detach.guest_steps import mount_back, mount_back_if_owed
 from ecs_detach.detach.power import start_again
-from ecs_detach.detach.reads import aliyun_target, read_disk, read_instance
+from ecs_detach.detach.reads import GuestTime, aliyun_target, read_disk, read_instance
 from ecs_detach.detach.results import Outcome, RunResult, WorkflowClient
 from ecs_detach.detach.runner import MAX_ROUNDS, Runner, durations_of
 from ecs_detach.detach.send import Answer, Secrets, send
 from ecs_detach.errors import EcsError
-from ecs_detach.guest import Remount
+from ecs_detach.guest import Remount, RemountNow, remount_now
 from ecs_detach.journal import JournalRecord
 from ecs_detach.models import DISK_ATTACHING, DISK_DETACHING, INSTANCE_STOPPED, INSTANCE_TRANSITIONAL
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind, plan_reattach
@@ -57,6 +58,44 @@ def prepare_reattach(
         remount=Remount.from_context(record.context) if remount else None,
         undoes=record.operation_id,
     )
+
+
+def read_remount(
+    client: WorkflowClient, plan: Plan, *, guest_time: GuestTime | None = None
+) -> RemountNow | None:
+    """For an undo `plan` that mounts the disk back, when the disk is attached to the plan's instance again
+    (an earlier undo attached it, then its remount failed, was lost, or the run was killed): a fresh read of
+    the guest says whether the remount is still owed, as the run decides before it mounts back
+    (`mount_back_if_owed`). Running the same plan then sends the remount only if so. None when the plan
+    has no remount or the disk is not attached there (the undo attaches it first). Sends nothing but the
+    read-only probe; raises `EcsError` when the disk or the instance cannot be read."""
+    step = next((step for step in plan.steps if step.kind is StepKind.GUEST_REMOUNT), None)
+    if step is None:
+        return None
+    disk = read_disk(client, plan.disk_id)
+    if (
+        disk is None
+        or plan.instance_id not in disk.attached_instance_ids
+        or disk.status
+        in (
+            DISK_ATTACHING,
+            DISK_DETACHING,
+        )
+    ):
+        return None
+    instance = read_instance(client, plan.instance_id)
+    when = (guest_time or GuestTime()).bounded(plan.timeout)
+    guests: GuestClient = client  # type: ignore[assignment]  # a plan with a remount came from a guest read
+    report = read_guest(
+        guests,
+        disk,
+        instance,
+        sleep=when.sleep,
+        clock=when.clock,
+        timeout=when.timeout,
+        cancelled=when.cancelled,
+    )
+    return remount_now(step.params["CommandContent"], step.params.get("Type", ""), report)
 
 
 def run_reattach(

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Checkbox
-from tui_helpers import SIZE, go_to_disk, screen_text, settle, type_text
+from tui_helpers import SIZE, detach_with_unmount, files_guest, go_to_disk, screen_text, settle, type_text
 
 from ecs_detach.emulator import Emulator
 from tui.app import EcsDetachApp
@@ -59,32 +58,6 @@ async def test_a_mounted_disk_is_unmounted_in_the_guest_then_detached(
         assert guest["Hazards"] == []
 
 
-async def _detach_with_unmount(pilot: Pilot[None], app: EcsDetachApp) -> None:
-    await go_to_disk(pilot, "files-01", "d-files-01-data")
-    await pilot.press("d")
-    await settle(pilot, 6)
-    await pilot.click("#allow-unmount")
-    await settle(pilot, 6)
-    await pilot.click("#go")
-    await settle(pilot)
-    await type_text(pilot, "/data")
-    await pilot.press("enter")
-    await settle(pilot, 8)
-    await pilot.press("escape")
-    await settle(pilot)
-    await pilot.press("j")
-    await settle(pilot)
-    await pilot.press("u")
-    await settle(pilot, 4)
-    assert isinstance(app.screen, UndoScreen)
-
-
-def _files_guest(emulator: Emulator) -> tuple[bool, list[str]]:
-    guest = emulator.state()["Emulator"]["Guests"]["i-files-01"]
-    (mounted,) = [m["Mounted"] for m in guest["Mounts"] if m["DiskId"] == "d-files-01-data"]
-    return mounted, [line for line in guest["EtcFstab"] if "/data " in line]
-
-
 @pytest.mark.parametrize("remount", [True, False])
 async def test_the_undo_offers_to_mount_it_back_ticked_by_default(
     make_app: Callable[..., EcsDetachApp], emulator: Emulator, remount: bool
@@ -92,7 +65,7 @@ async def test_the_undo_offers_to_mount_it_back_ticked_by_default(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await _detach_with_unmount(pilot, app)
+        await detach_with_unmount(pilot, app)
         undo = app.screen
         assert isinstance(undo, UndoScreen)
         box = undo.query_one("#remount", Checkbox)
@@ -110,6 +83,6 @@ async def test_the_undo_offers_to_mount_it_back_ticked_by_default(
         await pilot.press("tab", "enter")
         await settle(pilot, 8)
         assert "✓ done" in screen_text(app)
-        mounted, fstab = _files_guest(emulator)
+        mounted, fstab = files_guest(emulator)
         assert mounted is remount
         assert [line.startswith("# ecs-detach: ") for line in fstab] == [not remount]

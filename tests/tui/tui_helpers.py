@@ -15,6 +15,7 @@ from ecs_detach.journal import Journal
 from ecs_detach.workflow import emulator_facts
 from tui.app import EcsDetachApp
 from tui.screens.browse import BrowseScreen
+from tui.screens.undo import UndoScreen
 from tui.services import Services
 from tui.widgets.tables import RowTable
 
@@ -136,3 +137,32 @@ async def click_header(pilot: Pilot[int], table: RowTable, column_key: str) -> N
         raise AssertionError(f"no column {column_key} shown in {table.id}")
     await pilot.click(table, offset=(x + 2, 0))
     await settle(pilot, 1)
+
+
+async def detach_with_unmount(pilot: Pilot[None], app: EcsDetachApp) -> None:
+    """Detach d-files-01-data with "Unmount it in the guest" (its mount point typed), then open its undo
+    from the journal (j, u)."""
+    await go_to_disk(pilot, "files-01", "d-files-01-data")
+    await pilot.press("d")
+    await settle(pilot, 6)
+    await pilot.click("#allow-unmount")
+    await settle(pilot, 6)
+    await pilot.click("#go")
+    await settle(pilot)
+    await type_text(pilot, "/data")
+    await pilot.press("enter")
+    await settle(pilot, 8)
+    await pilot.press("escape")
+    await settle(pilot)
+    await pilot.press("j")
+    await settle(pilot)
+    await pilot.press("u")
+    await settle(pilot, 4)
+    assert isinstance(app.screen, UndoScreen)
+
+
+def files_guest(emulator: Emulator) -> tuple[bool, list[str]]:
+    """Whether the guest of i-files-01 has d-files-01-data mounted, and its /etc/fstab lines for /data."""
+    guest = emulator.state()["Emulator"]["Guests"]["i-files-01"]
+    (mounted,) = [m["Mounted"] for m in guest["Mounts"] if m["DiskId"] == "d-files-01-data"]
+    return mounted, [line for line in guest["EtcFstab"] if "/data " in line]

@@ -106,7 +106,8 @@ def test_a_lost_remount_names_the_same_undo_again_where_a_face_can_run_it(make_e
         f"--operation {record.operation_id}: it reads the guest first"
     )
     assert "or run this in the guest of i-app by hand:\n" in cli and cli.endswith("mount /data")
-    # The TUI's u re-attaches only an Available disk: there the script by hand is the way, as before.
+    # The TUI's u on the disk again reads the guest and mounts it back if still owed: it names that.
     tui = result.remedy_in(TUI_WORDS)
-    assert tui.startswith("Disk d-app-data stays attached; run this in the guest of i-app by hand:\n")
+    assert tui.startswith("Disk d-app-data stays attached; press u on the disk again, which is safe")
+    assert "or run this in the guest of i-app by hand:\n" in tui and tui.endswith("mount /data")
     assert "ecs-detach" not in tui.split("\n", 1)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecs_detach import workflow
-from ecs_detach.guest import FstabEntry, GuestPartition, GuestReport, GuestState, remount_owed
+from ecs_detach.guest import FstabEntry, GuestPartition, GuestReport, GuestState, RemountState, remount_owed
 from ecs_detach.plan import StepKind
 
 from .conftest import Env, EnvFactory
@@ -116,3 +116,37 @@ def test_remount_owed_reads_the_mount_lines_the_markers_and_windows_offline() ->
     windows = "Set-Disk -Number 1 -IsOffline $false"
     assert remount_owed(windows, report(os_type="windows", offline=True, drive_letters=("D",)))
     assert not remount_owed(windows, report(os_type="windows", drive_letters=("D",)))
+
+
+def test_read_remount_says_what_the_rerun_would_do_and_sends_nothing(make_env: EnvFactory) -> None:
+    env = make_env(fleet(MOUNTED))
+    record = detached_after_unmount(env)
+    plan = workflow.prepare_reattach(env.client, record, remount=True)
+    when = workflow.GuestTime(sleep=env.emu.advance, clock=env.emu.now)
+    assert (
+        workflow.read_remount(env.client, plan, guest_time=when) is None
+    )  # Available: the undo attaches first
+
+    set_mount_error(env, BAD_SUPERBLOCK)
+    undo(env, record, remount=True)
+    set_mount_error(env, None)
+    journaled = len(env.journal.records())
+    now = workflow.read_remount(env.client, plan, guest_time=when)
+    assert now is not None and now.state is RemountState.OWED
+    assert now.what_is_owed == "/data is not mounted in the guest"
+    assert len(env.journal.records()) == journaled  # a read: nothing journaled, nothing changed
+    assert guest_state(env)["Mounts"][0]["Mounted"] is False
+
+    state = env.emu.state()  # mounted by hand, its fstab line commented out again
+    guest = state["Emulator"]["Guests"]["i-app"]
+    guest["Mounts"][0]["Mounted"] = True
+    guest["EtcFstab"] = [f"# ecs-detach: {line}" if " /data " in line else line for line in guest["EtcFstab"]]
+    env.emu.reset(state)
+    now = workflow.read_remount(env.client, plan, guest_time=when)
+    assert now is not None and now.state is RemountState.OWED
+    assert now.what_is_owed == "its /etc/fstab line is still commented out in the guest"
+
+    guest["EtcFstab"] = [line.removeprefix("# ecs-detach: ") for line in guest["EtcFstab"]]
+    env.emu.reset(state)
+    now = workflow.read_remount(env.client, plan, guest_time=when)
+    assert now is not None and now.state is RemountState.DONE and now.where == "/data"

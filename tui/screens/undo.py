@@ -13,13 +13,13 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from ecs_detach import workflow
-from ecs_detach.guest import Remount
+from ecs_detach.guest import Remount, RemountNow, RemountState
 from ecs_detach.journal import JournalRecord
 from ecs_detach.models import DISK_AVAILABLE, DISK_IN_USE, Disk
-from ecs_detach.plan import Plan
+from ecs_detach.plan import Plan, StepKind
 from ecs_detach.vocabulary import DEMO_TIME
 
-from ..checks import plan_lines
+from ..checks import plan_lines, step_lines
 from ..formatting import duration, error_text, status_text
 from ..jobs import Job
 from ..text import lines as text_lines
@@ -41,6 +41,14 @@ class UndoFound(Message):
     record: JournalRecord | None
     disk: Disk | None
     plan: Plan | None
+    remount: RemountNow | None = None  # attached there again: whether the guest still owes the remount
+
+
+@dataclass
+class UndoReading(Message):
+    """The disk is attached to the record's instance again: its guest is being read."""
+
+    instance_id: str
 
 
 @dataclass
@@ -69,6 +77,8 @@ class UndoScreen(AppScreen[None]):
         self.disk: Disk | None = None
         self.plan: Plan | None = None
         self.job: Job | None = None
+        self.remount: RemountNow | None = None
+        self._read_cancel = workflow.CancelToken()  # the guest read's wait ends with the screen
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(self.ecs_app.identity)
@@ -107,6 +117,9 @@ class UndoScreen(AppScreen[None]):
         self.query_one("#cancel", Button).focus()
         self.find()
 
+    def on_unmount(self) -> None:
+        self._read_cancel.cancel()
+
     @work(thread=True, exclusive=True, group="undo")
     def find(self, credential: str | None = None, start_after: bool = False, remount: bool = True) -> None:
         app = self.ecs_app
@@ -127,10 +140,21 @@ class UndoScreen(AppScreen[None]):
                 facts=app.facts_source(),
                 remount=remount,
             )
+            owed = None
+            if disk is not None and intent.instance_id in disk.attached_instance_ids:
+                # attached there again (an earlier undo): the run mounts it back only if still owed
+                self.post_message(UndoReading(intent.instance_id))
+                owed = workflow.read_remount(client, plan, guest_time=app.guest_time(self._read_cancel))
         except Exception as error:
             self.post_message(UndoFailed(error))
             return
-        self.post_message(UndoFound(intent, disk, plan))
+        self.post_message(UndoFound(intent, disk, plan, owed))
+
+    @on(UndoReading)
+    def _reading(self, message: UndoReading) -> None:
+        self.query_one("#undo-summary", Static).update(
+            plain(f"The disk is attached to {message.instance_id} again: reading its guest…")
+        )
 
     @on(UndoFailed)
     def _failed(self, message: UndoFailed) -> None:
@@ -152,8 +176,11 @@ class UndoScreen(AppScreen[None]):
             )
             return
         record, disk, plan = message.record, message.disk, message.plan
-        self.record, self.disk, self.plan = record, disk, plan
+        self.record, self.disk, self.plan, self.remount = record, disk, plan, message.remount
         assert plan is not None and disk is not None
+        if message.remount is not None:
+            self._found_attached(record, disk, plan, message.remount)
+            return
         device = record.context.get("device") or ""
         clock = (
             DEMO_TIME if self.ecs_app.services.emulator is not None else "UTC"
@@ -209,9 +236,50 @@ class UndoScreen(AppScreen[None]):
         self.query_one("#plan", Static).update(plain("\n".join(body)))
         self.query_one("#commands", Static).update(plain("\n".join(plan.aliyun_commands)))
         go = self.query_one("#go", Button)
+        go.display = True
         go.disabled = not ready or self.job is not None or (not plan.executable and not disk.is_system)
         if disk.is_system and not self._secret():
             go.disabled = True
+
+    def _found_attached(self, record: JournalRecord, disk: Disk, plan: Plan, now: RemountNow) -> None:
+        """The disk is attached to the record's instance again and the record carries a remount: the
+        guest's fresh read says whether it is still owed; running the same undo then mounts it back."""
+        words = now.words
+        instance_id = record.instance_id
+        lines = [f"Disk {disk.disk_id} is attached to {instance_id} again ({status_text(disk.status)})."]
+        if now.state is RemountState.OWED:
+            lines.append(f"Attached again; {now.what_is_owed}: {words.verb.capitalize()}.")
+            lines.append(f"✓ Ready to {words.verb}: AttachDisk is not sent again.")
+        elif now.state is RemountState.DONE:
+            lines.append(f"– Nothing to undo: attached and {words.state} at {now.where}.")
+        elif now.state is RemountState.NOT_RUNNING:
+            lines.append(
+                f"✗ Attached again, but {now.report.detail} Start instance {instance_id}, then press u "
+                f"again to {words.verb}."
+            )
+        else:
+            lines.append(
+                f"✗ Attached again, but whether it is {words.back} in the guest is unknown: "
+                f"{now.why_unknown}\nCheck the guest; to {words.verb} by hand, run this in the guest of "
+                f"{instance_id}:\n{now.script}"
+            )
+        summary = self.query_one("#undo-summary", Static)
+        summary.update(plain("\n".join(lines)))
+        summary.set_classes("verdict " + ("ready" if now.owed else "fixable"))
+        self.query_one("#undo-title", Label).update(
+            plain(f"Undo: {words.verb} in the guest of {instance_id} ({disk.disk_id})")
+        )
+        for section in ("#credential-section", "#remount-section"):
+            self.query_one(section).display = False
+        steps = [step for step in plan.steps if step.kind is StepKind.GUEST_REMOUNT]
+        for section in ("#plan-title", "#plan", "#commands-title", "#commands"):
+            self.query_one(section).display = now.owed
+        self.query_one("#plan", Static).update(plain("\n".join(step_lines(steps))))
+        self.query_one("#commands", Static).update(plain("\n".join(step.aliyun for step in steps)))
+        go = self.query_one("#go", Button)
+        go.label = f"{words.verb.capitalize()}…"
+        go.disabled = not now.owed or self.job is not None or not plan.executable
+        go.display = now.owed  # nothing to send: no greyed button
 
     def _credential(self) -> str:
         return "password" if self.query_one("#credential", RadioSet).pressed_index == 1 else "key-pair"
@@ -250,6 +318,9 @@ class UndoScreen(AppScreen[None]):
             return
         if not self.ecs_app.writes_allowed("re-attach"):
             return
+        if self.remount is not None:
+            self._confirm_remount(plan, self.remount)
+            return
         body = text_lines(
             [
                 marked(
@@ -268,6 +339,34 @@ class UndoScreen(AppScreen[None]):
                 body,
                 confirm_label="Re-attach",
                 typed_id=disk.disk_id if disk.is_system else None,
+            ),
+            lambda ok: self._confirmed(bool(ok)),
+        )
+
+    def _confirm_remount(self, plan: Plan, now: RemountNow) -> None:
+        """The same undo again: the disk is attached, so its run reads the guest, then sends the remount."""
+        if not now.owed:
+            return
+        words = now.words
+        steps = [step for step in plan.steps if step.kind is StepKind.GUEST_REMOUNT]
+        body = text_lines(
+            [
+                marked(
+                    "Profile [b]$profile[/b] · region [b]$region[/b]",
+                    profile=self.ecs_app.services.profile,
+                    region=plan.region_id,
+                ),
+                "",
+                *step_lines(steps),
+                "",
+                f"Disk {plan.disk_id} stays attached to {plan.instance_id}; the guest is read again first.",
+            ]
+        )
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{words.verb.capitalize()} in the guest?",
+                body,
+                confirm_label=f"{words.verb.capitalize()}",
             ),
             lambda ok: self._confirmed(bool(ok)),
         )
