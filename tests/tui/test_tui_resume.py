@@ -67,8 +67,11 @@ def _sent(emulator: Emulator) -> list[str]:
 
 
 def plan_pane(app: EcsDetachApp) -> str:
-    """The wizard's right-hand pane as on screen, its wrapped lines joined again (one long line)."""
-    lines = screen_text(app).splitlines()
+    """The wizard's plan pane as on screen, its wrapped lines joined again (one long line): the right-hand
+    pane, or the whole width once the detach went through (the checklist is then gone)."""
+    lines = screen_text(app).splitlines()[:-1]  # not the footer (its palette key has a ▏ too)
+    if not any("▏" in line for line in lines):
+        return " ".join(line.strip() for line in lines)
     return " ".join(line.split("▏", 1)[1].strip() for line in lines if "▏" in line)
 
 
