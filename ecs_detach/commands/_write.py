@@ -16,6 +16,7 @@ from typing import Any
 from ecs_detach.commands._console import CommandError, Console, Progress, run_in_worker, seconds_text
 from ecs_detach.commands._context import Context, open_context
 from ecs_detach.commands._read import preconditions_json, show_preconditions
+from ecs_detach.endpoints import endpoint_password, mask_endpoint
 from ecs_detach.guest import Remount, remount_words
 from ecs_detach.journal import JournalRecord, took_effect
 from ecs_detach.plan import DEFAULT_TIMEOUT, Plan, StepKind
@@ -225,12 +226,13 @@ class Undo:
 
 def session_flags(args: Any) -> tuple[str, ...]:
     """The options that chose this command's emulator, profile, endpoint and journal: a command it names
-    (an undo) repeats them, so that it acts where this one did and finds its operation in the same journal."""
+    (an undo) repeats them, so that it acts where this one did and finds its operation in the same journal.
+    An endpoint's ``user:password@`` password is never repeated: it is shown as ``****``."""
     flags = ["--demo"] if getattr(args, "demo", False) else []
     for option in ("profile", "endpoint", "journal"):
         value = getattr(args, option, None)
         if value:
-            flags += [f"--{option}", str(value)]
+            flags += [f"--{option}", mask_endpoint(str(value)) if option == "endpoint" else str(value)]
     return tuple(flags)
 
 
@@ -281,6 +283,8 @@ def show_undos(context: Context, results: Sequence[RunResult], *, name_disks: bo
     undos = [undo for undo in (undo_of(r, operations, flags) for r in results) if undo is not None]
     for undo in undos:
         context.console.say(undo.line(name_disk=name_disks))
+    if undos and endpoint_password(str(getattr(context.args, "endpoint", "") or "")):
+        context.console.say("  (the endpoint's password is shown as ****: put it back to run the undo)")
     if undos and context.in_process_demo:
         context.console.say(
             "  (--demo starts every command from the demo fleet afresh, so there the undo finds nothing to "

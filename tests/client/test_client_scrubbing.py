@@ -96,4 +96,8 @@ def test_an_endpoint_password_is_never_printed_nor_journaled(
     assert code == 0, captured.err
     assert "hunter2-pw" not in captured.out + captured.err
     assert "ops:****@" in captured.out + captured.err
+    # the undo it names repeats the endpoint, password masked, and says to put it back
+    (undo,) = [line for line in captured.out.splitlines() if line.startswith("Undo:")]
+    assert "--endpoint 'http://ops:****@" in undo
+    assert "the endpoint's password is shown as ****: put it back to run the undo" in captured.out
     assert "hunter2-pw" not in journal.read_text() and "ops:****@" in journal.read_text()
