@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -125,10 +126,15 @@ class Interrupting(Recorder):
 
 
 class Patient(notebook.Workbench):
-    """Waits until cancelled (bounded), so the interrupt surely lands during the wait."""
+    """Waits until cancelled, so the interrupt surely lands during the wait; a wait no interrupt ended
+    fails the run (the manual clock never moves, so waiting on would never end)."""
 
     def _sleep(self, token: CancelToken) -> Callable[[float], object]:
-        return lambda seconds: token.wait(30)
+        def wait(seconds: float) -> None:
+            if not token.wait(30):
+                raise AssertionError("the interrupt never cancelled the wait")
+
+        return wait
 
 
 def test_an_interrupt_stops_the_wait_but_not_the_detach_and_the_journal_stays_consistent(
@@ -381,8 +387,13 @@ class InterruptedByTheKernel(Recorder):
 
 
 def test_a_real_interrupt_signal_cancels_only_the_wait(nb: notebook.Workbench) -> None:
-    bench = Patient(nb.session, nb.journal, InterruptedByTheKernel)
-    result = bench.detach(bench.plan("d-web-01-logs"), confirm="d-web-01-logs")
+    # As in a kernel: SIGINT raises KeyboardInterrupt, whatever handler an earlier test left behind.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        bench = Patient(nb.session, nb.journal, InterruptedByTheKernel)
+        result = bench.detach(bench.plan("d-web-01-logs"), confirm="d-web-01-logs")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert result.outcome is Outcome.CANCELLED
     assert nb.journal.pending() == []
     assert _disk_status(nb, "d-web-01-logs") == "Detaching"
