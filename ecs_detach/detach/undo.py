@@ -73,15 +73,9 @@ def read_remount(
     if step is None:
         return None
     disk = read_disk(client, plan.disk_id)
-    if (
-        disk is None
-        or plan.instance_id not in disk.attached_instance_ids
-        or disk.status
-        in (
-            DISK_ATTACHING,
-            DISK_DETACHING,
-        )
-    ):
+    if disk is None or plan.instance_id not in disk.attached_instance_ids:
+        return None
+    if disk.status in (DISK_ATTACHING, DISK_DETACHING):
         return None
     instance = read_instance(client, plan.instance_id)
     when = (guest_time or GuestTime()).bounded(plan.timeout)
