@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -387,13 +386,8 @@ class InterruptedByTheKernel(Recorder):
 
 
 def test_a_real_interrupt_signal_cancels_only_the_wait(nb: notebook.Workbench) -> None:
-    # As in a kernel: SIGINT raises KeyboardInterrupt, whatever handler an earlier test left behind.
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        bench = Patient(nb.session, nb.journal, InterruptedByTheKernel)
-        result = bench.detach(bench.plan("d-web-01-logs"), confirm="d-web-01-logs")
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    bench = Patient(nb.session, nb.journal, InterruptedByTheKernel)
+    result = bench.detach(bench.plan("d-web-01-logs"), confirm="d-web-01-logs")
     assert result.outcome is Outcome.CANCELLED
     assert nb.journal.pending() == []
     assert _disk_status(nb, "d-web-01-logs") == "Detaching"
